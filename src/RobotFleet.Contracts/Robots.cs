@@ -65,7 +65,8 @@ public sealed record RobotActionProgress(string ActionId, string ActionType, Rob
 /// <param name="ErrorType">VDA errorType, e.g. <c>validationError</c>, <c>noRouteError</c>.</param>
 /// <param name="Level">"WARNING" or "FATAL".</param>
 /// <param name="Description">Human-readable text.</param>
-public sealed record RobotErrorInfo(string ErrorType, string Level, string? Description);
+/// <param name="OrderId">The order the error refers to (its <c>orderId</c> error reference), if any.</param>
+public sealed record RobotErrorInfo(string ErrorType, string Level, string? Description, string? OrderId = null);
 
 /// <summary>
 /// Event: something significant in a robot's state changed (order, last node, driving, paused,

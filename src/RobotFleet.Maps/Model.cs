@@ -39,10 +39,37 @@ public sealed record Waypoint(string Id, string LevelId, double X, double Y, str
 /// <param name="FromWaypointId">Waypoint the lane starts at.</param>
 /// <param name="ToWaypointId">Waypoint the lane ends at.</param>
 /// <param name="LevelId">Id of the level the lane is on.</param>
-/// <param name="Length">Length in metres, computed from the waypoints' coordinates.</param>
+/// <param name="Length">Length in metres; must equal the straight distance between the waypoints (within 1 mm), see <see cref="Between"/>.</param>
 /// <param name="SpeedLimit">Optional speed limit in metres per second.</param>
 /// <param name="Width">Optional usable width in metres.</param>
-public sealed record Lane(string Id, string FromWaypointId, string ToWaypointId, string LevelId, double Length, double? SpeedLimit, double? Width);
+public sealed record Lane(string Id, string FromWaypointId, string ToWaypointId, string LevelId, double Length, double? SpeedLimit, double? Width)
+{
+    /// <summary>Creates a straight lane between two waypoints on the first one's level, computing its length in metres.</summary>
+    /// <param name="id">Unique lane id.</param>
+    /// <param name="from">Start waypoint.</param>
+    /// <param name="to">End waypoint.</param>
+    /// <param name="speedLimit">Optional speed limit in metres per second.</param>
+    /// <param name="width">Optional usable width in metres.</param>
+    /// <returns>The lane.</returns>
+    public static Lane Between(string id, Waypoint from, Waypoint to, double? speedLimit = null, double? width = null)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        return new Lane(id, from.Id, to.Id, from.LevelId, StraightDistance(from, to), speedLimit, width);
+    }
+
+    /// <summary>Straight-line distance between two waypoints in the horizontal plane, in metres (levels ignored).</summary>
+    /// <param name="a">One waypoint.</param>
+    /// <param name="b">The other waypoint.</param>
+    /// <returns>The distance in metres.</returns>
+    public static double StraightDistance(Waypoint a, Waypoint b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var (dx, dy) = (a.X - b.X, a.Y - b.Y);
+        return Math.Sqrt((dx * dx) + (dy * dy));
+    }
+}
 
 /// <summary>A named place with purposes (pickup, charger, ...) at a waypoint; names are unique and case-sensitive.</summary>
 /// <param name="Name">Unique name operators use, e.g. <c>pantry</c>.</param>
@@ -114,7 +141,7 @@ public sealed record MapProblem(string FeatureId, string Rule, string Message)
     /// <param name="detail">What is wrong.</param>
     /// <returns>The problem.</returns>
     public static MapProblem Of(string featureId, string rule, string detail) =>
-        new(featureId, rule, $"feature '{featureId}': {detail} [{rule}]");
+        new(featureId, rule, featureId.Length == 0 ? $"{detail} [{rule}]" : $"feature '{featureId}': {detail} [{rule}]");
 
     /// <inheritdoc />
     public override string ToString() => Message;

@@ -202,9 +202,10 @@ internal static class SiteMapRules
                     problems.Add(MapProblem.Of(lane.Id, "lane-level-mismatch", $"waypoint '{end}' is on level '{w.LevelId}', the lane on '{lane.LevelId}'"));
                 }
             }
-            if (!double.IsFinite(lane.Length) || lane.Length < 0)
+            if (waypointById.TryGetValue(lane.FromWaypointId, out var from) && waypointById.TryGetValue(lane.ToWaypointId, out var to)
+                && !(Math.Abs(lane.Length - Lane.StraightDistance(from, to)) <= SiteMapGeoJson.Tolerance))
             {
-                problems.Add(MapProblem.Of(lane.Id, "property-invalid", $"length {lane.Length} must be a finite number >= 0"));
+                problems.Add(MapProblem.Of(lane.Id, "lane-length-mismatch", $"length {lane.Length} m is not the straight distance {Lane.StraightDistance(from, to)} m between its waypoints"));
             }
             RequirePositive(problems, lane.Id, "speedLimit", lane.SpeedLimit);
             RequirePositive(problems, lane.Id, "width", lane.Width);

@@ -52,12 +52,12 @@ public static class Vda5050Topics
     public static string AllRobots(string interfaceName, Vda5050Topic topic) =>
         $"{interfaceName}/{V2.ProtocolVersion.TopicMajor}/+/+/{Leaf(topic)}";
 
-    /// <summary>Parses a topic name; false when it is not a VDA 5050 v2 topic.</summary>
+    /// <summary>Parses a topic name; false when it is not a VDA 5050 v2 topic (or is a filter with <c>+</c> or <c>#</c>).</summary>
     public static bool TryParse(string topicName, out Vda5050TopicName parsed)
     {
         parsed = null!;
         var parts = topicName.Split('/');
-        if (parts.Length != 5 || parts[1] != V2.ProtocolVersion.TopicMajor || parts.Any(p => p.Length == 0))
+        if (parts.Length != 5 || parts[1] != V2.ProtocolVersion.TopicMajor || parts.Any(p => p.Length == 0 || p.AsSpan().IndexOfAny("+#") >= 0))
             return false;
         if (!TryParseLeaf(parts[4], out var topic))
             return false;

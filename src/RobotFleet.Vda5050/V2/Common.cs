@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -79,7 +80,7 @@ public sealed record Action
     public required BlockingType BlockingType { get; init; }
 
     /// <summary>Parameters; an explicit null reads as empty.</summary>
-    public IReadOnlyList<ActionParameter> ActionParameters { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<ActionParameter> ActionParameters { get; init => field = value ?? []; } = [];
 
     /// <summary>Finds a parameter value as text, or null when absent.</summary>
     public string? Parameter(string key) => ActionParameters.FirstOrDefault(p => p.Key == key)?.ValueAsText();
@@ -117,10 +118,10 @@ public sealed record Trajectory
     public required double Degree { get; init; }
 
     /// <summary>Knot vector.</summary>
-    public IReadOnlyList<double> KnotVector { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<double> KnotVector { get; init => field = value ?? []; } = [];
 
     /// <summary>Control points.</summary>
-    public IReadOnlyList<ControlPoint> ControlPoints { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<ControlPoint> ControlPoints { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>A NURBS control point (metres, weight).</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 namespace RobotFleet.Vda5050.V2;
 
 /// <summary>The VDA 5050 factsheet message (topic <c>factsheet</c>, §6.15, retained): what the robot is and can do.</summary>
@@ -16,10 +17,10 @@ public sealed record Factsheet : Header
     public required ProtocolFeatures ProtocolFeatures { get; init; }
 
     /// <summary>Geometry (envelopes, wheels).</summary>
-    public AgvGeometry AgvGeometry { get; init => field = value ?? new(); } = new();
+    [AllowNull] public AgvGeometry AgvGeometry { get; init => field = value ?? new(); } = new();
 
     /// <summary>Load handling.</summary>
-    public LoadSpecification LoadSpecification { get; init => field = value ?? new(); } = new();
+    [AllowNull] public LoadSpecification LoadSpecification { get; init => field = value ?? new(); } = new();
 }
 
 /// <summary>Robot type (§6.15.1).</summary>
@@ -41,10 +42,10 @@ public sealed record TypeSpecification
     public required double MaxLoadMass { get; init; }
 
     /// <summary>Localisation types, e.g. <c>NATURAL</c>.</summary>
-    public IReadOnlyList<string> LocalizationTypes { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<string> LocalizationTypes { get; init => field = value ?? []; } = [];
 
     /// <summary>Navigation types, e.g. <c>VIRTUAL_LINE_GUIDED</c>.</summary>
-    public IReadOnlyList<string> NavigationTypes { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<string> NavigationTypes { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>Physical parameters (§6.15.2): m/s, m/s², metres.</summary>
@@ -79,10 +80,10 @@ public sealed record PhysicalParameters
 public sealed record ProtocolLimits
 {
     /// <summary>Maximum string lengths (keys as in the schema); empty means no limits.</summary>
-    public IReadOnlyDictionary<string, long> MaxStringLens { get; init => field = value ?? new Dictionary<string, long>(); } = new Dictionary<string, long>();
+    [AllowNull] public IReadOnlyDictionary<string, long> MaxStringLens { get; init => field = value ?? new Dictionary<string, long>(); } = new Dictionary<string, long>();
 
     /// <summary>Maximum array lengths (keys as in the schema, e.g. <c>order.nodes</c>).</summary>
-    public IReadOnlyDictionary<string, long> MaxArrayLens { get; init => field = value ?? new Dictionary<string, long>(); } = new Dictionary<string, long>();
+    [AllowNull] public IReadOnlyDictionary<string, long> MaxArrayLens { get; init => field = value ?? new Dictionary<string, long>(); } = new Dictionary<string, long>();
 
     /// <summary>Timing limits.</summary>
     public required Timing Timing { get; init; }
@@ -108,10 +109,10 @@ public sealed record Timing
 public sealed record ProtocolFeatures
 {
     /// <summary>Supported optional parameters.</summary>
-    public IReadOnlyList<OptionalParameter> OptionalParameters { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<OptionalParameter> OptionalParameters { get; init => field = value ?? []; } = [];
 
     /// <summary>Supported actions.</summary>
-    public IReadOnlyList<AgvAction> AgvActions { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<AgvAction> AgvActions { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>An optional protocol parameter the robot supports.</summary>
@@ -130,7 +131,7 @@ public sealed record AgvAction
     public string? ActionDescription { get; init; }
 
     /// <summary>Scopes: <c>INSTANT</c>, <c>NODE</c>, <c>EDGE</c>.</summary>
-    public IReadOnlyList<string> ActionScopes { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<string> ActionScopes { get; init => field = value ?? []; } = [];
 
     /// <summary>Parameters the action takes.</summary>
     public IReadOnlyList<AgvActionParameter>? ActionParameters { get; init; }
@@ -163,7 +164,7 @@ public sealed record Envelope2d
     public required string Set { get; init; }
 
     /// <summary>Polygon vertices.</summary>
-    public IReadOnlyList<ControlPoint> PolygonPoints { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<ControlPoint> PolygonPoints { get; init => field = value ?? []; } = [];
 
     /// <summary>Description.</summary>
     public string? Description { get; init; }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization;
 
 namespace RobotFleet.Vda5050.V2;
@@ -18,10 +19,10 @@ public sealed record Order : Header
     public string? ZoneSetId { get; init; }
 
     /// <summary>Nodes in travel order; an explicit null reads as empty.</summary>
-    public IReadOnlyList<Node> Nodes { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<Node> Nodes { get; init => field = value ?? []; } = [];
 
     /// <summary>Edges in travel order; an explicit null reads as empty.</summary>
-    public IReadOnlyList<Edge> Edges { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<Edge> Edges { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>A node of an order (VDA 5050 §6.6.3); its sequence id is even.</summary>
@@ -43,7 +44,7 @@ public sealed record Node
     public NodePosition? NodePosition { get; init; }
 
     /// <summary>Actions at the node.</summary>
-    public IReadOnlyList<Action> Actions { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<Action> Actions { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>An edge of an order (VDA 5050 §6.6.4); its sequence id is odd.</summary>
@@ -98,14 +99,14 @@ public sealed record Edge
     public Trajectory? Trajectory { get; init; }
 
     /// <summary>Actions on the edge.</summary>
-    public IReadOnlyList<Action> Actions { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<Action> Actions { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>The VDA 5050 instantActions message (topic <c>instantActions</c>, §6.7).</summary>
 public sealed record InstantActions : Header
 {
     /// <summary>Actions to run now. Some robots send these as <c>instantActions</c> (compatibility setting).</summary>
-    public IReadOnlyList<Action> Actions { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<Action> Actions { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>The VDA 5050 connection message (topic <c>connection</c>, §6.14), retained.</summary>

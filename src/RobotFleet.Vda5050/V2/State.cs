@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Serialization;
 
 namespace RobotFleet.Vda5050.V2;
@@ -36,10 +37,10 @@ public sealed record State : Header
     public OperatingMode OperatingMode { get; init; } = OperatingMode.Automatic;
 
     /// <summary>Nodes of the current order still to traverse.</summary>
-    public IReadOnlyList<NodeState> NodeStates { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<NodeState> NodeStates { get; init => field = value ?? []; } = [];
 
     /// <summary>Edges of the current order still to traverse.</summary>
-    public IReadOnlyList<EdgeState> EdgeStates { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<EdgeState> EdgeStates { get; init => field = value ?? []; } = [];
 
     /// <summary>Current pose, when known.</summary>
     public AgvPosition? AgvPosition { get; init; }
@@ -51,19 +52,19 @@ public sealed record State : Header
     public IReadOnlyList<Load>? Loads { get; init; }
 
     /// <summary>Statuses of the current order's actions and instant actions.</summary>
-    public IReadOnlyList<ActionState> ActionStates { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<ActionState> ActionStates { get; init => field = value ?? []; } = [];
 
     /// <summary>Battery.</summary>
-    public BatteryState BatteryState { get; init => field = value ?? new(); } = new();
+    [AllowNull] public BatteryState BatteryState { get; init => field = value ?? new(); } = new();
 
     /// <summary>Active errors.</summary>
-    public IReadOnlyList<Error> Errors { get; init => field = value ?? []; } = [];
+    [AllowNull] public IReadOnlyList<Error> Errors { get; init => field = value ?? []; } = [];
 
     /// <summary>Information for visualisation and debugging.</summary>
     public IReadOnlyList<Information>? Information { get; init; }
 
     /// <summary>Safety state.</summary>
-    public SafetyState SafetyState { get; init => field = value ?? new(); } = new();
+    [AllowNull] public SafetyState SafetyState { get; init => field = value ?? new(); } = new();
 }
 
 /// <summary>Operating mode of the robot (VDA 5050 §6.10.6).</summary>

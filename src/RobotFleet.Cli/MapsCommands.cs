@@ -1,0 +1,60 @@
+using System.CommandLine;
+using RobotFleet.Maps;
+
+namespace RobotFleet.Cli;
+
+/// <summary>The <c>maps</c> command group: converting and checking site maps.</summary>
+internal static class MapsCommands
+{
+    internal static Command Create()
+    {
+        var building = new Argument<FileInfo>("building") { Description = "Open-RMF *.building.yaml file to convert." };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Directory to write site.geojson into (created if missing).", Required = true };
+        var id = new Option<string?>("--id") { Description = "Map id (default: file name without .building.yaml)." };
+        var importRmf = new Command("import-rmf", "Convert an Open-RMF building map into a RobotFleet site map (site.geojson).") { building, output, id };
+        importRmf.SetAction(result => ImportRmf(result.GetValue(building)!, result.GetValue(output)!, result.GetValue(id)));
+        return new Command("maps", "Site map tools.") { importRmf };
+    }
+
+    private static int ImportRmf(FileInfo building, DirectoryInfo output, string? mapId)
+    {
+        try
+        {
+            SiteMap map;
+            if (mapId is null)
+            {
+                map = RmfBuildingImporter.Import(building.FullName);
+            }
+            else
+            {
+                if (!building.Exists)
+                {
+                    throw new FileNotFoundException($"No building file at '{building.FullName}'.", building.FullName);
+                }
+                using var reader = building.OpenText();
+                map = RmfBuildingImporter.Import(reader, building.FullName, mapId);
+            }
+            output.Create();
+            var target = Path.Combine(output.FullName, SiteMapGeoJson.FileName);
+            File.WriteAllText(target, SiteMapGeoJson.Write(map) + Environment.NewLine);
+            Console.WriteLine(
+                $"{building.Name} -> {target}: map '{map.Id}', {map.Levels.Count} level(s), {map.Waypoints.Count} waypoints, " +
+                $"{map.Lanes.Count} lanes, {map.Locations.Count} locations, {map.Doors.Count} doors, {map.Warnings.Count} warning(s)");
+            return 0;
+        }
+        catch (SiteMapValidationException e)
+        {
+            return Fail($"{e.Source}: {e.Problems.Count} map problem(s): {string.Join("; ", e.Problems.Select(p => p.Message))}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail($"{building.FullName}: {e.Message}");
+        }
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"robotfleet: error: {message}");
+        return 1;
+    }
+}

@@ -1,0 +1,204 @@
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using RobotFleet.Contracts;
+using RobotFleet.Maps;
+using RobotFleet.Planning;
+
+namespace RobotFleet.ControlPlane.Missions;
+
+/// <summary>
+/// Runs delivery missions on the fleet: queues them, assigns each to the idle robot with the
+/// shortest route time to its pickup (<see cref="Dispatcher"/>), builds one VDA order per mission
+/// (<c>pick</c> at the pickup, <c>drop</c> at the dropoff), releases its base only onto waypoints no
+/// other robot holds (<see cref="TrafficController"/>) and extends it by order updates as the way
+/// clears, and follows progress to Completed or Failed.
+/// </summary>
+/// <remarks>
+/// All entry points serialise on one async lock, and commands leave in the order they were
+/// decided, so each robot receives its order updates in sequence. Thread-safe.
+/// Waits are resolved so no robot waits forever: an idle robot in the way is moved aside; a
+/// circular wait (Coffman) is broken by re-routing or moving aside the lowest-priority robot in it;
+/// a robot blocked by a lost robot's hold is re-routed around it, and its mission fails after
+/// <see cref="ControlPlaneOptions.LostBlockerTimeout"/> when there is no way round. The hold of a
+/// robot that went CONNECTIONBROKEN stays until it is back or an operator removes it.
+/// </remarks>
+public sealed partial class FleetCoordinator(
+    ControlPlaneOptions options,
+    MissionStore store,
+    IBus bus,
+    TimeProvider time,
+    ILogger<FleetCoordinator> logger)
+{
+    private const string DispatcherActor = "dispatcher";
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly RouteGraph _graph = new(options.Map, options.RobotMaxSpeed);
+    private readonly Dictionary<RobotId, TrackedRobot> _robots = [];
+    private readonly Dictionary<string, MissionView> _missions = [];
+    private readonly List<object> _outbox = [];
+    private long _evadeCounter;
+
+    /// <summary>Accepts a mission after checking it names known, distinct locations; a rejection names the field and value.</summary>
+    public async Task<object> SubmitAsync(SubmitMission command, CancellationToken cancellationToken)
+    {
+        if (command.Kind != MissionKind.Delivery)
+            return new MissionRejected(command.MissionId, "kind", $"mission kind '{command.Kind}' is not supported yet; use 'delivery'");
+        if (ValidateLocation(command.MissionId, "pickup", command.Pickup) is { } badPickup)
+            return badPickup;
+        if (ValidateLocation(command.MissionId, "dropoff", command.Dropoff) is { } badDropoff)
+            return badDropoff;
+        if (command.Pickup == command.Dropoff)
+            return new MissionRejected(command.MissionId, "dropoff", $"dropoff '{command.Dropoff}' is the same location as pickup");
+        if (command.Priority is < 0 or > 3)
+            return new MissionRejected(command.MissionId, "priority", $"priority {command.Priority} is outside 0..3");
+
+        return await UnderLockAsync(() =>
+        {
+            if (_missions.ContainsKey(command.MissionId))
+                return new MissionRejected(command.MissionId, "id", $"mission '{command.MissionId}' already exists");
+            var now = time.GetUtcNow();
+            var mission = new MissionView(command.MissionId, command.Kind, MissionStatus.Queued, null, command.Pickup, command.Dropoff,
+                command.Priority, now, now, null, null, [new MissionTransition(now, MissionStatus.Queued, command.RequestedBy, "submitted")]);
+            Save(mission);
+            Process();
+            return (object)new MissionAccepted(command.MissionId);
+        }, cancellationToken);
+    }
+
+    /// <summary>Cancels a mission: at once when not running, by VDA cancelOrder when running. False when unknown or already final.</summary>
+    public Task<bool> CancelAsync(CancelMission command, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    {
+        if (!_missions.TryGetValue(command.MissionId, out var mission) || mission.IsFinal)
+            return false;
+        var robot = _robots.Values.FirstOrDefault(r => r.Plan?.MissionId == command.MissionId);
+        if (robot is not null)
+        {
+            if (robot.Plan!.UpdateId >= 0)
+                _outbox.Add(new TriggerInstantActions(robot.Id, [new RobotAction($"cancel-{robot.Plan.OrderId}", "cancelOrder", "HARD", new Dictionary<string, string>())]));
+            robot.Plan = null;
+        }
+
+        Transition(mission, MissionStatus.Cancelled, command.RequestedBy, "cancelled by operator");
+        Process();
+        return true;
+    }, cancellationToken);
+
+    /// <summary>Takes in a robot's significant state change.</summary>
+    public Task OnStateChangedAsync(RobotStateChanged state, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    {
+        var robot = Track(state.Robot);
+        robot.State = state;
+        if (robot.Connection is RobotConnectionState.Unknown)
+            robot.Connection = RobotConnectionState.Online;
+        FollowProgress(robot);
+        Process();
+        return true;
+    }, cancellationToken);
+
+    /// <summary>Takes in a robot's connection change.</summary>
+    public Task OnConnectionChangedAsync(RobotConnectionChanged change, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    {
+        var robot = Track(change.Robot);
+        robot.Connection = change.State;
+        if (change.State != RobotConnectionState.Online)
+            logger.LogWarning("Robot {Robot} is {State}; its waypoint stays held until it is back or removed", change.Robot, change.State);
+        Process();
+        return true;
+    }, cancellationToken);
+
+    /// <summary>
+    /// Forgets a robot on an operator's word: its holds go, and a mission it was running fails.
+    /// False when the robot is unknown.
+    /// </summary>
+    public Task<bool> RemoveRobotAsync(RobotId robotId, string actor, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    {
+        if (!_robots.Remove(robotId, out var robot))
+            return false;
+        if (robot.Plan?.MissionId is { } missionId && _missions.TryGetValue(missionId, out var mission))
+            Transition(mission, MissionStatus.Failed, actor, $"robot {robotId} removed by operator");
+        Process();
+        return true;
+    }, cancellationToken);
+
+    /// <summary>Re-checks traffic and dispatch; called periodically.</summary>
+    public Task TickAsync(CancellationToken cancellationToken) => UnderLockAsync(() =>
+    {
+        Process();
+        return true;
+    }, cancellationToken);
+
+    private MissionRejected? ValidateLocation(string missionId, string field, string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+            return new MissionRejected(missionId, field, $"{field} is required");
+        return options.Map.FindLocation(name) is null
+            ? new MissionRejected(missionId, field, $"unknown {field} location '{name}'; known locations: {string.Join(", ", options.Map.Locations.Keys.Order(StringComparer.Ordinal))}")
+            : null;
+    }
+
+    private async Task<T> UnderLockAsync<T>(Func<T> action, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var result = action();
+            foreach (var message in _outbox)
+                await bus.Publish(message, message.GetType(), CancellationToken.None);
+            return result;
+        }
+        finally
+        {
+            _outbox.Clear();
+            _gate.Release();
+        }
+    }
+
+    private TrackedRobot Track(RobotId id)
+    {
+        if (!_robots.TryGetValue(id, out var robot))
+            _robots[id] = robot = new TrackedRobot(id);
+        return robot;
+    }
+
+    private void Save(MissionView mission)
+    {
+        _missions[mission.Id] = mission;
+        store.Save(mission);
+    }
+
+    private void Transition(MissionView mission, MissionStatus status, string actor, string reason, RobotId? robot = null, string? orderId = null)
+    {
+        var now = time.GetUtcNow();
+        var updated = mission with
+        {
+            Status = status,
+            Robot = robot ?? mission.Robot,
+            OrderId = orderId ?? mission.OrderId,
+            UpdatedAt = now,
+            FailureReason = status is MissionStatus.Failed or MissionStatus.Cancelled ? reason : mission.FailureReason,
+            History = [.. mission.History, new MissionTransition(now, status, actor, reason)],
+        };
+        Save(updated);
+        _outbox.Add(new MissionStatusChanged(mission.Id, status, updated.Robot, reason, now));
+        logger.LogInformation("Mission {Mission} {Status} ({Reason})", mission.Id, status, reason);
+    }
+
+    /// <summary>A robot as the coordinator knows it. Not thread-safe: guarded by the coordinator's lock.</summary>
+    private sealed class TrackedRobot(RobotId id)
+    {
+        public RobotId Id { get; } = id;
+
+        public string Key { get; } = id.ToString();
+
+        public RobotConnectionState Connection { get; set; }
+
+        public RobotStateChanged? State { get; set; }
+
+        public RobotPlan? Plan { get; set; }
+
+        public bool IsOnline => Connection == RobotConnectionState.Online;
+
+        public bool HasFatalError => State?.Errors.Any(e => e.Level == "FATAL") ?? false;
+
+        public string? WaypointId => State?.LastNodeId is { Length: > 0 } node ? node : null;
+    }
+}

@@ -1,0 +1,21 @@
+using System.Collections.Concurrent;
+
+namespace RobotFleet.ControlPlane.Missions;
+
+/// <summary>
+/// The missions the control plane has accepted, as snapshots, in memory (durable storage is a
+/// later issue). Thread-safe: the coordinator writes, anyone reads.
+/// </summary>
+public sealed class MissionStore
+{
+    private readonly ConcurrentDictionary<string, MissionView> _missions = new();
+
+    /// <summary>All missions, newest first.</summary>
+    public IReadOnlyList<MissionView> All => _missions.Values.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id, StringComparer.Ordinal).ToList();
+
+    /// <summary>A mission by id, or null.</summary>
+    public MissionView? Find(string id) => _missions.GetValueOrDefault(id);
+
+    /// <summary>Stores or replaces a mission snapshot.</summary>
+    public void Save(MissionView mission) => _missions[mission.Id] = mission;
+}

@@ -1,0 +1,41 @@
+using RobotFleet.Contracts;
+
+namespace RobotFleet.ControlPlane.Missions;
+
+/// <summary>One recorded status change of a mission: when, to what, by whom and why.</summary>
+/// <param name="Timestamp">When (UTC).</param>
+/// <param name="Status">New status.</param>
+/// <param name="Actor">Who caused it: an operator name, <c>dispatcher</c>, a robot id.</param>
+/// <param name="Reason">Why, in words.</param>
+public sealed record MissionTransition(DateTimeOffset Timestamp, MissionStatus Status, string Actor, string Reason);
+
+/// <summary>A read-only snapshot of a mission for the API and the console. Immutable.</summary>
+/// <param name="Id">Mission id.</param>
+/// <param name="Kind">Kind.</param>
+/// <param name="Status">Current status.</param>
+/// <param name="Robot">Assigned robot, if any.</param>
+/// <param name="Pickup">Pickup location name.</param>
+/// <param name="Dropoff">Dropoff location name.</param>
+/// <param name="Priority">0..3.</param>
+/// <param name="CreatedAt">When submitted (UTC).</param>
+/// <param name="UpdatedAt">Last change (UTC).</param>
+/// <param name="OrderId">VDA order id sent for it, if any.</param>
+/// <param name="FailureReason">Why it failed or was cancelled, if it did.</param>
+/// <param name="History">Every transition, oldest first.</param>
+public sealed record MissionView(
+    string Id,
+    MissionKind Kind,
+    MissionStatus Status,
+    RobotId? Robot,
+    string? Pickup,
+    string? Dropoff,
+    int Priority,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    string? OrderId,
+    string? FailureReason,
+    IReadOnlyList<MissionTransition> History)
+{
+    /// <summary>True for Completed, Failed and Cancelled.</summary>
+    public bool IsFinal => Status is MissionStatus.Completed or MissionStatus.Failed or MissionStatus.Cancelled;
+}

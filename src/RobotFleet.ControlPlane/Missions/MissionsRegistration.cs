@@ -1,0 +1,54 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace RobotFleet.ControlPlane.Missions;
+
+/// <summary>Registers the missions feature.</summary>
+public static class MissionsRegistration
+{
+    /// <summary>Adds the mission store, the fleet coordinator and its periodic tick.</summary>
+    public static IServiceCollection AddMissions(this IServiceCollection services, ControlPlaneOptions options)
+    {
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<MissionStore>();
+        services.AddSingleton<FleetCoordinator>();
+        services.AddHostedService<CoordinatorTicker>();
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the missions consumers. Robot events go through an endpoint that takes one message at a
+    /// time, so each robot's events reach the coordinator in the order the gateway published them.
+    /// </summary>
+    public static void AddMissionsConsumers(this IBusRegistrationConfigurator bus)
+    {
+        bus.AddConsumer<SubmitMissionConsumer>();
+        bus.AddConsumer<CancelMissionConsumer>();
+        bus.AddConsumer<RobotEventsConsumer>().Endpoint(e =>
+        {
+            e.Name = "robotfleet-robot-events";
+            e.ConcurrentMessageLimit = 1;
+        });
+    }
+}
+
+/// <summary>Calls <see cref="FleetCoordinator.TickAsync"/> every <see cref="ControlPlaneOptions.TickInterval"/>.</summary>
+internal sealed class CoordinatorTicker(FleetCoordinator coordinator, ControlPlaneOptions options, TimeProvider time) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.TickInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+                await coordinator.TickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // shutting down
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using RobotFleet.Contracts;
+using RobotFleet.Maps;
+
+namespace RobotFleet.ControlPlane.Missions;
+
+/// <summary>A place a plan must visit, with the actions to run there.</summary>
+/// <param name="WaypointId">Waypoint to reach.</param>
+/// <param name="Actions">Actions at it (e.g. <c>pick</c>); empty for a pass-through goal.</param>
+internal sealed record PlanTarget(string WaypointId, IReadOnlyList<RobotAction> Actions);
+
+/// <summary>One waypoint of a plan, with its VDA sequence id and the lane that leads into it.</summary>
+internal sealed record PlanStep(string WaypointId, long SequenceId, Lane? LaneIn, IReadOnlyList<RobotAction> Actions);
+
+/// <summary>
+/// What one robot is asked to do: the order it runs (one VDA order, updated as traffic releases
+/// more of it), which steps are reached and released, and the targets still ahead.
+/// Not thread-safe: owned by the coordinator.
+/// </summary>
+internal sealed class RobotPlan(string orderId, string? missionId, string startWaypointId)
+{
+    /// <summary>VDA order id.</summary>
+    public string OrderId { get; } = orderId;
+
+    /// <summary>Mission served, or null for a move that only clears the way.</summary>
+    public string? MissionId { get; } = missionId;
+
+    /// <summary>Last order update id sent; -1 before the first.</summary>
+    public long UpdateId { get; set; } = -1;
+
+    /// <summary>Steps from the robot's start (step 0, sequence id 0) to the final target.</summary>
+    public List<PlanStep> Steps { get; } = [new PlanStep(startWaypointId, 0, null, [])];
+
+    /// <summary>Index of the last released step.</summary>
+    public int ReleasedThrough { get; set; }
+
+    /// <summary>Index of the last step the robot reported reaching.</summary>
+    public int ReachedIndex { get; set; }
+
+    /// <summary>Index into <see cref="Steps"/> of each target's step, in order.</summary>
+    public List<(PlanTarget Target, int StepIndex)> TargetSteps { get; } = [];
+
+    /// <summary>True when steps changed since the last order or update was sent.</summary>
+    public bool Dirty { get; set; } = true;
+
+    /// <summary>When the robot started waiting for a held waypoint; null while not blocked.</summary>
+    public DateTimeOffset? BlockedSince { get; set; }
+
+    /// <summary>Last time traffic re-planned this robot (rate limit).</summary>
+    public DateTimeOffset LastReplan { get; set; } = DateTimeOffset.MinValue;
+
+    /// <summary>Targets whose steps lie after the released part, still open to re-routing.</summary>
+    public IReadOnlyList<PlanTarget> OpenTargets => TargetSteps.Where(t => t.StepIndex > ReleasedThrough).Select(t => t.Target).ToList();
+
+    /// <summary>Waypoint ids from the last reached step to the end.</summary>
+    public IReadOnlyList<string> RemainingWaypoints => Steps.Skip(ReachedIndex).Select(s => s.WaypointId).ToList();
+
+    /// <summary>
+    /// Replaces everything after the last released step with legs through <paramref name="targets"/>,
+    /// routed with <paramref name="findRoute"/>; false (and no change) when a leg has no route.
+    /// </summary>
+    public bool Reroute(IReadOnlyList<PlanTarget> targets, Func<string, string, Route?> findRoute)
+    {
+        var legs = new List<(Route Route, PlanTarget Target)>();
+        var from = Steps[ReleasedThrough].WaypointId;
+        foreach (var target in targets)
+        {
+            var route = findRoute(from, target.WaypointId);
+            if (route is null)
+                return false;
+            legs.Add((route, target));
+            from = target.WaypointId;
+        }
+
+        Steps.RemoveRange(ReleasedThrough + 1, Steps.Count - ReleasedThrough - 1);
+        TargetSteps.RemoveAll(t => t.StepIndex > ReleasedThrough);
+
+        foreach (var (route, target) in legs)
+            AppendLeg(route, target);
+        Dirty = true;
+        return true;
+    }
+
+    private void AppendLeg(Route route, PlanTarget target)
+    {
+        for (var i = 0; i < route.Lanes.Count; i++)
+            Steps.Add(new PlanStep(route.WaypointIds[i + 1], Steps[^1].SequenceId + 2, route.Lanes[i], []));
+        // A target's actions run at its step; when consecutive targets share a waypoint their actions add up.
+        var last = Steps[^1];
+        Steps[^1] = last with { Actions = [.. last.Actions, .. target.Actions] };
+        TargetSteps.Add((target, Steps.Count - 1));
+    }
+}

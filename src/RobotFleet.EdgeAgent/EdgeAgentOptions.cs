@@ -1,0 +1,59 @@
+using MQTTnet.Formatter;
+using RobotFleet.Vda5050;
+
+namespace RobotFleet.EdgeAgent;
+
+/// <summary>Settings of one <see cref="EdgeAgent"/>: broker, identity on the VDA 5050 wire, publish rates and reconnect backoff.</summary>
+public sealed record EdgeAgentOptions
+{
+    /// <summary>MQTT broker address, <c>mqtt://host:port</c> (port defaults to 1883).</summary>
+    public Uri Broker { get; init; } = new("mqtt://127.0.0.1:1883");
+
+    /// <summary>MQTT protocol version: <see cref="MqttProtocolVersion.V500"/> (default) or <see cref="MqttProtocolVersion.V311"/>.</summary>
+    public MqttProtocolVersion ProtocolVersion { get; init; } = MqttProtocolVersion.V500;
+
+    /// <summary>VDA 5050 interface name, the first topic level (§6.2); default <c>uagv</c>.</summary>
+    public string InterfaceName { get; init; } = Vda5050Topics.DefaultInterfaceName;
+
+    /// <summary>Manufacturer on the wire (topic level and header field).</summary>
+    public string Manufacturer { get; init; } = "RobotFleet";
+
+    /// <summary>Serial number on the wire (topic level and header field); unique per manufacturer.</summary>
+    public required string SerialNumber { get; init; }
+
+    /// <summary>Node id the robot stands on at start (state <c>lastNodeId</c>); empty when unknown.</summary>
+    public string InitialLastNodeId { get; init; } = "";
+
+    /// <summary>Interval of periodic state messages while an order is active (VDA 5050 §6.10: at least every 30 s; default 1 s).</summary>
+    public TimeSpan StateInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Interval of periodic state messages while idle; default 1 s.</summary>
+    public TimeSpan IdleStateInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Interval of visualization messages (§6.13); default 0.5 s (2 Hz).</summary>
+    public TimeSpan VisualizationInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>First reconnect delay; doubles per failed attempt up to <see cref="ReconnectDelayMax"/>, with random jitter of up to half.</summary>
+    public TimeSpan ReconnectDelayMin { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Largest reconnect delay.</summary>
+    public TimeSpan ReconnectDelayMax { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>MQTT keep-alive; the broker publishes the last will after about 1.5 times this without traffic.</summary>
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Distance in metres within which the robot counts as standing on an order's first node when
+    /// that node has no <c>allowedDeviationXY</c> and is not the current <c>lastNodeId</c>.
+    /// </summary>
+    public double DefaultAllowedDeviationXY { get; init; } = 0.5;
+
+    /// <summary>Top speed in m/s: used on edges without <c>maxSpeed</c> and reported in the factsheet.</summary>
+    public double MaxSpeed { get; init; } = 1.0;
+
+    /// <summary>Factsheet series name (<c>typeSpecification.seriesName</c>).</summary>
+    public string SeriesName { get; init; } = "RobotFleet simulated delivery robot";
+
+    /// <summary>Diagnostic log sink (one line per call, may be called from any thread); null for none.</summary>
+    public Action<string>? Log { get; init; }
+}

@@ -1,0 +1,101 @@
+using System.CommandLine;
+using MQTTnet.Formatter;
+using RobotFleet.Maps;
+
+namespace RobotFleet.EdgeAgent;
+
+/// <summary>
+/// Command line of the standalone edge agent, e.g.
+/// <c>--broker mqtt://127.0.0.1:1883 --map maps/office --simulate --robots 3</c>; Ctrl+C stops cleanly (OFFLINE).
+/// </summary>
+public static class Program
+{
+    /// <summary>Parses the arguments and runs the agent until cancelled; returns the process exit code.</summary>
+    public static Task<int> Main(string[] args) => BuildCommand().Parse(args).InvokeAsync();
+
+    /// <summary>Builds the root command with all options.</summary>
+    public static RootCommand BuildCommand()
+    {
+        var broker = new Option<string>("--broker") { Description = "MQTT broker, mqtt://host:port", DefaultValueFactory = _ => "mqtt://127.0.0.1:1883" };
+        var map = new Option<string>("--map") { Description = "Site map directory (holding site.geojson) or file", Required = true };
+        var simulate = new Option<bool>("--simulate") { Description = "Drive simulated robots (the only firmware in this build)" };
+        var robots = new Option<int>("--robots") { Description = "Number of simulated robots", DefaultValueFactory = _ => 1 };
+        var manufacturer = new Option<string>("--manufacturer") { Description = "VDA 5050 manufacturer", DefaultValueFactory = _ => "RobotFleet" };
+        var serialPrefix = new Option<string>("--serial-prefix") { Description = "Serial numbers are {prefix}-1..{prefix}-N", DefaultValueFactory = _ => "sim" };
+        var interfaceName = new Option<string>("--interface-name") { Description = "VDA 5050 interface name", DefaultValueFactory = _ => "uagv" };
+        var timeScale = new Option<double>("--time-scale") { Description = "Simulated seconds per real second", DefaultValueFactory = _ => 1 };
+        var stateInterval = new Option<double>("--state-interval") { Description = "Seconds between periodic state messages", DefaultValueFactory = _ => 1 };
+        var mqttVersion = new Option<string>("--mqtt-version") { Description = "MQTT protocol version", DefaultValueFactory = _ => "5" };
+        mqttVersion.AcceptOnlyFromAmong("5", "3.1.1");
+
+        var command = new RootCommand("RobotFleet edge agent: the AGV side of VDA 5050 v2 over MQTT")
+        {
+            broker, map, simulate, robots, manufacturer, serialPrefix, interfaceName, timeScale, stateInterval, mqttVersion,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!parse.GetValue(simulate))
+            {
+                await Console.Error.WriteLineAsync("Only simulated robots are supported in this build: pass --simulate.").ConfigureAwait(false);
+                return 2;
+            }
+
+            var count = parse.GetValue(robots);
+            var scale = parse.GetValue(timeScale);
+            var interval = parse.GetValue(stateInterval);
+            if (!Uri.TryCreate(parse.GetValue(broker), UriKind.Absolute, out var brokerUri) || brokerUri.Scheme is not ("mqtt" or "tcp"))
+            {
+                await Console.Error.WriteLineAsync($"--broker '{parse.GetValue(broker)}' is not an mqtt://host:port address.").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (count < 1 || scale <= 0 || interval <= 0)
+            {
+                await Console.Error.WriteLineAsync("--robots, --time-scale and --state-interval must be positive.").ConfigureAwait(false);
+                return 2;
+            }
+
+            SiteMap site;
+            try
+            {
+                site = SiteMapGeoJson.Load(parse.GetValue(map)!);
+            }
+            catch (Exception e) when (e is FileNotFoundException or SiteMapValidationException)
+            {
+                await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+                return 2;
+            }
+
+            var options = new SimulatedFleetOptions
+            {
+                Broker = brokerUri,
+                ProtocolVersion = parse.GetValue(mqttVersion) == "3.1.1" ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500,
+                InterfaceName = parse.GetValue(interfaceName)!,
+                Manufacturer = parse.GetValue(manufacturer)!,
+                SerialPrefix = parse.GetValue(serialPrefix)!,
+                Placements = RobotPlacement.FromMap(site, count),
+                TimeScale = scale,
+                Agent = new EdgeAgentOptions
+                {
+                    SerialNumber = "template",
+                    StateInterval = TimeSpan.FromSeconds(interval),
+                    IdleStateInterval = TimeSpan.FromSeconds(interval),
+                    Log = line => Console.Error.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}"),
+                },
+            };
+            await using var fleet = await SimulatedFleet.StartAsync(options, cancellationToken).ConfigureAwait(false);
+            Console.WriteLine($"Started {count} simulated robot(s) on map '{site.Id}' against {options.Broker}; Ctrl+C stops.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.WriteLine("Stopping: publishing OFFLINE.");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,141 @@
+using MQTTnet.Formatter;
+using RobotFleet.FirmwareBridge;
+using RobotFleet.FirmwareBridge.Simulator;
+using RobotFleet.Maps;
+using RobotFleet.Vda5050;
+
+namespace RobotFleet.EdgeAgent;
+
+/// <summary>Where a simulated robot starts: a waypoint (its VDA <c>lastNodeId</c>) and its site-local coordinates.</summary>
+/// <param name="WaypointId">Waypoint id, reported as the robot's initial <c>lastNodeId</c>.</param>
+/// <param name="X">x in site-local metres (east).</param>
+/// <param name="Y">y in site-local metres (north).</param>
+/// <param name="MapId">Map level id.</param>
+public sealed record RobotPlacement(string WaypointId, double X, double Y, string MapId)
+{
+    /// <summary>
+    /// Picks <paramref name="count"/> distinct start waypoints on a map: parking and charger locations
+    /// first, then other named locations, then the remaining waypoints, each group in id order.
+    /// </summary>
+    /// <exception cref="ArgumentException">The map has fewer than <paramref name="count"/> waypoints.</exception>
+    public static IReadOnlyList<RobotPlacement> FromMap(SiteMap map, int count)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var byName = map.Locations.Values.OrderBy(l => l.Name, StringComparer.Ordinal).ToList();
+        var preferred = byName.Where(l => l.Kinds.Contains(LocationKind.Parking) || l.Kinds.Contains(LocationKind.Charger)).Select(l => l.WaypointId);
+        var named = byName.Select(l => l.WaypointId);
+        var rest = map.Waypoints.Keys.Order(StringComparer.Ordinal);
+        var chosen = preferred.Concat(named).Concat(rest).Distinct().Take(count)
+            .Select(id => map.Waypoints[id])
+            .Select(w => new RobotPlacement(w.Id, w.X, w.Y, w.LevelId))
+            .ToList();
+        if (chosen.Count < count)
+        {
+            throw new ArgumentException($"The map '{map.Id}' has {chosen.Count} waypoints; cannot place {count} robots on distinct ones.", nameof(count));
+        }
+
+        return chosen;
+    }
+}
+
+/// <summary>Settings of a <see cref="SimulatedFleet"/>.</summary>
+public sealed record SimulatedFleetOptions
+{
+    /// <summary>MQTT broker address, <c>mqtt://host:port</c>.</summary>
+    public Uri Broker { get; init; } = new("mqtt://127.0.0.1:1883");
+
+    /// <summary>MQTT protocol version of every robot's client.</summary>
+    public MqttProtocolVersion ProtocolVersion { get; init; } = MqttProtocolVersion.V500;
+
+    /// <summary>VDA 5050 interface name (first topic level).</summary>
+    public string InterfaceName { get; init; } = Vda5050Topics.DefaultInterfaceName;
+
+    /// <summary>Manufacturer of every robot.</summary>
+    public string Manufacturer { get; init; } = "RobotFleet";
+
+    /// <summary>Serial numbers are <c>{SerialPrefix}-1</c> … <c>{SerialPrefix}-N</c>.</summary>
+    public string SerialPrefix { get; init; } = "sim";
+
+    /// <summary>Start positions, one robot per entry (see <see cref="RobotPlacement.FromMap"/>).</summary>
+    public required IReadOnlyList<RobotPlacement> Placements { get; init; }
+
+    /// <summary>Simulated seconds per real second for every robot.</summary>
+    public double TimeScale { get; init; } = 1;
+
+    /// <summary>Template for each robot's simulation (speed, battery, action durations); pose and time scale are set per robot.</summary>
+    public SimulatedRobotOptions Robot { get; init; } = new();
+
+    /// <summary>Template for each robot's agent settings (rates, backoff, log); broker, identity and start node are set per robot.</summary>
+    public EdgeAgentOptions Agent { get; init; } = new() { SerialNumber = "template" };
+}
+
+/// <summary>
+/// N simulated robots, each with its own <see cref="SimulatedRobot"/>, <see cref="EdgeAgent"/> and
+/// MQTT client, for the standalone agent and for in-process demos and tests. Thread-safe.
+/// </summary>
+public sealed class SimulatedFleet : IAsyncDisposable
+{
+    private readonly List<(EdgeAgent Agent, SimulatedRobot Robot)> members;
+
+    private SimulatedFleet(List<(EdgeAgent, SimulatedRobot)> members) => this.members = members;
+
+    /// <summary>The robots' agents, in serial-number order (<c>{prefix}-1</c> first).</summary>
+    public IReadOnlyList<EdgeAgent> Agents => members.ConvertAll(m => m.Agent);
+
+    /// <summary>Creates and starts one simulated robot per placement; each connects in the background.</summary>
+    /// <exception cref="ArgumentException">No placements, or a non-positive time scale.</exception>
+    public static async Task<SimulatedFleet> StartAsync(SimulatedFleetOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Placements.Count == 0)
+        {
+            throw new ArgumentException("A simulated fleet needs at least one placement.", nameof(options));
+        }
+
+        var members = new List<(EdgeAgent, SimulatedRobot)>();
+        var fleet = new SimulatedFleet(members);
+        try
+        {
+            for (var i = 0; i < options.Placements.Count; i++)
+            {
+                var place = options.Placements[i];
+                var robot = new SimulatedRobot(options.Robot with
+                {
+                    InitialPose = new Pose(place.X, place.Y, 0, place.MapId),
+                    TimeScale = options.TimeScale,
+                });
+                var agent = new EdgeAgent(options.Agent with
+                {
+                    Broker = options.Broker,
+                    ProtocolVersion = options.ProtocolVersion,
+                    InterfaceName = options.InterfaceName,
+                    Manufacturer = options.Manufacturer,
+                    SerialNumber = $"{options.SerialPrefix}-{i + 1}",
+                    InitialLastNodeId = place.WaypointId,
+                }, robot);
+                members.Add((agent, robot));
+                await agent.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await fleet.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return fleet;
+    }
+
+    /// <summary>Finds a robot's agent by serial number, or null.</summary>
+    public EdgeAgent? Find(string serialNumber) => members.Find(m => m.Agent.SerialNumber == serialNumber).Agent;
+
+    /// <summary>Stops every agent gracefully (OFFLINE published) and disposes the simulations.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(members.Select(async m =>
+        {
+            await m.Agent.DisposeAsync().ConfigureAwait(false);
+            await m.Robot.DisposeAsync().ConfigureAwait(false);
+        })).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,30 @@
+using MQTTnet.Formatter;
+
+namespace RobotFleet.Gateway;
+
+/// <summary>
+/// Settings of the MQTT gateway between VDA 5050 robots and the control plane.
+/// </summary>
+public sealed class GatewayOptions
+{
+    /// <summary>Broker host name or address; default 127.0.0.1.</summary>
+    public string BrokerHost { get; set; } = "127.0.0.1";
+
+    /// <summary>Broker TCP port; default 1883.</summary>
+    public int BrokerPort { get; set; } = 1883;
+
+    /// <summary>MQTT protocol version; default 5.0.0.</summary>
+    public MqttProtocolVersion ProtocolVersion { get; set; } = MqttProtocolVersion.V500;
+
+    /// <summary>VDA 5050 interface name (first topic level); default <c>uagv</c>.</summary>
+    public string InterfaceName { get; set; } = Vda5050.Vda5050Topics.DefaultInterfaceName;
+
+    /// <summary>MQTT client id of the gateway.</summary>
+    public string ClientId { get; set; } = $"robotfleet-gateway-{Environment.ProcessId}";
+
+    /// <summary>First reconnect delay; doubles up to <see cref="ReconnectMaxDelay"/>, with jitter.</summary>
+    public TimeSpan ReconnectMinDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Longest reconnect delay.</summary>
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,195 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using MassTransit;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+using RobotFleet.Contracts;
+using RobotFleet.Vda5050;
+using RobotFleet.Vda5050.V2;
+using State = RobotFleet.Vda5050.V2.State;
+
+namespace RobotFleet.Gateway;
+
+/// <summary>
+/// The control plane's MQTT side: subscribes to every robot's VDA 5050 <c>state</c>,
+/// <c>connection</c> and <c>factsheet</c>, keeps the <see cref="RobotTwinRegistry"/> current in
+/// process, publishes domain events on the bus only on significant change (DESIGN §2.4), and sends
+/// orders and instant actions. Reconnects with exponential backoff and jitter, resubscribing each time.
+/// </summary>
+/// <remarks>
+/// Messages are handled one at a time in arrival order (MQTTnet's client delivers sequentially),
+/// so each robot's reports are processed in order. <see cref="PublishOrderAsync"/> and
+/// <see cref="PublishInstantActionsAsync"/> are thread-safe.
+/// </remarks>
+public sealed class MqttGateway(
+    GatewayOptions options,
+    RobotTwinRegistry twins,
+    IBus bus,
+    TimeProvider time,
+    ILogger<MqttGateway> logger) : BackgroundService
+{
+    private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
+    private readonly ConcurrentDictionary<(RobotId, Vda5050Topic), long> _headerIds = new();
+    private readonly ConcurrentDictionary<RobotId, RobotStateChanged> _lastStates = new();
+    private readonly SemaphoreSlim _connected = new(0, 1);
+
+    /// <summary>True while connected to the broker.</summary>
+    public bool IsConnected => _client.IsConnected;
+
+    /// <summary>Sends a route to its robot as a VDA 5050 order (QoS 0, not retained).</summary>
+    /// <exception cref="InvalidOperationException">The gateway is not connected to the broker.</exception>
+    public Task PublishOrderAsync(DispatchRoute route, CancellationToken cancellationToken)
+    {
+        var order = OrderMapper.ToOrder(route, NextHeaderId(route.Robot, Vda5050Topic.Order), time.GetUtcNow());
+        return PublishAsync(route.Robot, Vda5050Topic.Order, Vda5050Json.SerializeToUtf8Bytes(order), cancellationToken);
+    }
+
+    /// <summary>Sends instant actions to a robot (QoS 0, not retained).</summary>
+    /// <exception cref="InvalidOperationException">The gateway is not connected to the broker.</exception>
+    public Task PublishInstantActionsAsync(TriggerInstantActions command, CancellationToken cancellationToken)
+    {
+        var message = OrderMapper.ToInstantActions(command, NextHeaderId(command.Robot, Vda5050Topic.InstantActions), time.GetUtcNow());
+        return PublishAsync(command.Robot, Vda5050Topic.InstantActions, Vda5050Json.SerializeToUtf8Bytes(message), cancellationToken);
+    }
+
+    /// <summary>Forgets a robot's last reported state (after an operator removed it).</summary>
+    public void Forget(RobotId robot) => _lastStates.TryRemove(robot, out _);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _client.ApplicationMessageReceivedAsync += OnMessageAsync;
+        var delay = options.ReconnectMinDelay;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!_client.IsConnected)
+                {
+                    await ConnectAsync(stoppingToken);
+                    delay = options.ReconnectMinDelay;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(200), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("MQTT gateway cannot reach broker {Host}:{Port}: {Error}; retrying in {Delay}", options.BrokerHost, options.BrokerPort, e.Message, delay);
+                await Task.Delay(Jitter(delay), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.ReconnectMaxDelay.Ticks));
+            }
+        }
+
+        if (_client.IsConnected)
+            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
+        _client.Dispose();
+    }
+
+    private async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        var connectOptions = new MqttClientOptionsBuilder()
+            .WithTcpServer(options.BrokerHost, options.BrokerPort)
+            .WithClientId(options.ClientId)
+            .WithProtocolVersion(options.ProtocolVersion)
+            .WithCleanSession(true)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(10))
+            .Build();
+        await _client.ConnectAsync(connectOptions, cancellationToken);
+        var subscribe = new MqttClientSubscribeOptionsBuilder();
+        foreach (var topic in new[] { Vda5050Topic.State, Vda5050Topic.Connection, Vda5050Topic.Factsheet })
+        {
+            subscribe.WithTopicFilter(f => f
+                .WithTopic(Vda5050Topics.AllRobots(options.InterfaceName, topic))
+                .WithQualityOfServiceLevel((MqttQualityOfServiceLevel)Vda5050Topics.QualityOfService(topic)));
+        }
+
+        await _client.SubscribeAsync(subscribe.Build(), cancellationToken);
+        logger.LogInformation("MQTT gateway connected to {Host}:{Port}, interface '{Interface}'", options.BrokerHost, options.BrokerPort, options.InterfaceName);
+    }
+
+    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
+    {
+        var topicName = e.ApplicationMessage.Topic;
+        if (!Vda5050Topics.TryParse(topicName, out var topic) || topic.InterfaceName != options.InterfaceName)
+            return;
+        var robot = new RobotId(topic.Manufacturer, topic.SerialNumber);
+        var payload = e.ApplicationMessage.Payload;
+        if (payload.Length == 0)
+            return; // a cleared retained message
+        var bytes = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
+        try
+        {
+            switch (topic.Topic)
+            {
+                case Vda5050Topic.State:
+                    await OnStateAsync(robot, Vda5050Json.Deserialize<State>(bytes));
+                    break;
+                case Vda5050Topic.Connection:
+                    await OnConnectionAsync(robot, Vda5050Json.Deserialize<Connection>(bytes));
+                    break;
+                case Vda5050Topic.Factsheet:
+                    var factsheet = Vda5050Json.Deserialize<Factsheet>(bytes);
+                    twins.Update(robot, t => t with { SupportedActions = factsheet.ProtocolFeatures.AgvActions.Select(a => a.ActionType).ToList() });
+                    break;
+            }
+        }
+        catch (Vda5050FormatException ex)
+        {
+            logger.LogWarning("Ignored message on {Topic}: {Error}", topicName, ex.Message);
+        }
+    }
+
+    private async Task OnStateAsync(RobotId robot, State state)
+    {
+        var current = StateMapper.ToDomain(robot, state);
+        var now = time.GetUtcNow();
+        var before = twins.Find(robot)?.Connection;
+        var twin = twins.Update(robot, t => StateMapper.Apply(t, current, now));
+        if (before is null or RobotConnectionState.Unknown && twin.Connection == RobotConnectionState.Online)
+            await bus.Publish(new RobotConnectionChanged(robot, RobotConnectionState.Online, now));
+
+        var previous = _lastStates.GetValueOrDefault(robot);
+        if (!StateMapper.IsSignificantChange(previous, current))
+            return;
+        _lastStates[robot] = current;
+        await bus.Publish(current);
+        foreach (var derived in StateMapper.DerivedEvents(previous, current))
+            await bus.Publish(derived);
+    }
+
+    private async Task OnConnectionAsync(RobotId robot, Connection connection)
+    {
+        var state = StateMapper.ToDomain(connection.ConnectionState);
+        var before = twins.Find(robot)?.Connection;
+        twins.Update(robot, t => t with { Connection = state });
+        if (before != state)
+        {
+            logger.LogInformation("Robot {Robot} is {State}", robot, connection.ConnectionState);
+            await bus.Publish(new RobotConnectionChanged(robot, state, time.GetUtcNow()));
+        }
+    }
+
+    private async Task PublishAsync(RobotId robot, Vda5050Topic topic, byte[] payload, CancellationToken cancellationToken)
+    {
+        if (!_client.IsConnected)
+            throw new InvalidOperationException($"MQTT gateway is not connected; cannot send {Vda5050Topics.Leaf(topic)} to {robot}");
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(Vda5050Topics.Build(options.InterfaceName, robot.Manufacturer, robot.SerialNumber, topic))
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel((MqttQualityOfServiceLevel)Vda5050Topics.QualityOfService(topic))
+            .WithRetainFlag(Vda5050Topics.IsRetained(topic))
+            .Build();
+        await _client.PublishAsync(message, cancellationToken);
+    }
+
+    private long NextHeaderId(RobotId robot, Vda5050Topic topic) =>
+        _headerIds.AddOrUpdate((robot, topic), 0, (_, id) => id + 1);
+
+    private static TimeSpan Jitter(TimeSpan delay) => delay * (0.5 + Random.Shared.NextDouble());
+}

@@ -1,0 +1,309 @@
+using System.Globalization;
+using NetTopologySuite.Geometries;
+using NetTopologySuite.Geometries.Utilities;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace RobotFleet.Maps;
+
+/// <summary>
+/// Imports an Open-RMF traffic-editor <c>*.building.yaml</c> into a <see cref="SiteMap"/> in site-local metres
+/// (rules in maps/README.md); stateless and thread-safe.
+/// </summary>
+public static class RmfBuildingImporter
+{
+    /// <summary>Metres per pixel used when no level of the building has measurements.</summary>
+    public const double DefaultScale = 0.05;
+
+    /// <summary>Imports a building file; the map id is the file name without <c>.building.yaml</c>.</summary>
+    /// <param name="buildingYamlPath">Path of the <c>*.building.yaml</c> file.</param>
+    /// <returns>The validated map.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist; the message names it.</exception>
+    /// <exception cref="SiteMapValidationException">The file cannot be read or yields an invalid map; all problems are listed.</exception>
+    public static SiteMap Import(string buildingYamlPath)
+    {
+        ArgumentNullException.ThrowIfNull(buildingYamlPath);
+        if (!File.Exists(buildingYamlPath))
+        {
+            throw new FileNotFoundException($"No building file at '{buildingYamlPath}'.", buildingYamlPath);
+        }
+        var fileName = System.IO.Path.GetFileName(buildingYamlPath);
+        var mapId = fileName.EndsWith(".building.yaml", StringComparison.OrdinalIgnoreCase)
+            ? fileName[..^".building.yaml".Length]
+            : System.IO.Path.GetFileNameWithoutExtension(fileName);
+        using var reader = File.OpenText(buildingYamlPath);
+        return Import(reader, buildingYamlPath, mapId);
+    }
+
+    /// <summary>Imports building YAML text from a reader.</summary>
+    /// <param name="yaml">Reader over the YAML text.</param>
+    /// <param name="sourceName">File name or description used in error messages.</param>
+    /// <param name="mapId">Id the imported map gets.</param>
+    /// <returns>The validated map.</returns>
+    /// <exception cref="SiteMapValidationException">The text cannot be read or yields an invalid map; all problems are listed.</exception>
+    public static SiteMap Import(TextReader yaml, string sourceName, string mapId)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        ArgumentNullException.ThrowIfNull(sourceName);
+        ArgumentNullException.ThrowIfNull(mapId);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(yaml);
+        }
+        catch (YamlException e)
+        {
+            throw new SiteMapValidationException(sourceName, [MapProblem.Of("", "yaml-invalid", $"the file is not valid YAML: {e.Message}")]);
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new SiteMapValidationException(sourceName, [MapProblem.Of("", "yaml-invalid", "the file is not a building map (no top-level mapping)")]);
+        }
+        return new Conversion(sourceName, mapId, root).Run();
+    }
+
+    private sealed record RmfVertex(string LevelId, int Index, double X, double Y, string Name, YamlMappingNode? Parameters);
+
+    /// <summary>State of one import: collects problems and warnings, then builds the map.</summary>
+    private sealed class Conversion(string sourceName, string mapId, YamlMappingNode root)
+    {
+        private readonly GeometryFactory _factory = new();
+        private readonly List<MapProblem> _problems = [];
+        private readonly List<MapProblem> _warnings = [];
+        private readonly List<Level> _levels = [];
+        private readonly List<Waypoint> _waypoints = [];
+        private readonly List<Lane> _lanes = [];
+        private readonly List<Location> _locations = [];
+        private readonly List<Door> _doors = [];
+        private readonly List<Drawing> _drawings = [];
+
+        public SiteMap Run()
+        {
+            var system = Scalar(root, "coordinate_system") ?? "reference_image";
+            if (system is not ("reference_image" or "cartesian_meters"))
+            {
+                throw new SiteMapValidationException(sourceName, [MapProblem.Of("", "rmf-coordinate-system",
+                    $"coordinate_system '{system}' is not supported (reference_image or cartesian_meters)")]);
+            }
+            if (Child(root, "levels") is not YamlMappingNode levels || levels.Children.Count == 0)
+            {
+                throw new SiteMapValidationException(sourceName, [MapProblem.Of("", "rmf-structure", "the file has no levels")]);
+            }
+
+            var vertices = levels.Children.ToDictionary(
+                entry => ((YamlScalarNode)entry.Key).Value!,
+                entry => ReadVertices(((YamlScalarNode)entry.Key).Value!, entry.Value as YamlMappingNode));
+            var nameCounts = vertices.Values.SelectMany(v => v).Where(v => v.Name.Length > 0)
+                .CountBy(v => v.Name, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
+            var scales = levels.Children.ToDictionary(e => ((YamlScalarNode)e.Key).Value!, e => MeasuredScale(e.Value, vertices[((YamlScalarNode)e.Key).Value!]));
+            var measured = scales.Values.OfType<double>().ToArray();
+            var fallbackScale = measured.Length > 0 ? measured.Average() : DefaultScale;
+
+            foreach (var (key, node) in levels.Children)
+            {
+                var levelId = ((YamlScalarNode)key).Value!;
+                var level = node as YamlMappingNode;
+                _levels.Add(new Level(levelId, Number(level is null ? null : Child(level, "elevation")) ?? 0));
+                var scale = system == "cartesian_meters" ? 1.0 : scales[levelId] ?? fallbackScale;
+                var ySign = system == "cartesian_meters" ? 1.0 : -1.0;
+                if (system == "reference_image" && scales[levelId] is null)
+                {
+                    _warnings.Add(MapProblem.Of(levelId, "rmf-scale-assumed", $"level has no measurements; using {fallbackScale:0.#####} m/px"));
+                }
+                ImportLevel(levelId, level, vertices[levelId], scale, ySign, nameCounts);
+            }
+
+            if (_problems.Count > 0)
+            {
+                throw new SiteMapValidationException(sourceName, _problems);
+            }
+            // rmf_demos files mostly carry the placeholder name "building": the map id says more.
+            var name = Scalar(root, "name") is { Length: > 0 } n && n != "building" ? n : mapId;
+            return new SiteMap(mapId, name, _levels, _waypoints, _lanes, _locations, null, _doors, _drawings, null, _warnings, sourceName);
+        }
+
+        private void ImportLevel(string levelId, YamlMappingNode? level, List<RmfVertex> vertices, double scale, double ySign, Dictionary<string, int> nameCounts)
+        {
+            // Rounded to the micrometre: keeps files readable, far below any robot's precision.
+            Coordinate At(RmfVertex v) => new(Math.Round(v.X * scale, 6), Math.Round(ySign * v.Y * scale, 6));
+            RmfVertex? Vertex(YamlNode? node, string featureId)
+            {
+                var index = Number(node);
+                if (index is { } i && i >= 0 && i < vertices.Count && i == Math.Floor(i))
+                {
+                    return vertices[(int)i];
+                }
+                _problems.Add(MapProblem.Of(featureId, "rmf-vertex-index", $"vertex index '{(node as YamlScalarNode)?.Value}' is not a vertex of level '{levelId}'"));
+                return null;
+            }
+
+            // Waypoints: every named or flagged vertex and every lane end.
+            var lanes = Entries(level, "lanes").Select((entry, i) => (Id: $"{levelId}_lane{i}", Entry: entry)).ToList();
+            var laneEnds = lanes.Select(l => (From: Vertex(l.Entry.ElementAtOrDefault(0), l.Id), To: Vertex(l.Entry.ElementAtOrDefault(1), l.Id), l.Id, Parameters: l.Entry.ElementAtOrDefault(2) as YamlMappingNode)).ToList();
+            var used = laneEnds.SelectMany(l => new[] { l.From, l.To }).OfType<RmfVertex>().Select(v => v.Index).ToHashSet();
+            var waypointAt = new Dictionary<int, Waypoint>();
+            foreach (var v in vertices)
+            {
+                var kinds = Kinds(v.Parameters);
+                if (v.Name.Length == 0 && kinds.Count == 0 && !used.Contains(v.Index))
+                {
+                    continue;
+                }
+                var unique = v.Name.Length > 0 && nameCounts[v.Name] == 1;
+                var id = unique ? v.Name : $"{levelId}_v{v.Index}";
+                var at = At(v);
+                var waypoint = new Waypoint(id, levelId, at.X, at.Y, v.Name.Length > 0 ? v.Name : null);
+                waypointAt[v.Index] = waypoint;
+                _waypoints.Add(waypoint);
+                if (v.Name.Length > 0 || kinds.Count > 0)
+                {
+                    var locationName = unique ? v.Name
+                        : v.Name.Length > 0 ? $"{v.Name}@{id}"
+                        : StringParameter(v.Parameters, "lift_cabin") is { } lift ? $"{lift}@{levelId}" : id;
+                    _locations.Add(new Location(locationName, id, kinds));
+                }
+            }
+
+            foreach (var (from, to, id, parameters) in laneEnds)
+            {
+                if (from is null || to is null)
+                {
+                    continue;
+                }
+                if (from.Index == to.Index)
+                {
+                    _warnings.Add(MapProblem.Of(id, "rmf-lane-skipped", "lane starts and ends at the same vertex"));
+                    continue;
+                }
+                var speed = Number(Parameter(parameters, "speed_limit"));
+                double? speedLimit = speed > 0 ? speed : null;
+                _lanes.Add(Lane.Between(id, waypointAt[from.Index], waypointAt[to.Index], speedLimit));
+                if (Parameter(parameters, "bidirectional") is YamlScalarNode { Value: "true" or "True" })
+                {
+                    _lanes.Add(Lane.Between(id + SiteMapGeoJson.TwoWayReverseSuffix, waypointAt[to.Index], waypointAt[from.Index], speedLimit));
+                }
+            }
+
+            foreach (var (entry, i) in Entries(level, "doors").Select((e, i) => (e, i)))
+            {
+                var id = $"{levelId}_door{i}";
+                if (Vertex(entry.ElementAtOrDefault(0), id) is { } a && Vertex(entry.ElementAtOrDefault(1), id) is { } b)
+                {
+                    var name = StringParameter(entry.ElementAtOrDefault(2) as YamlMappingNode, "name") ?? id;
+                    _doors.Add(new Door(id, name, levelId, _factory.CreateLineString([At(a), At(b)])));
+                }
+            }
+
+            foreach (var (entry, i) in Entries(level, "walls").Select((e, i) => (e, i)))
+            {
+                var id = $"{levelId}_wall{i}";
+                if (Vertex(entry.ElementAtOrDefault(0), id) is { } a && Vertex(entry.ElementAtOrDefault(1), id) is { } b && a.Index != b.Index)
+                {
+                    _drawings.Add(new Drawing(id, levelId, DrawingKind.Wall, _factory.CreateLineString([At(a), At(b)])));
+                }
+            }
+
+            var floors = level is not null && Child(level, "floors") is YamlSequenceNode f ? f.Children : [];
+            foreach (var (floor, i) in floors.Select((e, i) => (e, i)))
+            {
+                var id = $"{levelId}_floor{i}";
+                var ring = (floor is YamlMappingNode m && Child(m, "vertices") is YamlSequenceNode s ? s.Children : [])
+                    .Select(n => Vertex(n, id)).OfType<RmfVertex>().Select(At).ToList();
+                if (ring.Count < 3)
+                {
+                    _warnings.Add(MapProblem.Of(id, "rmf-floor-skipped", "floor has fewer than 3 vertices"));
+                    continue;
+                }
+                ring.Add(ring[0]);
+                Geometry shape = _factory.CreatePolygon([.. ring]);
+                if (!shape.IsValid)
+                {
+                    shape = GeometryFixer.Fix(shape);
+                    _warnings.Add(MapProblem.Of(id, "rmf-floor-fixed", "floor polygon was invalid and was repaired with GeometryFixer"));
+                }
+                if (shape is Polygon or MultiPolygon && !shape.IsEmpty)
+                {
+                    _drawings.Add(new Drawing(id, levelId, DrawingKind.Floor, shape));
+                }
+            }
+        }
+
+        private List<RmfVertex> ReadVertices(string levelId, YamlMappingNode? level)
+        {
+            var result = new List<RmfVertex>();
+            foreach (var (entry, i) in Entries(level, "vertices").Select((e, i) => (e, i)))
+            {
+                if (Number(entry.ElementAtOrDefault(0)) is not { } x || Number(entry.ElementAtOrDefault(1)) is not { } y)
+                {
+                    _problems.Add(MapProblem.Of($"{levelId}_v{i}", "rmf-vertex-invalid", "vertex needs numeric x and y"));
+                    x = y = 0;
+                }
+                var name = (entry.ElementAtOrDefault(3) as YamlScalarNode)?.Value ?? "";
+                result.Add(new RmfVertex(levelId, i, x, y, name, entry.ElementAtOrDefault(4) as YamlMappingNode));
+            }
+            return result;
+        }
+
+        /// <summary>Mean of measured metres per pixel on a level, or null when it has none.</summary>
+        private double? MeasuredScale(YamlNode level, List<RmfVertex> vertices)
+        {
+            var ratios = new List<double>();
+            foreach (var entry in Entries(level as YamlMappingNode, "measurements"))
+            {
+                var a = Number(entry.ElementAtOrDefault(0));
+                var b = Number(entry.ElementAtOrDefault(1));
+                var metres = Number(Parameter(entry.ElementAtOrDefault(2) as YamlMappingNode, "distance"));
+                if (a is not { } ia || b is not { } ib || metres is not { } m || ia < 0 || ib < 0 || ia >= vertices.Count || ib >= vertices.Count)
+                {
+                    continue;
+                }
+                var (va, vb) = (vertices[(int)ia], vertices[(int)ib]);
+                var pixels = Math.Sqrt(((va.X - vb.X) * (va.X - vb.X)) + ((va.Y - vb.Y) * (va.Y - vb.Y)));
+                if (pixels > 0 && m > 0)
+                {
+                    ratios.Add(m / pixels);
+                }
+            }
+            return ratios.Count > 0 ? ratios.Average() : null;
+        }
+
+        private static HashSet<LocationKind> Kinds(YamlMappingNode? parameters)
+        {
+            var kinds = new HashSet<LocationKind>();
+            void AddIf(bool condition, LocationKind kind)
+            {
+                if (condition)
+                {
+                    kinds.Add(kind);
+                }
+            }
+            AddIf(Parameter(parameters, "is_charger") is YamlScalarNode { Value: "true" or "True" }, LocationKind.Charger);
+            AddIf(Parameter(parameters, "is_parking_spot") is YamlScalarNode { Value: "true" or "True" }, LocationKind.Parking);
+            AddIf(!string.IsNullOrEmpty(StringParameter(parameters, "pickup_dispenser")), LocationKind.Pickup);
+            AddIf(!string.IsNullOrEmpty(StringParameter(parameters, "dropoff_ingestor")), LocationKind.Dropoff);
+            AddIf(!string.IsNullOrEmpty(StringParameter(parameters, "lift_cabin")), LocationKind.Lift);
+            return kinds;
+        }
+
+        /// <summary>The value of a traffic-editor parameter <c>name: [type, value]</c>.</summary>
+        private static YamlNode? Parameter(YamlMappingNode? parameters, string name) =>
+            parameters is not null && Child(parameters, name) is YamlSequenceNode { Children.Count: 2 } typed ? typed.Children[1] : null;
+
+        private static string? StringParameter(YamlMappingNode? parameters, string name) => (Parameter(parameters, name) as YamlScalarNode)?.Value;
+
+        private static IEnumerable<IList<YamlNode>> Entries(YamlMappingNode? level, string key) =>
+            level is not null && Child(level, key) is YamlSequenceNode sequence
+                ? sequence.Children.Select(c => c is YamlSequenceNode s ? s.Children : (IList<YamlNode>)[])
+                : [];
+
+        private static YamlNode? Child(YamlMappingNode node, string key) =>
+            node.Children.TryGetValue(new YamlScalarNode(key), out var child) ? child : null;
+
+        private static string? Scalar(YamlMappingNode node, string key) => (Child(node, key) as YamlScalarNode)?.Value;
+
+        private static double? Number(YamlNode? node) =>
+            node is YamlScalarNode { Value: { } text } && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+                ? value
+                : null;
+    }
+}

@@ -1,0 +1,88 @@
+using RobotFleet.Maps;
+
+namespace RobotFleet.Planning;
+
+/// <summary>A robot as the dispatcher sees it.</summary>
+/// <param name="RobotId">Robot id (<c>manufacturer/serialNumber</c>).</param>
+/// <param name="WaypointId">Waypoint the robot stands at (its last node); null when unknown.</param>
+/// <param name="Available">True when online, without mission and without fatal error.</param>
+/// <param name="MaxSpeed">The robot's own top speed, m/s.</param>
+public sealed record DispatchRobot(string RobotId, string? WaypointId, bool Available, double MaxSpeed);
+
+/// <summary>A mission waiting for a robot.</summary>
+/// <param name="MissionId">Mission id.</param>
+/// <param name="StartWaypointId">Where the robot must go first (a delivery's pickup).</param>
+/// <param name="Priority">0 (routine) .. 3 (urgent); higher goes first.</param>
+/// <param name="SubmittedAt">When it was submitted; earlier goes first within a priority.</param>
+public sealed record DispatchRequest(string MissionId, string StartWaypointId, int Priority, DateTimeOffset SubmittedAt);
+
+/// <summary>A mission given to a robot, with the route to the mission's start.</summary>
+/// <param name="MissionId">Mission id.</param>
+/// <param name="RobotId">Chosen robot.</param>
+/// <param name="Approach">Route from the robot to the mission's start.</param>
+public sealed record Assignment(string MissionId, string RobotId, Route Approach);
+
+/// <summary>Why a mission could not be assigned now.</summary>
+/// <param name="MissionId">Mission id.</param>
+/// <param name="Reason">Kind of problem.</param>
+/// <param name="Message">What is wrong, naming the mission and waypoint.</param>
+public sealed record DispatchProblem(string MissionId, DispatchProblemKind Reason, string Message);
+
+/// <summary>Kinds of dispatch problem.</summary>
+public enum DispatchProblemKind
+{
+    /// <summary>No available robot now; the mission waits.</summary>
+    NoRobotAvailable,
+
+    /// <summary>No available robot can reach the mission's start.</summary>
+    Unreachable,
+}
+
+/// <summary>The outcome of one dispatch round: assignments, and the missions left waiting with why.</summary>
+/// <param name="Assignments">Missions given to robots.</param>
+/// <param name="Problems">Missions not assigned, each with a reason.</param>
+public sealed record DispatchResult(IReadOnlyList<Assignment> Assignments, IReadOnlyList<DispatchProblem> Problems);
+
+/// <summary>
+/// Assigns waiting missions to available robots: missions in order of priority then submission
+/// time, each to the available robot with the shortest route travel time to the mission's start
+/// (the walking-skeleton rule; an optimal assignment replaces it later). Pure, immutable and thread-safe.
+/// </summary>
+public sealed class Dispatcher(RouteGraph graph)
+{
+    /// <summary>Runs one dispatch round.</summary>
+    /// <param name="robots">All robots; unavailable ones and those with an unknown waypoint are skipped.</param>
+    /// <param name="requests">Missions waiting for a robot.</param>
+    public DispatchResult Assign(IReadOnlyList<DispatchRobot> robots, IReadOnlyList<DispatchRequest> requests)
+    {
+        var free = robots.Where(r => r.Available && r.WaypointId is not null).ToList();
+        var assignments = new List<Assignment>();
+        var problems = new List<DispatchProblem>();
+        foreach (var request in requests.OrderByDescending(r => r.Priority).ThenBy(r => r.SubmittedAt))
+        {
+            if (free.Count == 0)
+            {
+                problems.Add(new(request.MissionId, DispatchProblemKind.NoRobotAvailable, $"mission {request.MissionId}: no robot available"));
+                continue;
+            }
+
+            var best = free
+                .Select(robot => (robot, route: graph.FindRoute(robot.WaypointId!, request.StartWaypointId, robot.MaxSpeed)))
+                .Where(c => c.route is not null)
+                .OrderBy(c => c.route!.TravelTime)
+                .ThenBy(c => c.robot.RobotId, StringComparer.Ordinal)
+                .FirstOrDefault();
+            if (best.route is null)
+            {
+                problems.Add(new(request.MissionId, DispatchProblemKind.Unreachable,
+                    $"mission {request.MissionId}: no available robot can reach waypoint '{request.StartWaypointId}'"));
+                continue;
+            }
+
+            free.Remove(best.robot);
+            assignments.Add(new(request.MissionId, best.robot.RobotId, best.route));
+        }
+
+        return new DispatchResult(assignments, problems);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using MassTransit;
+using RobotFleet.ControlPlane.Missions;
+using RobotFleet.Contracts;
+using RobotFleet.Gateway;
+using RobotFleet.Maps;
+
+namespace RobotFleet.Server.Api;
+
+/// <summary>The HTTP API (JSON): missions, robots, map, locations, health. Documented in the README.</summary>
+public static class ApiEndpoints
+{
+    private const string OperatorActor = "api";
+
+    /// <summary>Maps every endpoint onto the app.</summary>
+    public static void MapRobotFleetApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/healthz", (MqttGateway gateway, RobotTwinRegistry twins) =>
+            Results.Ok(new { status = "ok", brokerConnected = gateway.IsConnected, robots = twins.All.Count }));
+
+        var missions = app.MapGroup("/api/missions");
+        missions.MapPost("", SubmitAsync);
+        missions.MapGet("", (MissionStore store, string? status) => Results.Ok(store.All
+            .Where(m => status is null || string.Equals(m.Status.ToString(), status, StringComparison.OrdinalIgnoreCase))
+            .Select(MissionDto.From)));
+        missions.MapGet("/{id}", (string id, MissionStore store) =>
+            store.Find(id) is { } m ? Results.Ok(MissionDto.From(m)) : NotFound($"unknown mission '{id}'"));
+        missions.MapPost("/{id}/cancel", CancelAsync);
+
+        var robots = app.MapGroup("/api/robots");
+        robots.MapGet("", (RobotTwinRegistry twins) => Results.Ok(twins.All.Select(RobotDto.From)));
+        robots.MapGet("/{manufacturer}/{serialNumber}", (string manufacturer, string serialNumber, RobotTwinRegistry twins) =>
+            twins.Find(new RobotId(manufacturer, serialNumber)) is { } t ? Results.Ok(RobotDto.From(t)) : NotFound($"unknown robot '{manufacturer}/{serialNumber}'"));
+        robots.MapDelete("/{manufacturer}/{serialNumber}", RemoveRobotAsync);
+
+        app.MapGet("/api/map", (SiteMap map) => Results.Text(SiteMapGeoJson.Write(map), "application/geo+json"));
+        app.MapGet("/api/locations", (SiteMap map) => Results.Ok(map.Locations.Values
+            .OrderBy(l => l.Name, StringComparer.Ordinal).Select(l => LocationDto.From(l, map))));
+    }
+
+    private static async Task<IResult> SubmitAsync(HttpRequest request, IRequestClient<SubmitMission> client, CancellationToken cancellationToken)
+    {
+        MissionRequest? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<MissionRequest>(cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            return Results.BadRequest(new ApiError($"request body is not valid JSON: {e.Message}"));
+        }
+        catch (BadHttpRequestException e)
+        {
+            return Results.BadRequest(new ApiError($"request body must be JSON (Content-Type: application/json): {e.Message}"));
+        }
+
+        if (body is null)
+            return Results.BadRequest(new ApiError("request body is empty; expected {\"kind\":\"delivery\",\"pickup\":\"...\",\"dropoff\":\"...\"}"));
+        if (string.IsNullOrWhiteSpace(body.Kind))
+            return Results.BadRequest(new ApiError("kind is required (\"delivery\")", "kind"));
+        if (!Enum.TryParse<MissionKind>(body.Kind, ignoreCase: true, out var kind))
+            return Results.BadRequest(new ApiError($"unknown mission kind '{body.Kind}'; supported: delivery", "kind"));
+
+        var id = $"m-{Guid.NewGuid():N}"[..14];
+        var response = await client.GetResponse<MissionAccepted, MissionRejected>(
+            new SubmitMission(id, kind, body.Pickup, body.Dropoff, body.Priority ?? 0, OperatorActor), cancellationToken);
+        return response.Is(out Response<MissionRejected>? rejected)
+            ? Results.BadRequest(new ApiError(rejected.Message.Reason, rejected.Message.Field))
+            : Results.Created($"/api/missions/{id}", new { id });
+    }
+
+    private static async Task<IResult> CancelAsync(string id, MissionStore store, IRequestClient<CancelMission> client, CancellationToken cancellationToken)
+    {
+        if (store.Find(id) is not { } mission)
+            return NotFound($"unknown mission '{id}'");
+        if (mission.IsFinal)
+            return Results.Conflict(new ApiError($"mission '{id}' is already {mission.Status}"));
+        var response = await client.GetResponse<CancelMissionResult>(new CancelMission(id, OperatorActor), cancellationToken);
+        return response.Message.Cancelled
+            ? Results.Ok(MissionDto.From(store.Find(id)!))
+            : Results.Conflict(new ApiError($"mission '{id}' is already {store.Find(id)?.Status}"));
+    }
+
+    private static async Task<IResult> RemoveRobotAsync(string manufacturer, string serialNumber, RobotTwinRegistry twins, MqttGateway gateway, FleetCoordinator coordinator, CancellationToken cancellationToken)
+    {
+        var robot = new RobotId(manufacturer, serialNumber);
+        if (twins.Find(robot) is not { } twin)
+            return NotFound($"unknown robot '{robot}'");
+        if (twin.Connection == RobotConnectionState.Online)
+            return Results.Conflict(new ApiError($"robot '{robot}' is ONLINE; only a robot that is offline or lost can be removed"));
+        twins.Remove(robot);
+        gateway.Forget(robot);
+        await coordinator.RemoveRobotAsync(robot, OperatorActor, cancellationToken);
+        return Results.NoContent();
+    }
+
+    private static IResult NotFound(string message) => Results.NotFound(new ApiError(message));
+}

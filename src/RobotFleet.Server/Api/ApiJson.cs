@@ -1,0 +1,76 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using RobotFleet.ControlPlane.Missions;
+using RobotFleet.Contracts;
+using RobotFleet.Gateway;
+using RobotFleet.Maps;
+
+namespace RobotFleet.Server.Api;
+
+/// <summary>An API error body: what is wrong and, where it applies, which request field.</summary>
+/// <param name="Error">Message naming the problem and the value at fault.</param>
+/// <param name="Field">Request field at fault, if any.</param>
+public sealed record ApiError(string Error, string? Field = null);
+
+/// <summary>Body of <c>POST /api/missions</c>.</summary>
+/// <param name="Kind">Mission kind: <c>delivery</c>.</param>
+/// <param name="Pickup">Pickup location name.</param>
+/// <param name="Dropoff">Dropoff location name.</param>
+/// <param name="Priority">0 (routine) .. 3 (urgent); default 0.</param>
+public sealed record MissionRequest(string? Kind, string? Pickup, string? Dropoff, int? Priority);
+
+/// <summary>A mission as the API shows it.</summary>
+public sealed record MissionDto(
+    string Id, string Kind, string Status, string? Robot, string? Pickup, string? Dropoff, int Priority,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? OrderId, string? FailureReason, IReadOnlyList<TransitionDto> History)
+{
+    /// <summary>Maps a mission snapshot.</summary>
+    public static MissionDto From(MissionView m) => new(
+        m.Id, m.Kind.ToString().ToLowerInvariant(), m.Status.ToString(), m.Robot?.ToString(), m.Pickup, m.Dropoff, m.Priority,
+        m.CreatedAt, m.UpdatedAt, m.OrderId, m.FailureReason,
+        m.History.Select(h => new TransitionDto(h.Timestamp, h.Status.ToString(), h.Actor, h.Reason)).ToList());
+}
+
+/// <summary>One entry of a mission's timeline.</summary>
+public sealed record TransitionDto(DateTimeOffset Timestamp, string Status, string Actor, string Reason);
+
+/// <summary>A robot as the API shows it; <c>connection</c> uses the VDA 5050 words (ONLINE, OFFLINE, CONNECTIONBROKEN, UNKNOWN).</summary>
+public sealed record RobotDto(
+    string Manufacturer, string SerialNumber, string Connection, PositionDto? Position, double? Battery, bool Charging,
+    string OrderId, string LastNodeId, bool Driving, bool Paused, IReadOnlyList<ErrorDto> Errors, DateTimeOffset? LastStateAt)
+{
+    /// <summary>Maps a twin.</summary>
+    public static RobotDto From(RobotTwin t) => new(
+        t.Robot.Manufacturer, t.Robot.SerialNumber, t.Connection.ToString().ToUpperInvariant(),
+        t.Position is { } p ? new PositionDto(p.X, p.Y, p.Theta, p.MapId) : null,
+        t.BatteryCharge, t.Charging, t.OrderId, t.LastNodeId, t.Driving, t.Paused,
+        t.Errors.Select(e => new ErrorDto(e.ErrorType, e.Level, e.Description)).ToList(), t.LastStateAt);
+}
+
+/// <summary>Position in site metres and radians.</summary>
+public sealed record PositionDto(double X, double Y, double Theta, string MapId);
+
+/// <summary>A robot error.</summary>
+public sealed record ErrorDto(string ErrorType, string ErrorLevel, string? ErrorDescription);
+
+/// <summary>A named location.</summary>
+public sealed record LocationDto(string Name, string WaypointId, IReadOnlyList<string> Kinds, double X, double Y, string Level)
+{
+    /// <summary>Maps a location.</summary>
+    public static LocationDto From(Location l, SiteMap map)
+    {
+        var w = map.Waypoints[l.WaypointId];
+        return new(l.Name, l.WaypointId, l.Kinds.Select(k => k.ToString().ToLowerInvariant()).Order(StringComparer.Ordinal).ToList(), w.X, w.Y, w.LevelId);
+    }
+}
+
+/// <summary>JSON settings of the HTTP API: camelCase, enums as strings, nulls written.</summary>
+public static class ApiJson
+{
+    /// <summary>Applies the API's JSON settings.</summary>
+    public static void Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.Converters.Add(new JsonStringEnumConverter());
+    }
+}

@@ -1,0 +1,35 @@
+using RobotFleet.EdgeAgent;
+using RobotFleet.Maps;
+
+namespace RobotFleet.Server.Hosting;
+
+/// <summary>
+/// Starts N simulated robots in process (each an edge agent with its own MQTT client on the
+/// embedded broker), placed on distinct parking or charger locations, and stops them on shutdown.
+/// </summary>
+public sealed class SimulatedRobots(ServerOptions options, SiteMap map, EmbeddedBroker broker, ILogger<SimulatedRobots> logger) : IHostedService
+{
+    /// <summary>The running fleet; null before start or with no robots.</summary>
+    public SimulatedFleet? Fleet { get; private set; }
+
+    /// <inheritdoc />
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.NoSimulation || options.Robots <= 0)
+            return;
+        Fleet = await SimulatedFleet.StartAsync(new SimulatedFleetOptions
+        {
+            Broker = new Uri($"mqtt://127.0.0.1:{broker.Port}"),
+            Placements = RobotPlacement.FromMap(map, options.Robots),
+            TimeScale = options.TimeScale,
+        }, cancellationToken);
+        logger.LogInformation("Started {Count} simulated robots on map '{Map}' at time scale x{Scale}", options.Robots, map.Id, options.TimeScale);
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Fleet is not null)
+            await Fleet.DisposeAsync();
+    }
+}

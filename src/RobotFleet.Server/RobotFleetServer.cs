@@ -1,0 +1,84 @@
+using MassTransit;
+using RobotFleet.ControlPlane;
+using RobotFleet.ControlPlane.Missions;
+using RobotFleet.Contracts;
+using RobotFleet.Gateway;
+using RobotFleet.Maps;
+using RobotFleet.Server.Api;
+using RobotFleet.Server.Hosting;
+
+namespace RobotFleet.Server;
+
+/// <summary>
+/// Composes the one-process RobotFleet: embedded MQTT broker, MassTransit in-memory bus, gateway,
+/// control plane, HTTP API on 127.0.0.1, and optionally simulated robots and the demo driver.
+/// </summary>
+public static class RobotFleetServer
+{
+    /// <summary>Builds the application; call <c>RunAsync</c> or <c>StartAsync</c> on the result.</summary>
+    /// <exception cref="FileNotFoundException">The map directory cannot be found (the message names every path tried).</exception>
+    /// <exception cref="SiteMapValidationException">The map is invalid (the message names each feature and rule).</exception>
+    public static WebApplication Build(ServerOptions options, string[]? args = null)
+    {
+        var map = SiteMapGeoJson.Load(ResolveMapDirectory(options.MapDirectory));
+        var brokerPort = options.MqttPort == 0 ? EmbeddedBroker.FreePort() : options.MqttPort;
+
+        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        builder.WebHost.UseUrls($"http://127.0.0.1:{options.HttpPort}");
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("MassTransit", LogLevel.Warning);
+        builder.Logging.AddSimpleConsole(c =>
+        {
+            c.SingleLine = true;
+            c.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(map);
+        services.AddSingleton(sp => new EmbeddedBroker(brokerPort, sp.GetRequiredService<ILogger<EmbeddedBroker>>()));
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+        services.AddGateway(new GatewayOptions { BrokerPort = brokerPort });
+        services.AddMissions(new ControlPlaneOptions { Map = map });
+        services.AddMassTransit(bus =>
+        {
+            bus.AddGatewayConsumers();
+            bus.AddMissionsConsumers();
+            bus.AddRequestClient<SubmitMission>();
+            bus.AddRequestClient<CancelMission>();
+            bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+        });
+        services.AddSingleton<SimulatedRobots>();
+        services.AddHostedService(sp => sp.GetRequiredService<SimulatedRobots>());
+        if (options.Demo)
+            services.AddHostedService<DemoDriver>();
+        services.AddSingleton<ProgressReporter>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProgressReporter>());
+
+        var app = builder.Build();
+        app.MapRobotFleetApi();
+        return app;
+    }
+
+    /// <summary>
+    /// Finds a map directory: as given (absolute, or relative to the working directory), else
+    /// relative to each parent of the program's directory (so a clone's <c>maps/office</c> is found
+    /// from <c>bin/</c> too).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Nowhere found; the message names the paths tried.</exception>
+    public static string ResolveMapDirectory(string path)
+    {
+        if (Path.IsPathRooted(path) || File.Exists(path) || Directory.Exists(path))
+            return path;
+        var tried = new List<string> { Path.GetFullPath(path) };
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, path);
+            if (Directory.Exists(candidate) || File.Exists(candidate))
+                return candidate;
+            tried.Add(candidate);
+        }
+
+        throw new FileNotFoundException($"map '{path}' not found; tried: {string.Join(", ", tried.Take(4))} …", path);
+    }
+}

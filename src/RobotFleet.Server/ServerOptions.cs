@@ -1,0 +1,35 @@
+namespace RobotFleet.Server;
+
+/// <summary>Settings of one RobotFleet server process, from the command line.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>Run the demo driver that submits a delivery every few seconds.</summary>
+    public bool Demo { get; init; }
+
+    /// <summary>Number of simulated robots started in process (0 with <see cref="NoSimulation"/>).</summary>
+    public int Robots { get; init; } = 3;
+
+    /// <summary>Site map directory (holding <c>site.geojson</c>); relative paths are tried from the working directory, then upwards from the program.</summary>
+    public string MapDirectory { get; init; } = "maps/office";
+
+    /// <summary>Simulated seconds per real second for the simulated robots.</summary>
+    public double TimeScale { get; init; } = 1;
+
+    /// <summary>HTTP port on 127.0.0.1 (0 picks a free port).</summary>
+    public int HttpPort { get; init; } = 5080;
+
+    /// <summary>Embedded MQTT broker port on 127.0.0.1 (0 picks a free port).</summary>
+    public int MqttPort { get; init; } = 1883;
+
+    /// <summary>Run only the control plane and broker, for external robots and agents.</summary>
+    public bool NoSimulation { get; init; }
+
+    /// <summary>Real seconds between demo deliveries.</summary>
+    public TimeSpan DemoInterval { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>Real seconds between console progress lines.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Seed for the demo driver's choice of locations; null for a random seed.</summary>
+    public int? DemoSeed { get; init; }
+}

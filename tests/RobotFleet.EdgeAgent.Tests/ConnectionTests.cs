@@ -1,0 +1,89 @@
+using System.Text;
+using RobotFleet.FirmwareBridge;
+using RobotFleet.FirmwareBridge.Simulator;
+using RobotFleet.Vda5050;
+using RobotFleet.Vda5050.V2;
+
+namespace RobotFleet.EdgeAgent.Tests;
+
+public sealed class ConnectionTests
+{
+    [Fact]
+    public async Task Online_and_factsheet_are_retained_after_connect()
+    {
+        await using var h = await Harness.StartAsync();
+        await h.Recorder.WaitForAsync<Factsheet>("factsheet", f => f.ProtocolFeatures.AgvActions.Any(a => a.ActionType == "pick"));
+
+        // A client that connects later still gets ONLINE and the factsheet: both are retained.
+        await using var late = await Recorder.ConnectAsync(h.Broker, Harness.Manufacturer, Harness.Serial);
+        await late.WaitForAsync<Connection>("connection", c => c.ConnectionState == ConnectionState.Online);
+        Assert.True(late.ReceivedRetained("connection", p => Encoding.UTF8.GetString(p).Contains("\"ONLINE\"")));
+        Assert.True(late.ReceivedRetained("factsheet", _ => true));
+        var state = await h.WaitForStateAsync(s => s.LastNodeId == "n1");
+        Assert.Equal(OperatingMode.Automatic, state.OperatingMode);
+        Assert.True(state.AgvPosition!.PositionInitialized);
+        Assert.Equal(100, state.BatteryState.BatteryCharge, 3);
+        await h.Recorder.WaitForAsync<Visualization>("visualization", v => v.AgvPosition is not null);
+    }
+
+    [Fact]
+    public async Task Abrupt_drop_makes_the_broker_publish_connection_broken_and_resume_reconnects()
+    {
+        await using var h = await Harness.StartAsync();
+        h.Agent.DropConnectionAbruptly();
+        await h.Recorder.WaitForAsync<Connection>("connection", c => c.ConnectionState == ConnectionState.ConnectionBroken);
+        Assert.False(h.Agent.IsConnected);
+
+        var onlineBefore = h.Recorder.Received<Connection>("connection").Count(c => c.ConnectionState == ConnectionState.Online);
+        h.Agent.ResumeConnection();
+        await WaitUntilAsync(() => h.Recorder.Received<Connection>("connection").Count(c => c.ConnectionState == ConnectionState.Online) > onlineBefore);
+    }
+
+    [Fact]
+    public async Task Reconnects_after_broker_restart_and_publishes_online_again()
+    {
+        await using var h = await Harness.StartAsync();
+        await h.Broker.RestartAsync();
+
+        // The new broker has no retained messages: ONLINE must be published again; orders must arrive again (resubscribed).
+        await using var fresh = await Recorder.ConnectAsync(h.Broker, Harness.Manufacturer, Harness.Serial);
+        await fresh.WaitForAsync<Connection>("connection", c => c.ConnectionState == ConnectionState.Online);
+        await fresh.PublishAsync("instantActions", Vda5050Json.SerializeToUtf8Bytes(new InstantActions
+        {
+            Manufacturer = Harness.Manufacturer,
+            SerialNumber = Harness.Serial,
+            Actions = [Harness.A("stateRequest", "after-restart")],
+        }));
+        await fresh.WaitForAsync<State>("state", s => s.ActionStates.Any(a => a.ActionId == "after-restart" && a.ActionStatus == ActionStatus.Finished));
+    }
+
+    [Fact]
+    public async Task Graceful_stop_publishes_offline_retained()
+    {
+        var broker = await TestBroker.StartAsync();
+        await using var _ = broker;
+        await using var robot = new SimulatedRobot();
+        var agent = new EdgeAgent(Harness.Options(broker), robot);
+        await agent.StartAsync();
+        await using (var recorder = await Recorder.ConnectAsync(broker, Harness.Manufacturer, Harness.Serial))
+        {
+            await recorder.WaitForAsync<Connection>("connection", c => c.ConnectionState == ConnectionState.Online);
+            await agent.StopAsync();
+            await recorder.WaitForAsync<Connection>("connection", c => c.ConnectionState == ConnectionState.Offline);
+        }
+
+        await using var late = await Recorder.ConnectAsync(broker, Harness.Manufacturer, Harness.Serial);
+        var last = await late.WaitForAsync<Connection>("connection", _ => true);
+        Assert.Equal(ConnectionState.Offline, last.ConnectionState);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, double seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            await Task.Delay(20);
+        }
+    }
+}

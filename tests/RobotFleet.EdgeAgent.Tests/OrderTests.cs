@@ -1,0 +1,163 @@
+using System.Text;
+using RobotFleet.Vda5050;
+using RobotFleet.Vda5050.V2;
+using static RobotFleet.EdgeAgent.Tests.Harness;
+
+namespace RobotFleet.EdgeAgent.Tests;
+
+public sealed class OrderTests
+{
+    [Fact]
+    public async Task Three_node_order_with_pick_and_drop_runs_to_completion()
+    {
+        await using var h = await Harness.StartAsync();
+        await h.SendAsync(h.Order("o1", 0,
+            [N("n1", 0, 0), N("n2", 2, 2, actions: A("pick", "a-pick")), N("n3", 4, 4, actions: A("drop", "a-drop"))],
+            [E("e1", 1, "n1", "n2"), E("e2", 3, "n2", "n3")]));
+
+        await h.WaitForStateAsync(s => s.OrderId == "o1" && s.ActionStates.Any(a => a.ActionId == "a-pick" && a.ActionStatus == ActionStatus.Running));
+        var done = await h.WaitForStateAsync(s => s.OrderId == "o1" && s.LastNodeId == "n3" &&
+            s.ActionStates.Count(a => a.ActionStatus == ActionStatus.Finished) == 2);
+        Assert.Equal(4, done.LastNodeSequenceId);
+        Assert.Empty(done.NodeStates);
+        Assert.Empty(done.EdgeStates);
+        Assert.False(done.Driving);
+        Assert.Empty(done.Errors);
+        Assert.Equal(4, done.AgvPosition!.X, 6);
+        Assert.True(done.BatteryState.BatteryCharge < 100);
+    }
+
+    [Fact]
+    public async Task Stops_at_the_end_of_the_base_and_continues_after_an_update()
+    {
+        await using var h = await Harness.StartAsync();
+        await h.SendAsync(h.Order("o2", 0,
+            [N("n1", 0, 0), N("n2", 2, 2), N("n3", 4, 4, released: false)],
+            [E("e1", 1, "n1", "n2"), E("e2", 3, "n2", "n3", released: false)]));
+
+        var waiting = await h.WaitForStateAsync(s => s.OrderId == "o2" && s.LastNodeId == "n2" && !s.Driving);
+        Assert.True(waiting.NewBaseRequest);
+        Assert.Equal(["n3"], waiting.NodeStates.Select(n => n.NodeId));
+        Assert.False(waiting.NodeStates[0].Released);
+        Assert.Equal(["e2"], waiting.EdgeStates.Select(e => e.EdgeId));
+
+        await Task.Delay(200);
+        Assert.Equal("n2", h.Agent.CurrentState().LastNodeId);
+
+        await h.SendAsync(h.Order("o2", 1, [N("n2", 2, 2), N("n3", 4, 4)], [E("e2", 3, "n2", "n3")]));
+        var done = await h.WaitForStateAsync(s => s.OrderUpdateId == 1 && s.LastNodeId == "n3");
+        Assert.Empty(done.NodeStates);
+        Assert.False(done.NewBaseRequest);
+    }
+
+    [Fact]
+    public async Task Repeated_order_is_ignored_and_older_update_is_rejected()
+    {
+        await using var h = await Harness.StartAsync();
+        await h.SendAsync(h.Order("o3", 0, [N("n1", 0, 0), N("n2", 2, 2)], [E("e1", 1, "n1", "n2")]));
+        await h.WaitForStateAsync(s => s.OrderId == "o3" && s.LastNodeId == "n2");
+
+        // Same (orderId, orderUpdateId) with a body that would otherwise be rejected: ignored.
+        await h.SendAsync(h.Order("o3", 0, [N("nX", 1, 9)], []));
+        var synced = await h.SyncAsync();
+        Assert.Empty(synced.Errors);
+        Assert.Equal("n2", synced.LastNodeId);
+
+        await h.SendAsync(h.Order("o3", 2, [N("n2", 2, 2), N("n3", 4, 4)], [E("e2", 3, "n2", "n3")]));
+        await h.WaitForStateAsync(s => s.OrderUpdateId == 2 && s.LastNodeId == "n3");
+        await h.SendAsync(h.Order("o3", 1, [N("n3", 4, 4), N("n4", 6, 6)], [E("e3", 5, "n3", "n4")]));
+        var rejected = await h.WaitForStateAsync(s => s.Errors.Any(e => e.ErrorType == "orderUpdateError"));
+        Assert.Equal(2, rejected.OrderUpdateId);
+        Assert.Contains(rejected.Errors.Single().ErrorReferences!, r => r.ReferenceKey == "orderId" && r.ReferenceValue == "o3");
+    }
+
+    [Fact]
+    public async Task Invalid_order_and_malformed_json_give_validation_errors()
+    {
+        await using var h = await Harness.StartAsync();
+        await h.SendAsync(h.Order("bad", 0, [N("n1", 0, 0), N("n2", 3, 2)], [E("e1", 1, "n1", "n2")]));
+        var state = await h.WaitForStateAsync(s => s.Errors.Any(e => e.ErrorType == "validationError"));
+        var error = state.Errors.First(e => e.ErrorType == "validationError");
+        Assert.Contains(error.ErrorReferences!, r => r.ReferenceKey == "orderId" && r.ReferenceValue == "bad");
+        Assert.Contains("sequenceId", error.ErrorDescription);
+        Assert.Equal("", state.OrderId);
+
+        await h.Recorder.PublishAsync("order", Encoding.UTF8.GetBytes("{\"orderId\": 42, nonsense"));
+        await h.WaitForStateAsync(s => s.Errors.Count(e => e.ErrorType == "validationError") == 2);
+
+        // Still working: a valid order is accepted and clears the errors.
+        await h.SendAsync(h.Order("good", 0, [N("n1", 0, 0), N("n2", 2, 2)], [E("e1", 1, "n1", "n2")]));
+        var ok = await h.WaitForStateAsync(s => s.OrderId == "good" && s.LastNodeId == "n2");
+        Assert.Empty(ok.Errors);
+    }
+
+    [Fact]
+    public async Task Order_not_starting_at_the_robot_gives_no_route_error()
+    {
+        await using var h = await Harness.StartAsync();
+        await h.SendAsync(h.Order("far", 0, [N("elsewhere", 0, 30), N("n2", 2, 32)], [E("e1", 1, "elsewhere", "n2")]));
+        var state = await h.WaitForStateAsync(s => s.Errors.Any(e => e.ErrorType == "noRouteError"));
+        Assert.Equal("", state.OrderId);
+        Assert.Equal("n1", state.LastNodeId);
+    }
+
+    [Fact]
+    public async Task Cancel_order_stops_and_clears_and_without_order_fails()
+    {
+        await using var h = await Harness.StartAsync();
+        await h.SendAsync(h.Order("long", 0,
+            [N("n1", 0, 0), N("n2", 2, 500, actions: A("pick", "never"))],
+            [E("e1", 1, "n1", "n2")]));
+        await h.WaitForStateAsync(s => s.OrderId == "long" && s.Driving);
+
+        await h.SendInstantAsync(A("cancelOrder", "c1"));
+        var cancelled = await h.WaitForStateAsync(s => s.ActionStates.Any(a => a.ActionId == "c1" && a.ActionStatus == ActionStatus.Finished));
+        Assert.Empty(cancelled.NodeStates);
+        Assert.Empty(cancelled.EdgeStates);
+        Assert.Equal("n1", cancelled.LastNodeId);
+        Assert.Equal(ActionStatus.Failed, cancelled.ActionStates.Single(a => a.ActionId == "never").ActionStatus);
+        Assert.False(h.Robot.Telemetry.Driving);
+        var x = h.Robot.Telemetry.Pose.X;
+        await Task.Delay(100);
+        Assert.Equal(x, h.Robot.Telemetry.Pose.X);
+
+        await h.SendInstantAsync(A("cancelOrder", "c2"));
+        var failed = await h.WaitForStateAsync(s => s.ActionStates.Any(a => a.ActionId == "c2" && a.ActionStatus == ActionStatus.Failed));
+        Assert.Contains(failed.Errors, e => e.ErrorType == "noOrderToCancel");
+    }
+
+    [Fact]
+    public async Task Pause_stops_the_robot_and_resume_continues_the_order()
+    {
+        await using var h = await Harness.StartAsync();
+        await h.SendAsync(h.Order("p", 0, [N("n1", 0, 0), N("n2", 2, 40)], [E("e1", 1, "n1", "n2")]));
+        await h.WaitForStateAsync(s => s.OrderId == "p" && s.Driving);
+
+        await h.SendInstantAsync(A("startPause", "pause"));
+        var paused = await h.WaitForStateAsync(s => s.Paused == true && !s.Driving);
+        Assert.Equal("n1", paused.LastNodeId);
+        var x = h.Robot.Telemetry.Pose.X;
+        await Task.Delay(150);
+        Assert.Equal(x, h.Robot.Telemetry.Pose.X);
+
+        await h.SendInstantAsync(A("stopPause", "resume"));
+        var done = await h.WaitForStateAsync(s => s.LastNodeId == "n2" && s.Paused == false);
+        Assert.Empty(done.NodeStates);
+    }
+
+    [Fact]
+    public async Task Init_position_relocates_an_idle_robot()
+    {
+        await using var h = await Harness.StartAsync();
+        await h.SendInstantAsync(new Vda5050.V2.Action
+        {
+            ActionType = "initPosition",
+            ActionId = "init",
+            BlockingType = BlockingType.Hard,
+            ActionParameters = [ActionParameter.Of("x", 5), ActionParameter.Of("y", 6), ActionParameter.Of("theta", 0), ActionParameter.Of("mapId", "L1"), ActionParameter.Of("lastNodeId", "w5")],
+        });
+        var state = await h.WaitForStateAsync(s => s.ActionStates.Any(a => a.ActionId == "init" && a.ActionStatus == ActionStatus.Finished));
+        Assert.Equal("w5", state.LastNodeId);
+        Assert.Equal(5, h.Robot.Telemetry.Pose.X);
+    }
+}
