@@ -368,8 +368,9 @@ public sealed partial class EdgeAgent
         {
             return; // paused or cancelled: the next step decides
         }
-        catch (FirmwareException e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // FirmwareException (battery empty, fatal fault) or a firmware bug: stop driving this order until it changes.
             lock (gate)
             {
                 driveBlocked = true;
@@ -444,7 +445,7 @@ public sealed partial class EdgeAgent
     {
         if (action.ActionType == "pick")
         {
-            loads.Add(new Load { LoadId = action.Parameter("loadId"), LoadType = action.Parameter("loadType") });
+            loads.Add(new Load { LoadId = action.Parameter("loadId"), LoadType = action.Parameter("loadType"), LoadPosition = action.Parameter("lhd") ?? "default" });
         }
         else if (action.ActionType == "drop")
         {

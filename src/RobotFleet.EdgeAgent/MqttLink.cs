@@ -132,7 +132,13 @@ internal sealed class MqttLink
         var attempt = 0;
         while (!stopping)
         {
-            await resumed.Task.WaitAsync(stop.Token).ConfigureAwait(false);
+            Task resume;
+            lock (gate)
+            {
+                resume = resumed.Task;
+            }
+
+            await resume.WaitAsync(stop.Token).ConfigureAwait(false);
             var current = factory.CreateMqttClient();
             var lost = NewSignal(completed: false);
             current.DisconnectedAsync += _ =>

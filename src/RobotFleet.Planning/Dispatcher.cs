@@ -51,11 +51,12 @@ public sealed record DispatchResult(IReadOnlyList<Assignment> Assignments, IRead
 public sealed class Dispatcher(RouteGraph graph)
 {
     /// <summary>Runs one dispatch round.</summary>
-    /// <param name="robots">All robots; unavailable ones and those with an unknown waypoint are skipped.</param>
+    /// <param name="robots">All robots; unavailable ones and those with an unknown waypoint (none, or not on the map) are skipped.</param>
     /// <param name="requests">Missions waiting for a robot.</param>
     public DispatchResult Assign(IReadOnlyList<DispatchRobot> robots, IReadOnlyList<DispatchRequest> requests)
     {
-        var free = robots.Where(r => r.Available && r.WaypointId is not null).ToList();
+        // A waypoint not on this map (stale report, other map) is as unknown as none at all.
+        var free = robots.Where(r => r.Available && r.WaypointId is not null && graph.Map.Waypoints.ContainsKey(r.WaypointId)).ToList();
         var assignments = new List<Assignment>();
         var problems = new List<DispatchProblem>();
         foreach (var request in requests.OrderByDescending(r => r.Priority).ThenBy(r => r.SubmittedAt))
@@ -63,6 +64,13 @@ public sealed class Dispatcher(RouteGraph graph)
             if (free.Count == 0)
             {
                 problems.Add(new(request.MissionId, DispatchProblemKind.NoRobotAvailable, $"mission {request.MissionId}: no robot available"));
+                continue;
+            }
+
+            if (!graph.Map.Waypoints.ContainsKey(request.StartWaypointId))
+            {
+                problems.Add(new(request.MissionId, DispatchProblemKind.Unreachable,
+                    $"mission {request.MissionId}: waypoint '{request.StartWaypointId}' is not on map '{graph.Map.Id}'"));
                 continue;
             }
 

@@ -9,10 +9,11 @@ var timeScale = new Option<double>("--time-scale") { Description = "Simulated se
 var httpPort = new Option<int>("--http-port") { Description = "HTTP port on 127.0.0.1", DefaultValueFactory = _ => 5080 };
 var mqttPort = new Option<int>("--mqtt-port") { Description = "Embedded MQTT broker port on 127.0.0.1", DefaultValueFactory = _ => 1883 };
 var noSim = new Option<bool>("--no-sim") { Description = "Control plane and broker only, for external robots and agents" };
+var bind = new Option<string>("--bind-address") { Description = "IPv4 address to listen on (HTTP and MQTT); 0.0.0.0 in containers", DefaultValueFactory = _ => "127.0.0.1" };
 
 var command = new RootCommand("RobotFleet server: control plane, embedded MQTT broker, HTTP API and simulated robots in one process")
 {
-    demo, robots, map, timeScale, httpPort, mqttPort, noSim,
+    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind,
 };
 command.SetAction(async (parse, cancellationToken) =>
 {
@@ -25,6 +26,7 @@ command.SetAction(async (parse, cancellationToken) =>
         HttpPort = parse.GetValue(httpPort),
         MqttPort = parse.GetValue(mqttPort),
         NoSimulation = parse.GetValue(noSim),
+        BindAddress = parse.GetValue(bind)!,
     };
     if (options.Robots < 0 || options.TimeScale <= 0)
     {
@@ -37,13 +39,26 @@ command.SetAction(async (parse, cancellationToken) =>
     {
         app = RobotFleetServer.Build(options);
     }
-    catch (Exception e) when (e is FileNotFoundException or SiteMapValidationException)
+    catch (Exception e) when (e is FileNotFoundException or SiteMapValidationException or ArgumentException)
     {
         await Console.Error.WriteLineAsync($"robotfleet: {e.Message}");
         return 1;
     }
 
-    await app.RunAsync(cancellationToken);
-    return 0;
+    try
+    {
+        await app.RunAsync(cancellationToken);
+        return 0;
+    }
+    catch (InvalidOperationException e) when (e.InnerException is System.Net.Sockets.SocketException)
+    {
+        await Console.Error.WriteLineAsync($"robotfleet: {e.Message}");
+        return 1;
+    }
+    catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+    {
+        await Console.Error.WriteLineAsync($"robotfleet: HTTP port {options.HttpPort} is in use ({e.Message}); use --http-port to pick another");
+        return 1;
+    }
 });
 return await command.Parse(args).InvokeAsync();

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using MassTransit;
 using RobotFleet.ControlPlane;
 using RobotFleet.ControlPlane.Missions;
@@ -16,15 +18,20 @@ namespace RobotFleet.Server;
 public static class RobotFleetServer
 {
     /// <summary>Builds the application; call <c>RunAsync</c> or <c>StartAsync</c> on the result.</summary>
+    /// <param name="options">Server settings.</param>
+    /// <param name="configure">Optional last say over the builder (tests use it to capture logs).</param>
     /// <exception cref="FileNotFoundException">The map directory cannot be found (the message names every path tried).</exception>
     /// <exception cref="SiteMapValidationException">The map is invalid (the message names each feature and rule).</exception>
-    public static WebApplication Build(ServerOptions options, string[]? args = null)
+    /// <exception cref="ArgumentException">The bind address is not an IPv4 address.</exception>
+    public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         var map = SiteMapGeoJson.Load(ResolveMapDirectory(options.MapDirectory));
+        if (!IPAddress.TryParse(options.BindAddress, out var bindAddress) || bindAddress.AddressFamily != AddressFamily.InterNetwork)
+            throw new ArgumentException($"--bind-address '{options.BindAddress}' is not an IPv4 address", nameof(options));
         var brokerPort = options.MqttPort == 0 ? EmbeddedBroker.FreePort() : options.MqttPort;
 
-        var builder = WebApplication.CreateSlimBuilder(args ?? []);
-        builder.WebHost.UseUrls($"http://127.0.0.1:{options.HttpPort}");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://{bindAddress}:{options.HttpPort}");
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("MassTransit", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(c =>
         {
@@ -36,7 +43,7 @@ public static class RobotFleetServer
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(map);
-        services.AddSingleton(sp => new EmbeddedBroker(brokerPort, sp.GetRequiredService<ILogger<EmbeddedBroker>>()));
+        services.AddSingleton(sp => new EmbeddedBroker(bindAddress, brokerPort, sp.GetRequiredService<ILogger<EmbeddedBroker>>()));
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
         services.AddGateway(new GatewayOptions { BrokerPort = brokerPort });
         services.AddMissions(new ControlPlaneOptions { Map = map });
@@ -55,6 +62,7 @@ public static class RobotFleetServer
         services.AddSingleton<ProgressReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<ProgressReporter>());
 
+        configure?.Invoke(builder);
         var app = builder.Build();
         app.MapRobotFleetApi();
         return app;

@@ -15,10 +15,13 @@ public sealed record ServerOptions
     /// <summary>Simulated seconds per real second for the simulated robots.</summary>
     public double TimeScale { get; init; } = 1;
 
-    /// <summary>HTTP port on 127.0.0.1 (0 picks a free port).</summary>
+    /// <summary>Address the HTTP API and the embedded broker listen on; default loopback only. Use 0.0.0.0 in containers.</summary>
+    public string BindAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>HTTP port (0 picks a free port).</summary>
     public int HttpPort { get; init; } = 5080;
 
-    /// <summary>Embedded MQTT broker port on 127.0.0.1 (0 picks a free port).</summary>
+    /// <summary>Embedded MQTT broker port (0 picks a free port).</summary>
     public int MqttPort { get; init; } = 1883;
 
     /// <summary>Run only the control plane and broker, for external robots and agents.</summary>

@@ -31,7 +31,7 @@ internal sealed class Harness : IAsyncDisposable
 
     public Recorder Recorder { get; }
 
-    public static async Task<Harness> StartAsync()
+    public static async Task<Harness> StartAsync(double battery = 100)
     {
         var broker = await TestBroker.StartAsync();
         var recorder = await Recorder.ConnectAsync(broker, Manufacturer, Serial);
@@ -40,6 +40,7 @@ internal sealed class Harness : IAsyncDisposable
             TimeScale = TimeScale,
             TickInterval = TimeSpan.FromMilliseconds(10),
             InitialPose = new Pose(0, 0, 0, "L1"),
+            InitialBattery = battery,
         });
         var agent = new EdgeAgent(Options(broker), robot);
         await agent.StartAsync();

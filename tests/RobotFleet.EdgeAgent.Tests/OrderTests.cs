@@ -160,4 +160,16 @@ public sealed class OrderTests
         Assert.Equal("w5", state.LastNodeId);
         Assert.Equal(5, h.Robot.Telemetry.Pose.X);
     }
+
+    [Fact]
+    public async Task Empty_battery_reports_a_fatal_navigation_error_and_keeps_the_order()
+    {
+        await using var h = await Harness.StartAsync(battery: 0);
+        await h.SendAsync(h.Order("flat", 0, [N("n1", 0, 0), N("n2", 2, 2)], [E("e1", 1, "n1", "n2")]));
+        var state = await h.WaitForStateAsync(s => s.Errors.Any(e => e.ErrorType == "navigationError"));
+        Assert.Equal(ErrorLevel.Fatal, state.Errors.First(e => e.ErrorType == "navigationError").ErrorLevel);
+        Assert.Contains(state.Errors, e => e.ErrorType == "batteryEmpty");
+        Assert.Equal("n1", state.LastNodeId);
+        Assert.Equal(["n2"], state.NodeStates.Select(n => n.NodeId));
+    }
 }

@@ -120,7 +120,12 @@ public sealed partial class FleetCoordinator
     private RobotMotion Motion(TrackedRobot robot)
     {
         if (robot.Plan is { } plan)
-            return new RobotMotion(robot.Key, plan.RemainingWaypoints, Math.Max(0, plan.ReleasedThrough - plan.ReachedIndex));
+        {
+            // A robot giving way moves (and holds) only as far as its refuge until the robots it yields to are past.
+            var waypoints = IsYielding(plan) ? plan.RemainingWaypoints.Take(plan.YieldAtStep!.Value - plan.ReachedIndex + 1).ToList() : plan.RemainingWaypoints;
+            return new RobotMotion(robot.Key, waypoints, Math.Max(0, plan.ReleasedThrough - plan.ReachedIndex));
+        }
+
         // A robot without a plan holds where it is and, while it still drives out an old order, where it is going.
         var held = new List<string>();
         if (robot.WaypointId is { } current)
@@ -128,6 +133,19 @@ public sealed partial class FleetCoordinator
         if (robot.State is { } state && (state.Driving || state.PendingWaypointIds.Count > 0))
             held.AddRange(state.PendingWaypointIds.Where(w => !held.Contains(w)));
         return new RobotMotion(robot.Key, held, Math.Max(0, held.Count - 1), Yields: true);
+    }
+
+    /// <summary>
+    /// True while the plan waits at its refuge: a robot it gives way to still has a waypoint of its way
+    /// on from there ahead (and does not itself need the refuge, which would be a wait no cycle check sees).
+    /// </summary>
+    private bool IsYielding(RobotPlan plan)
+    {
+        if (plan.YieldAtStep is not { } refuge || plan.ReleasedThrough > refuge || refuge < plan.ReachedIndex)
+            return false;
+        var onward = plan.Steps.Skip(refuge + 1).Select(s => s.WaypointId).ToHashSet();
+        var theirWays = _robots.Values.Where(r => plan.YieldTo.Contains(r.Key) && r.Plan is not null).Select(r => r.Plan!.RemainingWaypoints).ToList();
+        return !theirWays.Any(w => w.Contains(plan.Steps[refuge].WaypointId)) && theirWays.Any(w => w.Any(onward.Contains));
     }
 
     private Dictionary<string, RobotMotion> Motions() => _robots.Values.ToDictionary(r => r.Key, Motion);
@@ -213,7 +231,7 @@ public sealed partial class FleetCoordinator
             if (!blocker.IsOnline)
                 ResolveLostBlocker(robot, blocker, holds, now);
             else if (blocker.Plan is null && IsAvailable(blocker))
-                MoveAside(blocker, holds, avoid: plan.RemainingWaypoints, now);
+                _ = MoveAside(blocker, holds, avoid: plan.RemainingWaypoints, now);
             else if (TrafficController.FindWaitCycle(robot.Key, motions, holds) is { } cycle)
                 BreakCycle(cycle, holds, now);
             else
@@ -248,9 +266,14 @@ public sealed partial class FleetCoordinator
             .ToList();
         if (victims.Any(v => TryRerouteAround(v, holds)))
             return;
-        var victim = victims[0];
-        var others = cycle.Where(k => k != victim.Key).SelectMany(k => _robots.Values.Single(r => r.Key == k).Plan?.RemainingWaypoints ?? []);
-        MoveAside(victim, holds, others.ToList(), now);
+        // The first victim that has somewhere to go moves aside (one stuck at a dead end cannot) and gives way to the others.
+        foreach (var victim in victims)
+        {
+            var others = cycle.Where(k => k != victim.Key).ToList();
+            var theirWay = others.SelectMany(k => _robots.Values.Single(r => r.Key == k).Plan?.RemainingWaypoints ?? []).ToList();
+            if (MoveAside(victim, holds, theirWay, now, yieldTo: others))
+                return;
+        }
     }
 
     private bool TryRerouteAround(TrackedRobot robot, Dictionary<string, string> holds)
@@ -266,46 +289,56 @@ public sealed partial class FleetCoordinator
     }
 
     /// <summary>
-    /// Sends a robot to the nearest free waypoint off everyone else's way (parking and chargers
-    /// first), then on to whatever targets it still had.
+    /// Sends a robot to the nearest free waypoint off the way of the robots in <paramref name="avoid"/>
+    /// (preferring waypoints on no other robot's route, then parking and chargers), then on to
+    /// whatever targets it still had.
     /// </summary>
-    private void MoveAside(TrackedRobot robot, Dictionary<string, string> holds, IReadOnlyList<string> avoid, DateTimeOffset now)
+    /// <returns>False when it has nowhere to go.</returns>
+    private bool MoveAside(TrackedRobot robot, Dictionary<string, string> holds, IReadOnlyList<string> avoid, DateTimeOffset now, IReadOnlyCollection<string>? yieldTo = null)
     {
-        var inUse = _robots.Values.Where(r => r != robot && r.Plan is not null).SelectMany(r => r.Plan!.RemainingWaypoints)
-            .Concat(avoid).Concat(holds.Where(h => h.Value != robot.Key).Select(h => h.Key)).ToHashSet();
+        var otherRoutes = _robots.Values.Where(r => r != robot && r.Plan is not null).SelectMany(r => r.Plan!.RemainingWaypoints).ToHashSet();
+        var excluded = avoid.Concat(holds.Where(h => h.Value != robot.Key).Select(h => h.Key)).ToHashSet();
         var from = robot.Plan is { } current ? current.Steps[current.ReleasedThrough].WaypointId : robot.WaypointId!;
         bool Blocked(string w) => holds.TryGetValue(w, out var h) && h != robot.Key;
         var preferred = options.Map.Locations.Values
             .Where(l => l.Kinds.Contains(LocationKind.Parking) || l.Kinds.Contains(LocationKind.Charger))
             .Select(l => l.WaypointId).ToHashSet();
         var refuge = options.Map.Waypoints.Keys
-            .Where(w => w != from && !inUse.Contains(w))
+            .Where(w => w != from && !excluded.Contains(w))
             .Select(w => (Waypoint: w, Route: _graph.FindRoute(from, w, options.RobotMaxSpeed, Blocked)))
             .Where(c => c.Route is not null)
-            .OrderBy(c => preferred.Contains(c.Waypoint) ? 0 : 1)
+            .OrderBy(c => otherRoutes.Contains(c.Waypoint) ? 1 : 0)
+            .ThenBy(c => preferred.Contains(c.Waypoint) ? 0 : 1)
             .ThenBy(c => c.Route!.TravelTime)
             .FirstOrDefault();
         if (refuge.Route is null)
         {
-            logger.LogWarning("Traffic: no free waypoint to move {Robot} aside to", robot.Id);
-            return;
+            logger.LogWarning("Traffic: no free waypoint reachable from '{From}' to move {Robot} aside to", from, robot.Id);
+            return false;
         }
 
         PlanTarget aside = new(refuge.Waypoint, []);
         if (robot.Plan is { } plan)
         {
-            if (!plan.Reroute([aside, .. plan.OpenTargets], (a, b) => _graph.FindRoute(a, b, options.RobotMaxSpeed, w => w != b && Blocked(w))))
-                return;
+            // The way to the refuge avoids others' holds; the way on from it is taken once they are past (see IsYielding).
+            var legs = 0;
+            if (!plan.Reroute([aside, .. plan.OpenTargets], (a, b) => legs++ == 0
+                    ? _graph.FindRoute(a, b, options.RobotMaxSpeed, Blocked)
+                    : _graph.FindRoute(a, b, options.RobotMaxSpeed)))
+                return false;
+            plan.YieldAtStep = plan.TargetSteps.First(t => ReferenceEquals(t.Target, aside)).StepIndex;
+            plan.YieldTo = yieldTo ?? [];
         }
         else
         {
             plan = new RobotPlan($"move-{robot.Key.Replace('/', '-')}-{++_evadeCounter}", null, from);
             if (!plan.Reroute([aside], (a, b) => _graph.FindRoute(a, b, options.RobotMaxSpeed, Blocked)))
-                return;
+                return false;
             robot.Plan = plan;
         }
 
         plan.LastReplan = now;
         logger.LogInformation("Traffic: moving {Robot} aside to '{Waypoint}' to clear the way", robot.Id, refuge.Waypoint);
+        return true;
     }
 }

@@ -48,6 +48,15 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
     /// <summary>Last time traffic re-planned this robot (rate limit).</summary>
     public DateTimeOffset LastReplan { get; set; } = DateTimeOffset.MinValue;
 
+    /// <summary>
+    /// Index of the refuge step this robot moved aside to while it gives way to <see cref="YieldTo"/>;
+    /// its motion ends there until they are past. Null when not giving way; cleared by <see cref="Reroute"/>.
+    /// </summary>
+    public int? YieldAtStep { get; set; }
+
+    /// <summary>Keys of the robots this plan gives way to while <see cref="YieldAtStep"/> is set.</summary>
+    public IReadOnlyCollection<string> YieldTo { get; set; } = [];
+
     /// <summary>Targets whose steps lie after the released part, still open to re-routing.</summary>
     public IReadOnlyList<PlanTarget> OpenTargets => TargetSteps.Where(t => t.StepIndex > ReleasedThrough).Select(t => t.Target).ToList();
 
@@ -76,6 +85,8 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
 
         foreach (var (route, target) in legs)
             AppendLeg(route, target);
+        YieldAtStep = null;
+        YieldTo = [];
         Dirty = true;
         return true;
     }

@@ -5,10 +5,10 @@ using MQTTnet.Server;
 namespace RobotFleet.Server.Hosting;
 
 /// <summary>
-/// The embedded MQTT broker (MQTTnet.Server) on 127.0.0.1 only (IPv6 disabled, see NOTES),
+/// The embedded MQTT broker (MQTTnet.Server) on one IPv4 address, loopback by default (IPv6 disabled, see NOTES),
 /// with a generous per-client queue so bursts are not silently dropped. Started before the gateway.
 /// </summary>
-public sealed class EmbeddedBroker(int port, ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
+public sealed class EmbeddedBroker(IPAddress address, int port, ILogger<EmbeddedBroker> logger) : IHostedService, IAsyncDisposable
 {
     private MqttServer? _server;
 
@@ -20,7 +20,7 @@ public sealed class EmbeddedBroker(int port, ILogger<EmbeddedBroker> logger) : I
     {
         var options = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
+            .WithDefaultEndpointBoundIPAddress(address)
             .WithDefaultEndpointBoundIPV6Address(IPAddress.None)
             .WithDefaultEndpointPort(Port)
             .WithMaxPendingMessagesPerClient(100_000)
@@ -32,10 +32,10 @@ public sealed class EmbeddedBroker(int port, ILogger<EmbeddedBroker> logger) : I
         }
         catch (SocketException e)
         {
-            throw new InvalidOperationException($"cannot start the embedded MQTT broker on 127.0.0.1:{Port}: {e.Message} (use --mqtt-port to pick another port)", e);
+            throw new InvalidOperationException($"cannot start the embedded MQTT broker on {address}:{Port}: {e.Message} (use --mqtt-port to pick another port)", e);
         }
 
-        logger.LogInformation("Embedded MQTT broker listening on mqtt://127.0.0.1:{Port}", Port);
+        logger.LogInformation("Embedded MQTT broker listening on mqtt://{Address}:{Port}", address, Port);
     }
 
     /// <inheritdoc />

@@ -1,0 +1,159 @@
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using RobotFleet.ControlPlane.Missions;
+using RobotFleet.Contracts;
+using RobotFleet.Maps;
+
+namespace RobotFleet.ControlPlane.Tests;
+
+/// <summary>A clock the test moves by hand.</summary>
+internal sealed class ManualTime : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = new(2026, 1, 1, 8, 0, 0, TimeSpan.Zero);
+
+    public override DateTimeOffset GetUtcNow() => Now;
+
+    public void Advance(TimeSpan by) => Now += by;
+}
+
+/// <summary>
+/// A coordinator on the MassTransit test harness bus, a manual clock and simulated robots that
+/// execute the published orders step by step. Every step checks the traffic invariant.
+/// </summary>
+internal sealed class Fleet : IAsyncDisposable
+{
+    public static readonly TimeSpan Round = TimeSpan.FromMilliseconds(500);
+    private readonly ServiceProvider _services;
+
+    private Fleet(SiteMap map, ServiceProvider services, ITestHarness harness, ControlPlaneOptions options)
+    {
+        Map = map;
+        _services = services;
+        Harness = harness;
+        Options = options;
+        Coordinator = new FleetCoordinator(options, Store, services.GetRequiredService<IBus>(), Time, NullLogger<FleetCoordinator>.Instance);
+    }
+
+    public SiteMap Map { get; }
+
+    public ControlPlaneOptions Options { get; }
+
+    public ManualTime Time { get; } = new();
+
+    public MissionStore Store { get; } = new();
+
+    public ITestHarness Harness { get; }
+
+    public FleetCoordinator Coordinator { get; }
+
+    public Dictionary<string, SimRobot> Robots { get; } = [];
+
+    /// <summary>Invariant violations seen so far (asserted empty at the end of each run).</summary>
+    public List<string> Violations { get; } = [];
+
+    public static async Task<Fleet> StartAsync(SiteMap map, TimeSpan? lostBlockerTimeout = null)
+    {
+        var services = new ServiceCollection();
+        services.AddMassTransitTestHarness();
+        var provider = services.BuildServiceProvider(true);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
+        var options = new ControlPlaneOptions
+        {
+            Map = map,
+            BlockedResolveAfter = TimeSpan.FromSeconds(2),
+            ReplanCooldown = TimeSpan.FromSeconds(3),
+            LostBlockerTimeout = lostBlockerTimeout ?? TimeSpan.FromSeconds(20),
+        };
+        return new Fleet(map, provider, harness, options);
+    }
+
+    /// <summary>Adds a robot standing on <paramref name="waypoint"/> and reports its first state.</summary>
+    public async Task<SimRobot> AddRobotAsync(string serial, string waypoint)
+    {
+        var robot = new SimRobot(this, new RobotId("acme", serial), waypoint);
+        Robots[serial] = robot;
+        await robot.ReportAsync();
+        return robot;
+    }
+
+    public Task<object> SubmitAsync(string id, string? pickup, string? dropoff, int priority = 1) =>
+        Coordinator.SubmitAsync(new SubmitMission(id, MissionKind.Delivery, pickup, dropoff, priority, "tester"), CancellationToken.None);
+
+    public MissionView Mission(string id) => Store.Find(id) ?? throw new InvalidOperationException($"no mission {id}");
+
+    public IReadOnlyList<DispatchRoute> Routes(SimRobot robot) =>
+        Harness.Published.Select<DispatchRoute>().Select(m => m.Context.Message).Where(r => r.Robot == robot.Id).ToList();
+
+    public IReadOnlyList<TriggerInstantActions> InstantActions(SimRobot robot) =>
+        Harness.Published.Select<TriggerInstantActions>().Select(m => m.Context.Message).Where(r => r.Robot == robot.Id).ToList();
+
+    public IReadOnlyList<MissionStatusChanged> StatusChanges(string missionId) =>
+        Harness.Published.Select<MissionStatusChanged>().Select(m => m.Context.Message).Where(m => m.MissionId == missionId).ToList();
+
+    public async Task TickAsync()
+    {
+        await Coordinator.TickAsync(CancellationToken.None);
+        AfterCoordinatorCall();
+    }
+
+    /// <summary>Advances the clock by <paramref name="by"/> in rounds, ticking, without robots moving.</summary>
+    public async Task WaitAsync(TimeSpan by)
+    {
+        for (var waited = TimeSpan.Zero; waited < by; waited += Round)
+        {
+            Time.Advance(Round);
+            await TickAsync();
+        }
+    }
+
+    /// <summary>
+    /// Runs rounds until <paramref name="done"/>: each online robot takes in new commands, takes one
+    /// step (finish an action at its waypoint or drive to the next released waypoint) and reports;
+    /// then the clock moves on by <see cref="Round"/> and the coordinator ticks.
+    /// </summary>
+    public async Task RunUntilAsync(Func<bool> done, int maxRounds = 200)
+    {
+        for (var round = 0; round < maxRounds && !done(); round++)
+        {
+            foreach (var robot in Robots.Values.Where(r => r.Online).ToList())
+            {
+                robot.Ingest();
+                if (robot.Step() | robot.Dirty)
+                    await robot.ReportAsync();
+            }
+
+            Time.Advance(Round);
+            await TickAsync();
+        }
+
+        Assert.Empty(Violations);
+        Assert.True(done(), $"condition not reached; missions: {string.Join("; ", Store.All.Select(m => $"{m.Id} {m.Status} {m.FailureReason}"))}; " +
+                            $"robots: {string.Join("; ", Robots.Values.Select(r => $"{r.Id} at {r.LastNodeId} order {r.OrderId}/{r.UpdateId} pending [{string.Join(",", r.PendingWaypointIds)}]"))}");
+    }
+
+    /// <summary>Lets every robot take in what was published, then checks that no two robots hold the same waypoint.</summary>
+    internal void AfterCoordinatorCall()
+    {
+        foreach (var robot in Robots.Values)
+            robot.Ingest();
+        var robots = Robots.Values.ToList();
+        for (var i = 0; i < robots.Count; i++)
+        {
+            for (var j = i + 1; j < robots.Count; j++)
+            {
+                var shared = robots[i].HeldWaypoints.Intersect(robots[j].HeldWaypoints).ToList();
+                if (shared.Count > 0)
+                    Violations.Add($"{Time.Now:HH:mm:ss.f}: {robots[i].Id} and {robots[j].Id} both hold {string.Join(",", shared)}");
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Harness.Stop();
+        await _services.DisposeAsync();
+    }
+}

@@ -1,0 +1,368 @@
+using RobotFleet.Contracts;
+using RobotFleet.Gateway;
+using RobotFleet.Vda5050;
+
+namespace RobotFleet.ControlPlane.Tests;
+
+public sealed class When_a_mission_is_submitted
+{
+    [Fact]
+    public async Task Should_reject_an_unknown_pickup_naming_field_and_value()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+
+        var reply = Assert.IsType<MissionRejected>(await fleet.SubmitAsync("m1", "nowhere", "d"));
+
+        Assert.Equal("m1", reply.MissionId);
+        Assert.Equal("pickup", reply.Field);
+        Assert.Contains("'nowhere'", reply.Reason);
+        Assert.Null(fleet.Store.Find("m1"));
+    }
+
+    [Fact]
+    public async Task Should_reject_an_unknown_dropoff_naming_field_and_value()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+
+        var reply = Assert.IsType<MissionRejected>(await fleet.SubmitAsync("m1", "a", "mars"));
+
+        Assert.Equal("dropoff", reply.Field);
+        Assert.Contains("'mars'", reply.Reason);
+    }
+
+    [Fact]
+    public async Task Should_reject_the_same_pickup_and_dropoff()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+
+        var reply = Assert.IsType<MissionRejected>(await fleet.SubmitAsync("m1", "b", "b"));
+
+        Assert.Equal("dropoff", reply.Field);
+        Assert.Contains("'b'", reply.Reason);
+        Assert.Empty(fleet.Store.All);
+    }
+
+    [Fact]
+    public async Task Should_reject_a_duplicate_mission_id()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "d"));
+
+        var reply = Assert.IsType<MissionRejected>(await fleet.SubmitAsync("m1", "b", "c"));
+
+        Assert.Equal("id", reply.Field);
+        Assert.Equal("a", fleet.Mission("m1").Pickup);
+    }
+
+    [Fact]
+    public async Task Should_queue_it_while_no_robot_is_available()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+
+        Assert.Equal(new MissionAccepted("m1"), await fleet.SubmitAsync("m1", "a", "d"));
+
+        var mission = fleet.Mission("m1");
+        Assert.Equal(MissionStatus.Queued, mission.Status);
+        Assert.Null(mission.Robot);
+        Assert.Equal([MissionStatus.Queued], mission.History.Select(h => h.Status));
+    }
+
+    [Fact]
+    public async Task Should_assign_it_to_the_idle_robot_nearest_to_the_pickup()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var far = await fleet.AddRobotAsync("far", "A");   // 10 m from C
+        var near = await fleet.AddRobotAsync("near", "D"); // 5 m from C
+
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "c", "a"));
+
+        var mission = fleet.Mission("m1");
+        Assert.Equal(MissionStatus.Assigned, mission.Status);
+        Assert.Equal(near.Id, mission.Robot);
+        Assert.Equal("m1", mission.OrderId);
+        Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned], mission.History.Select(h => h.Status));
+        // Queued is answered by MissionAccepted; status changes are published from Assigned on.
+        Assert.Equal([MissionStatus.Assigned], fleet.StatusChanges("m1").Select(s => s.Status));
+        Assert.Equal(near.Id, fleet.StatusChanges("m1")[0].Robot);
+        Assert.Single(fleet.Routes(near));
+        Assert.Empty(fleet.Routes(far));
+    }
+
+    [Fact]
+    public async Task Should_assign_a_queued_mission_once_a_robot_reports()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        await fleet.SubmitAsync("m1", "b", "d");
+
+        var robot = await fleet.AddRobotAsync("r1", "A");
+
+        Assert.Equal(MissionStatus.Assigned, fleet.Mission("m1").Status);
+        Assert.Equal(robot.Id, fleet.Mission("m1").Robot);
+    }
+}
+
+public sealed class When_a_mission_is_assigned
+{
+    [Fact]
+    public async Task Should_send_one_order_from_the_robot_waypoint_through_pick_to_drop()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+
+        await fleet.SubmitAsync("m1", "b", "d");
+
+        var route = Assert.Single(fleet.Routes(robot));
+        Assert.Equal("m1", route.OrderId);
+        Assert.Equal(0, route.OrderUpdateId);
+        Assert.Equal(["A", "B", "C", "D"], route.Waypoints.Select(w => w.WaypointId));
+        Assert.Equal([0L, 2, 4, 6], route.Waypoints.Select(w => w.SequenceId));
+        Assert.Equal([1L, 3, 5], route.Lanes.Select(l => l.SequenceId));
+        Assert.All(route.Waypoints, w => Assert.True(w.Released)); // nobody else on the map
+        Assert.All(route.Lanes, l => Assert.True(l.Released));
+        for (var i = 0; i < route.Lanes.Count; i++)
+        {
+            Assert.Equal(route.Waypoints[i].WaypointId, route.Lanes[i].StartWaypointId);
+            Assert.Equal(route.Waypoints[i + 1].WaypointId, route.Lanes[i].EndWaypointId);
+        }
+
+        var pick = Assert.Single(route.Waypoints[1].Actions);
+        Assert.Equal(("m1-pick", "pick", "b"), (pick.ActionId, pick.ActionType, pick.Parameters["location"]));
+        var drop = Assert.Single(route.Waypoints[3].Actions);
+        Assert.Equal(("m1-drop", "drop", "d"), (drop.ActionId, drop.ActionType, drop.Parameters["location"]));
+        Assert.Empty(route.Waypoints[0].Actions);
+        Assert.Empty(route.Waypoints[2].Actions);
+        Assert.Equal((5.0, 0.0, "L1"), (route.Waypoints[1].X, route.Waypoints[1].Y, route.Waypoints[1].MapId));
+        Assert.Empty(OrderValidator.Validate(OrderMapper.ToOrder(route, 1, fleet.Time.Now)));
+    }
+
+    [Fact]
+    public async Task Should_put_the_pick_on_the_first_waypoint_when_the_robot_is_at_the_pickup()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "B");
+
+        await fleet.SubmitAsync("m1", "b", "a");
+
+        var route = Assert.Single(fleet.Routes(robot));
+        Assert.Equal(["B", "A"], route.Waypoints.Select(w => w.WaypointId));
+        Assert.Equal("m1-pick", Assert.Single(route.Waypoints[0].Actions).ActionId);
+        Assert.Equal("m1-drop", Assert.Single(route.Waypoints[1].Actions).ActionId);
+        Assert.Empty(OrderValidator.Validate(OrderMapper.ToOrder(route, 1, fleet.Time.Now)));
+    }
+
+    [Fact]
+    public async Task Should_send_a_valid_vda_order_on_the_office_map()
+    {
+        var map = TestMaps.Office();
+        await using var fleet = await Fleet.StartAsync(map);
+        var robot = await fleet.AddRobotAsync("tiny1", map.Locations["tinyRobot1_charger"].WaypointId);
+
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "pantry", "coe"));
+
+        var route = Assert.Single(fleet.Routes(robot));
+        Assert.Empty(OrderValidator.Validate(OrderMapper.ToOrder(route, 1, fleet.Time.Now)));
+        Assert.Equal(map.Locations["tinyRobot1_charger"].WaypointId, route.Waypoints[0].WaypointId);
+        Assert.Equal(route.Waypoints.Select((_, i) => 2L * i), route.Waypoints.Select(w => w.SequenceId));
+        Assert.Equal(route.Lanes.Select((_, i) => (2L * i) + 1), route.Lanes.Select(l => l.SequenceId));
+        for (var i = 0; i < route.Lanes.Count; i++)
+        {
+            Assert.Equal(route.Waypoints[i].WaypointId, route.Lanes[i].StartWaypointId);
+            Assert.Equal(route.Waypoints[i + 1].WaypointId, route.Lanes[i].EndWaypointId);
+            Assert.NotNull(map.FindLane(route.Lanes[i].StartWaypointId, route.Lanes[i].EndWaypointId));
+        }
+
+        Assert.Contains(route.Waypoints, w => w.WaypointId == map.Locations["pantry"].WaypointId && w.Actions.Any(a => a.ActionId == "m1-pick"));
+        Assert.Equal("m1-drop", Assert.Single(route.Waypoints[^1].Actions).ActionId);
+        Assert.Equal(map.Locations["coe"].WaypointId, route.Waypoints[^1].WaypointId);
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+        Assert.Equal(map.Locations["coe"].WaypointId, robot.LastNodeId);
+    }
+}
+
+public sealed class When_a_delivery_runs
+{
+    [Fact]
+    public async Task Should_go_executing_then_completed_and_free_the_robot_for_the_next_mission()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing);
+        Assert.Equal("m1", robot.OrderId);
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+
+        var mission = fleet.Mission("m1");
+        Assert.Equal(
+            [MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Executing, MissionStatus.Completed],
+            mission.History.Select(h => h.Status));
+        Assert.Equal(["tester", "dispatcher", robot.Id.ToString(), robot.Id.ToString()], mission.History.Select(h => h.Actor));
+        Assert.True(mission.History.Zip(mission.History.Skip(1)).All(p => p.First.Timestamp <= p.Second.Timestamp));
+        Assert.Null(mission.FailureReason);
+        Assert.Equal(["A", "B", "C", "D"], robot.Trail);
+        Assert.Equal(RobotActionStatus.Finished, robot.Actions["m1-pick"].Status);
+        Assert.Equal(RobotActionStatus.Finished, robot.Actions["m1-drop"].Status);
+        Assert.Equal(
+            [MissionStatus.Assigned, MissionStatus.Executing, MissionStatus.Completed],
+            fleet.StatusChanges("m1").Select(s => s.Status));
+
+        await fleet.SubmitAsync("m2", "c", "a");
+        Assert.Equal(MissionStatus.Assigned, fleet.Mission("m2").Status);
+        Assert.Equal(robot.Id, fleet.Mission("m2").Robot);
+        var second = fleet.Routes(robot)[^1];
+        Assert.Equal(("m2", 0L), (second.OrderId, second.OrderUpdateId));
+        Assert.Equal(["D", "C", "B", "A"], second.Waypoints.Select(w => w.WaypointId));
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m2").Status == MissionStatus.Completed);
+        Assert.Equal("A", robot.LastNodeId);
+    }
+
+    [Fact]
+    public async Task Should_not_complete_before_the_drop_is_finished()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "C");
+        await fleet.SubmitAsync("m1", "c", "d");
+        robot.Ingest();
+        Assert.True(robot.Step()); // pick at C
+        await robot.ReportAsync();
+        Assert.True(robot.Step()); // drive to D, drop not yet done
+        await robot.ReportAsync();
+
+        Assert.Equal("D", robot.LastNodeId);
+        Assert.Equal(MissionStatus.Executing, fleet.Mission("m1").Status);
+
+        Assert.True(robot.Step()); // drop
+        await robot.ReportAsync();
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+    }
+}
+
+public sealed class When_a_robot_reports_an_error
+{
+    [Theory]
+    [InlineData("validationError")]
+    [InlineData("orderError")]
+    [InlineData("noRouteError")]
+    public async Task Should_fail_the_mission_when_the_error_rejects_its_order(string errorType)
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        robot.Ingest();
+
+        robot.Errors.Add(new RobotErrorInfo(errorType, "WARNING", "nodes[1].sequenceId is odd", "m1"));
+        await robot.ReportAsync();
+
+        var mission = fleet.Mission("m1");
+        Assert.Equal(MissionStatus.Failed, mission.Status);
+        Assert.Contains(errorType, mission.FailureReason);
+        Assert.Contains("m1", mission.FailureReason);
+        Assert.Equal(robot.Id.ToString(), mission.History[^1].Actor);
+        Assert.Equal(MissionStatus.Failed, fleet.StatusChanges("m1")[^1].Status);
+    }
+
+    [Fact]
+    public async Task Should_ignore_an_order_error_about_another_order()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        robot.Ingest();
+
+        robot.Errors.Add(new RobotErrorInfo("validationError", "WARNING", "old order", "some-older-order"));
+        await robot.ReportAsync();
+
+        Assert.Equal(MissionStatus.Executing, fleet.Mission("m1").Status);
+    }
+
+    [Fact]
+    public async Task Should_fail_the_mission_on_a_fatal_error_and_not_assign_the_robot_again()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        await fleet.RunUntilAsync(() => robot.LastNodeId == "B");
+
+        robot.Errors.Add(new RobotErrorInfo("motorFault", "FATAL", "left wheel motor overheated"));
+        await robot.ReportAsync();
+
+        var mission = fleet.Mission("m1");
+        Assert.Equal(MissionStatus.Failed, mission.Status);
+        Assert.Contains("FATAL", mission.FailureReason);
+        Assert.Contains("motorFault", mission.FailureReason);
+        var cancel = Assert.Single(fleet.InstantActions(robot)); // it still had C and D to go
+        Assert.Equal("cancelOrder", Assert.Single(cancel.Actions).ActionType);
+
+        await fleet.SubmitAsync("m2", "c", "a");
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m2").Status);
+    }
+
+    [Fact]
+    public async Task Should_fail_the_mission_when_its_action_fails()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "B");
+        await fleet.SubmitAsync("m1", "b", "d");
+        robot.Ingest();
+        var state = robot.State();
+        var failed = state with { Actions = [new RobotActionProgress("m1-pick", "pick", RobotActionStatus.Failed, "gripper empty")] };
+
+        await fleet.Coordinator.OnStateChangedAsync(failed, CancellationToken.None);
+
+        var mission = fleet.Mission("m1");
+        Assert.Equal(MissionStatus.Failed, mission.Status);
+        Assert.Contains("m1-pick", mission.FailureReason);
+        Assert.Contains("gripper empty", mission.FailureReason);
+    }
+}
+
+public sealed class When_a_mission_is_cancelled
+{
+    [Fact]
+    public async Task Should_cancel_a_queued_mission_at_once_without_a_cancel_order()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        await fleet.SubmitAsync("m1", "b", "d");
+
+        Assert.True(await fleet.Coordinator.CancelAsync(new CancelMission("m1", "alice"), CancellationToken.None));
+
+        var mission = fleet.Mission("m1");
+        Assert.Equal(MissionStatus.Cancelled, mission.Status);
+        Assert.Equal("alice", mission.History[^1].Actor);
+        Assert.Equal("cancelled by operator", mission.FailureReason);
+        Assert.Empty(fleet.Harness.Published.Select<TriggerInstantActions>());
+
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        Assert.Empty(fleet.Routes(robot));
+        Assert.False(await fleet.Coordinator.CancelAsync(new CancelMission("m1", "alice"), CancellationToken.None));
+        Assert.False(await fleet.Coordinator.CancelAsync(new CancelMission("nope", "alice"), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Should_send_cancel_order_for_an_executing_mission_and_free_the_robot()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        await fleet.RunUntilAsync(() => robot.LastNodeId == "B");
+        Assert.Equal(MissionStatus.Executing, fleet.Mission("m1").Status);
+
+        Assert.True(await fleet.Coordinator.CancelAsync(new CancelMission("m1", "alice"), CancellationToken.None));
+        fleet.AfterCoordinatorCall();
+
+        Assert.Equal(MissionStatus.Cancelled, fleet.Mission("m1").Status);
+        Assert.Equal(MissionStatus.Cancelled, fleet.StatusChanges("m1")[^1].Status);
+        var trigger = Assert.Single(fleet.InstantActions(robot));
+        var cancel = Assert.Single(trigger.Actions);
+        Assert.Equal("cancelOrder", cancel.ActionType);
+        Assert.Empty(robot.PendingWaypointIds);
+
+        await robot.ReportAsync();
+        await fleet.SubmitAsync("m2", "a", "c");
+        Assert.Equal(robot.Id, fleet.Mission("m2").Robot);
+        await fleet.RunUntilAsync(() => fleet.Mission("m2").Status == MissionStatus.Completed);
+    }
+}

@@ -1,0 +1,133 @@
+using RobotFleet.Contracts;
+using RobotFleet.Gateway;
+using RobotFleet.Vda5050;
+
+namespace RobotFleet.ControlPlane.Tests;
+
+/// <summary>
+/// A VDA-5050-like robot for tests: takes orders and updates (checking them with
+/// <see cref="OrderValidator"/>), drives one released waypoint per step, finishes the actions at a
+/// waypoint in one step, and honours cancelOrder.
+/// </summary>
+internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
+{
+    private readonly List<RouteWaypoint> _nodes = [];
+    private readonly Dictionary<string, RobotActionProgress> _actions = [];
+    private int _routesSeen;
+    private int _instantSeen;
+
+    public RobotId Id { get; } = id;
+
+    public bool Online { get; set; } = true;
+
+    public string LastNodeId { get; private set; } = waypoint;
+
+    public long LastNodeSequenceId { get; private set; }
+
+    public string OrderId { get; private set; } = "";
+
+    public long UpdateId { get; private set; }
+
+    public List<RobotErrorInfo> Errors { get; } = [];
+
+    /// <summary>Every waypoint this robot passed through, in order.</summary>
+    public List<string> Trail { get; } = [waypoint];
+
+    /// <summary>True when something changed since the last report.</summary>
+    public bool Dirty { get; private set; }
+
+    public IReadOnlyList<string> PendingWaypointIds => _nodes.Where(n => n.SequenceId > LastNodeSequenceId).Select(n => n.WaypointId).ToList();
+
+    /// <summary>Its current waypoint and the released waypoints still ahead.</summary>
+    public IReadOnlySet<string> HeldWaypoints =>
+        _nodes.Where(n => n.Released && n.SequenceId > LastNodeSequenceId).Select(n => n.WaypointId).Append(LastNodeId).ToHashSet();
+
+    public IReadOnlyDictionary<string, RobotActionProgress> Actions => _actions;
+
+    /// <summary>Takes in the orders and instant actions published for it since last time.</summary>
+    public void Ingest()
+    {
+        var routes = fleet.Routes(this);
+        for (; _routesSeen < routes.Count; _routesSeen++)
+            Apply(routes[_routesSeen]);
+        var instant = fleet.InstantActions(this);
+        for (; _instantSeen < instant.Count; _instantSeen++)
+        {
+            foreach (var action in instant[_instantSeen].Actions.Where(a => a.ActionType == "cancelOrder"))
+                Cancel(action);
+        }
+    }
+
+    /// <summary>Finishes the waiting actions at the current waypoint, else drives to the next released waypoint.</summary>
+    public bool Step()
+    {
+        var here = _nodes.FirstOrDefault(n => n.SequenceId == LastNodeSequenceId && n.WaypointId == LastNodeId);
+        var waiting = here?.Actions.Where(a => _actions[a.ActionId].Status == RobotActionStatus.Waiting).ToList() ?? [];
+        if (waiting.Count > 0)
+        {
+            foreach (var action in waiting)
+                _actions[action.ActionId] = _actions[action.ActionId] with { Status = RobotActionStatus.Finished, ResultDescription = "done" };
+            Dirty = true;
+            return true;
+        }
+
+        var next = _nodes.Where(n => n.SequenceId > LastNodeSequenceId).OrderBy(n => n.SequenceId).FirstOrDefault();
+        if (next is not { Released: true })
+            return false;
+        LastNodeId = next.WaypointId;
+        LastNodeSequenceId = next.SequenceId;
+        Trail.Add(next.WaypointId);
+        Dirty = true;
+        return true;
+    }
+
+    public RobotStateChanged State()
+    {
+        var at = fleet.Map.Waypoints[LastNodeId];
+        return new RobotStateChanged(Id, fleet.Time.Now, OrderId, UpdateId, LastNodeId, LastNodeSequenceId, false, false,
+            PendingWaypointIds, _actions.Values.ToList(), Errors.ToList(), new(at.X, at.Y, 0, at.LevelId), 0.9);
+    }
+
+    public async Task ReportAsync()
+    {
+        Dirty = false;
+        await fleet.Coordinator.OnStateChangedAsync(State(), CancellationToken.None);
+        fleet.AfterCoordinatorCall();
+    }
+
+    private void Apply(DispatchRoute route)
+    {
+        var order = OrderMapper.ToOrder(route, 1, fleet.Time.Now);
+        Assert.Empty(OrderValidator.Validate(order));
+        if (route.OrderId == OrderId)
+        {
+            var lastBase = _nodes.Last(n => n.Released);
+            Assert.Empty(OrderValidator.ValidateUpdate(order, UpdateId, lastBase.WaypointId, lastBase.SequenceId));
+            _nodes.RemoveAll(n => n.SequenceId >= route.Waypoints[0].SequenceId);
+        }
+        else
+        {
+            Assert.True(PendingWaypointIds.Count == 0, $"{Id} got order {route.OrderId} while order {OrderId} still has pending waypoints");
+            Assert.Equal(LastNodeId, route.Waypoints[0].WaypointId);
+            _nodes.Clear();
+            _actions.Clear();
+            LastNodeSequenceId = route.Waypoints[0].SequenceId;
+        }
+
+        _nodes.AddRange(route.Waypoints);
+        foreach (var action in route.Waypoints.SelectMany(w => w.Actions))
+            _actions.TryAdd(action.ActionId, new RobotActionProgress(action.ActionId, action.ActionType, RobotActionStatus.Waiting, null));
+        OrderId = route.OrderId;
+        UpdateId = route.OrderUpdateId;
+        Dirty = true;
+    }
+
+    private void Cancel(RobotAction cancel)
+    {
+        _nodes.RemoveAll(n => n.SequenceId > LastNodeSequenceId);
+        foreach (var (key, progress) in _actions.Where(a => a.Value.Status == RobotActionStatus.Waiting).ToList())
+            _actions[key] = progress with { Status = RobotActionStatus.Failed, ResultDescription = "cancelled" };
+        _actions[cancel.ActionId] = new RobotActionProgress(cancel.ActionId, cancel.ActionType, RobotActionStatus.Finished, null);
+        Dirty = true;
+    }
+}

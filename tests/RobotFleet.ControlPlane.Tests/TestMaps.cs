@@ -1,0 +1,52 @@
+using RobotFleet.Maps;
+
+namespace RobotFleet.ControlPlane.Tests;
+
+/// <summary>Small inline GeoJSON maps (the shipped format) and the shipped office map.</summary>
+internal static class TestMaps
+{
+    /// <summary>
+    /// Corridor A(0,0) - B(5,0) - C(10,0) - D(15,0), two-way, with a parking spur S(5,4) off B.
+    /// Locations: a, b, c, d at their waypoints; spur (parking) at S.
+    /// </summary>
+    public static SiteMap Corridor() => FromGeoJson(
+        Waypoint("A", 0, 0), Waypoint("B", 5, 0), Waypoint("C", 10, 0), Waypoint("D", 15, 0), Waypoint("S", 5, 4),
+        Lane("A", 0, 0, "B", 5, 0), Lane("B", 5, 0, "C", 10, 0), Lane("C", 10, 0, "D", 15, 0), Lane("B", 5, 0, "S", 5, 4),
+        Location("a", "A", 0, 0, "pickup", "dropoff"), Location("b", "B", 5, 0, "pickup"), Location("c", "C", 10, 0, "dropoff"),
+        Location("d", "D", 15, 0, "pickup", "dropoff"), Location("spur", "S", 5, 4, "parking"));
+
+    /// <summary>
+    /// T-junction: bar W0(0,0) - W1(5,0) - W2(10,0) - W3(15,0), stem W2 - T(10,-5) (parking).
+    /// Locations: w0, w3, t.
+    /// </summary>
+    public static SiteMap TJunction() => FromGeoJson(
+        Waypoint("W0", 0, 0), Waypoint("W1", 5, 0), Waypoint("W2", 10, 0), Waypoint("W3", 15, 0), Waypoint("T", 10, -5),
+        Lane("W0", 0, 0, "W1", 5, 0), Lane("W1", 5, 0, "W2", 10, 0), Lane("W2", 10, 0, "W3", 15, 0), Lane("W2", 10, 0, "T", 10, -5),
+        Location("w0", "W0", 0, 0, "pickup"), Location("w3", "W3", 15, 0, "dropoff"), Location("t", "T", 10, -5, "parking"));
+
+    /// <summary>The corridor A - B - C - D with a bypass B - E(10,4) - D round C. Locations: a, d.</summary>
+    public static SiteMap CorridorWithBypass() => FromGeoJson(
+        Waypoint("A", 0, 0), Waypoint("B", 5, 0), Waypoint("C", 10, 0), Waypoint("D", 15, 0), Waypoint("E", 10, 4),
+        Lane("A", 0, 0, "B", 5, 0), Lane("B", 5, 0, "C", 10, 0), Lane("C", 10, 0, "D", 15, 0), Lane("B", 5, 0, "E", 10, 4), Lane("E", 10, 4, "D", 15, 0),
+        Location("a", "A", 0, 0, "pickup"), Location("d", "D", 15, 0, "dropoff"));
+
+    /// <summary>The shipped Open-RMF office map.</summary>
+    public static SiteMap Office() => SiteMapGeoJson.Parse(
+        File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "maps", "office", "site.geojson")), "maps/office/site.geojson");
+
+    private static string Waypoint(string id, double x, double y) =>
+        $$"""{ "type": "Feature", "id": "{{id}}", "geometry": { "type": "Point", "coordinates": [{{x}}, {{y}}] }, "properties": { "type": "waypoint", "level": "L1" } }""";
+
+    private static string Lane(string from, double x1, double y1, string to, double x2, double y2) =>
+        $$"""{ "type": "Feature", "id": "{{from}}{{to}}", "geometry": { "type": "LineString", "coordinates": [[{{x1}}, {{y1}}], [{{x2}}, {{y2}}]] }, "properties": { "type": "lane", "level": "L1", "from": "{{from}}", "to": "{{to}}", "direction": "two-way" } }""";
+
+    private static string Location(string name, string waypoint, double x, double y, params string[] kinds) =>
+        $$"""{ "type": "Feature", "id": "loc:{{name}}", "geometry": { "type": "Point", "coordinates": [{{x}}, {{y}}] }, "properties": { "type": "location", "level": "L1", "name": "{{name}}", "waypoint": "{{waypoint}}", "kinds": [{{string.Join(", ", kinds.Select(k => $"\"{k}\""))}}] } }""";
+
+    private static SiteMap FromGeoJson(params string[] features) => SiteMapGeoJson.Parse(
+        $$"""
+        { "type": "FeatureCollection",
+          "robotfleet": { "version": 1, "id": "t", "levels": [ { "id": "L1", "elevation": 0 } ] },
+          "features": [ {{string.Join(",\n", features)}} ] }
+        """, "inline test map");
+}

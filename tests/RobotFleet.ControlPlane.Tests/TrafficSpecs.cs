@@ -1,0 +1,170 @@
+using RobotFleet.Contracts;
+
+namespace RobotFleet.ControlPlane.Tests;
+
+public sealed class When_an_idle_robot_stands_on_the_route
+{
+    [Fact]
+    public async Task Should_release_up_to_it_move_it_aside_after_the_wait_and_then_extend_the_order()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.TJunction());
+        var a = await fleet.AddRobotAsync("a", "W0");
+        var b = await fleet.AddRobotAsync("b", "W2");
+        var submitted = fleet.Time.Now;
+
+        await fleet.SubmitAsync("m1", "w0", "w3");
+
+        Assert.Equal(a.Id, fleet.Mission("m1").Robot);
+        var first = Assert.Single(fleet.Routes(a));
+        Assert.Equal(["W0", "W1", "W2", "W3"], first.Waypoints.Select(w => w.WaypointId));
+        Assert.Equal([true, true, false, false], first.Waypoints.Select(w => w.Released));
+        Assert.Equal([true, false, false], first.Lanes.Select(l => l.Released));
+
+        // Not before BlockedResolveAfter.
+        await fleet.RunUntilAsync(() => fleet.Time.Now - submitted >= fleet.Options.BlockedResolveAfter - Fleet.Round);
+        Assert.Empty(fleet.Routes(b));
+        Assert.Equal("W1", a.LastNodeId);
+
+        await fleet.RunUntilAsync(() => fleet.Routes(b).Count > 0, maxRounds: 4);
+        var move = Assert.Single(fleet.Routes(b));
+        Assert.Equal("move-acme-b-1", move.OrderId);
+        Assert.Equal(["W2", "T"], move.Waypoints.Select(w => w.WaypointId));
+        Assert.All(move.Waypoints, w => Assert.True(w.Released));
+        Assert.All(move.Waypoints, w => Assert.Empty(w.Actions));
+        Assert.Single(fleet.Routes(a)); // still waiting at W1 while b holds W2
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+
+        Assert.Equal(["W2", "T"], b.Trail);
+        Assert.Equal(["W0", "W1", "W2", "W3"], a.Trail);
+        var routes = fleet.Routes(a);
+        Assert.Equal(2, routes.Count);
+        var update = routes[1];
+        Assert.Equal(("m1", 1L), (update.OrderId, update.OrderUpdateId));
+        Assert.Equal(("W1", 2L), (update.Waypoints[0].WaypointId, update.Waypoints[0].SequenceId));
+        Assert.Equal(["W1", "W2", "W3"], update.Waypoints.Select(w => w.WaypointId));
+        Assert.Equal([2L, 4, 6], update.Waypoints.Select(w => w.SequenceId));
+        Assert.Equal([3L, 5], update.Lanes.Select(l => l.SequenceId));
+        Assert.All(update.Waypoints, w => Assert.True(w.Released));
+        Assert.Equal("m1-drop", Assert.Single(update.Waypoints[^1].Actions).ActionId);
+
+        // b is idle again and can take the next mission.
+        await fleet.SubmitAsync("m2", "t", "w0");
+        Assert.Equal(b.Id, fleet.Mission("m2").Robot);
+        await fleet.RunUntilAsync(() => fleet.Mission("m2").Status == MissionStatus.Completed);
+    }
+}
+
+public sealed class When_two_robots_meet_head_on
+{
+    [Fact]
+    public async Task Should_move_one_into_the_spur_and_complete_both()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var east = await fleet.AddRobotAsync("east", "A");
+        var west = await fleet.AddRobotAsync("west", "D");
+
+        await fleet.SubmitAsync("m-east", "a", "d");
+        await fleet.SubmitAsync("m-west", "d", "a");
+        Assert.Equal(east.Id, fleet.Mission("m-east").Robot);
+        Assert.Equal(west.Id, fleet.Mission("m-west").Robot);
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m-east").IsFinal && fleet.Mission("m-west").IsFinal, maxRounds: 120);
+
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m-east").Status);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m-west").Status);
+        Assert.Equal("D", east.LastNodeId);
+        Assert.Equal("A", west.LastNodeId);
+        // east had C released and drove there; it gives way in the spur S (west is at a dead end) until west is past.
+        Assert.Equal(["A", "B", "C", "B", "S", "B", "C", "D"], east.Trail);
+        Assert.Equal(["D", "C", "B", "A"], west.Trail);
+        var aside = fleet.Routes(east)[1];
+        Assert.Equal(("m-east", 1L), (aside.OrderId, aside.OrderUpdateId));
+        Assert.Equal(["C", "B", "S", "B", "C", "D"], aside.Waypoints.Select(w => w.WaypointId));
+        Assert.Equal(4L, aside.Waypoints[0].SequenceId);
+        Assert.Equal([true, true, true, false, false, false], aside.Waypoints.Select(w => w.Released));
+        Assert.Equal("m-east-drop", Assert.Single(aside.Waypoints[^1].Actions).ActionId);
+    }
+}
+
+public sealed class When_a_robot_is_lost
+{
+    [Fact]
+    public async Task Should_keep_its_hold_and_fail_the_blocked_mission_after_the_timeout_naming_it()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var lost = await fleet.AddRobotAsync("lost", "C");
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        lost.Online = false;
+        await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(lost.Id, RobotConnectionState.ConnectionBroken, fleet.Time.Now), CancellationToken.None);
+
+        await fleet.SubmitAsync("m1", "a", "d");
+        var blockedFrom = fleet.Time.Now;
+        Assert.Equal(robot.Id, fleet.Mission("m1").Robot);
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal, maxRounds: 80);
+
+        var mission = fleet.Mission("m1");
+        Assert.Equal(MissionStatus.Failed, mission.Status);
+        Assert.Contains("acme/lost", mission.FailureReason);
+        Assert.Contains("'C'", mission.FailureReason);
+        Assert.InRange(mission.UpdatedAt - blockedFrom, fleet.Options.LostBlockerTimeout, fleet.Options.LostBlockerTimeout + fleet.Options.ReplanCooldown + Fleet.Round);
+        Assert.Equal("B", robot.LastNodeId);
+        Assert.DoesNotContain(fleet.Routes(robot).SelectMany(r => r.Waypoints), w => w.WaypointId == "C" && w.Released);
+        Assert.Equal("cancelOrder", Assert.Single(Assert.Single(fleet.InstantActions(robot)).Actions).ActionType);
+    }
+
+    [Fact]
+    public async Task Should_reroute_a_blocked_robot_around_it_when_there_is_a_way()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.CorridorWithBypass());
+        var lost = await fleet.AddRobotAsync("lost", "C");
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        lost.Online = false;
+        await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(lost.Id, RobotConnectionState.ConnectionBroken, fleet.Time.Now), CancellationToken.None);
+
+        await fleet.SubmitAsync("m1", "a", "d");
+        Assert.Equal(["A", "B", "C", "D"], fleet.Routes(robot)[0].Waypoints.Select(w => w.WaypointId));
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
+
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        Assert.Equal(["A", "B", "E", "D"], robot.Trail);
+        Assert.DoesNotContain(fleet.Routes(robot).SelectMany(r => r.Waypoints), w => w.WaypointId == "C" && w.Released);
+    }
+
+    [Fact]
+    public async Task Should_free_its_hold_and_fail_its_own_mission_when_an_operator_removes_it()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var lost = await fleet.AddRobotAsync("lost", "A");
+        await fleet.SubmitAsync("m-lost", "b", "c");
+        await fleet.RunUntilAsync(() => lost.LastNodeId == "B" && lost.Actions["m-lost-pick"].Status == RobotActionStatus.Finished);
+        lost.Online = false;
+        await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(lost.Id, RobotConnectionState.ConnectionBroken, fleet.Time.Now), CancellationToken.None);
+
+        var robot = await fleet.AddRobotAsync("r1", "D");
+        await fleet.SubmitAsync("m1", "d", "a");
+        Assert.Equal(robot.Id, fleet.Mission("m1").Robot);
+        await fleet.RunUntilAsync(() => false || fleet.Time.Now > fleet.Mission("m1").CreatedAt + TimeSpan.FromSeconds(10));
+        Assert.Equal("D", robot.LastNodeId); // C is released to the lost robot, B is where it stands
+        Assert.DoesNotContain(fleet.Routes(robot).SelectMany(r => r.Waypoints), w => w.WaypointId is "B" or "C" && w.Released);
+        Assert.Equal(MissionStatus.Executing, fleet.Mission("m1").Status);
+        Assert.Equal(MissionStatus.Executing, fleet.Mission("m-lost").Status);
+
+        Assert.True(await fleet.Coordinator.RemoveRobotAsync(lost.Id, "alice", CancellationToken.None));
+        fleet.Robots.Remove("lost");
+
+        var lostMission = fleet.Mission("m-lost");
+        Assert.Equal(MissionStatus.Failed, lostMission.Status);
+        Assert.Contains("acme/lost", lostMission.FailureReason);
+        Assert.Equal("alice", lostMission.History[^1].Actor);
+        var update = fleet.Routes(robot)[^1];
+        Assert.Equal(1, update.OrderUpdateId);
+        Assert.Equal(["D", "C", "B", "A"], update.Waypoints.Select(w => w.WaypointId));
+        Assert.All(update.Waypoints, w => Assert.True(w.Released));
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+        Assert.False(await fleet.Coordinator.RemoveRobotAsync(lost.Id, "alice", CancellationToken.None));
+    }
+}

@@ -1,0 +1,258 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+using RobotFleet.Contracts;
+using RobotFleet.Vda5050;
+using RobotFleet.Vda5050.Tests;
+using RobotFleet.Vda5050.V2;
+using static RobotFleet.Gateway.Tests.Routes;
+using State = RobotFleet.Vda5050.V2.State;
+
+namespace RobotFleet.Gateway.Tests;
+
+/// <summary>The gateway against a real in-process MQTT broker, a fake robot and the MassTransit test harness.</summary>
+public sealed class MqttGatewayTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task State_updates_the_twin_and_pose_only_changes_publish_nothing()
+    {
+        await using var rig = await Rig.StartAsync();
+        var state = StateMapperTests.BaseState();
+
+        await rig.Robot.PublishStateAsync(state);
+        await WaitUntil(() => rig.Twins.Find(R1)?.LastStateAt is not null, "twin created");
+        await rig.Robot.PublishStateAsync(state with { HeaderId = 1, AgvPosition = state.AgvPosition! with { X = 7.5 }, BatteryState = new BatteryState { BatteryCharge = 79 } });
+        await WaitUntil(() => rig.Twins.Find(R1)?.Position?.X == 7.5, "twin pose updated");
+        // A significant change afterwards: handled in order, so the pose-only state before it published nothing.
+        await rig.Robot.PublishStateAsync(state with { HeaderId = 2, Driving = false });
+        await WaitUntil(() => rig.Published<RobotStateChanged>().Count >= 2, "second RobotStateChanged");
+
+        var twin = rig.Twins.Find(R1)!;
+        Assert.Equal((RobotConnectionState.Online, "order-1", "w0", false, 80.0), (twin.Connection, twin.OrderId, twin.LastNodeId, twin.Driving, twin.BatteryCharge!.Value));
+        Assert.Equal([true, false], rig.Published<RobotStateChanged>().Select(s => s.Driving));
+        Assert.Equal(RobotConnectionState.Online, Assert.Single(rig.Published<RobotConnectionChanged>()).State);
+        Assert.Equal("w0", Assert.Single(rig.Published<RobotNodeReached>()).WaypointId);
+    }
+
+    [Fact]
+    public async Task Retained_connection_broken_publishes_RobotConnectionChanged()
+    {
+        await using var rig = await Rig.StartAsync();
+
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await WaitUntil(() => rig.Twins.Find(R1)?.Connection == RobotConnectionState.Online, "online");
+        await rig.Robot.PublishConnectionAsync(ConnectionState.ConnectionBroken);
+        await WaitUntil(() => rig.Published<RobotConnectionChanged>().Any(c => c.State == RobotConnectionState.ConnectionBroken), "RobotConnectionChanged(ConnectionBroken)");
+
+        Assert.Equal([RobotConnectionState.Online, RobotConnectionState.ConnectionBroken], rig.Published<RobotConnectionChanged>().Select(c => c.State));
+        Assert.All(rig.Published<RobotConnectionChanged>(), c => Assert.Equal(R1, c.Robot));
+        Assert.Equal(RobotConnectionState.ConnectionBroken, rig.Twins.Find(R1)!.Connection);
+    }
+
+    [Fact]
+    public async Task Connection_broken_retained_before_the_gateway_starts_is_seen_on_subscribe()
+    {
+        await using var rig = await Rig.StartAsync(beforeGateway: robot => robot.PublishConnectionAsync(ConnectionState.ConnectionBroken));
+
+        await WaitUntil(() => rig.Published<RobotConnectionChanged>().Any(), "RobotConnectionChanged");
+
+        Assert.Equal(RobotConnectionState.ConnectionBroken, Assert.Single(rig.Published<RobotConnectionChanged>()).State);
+        Assert.Equal(RobotConnectionState.ConnectionBroken, rig.Twins.Find(R1)!.Connection);
+    }
+
+    [Fact]
+    public async Task DispatchRoute_on_the_bus_arrives_as_orders_with_incrementing_header_ids()
+    {
+        await using var rig = await Rig.StartAsync();
+
+        await rig.Bus.Publish(Line("order-1", 0, waypoints: 3, releasedThrough: 1));
+        await rig.Bus.Publish(Line("order-1", 1, waypoints: 3, releasedThrough: 2, firstWaypoint: 1, firstSequenceId: 2));
+        await rig.Bus.Publish(new TriggerInstantActions(R1, [Action("ia-1", "cancelOrder")]));
+        await WaitUntil(() => rig.Robot.Received("order").Count >= 2 && rig.Robot.Received("instantActions").Count >= 1, "two orders and instant actions on the robot");
+
+        var orders = rig.Robot.Received("order");
+        Assert.Equal(2, orders.Count);
+        foreach (var json in orders)
+            SchemaValidator.AssertValid("order", json);
+        var parsed = orders.Select(Vda5050Json.Deserialize<Order>).ToList();
+        Assert.Equal([0L, 1L], parsed.Select(o => o.HeaderId));
+        Assert.Equal([0L, 1L], parsed.Select(o => o.OrderUpdateId));
+        Assert.All(parsed, o => Assert.Equal(("Acme", "r1"), (o.Manufacturer, o.SerialNumber)));
+        var instant = Assert.Single(rig.Robot.Received("instantActions"));
+        SchemaValidator.AssertValid("instantActions", instant);
+        Assert.Equal(0L, Vda5050Json.Deserialize<InstantActions>(instant).HeaderId); // header ids count per topic
+    }
+
+    [Theory]
+    [InlineData("{ not json")]
+    [InlineData("null")]
+    [InlineData("[1, 2]")]
+    [InlineData("{\"headerId\": 1, \"actionStates\": [{\"actionId\": \"a\"}]}")] // required actionStatus missing
+    public async Task Malformed_state_is_ignored_and_the_gateway_keeps_working(string malformed)
+    {
+        await using var rig = await Rig.StartAsync();
+
+        await rig.Robot.PublishRawAsync("state", malformed);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { LastNodeId = "w5", LastNodeSequenceId = 10 });
+        await WaitUntil(() => rig.Published<RobotStateChanged>().Count >= 1, "RobotStateChanged for the valid state");
+
+        Assert.Equal("w5", Assert.Single(rig.Published<RobotStateChanged>()).LastNodeId);
+        Assert.Equal("w5", rig.Twins.Find(R1)!.LastNodeId);
+        Assert.True(rig.Gateway.IsConnected);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"timed out after {Timeout.TotalSeconds} s waiting for: {what}");
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>Broker + gateway host with the MassTransit test harness + fake robot Acme/r1.</summary>
+    private sealed class Rig : IAsyncDisposable
+    {
+        private MqttServer _broker = null!;
+        private IHost _host = null!;
+
+        public FakeRobot Robot { get; private set; } = null!;
+
+        public ITestHarness Harness { get; private set; } = null!;
+
+        public IBus Bus => Harness.Bus;
+
+        public RobotTwinRegistry Twins => _host.Services.GetRequiredService<RobotTwinRegistry>();
+
+        public MqttGateway Gateway => _host.Services.GetRequiredService<MqttGateway>();
+
+        public List<T> Published<T>() where T : class => Harness.Published.Select<T>().Select(m => m.Context.Message).ToList();
+
+        public static async Task<Rig> StartAsync(Func<FakeRobot, Task>? beforeGateway = null)
+        {
+            var rig = new Rig();
+            var port = FreePort();
+            rig._broker = new MqttServerFactory().CreateMqttServer(new MqttServerOptionsBuilder()
+                .WithDefaultEndpoint()
+                .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
+                .WithDefaultEndpointBoundIPV6Address(IPAddress.None)
+                .WithDefaultEndpointPort(port)
+                .Build());
+            var gatewayClientId = $"gateway-test-{Guid.NewGuid():N}";
+            var gatewaySubscribed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var stateFilter = Vda5050Topics.AllRobots(Vda5050Topics.DefaultInterfaceName, Vda5050Topic.State);
+            rig._broker.ClientSubscribedTopicAsync += e =>
+            {
+                if (e.ClientId == gatewayClientId && e.TopicFilter.Topic == stateFilter)
+                    gatewaySubscribed.TrySetResult();
+                return Task.CompletedTask;
+            };
+            await rig._broker.StartAsync();
+
+            rig.Robot = await FakeRobot.ConnectAsync(port);
+            if (beforeGateway is not null)
+                await beforeGateway(rig.Robot);
+
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            builder.Services.AddGateway(new GatewayOptions { BrokerPort = port, ClientId = gatewayClientId });
+            builder.Services.AddMassTransitTestHarness(x => x.AddGatewayConsumers());
+            rig._host = builder.Build();
+            rig.Harness = rig._host.Services.GetRequiredService<ITestHarness>();
+            await rig._host.StartAsync();
+            await gatewaySubscribed.Task.WaitAsync(Timeout);
+            return rig;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _host.StopAsync(Timeout);
+            _host.Dispose();
+            await Robot.DisposeAsync();
+            await _broker.StopAsync();
+            _broker.Dispose();
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+    }
+
+    /// <summary>A VDA 5050 robot Acme/r1 as an MQTT client: publishes state and connection, records what it receives.</summary>
+    private sealed class FakeRobot : IAsyncDisposable
+    {
+        private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
+        private readonly ConcurrentQueue<(string Leaf, string Json)> _received = new();
+        private long _connectionHeaderId;
+
+        public static async Task<FakeRobot> ConnectAsync(int port)
+        {
+            var robot = new FakeRobot();
+            robot._client.ApplicationMessageReceivedAsync += e =>
+            {
+                robot._received.Enqueue((e.ApplicationMessage.Topic.Split('/')[^1], e.ApplicationMessage.ConvertPayloadToString()));
+                return Task.CompletedTask;
+            };
+            await robot._client.ConnectAsync(new MqttClientOptionsBuilder()
+                .WithTcpServer("127.0.0.1", port)
+                .WithClientId($"robot-r1-{Guid.NewGuid():N}")
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+                .Build());
+            await robot._client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(Topic(Vda5050Topic.Order))
+                .WithTopicFilter(Topic(Vda5050Topic.InstantActions))
+                .Build());
+            return robot;
+        }
+
+        public IReadOnlyList<string> Received(string leaf) => _received.Where(m => m.Leaf == leaf).Select(m => m.Json).ToList();
+
+        public Task PublishStateAsync(State state) =>
+            PublishAsync(Vda5050Topic.State, Vda5050Json.Serialize(state));
+
+        public Task PublishConnectionAsync(ConnectionState state) =>
+            PublishAsync(Vda5050Topic.Connection, Vda5050Json.Serialize(new Connection
+            {
+                HeaderId = _connectionHeaderId++,
+                Timestamp = T0,
+                Manufacturer = "Acme",
+                SerialNumber = "r1",
+                ConnectionState = state,
+            }));
+
+        public Task PublishRawAsync(string leaf, string payload) =>
+            _client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic($"uagv/v2/Acme/r1/{leaf}").WithPayload(payload).Build());
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_client.IsConnected)
+                await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build());
+            _client.Dispose();
+        }
+
+        private Task PublishAsync(Vda5050Topic topic, string json) =>
+            _client.PublishAsync(new MqttApplicationMessageBuilder()
+                .WithTopic(Topic(topic))
+                .WithPayload(json)
+                .WithQualityOfServiceLevel((MqttQualityOfServiceLevel)Vda5050Topics.QualityOfService(topic))
+                .WithRetainFlag(Vda5050Topics.IsRetained(topic))
+                .Build());
+
+        private static string Topic(Vda5050Topic topic) => Vda5050Topics.Build("uagv", "Acme", "r1", topic);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using RobotFleet.EdgeAgent;
+using RobotFleet.Server;
+using RobotFleet.Server.Hosting;
+
+namespace RobotFleet.Server.Tests;
+
+/// <summary>A whole RobotFleet server in this process on free loopback ports, with its HTTP client.</summary>
+public sealed class ServerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ServerHost(WebApplication app, HttpClient http, int mqttPort)
+    {
+        _app = app;
+        Http = http;
+        MqttPort = mqttPort;
+    }
+
+    public HttpClient Http { get; }
+
+    public int MqttPort { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public SimulatedFleet Fleet => Services.GetRequiredService<SimulatedRobots>().Fleet ?? throw new InvalidOperationException("no simulated robots");
+
+    /// <summary>Log file of the most recently started server.</summary>
+    public static string LogPath { get; private set; } = "";
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Starts a server; its log goes to <c>logs/{name}.log</c> under the test output directory.</summary>
+    public static async Task<ServerHost> StartAsync(ServerOptions options, [CallerMemberName] string name = "")
+    {
+        var logs = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "logs"));
+        LogPath = Path.Combine(logs.FullName, $"{name}.log");
+        var app = RobotFleetServer.Build(options with { HttpPort = 0, MqttPort = 0 },
+            builder => builder.Logging.AddProvider(new FileLoggerProvider(LogPath)));
+        await app.StartAsync();
+        var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
+        return new ServerHost(app, http, app.Services.GetRequiredService<EmbeddedBroker>().Port);
+    }
+
+    public async Task<JsonElement> GetJsonAsync(string path) =>
+        await Http.GetFromJsonAsync<JsonElement>(path, Json);
+
+    /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes; returns whether it held.</summary>
+    public static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+                return true;
+            await Task.Delay(200);
+        }
+
+        return await condition();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
