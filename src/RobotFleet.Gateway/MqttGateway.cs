@@ -150,7 +150,7 @@ public sealed class MqttGateway(
         var current = StateMapper.ToDomain(robot, state);
         var now = time.GetUtcNow();
         var before = twins.Find(robot)?.Connection;
-        var twin = twins.Update(robot, t => StateMapper.Apply(t, current, now));
+        var twin = twins.Update(robot, t => StateMapper.Apply(t, current, now) with { Charging = state.BatteryState.Charging });
         if (before is null or RobotConnectionState.Unknown && twin.Connection == RobotConnectionState.Online)
             await bus.Publish(new RobotConnectionChanged(robot, RobotConnectionState.Online, now));
 

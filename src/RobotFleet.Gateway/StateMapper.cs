@@ -46,7 +46,7 @@ public static class StateMapper
         Paused = state.Paused,
         Errors = state.Errors,
         LastStateAt = receivedAt,
-        // A robot that reports state is connected, whatever a stale retained message said.
+        // The first state of a robot never heard of means it is connected; after that the connection topic decides.
         Connection = twin.Connection == RobotConnectionState.Unknown ? RobotConnectionState.Online : twin.Connection,
     };
 

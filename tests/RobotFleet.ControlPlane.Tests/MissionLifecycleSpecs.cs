@@ -81,9 +81,9 @@ public sealed class When_a_mission_is_submitted
         Assert.Equal(near.Id, mission.Robot);
         Assert.Equal("m1", mission.OrderId);
         Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned], mission.History.Select(h => h.Status));
-        // Queued is answered by MissionAccepted; status changes are published from Assigned on.
-        Assert.Equal([MissionStatus.Assigned], fleet.StatusChanges("m1").Select(s => s.Status));
-        Assert.Equal(near.Id, fleet.StatusChanges("m1")[0].Robot);
+        // Every transition is published, Queued included.
+        Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned], fleet.StatusChanges("m1").Select(s => s.Status));
+        Assert.Equal(near.Id, fleet.StatusChanges("m1")[1].Robot);
         Assert.Single(fleet.Routes(near));
         Assert.Empty(fleet.Routes(far));
     }
@@ -205,7 +205,7 @@ public sealed class When_a_delivery_runs
         Assert.Equal(RobotActionStatus.Finished, robot.Actions["m1-pick"].Status);
         Assert.Equal(RobotActionStatus.Finished, robot.Actions["m1-drop"].Status);
         Assert.Equal(
-            [MissionStatus.Assigned, MissionStatus.Executing, MissionStatus.Completed],
+            [MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Executing, MissionStatus.Completed],
             fleet.StatusChanges("m1").Select(s => s.Status));
 
         await fleet.SubmitAsync("m2", "c", "a");

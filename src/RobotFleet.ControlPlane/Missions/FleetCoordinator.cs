@@ -59,6 +59,7 @@ public sealed partial class FleetCoordinator(
             var mission = new MissionView(command.MissionId, command.Kind, MissionStatus.Queued, null, command.Pickup, command.Dropoff,
                 command.Priority, now, now, null, null, [new MissionTransition(now, MissionStatus.Queued, command.RequestedBy, "submitted")]);
             Save(mission);
+            _outbox.Add(new MissionStatusChanged(mission.Id, MissionStatus.Queued, null, "submitted", now));
             Process();
             return (object)new MissionAccepted(command.MissionId);
         }, cancellationToken);
