@@ -17,21 +17,8 @@ public sealed partial class EdgeAgent
 
     private async Task HandleInstantActionsAsync(byte[] payload)
     {
-        InstantActions message;
-        try
-        {
-            message = Vda5050Json.Deserialize<InstantActions>(payload);
-        }
-        catch (Vda5050FormatException e)
-        {
-            lock (gate)
-            {
-                AddErrorLocked(OrderErrorTypes.Validation, ErrorLevel.Warning, e.Message, new Reference("topic", "instantActions"), new Reference("field", e.Path));
-            }
-
-            RequestState();
+        if (!TryRead<InstantActions>(payload, "instantActions", out var message))
             return;
-        }
 
         foreach (var action in message.Actions)
         {

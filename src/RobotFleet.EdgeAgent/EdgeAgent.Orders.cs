@@ -40,23 +40,32 @@ public sealed partial class EdgeAgent
         Drive,
     }
 
-    private void HandleOrder(byte[] payload)
+    /// <summary>Parses an incoming message; a malformed one becomes a validationError naming the topic and field (VDA 5050 §6.10.9).</summary>
+    private bool TryRead<T>(byte[] payload, string topic, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? message)
+        where T : class
     {
-        Order order;
         try
         {
-            order = Vda5050Json.Deserialize<Order>(payload);
+            message = Vda5050Json.Deserialize<T>(payload);
+            return true;
         }
         catch (Vda5050FormatException e)
         {
             lock (gate)
             {
-                AddErrorLocked(OrderErrorTypes.Validation, ErrorLevel.Warning, e.Message, new Reference("topic", "order"), new Reference("field", e.Path));
+                AddErrorLocked(OrderErrorTypes.Validation, ErrorLevel.Warning, e.Message, new Reference("topic", topic), new Reference("field", e.Path));
             }
 
             RequestState();
-            return;
+            message = null;
+            return false;
         }
+    }
+
+    private void HandleOrder(byte[] payload)
+    {
+        if (!TryRead<Order>(payload, "order", out var order))
+            return;
 
         bool changed;
         lock (gate)
