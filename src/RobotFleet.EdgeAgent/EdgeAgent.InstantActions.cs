@@ -74,7 +74,12 @@ public sealed partial class EdgeAgent
         }
     }
 
-    /// <summary>cancelOrder (§6.8.2): stop, drop the remaining nodes and edges, fail the actions not done, then FINISHED.</summary>
+    /// <summary>
+    /// cancelOrder (§6.8.2): drop the remaining nodes and edges, fail the actions not done, then FINISHED.
+    /// A robot driving an edge finishes it and stops on its end node ("immediately or on the next node,
+    /// depending on the AGV's capabilities"), so it always stands on a map waypoint afterwards and the
+    /// next order can start from its lastNodeId; a paused robot stops where it is.
+    /// </summary>
     private async Task CancelOrderAsync(VdaAction action, long headerId)
     {
         CancellationTokenSource cancelled;
@@ -89,10 +94,20 @@ public sealed partial class EdgeAgent
             }
 
             SetActionStatusLocked(action, ActionStatus.Running, null);
+            cancelStopNode = stepCts is { IsCancellationRequested: false } && edges.Count > 0 && nodes.Count > 0 ? nodes[0] : null;
             cancelled = orderCts;
-            orderCts = new CancellationTokenSource();
-            nodes.Clear();
-            edges.Clear();
+            if (cancelStopNode is null)
+            {
+                orderCts = new CancellationTokenSource();
+                nodes.Clear();
+                edges.Clear();
+            }
+            else
+            {
+                nodes.RemoveRange(1, nodes.Count - 1);
+                edges.RemoveRange(1, edges.Count - 1);
+            }
+
             pendingActions.Clear();
             for (var i = 0; i < actionStates.Count; i++)
             {
@@ -104,15 +119,20 @@ public sealed partial class EdgeAgent
         }
 
         RequestState();
-        await cancelled.CancelAsync().ConfigureAwait(false);
-        await firmware.StopAsync(shutdown.Token).ConfigureAwait(false);
+        if (cancelStopNode is null)
+        {
+            await cancelled.CancelAsync().ConfigureAwait(false);
+            await firmware.StopAsync(shutdown.Token).ConfigureAwait(false);
+        }
+
         var deadline = DateTime.UtcNow + CancelSettleTimeout;
-        while (DateTime.UtcNow < deadline)
+        while (DateTime.UtcNow < deadline || cancelStopNode is not null)
         {
             lock (gate)
             {
-                if (runningOrderActions == 0)
+                if (runningOrderActions == 0 && (cancelStopNode is null || !nodes.Contains(cancelStopNode) || stepCts is null))
                 {
+                    cancelStopNode = null;
                     break;
                 }
             }

@@ -30,6 +30,9 @@ public sealed partial class EdgeAgent
     private int runningOrderActions;
     private bool paused;
     private bool driveBlocked;
+
+    /// <summary>The node a cancelled order still drives to (cancelOrder stops on the next node); its actions are not run.</summary>
+    private Node? cancelStopNode;
     private bool lastDriving;
     private int lastFaultCount;
 
@@ -263,6 +266,12 @@ public sealed partial class EdgeAgent
         nodes.Remove(node);
         lastNodeId = node.NodeId;
         lastNodeSequenceId = node.SequenceId;
+        if (ReferenceEquals(node, cancelStopNode))
+        {
+            edges.Clear();
+            return;
+        }
+
         foreach (var action in node.Actions)
         {
             pendingActions.Enqueue(action);

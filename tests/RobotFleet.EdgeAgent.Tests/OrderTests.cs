@@ -102,24 +102,30 @@ public sealed class OrderTests
     }
 
     [Fact]
-    public async Task Cancel_order_stops_and_clears_and_without_order_fails()
+    public async Task Cancel_order_stops_on_the_next_node_clears_and_without_order_fails()
     {
         await using var h = await Harness.StartAsync();
         await h.SendAsync(h.Order("long", 0,
-            [N("n1", 0, 0), N("n2", 2, 500, actions: A("pick", "never"))],
-            [E("e1", 1, "n1", "n2")]));
+            [N("n1", 0, 0), N("n2", 2, 60, actions: A("pick", "never")), N("n3", 4, 500)],
+            [E("e1", 1, "n1", "n2"), E("e2", 3, "n2", "n3")]));
         await h.WaitForStateAsync(s => s.OrderId == "long" && s.Driving);
 
         await h.SendInstantAsync(A("cancelOrder", "c1"));
         var cancelled = await h.WaitForStateAsync(s => s.ActionStates.Any(a => a.ActionId == "c1" && a.ActionStatus == ActionStatus.Finished));
         Assert.Empty(cancelled.NodeStates);
         Assert.Empty(cancelled.EdgeStates);
-        Assert.Equal("n1", cancelled.LastNodeId);
+        Assert.Equal("n2", cancelled.LastNodeId); // finished the edge it was on, went no further
+        Assert.Equal(2, cancelled.LastNodeSequenceId);
         Assert.Equal(ActionStatus.Failed, cancelled.ActionStates.Single(a => a.ActionId == "never").ActionStatus);
         Assert.False(h.Robot.Telemetry.Driving);
-        var x = h.Robot.Telemetry.Pose.X;
+        Assert.Equal(60, h.Robot.Telemetry.Pose.X, 1e-6);
         await Task.Delay(100);
-        Assert.Equal(x, h.Robot.Telemetry.Pose.X);
+        Assert.Equal(60, h.Robot.Telemetry.Pose.X, 1e-6);
+
+        // Standing on a waypoint, it takes the next order from there.
+        await h.SendAsync(h.Order("next", 0, [N("n2", 0, 60), N("n1", 2, 0)], [E("e1r", 1, "n2", "n1")]));
+        var next = await h.WaitForStateAsync(s => s.OrderId == "next" && s.LastNodeId == "n1" && s.NodeStates.Count == 0);
+        Assert.DoesNotContain(next.Errors, e => e.ErrorType == "noRouteError");
 
         await h.SendInstantAsync(A("cancelOrder", "c2"));
         var failed = await h.WaitForStateAsync(s => s.ActionStates.Any(a => a.ActionId == "c2" && a.ActionStatus == ActionStatus.Failed));
