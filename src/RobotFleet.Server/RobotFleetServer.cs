@@ -6,8 +6,11 @@ using RobotFleet.ControlPlane.Missions;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
 using RobotFleet.Maps;
+using Microsoft.Extensions.FileProviders;
+using RobotFleet.Server.Alerts;
 using RobotFleet.Server.Api;
 using RobotFleet.Server.Hosting;
+using RobotFleet.Server.Live;
 
 namespace RobotFleet.Server;
 
@@ -51,6 +54,8 @@ public static class RobotFleetServer
         {
             bus.AddGatewayConsumers();
             bus.AddMissionsConsumers();
+            bus.AddConsumer<AlertConsumer>();
+            bus.AddConsumer<LiveStreamConsumer>();
             bus.AddRequestClient<SubmitMission>();
             bus.AddRequestClient<CancelMission>();
             bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
@@ -59,13 +64,43 @@ public static class RobotFleetServer
         services.AddHostedService(sp => sp.GetRequiredService<SimulatedRobots>());
         if (options.Demo)
             services.AddHostedService<DemoDriver>();
+        services.AddSingleton<AlertService>();
+        services.AddHostedService(sp => sp.GetRequiredService<AlertService>());
+        services.AddSingleton<LiveStream>();
+        services.AddHostedService(sp => sp.GetRequiredService<LiveStream>());
         services.AddSingleton<ProgressReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<ProgressReporter>());
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        var webRoot = new PhysicalFileProvider(ResolveWebRoot(options.WebRoot));
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = webRoot });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot });
         app.MapRobotFleetApi();
         return app;
+    }
+
+    /// <summary>
+    /// Finds the web console's files: <paramref name="path"/> when given, else <c>wwwroot</c> next to the
+    /// program (a published app), else <c>src/RobotFleet.Server/wwwroot</c> in a parent of the program's
+    /// directory (a clone's build, tests and benches).
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">Nowhere found; the message names the paths tried.</exception>
+    public static string ResolveWebRoot(string? path = null)
+    {
+        if (path is not null)
+            return Directory.Exists(path) ? Path.GetFullPath(path) : throw new DirectoryNotFoundException($"web root '{path}' not found");
+        var local = Path.Combine(AppContext.BaseDirectory, "wwwroot");
+        if (File.Exists(Path.Combine(local, "index.html")))
+            return local;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "src", "RobotFleet.Server", "wwwroot");
+            if (File.Exists(Path.Combine(candidate, "index.html")))
+                return candidate;
+        }
+
+        throw new DirectoryNotFoundException($"web console files not found: no wwwroot/index.html in {AppContext.BaseDirectory} or src/RobotFleet.Server/wwwroot above it");
     }
 
     /// <summary>

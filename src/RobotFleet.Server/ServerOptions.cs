@@ -35,4 +35,13 @@ public sealed record ServerOptions
 
     /// <summary>Seed for the demo driver's choice of locations; null for a random seed.</summary>
     public int? DemoSeed { get; init; }
+
+    /// <summary>A robot running a mission that reaches no new waypoint for this long raises a "robot stuck" alert.</summary>
+    public TimeSpan StuckAfter { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often the live stream (<c>GET /api/stream</c>) sends robot changes: 100 ms = at most 10 Hz per robot.</summary>
+    public TimeSpan StreamInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The web console's static files; null finds <c>wwwroot</c> next to the program, else <c>src/RobotFleet.Server/wwwroot</c> upwards from it.</summary>
+    public string? WebRoot { get; init; }
 }

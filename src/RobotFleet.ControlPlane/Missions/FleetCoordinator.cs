@@ -37,6 +37,9 @@ public sealed partial class FleetCoordinator(
     private readonly List<object> _outbox = [];
     private long _evadeCounter;
 
+    /// <summary>Each robot's dispatched route (remaining waypoints, released count), for display. Updated after every decision.</summary>
+    public RouteBoard Routes { get; } = new();
+
     /// <summary>Accepts a mission after checking it names known, distinct locations; a rejection names the field and value.</summary>
     public async Task<object> SubmitAsync(SubmitMission command, CancellationToken cancellationToken)
     {
@@ -81,6 +84,24 @@ public sealed partial class FleetCoordinator(
         Transition(mission, MissionStatus.Cancelled, command.RequestedBy, "cancelled by operator");
         Process();
         return true;
+    }, cancellationToken);
+
+    /// <summary>
+    /// Pauses (<paramref name="pause"/> true: VDA <c>startPause</c>) or resumes (<c>stopPause</c>) the robot running a
+    /// mission, and notes it in the mission's history. The robot keeps its order; the status does not change.
+    /// </summary>
+    /// <returns>The outcome: done, unknown mission, or not running (no robot has its order yet).</returns>
+    public Task<PauseOutcome> PauseAsync(string missionId, bool pause, string actor, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    {
+        if (!_missions.TryGetValue(missionId, out var mission))
+            return PauseOutcome.UnknownMission;
+        var robot = _robots.Values.FirstOrDefault(r => r.Plan?.MissionId == missionId);
+        if (mission.IsFinal || robot is null || robot.Plan!.UpdateId < 0)
+            return PauseOutcome.NotRunning;
+        var type = pause ? "startPause" : "stopPause";
+        _outbox.Add(new TriggerInstantActions(robot.Id, [new RobotAction($"{type}-{missionId}-{Guid.NewGuid():N}", type, "HARD", new Dictionary<string, string>())]));
+        Transition(mission, mission.Status, actor, pause ? "paused by operator (startPause)" : "resumed by operator (stopPause)");
+        return PauseOutcome.Done;
     }, cancellationToken);
 
     /// <summary>Takes in a robot's significant state change.</summary>
@@ -142,6 +163,7 @@ public sealed partial class FleetCoordinator(
         try
         {
             var result = action();
+            PublishRoutes();
             foreach (var message in _outbox)
                 await bus.Publish(message, message.GetType(), CancellationToken.None);
             return result;
@@ -151,6 +173,31 @@ public sealed partial class FleetCoordinator(
             _outbox.Clear();
             _gate.Release();
         }
+    }
+
+    /// <summary>Refreshes <see cref="Routes"/> from the plans (only robots whose plan progressed get a new view).</summary>
+    private void PublishRoutes()
+    {
+        foreach (var robot in _robots.Values)
+        {
+            var plan = robot.Plan is { UpdateId: >= 0 } p ? p : null;
+            var current = Routes.Find(robot.Id);
+            if (plan is null)
+            {
+                if (current is not null)
+                    Routes.Set(robot.Id, null);
+                continue;
+            }
+
+            var released = Math.Max(1, plan.ReleasedThrough - plan.ReachedIndex + 1);
+            var remaining = plan.Steps.Count - plan.ReachedIndex;
+            if (current is not null && current.OrderId == plan.OrderId && current.ReleasedCount == released && current.WaypointIds.Count == remaining
+                && Enumerable.Range(0, remaining).All(i => current.WaypointIds[i] == plan.Steps[plan.ReachedIndex + i].WaypointId))
+                continue;
+            Routes.Set(robot.Id, new RouteView(robot.Id, plan.OrderId, plan.MissionId, plan.RemainingWaypoints, released));
+        }
+
+        Routes.RemoveAllExcept(_robots.Keys.ToHashSet());
     }
 
     private TrackedRobot Track(RobotId id)

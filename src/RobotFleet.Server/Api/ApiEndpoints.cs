@@ -4,10 +4,12 @@ using RobotFleet.ControlPlane.Missions;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
 using RobotFleet.Maps;
+using RobotFleet.Server.Alerts;
+using RobotFleet.Server.Live;
 
 namespace RobotFleet.Server.Api;
 
-/// <summary>The HTTP API (JSON): missions, robots, map, locations, health. Documented in the README.</summary>
+/// <summary>The HTTP API (JSON): missions, robots, alerts, live stream (SSE), map, locations, health. Documented in the README.</summary>
 public static class ApiEndpoints
 {
     private const string OperatorActor = "api";
@@ -26,12 +28,19 @@ public static class ApiEndpoints
         missions.MapGet("/{id}", (string id, MissionStore store) =>
             store.Find(id) is { } m ? Results.Ok(MissionDto.From(m)) : NotFound($"unknown mission '{id}'"));
         missions.MapPost("/{id}/cancel", CancelAsync);
+        missions.MapPost("/{id}/pause", (string id, MissionStore store, FleetCoordinator coordinator, CancellationToken ct) => PauseAsync(id, true, store, coordinator, ct));
+        missions.MapPost("/{id}/resume", (string id, MissionStore store, FleetCoordinator coordinator, CancellationToken ct) => PauseAsync(id, false, store, coordinator, ct));
 
         var robots = app.MapGroup("/api/robots");
         robots.MapGet("", (RobotTwinRegistry twins) => Results.Ok(twins.All.Select(RobotDto.From)));
         robots.MapGet("/{manufacturer}/{serialNumber}", (string manufacturer, string serialNumber, RobotTwinRegistry twins) =>
             twins.Find(new RobotId(manufacturer, serialNumber)) is { } t ? Results.Ok(RobotDto.From(t)) : NotFound($"unknown robot '{manufacturer}/{serialNumber}'"));
         robots.MapDelete("/{manufacturer}/{serialNumber}", RemoveRobotAsync);
+
+        app.MapGet("/api/alerts", (AlertService alerts, bool? open) => Results.Ok(alerts.All.Where(a => open != true || a.AcknowledgedAt is null)));
+        app.MapPost("/api/alerts/{id}/ack", (string id, AlertService alerts) =>
+            alerts.Acknowledge(id, OperatorActor) is { } alert ? Results.Ok(alert) : NotFound($"unknown alert '{id}'"));
+        app.MapGet("/api/stream", (HttpContext context, LiveStream stream) => stream.ServeAsync(context));
 
         app.MapGet("/api/map", (SiteMap map) => Results.Text(SiteMapGeoJson.Write(map), "application/geo+json"));
         app.MapGet("/api/locations", (SiteMap map) => Results.Ok(map.Locations.Values
@@ -80,6 +89,14 @@ public static class ApiEndpoints
             ? Results.Ok(MissionDto.From(store.Find(id)!))
             : Results.Conflict(new ApiError($"mission '{id}' is already {store.Find(id)?.Status}"));
     }
+
+    private static async Task<IResult> PauseAsync(string id, bool pause, MissionStore store, FleetCoordinator coordinator, CancellationToken cancellationToken) =>
+        await coordinator.PauseAsync(id, pause, OperatorActor, cancellationToken) switch
+        {
+            PauseOutcome.Done => Results.Ok(MissionDto.From(store.Find(id)!)),
+            PauseOutcome.UnknownMission => NotFound($"unknown mission '{id}'"),
+            _ => Results.Conflict(new ApiError($"mission '{id}' is {store.Find(id)?.Status} and has no robot running its order; only a running mission can be {(pause ? "paused" : "resumed")}")),
+        };
 
     private static async Task<IResult> RemoveRobotAsync(string manufacturer, string serialNumber, RobotTwinRegistry twins, MqttGateway gateway, FleetCoordinator coordinator, CancellationToken cancellationToken)
     {

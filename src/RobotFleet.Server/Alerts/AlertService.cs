@@ -1,0 +1,183 @@
+using MassTransit;
+using RobotFleet.ControlPlane.Missions;
+using RobotFleet.Contracts;
+using RobotFleet.Gateway;
+
+namespace RobotFleet.Server.Alerts;
+
+/// <summary>What an alert is about.</summary>
+public enum AlertKind
+{
+    /// <summary>A robot runs a mission but has reached no new waypoint for <see cref="ServerOptions.StuckAfter"/>.</summary>
+    RobotStuck,
+
+    /// <summary>A robot raised a WARNING or FATAL error.</summary>
+    RobotError,
+
+    /// <summary>A robot's connection broke (its last will, CONNECTIONBROKEN).</summary>
+    RobotLost,
+
+    /// <summary>A mission failed.</summary>
+    MissionFailed,
+}
+
+/// <summary>An alert for operators. Immutable snapshot; acknowledging swaps in a new one.</summary>
+/// <param name="Id">Alert id (<c>a-N</c>).</param>
+/// <param name="Kind">What it is about.</param>
+/// <param name="Severity"><c>warning</c> or <c>critical</c>.</param>
+/// <param name="Robot">The robot concerned (<c>manufacturer/serialNumber</c>), if any.</param>
+/// <param name="MissionId">The mission concerned, if any.</param>
+/// <param name="Message">What happened, in words.</param>
+/// <param name="RaisedAt">When (UTC).</param>
+/// <param name="AcknowledgedAt">When an operator acknowledged it; null while open.</param>
+/// <param name="AcknowledgedBy">Who acknowledged it.</param>
+public sealed record Alert(
+    string Id, AlertKind Kind, string Severity, string? Robot, string? MissionId, string Message,
+    DateTimeOffset RaisedAt, DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy);
+
+/// <summary>
+/// Raises operator alerts: robot stuck (executing, no new waypoint for <see cref="ServerOptions.StuckAfter"/>),
+/// error raised (WARNING/FATAL), robot lost (CONNECTIONBROKEN) and mission failed; keeps the latest
+/// <see cref="Capacity"/> in memory, and lets operators acknowledge them. Thread-safe.
+/// </summary>
+public sealed class AlertService(ServerOptions options, RobotTwinRegistry twins, FleetCoordinator coordinator, TimeProvider time, ILogger<AlertService> logger) : BackgroundService
+{
+    /// <summary>How many alerts are kept (oldest dropped first).</summary>
+    public const int Capacity = 500;
+
+    private readonly Lock _lock = new();
+    private readonly LinkedList<Alert> _alerts = [];
+    private readonly Dictionary<RobotId, (string Node, DateTimeOffset Since, bool Alerted)> _progress = [];
+    private long _counter;
+
+    /// <summary>Raised (on the raising thread) when an alert is added or acknowledged.</summary>
+    public event Action<Alert>? Changed;
+
+    /// <summary>Every kept alert, newest first.</summary>
+    public IReadOnlyList<Alert> All
+    {
+        get
+        {
+            lock (_lock)
+                return _alerts.ToList();
+        }
+    }
+
+    /// <summary>Acknowledges an alert; returns it, or null when unknown. Acknowledging twice keeps the first.</summary>
+    public Alert? Acknowledge(string id, string by)
+    {
+        Alert updated;
+        lock (_lock)
+        {
+            var node = _alerts.First;
+            while (node is not null && node.Value.Id != id)
+                node = node.Next;
+            if (node is null)
+                return null;
+            if (node.Value.AcknowledgedAt is not null)
+                return node.Value;
+            updated = node.Value = node.Value with { AcknowledgedAt = time.GetUtcNow(), AcknowledgedBy = by };
+        }
+
+        Changed?.Invoke(updated);
+        return updated;
+    }
+
+    /// <summary>Raises an alert, unless an open one of the same kind for the same robot and mission exists.</summary>
+    public Alert Raise(AlertKind kind, string severity, RobotId? robot, string? missionId, string message)
+    {
+        Alert alert;
+        lock (_lock)
+        {
+            var robotKey = robot?.ToString();
+            var open = _alerts.FirstOrDefault(a => a.AcknowledgedAt is null && a.Kind == kind && a.Robot == robotKey && a.MissionId == missionId && a.Message == message);
+            if (open is not null)
+                return open;
+            alert = new Alert($"a-{++_counter}", kind, severity, robotKey, missionId, message, time.GetUtcNow(), null, null);
+            _alerts.AddFirst(alert);
+            while (_alerts.Count > Capacity)
+                _alerts.RemoveLast();
+        }
+
+        logger.LogWarning("Alert {Id} {Kind}: {Message}", alert.Id, kind, message);
+        Changed?.Invoke(alert);
+        return alert;
+    }
+
+    /// <summary>Checks every robot with a mission for progress; called every second by the service's own timer (not concurrently).</summary>
+    internal void CheckStuck()
+    {
+        var now = time.GetUtcNow();
+        var running = coordinator.Routes.All.Where(r => r.MissionId is not null).ToDictionary(r => r.Robot);
+        foreach (var robot in _progress.Keys.Where(r => !running.ContainsKey(r)).ToList())
+            _progress.Remove(robot);
+        foreach (var (robot, route) in running)
+        {
+            if (twins.Find(robot) is not { Connection: RobotConnectionState.Online, Paused: false } twin)
+            {
+                _progress.Remove(robot);
+                continue;
+            }
+
+            if (!_progress.TryGetValue(robot, out var seen) || seen.Node != twin.LastNodeId)
+            {
+                _progress[robot] = (twin.LastNodeId, now, false);
+                continue;
+            }
+
+            if (!seen.Alerted && now - seen.Since >= options.StuckAfter)
+            {
+                _progress[robot] = seen with { Alerted = true };
+                Raise(AlertKind.RobotStuck, "warning", robot, route.MissionId,
+                    $"robot {robot} has not moved past waypoint '{twin.LastNodeId}' for {(now - seen.Since).TotalSeconds:F0} s on mission {route.MissionId}");
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+                CheckStuck();
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // shutting down
+        }
+    }
+}
+
+/// <summary>Turns robot and mission events from the bus into alerts.</summary>
+public sealed class AlertConsumer(AlertService alerts) : IConsumer<RobotErrorRaised>, IConsumer<RobotConnectionChanged>, IConsumer<MissionStatusChanged>
+{
+    /// <inheritdoc />
+    public Task Consume(ConsumeContext<RobotErrorRaised> context)
+    {
+        var e = context.Message;
+        if (e.Error.Level is "WARNING" or "FATAL")
+            alerts.Raise(AlertKind.RobotError, e.Error.Level == "FATAL" ? "critical" : "warning", e.Robot, null,
+                $"robot {e.Robot} raised {e.Error.Level} {e.Error.ErrorType}{(e.Error.Description is { Length: > 0 } d ? $": {d}" : "")}");
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task Consume(ConsumeContext<RobotConnectionChanged> context)
+    {
+        var e = context.Message;
+        if (e.State == RobotConnectionState.ConnectionBroken)
+            alerts.Raise(AlertKind.RobotLost, "critical", e.Robot, null, $"robot {e.Robot} lost its connection (CONNECTIONBROKEN)");
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task Consume(ConsumeContext<MissionStatusChanged> context)
+    {
+        var e = context.Message;
+        if (e.Status == MissionStatus.Failed)
+            alerts.Raise(AlertKind.MissionFailed, "warning", e.Robot, e.MissionId, $"mission {e.MissionId} failed: {e.Reason}");
+        return Task.CompletedTask;
+    }
+}
