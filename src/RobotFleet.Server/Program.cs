@@ -11,6 +11,23 @@ var mqttPort = new Option<int>("--mqtt-port") { Description = "Embedded MQTT bro
 var noSim = new Option<bool>("--no-sim") { Description = "Control plane and broker only, for external robots and agents" };
 var bind = new Option<string>("--bind-address") { Description = "IPv4 address to listen on (HTTP and MQTT); 0.0.0.0 in containers", DefaultValueFactory = _ => "127.0.0.1" };
 
+robots.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError($"--robots must be 0 or more, not {r.GetValueOrDefault<int>()}"); });
+timeScale.Validators.Add(r =>
+{
+    var value = r.GetValueOrDefault<double>();
+    if (!double.IsFinite(value) || value <= 0)
+        r.AddError($"--time-scale must be a positive finite number, not {value}");
+});
+foreach (var port in new[] { httpPort, mqttPort })
+{
+    port.Validators.Add(r =>
+    {
+        var value = r.GetValueOrDefault<int>();
+        if (value is < 0 or > 65535)
+            r.AddError($"{port.Name} must be a TCP port 0..65535, not {value}");
+    });
+}
+
 var command = new RootCommand("RobotFleet server: control plane, embedded MQTT broker, HTTP API and simulated robots in one process")
 {
     demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind,
@@ -28,12 +45,6 @@ command.SetAction(async (parse, cancellationToken) =>
         NoSimulation = parse.GetValue(noSim),
         BindAddress = parse.GetValue(bind)!,
     };
-    if (options.Robots < 0 || options.TimeScale <= 0)
-    {
-        await Console.Error.WriteLineAsync("--robots must be 0 or more and --time-scale positive");
-        return 2;
-    }
-
     WebApplication app;
     try
     {

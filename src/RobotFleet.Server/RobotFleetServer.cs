@@ -30,7 +30,7 @@ public static class RobotFleetServer
     {
         var map = SiteMapGeoJson.Load(ResolveMapDirectory(options.MapDirectory));
         if (!IPAddress.TryParse(options.BindAddress, out var bindAddress) || bindAddress.AddressFamily != AddressFamily.InterNetwork)
-            throw new ArgumentException($"--bind-address '{options.BindAddress}' is not an IPv4 address", nameof(options));
+            throw new ArgumentException($"--bind-address '{options.BindAddress}' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)");
         var brokerPort = options.MqttPort == 0 ? EmbeddedBroker.FreePort() : options.MqttPort;
 
         var builder = WebApplication.CreateSlimBuilder();

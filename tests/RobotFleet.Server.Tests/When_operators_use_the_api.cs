@@ -44,6 +44,37 @@ public sealed class When_operators_use_the_api : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Should_name_a_field_of_the_wrong_type_without_internal_names()
+    {
+        var response = await _server.Http.PostAsync("/api/missions",
+            new StringContent("{\"kind\":\"delivery\",\"pickup\":\"pantry\",\"dropoff\":\"coe\",\"priority\":\"high\"}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("priority", error.GetProperty("field").GetString());
+        Assert.DoesNotContain("RobotFleet", error.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Should_accept_json_sent_with_curls_default_form_content_type()
+    {
+        // curl -d '{...}' sends application/x-www-form-urlencoded; the body is still JSON.
+        var response = await _server.Http.PostAsync("/api/missions",
+            new StringContent("{\"kind\":\"delivery\",\"pickup\":\"pantry\",\"dropoff\":\"coe\"}", Encoding.UTF8, "application/x-www-form-urlencoded"));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Should_reject_an_unknown_status_filter()
+    {
+        var response = await _server.Http.GetAsync("/api/missions?status=bogus");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("unknown status 'bogus'", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Should_queue_a_valid_delivery_and_cancel_it()
     {
         var created = await _server.Http.PostAsJsonAsync("/api/missions", new { kind = "delivery", pickup = "pantry", dropoff = "coe", priority = 2 });

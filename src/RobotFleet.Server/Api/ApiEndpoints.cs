@@ -22,9 +22,12 @@ public static class ApiEndpoints
 
         var missions = app.MapGroup("/api/missions");
         missions.MapPost("", SubmitAsync);
-        missions.MapGet("", (MissionStore store, string? status) => Results.Ok(store.All
-            .Where(m => status is null || string.Equals(m.Status.ToString(), status, StringComparison.OrdinalIgnoreCase))
-            .Select(MissionDto.From)));
+        missions.MapGet("", (MissionStore store, string? status) =>
+            status is not null && !Enum.TryParse<MissionStatus>(status, ignoreCase: true, out _)
+                ? Results.BadRequest(new ApiError($"unknown status '{status}'; one of {string.Join(", ", Enum.GetNames<MissionStatus>())}", "status"))
+                : Results.Ok(store.All
+                    .Where(m => status is null || string.Equals(m.Status.ToString(), status, StringComparison.OrdinalIgnoreCase))
+                    .Select(MissionDto.From)));
         missions.MapGet("/{id}", (string id, MissionStore store) =>
             store.Find(id) is { } m ? Results.Ok(MissionDto.From(m)) : NotFound($"unknown mission '{id}'"));
         missions.MapPost("/{id}/cancel", CancelAsync);
@@ -49,20 +52,9 @@ public static class ApiEndpoints
 
     private static async Task<IResult> SubmitAsync(HttpRequest request, IRequestClient<SubmitMission> client, CancellationToken cancellationToken)
     {
-        MissionRequest? body;
-        try
-        {
-            body = await request.ReadFromJsonAsync<MissionRequest>(cancellationToken);
-        }
-        catch (JsonException e)
-        {
-            return Results.BadRequest(new ApiError($"request body is not valid JSON: {e.Message}"));
-        }
-        catch (BadHttpRequestException e)
-        {
-            return Results.BadRequest(new ApiError($"request body must be JSON (Content-Type: application/json): {e.Message}"));
-        }
-
+        var (body, invalid) = await ApiJson.ReadBodyAsync<MissionRequest>(request, cancellationToken);
+        if (invalid is not null)
+            return invalid;
         if (body is null)
             return Results.BadRequest(new ApiError("request body is empty; expected {\"kind\":\"delivery\",\"pickup\":\"...\",\"dropoff\":\"...\"}"));
         if (string.IsNullOrWhiteSpace(body.Kind))

@@ -67,6 +67,34 @@ public sealed record LocationDto(string Name, string WaypointId, IReadOnlyList<s
 /// <summary>JSON settings of the HTTP API: camelCase, enums as strings, nulls written.</summary>
 public static class ApiJson
 {
+    /// <summary>
+    /// Reads a JSON request body whatever its Content-Type (curl's default form type included) with the
+    /// API's settings; a body that is not valid JSON, or a field of the wrong type, gives a 400 naming
+    /// the field and never an internal type name.
+    /// </summary>
+    /// <returns>The value (null for an empty body or <c>null</c>), or the 400 result to return.</returns>
+    public static async Task<(T? Value, IResult? Invalid)> ReadBodyAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class
+    {
+        var options = request.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        try
+        {
+            if (request.ContentLength == 0)
+                return (null, null);
+            return (await JsonSerializer.DeserializeAsync<T>(request.Body, options, cancellationToken), null);
+        }
+        catch (JsonException e) when (e.Path is { Length: > 1 } path && e.Message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            var field = path.TrimStart('$', '.');
+            return (null, Results.BadRequest(new ApiError($"field '{field}' has a value of the wrong type", field)));
+        }
+        catch (JsonException e)
+        {
+            var reason = e.Message.Split(" Path:", 2)[0];
+            return (null, Results.BadRequest(new ApiError($"request body is not valid JSON: {reason} (at {e.Path ?? "$"}, line {e.LineNumber + 1})")));
+        }
+    }
+
     /// <summary>Applies the API's JSON settings.</summary>
     public static void Configure(JsonSerializerOptions options)
     {
