@@ -36,12 +36,17 @@ public sealed record SimulatedRobotOptions
     /// <summary>Clock for ticks, delays and timestamps; tests may substitute their own.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
-    /// <summary>The default action durations: pick 2 s, drop 2 s, startCharging 1 s, stopCharging 1 s.</summary>
+    /// <summary>
+    /// The default action durations: pick 2 s, drop 2 s, startCharging 1 s, stopCharging 1 s, clean 3 s, wait 1 s
+    /// (the simulator ignores a <c>wait</c> action's <c>seconds</c> parameter).
+    /// </summary>
     public static IReadOnlyDictionary<string, double> DefaultActionDurations { get; } = new Dictionary<string, double>(StringComparer.Ordinal)
     {
         ["pick"] = 2,
         ["drop"] = 2,
         ["startCharging"] = 1,
         ["stopCharging"] = 1,
+        ["clean"] = 3,
+        ["wait"] = 1,
     };
 }

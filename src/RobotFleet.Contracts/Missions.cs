@@ -1,24 +1,24 @@
 namespace RobotFleet.Contracts;
 
-/// <summary>Kinds of mission. The walking skeleton executes <see cref="Delivery"/>; the others follow.</summary>
+/// <summary>Kinds of mission; each runs as one VDA order.</summary>
 public enum MissionKind
 {
     /// <summary>Go to a pickup location, pick, go to a dropoff location, drop.</summary>
     Delivery,
 
-    /// <summary>Visit waypoints in order, for a number of rounds.</summary>
+    /// <summary>Visit locations or waypoints in order, for a number of rounds (driving only).</summary>
     Patrol,
 
-    /// <summary>Clean a zone.</summary>
+    /// <summary>Clean a zone: visit its waypoints with a <c>clean</c> action at each.</summary>
     Clean,
 
-    /// <summary>Go to a charger and charge.</summary>
+    /// <summary>Go to a free charger and run <c>startCharging</c>; done when the action finishes or the charge reaches the target.</summary>
     Charge,
 
-    /// <summary>Go to a parking location.</summary>
+    /// <summary>Go to a free parking location.</summary>
     Park,
 
-    /// <summary>A sequence of steps.</summary>
+    /// <summary>A sequence of steps: go to, action, wait.</summary>
     Sequence,
 }
 
@@ -44,14 +44,55 @@ public enum MissionStatus
     Cancelled,
 }
 
-/// <summary>Command: accept a delivery mission. Answered with <see cref="MissionAccepted"/> or <see cref="MissionRejected"/>.</summary>
+/// <summary>
+/// Command: accept a mission of any kind. Answered with <see cref="MissionAccepted"/> or <see cref="MissionRejected"/>.
+/// Which fields a kind uses: Delivery: <paramref name="Pickup"/>, <paramref name="Dropoff"/>; Patrol: <paramref name="Locations"/> x
+/// <paramref name="Rounds"/>; Clean: <paramref name="Zone"/> or <paramref name="Locations"/>; Charge: optional <paramref name="Location"/>
+/// (a charger) and <paramref name="TargetCharge"/>; Park: optional <paramref name="Location"/> (a parking place); Sequence: <paramref name="Steps"/>.
+/// </summary>
 /// <param name="MissionId">Id chosen by the caller (unique).</param>
 /// <param name="Kind">Mission kind.</param>
 /// <param name="Pickup">Pickup location name (delivery).</param>
 /// <param name="Dropoff">Dropoff location name (delivery).</param>
 /// <param name="Priority">0 (routine) .. 3 (urgent).</param>
 /// <param name="RequestedBy">Actor, for the history.</param>
-public sealed record SubmitMission(string MissionId, MissionKind Kind, string? Pickup, string? Dropoff, int Priority, string RequestedBy);
+/// <param name="Locations">Location names or waypoint ids to visit in order (patrol; clean when the map has no zones).</param>
+/// <param name="Rounds">How many times a patrol visits its locations (1 or more).</param>
+/// <param name="Zone">Zone id to clean (its waypoints get a <c>clean</c> action each).</param>
+/// <param name="Location">Target location: a charger (charge) or a parking place (park); null picks a free one.</param>
+/// <param name="TargetCharge">Charge mission: percent at which charging counts as done (default 90).</param>
+/// <param name="Robot">Pins the mission to this robot (manual assignment); null lets the dispatcher choose.</param>
+/// <param name="RequiredActions">Action types the robot must support (checked against its factsheet).</param>
+/// <param name="Deadline">Optional time by which it should be done (UTC); lateness weighs in dispatch.</param>
+/// <param name="Steps">Sequence steps, in order.</param>
+public sealed record SubmitMission(
+    string MissionId,
+    MissionKind Kind,
+    string? Pickup,
+    string? Dropoff,
+    int Priority,
+    string RequestedBy,
+    IReadOnlyList<string>? Locations = null,
+    int Rounds = 1,
+    string? Zone = null,
+    string? Location = null,
+    double? TargetCharge = null,
+    RobotId? Robot = null,
+    IReadOnlyList<string>? RequiredActions = null,
+    DateTimeOffset? Deadline = null,
+    IReadOnlyList<MissionStep>? Steps = null);
+
+/// <summary>One step of a <see cref="MissionKind.Sequence"/> mission: exactly one of go to, action, or wait.</summary>
+/// <param name="GoTo">Location name or waypoint id to drive to.</param>
+/// <param name="Action">Action type to run where the robot is (after the last go-to).</param>
+/// <param name="WaitSeconds">Seconds to wait there (a <c>wait</c> action with a <c>seconds</c> parameter).</param>
+public sealed record MissionStep(string? GoTo = null, string? Action = null, double? WaitSeconds = null);
+
+/// <summary>Command: change the priority of a mission that is not dispatched yet.</summary>
+/// <param name="MissionId">Mission id.</param>
+/// <param name="Priority">New priority, 0..3.</param>
+/// <param name="RequestedBy">Actor, for the history.</param>
+public sealed record ReprioritiseMission(string MissionId, int Priority, string RequestedBy);
 
 /// <summary>Reply: the mission was accepted and queued.</summary>
 /// <param name="MissionId">Mission id.</param>

@@ -126,3 +126,9 @@ public sealed record RobotActionEnded(RobotId Robot, string OrderId, RobotAction
 /// <param name="Error">The error.</param>
 /// <param name="Timestamp">When (UTC).</param>
 public sealed record RobotErrorRaised(RobotId Robot, RobotErrorInfo Error, DateTimeOffset Timestamp);
+
+/// <summary>Event: a robot's factsheet arrived (published by the gateway each time one arrives).</summary>
+/// <param name="Robot">The robot.</param>
+/// <param name="SupportedActions">Action types the robot supports.</param>
+/// <param name="MaxLoad">Heaviest load it carries, kilograms (0 when not stated).</param>
+public sealed record RobotFactsheetReceived(RobotId Robot, IReadOnlyList<string> SupportedActions, double MaxLoad);

@@ -22,4 +22,29 @@ public sealed class ControlPlaneOptions
 
     /// <summary>How long a mission may wait behind a lost robot's hold before it fails.</summary>
     public TimeSpan LostBlockerTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// A robot that sent no state for this long is silent: it gets no mission, its mission goes back to the queue, and it is
+    /// available again once it reports a position on the map (default 10 s; robots report at least every second, the gateway
+    /// republishes unchanged states every 2 s).
+    /// </summary>
+    public TimeSpan SilentAfter { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many robots may lose or reject a mission before it fails (default 3).</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>An idle robot below this state of charge, percent, is sent to a free charger (default 30).</summary>
+    public double RechargeBelowPercent { get; init; } = 30;
+
+    /// <summary>A charging robot takes non-urgent missions once at this state of charge, percent (default 90).</summary>
+    public double ChargeTargetPercent { get; init; } = 90;
+
+    /// <summary>A mission is not given to a robot that would end it below this state of charge, percent (default 10).</summary>
+    public double BatteryReservePercent { get; init; } = 10;
+
+    /// <summary>An idle robot not at a parking place or charger goes to a free parking place after this long; null never (default 10 s).</summary>
+    public TimeSpan? ParkIdleAfter { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Estimated seconds per action, for mission duration estimates (default 2).</summary>
+    public double ActionSecondsEstimate { get; init; } = 2;
 }

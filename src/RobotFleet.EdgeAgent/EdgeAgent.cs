@@ -27,6 +27,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
     private readonly long[] headerIds = new long[Enum.GetValues<Vda5050Topic>().Length];
     private Task[] loops = [];
     private int statePending;
+    private volatile bool reportingSuspended;
     private int started;
 
     /// <summary>Creates the agent; nothing connects until <see cref="StartAsync"/>.</summary>
@@ -73,6 +74,19 @@ public sealed partial class EdgeAgent : IAsyncDisposable
         ];
         link.Start();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Test and operations hook: stops publishing <c>state</c> messages while the connection, order execution and
+    /// everything else go on, so the robot looks silent to the control plane. Undo with <see cref="ResumeReporting"/>.
+    /// </summary>
+    public void SuspendReporting() => reportingSuspended = true;
+
+    /// <summary>Publishes <c>state</c> messages again after <see cref="SuspendReporting"/>, starting with one at once.</summary>
+    public void ResumeReporting()
+    {
+        reportingSuspended = false;
+        RequestState();
     }
 
     /// <summary>
@@ -210,6 +224,11 @@ public sealed partial class EdgeAgent : IAsyncDisposable
             }
 
             Volatile.Write(ref statePending, 0);
+            if (reportingSuspended)
+            {
+                continue;
+            }
+
             await PublishAsync(Vda5050Topic.State, (id, now) =>
             {
                 lock (gate)

@@ -27,4 +27,10 @@ public sealed class GatewayOptions
 
     /// <summary>Longest reconnect delay.</summary>
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Longest time between two <c>RobotStateChanged</c> events of a reporting robot: an unchanged state is republished
+    /// after this long (heartbeat; battery and position ride along), so silence means the robot stopped reporting.
+    /// </summary>
+    public TimeSpan StateHeartbeat { get; set; } = TimeSpan.FromSeconds(2);
 }

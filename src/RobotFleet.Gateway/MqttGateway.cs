@@ -33,6 +33,7 @@ public sealed class MqttGateway(
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     private readonly ConcurrentDictionary<(RobotId, Vda5050Topic), long> _headerIds = new();
     private readonly ConcurrentDictionary<RobotId, RobotStateChanged> _lastStates = new();
+    private readonly ConcurrentDictionary<RobotId, DateTimeOffset> _lastPublished = new();
     private readonly SemaphoreSlim _connected = new(0, 1);
 
     /// <summary>True while connected to the broker.</summary>
@@ -135,7 +136,9 @@ public sealed class MqttGateway(
                     break;
                 case Vda5050Topic.Factsheet:
                     var factsheet = Vda5050Json.Deserialize<Factsheet>(bytes);
-                    twins.Update(robot, t => t with { SupportedActions = factsheet.ProtocolFeatures.AgvActions.Select(a => a.ActionType).ToList() });
+                    var actions = factsheet.ProtocolFeatures.AgvActions.Select(a => a.ActionType).ToList();
+                    twins.Update(robot, t => t with { SupportedActions = actions });
+                    await bus.Publish(new RobotFactsheetReceived(robot, actions, factsheet.TypeSpecification.MaxLoadMass));
                     break;
             }
         }
@@ -155,9 +158,12 @@ public sealed class MqttGateway(
             await bus.Publish(new RobotConnectionChanged(robot, RobotConnectionState.Online, now));
 
         var previous = _lastStates.GetValueOrDefault(robot);
-        if (!StateMapper.IsSignificantChange(previous, current))
+        // Unchanged states still go out as a heartbeat now and then, so the control plane can tell a silent robot from a quiet one.
+        if (!StateMapper.IsSignificantChange(previous, current)
+            && now - _lastPublished.GetValueOrDefault(robot, DateTimeOffset.MinValue) < options.StateHeartbeat)
             return;
         _lastStates[robot] = current;
+        _lastPublished[robot] = now;
         await bus.Publish(current);
         foreach (var derived in StateMapper.DerivedEvents(previous, current))
             await bus.Publish(derived);

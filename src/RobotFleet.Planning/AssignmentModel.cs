@@ -56,6 +56,7 @@ public sealed record RobotSnapshot(
 /// <param name="RequiredActions">Action types the robot must support; null means none.</param>
 /// <param name="LoadKg">Load to carry, kilograms.</param>
 /// <param name="PinnedRobotId">When set, only this robot may do it (manual assignment).</param>
+/// <param name="ExcludedRobotIds">Robots that must not get it (e.g. ones that lost or rejected it before); null means none.</param>
 public sealed record PendingMission(
     string MissionId,
     string StartWaypointId,
@@ -66,7 +67,8 @@ public sealed record PendingMission(
     DateTimeOffset? Deadline = null,
     IReadOnlySet<string>? RequiredActions = null,
     double LoadKg = 0,
-    string? PinnedRobotId = null);
+    string? PinnedRobotId = null,
+    IReadOnlySet<string>? ExcludedRobotIds = null);
 
 /// <summary>A mission given to a robot in an earlier round but not yet dispatched; the planner may revise it, at a switching penalty.</summary>
 /// <param name="MissionId">Mission id.</param>

@@ -337,6 +337,7 @@ public sealed class AssignmentPlanner
 
     private static bool IsCapable(PendingMission mission, RobotSnapshot robot) =>
         (mission.PinnedRobotId is null || mission.PinnedRobotId == robot.RobotId)
+        && mission.ExcludedRobotIds?.Contains(robot.RobotId) != true
         && mission.LoadKg <= robot.MaxLoadKg
         && (mission.RequiredActions is null || mission.RequiredActions.All(a => robot.SupportedActions?.Contains(a) == true));
 

@@ -28,9 +28,11 @@ foreach (var port in new[] { httpPort, mqttPort })
     });
 }
 
+var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
+
 var command = new RootCommand("RobotFleet server: control plane, embedded MQTT broker, HTTP API and simulated robots in one process")
 {
-    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind,
+    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir,
 };
 command.SetAction(async (parse, cancellationToken) =>
 {
@@ -44,6 +46,7 @@ command.SetAction(async (parse, cancellationToken) =>
         MqttPort = parse.GetValue(mqttPort),
         NoSimulation = parse.GetValue(noSim),
         BindAddress = parse.GetValue(bind)!,
+        DataDirectory = parse.GetValue(dataDir)!,
     };
     WebApplication app;
     try

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using MassTransit;
 using RobotFleet.ControlPlane;
 using RobotFleet.ControlPlane.Missions;
+using RobotFleet.ControlPlane.Schedules;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
 using RobotFleet.Maps;
@@ -35,7 +36,7 @@ public static class RobotFleetServer
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://{bindAddress}:{options.HttpPort}");
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("MassTransit", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("MassTransit", LogLevel.Warning).AddFilter("Quartz", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(c =>
         {
             c.SingleLine = true;
@@ -50,6 +51,8 @@ public static class RobotFleetServer
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
         services.AddGateway(new GatewayOptions { BrokerPort = brokerPort });
         services.AddMissions(new ControlPlaneOptions { Map = map });
+        services.AddSingleton<IRobotLastSeen, TwinLastSeen>();
+        services.AddSchedules(new ScheduleOptions { DataDirectory = options.DataDirectory });
         services.AddMassTransit(bus =>
         {
             bus.AddGatewayConsumers();
@@ -77,6 +80,7 @@ public static class RobotFleetServer
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = webRoot });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot });
         app.MapRobotFleetApi();
+        app.MapScheduleApi();
         return app;
     }
 

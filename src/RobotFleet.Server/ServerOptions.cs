@@ -42,6 +42,12 @@ public sealed record ServerOptions
     /// <summary>How often the live stream (<c>GET /api/stream</c>) sends robot changes: 100 ms = at most 10 Hz per robot.</summary>
     public TimeSpan StreamInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Data directory (<c>--data-dir</c>, env <c>ROBOTFLEET_DATA_DIR</c>, default <c>./data</c> on the command line):
+    /// schedules live in <c>robotfleet.db</c> there. Null keeps schedules in memory (tests).
+    /// </summary>
+    public string? DataDirectory { get; init; }
+
     /// <summary>The web console's static files; null finds <c>wwwroot</c> next to the program, else <c>src/RobotFleet.Server/wwwroot</c> upwards from it.</summary>
     public string? WebRoot { get; init; }
 }

@@ -53,7 +53,7 @@ internal sealed class Fleet : IAsyncDisposable
     /// <summary>Invariant violations seen so far (asserted empty at the end of each run).</summary>
     public List<string> Violations { get; } = [];
 
-    public static async Task<Fleet> StartAsync(SiteMap map, TimeSpan? lostBlockerTimeout = null)
+    public static async Task<Fleet> StartAsync(SiteMap map, TimeSpan? lostBlockerTimeout = null, Func<ControlPlaneOptions, ControlPlaneOptions>? configure = null)
     {
         var services = new ServiceCollection();
         services.AddMassTransitTestHarness();
@@ -66,7 +66,9 @@ internal sealed class Fleet : IAsyncDisposable
             BlockedResolveAfter = TimeSpan.FromSeconds(2),
             ReplanCooldown = TimeSpan.FromSeconds(3),
             LostBlockerTimeout = lostBlockerTimeout ?? TimeSpan.FromSeconds(20),
+            ParkIdleAfter = null,
         };
+        options = configure?.Invoke(options) ?? options;
         return new Fleet(map, provider, harness, options);
     }
 
@@ -81,6 +83,15 @@ internal sealed class Fleet : IAsyncDisposable
 
     public Task<object> SubmitAsync(string id, string? pickup, string? dropoff, int priority = 1) =>
         Coordinator.SubmitAsync(new SubmitMission(id, MissionKind.Delivery, pickup, dropoff, priority, "tester"), CancellationToken.None);
+
+    public Task<object> SubmitAsync(SubmitMission mission) => Coordinator.SubmitAsync(mission, CancellationToken.None);
+
+    /// <summary>Reports the factsheet of a robot (the actions it supports).</summary>
+    public async Task FactsheetAsync(SimRobot robot, params string[] actions)
+    {
+        await Coordinator.OnFactsheetAsync(new RobotFactsheetReceived(robot.Id, actions, 100), CancellationToken.None);
+        AfterCoordinatorCall();
+    }
 
     public MissionView Mission(string id) => Store.Find(id) ?? throw new InvalidOperationException($"no mission {id}");
 
@@ -105,8 +116,16 @@ internal sealed class Fleet : IAsyncDisposable
         for (var waited = TimeSpan.Zero; waited < by; waited += Round)
         {
             Time.Advance(Round);
+            await HeartbeatAsync();
             await TickAsync();
         }
+    }
+
+    /// <summary>Robots report at least every second, as real ones do (silent and offline ones excepted).</summary>
+    private async Task HeartbeatAsync()
+    {
+        foreach (var robot in Robots.Values.Where(r => r.Online && Time.Now - r.LastReport >= TimeSpan.FromSeconds(1)).ToList())
+            await robot.ReportAsync();
     }
 
     /// <summary>
@@ -121,11 +140,14 @@ internal sealed class Fleet : IAsyncDisposable
             foreach (var robot in Robots.Values.Where(r => r.Online).ToList())
             {
                 robot.Ingest();
+                if (robot.Silent)
+                    continue; // hung: takes in commands, neither moves nor reports
                 if (robot.Step() | robot.Dirty)
                     await robot.ReportAsync();
             }
 
             Time.Advance(Round);
+            await HeartbeatAsync();
             await TickAsync();
         }
 

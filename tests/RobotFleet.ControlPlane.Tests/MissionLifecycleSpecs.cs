@@ -246,7 +246,7 @@ public sealed class When_a_robot_reports_an_error
     [InlineData("validationError")]
     [InlineData("orderError")]
     [InlineData("noRouteError")]
-    public async Task Should_fail_the_mission_when_the_error_rejects_its_order(string errorType)
+    public async Task Should_requeue_the_mission_when_the_error_rejects_its_order_and_give_it_to_another_robot(string errorType)
     {
         await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
         var robot = await fleet.AddRobotAsync("r1", "A");
@@ -257,11 +257,38 @@ public sealed class When_a_robot_reports_an_error
         await robot.ReportAsync();
 
         var mission = fleet.Mission("m1");
+        Assert.Equal(MissionStatus.Queued, mission.Status);
+        Assert.Contains(errorType, mission.History[^1].Reason);
+        Assert.Contains("m1", mission.History[^1].Reason);
+        Assert.Equal([robot.Id], mission.FailedRobots);
+        Assert.Equal(MissionStatus.Queued, fleet.StatusChanges("m1")[^1].Status);
+        await fleet.WaitAsync(TimeSpan.FromSeconds(2));
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status); // not to the robot that rejected it
+
+        var other = await fleet.AddRobotAsync("r2", "D");
+        Assert.Equal(other.Id, fleet.Mission("m1").Robot);
+        Assert.Equal("m1-r1", fleet.Mission("m1").OrderId);
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+        Assert.Equal(RobotActionStatus.Finished, other.Actions["m1-r1-drop"].Status);
+    }
+
+    [Fact]
+    public async Task Should_fail_the_mission_once_three_robots_rejected_it_naming_the_reasons()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        foreach (var (serial, at) in new[] { ("r1", "A"), ("r2", "C"), ("r3", "D") })
+            (await fleet.AddRobotAsync(serial, at)).RejectWith = "validationError";
+
+        await fleet.SubmitAsync("m1", "b", "d");
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal, maxRounds: 20);
+
+        var mission = fleet.Mission("m1");
         Assert.Equal(MissionStatus.Failed, mission.Status);
-        Assert.Contains(errorType, mission.FailureReason);
-        Assert.Contains("m1", mission.FailureReason);
-        Assert.Equal(robot.Id.ToString(), mission.History[^1].Actor);
-        Assert.Equal(MissionStatus.Failed, fleet.StatusChanges("m1")[^1].Status);
+        Assert.Equal(3, mission.FailedRobots.Count);
+        Assert.Contains("gave up after 3 robots", mission.FailureReason);
+        foreach (var robot in fleet.Robots.Values)
+            Assert.Contains(robot.Id.ToString(), mission.FailureReason);
+        Assert.Equal(3, mission.History.Count(h => h.Status == MissionStatus.Assigned));
     }
 
     [Fact]

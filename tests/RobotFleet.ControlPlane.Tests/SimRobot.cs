@@ -20,6 +20,21 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
 
     public bool Online { get; set; } = true;
 
+    /// <summary>Connected and executing, but sending no state (see the coordinator's silence detection).</summary>
+    public bool Silent { get; set; }
+
+    /// <summary>Reported as paused (not available for missions).</summary>
+    public bool Paused { get; set; }
+
+    /// <summary>State of charge, percent.</summary>
+    public double Battery { get; set; } = 90;
+
+    /// <summary>When it last reported (fleet clock).</summary>
+    public DateTimeOffset LastReport { get; private set; }
+
+    /// <summary>When set, every order it gets is rejected with this VDA error type.</summary>
+    public string? RejectWith { get; set; }
+
     public string LastNodeId { get; private set; } = waypoint;
 
     public long LastNodeSequenceId { get; private set; }
@@ -84,19 +99,29 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
     public RobotStateChanged State()
     {
         var at = fleet.Map.Waypoints[LastNodeId];
-        return new RobotStateChanged(Id, fleet.Time.Now, OrderId, UpdateId, LastNodeId, LastNodeSequenceId, false, false,
-            PendingWaypointIds, _actions.Values.ToList(), Errors.ToList(), new(at.X, at.Y, 0, at.LevelId), 0.9);
+        return new RobotStateChanged(Id, fleet.Time.Now, OrderId, UpdateId, LastNodeId, LastNodeSequenceId, false, Paused,
+            PendingWaypointIds, _actions.Values.ToList(), Errors.ToList(), new(at.X, at.Y, 0, at.LevelId), Battery);
     }
 
     public async Task ReportAsync()
     {
+        if (Silent)
+            return;
         Dirty = false;
+        LastReport = fleet.Time.Now;
         await fleet.Coordinator.OnStateChangedAsync(State(), CancellationToken.None);
         fleet.AfterCoordinatorCall();
     }
 
     private void Apply(DispatchRoute route)
     {
+        if (RejectWith is { } error)
+        {
+            Errors.Add(new RobotErrorInfo(error, "WARNING", "rejected by test", route.OrderId));
+            Dirty = true;
+            return;
+        }
+
         var order = OrderMapper.ToOrder(route, 1, fleet.Time.Now);
         Assert.Empty(OrderValidator.Validate(order));
         if (route.OrderId == OrderId)

@@ -30,6 +30,30 @@ internal static class TestMaps
         Lane("A", 0, 0, "B", 5, 0), Lane("B", 5, 0, "C", 10, 0), Lane("C", 10, 0, "D", 15, 0), Lane("B", 5, 0, "E", 10, 4), Lane("E", 10, 4, "D", 15, 0),
         Location("a", "A", 0, 0, "pickup"), Location("d", "D", 15, 0, "dropoff"));
 
+    /// <summary>
+    /// A loop: A(0,0) - B(5,0) - C(10,0) - D(15,0) along the bottom, H(0,5) - E(5,5) - F(10,5) - P(15,5) along the top,
+    /// rungs A-H, B-E, C-F, D-P, and a one-way spur D -> Q(20,0). Locations: a, b, c, d (pickup, dropoff), ch (charger at H),
+    /// p1 (parking at P), q (at Q). Zone z1 covers E and F.
+    /// </summary>
+    public static SiteMap Yard() => FromGeoJson(
+        Waypoint("A", 0, 0), Waypoint("B", 5, 0), Waypoint("C", 10, 0), Waypoint("D", 15, 0),
+        Waypoint("H", 0, 5), Waypoint("E", 5, 5), Waypoint("F", 10, 5), Waypoint("P", 15, 5), Waypoint("Q", 20, 0),
+        Lane("A", 0, 0, "B", 5, 0), Lane("B", 5, 0, "C", 10, 0), Lane("C", 10, 0, "D", 15, 0),
+        Lane("H", 0, 5, "E", 5, 5), Lane("E", 5, 5, "F", 10, 5), Lane("F", 10, 5, "P", 15, 5),
+        Lane("A", 0, 0, "H", 0, 5), Lane("B", 5, 0, "E", 5, 5), Lane("C", 10, 0, "F", 10, 5), Lane("D", 15, 0, "P", 15, 5),
+        Lane("D", 15, 0, "Q", 20, 0, "one-way"),
+        Location("a", "A", 0, 0, "pickup", "dropoff"), Location("b", "B", 5, 0, "pickup", "dropoff"), Location("c", "C", 10, 0, "pickup", "dropoff"),
+        Location("d", "D", 15, 0, "pickup", "dropoff"), Location("ch", "H", 0, 5, "charger"), Location("p1", "P", 15, 5, "parking"),
+        Location("q", "Q", 20, 0, "dropoff"),
+        """{ "type": "Feature", "id": "z1", "geometry": { "type": "Polygon", "coordinates": [[[4, 4], [11, 4], [11, 6], [4, 6], [4, 4]]] }, "properties": { "type": "zone", "level": "L1", "kind": "exclusive" } }""");
+
+    /// <summary>A line L0(0,0) - L1(1,0) - L2(5,0) - L3(11,0) with locations l0..l3 (pickup, dropoff): uneven gaps for assignment tests.</summary>
+    public static SiteMap Line() => FromGeoJson(
+        Waypoint("L0", 0, 0), Waypoint("L1", 1, 0), Waypoint("L2", 5, 0), Waypoint("L3", 11, 0),
+        Lane("L0", 0, 0, "L1", 1, 0), Lane("L1", 1, 0, "L2", 5, 0), Lane("L2", 5, 0, "L3", 11, 0),
+        Location("l0", "L0", 0, 0, "pickup", "dropoff"), Location("l1", "L1", 1, 0, "pickup", "dropoff"),
+        Location("l2", "L2", 5, 0, "pickup", "dropoff"), Location("l3", "L3", 11, 0, "pickup", "dropoff"));
+
     /// <summary>The shipped Open-RMF office map.</summary>
     public static SiteMap Office() => SiteMapGeoJson.Parse(
         File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "maps", "office", "site.geojson")), "maps/office/site.geojson");
@@ -37,8 +61,8 @@ internal static class TestMaps
     private static string Waypoint(string id, double x, double y) =>
         $$"""{ "type": "Feature", "id": "{{id}}", "geometry": { "type": "Point", "coordinates": [{{x}}, {{y}}] }, "properties": { "type": "waypoint", "level": "L1" } }""";
 
-    private static string Lane(string from, double x1, double y1, string to, double x2, double y2) =>
-        $$"""{ "type": "Feature", "id": "{{from}}{{to}}", "geometry": { "type": "LineString", "coordinates": [[{{x1}}, {{y1}}], [{{x2}}, {{y2}}]] }, "properties": { "type": "lane", "level": "L1", "from": "{{from}}", "to": "{{to}}", "direction": "two-way" } }""";
+    private static string Lane(string from, double x1, double y1, string to, double x2, double y2, string direction = "two-way") =>
+        $$"""{ "type": "Feature", "id": "{{from}}{{to}}", "geometry": { "type": "LineString", "coordinates": [[{{x1}}, {{y1}}], [{{x2}}, {{y2}}]] }, "properties": { "type": "lane", "level": "L1", "from": "{{from}}", "to": "{{to}}", "direction": "{{direction}}" } }""";
 
     private static string Location(string name, string waypoint, double x, double y, params string[] kinds) =>
         $$"""{ "type": "Feature", "id": "loc:{{name}}", "geometry": { "type": "Point", "coordinates": [{{x}}, {{y}}] }, "properties": { "type": "location", "level": "L1", "name": "{{name}}", "waypoint": "{{waypoint}}", "kinds": [{{string.Join(", ", kinds.Select(k => $"\"{k}\""))}}] } }""";

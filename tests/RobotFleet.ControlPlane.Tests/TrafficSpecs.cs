@@ -134,7 +134,7 @@ public sealed class When_a_robot_is_lost
     }
 
     [Fact]
-    public async Task Should_free_its_hold_and_fail_its_own_mission_when_an_operator_removes_it()
+    public async Task Should_requeue_its_mission_keep_its_hold_until_an_operator_removes_it()
     {
         await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
         var lost = await fleet.AddRobotAsync("lost", "A");
@@ -143,22 +143,26 @@ public sealed class When_a_robot_is_lost
         lost.Online = false;
         await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(lost.Id, RobotConnectionState.ConnectionBroken, fleet.Time.Now), CancellationToken.None);
 
+        // Its mission goes back to the queue at once, never to go to it again.
+        var requeued = fleet.Mission("m-lost");
+        Assert.Equal(MissionStatus.Queued, requeued.Status);
+        Assert.Null(requeued.Robot);
+        Assert.Contains("acme/lost", requeued.History[^1].Reason);
+        Assert.Equal([lost.Id], requeued.FailedRobots);
+
+        await fleet.SubmitAsync("m1", "d", "a", priority: 2); // before m-lost, which waits
         var robot = await fleet.AddRobotAsync("r1", "D");
-        await fleet.SubmitAsync("m1", "d", "a");
         Assert.Equal(robot.Id, fleet.Mission("m1").Robot);
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m-lost").Status);
         await fleet.RunUntilAsync(() => false || fleet.Time.Now > fleet.Mission("m1").CreatedAt + TimeSpan.FromSeconds(10));
         Assert.Equal("D", robot.LastNodeId); // C is released to the lost robot, B is where it stands
         Assert.DoesNotContain(fleet.Routes(robot).SelectMany(r => r.Waypoints), w => w.WaypointId is "B" or "C" && w.Released);
         Assert.Equal(MissionStatus.Executing, fleet.Mission("m1").Status);
-        Assert.Equal(MissionStatus.Executing, fleet.Mission("m-lost").Status);
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m-lost").Status);
 
         Assert.True(await fleet.Coordinator.RemoveRobotAsync(lost.Id, "alice", CancellationToken.None));
         fleet.Robots.Remove("lost");
 
-        var lostMission = fleet.Mission("m-lost");
-        Assert.Equal(MissionStatus.Failed, lostMission.Status);
-        Assert.Contains("acme/lost", lostMission.FailureReason);
-        Assert.Equal("alice", lostMission.History[^1].Actor);
         var update = fleet.Routes(robot)[^1];
         Assert.Equal(1, update.OrderUpdateId);
         Assert.Equal(["D", "C", "B", "A"], update.Waypoints.Select(w => w.WaypointId));
@@ -166,5 +170,11 @@ public sealed class When_a_robot_is_lost
 
         await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
         Assert.False(await fleet.Coordinator.RemoveRobotAsync(lost.Id, "alice", CancellationToken.None));
+
+        // The re-queued mission is done by the other robot, under a new order id.
+        await fleet.RunUntilAsync(() => fleet.Mission("m-lost").Status == MissionStatus.Completed);
+        Assert.Equal(robot.Id, fleet.Mission("m-lost").Robot);
+        Assert.Equal("m-lost-r1", fleet.Mission("m-lost").OrderId);
+        Assert.Equal("C", robot.LastNodeId);
     }
 }

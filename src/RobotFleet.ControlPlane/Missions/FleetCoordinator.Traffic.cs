@@ -9,11 +9,22 @@ namespace RobotFleet.ControlPlane.Missions;
 public sealed partial class FleetCoordinator
 {
     private static readonly HashSet<string> OrderRejections = ["validationError", "orderError", "orderUpdateError", "noRouteError"];
+    private HashSet<string>? _parkedPlaces;
 
     /// <summary>One coordination cycle: assign queued missions, release what traffic allows, resolve waits.</summary>
     private void Process()
     {
-        AssignQueuedMissions();
+        var now = time.GetUtcNow();
+        DetectSilence(now);
+        RequeueLostMissions();
+        foreach (var robot in _robots.Values)
+        {
+            if (robot.ChargingAt is not null && robot.WaypointId != robot.ChargingAt)
+                robot.ChargingAt = null;
+            robot.IdleSince = IsAvailable(robot) ? robot.IdleSince ?? now : null;
+        }
+
+        AssignQueuedMissions(now);
         ReleaseRoutes();
         ResolveWaits(time.GetUtcNow());
     }
@@ -22,11 +33,21 @@ public sealed partial class FleetCoordinator
     {
         if (robot.Plan is not { } plan || robot.State is not { } state)
             return;
+        if (plan.Orphaned)
+        {
+            FollowOrphan(robot, plan, state);
+            return;
+        }
+
         var mission = plan.MissionId is { } id ? _missions.GetValueOrDefault(id) : null;
 
         if (state.Errors.FirstOrDefault(e => e.OrderId == plan.OrderId && OrderRejections.Contains(e.ErrorType)) is { } rejection)
         {
-            Abandon(robot, mission, $"robot {robot.Id} rejected order {plan.OrderId}: {rejection.ErrorType}: {rejection.Description}");
+            var reason = $"robot {robot.Id} rejected order {plan.OrderId}: {rejection.ErrorType}: {rejection.Description}";
+            if (mission is { IsFinal: false })
+                Requeue(robot, mission, reason, orphan: false);
+            else
+                Abandon(robot, mission, reason);
             return;
         }
 
@@ -53,12 +74,132 @@ public sealed partial class FleetCoordinator
         }
 
         var finished = state.Actions.Where(a => a.Status == RobotActionStatus.Finished).Select(a => a.ActionId).ToHashSet();
-        if (plan.ReachedIndex == plan.Steps.Count - 1 && state.PendingWaypointIds.Count == 0 && ours.All(finished.Contains))
+        var atEnd = plan.ReachedIndex == plan.Steps.Count - 1 && state.PendingWaypointIds.Count == 0;
+        var charged = plan.ChargeTarget is { } target && atEnd && state.BatteryCharge >= target;
+        if (atEnd && (charged || ours.All(finished.Contains)))
         {
             robot.Plan = null;
+            if (plan.ChargeTarget is not null)
+                robot.ChargingAt = robot.WaypointId;
             if (mission is { IsFinal: false })
-                Transition(mission, MissionStatus.Completed, robot.Key, $"drop finished at '{mission.Dropoff}'");
+                Transition(mission, MissionStatus.Completed, robot.Key, CompletionReason(mission, state, charged));
         }
+    }
+
+    private static string CompletionReason(MissionView mission, RobotStateChanged state, bool charged) => mission.Kind switch
+    {
+        MissionKind.Delivery => $"drop finished at '{mission.Dropoff}'",
+        MissionKind.Charge => charged ? $"charged to {state.BatteryCharge:0.#} %" : "startCharging finished; the robot charges on",
+        MissionKind.Park => $"parked at '{state.LastNodeId}'",
+        _ => $"{mission.Kind.ToString().ToLowerInvariant()} finished at '{state.LastNodeId}'",
+    };
+
+    /// <summary>
+    /// An orphaned plan (its mission went back to the queue) holds the robot's released waypoints until the robot shows it has
+    /// stopped; a robot that comes back still running that order is told to cancel it (once more).
+    /// </summary>
+    private void FollowOrphan(TrackedRobot robot, RobotPlan plan, RobotStateChanged state)
+    {
+        if (state.OrderId != plan.OrderId || (state.PendingWaypointIds.Count == 0 && !state.Driving))
+        {
+            robot.Plan = null;
+            return;
+        }
+
+        var reached = plan.Steps.FindIndex(plan.ReachedIndex, s => s.SequenceId == state.LastNodeSequenceId && s.WaypointId == state.LastNodeId);
+        if (reached >= 0)
+            plan.ReachedIndex = reached;
+        if (!robot.IsLost && !plan.CancelResent)
+        {
+            plan.CancelResent = true;
+            _outbox.Add(CancelOrder(robot.Id, plan.OrderId));
+        }
+    }
+
+    /// <summary>Marks robots that stopped reporting as silent (they keep their holds, get nothing released and no mission).</summary>
+    private void DetectSilence(DateTimeOffset now)
+    {
+        foreach (var robot in _robots.Values.Where(r => r.IsOnline && !r.Silent && now - r.LastStateAt > options.SilentAfter))
+        {
+            robot.Silent = true;
+            logger.LogWarning("Robot {Robot} is silent: no state for {Seconds:F0} s", robot.Id, (now - robot.LastStateAt).TotalSeconds);
+        }
+    }
+
+    /// <summary>Puts the missions of lost and silent robots back in the queue.</summary>
+    private void RequeueLostMissions()
+    {
+        foreach (var robot in _robots.Values.Where(r => r.IsLost && r.Plan is { Orphaned: false }).ToList())
+        {
+            var plan = robot.Plan!;
+            var why = robot.Silent
+                ? $"robot {robot.Id} went silent (no state for over {options.SilentAfter.TotalSeconds:F0} s)"
+                : $"robot {robot.Id} was lost ({robot.Connection})";
+            if (plan.MissionId is { } id && _missions.TryGetValue(id, out var mission) && !mission.IsFinal)
+            {
+                Requeue(robot, mission, why, orphan: true);
+            }
+            else if (plan.UpdateId >= 0)
+            {
+                // An internal move (aside, charge, park): forget it, but keep what was released held.
+                _outbox.Add(CancelOrder(robot.Id, plan.OrderId));
+                plan.Orphan();
+            }
+            else
+            {
+                robot.Plan = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes a mission away from a robot that lost or rejected it: back to Queued, never to that robot again; Failed once
+    /// <see cref="ControlPlaneOptions.MaxAttempts"/> robots did. A lost robot (<paramref name="orphan"/>) keeps its released
+    /// waypoints held and is told to cancel the order.
+    /// </summary>
+    private void Requeue(TrackedRobot robot, MissionView mission, string reason, bool orphan)
+    {
+        var plan = robot.Plan!;
+        if (orphan && plan.UpdateId >= 0)
+        {
+            _outbox.Add(CancelOrder(robot.Id, plan.OrderId));
+            plan.Orphan();
+        }
+        else
+        {
+            if (robot.State?.OrderId == plan.OrderId && robot.State.PendingWaypointIds.Count > 0)
+                _outbox.Add(CancelOrder(robot.Id, plan.OrderId));
+            robot.Plan = null;
+        }
+
+        var failedRobots = mission.FailedRobots.Append(robot.Id).Distinct().ToList();
+        if (mission.PinnedRobot == robot.Id)
+        {
+            Transition(mission with { FailedRobots = failedRobots }, MissionStatus.Failed, DispatcherActor, $"{reason}; the mission is pinned to that robot");
+            return;
+        }
+
+        if (failedRobots.Count >= options.MaxAttempts)
+        {
+            var reasons = mission.History.Where(h => h.Status == MissionStatus.Queued && h.Actor == DispatcherActor).Select(h => h.Reason).Append(reason);
+            Transition(mission with { FailedRobots = failedRobots }, MissionStatus.Failed, DispatcherActor,
+                $"gave up after {failedRobots.Count} robots: {string.Join("; ", reasons)}");
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var updated = mission with
+        {
+            Status = MissionStatus.Queued,
+            Robot = null,
+            OrderId = null,
+            UpdatedAt = now,
+            FailedRobots = failedRobots,
+            History = [.. mission.History, new MissionTransition(now, MissionStatus.Queued, DispatcherActor, reason)],
+        };
+        Save(updated);
+        _outbox.Add(new MissionStatusChanged(mission.Id, MissionStatus.Queued, null, reason, now));
+        logger.LogWarning("Mission {Mission} back in the queue: {Reason}", mission.Id, reason);
     }
 
     private void Abandon(TrackedRobot robot, MissionView? mission, string reason)
@@ -76,36 +217,119 @@ public sealed partial class FleetCoordinator
     private static TriggerInstantActions CancelOrder(RobotId robot, string orderId) =>
         new(robot, [new RobotAction($"cancel-{orderId}-{Guid.NewGuid():N}", "cancelOrder", "HARD", new Dictionary<string, string>())]);
 
-    private void AssignQueuedMissions()
+    /// <summary>
+    /// One planning round with <see cref="AssignmentPlanner"/>: queued missions to robots, low idle robots to chargers, and
+    /// robots idle for <see cref="ControlPlaneOptions.ParkIdleAfter"/> to free parking. Runs only when some robot could take work.
+    /// </summary>
+    private void AssignQueuedMissions(DateTimeOffset now)
     {
-        var queued = _missions.Values.Where(m => m.Status == MissionStatus.Queued).ToList();
-        if (queued.Count == 0)
+        var snapshots = _robots.Values.Select(Snapshot).ToList();
+        if (!snapshots.Any(r => r.Activity is RobotActivity.Idle or RobotActivity.Charging))
             return;
-        var candidates = _robots.Values
-            .Select(r => new DispatchRobot(r.Key, r.WaypointId, IsAvailable(r), options.RobotMaxSpeed))
-            .ToList();
-        var requests = queued.Select(m => new DispatchRequest(m.Id, LocationWaypoint(m.Pickup!), m.Priority, m.CreatedAt)).ToList();
-        var result = new Dispatcher(_graph).Assign(candidates, requests);
-        foreach (var assignment in result.Assignments)
+        var queued = _missions.Values.Where(m => m.Status == MissionStatus.Queued).ToList();
+        var parked = _parkedPlaces ??= options.Map.Locations.Values
+            .Where(l => l.Kinds.Contains(LocationKind.Parking) || l.Kinds.Contains(LocationKind.Charger)).Select(l => l.WaypointId).ToHashSet();
+        var parkingDue = options.ParkIdleAfter is { } after
+            && _robots.Values.Any(r => r.IdleSince is { } since && now - since >= after && !parked.Contains(r.WaypointId!));
+        var lowBattery = snapshots.Any(r => r.Activity == RobotActivity.Idle && r.BatteryPercent < options.RechargeBelowPercent);
+        if (queued.Count == 0 && !parkingDue && !lowBattery)
+            return;
+
+        var pending = queued.Select(m =>
+        {
+            var spec = _specs[m.Id];
+            return new PendingMission(m.Id, spec.StartWaypointId, m.Priority, m.CreatedAt, spec.DurationSeconds, spec.RouteMetres, m.Deadline,
+                spec.RequiredActions, 0, m.PinnedRobot?.ToString(), m.FailedRobots.Select(r => r.ToString()).ToHashSet());
+        }).ToList();
+        var claimed = _robots.Values.Where(r => r.Plan is not null).Select(r => r.Plan!.Steps[^1].WaypointId).ToHashSet();
+        var plan = _planner.Plan(now, snapshots, pending, null, claimed);
+
+        foreach (var charge in plan.Charges)
+        {
+            var robot = _robots.Values.Single(r => r.Key == charge.RobotId);
+            var location = options.Map.Locations[charge.ChargerName];
+            StartInternal(robot, PlanPurpose.Charge, location.WaypointId, [Action($"charge-{robot.Key.Replace('/', '-')}-{++_evadeCounter}-start", "startCharging", location.Name)]);
+        }
+
+        foreach (var assignment in plan.Assignments)
         {
             var robot = _robots.Values.Single(r => r.Key == assignment.RobotId);
             var mission = _missions[assignment.MissionId];
-            PlanTarget[] targets =
-            [
-                new(LocationWaypoint(mission.Pickup!), [Action($"{mission.Id}-pick", "pick", mission.Pickup!)]),
-                new(LocationWaypoint(mission.Dropoff!), [Action($"{mission.Id}-drop", "drop", mission.Dropoff!)]),
-            ];
-            var plan = new RobotPlan(mission.Id, mission.Id, robot.WaypointId!);
-            if (!plan.Reroute(targets, (from, to) => _graph.FindRoute(from, to, options.RobotMaxSpeed)))
+            var spec = _specs[mission.Id];
+            var targets = spec.Targets;
+            if (spec.FreePlaceKind is { } kind)
             {
-                Transition(mission, MissionStatus.Failed, DispatcherActor, $"no route from pickup '{mission.Pickup}' to dropoff '{mission.Dropoff}'");
+                if (FreePlace(robot, kind) is not { } place)
+                    continue; // stays queued; the next round tries again
+                targets = [new TargetTemplate(place, spec.Kind == MissionKind.Charge ? [new ActionTemplate("startCharging", NoParameters)] : [])];
+            }
+
+            var orderId = mission.FailedRobots.Count == 0 ? mission.Id : $"{mission.Id}-r{mission.FailedRobots.Count}";
+            var robotPlan = new RobotPlan(orderId, mission.Id, robot.WaypointId!) { ChargeTarget = spec.TargetCharge };
+            if (!robotPlan.Reroute(Materialise(spec, orderId, targets), (from, to) => _graph.FindRoute(from, to, options.RobotMaxSpeed)))
+            {
+                Transition(mission, MissionStatus.Failed, DispatcherActor, $"no route from '{robot.WaypointId}' through the mission's waypoints");
                 continue;
             }
 
-            robot.Plan = plan;
-            Transition(mission, MissionStatus.Assigned, DispatcherActor,
-                $"nearest idle robot: {assignment.Approach.TravelTime:F0} s to pickup", robot.Id, plan.OrderId);
+            robot.Plan = robotPlan;
+            robot.ChargingAt = null;
+            if (spec.FreePlaceKind is not null)
+                Save(mission with { Waypoints = targets.Select(t => t.WaypointId).ToList() });
+            Transition(_missions[mission.Id], MissionStatus.Assigned, DispatcherActor,
+                $"assigned by the planner: {assignment.Approach.TravelTime:F0} s to the start, about {assignment.CompletionSeconds:F0} s to complete", robot.Id, orderId);
         }
+
+        if (options.ParkIdleAfter is { } idleFor)
+        {
+            var chargers = options.Map.LocationsOfKind(LocationKind.Charger).Select(l => l.WaypointId).ToHashSet();
+            foreach (var park in plan.Parking)
+            {
+                var robot = _robots.Values.Single(r => r.Key == park.RobotId);
+                if (robot.Plan is not null || robot.IdleSince is not { } since || now - since < idleFor || chargers.Contains(robot.WaypointId!))
+                    continue;
+                StartInternal(robot, PlanPurpose.Park, options.Map.Locations[park.ParkingName].WaypointId, []);
+            }
+        }
+    }
+
+    private void StartInternal(TrackedRobot robot, PlanPurpose purpose, string waypointId, IReadOnlyList<RobotAction> actions)
+    {
+        var word = purpose == PlanPurpose.Charge ? "charge" : "park";
+        var plan = new RobotPlan($"{word}-{robot.Key.Replace('/', '-')}-{++_evadeCounter}", null, robot.WaypointId!, purpose)
+        {
+            ChargeTarget = purpose == PlanPurpose.Charge ? options.ChargeTargetPercent : null,
+        };
+        if (!plan.Reroute([new PlanTarget(waypointId, actions)], (from, to) => _graph.FindRoute(from, to, options.RobotMaxSpeed)))
+            return;
+        robot.Plan = plan;
+        logger.LogInformation("Sending {Robot} to {Purpose} at '{Waypoint}'", robot.Id, word, waypointId);
+    }
+
+    /// <summary>The nearest place of a kind that no robot stands on, holds or is heading to; null when none is reachable.</summary>
+    private string? FreePlace(TrackedRobot robot, LocationKind kind)
+    {
+        var motions = Motions();
+        var taken = motions.Values.Where(m => m.RobotId != robot.Key).SelectMany(m => m.Waypoints)
+            .Concat(_robots.Values.Where(r => r != robot && r.Plan is not null).Select(r => r.Plan!.Steps[^1].WaypointId))
+            .ToHashSet();
+        var tree = _planner.Table.From(robot.WaypointId!, options.RobotMaxSpeed);
+        return options.Map.LocationsOfKind(kind).Select(l => l.WaypointId)
+            .Where(w => w == robot.WaypointId || !taken.Contains(w))
+            .Where(w => double.IsFinite(tree.SecondsTo(w)))
+            .OrderBy(w => tree.SecondsTo(w)).ThenBy(w => w, StringComparer.Ordinal)
+            .FirstOrDefault();
+    }
+
+    private RobotSnapshot Snapshot(TrackedRobot robot)
+    {
+        var located = robot.WaypointId is { } w && options.Map.Waypoints.ContainsKey(w);
+        var activity = !located || robot.IsLost || robot.HasFatalError ? RobotActivity.Offline
+            : !IsAvailable(robot) ? RobotActivity.Busy
+            : robot.ChargingAt == robot.WaypointId && robot.State!.BatteryCharge < options.ChargeTargetPercent ? RobotActivity.Charging
+            : RobotActivity.Idle;
+        return new RobotSnapshot(robot.Key, located ? robot.WaypointId : null, activity, options.RobotMaxSpeed,
+            robot.State?.BatteryCharge ?? 100, SupportedActions: robot.SupportedActions, MaxLoadKg: robot.MaxLoad);
     }
 
     private static RobotAction Action(string id, string type, string location) =>
@@ -114,7 +338,7 @@ public sealed partial class FleetCoordinator
     private string LocationWaypoint(string location) => options.Map.Locations[location].WaypointId;
 
     private static bool IsAvailable(TrackedRobot robot) =>
-        robot.IsOnline && robot.Plan is null && !robot.HasFatalError && robot.WaypointId is not null
+        !robot.IsLost && robot.Plan is null && !robot.HasFatalError && robot.WaypointId is not null
         && robot.State is { Driving: false, PendingWaypointIds.Count: 0, Paused: false };
 
     private RobotMotion Motion(TrackedRobot robot)
@@ -168,7 +392,7 @@ public sealed partial class FleetCoordinator
         var motions = Motions();
         if (CurrentHolds(motions) is not { } holds)
             return;
-        foreach (var robot in RobotsWithPlansByPriority().Where(r => r.IsOnline))
+        foreach (var robot in RobotsWithPlansByPriority().Where(r => !r.IsLost && !r.Plan!.Orphaned))
         {
             var plan = robot.Plan!;
             var through = plan.ReachedIndex + TrafficController.Release(motions[robot.Key], holds);
@@ -214,7 +438,7 @@ public sealed partial class FleetCoordinator
         var motions = Motions();
         if (CurrentHolds(motions) is not { } holds)
             return;
-        foreach (var robot in RobotsWithPlansByPriority().Where(r => r.IsOnline))
+        foreach (var robot in RobotsWithPlansByPriority().Where(r => !r.IsLost && !r.Plan!.Orphaned))
         {
             var plan = robot.Plan;
             if (plan is null || TrafficController.Blocker(motions[robot.Key], holds) is not { } blockerKey)
@@ -228,7 +452,7 @@ public sealed partial class FleetCoordinator
             if (now - plan.BlockedSince < options.BlockedResolveAfter || now - plan.LastReplan < options.ReplanCooldown)
                 continue;
             var blocker = _robots.Values.Single(r => r.Key == blockerKey);
-            if (!blocker.IsOnline)
+            if (blocker.IsLost || blocker.Plan is { Orphaned: true })
                 ResolveLostBlocker(robot, blocker, holds, now);
             else if (blocker.Plan is null && IsAvailable(blocker))
                 _ = MoveAside(blocker, holds, avoid: plan.RemainingWaypoints, now);
@@ -253,7 +477,7 @@ public sealed partial class FleetCoordinator
         if (now - robot.Plan!.BlockedSince > options.LostBlockerTimeout)
         {
             var where = robot.Plan.Steps[robot.Plan.ReleasedThrough + 1].WaypointId;
-            Abandon(robot, MissionOf(robot), $"blocked for {options.LostBlockerTimeout.TotalSeconds:F0} s by lost robot {lost.Id} ({lost.Connection}) holding waypoint '{where}', and no way round");
+            Abandon(robot, MissionOf(robot), $"blocked for {options.LostBlockerTimeout.TotalSeconds:F0} s by lost robot {lost.Id} ({(lost.Silent ? "silent" : lost.Connection)}) holding waypoint '{where}', and no way round");
         }
     }
 

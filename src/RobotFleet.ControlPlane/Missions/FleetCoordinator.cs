@@ -7,9 +7,9 @@ using RobotFleet.Planning;
 namespace RobotFleet.ControlPlane.Missions;
 
 /// <summary>
-/// Runs delivery missions on the fleet: queues them, assigns each to the idle robot with the
-/// shortest route time to its pickup (<see cref="Dispatcher"/>), builds one VDA order per mission
-/// (<c>pick</c> at the pickup, <c>drop</c> at the dropoff), releases its base only onto waypoints no
+/// Runs missions of every kind on the fleet: queues them, assigns them optimally (<see cref="AssignmentPlanner"/>:
+/// least total weighted completion time, priorities, deadlines, capabilities, battery), sends low robots to charge and
+/// idle robots to park, builds one VDA order per mission (e.g. <c>pick</c> at the pickup, <c>drop</c> at the dropoff), releases its base only onto waypoints no
 /// other robot holds (<see cref="TrafficController"/>) and extends it by order updates as the way
 /// clears, and follows progress to Completed or Failed.
 /// </summary>
@@ -21,6 +21,9 @@ namespace RobotFleet.ControlPlane.Missions;
 /// a robot blocked by a lost robot's hold is re-routed around it, and its mission fails after
 /// <see cref="ControlPlaneOptions.LostBlockerTimeout"/> when there is no way round. The hold of a
 /// robot that went CONNECTIONBROKEN stays until it is back or an operator removes it.
+/// A mission whose robot is lost (not online, or silent for <see cref="ControlPlaneOptions.SilentAfter"/>) or rejects its
+/// order goes back to the queue and is not given to that robot again; after <see cref="ControlPlaneOptions.MaxAttempts"/>
+/// such robots it fails.
 /// </remarks>
 public sealed partial class FleetCoordinator(
     ControlPlaneOptions options,
@@ -35,38 +38,90 @@ public sealed partial class FleetCoordinator(
     private readonly Dictionary<RobotId, TrackedRobot> _robots = [];
     private readonly Dictionary<string, MissionView> _missions = [];
     private readonly List<object> _outbox = [];
+    private readonly Dictionary<string, MissionSpec> _specs = [];
+    private readonly AssignmentPlanner _planner = new(options.Map, new AssignmentPlannerOptions
+    {
+        DefaultSpeed = options.RobotMaxSpeed,
+        Battery = new BatteryPolicy(options.RechargeBelowPercent, options.ChargeTargetPercent, options.BatteryReservePercent),
+    });
     private long _evadeCounter;
 
     /// <summary>Each robot's dispatched route (remaining waypoints, released count), for display. Updated after every decision.</summary>
     public RouteBoard Routes { get; } = new();
 
-    /// <summary>Accepts a mission after checking it names known, distinct locations; a rejection names the field and value.</summary>
-    public async Task<object> SubmitAsync(SubmitMission command, CancellationToken cancellationToken)
+    /// <summary>
+    /// Accepts a mission of any kind after checking it: known locations, waypoints and zone, a route between consecutive
+    /// targets, a robot that supports the required actions, a known pinned robot. A rejection names the field and value,
+    /// and nothing is stored.
+    /// </summary>
+    public Task<object> SubmitAsync(SubmitMission command, CancellationToken cancellationToken) => UnderLockAsync<object>(() =>
     {
-        if (command.Kind != MissionKind.Delivery)
-            return new MissionRejected(command.MissionId, "kind", $"mission kind '{command.Kind}' is not supported yet; use 'delivery'");
-        if (ValidateLocation(command.MissionId, "pickup", command.Pickup) is { } badPickup)
-            return badPickup;
-        if (ValidateLocation(command.MissionId, "dropoff", command.Dropoff) is { } badDropoff)
-            return badDropoff;
-        if (command.Pickup == command.Dropoff)
-            return new MissionRejected(command.MissionId, "dropoff", $"dropoff '{command.Dropoff}' is the same location as pickup");
-        if (command.Priority is < 0 or > 3)
-            return new MissionRejected(command.MissionId, "priority", $"priority {command.Priority} is outside 0..3");
-
-        return await UnderLockAsync(() =>
+        if (_missions.ContainsKey(command.MissionId))
+            return new MissionRejected(command.MissionId, "id", $"mission '{command.MissionId}' already exists");
+        var built = BuildSpec(command);
+        if (built is not MissionSpec spec)
+            return built;
+        var now = time.GetUtcNow();
+        var mission = new MissionView(command.MissionId, command.Kind, MissionStatus.Queued, null, command.Pickup, command.Dropoff,
+            command.Priority, now, now, null, null, [new MissionTransition(now, MissionStatus.Queued, command.RequestedBy, "submitted")])
         {
-            if (_missions.ContainsKey(command.MissionId))
-                return new MissionRejected(command.MissionId, "id", $"mission '{command.MissionId}' already exists");
-            var now = time.GetUtcNow();
-            var mission = new MissionView(command.MissionId, command.Kind, MissionStatus.Queued, null, command.Pickup, command.Dropoff,
-                command.Priority, now, now, null, null, [new MissionTransition(now, MissionStatus.Queued, command.RequestedBy, "submitted")]);
-            Save(mission);
-            _outbox.Add(new MissionStatusChanged(mission.Id, MissionStatus.Queued, null, "submitted", now));
+            Waypoints = spec.Targets.Select(t => t.WaypointId).ToList(),
+            PinnedRobot = command.Robot,
+            Deadline = command.Deadline,
+        };
+        _specs[mission.Id] = spec;
+        Save(mission);
+        _outbox.Add(new MissionStatusChanged(mission.Id, MissionStatus.Queued, null, "submitted", now));
+        Process();
+        return new MissionAccepted(command.MissionId);
+    }, cancellationToken);
+
+    /// <summary>Changes the priority of a mission that no robot has yet (Queued); recorded in its history. The queue is re-planned at once.</summary>
+    /// <returns>Done, unknown mission, or not queued (already dispatched or final).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The priority is outside 0..3.</exception>
+    public Task<ReprioritiseOutcome> ReprioritiseAsync(ReprioritiseMission command, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(command.Priority, 0);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(command.Priority, 3);
+        return UnderLockAsync(() =>
+        {
+            if (!_missions.TryGetValue(command.MissionId, out var mission))
+                return ReprioritiseOutcome.UnknownMission;
+            if (mission.Status != MissionStatus.Queued)
+                return ReprioritiseOutcome.NotQueued;
+            var old = mission.Priority;
+            Save(mission with { Priority = command.Priority });
+            Transition(_missions[mission.Id], MissionStatus.Queued, command.RequestedBy, $"priority {old} -> {command.Priority}");
             Process();
-            return (object)new MissionAccepted(command.MissionId);
+            return ReprioritiseOutcome.Done;
         }, cancellationToken);
     }
+
+    /// <summary>
+    /// Takes in a watchdog's word that a robot fell silent: unless a state arrived since (a second of slack for the bus),
+    /// the robot is treated as silent at once (see <see cref="ControlPlaneOptions.SilentAfter"/>; the coordinator also detects it itself).
+    /// </summary>
+    public Task OnRobotSilentAsync(RobotSilent silent, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    {
+        if (_robots.TryGetValue(silent.Robot, out var robot) && robot.IsOnline && !robot.Silent && robot.LastStateAt <= silent.LastStateAt + TimeSpan.FromSeconds(1))
+        {
+            robot.Silent = true;
+            logger.LogWarning("Robot {Robot} is silent (watchdog): no state for {Seconds:F0} s", robot.Id, silent.Silence.TotalSeconds);
+            Process();
+        }
+
+        return true;
+    }, cancellationToken);
+
+    /// <summary>Takes in a robot's factsheet: the actions it supports and its load capacity, for capability checks.</summary>
+    public Task OnFactsheetAsync(RobotFactsheetReceived factsheet, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    {
+        var robot = Track(factsheet.Robot);
+        robot.SupportedActions = factsheet.SupportedActions.ToHashSet(StringComparer.Ordinal);
+        robot.MaxLoad = factsheet.MaxLoad;
+        Process();
+        return true;
+    }, cancellationToken);
 
     /// <summary>Cancels a mission: at once when not running, by VDA cancelOrder when running. False when unknown or already final.</summary>
     public Task<bool> CancelAsync(CancelMission command, CancellationToken cancellationToken) => UnderLockAsync(() =>
@@ -109,6 +164,13 @@ public sealed partial class FleetCoordinator(
     {
         var robot = Track(state.Robot);
         robot.State = state;
+        robot.LastStateAt = time.GetUtcNow();
+        if (robot.Silent && robot.WaypointId is { } at && options.Map.Waypoints.ContainsKey(at))
+        {
+            robot.Silent = false;
+            logger.LogInformation("Robot {Robot} reports again, at '{Waypoint}'", robot.Id, at);
+        }
+
         if (robot.Connection is RobotConnectionState.Unknown)
             robot.Connection = RobotConnectionState.Online;
         FollowProgress(robot);
@@ -203,7 +265,7 @@ public sealed partial class FleetCoordinator(
     private TrackedRobot Track(RobotId id)
     {
         if (!_robots.TryGetValue(id, out var robot))
-            _robots[id] = robot = new TrackedRobot(id);
+            _robots[id] = robot = new TrackedRobot(id) { LastStateAt = time.GetUtcNow() };
         return robot;
     }
 
@@ -245,8 +307,40 @@ public sealed partial class FleetCoordinator(
 
         public bool IsOnline => Connection == RobotConnectionState.Online;
 
+        /// <summary>Online but no state for longer than <see cref="ControlPlaneOptions.SilentAfter"/>, and no valid position since.</summary>
+        public bool Silent { get; set; }
+
+        /// <summary>Not online, or silent: gets nothing released and no mission.</summary>
+        public bool IsLost => !IsOnline || Silent;
+
+        public DateTimeOffset LastStateAt { get; set; }
+
+        /// <summary>Action types from the factsheet; null before one arrived.</summary>
+        public IReadOnlySet<string>? SupportedActions { get; set; }
+
+        public double MaxLoad { get; set; }
+
+        /// <summary>Charger waypoint where a finished charge plan left the robot charging; it charges while it stays there.</summary>
+        public string? ChargingAt { get; set; }
+
+        /// <summary>Since when it has been available without a plan; null while not.</summary>
+        public DateTimeOffset? IdleSince { get; set; }
+
         public bool HasFatalError => State?.Errors.Any(e => e.Level == "FATAL") ?? false;
 
         public string? WaypointId => State?.LastNodeId is { Length: > 0 } node ? node : null;
     }
+}
+
+/// <summary>Outcome of <see cref="FleetCoordinator.ReprioritiseAsync"/>.</summary>
+public enum ReprioritiseOutcome
+{
+    /// <summary>Priority changed.</summary>
+    Done,
+
+    /// <summary>No such mission.</summary>
+    UnknownMission,
+
+    /// <summary>The mission is not queued (a robot has it, or it is final).</summary>
+    NotQueued,
 }

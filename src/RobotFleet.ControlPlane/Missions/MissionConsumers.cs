@@ -31,8 +31,14 @@ public sealed class CancelMissionConsumer(FleetCoordinator coordinator) : IConsu
 }
 
 /// <summary>Feeds the robots' domain events from the gateway into the coordinator.</summary>
-public sealed class RobotEventsConsumer(FleetCoordinator coordinator) : IConsumer<RobotStateChanged>, IConsumer<RobotConnectionChanged>
+public sealed class RobotEventsConsumer(FleetCoordinator coordinator) : IConsumer<RobotStateChanged>, IConsumer<RobotConnectionChanged>, IConsumer<RobotFactsheetReceived>, IConsumer<RobotSilent>
 {
+    /// <inheritdoc />
+    public Task Consume(ConsumeContext<RobotSilent> context) => coordinator.OnRobotSilentAsync(context.Message, context.CancellationToken);
+
+    /// <inheritdoc />
+    public Task Consume(ConsumeContext<RobotFactsheetReceived> context) => coordinator.OnFactsheetAsync(context.Message, context.CancellationToken);
+
     /// <inheritdoc />
     public Task Consume(ConsumeContext<RobotStateChanged> context) => coordinator.OnStateChangedAsync(context.Message, context.CancellationToken);
 

@@ -36,6 +36,18 @@ public sealed record MissionView(
     string? FailureReason,
     IReadOnlyList<MissionTransition> History)
 {
+    /// <summary>Waypoints the mission visits, in order (for a charge or park mission: its location once chosen).</summary>
+    public IReadOnlyList<string> Waypoints { get; init; } = [];
+
+    /// <summary>Robot it is pinned to, if any.</summary>
+    public RobotId? PinnedRobot { get; init; }
+
+    /// <summary>Deadline, if any (UTC).</summary>
+    public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>Robots that lost or rejected it so far (it is not given to them again).</summary>
+    public IReadOnlyList<RobotId> FailedRobots { get; init; } = [];
+
     /// <summary>True for Completed, Failed and Cancelled.</summary>
     public bool IsFinal => Status is MissionStatus.Completed or MissionStatus.Failed or MissionStatus.Cancelled;
 }

@@ -8,6 +8,19 @@ namespace RobotFleet.ControlPlane.Missions;
 /// <param name="Actions">Actions at it (e.g. <c>pick</c>); empty for a pass-through goal.</param>
 internal sealed record PlanTarget(string WaypointId, IReadOnlyList<RobotAction> Actions);
 
+/// <summary>Why a robot runs a plan.</summary>
+internal enum PlanPurpose
+{
+    /// <summary>An operator's mission (or an internal move aside when <see cref="RobotPlan.MissionId"/> is null).</summary>
+    Mission,
+
+    /// <summary>Sent to charge because its battery is low.</summary>
+    Charge,
+
+    /// <summary>Sent to park because it was idle.</summary>
+    Park,
+}
+
 /// <summary>One waypoint of a plan, with its VDA sequence id and the lane that leads into it.</summary>
 internal sealed record PlanStep(string WaypointId, long SequenceId, Lane? LaneIn, IReadOnlyList<RobotAction> Actions);
 
@@ -16,13 +29,28 @@ internal sealed record PlanStep(string WaypointId, long SequenceId, Lane? LaneIn
 /// more of it), which steps are reached and released, and the targets still ahead.
 /// Not thread-safe: owned by the coordinator.
 /// </summary>
-internal sealed class RobotPlan(string orderId, string? missionId, string startWaypointId)
+internal sealed class RobotPlan(string orderId, string? missionId, string startWaypointId, PlanPurpose purpose = PlanPurpose.Mission)
 {
+    /// <summary>Why the robot runs this plan.</summary>
+    public PlanPurpose Purpose { get; } = purpose;
+
+    /// <summary>Charge plans: done once the robot reports at least this state of charge at the last step (percent).</summary>
+    public double? ChargeTarget { get; init; }
+
+    /// <summary>
+    /// True for the plan of a robot that was lost or went silent: its mission went back to the queue, and the plan only keeps
+    /// the waypoints released to the robot held (never sent again) until the robot reports it has stopped.
+    /// </summary>
+    public bool Orphaned { get; private set; }
+
+    /// <summary>True once cancelOrder was sent again after an orphaned robot came back.</summary>
+    public bool CancelResent { get; set; }
+
     /// <summary>VDA order id.</summary>
     public string OrderId { get; } = orderId;
 
     /// <summary>Mission served, or null for a move that only clears the way.</summary>
-    public string? MissionId { get; } = missionId;
+    public string? MissionId { get; private set; } = missionId;
 
     /// <summary>Last order update id sent; -1 before the first.</summary>
     public long UpdateId { get; set; } = -1;
@@ -89,6 +117,21 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
         YieldTo = [];
         Dirty = true;
         return true;
+    }
+
+    /// <summary>
+    /// Detaches the plan from its mission (see <see cref="Orphaned"/>): everything after the released part goes, so the
+    /// robot holds only what it may still drive onto.
+    /// </summary>
+    public void Orphan()
+    {
+        Steps.RemoveRange(ReleasedThrough + 1, Steps.Count - ReleasedThrough - 1);
+        TargetSteps.RemoveAll(t => t.StepIndex > ReleasedThrough);
+        MissionId = null;
+        Orphaned = true;
+        YieldAtStep = null;
+        YieldTo = [];
+        Dirty = false;
     }
 
     private void AppendLeg(Route route, PlanTarget target)

@@ -31,6 +31,9 @@ public static class ApiEndpoints
         missions.MapGet("/{id}", (string id, MissionStore store) =>
             store.Find(id) is { } m ? Results.Ok(MissionDto.From(m)) : NotFound($"unknown mission '{id}'"));
         missions.MapPost("/{id}/cancel", CancelAsync);
+        missions.MapPost("/{id}/priority", ReprioritiseAsync);
+        missions.MapGet("/{id}/history", (string id, MissionStore store) =>
+            store.Find(id) is { } m ? Results.Ok(MissionDto.From(m).History) : NotFound($"unknown mission '{id}'"));
         missions.MapPost("/{id}/pause", (string id, MissionStore store, FleetCoordinator coordinator, CancellationToken ct) => PauseAsync(id, true, store, coordinator, ct));
         missions.MapPost("/{id}/resume", (string id, MissionStore store, FleetCoordinator coordinator, CancellationToken ct) => PauseAsync(id, false, store, coordinator, ct));
 
@@ -58,16 +61,42 @@ public static class ApiEndpoints
         if (body is null)
             return Results.BadRequest(new ApiError("request body is empty; expected {\"kind\":\"delivery\",\"pickup\":\"...\",\"dropoff\":\"...\"}"));
         if (string.IsNullOrWhiteSpace(body.Kind))
-            return Results.BadRequest(new ApiError("kind is required (\"delivery\")", "kind"));
-        if (!Enum.TryParse<MissionKind>(body.Kind, ignoreCase: true, out var kind))
-            return Results.BadRequest(new ApiError($"unknown mission kind '{body.Kind}'; supported: delivery", "kind"));
+            return Results.BadRequest(new ApiError($"kind is required ({KindNames})", "kind"));
+        if (!Enum.TryParse<MissionKind>(body.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || int.TryParse(body.Kind, out _))
+            return Results.BadRequest(new ApiError($"unknown mission kind '{body.Kind}'; supported: {KindNames}", "kind"));
+        RobotId? robot = null;
+        if (body.Robot is { } pinned)
+        {
+            var slash = pinned.IndexOf('/');
+            if (slash <= 0 || slash == pinned.Length - 1)
+                return Results.BadRequest(new ApiError($"robot '{pinned}' must be 'manufacturer/serialNumber'", "robot"));
+            robot = new RobotId(pinned[..slash], pinned[(slash + 1)..]);
+        }
 
         var id = $"m-{Guid.NewGuid():N}"[..14];
         var response = await client.GetResponse<MissionAccepted, MissionRejected>(
-            new SubmitMission(id, kind, body.Pickup, body.Dropoff, body.Priority ?? 0, OperatorActor), cancellationToken);
+            new SubmitMission(id, kind, body.Pickup, body.Dropoff, body.Priority ?? 0, OperatorActor, body.Locations, body.Rounds ?? 1, body.Zone,
+                body.Location, body.TargetCharge, robot, body.RequiredActions, body.Deadline, body.Steps), cancellationToken);
         return response.Is(out Response<MissionRejected>? rejected)
             ? Results.BadRequest(new ApiError(rejected.Message.Reason, rejected.Message.Field))
             : Results.Created($"/api/missions/{id}", new { id });
+    }
+
+    private static string KindNames => string.Join(", ", Enum.GetNames<MissionKind>().Select(n => n.ToLowerInvariant()));
+
+    private static async Task<IResult> ReprioritiseAsync(string id, HttpRequest request, MissionStore store, FleetCoordinator coordinator, CancellationToken cancellationToken)
+    {
+        var (body, invalid) = await ApiJson.ReadBodyAsync<PriorityRequest>(request, cancellationToken);
+        if (invalid is not null)
+            return invalid;
+        if (body?.Priority is not { } priority || priority is < 0 or > 3)
+            return Results.BadRequest(new ApiError($"priority {body?.Priority?.ToString() ?? "(missing)"} must be 0..3", "priority"));
+        return await coordinator.ReprioritiseAsync(new ReprioritiseMission(id, priority, OperatorActor), cancellationToken) switch
+        {
+            ReprioritiseOutcome.Done => Results.Ok(MissionDto.From(store.Find(id)!)),
+            ReprioritiseOutcome.UnknownMission => NotFound($"unknown mission '{id}'"),
+            _ => Results.Conflict(new ApiError($"mission '{id}' is {store.Find(id)?.Status}; only a queued mission can be reprioritised")),
+        };
     }
 
     private static async Task<IResult> CancelAsync(string id, MissionStore store, IRequestClient<CancelMission> client, CancellationToken cancellationToken)

@@ -12,23 +12,41 @@ namespace RobotFleet.Server.Api;
 /// <param name="Field">Request field at fault, if any.</param>
 public sealed record ApiError(string Error, string? Field = null);
 
-/// <summary>Body of <c>POST /api/missions</c>.</summary>
-/// <param name="Kind">Mission kind: <c>delivery</c>.</param>
-/// <param name="Pickup">Pickup location name.</param>
-/// <param name="Dropoff">Dropoff location name.</param>
+/// <summary>Body of <c>POST /api/missions</c> (fields per kind: see <see cref="SubmitMission"/>).</summary>
+/// <param name="Kind">Mission kind: <c>delivery</c>, <c>patrol</c>, <c>clean</c>, <c>charge</c>, <c>park</c>, <c>sequence</c>.</param>
+/// <param name="Pickup">Pickup location name (delivery).</param>
+/// <param name="Dropoff">Dropoff location name (delivery).</param>
 /// <param name="Priority">0 (routine) .. 3 (urgent); default 0.</param>
-public sealed record MissionRequest(string? Kind, string? Pickup, string? Dropoff, int? Priority);
+/// <param name="Locations">Location names or waypoint ids in order (patrol; clean without a zone).</param>
+/// <param name="Rounds">Patrol rounds; default 1.</param>
+/// <param name="Zone">Zone id to clean.</param>
+/// <param name="Location">Charger (charge) or parking place (park); omitted: a free one.</param>
+/// <param name="TargetCharge">Charge: percent at which it is done; default 90.</param>
+/// <param name="Robot">Pin to a robot, <c>manufacturer/serialNumber</c>.</param>
+/// <param name="RequiredActions">Action types the robot must support.</param>
+/// <param name="Deadline">Optional deadline (ISO 8601).</param>
+/// <param name="Steps">Sequence steps: <c>{"goTo":"..."}</c>, <c>{"action":"..."}</c>, <c>{"waitSeconds":n}</c>.</param>
+public sealed record MissionRequest(
+    string? Kind, string? Pickup, string? Dropoff, int? Priority,
+    IReadOnlyList<string>? Locations = null, int? Rounds = null, string? Zone = null, string? Location = null, double? TargetCharge = null,
+    string? Robot = null, IReadOnlyList<string>? RequiredActions = null, DateTimeOffset? Deadline = null, IReadOnlyList<MissionStep>? Steps = null);
+
+/// <summary>Body of <c>POST /api/missions/{id}/priority</c>.</summary>
+/// <param name="Priority">New priority, 0..3.</param>
+public sealed record PriorityRequest(int? Priority);
 
 /// <summary>A mission as the API shows it.</summary>
 public sealed record MissionDto(
     string Id, string Kind, string Status, string? Robot, string? Pickup, string? Dropoff, int Priority,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? OrderId, string? FailureReason, IReadOnlyList<TransitionDto> History)
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? OrderId, string? FailureReason, IReadOnlyList<TransitionDto> History,
+    IReadOnlyList<string> Waypoints, string? PinnedRobot, DateTimeOffset? Deadline, IReadOnlyList<string> FailedRobots)
 {
     /// <summary>Maps a mission snapshot.</summary>
     public static MissionDto From(MissionView m) => new(
         m.Id, m.Kind.ToString().ToLowerInvariant(), m.Status.ToString(), m.Robot?.ToString(), m.Pickup, m.Dropoff, m.Priority,
         m.CreatedAt, m.UpdatedAt, m.OrderId, m.FailureReason,
-        m.History.Select(h => new TransitionDto(h.Timestamp, h.Status.ToString(), h.Actor, h.Reason)).ToList());
+        m.History.Select(h => new TransitionDto(h.Timestamp, h.Status.ToString(), h.Actor, h.Reason)).ToList(),
+        m.Waypoints, m.PinnedRobot?.ToString(), m.Deadline, m.FailedRobots.Select(r => r.ToString()).ToList());
 }
 
 /// <summary>One entry of a mission's timeline.</summary>

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using RobotFleet.ControlPlane.Schedules;
+using RobotFleet.Contracts;
+
+namespace RobotFleet.Server.Api;
+
+/// <summary>Body of <c>POST /api/schedules</c>.</summary>
+/// <param name="Name">Unique name.</param>
+/// <param name="Cron">Quartz cron with seconds, e.g. <c>0 0 8 ? * MON-FRI</c>.</param>
+/// <param name="TimeZone">IANA time zone, e.g. <c>Europe/Berlin</c>; default UTC.</param>
+/// <param name="Misfire"><c>skip</c> (default) or <c>fire-once-now</c>.</param>
+/// <param name="Enabled">Default true.</param>
+/// <param name="Mission">The mission submitted at each firing.</param>
+public sealed record ScheduleRequest(string? Name, string? Cron, string? TimeZone, string? Misfire, bool? Enabled, ScheduleMissionRequest? Mission);
+
+/// <summary>The mission template of a schedule request.</summary>
+/// <param name="Kind">Mission kind, e.g. <c>delivery</c>.</param>
+/// <param name="Pickup">Pickup location (delivery).</param>
+/// <param name="Dropoff">Dropoff location (delivery).</param>
+/// <param name="Priority">0..3, default 0.</param>
+public sealed record ScheduleMissionRequest(string? Kind, string? Pickup, string? Dropoff, int? Priority);
+
+/// <summary>A schedule as the API shows it; <c>nextFireLocal</c> is the same instant in the schedule's zone, with its offset.</summary>
+public sealed record ScheduleDto(
+    string Name, string Cron, string TimeZone, string Misfire, bool Enabled, ScheduleMissionRequest Mission,
+    DateTimeOffset? NextFireUtc, DateTimeOffset? NextFireLocal, DateTimeOffset? PreviousFireUtc)
+{
+    /// <summary>Maps a stored schedule.</summary>
+    public static ScheduleDto From(ScheduleView v)
+    {
+        var d = v.Definition;
+        return new(d.Name, d.Cron, d.TimeZone, ScheduleEndpoints.MisfireName(d.Misfire), d.Enabled,
+            new ScheduleMissionRequest(d.Mission.Kind.ToString().ToLowerInvariant(), d.Mission.Pickup, d.Mission.Dropoff, d.Mission.Priority),
+            v.NextFireUtc, v.NextFireLocal, v.PreviousFireUtc);
+    }
+}
+
+/// <summary>Recurring missions: <c>/api/schedules</c> create, list, get, enable, disable, delete, firings.</summary>
+public static class ScheduleEndpoints
+{
+    /// <summary>Maps the schedule endpoints.</summary>
+    public static void MapScheduleApi(this IEndpointRouteBuilder app)
+    {
+        var schedules = app.MapGroup("/api/schedules");
+        schedules.MapPost("", CreateAsync);
+        schedules.MapGet("", async (ScheduleService service, CancellationToken ct) =>
+            Results.Ok((await service.ListAsync(ct)).Select(ScheduleDto.From)));
+        schedules.MapGet("/{name}", async (string name, ScheduleService service, CancellationToken ct) =>
+            await service.FindAsync(name, ct) is { } v ? Results.Ok(ScheduleDto.From(v)) : Unknown(name));
+        schedules.MapPost("/{name}/enable", async (string name, ScheduleService service, CancellationToken ct) =>
+            await service.SetEnabledAsync(name, true, ct) is { } v ? Results.Ok(ScheduleDto.From(v)) : Unknown(name));
+        schedules.MapPost("/{name}/disable", async (string name, ScheduleService service, CancellationToken ct) =>
+            await service.SetEnabledAsync(name, false, ct) is { } v ? Results.Ok(ScheduleDto.From(v)) : Unknown(name));
+        schedules.MapDelete("/{name}", async (string name, ScheduleService service, CancellationToken ct) =>
+            await service.DeleteAsync(name, ct) ? Results.NoContent() : Unknown(name));
+        schedules.MapGet("/{name}/firings", async (string name, ScheduleService service, CancellationToken ct) =>
+            await service.FiringsAsync(name, ct) is { } firings ? Results.Ok(firings.Reverse()) : Unknown(name));
+    }
+
+    /// <summary>The API's spelling of a misfire policy.</summary>
+    public static string MisfireName(MisfirePolicy policy) => policy == MisfirePolicy.FireOnceNow ? "fire-once-now" : "skip";
+
+    private static async Task<IResult> CreateAsync(HttpRequest request, ScheduleService service, CancellationToken cancellationToken)
+    {
+        ScheduleRequest? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<ScheduleRequest>(cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            return Results.BadRequest(new ApiError($"request body is not valid JSON: {e.Message.Split(" Path:", 2)[0]} (at {e.Path ?? "$"})", e.Path?.TrimStart('$', '.') is { Length: > 0 } f ? f : null));
+        }
+        catch (BadHttpRequestException e)
+        {
+            return Results.BadRequest(new ApiError($"request body must be JSON (Content-Type: application/json): {e.Message}"));
+        }
+
+        if (body is null)
+            return Results.BadRequest(new ApiError("request body is empty; expected {\"name\",\"cron\",\"timeZone\",\"misfire\",\"mission\":{\"kind\",\"pickup\",\"dropoff\",\"priority\"}}"));
+        if (string.IsNullOrWhiteSpace(body.Name))
+            return Results.BadRequest(new ApiError("name is required", "name"));
+        MisfirePolicy misfire;
+        switch (body.Misfire?.ToLowerInvariant())
+        {
+            case null or "skip":
+                misfire = MisfirePolicy.Skip;
+                break;
+            case "fire-once-now":
+                misfire = MisfirePolicy.FireOnceNow;
+                break;
+            default:
+                return Results.BadRequest(new ApiError($"unknown misfire policy '{body.Misfire}'; use 'skip' or 'fire-once-now'", "misfire"));
+        }
+
+        if (body.Mission is not { } mission)
+            return Results.BadRequest(new ApiError("mission is required, e.g. {\"kind\":\"delivery\",\"pickup\":\"...\",\"dropoff\":\"...\"}", "mission"));
+        if (string.IsNullOrWhiteSpace(mission.Kind) || !Enum.TryParse<MissionKind>(mission.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || int.TryParse(mission.Kind, out _))
+            return Results.BadRequest(new ApiError($"unknown mission kind '{mission.Kind}'; supported: {string.Join(", ", Enum.GetNames<MissionKind>().Select(n => n.ToLowerInvariant()))}", "mission.kind"));
+
+        var definition = new ScheduleDefinition(body.Name, body.Cron ?? "", body.TimeZone ?? "UTC", misfire,
+            new MissionTemplate(kind, mission.Pickup, mission.Dropoff, mission.Priority ?? 0), body.Enabled ?? true);
+        var result = await service.CreateAsync(definition, cancellationToken);
+        if (result.AlreadyExists)
+            return Results.Conflict(new ApiError($"schedule '{body.Name}' already exists; delete it first", "name"));
+        if (result.Errors.Count > 0)
+        {
+            var first = result.Errors[0];
+            return Results.BadRequest(new ApiError(string.Join("; ", result.Errors.Select(e => e.Message)), first.Field));
+        }
+
+        return Results.Created($"/api/schedules/{Uri.EscapeDataString(body.Name)}", ScheduleDto.From(result.Created!));
+    }
+
+    private static IResult Unknown(string name) => Results.NotFound(new ApiError($"unknown schedule '{name}'"));
+}
