@@ -174,6 +174,8 @@ public sealed class MqttGateway(
         var state = StateMapper.ToDomain(connection.ConnectionState);
         var before = twins.Find(robot)?.Connection;
         twins.Update(robot, t => t with { Connection = state });
+        if (state != RobotConnectionState.Online)
+            _lastStates.TryRemove(robot, out _); // the first state after it is back is always passed on
         if (before != state)
         {
             logger.LogInformation("Robot {Robot} is {State}", robot, connection.ConnectionState);

@@ -392,4 +392,54 @@ public sealed class When_a_mission_is_cancelled
         Assert.Equal(robot.Id, fleet.Mission("m2").Robot);
         await fleet.RunUntilAsync(() => fleet.Mission("m2").Status == MissionStatus.Completed);
     }
+
+    [Fact]
+    public async Task Should_keep_the_released_waypoints_held_until_the_robot_reports_the_cancel_done()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor());
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "a", "e");
+        await fleet.RunUntilAsync(() => r1.LastNodeId == "B");
+        Assert.Contains("D", fleet.Routes(r1).SelectMany(r => r.Waypoints).Where(w => w.Released).Select(w => w.WaypointId));
+
+        // Cancelled, but r1 has not yet reported the cancel done: a real robot may still be driving
+        // towards the end of its lane, so what was released to it stays its own.
+        Assert.True(await fleet.Coordinator.CancelAsync(new CancelMission("m1", "alice"), CancellationToken.None));
+        var r2 = new SimRobot(fleet, new RobotId("acme", "r2"), "F");
+        await fleet.Coordinator.OnStateChangedAsync(r2.State(), CancellationToken.None);
+        await fleet.SubmitAsync("m2", "d", "e");
+        var first = Assert.Single(fleet.Routes(r2));
+        Assert.Equal(["F"], first.Waypoints.Where(w => w.Released).Select(w => w.WaypointId));
+
+        fleet.Robots["r2"] = r2;
+        fleet.AfterCoordinatorCall(); // r1 takes in the cancelOrder and stops
+        await r1.ReportAsync();
+        Assert.Contains("D", fleet.Routes(r2)[^1].Waypoints.Where(w => w.Released).Select(w => w.WaypointId));
+        await fleet.RunUntilAsync(() => fleet.Mission("m2").Status == MissionStatus.Completed);
+        Assert.Equal(MissionStatus.Cancelled, fleet.Mission("m1").Status);
+    }
+
+    [Fact]
+    public async Task Should_not_claim_the_cancelled_orders_horizon_so_traffic_goes_on()
+    {
+        // Regression: a cancelled robot used to be taken as holding every waypoint left in its order,
+        // horizon included; one of those was another robot's, the hold table became inconsistent and
+        // no robot got any release until the cancelled robot moved ("Traffic invariant broken").
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor());
+        var r2 = await fleet.AddRobotAsync("r2", "D");
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "a", "e");
+        await fleet.RunUntilAsync(() => r1.LastNodeId == "B");
+        Assert.Contains("D", r1.PendingWaypointIds); // in its order's horizon: D is r2's
+
+        // Before r1 reports the cancel done, r2 (idle on D) gets a mission and is released at once.
+        Assert.True(await fleet.Coordinator.CancelAsync(new CancelMission("m1", "alice"), CancellationToken.None));
+        await fleet.SubmitAsync("m2", "e", "f");
+
+        var route = Assert.Single(fleet.Routes(r2));
+        Assert.Equal(["D", "E", "D", "F"], route.Waypoints.Where(w => w.Released).Select(w => w.WaypointId));
+        fleet.AfterCoordinatorCall();
+        await r1.ReportAsync();
+        await fleet.RunUntilAsync(() => fleet.Mission("m2").Status == MissionStatus.Completed);
+    }
 }

@@ -54,6 +54,12 @@ internal static class TestMaps
         Location("l0", "L0", 0, 0, "pickup", "dropoff"), Location("l1", "L1", 1, 0, "pickup", "dropoff"),
         Location("l2", "L2", 5, 0, "pickup", "dropoff"), Location("l3", "L3", 11, 0, "pickup", "dropoff"));
 
+    /// <summary>Corridor A - B - C - D - E (5 m apart, two-way) with a spur F(15,4) off D. Locations a, e, f at their waypoints, d at D.</summary>
+    public static SiteMap LongCorridor() => FromGeoJson(
+        Waypoint("A", 0, 0), Waypoint("B", 5, 0), Waypoint("C", 10, 0), Waypoint("D", 15, 0), Waypoint("E", 20, 0), Waypoint("F", 15, 4),
+        Lane("A", 0, 0, "B", 5, 0), Lane("B", 5, 0, "C", 10, 0), Lane("C", 10, 0, "D", 15, 0), Lane("D", 15, 0, "E", 20, 0), Lane("D", 15, 0, "F", 15, 4),
+        Location("a", "A", 0, 0, "pickup"), Location("d", "D", 15, 0, "pickup"), Location("e", "E", 20, 0, "dropoff"), Location("f", "F", 15, 4, "dropoff"));
+
     /// <summary>The shipped Open-RMF office map.</summary>
     public static SiteMap Office() => SiteMapGeoJson.Parse(
         File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "maps", "office", "site.geojson")), "maps/office/site.geojson");

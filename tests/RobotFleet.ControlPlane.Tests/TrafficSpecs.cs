@@ -178,3 +178,24 @@ public sealed class When_a_robot_is_lost
         Assert.Equal("C", robot.LastNodeId);
     }
 }
+
+public sealed class When_a_lost_robot_comes_back
+{
+    [Fact]
+    public async Task Should_not_plan_from_the_stale_position_while_it_is_reconnecting()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor());
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(r1.Id, RobotConnectionState.ConnectionBroken, fleet.Time.Now), CancellationToken.None);
+        await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(r1.Id, RobotConnectionState.Online, fleet.Time.Now), CancellationToken.None);
+
+        await fleet.SubmitAsync("m1", "d", "e");
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status);
+        Assert.Empty(fleet.Routes(r1));
+
+        var elsewhere = r1.State() with { LastNodeId = "C" };
+        await fleet.Coordinator.OnStateChangedAsync(elsewhere, CancellationToken.None);
+        var route = Assert.Single(fleet.Routes(r1));
+        Assert.Equal("C", route.Waypoints[0].WaypointId);
+    }
+}

@@ -29,7 +29,7 @@ public sealed class When_a_fleet_runs_deliveries
             .Select(l => l.GetProperty("name").GetString()!).ToList();
         var random = new Random(seed);
         var ids = new List<string>();
-        for (var i = 0; i < 12; i++)
+        for (var i = 0; i < 13; i++)
         {
             var pickup = locations[random.Next(locations.Count)];
             var dropoff = locations.Where(l => l != pickup).ElementAt(random.Next(locations.Count - 1));
@@ -39,10 +39,19 @@ public sealed class When_a_fleet_runs_deliveries
         }
 
         async Task<List<JsonElement>> Missions() => (await server.GetJsonAsync("/api/missions")).EnumerateArray().ToList();
+
+        // An operator cancels one running mission on the way: the robot stops on its next waypoint and traffic goes on.
+        string? running = null;
+        Assert.True(await ServerHost.WaitUntilAsync(async () =>
+            (running = (await Missions()).Where(m => m.GetProperty("status").GetString() == "Executing").Select(m => m.GetProperty("id").GetString()).FirstOrDefault()) is not null,
+            TimeSpan.FromSeconds(30)), "a mission executing");
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await server.Http.PostAsync($"/api/missions/{running}/cancel", null)).StatusCode);
         var done = await ServerHost.WaitUntilAsync(async () => (await Missions()).Count(m => m.GetProperty("status").GetString() == "Completed") >= 10, TimeSpan.FromSeconds(150));
         var missions = await Missions();
         Assert.True(done, "≥10 completed; statuses: " + string.Join(", ", missions.Select(m => $"{m.GetProperty("id")}={m.GetProperty("status")} {m.GetProperty("failureReason")}")));
         Assert.DoesNotContain(missions, m => m.GetProperty("status").GetString() == "Failed");
+        Assert.Equal("Cancelled", missions.Single(m => m.GetProperty("id").GetString() == running).GetProperty("status").GetString());
+        Assert.DoesNotContain("invariant", File.ReadAllText(ServerHost.LogPath), StringComparison.OrdinalIgnoreCase);
 
         var completed = missions.First(m => m.GetProperty("status").GetString() == "Completed");
         var timeline = completed.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("status").GetString()).ToList();

@@ -39,6 +39,12 @@ public sealed partial class FleetCoordinator
             return;
         }
 
+        if (plan.CancelActionId is { } cancel)
+        {
+            FollowCancellation(robot, plan, state, cancel);
+            return;
+        }
+
         var mission = plan.MissionId is { } id ? _missions.GetValueOrDefault(id) : null;
 
         if (state.Errors.FirstOrDefault(e => e.OrderId == plan.OrderId && OrderRejections.Contains(e.ErrorType)) is { } rejection)
@@ -59,6 +65,7 @@ public sealed partial class FleetCoordinator
 
         if (state.OrderId != plan.OrderId)
             return;
+
         if (mission is { Status: MissionStatus.Assigned })
             Transition(mission, MissionStatus.Executing, robot.Key, $"robot accepted order {plan.OrderId}");
 
@@ -205,17 +212,51 @@ public sealed partial class FleetCoordinator
     private void Abandon(TrackedRobot robot, MissionView? mission, string reason)
     {
         var plan = robot.Plan!;
-        if (robot.State?.OrderId == plan.OrderId && robot.State.PendingWaypointIds.Count > 0)
-            _outbox.Add(CancelOrder(robot.Id, plan.OrderId));
-        robot.Plan = null;
+        StopOrder(robot);
         if (mission is { IsFinal: false })
             Transition(mission, MissionStatus.Failed, robot.Key, reason);
         else
             logger.LogWarning("Robot {Robot} dropped move {Order}: {Reason}", robot.Id, plan.OrderId, reason);
     }
 
+    /// <summary>
+    /// Drops a robot's plan. When its order was sent, the robot gets a VDA cancelOrder and the plan
+    /// stays, cancelling, until the robot reports the cancel done: until then it keeps holding the
+    /// waypoints released to it (it may still drive to the end of its current lane), so no other robot
+    /// is released onto them.
+    /// </summary>
+    private void StopOrder(TrackedRobot robot)
+    {
+        var plan = robot.Plan!;
+        if (plan.UpdateId < 0)
+        {
+            robot.Plan = null;
+            return;
+        }
+
+        if (plan.CancelActionId is not null)
+            return;
+        var cancel = CancelOrder(robot.Id, plan.OrderId);
+        plan.CancelActionId = cancel.Actions[0].ActionId;
+        _outbox.Add(cancel);
+    }
+
     private static TriggerInstantActions CancelOrder(RobotId robot, string orderId) =>
         new(robot, [new RobotAction($"cancel-{orderId}-{Guid.NewGuid():N}", "cancelOrder", "HARD", new Dictionary<string, string>())]);
+
+    /// <summary>A cancelling plan ends when the robot reports its cancelOrder finished or failed (no order to cancel).</summary>
+    private static void FollowCancellation(TrackedRobot robot, RobotPlan plan, RobotStateChanged state, string cancelActionId)
+    {
+        if (state.OrderId == plan.OrderId)
+        {
+            var reached = plan.Steps.FindIndex(plan.ReachedIndex, s => s.SequenceId == state.LastNodeSequenceId && s.WaypointId == state.LastNodeId);
+            if (reached >= 0)
+                plan.ReachedIndex = Math.Min(reached, plan.ReleasedThrough);
+        }
+
+        if (!state.Driving && state.Actions.Any(a => a.ActionId == cancelActionId && a.Status is RobotActionStatus.Finished or RobotActionStatus.Failed))
+            robot.Plan = null;
+    }
 
     /// <summary>
     /// One planning round with <see cref="AssignmentPlanner"/>: queued missions to robots, low idle robots to chargers, and
@@ -338,11 +379,18 @@ public sealed partial class FleetCoordinator
     private string LocationWaypoint(string location) => options.Map.Locations[location].WaypointId;
 
     private static bool IsAvailable(TrackedRobot robot) =>
-        !robot.IsLost && robot.Plan is null && !robot.HasFatalError && robot.WaypointId is not null
+        !robot.IsLost && !robot.AwaitsFreshState && robot.Plan is null && !robot.HasFatalError && robot.WaypointId is not null
         && robot.State is { Driving: false, PendingWaypointIds.Count: 0, Paused: false };
 
     private RobotMotion Motion(TrackedRobot robot)
     {
+        if (robot.Plan is { CancelActionId: not null } cancelling)
+        {
+            // Holds what was released to it, nothing more, until the cancel is done.
+            var released = cancelling.Steps.Skip(cancelling.ReachedIndex).Take(cancelling.ReleasedThrough - cancelling.ReachedIndex + 1).Select(s => s.WaypointId).ToList();
+            return new RobotMotion(robot.Key, released, released.Count - 1);
+        }
+
         if (robot.Plan is { } plan)
         {
             // A robot giving way moves (and holds) only as far as its refuge until the robots it yields to are past.
@@ -350,12 +398,12 @@ public sealed partial class FleetCoordinator
             return new RobotMotion(robot.Key, waypoints, Math.Max(0, plan.ReleasedThrough - plan.ReachedIndex));
         }
 
-        // A robot without a plan holds where it is and, while it still drives out an old order, where it is going.
+        // A robot without a plan (e.g. running an order nobody here sent) holds where it is and, while driving, where it goes next.
         var held = new List<string>();
         if (robot.WaypointId is { } current)
             held.Add(current);
-        if (robot.State is { } state && (state.Driving || state.PendingWaypointIds.Count > 0))
-            held.AddRange(state.PendingWaypointIds.Where(w => !held.Contains(w)));
+        if (robot.State is { Driving: true } state && state.PendingWaypointIds.FirstOrDefault(w => !held.Contains(w)) is { } next)
+            held.Add(next);
         return new RobotMotion(robot.Key, held, Math.Max(0, held.Count - 1), Yields: true);
     }
 
@@ -392,7 +440,7 @@ public sealed partial class FleetCoordinator
         var motions = Motions();
         if (CurrentHolds(motions) is not { } holds)
             return;
-        foreach (var robot in RobotsWithPlansByPriority().Where(r => !r.IsLost && !r.Plan!.Orphaned))
+        foreach (var robot in RobotsWithPlansByPriority().Where(r => !r.IsLost && !r.Plan!.Orphaned && r.Plan.CancelActionId is null))
         {
             var plan = robot.Plan!;
             var through = plan.ReachedIndex + TrafficController.Release(motions[robot.Key], holds);
@@ -438,7 +486,7 @@ public sealed partial class FleetCoordinator
         var motions = Motions();
         if (CurrentHolds(motions) is not { } holds)
             return;
-        foreach (var robot in RobotsWithPlansByPriority().Where(r => !r.IsLost && !r.Plan!.Orphaned))
+        foreach (var robot in RobotsWithPlansByPriority().Where(r => !r.IsLost && !r.Plan!.Orphaned && r.Plan.CancelActionId is null))
         {
             var plan = robot.Plan;
             if (plan is null || TrafficController.Blocker(motions[robot.Key], holds) is not { } blockerKey)

@@ -130,11 +130,7 @@ public sealed partial class FleetCoordinator(
             return false;
         var robot = _robots.Values.FirstOrDefault(r => r.Plan?.MissionId == command.MissionId);
         if (robot is not null)
-        {
-            if (robot.Plan!.UpdateId >= 0)
-                _outbox.Add(new TriggerInstantActions(robot.Id, [new RobotAction($"cancel-{robot.Plan.OrderId}", "cancelOrder", "HARD", new Dictionary<string, string>())]));
-            robot.Plan = null;
-        }
+            StopOrder(robot);
 
         Transition(mission, MissionStatus.Cancelled, command.RequestedBy, "cancelled by operator");
         Process();
@@ -171,6 +167,7 @@ public sealed partial class FleetCoordinator(
             logger.LogInformation("Robot {Robot} reports again, at '{Waypoint}'", robot.Id, at);
         }
 
+        robot.AwaitsFreshState = false;
         if (robot.Connection is RobotConnectionState.Unknown)
             robot.Connection = RobotConnectionState.Online;
         FollowProgress(robot);
@@ -184,7 +181,11 @@ public sealed partial class FleetCoordinator(
         var robot = Track(change.Robot);
         robot.Connection = change.State;
         if (change.State != RobotConnectionState.Online)
+        {
+            // Its last state stays (it holds its waypoint), but it gets no work until it reports afresh.
+            robot.AwaitsFreshState = true;
             logger.LogWarning("Robot {Robot} is {State}; its waypoint stays held until it is back or removed", change.Robot, change.State);
+        }
         Process();
         return true;
     }, cancellationToken);
@@ -304,6 +305,9 @@ public sealed partial class FleetCoordinator(
         public RobotStateChanged? State { get; set; }
 
         public RobotPlan? Plan { get; set; }
+
+        /// <summary>True after a connection loss until the robot's next state: its old state may be stale (it may have restarted elsewhere).</summary>
+        public bool AwaitsFreshState { get; set; }
 
         public bool IsOnline => Connection == RobotConnectionState.Online;
 

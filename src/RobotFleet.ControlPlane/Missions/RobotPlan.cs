@@ -52,6 +52,9 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
     /// <summary>Mission served, or null for a move that only clears the way.</summary>
     public string? MissionId { get; private set; } = missionId;
 
+    /// <summary>Id of the cancelOrder sent for this plan; non-null while it is being cancelled.</summary>
+    public string? CancelActionId { get; set; }
+
     /// <summary>Last order update id sent; -1 before the first.</summary>
     public long UpdateId { get; set; } = -1;
 
