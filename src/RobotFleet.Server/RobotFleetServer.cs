@@ -55,6 +55,7 @@ public static class RobotFleetServer
         services.AddSchedules(new ScheduleOptions { DataDirectory = options.DataDirectory });
         services.AddMassTransit(bus =>
         {
+            bus.DisableUsageTelemetry(); // runs offline: never call home
             bus.AddGatewayConsumers();
             bus.AddMissionsConsumers();
             bus.AddConsumer<AlertConsumer>();

@@ -442,4 +442,25 @@ public sealed class When_a_mission_is_cancelled
         await r1.ReportAsync();
         await fleet.RunUntilAsync(() => fleet.Mission("m2").Status == MissionStatus.Completed);
     }
+
+    [Fact]
+    public async Task Should_resume_a_robot_paused_for_the_mission_once_the_mission_is_gone()
+    {
+        // Regression: a robot paused for a mission stayed paused (and held its waypoint) after the mission was cancelled.
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        await fleet.RunUntilAsync(() => robot.LastNodeId == "B");
+        Assert.Equal(RobotFleet.ControlPlane.Missions.PauseOutcome.Done, await fleet.Coordinator.PauseAsync("m1", pause: true, "alice", CancellationToken.None));
+
+        Assert.True(await fleet.Coordinator.CancelAsync(new CancelMission("m1", "alice"), CancellationToken.None));
+        fleet.AfterCoordinatorCall();
+        Assert.DoesNotContain(fleet.InstantActions(robot).SelectMany(t => t.Actions), a => a.ActionType == "stopPause");
+        await robot.ReportAsync(); // the cancel is done: the mission is no longer the robot's
+
+        var types = fleet.InstantActions(robot).SelectMany(t => t.Actions).Select(a => a.ActionType).ToList();
+        Assert.Equal(["startPause", "cancelOrder", "stopPause"], types);
+        await fleet.TickAsync();
+        Assert.Equal(3, fleet.InstantActions(robot).SelectMany(t => t.Actions).Count()); // once only
+    }
 }

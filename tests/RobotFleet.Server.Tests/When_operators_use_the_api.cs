@@ -35,6 +35,7 @@ public sealed class When_operators_use_the_api : IAsyncLifetime
     [InlineData("{\"kind\":\"teleport\",\"pickup\":\"pantry\",\"dropoff\":\"coe\"}", "unknown mission kind 'teleport'")]
     [InlineData("{\"pickup\":\"pantry\",\"dropoff\":\"coe\"}", "kind is required")]
     [InlineData("null", "request body is empty")]
+    [InlineData("[]", "request body must be a JSON object")]
     public async Task Should_reject_a_malformed_request_with_a_message(string body, string message)
     {
         var response = await _server.Http.PostAsync("/api/missions", new StringContent(body, Encoding.UTF8, "application/json"));

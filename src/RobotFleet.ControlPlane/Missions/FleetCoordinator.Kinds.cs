@@ -80,7 +80,9 @@ public sealed partial class FleetCoordinator
                 if (c.Zone is { Length: > 0 } zoneId)
                 {
                     if (options.Map.Zones.FirstOrDefault(z => z.Id == zoneId) is not { } zone)
-                        return Reject("zone", $"unknown zone '{zoneId}'; known zones: {string.Join(", ", options.Map.Zones.Select(z => z.Id).Order(StringComparer.Ordinal))}");
+                        return Reject("zone", options.Map.Zones.Count == 0
+                            ? $"unknown zone '{zoneId}': map '{options.Map.Id}' has no zones; give \"locations\" to clean instead"
+                            : $"unknown zone '{zoneId}'; known zones: {string.Join(", ", options.Map.Zones.Select(z => z.Id).Order(StringComparer.Ordinal))}");
                     places = ZoneWaypoints(zone);
                     if (!places.Any())
                         return Reject("zone", $"zone '{zoneId}' contains no waypoint");

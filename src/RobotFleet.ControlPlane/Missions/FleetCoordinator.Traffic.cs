@@ -24,9 +24,25 @@ public sealed partial class FleetCoordinator
             robot.IdleSince = IsAvailable(robot) ? robot.IdleSince ?? now : null;
         }
 
+        LiftStalePauses();
         AssignQueuedMissions(now);
         ReleaseRoutes();
         ResolveWaits(time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// A pause belongs to the mission an operator paused: once that mission is no longer the robot's
+    /// (completed, cancelled, failed, back in the queue), the robot gets <c>stopPause</c>, so it never stays
+    /// paused, holding its waypoint, for a mission that is gone. Pauses not made here (a hardware button) are left alone.
+    /// </summary>
+    private void LiftStalePauses()
+    {
+        foreach (var robot in _robots.Values.Where(r => r.PausedFor is not null && r.IsOnline && r.Plan?.MissionId != r.PausedFor))
+        {
+            _outbox.Add(new TriggerInstantActions(robot.Id, [new RobotAction($"stopPause-{robot.PausedFor}-{Guid.NewGuid():N}", "stopPause", "HARD", new Dictionary<string, string>())]));
+            logger.LogInformation("Robot {Robot} resumed: mission {Mission} it was paused for is no longer its own", robot.Id, robot.PausedFor);
+            robot.PausedFor = null;
+        }
     }
 
     private void FollowProgress(TrackedRobot robot)

@@ -150,6 +150,7 @@ public sealed partial class FleetCoordinator(
         if (mission.IsFinal || robot is null || robot.Plan!.UpdateId < 0)
             return PauseOutcome.NotRunning;
         var type = pause ? "startPause" : "stopPause";
+        robot.PausedFor = pause ? missionId : null;
         _outbox.Add(new TriggerInstantActions(robot.Id, [new RobotAction($"{type}-{missionId}-{Guid.NewGuid():N}", type, "HARD", new Dictionary<string, string>())]));
         Transition(mission, mission.Status, actor, pause ? "paused by operator (startPause)" : "resumed by operator (stopPause)");
         return PauseOutcome.Done;
@@ -313,6 +314,9 @@ public sealed partial class FleetCoordinator(
 
         /// <summary>Online but no state for longer than <see cref="ControlPlaneOptions.SilentAfter"/>, and no valid position since.</summary>
         public bool Silent { get; set; }
+
+        /// <summary>The mission an operator paused this robot for (VDA startPause); null when not paused by us.</summary>
+        public string? PausedFor { get; set; }
 
         /// <summary>Not online, or silent: gets nothing released and no mission.</summary>
         public bool IsLost => !IsOnline || Silent;

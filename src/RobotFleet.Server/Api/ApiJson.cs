@@ -106,6 +106,10 @@ public static class ApiJson
             var field = path.TrimStart('$', '.');
             return (null, Results.BadRequest(new ApiError($"field '{field}' has a value of the wrong type", field)));
         }
+        catch (JsonException e) when (e.Message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return (null, Results.BadRequest(new ApiError("request body must be a JSON object")));
+        }
         catch (JsonException e)
         {
             var reason = e.Message.Split(" Path:", 2)[0];
