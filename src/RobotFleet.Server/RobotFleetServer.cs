@@ -50,7 +50,7 @@ public static class RobotFleetServer
         services.AddSingleton(sp => new EmbeddedBroker(bindAddress, brokerPort, sp.GetRequiredService<ILogger<EmbeddedBroker>>()));
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
         services.AddGateway(new GatewayOptions { BrokerPort = brokerPort });
-        services.AddMissions(new ControlPlaneOptions { Map = map });
+        services.AddMissions(new ControlPlaneOptions { Map = map, DataDirectory = options.DataDirectory });
         services.AddSingleton<IRobotLastSeen, TwinLastSeen>();
         services.AddSchedules(new ScheduleOptions { DataDirectory = options.DataDirectory });
         services.AddMassTransit(bus =>

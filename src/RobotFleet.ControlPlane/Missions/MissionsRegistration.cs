@@ -8,12 +8,13 @@ namespace RobotFleet.ControlPlane.Missions;
 /// <summary>Registers the missions feature.</summary>
 public static class MissionsRegistration
 {
-    /// <summary>Adds the mission store, the fleet coordinator and its periodic tick.</summary>
+    /// <summary>Adds the mission store, its repository (SQLite when <see cref="ControlPlaneOptions.DataDirectory"/> is set), the fleet coordinator and its periodic tick.</summary>
     public static IServiceCollection AddMissions(this IServiceCollection services, ControlPlaneOptions options)
     {
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MissionStore>();
+        services.AddSingleton<IMissionRepository>(_ => options.MissionsDatabasePath is { } path ? new EfMissionRepository(path) : new InMemoryMissionRepository());
         services.AddSingleton<FleetCoordinator>();
         services.AddHostedService<CoordinatorTicker>();
         return services;
