@@ -13,6 +13,7 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
 {
     private readonly List<RouteWaypoint> _nodes = [];
     private readonly Dictionary<string, RobotActionProgress> _actions = [];
+    private readonly HashSet<string> _orders = [];
     private int _routesSeen;
     private int _instantSeen;
 
@@ -81,6 +82,8 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         if (waiting.Count > 0)
         {
             foreach (var action in waiting)
+                Executed.Add(action.ActionId);
+            foreach (var action in waiting)
                 _actions[action.ActionId] = _actions[action.ActionId] with { Status = RobotActionStatus.Finished, ResultDescription = "done" };
             Dirty = true;
             return true;
@@ -94,6 +97,20 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         Trail.Add(next.WaypointId);
         Dirty = true;
         return true;
+    }
+
+    /// <summary>Ids of the actions it executed (finished), in order; an action executed twice shows twice.</summary>
+    public List<string> Executed { get; } = [];
+
+    /// <summary>As after a reboot: no order, no actions, standing where it is.</summary>
+    public void Reboot()
+    {
+        _nodes.Clear();
+        _actions.Clear();
+        OrderId = "";
+        UpdateId = 0;
+        LastNodeSequenceId = 0;
+        Dirty = true;
     }
 
     public RobotStateChanged State()
@@ -126,6 +143,7 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         Assert.Empty(OrderValidator.Validate(order));
         if (route.OrderId == OrderId)
         {
+            Assert.True(route.OrderUpdateId > UpdateId, $"{Id} got update {route.OrderUpdateId} of order {OrderId} after update {UpdateId}");
             var lastBase = _nodes.Last(n => n.Released);
             Assert.Empty(OrderValidator.ValidateUpdate(order, UpdateId, lastBase.WaypointId, lastBase.SequenceId));
             _nodes.RemoveAll(n => n.SequenceId >= route.Waypoints[0].SequenceId);
@@ -134,6 +152,7 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         {
             Assert.True(PendingWaypointIds.Count == 0, $"{Id} got order {route.OrderId} while order {OrderId} still has pending waypoints");
             Assert.Equal(LastNodeId, route.Waypoints[0].WaypointId);
+            Assert.True(_orders.Add(route.OrderId), $"{Id} got order {route.OrderId} a second time");
             _nodes.Clear();
             _actions.Clear();
             LastNodeSequenceId = route.Waypoints[0].SequenceId;

@@ -36,7 +36,7 @@ public static class MissionsRegistration
     }
 }
 
-/// <summary>Calls <see cref="FleetCoordinator.TickAsync"/> every <see cref="ControlPlaneOptions.TickInterval"/>.</summary>
+/// <summary>Calls <see cref="FleetCoordinator.TickAsync"/> at start (which loads stored missions) and every <see cref="ControlPlaneOptions.TickInterval"/>.</summary>
 internal sealed class CoordinatorTicker(FleetCoordinator coordinator, ControlPlaneOptions options, TimeProvider time) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -44,6 +44,7 @@ internal sealed class CoordinatorTicker(FleetCoordinator coordinator, ControlPla
         using var timer = new PeriodicTimer(options.TickInterval, time);
         try
         {
+            await coordinator.TickAsync(stoppingToken); // loads stored missions at once
             while (await timer.WaitForNextTickAsync(stoppingToken))
                 await coordinator.TickAsync(stoppingToken);
         }
