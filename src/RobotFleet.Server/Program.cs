@@ -28,11 +28,17 @@ foreach (var port in new[] { httpPort, mqttPort })
     });
 }
 
-var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
+var broker = new Option<Uri?>("--broker") { Description = "External MQTT broker, mqtt://host:port (no embedded broker starts)", CustomParser = r => Uri.TryCreate(r.Tokens.Single().Value, UriKind.Absolute, out var uri) && uri.Scheme == "mqtt" ? uri : null };
+broker.Validators.Add(r =>
+{
+    if (r.Tokens.Count > 0 && r.GetValueOrDefault<Uri?>() is null)
+        r.AddError($"--broker must be mqtt://host:port, not '{r.Tokens[0].Value}'");
+});
+var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db, missions: missions.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
 
 var command = new RootCommand("RobotFleet server: control plane, embedded MQTT broker, HTTP API and simulated robots in one process")
 {
-    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir,
+    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker,
 };
 command.SetAction(async (parse, cancellationToken) =>
 {
@@ -47,6 +53,7 @@ command.SetAction(async (parse, cancellationToken) =>
         NoSimulation = parse.GetValue(noSim),
         BindAddress = parse.GetValue(bind)!,
         DataDirectory = parse.GetValue(dataDir)!,
+        Broker = parse.GetValue(broker),
     };
     WebApplication app;
     try
