@@ -1,15 +1,10 @@
-using System.Buffers;
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
-using MQTTnet;
 using RobotFleet.EdgeAgent;
 using RobotFleet.Maps;
 using RobotFleet.Server.Hosting;
-using RobotFleet.Vda5050;
-using RobotFleet.Vda5050.V2;
 
 namespace RobotFleet.Server.Tests;
 
@@ -90,14 +85,12 @@ public sealed class When_the_control_plane_restarts
         // or "{mission}-rN" for a re-queued attempt; action ids are "{order}-pick" and "{order}-drop").
         foreach (var id in ids)
         {
-            var finished = actions.Finished.Where(a => a.Key.StartsWith(id + "-", StringComparison.Ordinal)).ToList();
-            var all = string.Join(",", finished.Select(a => $"{a.Key}x{a.Value}"));
-            Assert.True(finished.Where(a => a.Key.EndsWith("-pick", StringComparison.Ordinal)).Sum(a => a.Value) == 1, $"{id}: picks {all}");
-            Assert.True(finished.Where(a => a.Key.EndsWith("-drop", StringComparison.Ordinal)).Sum(a => a.Value) == 1, $"{id}: drops {all}");
+            var (picks, drops, all) = actions.Count(id);
+            Assert.True(picks == 1 && drops == 1, $"{id}: {picks} picks, {drops} drops: {all}");
         }
     }
 
-    private static string FindRepoRoot()
+    internal static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -106,46 +99,5 @@ public sealed class When_the_control_plane_restarts
         }
 
         throw new DirectoryNotFoundException("RobotFleet.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    /// <summary>Collects the ids of every action any robot reports FINISHED.</summary>
-    private sealed class ActionWatch : IAsyncDisposable
-    {
-        private readonly IMqttClient _client;
-
-        private ActionWatch(IMqttClient client) => _client = client;
-
-        private readonly ConcurrentDictionary<string, ActionStatus?> _lastStatus = new(StringComparer.Ordinal);
-
-        /// <summary>Action id -> how many times it turned FINISHED.</summary>
-        public ConcurrentDictionary<string, int> Finished { get; } = new(StringComparer.Ordinal);
-
-        public static async Task<ActionWatch> StartAsync(int port)
-        {
-            var client = new MqttClientFactory().CreateMqttClient();
-            var watch = new ActionWatch(client);
-            client.ApplicationMessageReceivedAsync += e =>
-            {
-                var state = Vda5050Json.Deserialize<State>(e.ApplicationMessage.Payload.ToArray());
-                foreach (var action in state.ActionStates)
-                {
-                    // An action counts each time it turns FINISHED (one that ran again would go back to WAITING first).
-                    var before = watch._lastStatus.GetValueOrDefault(action.ActionId);
-                    watch._lastStatus[action.ActionId] = action.ActionStatus;
-                    if (action.ActionStatus == ActionStatus.Finished && before != ActionStatus.Finished)
-                        watch.Finished.AddOrUpdate(action.ActionId, 1, (_, n) => n + 1);
-                }
-                return Task.CompletedTask;
-            };
-            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId("action-watch").Build());
-            await client.SubscribeAsync(Vda5050Topics.AllRobots("uagv", Vda5050Topic.State));
-            return watch;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _client.DisconnectAsync();
-            _client.Dispose();
-        }
     }
 }

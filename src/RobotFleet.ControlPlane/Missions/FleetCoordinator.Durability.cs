@@ -145,6 +145,21 @@ public sealed partial class FleetCoordinator
             return;
         }
 
+        if (runsIt && state.OrderUpdateId < plan.UpdateId)
+        {
+            // Updates committed here but never published (the process died in between): the robot's base ends where the
+            // update it has released through; the next update (a new, higher id) stitches there.
+            if (plan.ReleasedByUpdate.TryGetValue(state.OrderUpdateId, out var had) && had >= plan.ReachedIndex)
+            {
+                logger.LogWarning("Robot {Robot} has update {Has} of order {Order}, not {Sent}: re-stitching at its base", robot.Id, state.OrderUpdateId, plan.OrderId, plan.UpdateId);
+                plan.ReleasedThrough = had;
+                plan.Dirty = true;
+                return;
+            }
+
+            runsIt = false;
+        }
+
         if (runsIt)
         {
             logger.LogInformation("Robot {Robot} still runs order {Order} (update {Update}) after the restart; it keeps it", robot.Id, plan.OrderId, state.OrderUpdateId);

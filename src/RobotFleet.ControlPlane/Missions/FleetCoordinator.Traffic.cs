@@ -483,6 +483,7 @@ public sealed partial class FleetCoordinator
 
         plan.UpdateId++;
         plan.ReleasedThrough = through;
+        plan.ReleasedByUpdate[plan.UpdateId] = through;
         plan.Dirty = false;
         _outbox.Add(new DispatchRoute(robot.Id, plan.OrderId, plan.UpdateId, waypoints, lanes));
     }

@@ -23,6 +23,11 @@ public sealed record PersistedStep(string WaypointId, long SequenceId, string? L
 /// <param name="StepIndex">Index of its step in the plan.</param>
 public sealed record PersistedTarget(string WaypointId, IReadOnlyList<RobotAction> Actions, int StepIndex);
 
+/// <summary>One order update sent for a plan.</summary>
+/// <param name="UpdateId">Its update id.</param>
+/// <param name="ReleasedThrough">Index of the last step it released.</param>
+public sealed record PersistedUpdate(long UpdateId, int ReleasedThrough);
+
 /// <summary>A robot plan whose order was sent, as persisted.</summary>
 /// <param name="Robot">The robot.</param>
 /// <param name="OrderId">VDA order id.</param>
@@ -37,6 +42,7 @@ public sealed record PersistedTarget(string WaypointId, IReadOnlyList<RobotActio
 /// <param name="CancelResent">True once cancelOrder was re-sent to an orphaned robot.</param>
 /// <param name="Steps">The steps.</param>
 /// <param name="Targets">The targets and their steps.</param>
+/// <param name="Updates">Each update id sent and the last step it released.</param>
 public sealed record PersistedPlan(
     RobotId Robot,
     string OrderId,
@@ -50,7 +56,8 @@ public sealed record PersistedPlan(
     string? CancelActionId,
     bool CancelResent,
     IReadOnlyList<PersistedStep> Steps,
-    IReadOnlyList<PersistedTarget> Targets);
+    IReadOnlyList<PersistedTarget> Targets,
+    IReadOnlyList<PersistedUpdate>? Updates = null);
 
 /// <summary>What a store holds: missions and sent plans.</summary>
 /// <param name="Missions">All missions.</param>

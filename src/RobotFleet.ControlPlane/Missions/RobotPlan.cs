@@ -58,6 +58,9 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
     /// <summary>Last order update id sent; -1 before the first.</summary>
     public long UpdateId { get; set; } = -1;
 
+    /// <summary>For each update id sent, the index of the last step it released (to re-stitch when a robot missed updates).</summary>
+    public Dictionary<long, int> ReleasedByUpdate { get; } = [];
+
     /// <summary>Steps from the robot's start (step 0, sequence id 0) to the final target.</summary>
     public List<PlanStep> Steps { get; } = [new PlanStep(startWaypointId, 0, null, [])];
 
@@ -141,7 +144,8 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
     public PersistedPlan ToPersisted(RobotId robot) => new(
         robot, OrderId, MissionId, Purpose.ToString(), ChargeTarget, UpdateId, ReleasedThrough, ReachedIndex, Orphaned, CancelActionId, CancelResent,
         Steps.Select(s => new PersistedStep(s.WaypointId, s.SequenceId, s.LaneIn?.Id, s.Actions)).ToList(),
-        TargetSteps.Select(t => new PersistedTarget(t.Target.WaypointId, t.Target.Actions, t.StepIndex)).ToList());
+        TargetSteps.Select(t => new PersistedTarget(t.Target.WaypointId, t.Target.Actions, t.StepIndex)).ToList(),
+        ReleasedByUpdate.OrderBy(u => u.Key).Select(u => new PersistedUpdate(u.Key, u.Value)).ToList());
 
     /// <summary>Rebuilds a persisted plan on <paramref name="map"/> (lanes by id).</summary>
     /// <exception cref="InvalidDataException">A lane or waypoint of the plan is not on the map.</exception>
@@ -170,6 +174,8 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
             plan.Steps.Add(new PlanStep(step.WaypointId, step.SequenceId, lane, step.Actions));
         }
 
+        foreach (var update in stored.Updates ?? [])
+            plan.ReleasedByUpdate[update.UpdateId] = update.ReleasedThrough;
         plan.TargetSteps.AddRange(stored.Targets.Select(t => (new PlanTarget(t.WaypointId, t.Actions), t.StepIndex)));
         return plan;
     }
