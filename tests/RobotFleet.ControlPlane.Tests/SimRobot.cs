@@ -21,6 +21,9 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
 
     public bool Online { get; set; } = true;
 
+    /// <summary>While set, orders and updates published for it never arrive (as when the control plane dies between commit and publish).</summary>
+    public bool LoseRoutes { get; set; }
+
     /// <summary>Connected and executing, but sending no state (see the coordinator's silence detection).</summary>
     public bool Silent { get; set; }
 
@@ -65,7 +68,10 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
     {
         var routes = fleet.Routes(this);
         for (; _routesSeen < routes.Count; _routesSeen++)
-            Apply(routes[_routesSeen]);
+        {
+            if (!LoseRoutes)
+                Apply(routes[_routesSeen]);
+        }
         var instant = fleet.InstantActions(this);
         for (; _instantSeen < instant.Count; _instantSeen++)
         {

@@ -30,14 +30,14 @@ public sealed class When_the_control_plane_is_killed
         var httpPort = EmbeddedBroker.FreePort();
         string[] serverArgs = ["--no-sim", "--broker", brokerUri, "--data-dir", dataDir, "--http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--map", Path.Combine(root, "maps", "office")];
         using var agents = Child.Start(Path.Combine(bin, "RobotFleet.EdgeAgent.dll"),
-            ["--simulate", "--robots", "4", "--time-scale", "20", "--broker", brokerUri, "--map", Path.Combine(root, "maps", "office")]);
+            ["--simulate", "--robots", "3", "--time-scale", "20", "--broker", brokerUri, "--map", Path.Combine(root, "maps", "office")]);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
         Child? server = null;
         var ids = new List<string>();
         try
         {
             server = Child.Start(Path.Combine(bin, "RobotFleet.Server.dll"), serverArgs);
-            Assert.True(await RobotsOnlineAsync(http, 4), "4 robots ONLINE; server output:\n" + server.Output);
+            Assert.True(await RobotsOnlineAsync(http, 3), "3 robots ONLINE; server output:\n" + server.Output);
             var locations = (await http.GetFromJsonAsync<JsonElement>("/api/locations")).EnumerateArray()
                 .Where(l => !l.GetProperty("kinds").EnumerateArray().Any(k => k.GetString() is "charger" or "parking"))
                 .Select(l => l.GetProperty("name").GetString()!).ToList();
