@@ -28,11 +28,12 @@ foreach (var port in new[] { httpPort, mqttPort })
     });
 }
 
-var broker = new Option<Uri?>("--broker") { Description = "External MQTT broker, mqtt://host:port (no embedded broker starts)", CustomParser = r => Uri.TryCreate(r.Tokens.Single().Value, UriKind.Absolute, out var uri) && uri.Scheme == "mqtt" ? uri : null };
+var broker = new Option<string?>("--broker") { Description = "External MQTT broker, mqtt://host:port (no embedded broker starts)" };
 broker.Validators.Add(r =>
 {
-    if (r.Tokens.Count > 0 && r.GetValueOrDefault<Uri?>() is null)
-        r.AddError($"--broker must be mqtt://host:port, not '{r.Tokens[0].Value}'");
+    var value = r.GetValueOrDefault<string?>();
+    if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == "mqtt" && uri.Host.Length > 0))
+        r.AddError($"--broker must be mqtt://host:port, not '{value}'");
 });
 var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db, missions: missions.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
 
@@ -53,7 +54,7 @@ command.SetAction(async (parse, cancellationToken) =>
         NoSimulation = parse.GetValue(noSim),
         BindAddress = parse.GetValue(bind)!,
         DataDirectory = parse.GetValue(dataDir)!,
-        Broker = parse.GetValue(broker),
+        Broker = parse.GetValue(broker) is { Length: > 0 } external ? new Uri(external) : null,
     };
     WebApplication app;
     try
