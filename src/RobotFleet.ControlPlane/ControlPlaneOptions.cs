@@ -8,6 +8,15 @@ public sealed class ControlPlaneOptions
     /// <summary>The site the fleet works on.</summary>
     public required SiteMap Map { get; init; }
 
+    /// <summary>
+    /// Data directory; missions and the robots' sent plans go to <c>{DataDirectory}/missions.db</c> (SQLite, EF Core) and
+    /// survive a restart. Null keeps them in memory only.
+    /// </summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>The SQLite file missions live in, or null when kept in memory.</summary>
+    public string? MissionsDatabasePath => DataDirectory is null ? null : Path.Combine(DataDirectory, "missions.db");
+
     /// <summary>Assumed top speed of a robot, m/s, for route times (until factsheets are used).</summary>
     public double RobotMaxSpeed { get; init; } = 1.0;
 

@@ -28,11 +28,18 @@ foreach (var port in new[] { httpPort, mqttPort })
     });
 }
 
-var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
+var broker = new Option<string?>("--broker") { Description = "External MQTT broker, mqtt://host:port (no embedded broker starts)" };
+broker.Validators.Add(r =>
+{
+    var value = r.GetValueOrDefault<string?>();
+    if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == "mqtt" && uri.Host.Length > 0))
+        r.AddError($"--broker must be mqtt://host:port, not '{value}'");
+});
+var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db, missions: missions.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
 
 var command = new RootCommand("RobotFleet server: control plane, embedded MQTT broker, HTTP API and simulated robots in one process")
 {
-    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir,
+    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker,
 };
 command.SetAction(async (parse, cancellationToken) =>
 {
@@ -47,6 +54,7 @@ command.SetAction(async (parse, cancellationToken) =>
         NoSimulation = parse.GetValue(noSim),
         BindAddress = parse.GetValue(bind)!,
         DataDirectory = parse.GetValue(dataDir)!,
+        Broker = parse.GetValue(broker) is { Length: > 0 } external ? new Uri(external) : null,
     };
     WebApplication app;
     try

@@ -26,13 +26,15 @@ public static class RobotFleetServer
     /// <param name="configure">Optional last say over the builder (tests use it to capture logs).</param>
     /// <exception cref="FileNotFoundException">The map directory cannot be found (the message names every path tried).</exception>
     /// <exception cref="SiteMapValidationException">The map is invalid (the message names each feature and rule).</exception>
-    /// <exception cref="ArgumentException">The bind address is not an IPv4 address.</exception>
+    /// <exception cref="ArgumentException">The bind address is not an IPv4 address, or the broker is not an <c>mqtt://</c> address.</exception>
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         var map = SiteMapGeoJson.Load(ResolveMapDirectory(options.MapDirectory));
         if (!IPAddress.TryParse(options.BindAddress, out var bindAddress) || bindAddress.AddressFamily != AddressFamily.InterNetwork)
             throw new ArgumentException($"--bind-address '{options.BindAddress}' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)");
         var brokerPort = options.MqttPort == 0 ? EmbeddedBroker.FreePort() : options.MqttPort;
+        if (options.Broker is { } external && (external.Scheme != "mqtt" || string.IsNullOrEmpty(external.Host)))
+            throw new ArgumentException($"--broker '{external}' is not an MQTT address (mqtt://host:port)");
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://{bindAddress}:{options.HttpPort}");
@@ -47,10 +49,17 @@ public static class RobotFleetServer
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(map);
-        services.AddSingleton(sp => new EmbeddedBroker(bindAddress, brokerPort, sp.GetRequiredService<ILogger<EmbeddedBroker>>()));
-        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
-        services.AddGateway(new GatewayOptions { BrokerPort = brokerPort });
-        services.AddMissions(new ControlPlaneOptions { Map = map });
+        if (options.Broker is { } broker)
+        {
+            services.AddGateway(new GatewayOptions { BrokerHost = broker.Host, BrokerPort = broker.Port > 0 ? broker.Port : 1883 });
+        }
+        else
+        {
+            services.AddSingleton(sp => new EmbeddedBroker(bindAddress, brokerPort, sp.GetRequiredService<ILogger<EmbeddedBroker>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
+            services.AddGateway(new GatewayOptions { BrokerPort = brokerPort });
+        }
+        services.AddMissions(new ControlPlaneOptions { Map = map, DataDirectory = options.DataDirectory });
         services.AddSingleton<IRobotLastSeen, TwinLastSeen>();
         services.AddSchedules(new ScheduleOptions { DataDirectory = options.DataDirectory });
         services.AddMassTransit(bus =>

@@ -24,6 +24,12 @@ public sealed record ServerOptions
     /// <summary>Embedded MQTT broker port (0 picks a free port).</summary>
     public int MqttPort { get; init; } = 1883;
 
+    /// <summary>
+    /// External MQTT broker, <c>mqtt://host:port</c> (<c>--broker</c>): the gateway (and simulated robots) use it and no
+    /// embedded broker starts. Null: the embedded broker on <see cref="MqttPort"/>.
+    /// </summary>
+    public Uri? Broker { get; init; }
+
     /// <summary>Run only the control plane and broker, for external robots and agents.</summary>
     public bool NoSimulation { get; init; }
 
@@ -44,7 +50,8 @@ public sealed record ServerOptions
 
     /// <summary>
     /// Data directory (<c>--data-dir</c>, env <c>ROBOTFLEET_DATA_DIR</c>, default <c>./data</c> on the command line):
-    /// schedules live in <c>robotfleet.db</c> there. Null keeps schedules in memory (tests).
+    /// schedules live in <c>robotfleet.db</c> there, missions and the robots' sent plans in <c>missions.db</c>. Null keeps
+    /// both in memory (tests): nothing survives a restart.
     /// </summary>
     public string? DataDirectory { get; init; }
 

@@ -33,7 +33,21 @@ internal sealed class Fleet : IAsyncDisposable
         _services = services;
         Harness = harness;
         Options = options;
-        Coordinator = new FleetCoordinator(options, Store, services.GetRequiredService<IBus>(), Time, NullLogger<FleetCoordinator>.Instance);
+        Coordinator = NewCoordinator();
+    }
+
+    private FleetCoordinator NewCoordinator() => new(Options, Store, _services.GetRequiredService<IBus>(), Time, NullLogger<FleetCoordinator>.Instance,
+        Options.MissionsDatabasePath is { } path ? new EfMissionRepository(path) : null);
+
+    /// <summary>
+    /// Drops the coordinator (as a crash would: nothing is flushed or said to anyone) and starts a new one with a fresh
+    /// mission store on the same data directory, and lets it load (one tick). Messages published before stay in the harness.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        Store = new MissionStore();
+        Coordinator = NewCoordinator();
+        await TickAsync();
     }
 
     public SiteMap Map { get; }
@@ -42,18 +56,18 @@ internal sealed class Fleet : IAsyncDisposable
 
     public ManualTime Time { get; } = new();
 
-    public MissionStore Store { get; } = new();
+    public MissionStore Store { get; private set; } = new();
 
     public ITestHarness Harness { get; }
 
-    public FleetCoordinator Coordinator { get; }
+    public FleetCoordinator Coordinator { get; private set; }
 
     public Dictionary<string, SimRobot> Robots { get; } = [];
 
     /// <summary>Invariant violations seen so far (asserted empty at the end of each run).</summary>
     public List<string> Violations { get; } = [];
 
-    public static async Task<Fleet> StartAsync(SiteMap map, TimeSpan? lostBlockerTimeout = null, Func<ControlPlaneOptions, ControlPlaneOptions>? configure = null)
+    public static async Task<Fleet> StartAsync(SiteMap map, TimeSpan? lostBlockerTimeout = null, Func<ControlPlaneOptions, ControlPlaneOptions>? configure = null, string? dataDirectory = null)
     {
         var services = new ServiceCollection();
         services.AddMassTransitTestHarness();
@@ -67,6 +81,7 @@ internal sealed class Fleet : IAsyncDisposable
             ReplanCooldown = TimeSpan.FromSeconds(3),
             LostBlockerTimeout = lostBlockerTimeout ?? TimeSpan.FromSeconds(20),
             ParkIdleAfter = null,
+            DataDirectory = dataDirectory,
         };
         options = configure?.Invoke(options) ?? options;
         return new Fleet(map, provider, harness, options);

@@ -13,12 +13,16 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
 {
     private readonly List<RouteWaypoint> _nodes = [];
     private readonly Dictionary<string, RobotActionProgress> _actions = [];
+    private readonly HashSet<string> _orders = [];
     private int _routesSeen;
     private int _instantSeen;
 
     public RobotId Id { get; } = id;
 
     public bool Online { get; set; } = true;
+
+    /// <summary>While set, orders and updates published for it never arrive (as when the control plane dies between commit and publish).</summary>
+    public bool LoseRoutes { get; set; }
 
     /// <summary>Connected and executing, but sending no state (see the coordinator's silence detection).</summary>
     public bool Silent { get; set; }
@@ -64,7 +68,10 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
     {
         var routes = fleet.Routes(this);
         for (; _routesSeen < routes.Count; _routesSeen++)
-            Apply(routes[_routesSeen]);
+        {
+            if (!LoseRoutes)
+                Apply(routes[_routesSeen]);
+        }
         var instant = fleet.InstantActions(this);
         for (; _instantSeen < instant.Count; _instantSeen++)
         {
@@ -81,6 +88,8 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         if (waiting.Count > 0)
         {
             foreach (var action in waiting)
+                Executed.Add(action.ActionId);
+            foreach (var action in waiting)
                 _actions[action.ActionId] = _actions[action.ActionId] with { Status = RobotActionStatus.Finished, ResultDescription = "done" };
             Dirty = true;
             return true;
@@ -94,6 +103,20 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         Trail.Add(next.WaypointId);
         Dirty = true;
         return true;
+    }
+
+    /// <summary>Ids of the actions it executed (finished), in order; an action executed twice shows twice.</summary>
+    public List<string> Executed { get; } = [];
+
+    /// <summary>As after a reboot: no order, no actions, standing where it is.</summary>
+    public void Reboot()
+    {
+        _nodes.Clear();
+        _actions.Clear();
+        OrderId = "";
+        UpdateId = 0;
+        LastNodeSequenceId = 0;
+        Dirty = true;
     }
 
     public RobotStateChanged State()
@@ -126,6 +149,7 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         Assert.Empty(OrderValidator.Validate(order));
         if (route.OrderId == OrderId)
         {
+            Assert.True(route.OrderUpdateId > UpdateId, $"{Id} got update {route.OrderUpdateId} of order {OrderId} after update {UpdateId}");
             var lastBase = _nodes.Last(n => n.Released);
             Assert.Empty(OrderValidator.ValidateUpdate(order, UpdateId, lastBase.WaypointId, lastBase.SequenceId));
             _nodes.RemoveAll(n => n.SequenceId >= route.Waypoints[0].SequenceId);
@@ -134,6 +158,7 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         {
             Assert.True(PendingWaypointIds.Count == 0, $"{Id} got order {route.OrderId} while order {OrderId} still has pending waypoints");
             Assert.Equal(LastNodeId, route.Waypoints[0].WaypointId);
+            Assert.True(_orders.Add(route.OrderId), $"{Id} got order {route.OrderId} a second time");
             _nodes.Clear();
             _actions.Clear();
             LastNodeSequenceId = route.Waypoints[0].SequenceId;

@@ -44,7 +44,7 @@ public sealed class ServerHost : IAsyncDisposable
             builder => builder.Logging.AddProvider(new FileLoggerProvider(LogPath)));
         await app.StartAsync();
         var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
-        return new ServerHost(app, http, app.Services.GetRequiredService<EmbeddedBroker>().Port);
+        return new ServerHost(app, http, options.Broker?.Port ?? app.Services.GetRequiredService<EmbeddedBroker>().Port);
     }
 
     public async Task<JsonElement> GetJsonAsync(string path) =>

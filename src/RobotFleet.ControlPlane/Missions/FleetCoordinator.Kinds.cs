@@ -33,8 +33,11 @@ public sealed partial class FleetCoordinator
 {
     private static readonly Dictionary<string, string> NoParameters = [];
 
-    /// <summary>Builds the spec of a submitted mission, or the rejection naming the field at fault. Reads only the map and the factsheets.</summary>
-    private object BuildSpec(SubmitMission c)
+    /// <summary>
+    /// Builds the spec of a submitted mission, or the rejection naming the field at fault. Reads only the map and the factsheets
+    /// (not when <paramref name="restoring"/> an accepted mission after a restart: robots are not known yet).
+    /// </summary>
+    private object BuildSpec(SubmitMission c, bool restoring = false)
     {
         MissionRejected Reject(string field, string reason) => new(c.MissionId, field, reason);
         if (c.Priority is < 0 or > 3)
@@ -186,8 +189,8 @@ public sealed partial class FleetCoordinator
         // Capabilities: explicit requirements must be met by some known robot; implied ones (the kind's own actions) are
         // checked only when factsheets are known at all.
         var required = c.RequiredActions is { Count: > 0 } r0 ? r0.ToHashSet(StringComparer.Ordinal) : null;
-        var known = _robots.Values.Where(r => r.SupportedActions is not null).ToList();
-        foreach (var action in (required ?? []).Order(StringComparer.Ordinal))
+        var known = restoring ? [] : _robots.Values.Where(r => r.SupportedActions is not null).ToList();
+        foreach (var action in (restoring ? [] : required ?? []).Order(StringComparer.Ordinal))
         {
             if (!known.Any(r => r.SupportedActions!.Contains(action)))
                 return Reject("requiredActions", $"no robot supports action '{action}'");
@@ -199,7 +202,7 @@ public sealed partial class FleetCoordinator
                 return Reject(c.Kind == MissionKind.Sequence ? "steps" : "kind", $"no robot supports action '{action}' (needed by this {c.Kind.ToString().ToLowerInvariant()} mission)");
         }
 
-        if (c.Robot is { } pinned && !_robots.ContainsKey(pinned))
+        if (!restoring && c.Robot is { } pinned && !_robots.ContainsKey(pinned))
             return Reject("robot", $"unknown robot '{pinned}'; known robots: {string.Join(", ", _robots.Keys.Select(k => k.ToString()).Order(StringComparer.Ordinal))}");
 
         // Reachability and estimates: a route between each pair of consecutive targets.

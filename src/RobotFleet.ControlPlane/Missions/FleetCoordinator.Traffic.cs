@@ -152,10 +152,16 @@ public sealed partial class FleetCoordinator
     /// <summary>Puts the missions of lost and silent robots back in the queue.</summary>
     private void RequeueLostMissions()
     {
+        var now = time.GetUtcNow();
         foreach (var robot in _robots.Values.Where(r => r.IsLost && r.Plan is { Orphaned: false }).ToList())
         {
+            // A robot restored from the store gets SilentAfter to report before its mission is taken away.
+            if (robot.Restored && now - robot.LastStateAt <= options.SilentAfter)
+                continue;
             var plan = robot.Plan!;
-            var why = robot.Silent
+            var why = robot.Restored && robot.State is null
+                ? $"robot {robot.Id} sent no state within {options.SilentAfter.TotalSeconds:F0} s of a control-plane restart"
+                : robot.Silent
                 ? $"robot {robot.Id} went silent (no state for over {options.SilentAfter.TotalSeconds:F0} s)"
                 : $"robot {robot.Id} was lost ({robot.Connection})";
             if (plan.MissionId is { } id && _missions.TryGetValue(id, out var mission) && !mission.IsFinal)
@@ -493,6 +499,7 @@ public sealed partial class FleetCoordinator
 
         plan.UpdateId++;
         plan.ReleasedThrough = through;
+        plan.ReleasedByUpdate[plan.UpdateId] = through;
         plan.Dirty = false;
         _outbox.Add(new DispatchRoute(robot.Id, plan.OrderId, plan.UpdateId, waypoints, lanes));
     }

@@ -30,7 +30,8 @@ public sealed partial class FleetCoordinator(
     MissionStore store,
     IBus bus,
     TimeProvider time,
-    ILogger<FleetCoordinator> logger)
+    ILogger<FleetCoordinator> logger,
+    IMissionRepository? repository = null)
 {
     private const string DispatcherActor = "dispatcher";
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -70,6 +71,7 @@ public sealed partial class FleetCoordinator(
             Deadline = command.Deadline,
         };
         _specs[mission.Id] = spec;
+        _submissions[mission.Id] = command;
         Save(mission);
         _outbox.Add(new MissionStatusChanged(mission.Id, MissionStatus.Queued, null, "submitted", now));
         Process();
@@ -162,6 +164,8 @@ public sealed partial class FleetCoordinator(
         var robot = Track(state.Robot);
         robot.State = state;
         robot.LastStateAt = time.GetUtcNow();
+        if (robot.Restored)
+            Reconcile(robot, state);
         if (robot.Silent && robot.WaypointId is { } at && options.Map.Waypoints.ContainsKey(at))
         {
             robot.Silent = false;
@@ -226,7 +230,11 @@ public sealed partial class FleetCoordinator(
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            if (!_restored)
+                Restore();
             var result = action();
+            // Write-through: the decision's state changes commit before any command they caused is published.
+            await PersistAsync();
             PublishRoutes();
             foreach (var message in _outbox)
                 await bus.Publish(message, message.GetType(), CancellationToken.None);
@@ -274,6 +282,7 @@ public sealed partial class FleetCoordinator(
     private void Save(MissionView mission)
     {
         _missions[mission.Id] = mission;
+        _changedMissions.Add(mission.Id);
         store.Save(mission);
     }
 
@@ -318,8 +327,14 @@ public sealed partial class FleetCoordinator(
         /// <summary>The mission an operator paused this robot for (VDA startPause); null when not paused by us.</summary>
         public string? PausedFor { get; set; }
 
-        /// <summary>Not online, or silent: gets nothing released and no mission.</summary>
-        public bool IsLost => !IsOnline || Silent;
+        /// <summary>Not online, silent, or restored and not yet heard from: gets nothing released and no mission.</summary>
+        public bool IsLost => !IsOnline || Silent || Restored;
+
+        /// <summary>
+        /// Loaded with its plan after a control-plane restart and no state from it yet: gets nothing released until its
+        /// first state shows what it still runs (see <c>Reconcile</c>).
+        /// </summary>
+        public bool Restored { get; set; }
 
         public DateTimeOffset LastStateAt { get; set; }
 

@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 namespace RobotFleet.ControlPlane.Missions;
 
 /// <summary>
-/// The missions the control plane has accepted, as snapshots, in memory (durable storage is a
-/// later issue). Thread-safe: the coordinator writes, anyone reads.
+/// The missions the control plane has accepted, as snapshots, for readers (API, console). The coordinator writes
+/// them through to its <see cref="IMissionRepository"/> and fills this store from it on start. Thread-safe: the coordinator writes, anyone reads.
 /// </summary>
 public sealed class MissionStore
 {

@@ -8,12 +8,13 @@ namespace RobotFleet.ControlPlane.Missions;
 /// <summary>Registers the missions feature.</summary>
 public static class MissionsRegistration
 {
-    /// <summary>Adds the mission store, the fleet coordinator and its periodic tick.</summary>
+    /// <summary>Adds the mission store, its repository (SQLite when <see cref="ControlPlaneOptions.DataDirectory"/> is set), the fleet coordinator and its periodic tick.</summary>
     public static IServiceCollection AddMissions(this IServiceCollection services, ControlPlaneOptions options)
     {
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MissionStore>();
+        services.AddSingleton<IMissionRepository>(_ => options.MissionsDatabasePath is { } path ? new EfMissionRepository(path) : new InMemoryMissionRepository());
         services.AddSingleton<FleetCoordinator>();
         services.AddHostedService<CoordinatorTicker>();
         return services;
@@ -35,7 +36,7 @@ public static class MissionsRegistration
     }
 }
 
-/// <summary>Calls <see cref="FleetCoordinator.TickAsync"/> every <see cref="ControlPlaneOptions.TickInterval"/>.</summary>
+/// <summary>Calls <see cref="FleetCoordinator.TickAsync"/> at start (which loads stored missions) and every <see cref="ControlPlaneOptions.TickInterval"/>.</summary>
 internal sealed class CoordinatorTicker(FleetCoordinator coordinator, ControlPlaneOptions options, TimeProvider time) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -43,6 +44,7 @@ internal sealed class CoordinatorTicker(FleetCoordinator coordinator, ControlPla
         using var timer = new PeriodicTimer(options.TickInterval, time);
         try
         {
+            await coordinator.TickAsync(stoppingToken); // loads stored missions at once
             while (await timer.WaitForNextTickAsync(stoppingToken))
                 await coordinator.TickAsync(stoppingToken);
         }

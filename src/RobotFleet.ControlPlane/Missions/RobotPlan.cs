@@ -58,6 +58,9 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
     /// <summary>Last order update id sent; -1 before the first.</summary>
     public long UpdateId { get; set; } = -1;
 
+    /// <summary>For each update id sent, the index of the last step it released (to re-stitch when a robot missed updates).</summary>
+    public Dictionary<long, int> ReleasedByUpdate { get; } = [];
+
     /// <summary>Steps from the robot's start (step 0, sequence id 0) to the final target.</summary>
     public List<PlanStep> Steps { get; } = [new PlanStep(startWaypointId, 0, null, [])];
 
@@ -135,6 +138,46 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
         YieldAtStep = null;
         YieldTo = [];
         Dirty = false;
+    }
+
+    /// <summary>The plan as persisted for <paramref name="robot"/>.</summary>
+    public PersistedPlan ToPersisted(RobotId robot) => new(
+        robot, OrderId, MissionId, Purpose.ToString(), ChargeTarget, UpdateId, ReleasedThrough, ReachedIndex, Orphaned, CancelActionId, CancelResent,
+        Steps.Select(s => new PersistedStep(s.WaypointId, s.SequenceId, s.LaneIn?.Id, s.Actions)).ToList(),
+        TargetSteps.Select(t => new PersistedTarget(t.Target.WaypointId, t.Target.Actions, t.StepIndex)).ToList(),
+        ReleasedByUpdate.OrderBy(u => u.Key).Select(u => new PersistedUpdate(u.Key, u.Value)).ToList());
+
+    /// <summary>Rebuilds a persisted plan on <paramref name="map"/> (lanes by id).</summary>
+    /// <exception cref="InvalidDataException">A lane or waypoint of the plan is not on the map.</exception>
+    public static RobotPlan Restore(PersistedPlan stored, SiteMap map)
+    {
+        var lanes = map.Lanes.ToDictionary(l => l.Id, StringComparer.Ordinal);
+        var plan = new RobotPlan(stored.OrderId, stored.MissionId, stored.Steps[0].WaypointId, Enum.Parse<PlanPurpose>(stored.Purpose))
+        {
+            ChargeTarget = stored.ChargeTarget,
+            UpdateId = stored.UpdateId,
+            ReleasedThrough = stored.ReleasedThrough,
+            ReachedIndex = stored.ReachedIndex,
+            CancelActionId = stored.CancelActionId,
+            CancelResent = stored.CancelResent,
+            Orphaned = stored.Orphaned,
+            Dirty = false,
+        };
+        plan.Steps.Clear();
+        foreach (var step in stored.Steps)
+        {
+            if (!map.Waypoints.ContainsKey(step.WaypointId))
+                throw new InvalidDataException($"plan {stored.OrderId}: waypoint '{step.WaypointId}' is not on the map");
+            Lane? lane = null;
+            if (step.LaneId is { } laneId && !lanes.TryGetValue(laneId, out lane))
+                throw new InvalidDataException($"plan {stored.OrderId}: lane '{laneId}' is not on the map");
+            plan.Steps.Add(new PlanStep(step.WaypointId, step.SequenceId, lane, step.Actions));
+        }
+
+        foreach (var update in stored.Updates ?? [])
+            plan.ReleasedByUpdate[update.UpdateId] = update.ReleasedThrough;
+        plan.TargetSteps.AddRange(stored.Targets.Select(t => (new PlanTarget(t.WaypointId, t.Actions), t.StepIndex)));
+        return plan;
     }
 
     private void AppendLeg(Route route, PlanTarget target)

@@ -7,7 +7,7 @@ namespace RobotFleet.Server.Hosting;
 /// Starts N simulated robots in process (each an edge agent with its own MQTT client on the
 /// embedded broker), placed on distinct parking or charger locations, and stops them on shutdown.
 /// </summary>
-public sealed class SimulatedRobots(ServerOptions options, SiteMap map, EmbeddedBroker broker, ILogger<SimulatedRobots> logger) : IHostedService
+public sealed class SimulatedRobots(ServerOptions options, SiteMap map, IServiceProvider services, ILogger<SimulatedRobots> logger) : IHostedService
 {
     /// <summary>The running fleet; null before start or with no robots.</summary>
     public SimulatedFleet? Fleet { get; private set; }
@@ -19,7 +19,7 @@ public sealed class SimulatedRobots(ServerOptions options, SiteMap map, Embedded
             return;
         Fleet = await SimulatedFleet.StartAsync(new SimulatedFleetOptions
         {
-            Broker = new Uri($"mqtt://127.0.0.1:{broker.Port}"),
+            Broker = options.Broker ?? new Uri($"mqtt://127.0.0.1:{services.GetRequiredService<EmbeddedBroker>().Port}"),
             Placements = RobotPlacement.FromMap(map, options.Robots),
             TimeScale = options.TimeScale,
         }, cancellationToken);

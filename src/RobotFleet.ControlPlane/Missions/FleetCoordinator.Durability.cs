@@ -1,0 +1,175 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using RobotFleet.Contracts;
+
+namespace RobotFleet.ControlPlane.Missions;
+
+/// <summary>Durability: write-through of missions and sent plans, reload on start, reconciliation with the robots' first states.</summary>
+public sealed partial class FleetCoordinator
+{
+    private readonly IMissionRepository _repository = repository ?? new InMemoryMissionRepository();
+    private readonly Dictionary<string, SubmitMission> _submissions = [];
+    private readonly HashSet<string> _changedMissions = new(StringComparer.Ordinal);
+    private readonly Dictionary<RobotId, string> _savedPlans = [];
+    private bool _restored;
+
+    /// <summary>
+    /// Saves the missions changed by this decision and every sent plan that changed (or is gone), in one transaction.
+    /// Called inside the lock before the outbox is published: a command leaves only once the change that caused it committed.
+    /// </summary>
+    private async Task PersistAsync()
+    {
+        if (!_repository.IsDurable)
+        {
+            _changedMissions.Clear();
+            return;
+        }
+
+        var missions = _changedMissions.Select(id => new PersistedMission(_missions[id], _submissions[id])).ToList();
+        var plans = new List<(PersistedPlan Plan, string Json)>();
+        foreach (var robot in _robots.Values)
+        {
+            if (robot.Plan is not { UpdateId: >= 0 } plan)
+                continue;
+            var persisted = plan.ToPersisted(robot.Id);
+            var json = JsonSerializer.Serialize(persisted, MissionJson.Options);
+            if (!_savedPlans.TryGetValue(robot.Id, out var saved) || saved != json)
+                plans.Add((persisted, json));
+        }
+
+        var removed = _savedPlans.Keys.Where(id => !_robots.TryGetValue(id, out var r) || r.Plan is not { UpdateId: >= 0 }).ToList();
+        await _repository.SaveAsync(new MissionChanges(missions, plans.Select(p => p.Plan).ToList(), removed), CancellationToken.None);
+        _changedMissions.Clear();
+        foreach (var (plan, json) in plans)
+            _savedPlans[plan.Robot] = json;
+        foreach (var id in removed)
+            _savedPlans.Remove(id);
+    }
+
+    /// <summary>
+    /// Loads missions and sent plans once, before the first decision. Queued missions stay queued; a mission assigned
+    /// but whose order was never sent goes back to the queue; a robot with a sent plan is <see cref="TrackedRobot.Restored"/>
+    /// until its first state shows what it still runs.
+    /// </summary>
+    private void Restore()
+    {
+        _restored = true;
+        if (!_repository.IsDurable)
+            return;
+        var snapshot = _repository.Load();
+        // Order and action ids of internal moves carry a counter: start it past anything an earlier run used.
+        _evadeCounter = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var stored in snapshot.Missions)
+        {
+            var mission = stored.Mission;
+            _submissions[mission.Id] = stored.Submission;
+            _missions[mission.Id] = mission;
+            store.Save(mission);
+            if (BuildSpec(stored.Submission, restoring: true) is MissionSpec spec)
+                _specs[mission.Id] = spec;
+            else if (!mission.IsFinal)
+                Transition(mission, MissionStatus.Failed, DispatcherActor, "after a restart the mission no longer fits the map");
+        }
+
+        foreach (var stored in snapshot.Plans)
+        {
+            var robot = Track(stored.Robot);
+            try
+            {
+                robot.Plan = RobotPlan.Restore(stored, options.Map);
+            }
+            catch (InvalidDataException e)
+            {
+                logger.LogError("Dropping the stored plan of {Robot}: {Error}", stored.Robot, e.Message);
+                continue;
+            }
+
+            robot.Restored = true;
+            robot.AwaitsFreshState = true;
+            _savedPlans[stored.Robot] = JsonSerializer.Serialize(stored, MissionJson.Options);
+        }
+
+        var running = _robots.Values.Where(r => r.Plan?.MissionId is not null).Select(r => r.Plan!.MissionId!).ToHashSet(StringComparer.Ordinal);
+        foreach (var mission in _missions.Values.Where(m => !m.IsFinal && m.Status != MissionStatus.Queued && !running.Contains(m.Id)).ToList())
+        {
+            var now = time.GetUtcNow();
+            const string reason = "control plane restarted before the mission's order was sent";
+            Save(mission with
+            {
+                Status = MissionStatus.Queued,
+                Robot = null,
+                OrderId = null,
+                UpdatedAt = now,
+                History = [.. mission.History, new MissionTransition(now, MissionStatus.Queued, DispatcherActor, reason)],
+            });
+            _outbox.Add(new MissionStatusChanged(mission.Id, MissionStatus.Queued, null, reason, now));
+        }
+
+        logger.LogInformation("Restored {Missions} missions ({Open} open) and {Plans} robot plans", snapshot.Missions.Count,
+            _missions.Values.Count(m => !m.IsFinal), snapshot.Plans.Count);
+    }
+
+    /// <summary>
+    /// The first state of a robot whose plan was restored: a robot still running the plan's order keeps it (updates go on
+    /// after the persisted update id); one that finished it while the control plane was down completes it (through the
+    /// usual progress check); one that runs another order or none loses the mission, which goes back to the queue and
+    /// not to that robot again.
+    /// </summary>
+    private void Reconcile(TrackedRobot robot, RobotStateChanged state)
+    {
+        robot.Restored = false;
+        if (robot.Plan is not { } plan)
+            return;
+        var runsIt = state.OrderId == plan.OrderId;
+        var busy = runsIt && (state.PendingWaypointIds.Count > 0 || state.Driving);
+        if (plan.CancelActionId is not null)
+        {
+            if (!busy)
+            {
+                robot.Plan = null;
+            }
+            else
+            {
+                // The cancel may never have left before the restart: send it again under a new id.
+                var cancel = CancelOrder(robot.Id, plan.OrderId);
+                plan.CancelActionId = cancel.Actions[0].ActionId;
+                _outbox.Add(cancel);
+            }
+
+            return;
+        }
+
+        if (plan.Orphaned)
+        {
+            plan.CancelResent = false; // FollowOrphan sends cancelOrder once more if the robot still runs it
+            return;
+        }
+
+        if (runsIt && state.OrderUpdateId < plan.UpdateId)
+        {
+            // Updates committed here but never published (the process died in between): the robot's base ends where the
+            // update it has released through; the next update (a new, higher id) stitches there.
+            if (plan.ReleasedByUpdate.TryGetValue(state.OrderUpdateId, out var had) && had >= plan.ReachedIndex)
+            {
+                logger.LogWarning("Robot {Robot} has update {Has} of order {Order}, not {Sent}: re-stitching at its base", robot.Id, state.OrderUpdateId, plan.OrderId, plan.UpdateId);
+                plan.ReleasedThrough = had;
+                plan.Dirty = true;
+                return;
+            }
+
+            runsIt = false;
+        }
+
+        if (runsIt)
+        {
+            logger.LogInformation("Robot {Robot} still runs order {Order} (update {Update}) after the restart; it keeps it", robot.Id, plan.OrderId, state.OrderUpdateId);
+            return;
+        }
+
+        var reason = $"after a control-plane restart robot {robot.Id} reports order '{state.OrderId}', not {plan.OrderId}";
+        if (MissionOf(robot) is { IsFinal: false } mission)
+            Requeue(robot, mission, reason, orphan: false);
+        else
+            robot.Plan = null;
+    }
+}

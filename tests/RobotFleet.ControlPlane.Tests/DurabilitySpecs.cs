@@ -1,0 +1,143 @@
+using RobotFleet.Contracts;
+
+namespace RobotFleet.ControlPlane.Tests;
+
+/// <summary>A temporary data directory, deleted afterwards.</summary>
+internal sealed class TempDataDir : IDisposable
+{
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"robotfleet-dur-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort
+        }
+    }
+}
+
+public sealed class When_the_control_plane_restarts
+{
+    [Fact]
+    public async Task Should_let_a_robot_that_still_runs_its_order_finish_the_mission_without_a_step_sent_twice()
+    {
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), dataDirectory: dir.Path);
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "e"));
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing && robot.Trail.Count >= 3);
+        var routesBefore = fleet.Routes(robot).Count;
+
+        await fleet.RestartAsync();
+
+        Assert.Equal(MissionStatus.Executing, fleet.Mission("m1").Status);
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+        var mission = fleet.Mission("m1");
+        Assert.Equal(robot.Id, mission.Robot);
+        Assert.Equal(1, robot.Executed.Count(a => a.EndsWith("-pick", StringComparison.Ordinal)));
+        Assert.Equal(1, robot.Executed.Count(a => a.EndsWith("-drop", StringComparison.Ordinal)));
+        // Update ids strictly increase per order (SimRobot asserts it); the history survived.
+        Assert.All(fleet.Routes(robot).Skip(routesBefore), r => Assert.Equal("m1", r.OrderId));
+        Assert.Contains(mission.History, h => h.Status == MissionStatus.Assigned);
+        Assert.Contains(mission.History, h => h.Status == MissionStatus.Completed);
+    }
+
+    [Fact]
+    public async Task Should_complete_a_mission_whose_order_finished_while_it_was_down()
+    {
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), dataDirectory: dir.Path);
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "b", "d"));
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing);
+        var routesBefore = fleet.Routes(robot).Count;
+
+        // The control plane is down: the robot drives on and finishes its order without anyone listening.
+        for (var i = 0; i < 50; i++)
+            robot.Step();
+        Assert.Empty(robot.PendingWaypointIds);
+        await fleet.RestartAsync();
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+
+        Assert.Equal(routesBefore, fleet.Routes(robot).Count);
+        Assert.Equal(1, robot.Executed.Count(a => a.EndsWith("-pick", StringComparison.Ordinal)));
+        Assert.Equal(1, robot.Executed.Count(a => a.EndsWith("-drop", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Should_keep_queued_missions_and_run_them_once_a_robot_comes()
+    {
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), dataDirectory: dir.Path);
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "c", priority: 2));
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m2", "b", "d"));
+
+        await fleet.RestartAsync();
+
+        Assert.Equal([MissionStatus.Queued, MissionStatus.Queued], new[] { fleet.Mission("m1").Status, fleet.Mission("m2").Status });
+        Assert.Equal(2, fleet.Mission("m1").Priority);
+        await fleet.AddRobotAsync("r1", "A");
+        await fleet.RunUntilAsync(() => fleet.Store.All.All(m => m.Status == MissionStatus.Completed), maxRounds: 400);
+    }
+
+    [Fact]
+    public async Task Should_requeue_to_another_robot_a_mission_whose_robot_no_longer_runs_its_order()
+    {
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), dataDirectory: dir.Path);
+        var first = await fleet.AddRobotAsync("r1", "A");
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "b", "d"));
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing);
+        var second = await fleet.AddRobotAsync("r2", "S");
+
+        first.Reboot(); // lost its order while the control plane was down
+        await fleet.RestartAsync();
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed, maxRounds: 400);
+
+        var mission = fleet.Mission("m1");
+        Assert.Equal(second.Id, mission.Robot);
+        Assert.Contains(first.Id, mission.FailedRobots);
+        Assert.Contains(mission.History, h => h.Status == MissionStatus.Queued && h.Reason.Contains("restart", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Should_restitch_a_robot_that_missed_updates_committed_but_never_published()
+    {
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), dataDirectory: dir.Path);
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        var blocker = await fleet.AddRobotAsync("r2", "C");
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "e"));
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing);
+        var sent = fleet.Routes(robot).Count;
+
+        robot.LoseRoutes = true; // the next updates are committed, but the process dies before they leave
+        await fleet.RunUntilAsync(() => fleet.Routes(robot).Count > sent);
+        var lostUpdate = fleet.Routes(robot)[^1].OrderUpdateId;
+        await fleet.RestartAsync();
+        robot.LoseRoutes = false;
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed, maxRounds: 400);
+
+        Assert.Equal(robot.Id, fleet.Mission("m1").Robot);
+        Assert.True(robot.UpdateId > lostUpdate, $"robot at update {robot.UpdateId}, lost {lostUpdate}");
+        Assert.Equal(1, robot.Executed.Count(a => a.EndsWith("-pick", StringComparison.Ordinal)));
+        Assert.Equal(1, robot.Executed.Count(a => a.EndsWith("-drop", StringComparison.Ordinal)));
+        Assert.NotEqual("C", blocker.LastNodeId);
+    }
+
+    [Fact]
+    public async Task Should_keep_nothing_without_a_data_directory()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "c"));
+
+        await fleet.RestartAsync();
+
+        Assert.Empty(fleet.Store.All);
+    }
+}
