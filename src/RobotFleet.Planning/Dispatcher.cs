@@ -46,7 +46,7 @@ public sealed record DispatchResult(IReadOnlyList<Assignment> Assignments, IRead
 /// <summary>
 /// Assigns waiting missions to available robots: missions in order of priority then submission
 /// time, each to the available robot with the shortest route travel time to the mission's start
-/// (the walking-skeleton rule; an optimal assignment replaces it later). Pure, immutable and thread-safe.
+/// (the greedy walking-skeleton rule; the control plane now uses <see cref="AssignmentPlanner"/>, and this class stays as the baseline it is measured and tested against). Pure, immutable and thread-safe.
 /// </summary>
 public sealed class Dispatcher(RouteGraph graph)
 {
