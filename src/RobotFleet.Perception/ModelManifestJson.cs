@@ -196,6 +196,10 @@ public static class ModelManifestJson
             ["uint8"] = InputElementType.UInt8,
         });
         var shape = ReadShape(inputObj.Array("shape"), inputObj.PathOf("shape"));
+        if (shape.Length != 4)
+        {
+            throw new ModelManifestException(inputObj.PathOf("shape"), $"must have 4 dimensions (NCHW or NHWC), got {shape.Length}");
+        }
 
         var pre = top.Object("preprocessing", ["resize", "width", "height", "layout", "colorOrder", "pixelScale", "mean", "std"]);
         var resize = pre.OptionalString("resize") ?? "bilinear";

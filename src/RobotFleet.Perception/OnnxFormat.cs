@@ -189,8 +189,12 @@ public static class OnnxFormat
     private static ModelCheckResult? WalkModel(ReadOnlySpan<byte> bytes)
     {
         var sawGraph = false;
+        var sawOpset = false;
+        var lastField = 0;
         var error = Walk(bytes, 0, ModelFields, "model", (field, start, length) =>
         {
+            lastField = field;
+            sawOpset |= field == 8 && length >= 0;
             if (field == 7)
             {
                 sawGraph = true;
@@ -205,7 +209,17 @@ public static class OnnxFormat
         if (!sawGraph)
         {
             return ModelCheckResult.Fail(ModelProblem.CorruptProtobuf,
-                $"protobuf without an ONNX graph (ModelProto field 7 'graph' missing; {bytes.Length} bytes): not an ONNX model");
+                $"protobuf without an ONNX graph (ModelProto field 7 'graph' missing; {Num(bytes.Length)} bytes): not an ONNX model");
+        }
+        if (!sawOpset)
+        {
+            // Protobuf has no end marker: a file cut exactly between two fields is well-formed. ONNX writers emit fields
+            // in field-number order, so a model that ends with its graph and has no opset_import was most likely cut there.
+            return lastField == 7
+                ? ModelCheckResult.Fail(ModelProblem.Truncated,
+                    $"truncated ONNX file: it ends right after field 7 (graph) at byte {Num(bytes.Length)} without field 8 (opset_import), which every ONNX model has: an interrupted download or upload?")
+                : ModelCheckResult.Fail(ModelProblem.CorruptProtobuf,
+                    "ONNX model without field 8 (opset_import), which every ONNX model has: corrupt or not an ONNX model");
         }
         return Walk(bytes.Slice(graph.Start, graph.Length), graph.Start, GraphFields, "graph", (_, _, _) => null, out _);
     }
@@ -241,6 +255,10 @@ public static class OnnxFormat
             if (k.Name is not null && k.WireType != wireType)
             {
                 return Corrupt($"{messageName}: {name} at byte {Num(baseOffset + tagAt)} has wire type {wireType}, expected {k.WireType}");
+            }
+            if (wireType != 2)
+            {
+                _ = onField((int)field, -1, 0);
             }
             switch (wireType)
             {
