@@ -175,6 +175,12 @@ public sealed class ModelSession : IDisposable
         }
     }
 
+    /// <summary>Holds the session as a run in progress does (tests use it to stand for a long run).</summary>
+    internal bool TryAcquireRun() => TryEnter();
+
+    /// <summary>Ends what <see cref="TryAcquireRun"/> began.</summary>
+    internal void ReleaseRun() => Exit();
+
     /// <summary>Calls <paramref name="action"/> once the native resources are released (at once if they already are).</summary>
     internal void OnReleased(Action action)
     {

@@ -153,8 +153,8 @@ internal static class TestModels
             TimeSpan.FromMilliseconds(budgetMs));
 
     /// <summary>
-    /// Detector that ignores its input's content: returns the given rows (N x 6, xyxy-score-class in input pixels),
-    /// as rows + 0 x mean(input). The output is declared [n, 6] (dynamic) unless <paramref name="fixedRows"/>.
+    /// Detector that ignores its input's content: returns the given rows (N x 6, xyxy-score-class in input pixels).
+    /// The row count is dynamic ([n, 6], known only at run time) unless <paramref name="fixedRows"/>.
     /// </summary>
     public static byte[] Detector(float[] rows, bool fixedRows = false, int rowWidth = 6, string outputName = "detections")
     {
@@ -165,8 +165,22 @@ internal static class TestModels
         g.Initializer.Add(Floats("zero", [], 0f));
         g.Node.Add(Node("ReduceMean", ["image"], ["m"], Ints("axes", 0, 1, 2, 3), Int("keepdims", 0)));
         g.Node.Add(Node("Mul", ["m", "zero"], ["z"]));
-        g.Node.Add(Node("Add", ["rows", "z"], [outputName]));
-        g.Output.Add(fixedRows ? Value(outputName, F32, n, rowWidth) : Value(outputName, F32, "n", rowWidth));
+        if (fixedRows)
+        {
+            g.Node.Add(Node("Add", ["rows", "z"], [outputName]));
+            g.Output.Add(Value(outputName, F32, n, rowWidth));
+        }
+        else
+        {
+            // Slice(rows, 0, n + 0 x mean(input)): the end comes from the input, so shape inference cannot fix the row count.
+            g.Initializer.Add(Floats("n_rows", [1], n));
+            g.Initializer.Add(Longs("starts", [1], 0));
+            g.Initializer.Add(Longs("axes", [1], 0));
+            g.Node.Add(Node("Add", ["n_rows", "z"], ["end_f"]));
+            g.Node.Add(Node("Cast", ["end_f"], ["end"], Int("to", (long)I64)));
+            g.Node.Add(Node("Slice", ["rows", "starts", "end", "axes"], [outputName]));
+            g.Output.Add(Value(outputName, F32, "n", rowWidth));
+        }
         return Model(g);
     }
 
