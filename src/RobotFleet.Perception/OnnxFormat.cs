@@ -224,6 +224,7 @@ public static class OnnxFormat
         return Walk(bytes.Slice(graph.Start, graph.Length), graph.Start, GraphFields, "graph", (_, _, _) => null, out _);
     }
 
+    /// <summary>Called for each field: start is the absolute offset of a length-delimited field's content (-1 for other wire types); a non-null return is kept as the captured field.</summary>
     private delegate (int Start, int Length)? OnField(int field, int start, int length);
 
     /// <summary>Walks one message's fields: tags, varints and lengths must be well-formed and stay inside the message.</summary>
@@ -291,7 +292,7 @@ public static class OnnxFormat
                     }
                     if (onField((int)field, baseOffset + pos, (int)length) is { } c)
                     {
-                        captured = (c.Start - baseOffset, c.Length);
+                        captured = c;
                     }
                     pos += (int)length;
                     break;
@@ -299,7 +300,6 @@ public static class OnnxFormat
                     return Corrupt($"{messageName}: {name} at byte {Num(baseOffset + tagAt)} has wire type {wireType}, which ONNX never uses (corrupt data)");
             }
         }
-        captured = (captured.Start + baseOffset, captured.Length);
         return null;
     }
 

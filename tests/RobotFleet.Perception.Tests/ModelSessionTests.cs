@@ -92,6 +92,14 @@ public class ModelSessionTests
     }
 
     [Fact]
+    public void Detection_rows_with_a_batch_dimension()
+    {
+        using var session = ModelSession.Load(TestModels.Detector([0, 0, 4, 2, 0.6f, 0], batched: true), TestModels.DetectorManifest());
+        Assert.Equal("float32 [1, 1, 6]", session.Signature.Outputs[0].Describe());
+        Assert.Equal(new Detection(0, 0, 8, 4, 0.6f, 0, "person"), Assert.Single(session.Run(TestModels.Solid(16, 16, 0, 0, 0)).Detections));
+    }
+
+    [Fact]
     public void Embedding_is_the_flattened_output_optionally_normalised()
     {
         var model = TestModels.Classifier(outputName: "features");

@@ -156,7 +156,7 @@ internal static class TestModels
     /// Detector that ignores its input's content: returns the given rows (N x 6, xyxy-score-class in input pixels).
     /// The row count is dynamic ([n, 6], known only at run time) unless <paramref name="fixedRows"/>.
     /// </summary>
-    public static byte[] Detector(float[] rows, bool fixedRows = false, int rowWidth = 6, string outputName = "detections")
+    public static byte[] Detector(float[] rows, bool fixedRows = false, int rowWidth = 6, string outputName = "detections", bool batched = false)
     {
         var n = rows.Length / rowWidth;
         var g = new GraphProto { Name = "constant_detector" };
@@ -165,7 +165,15 @@ internal static class TestModels
         g.Initializer.Add(Floats("zero", [], 0f));
         g.Node.Add(Node("ReduceMean", ["image"], ["m"], Ints("axes", 0, 1, 2, 3), Int("keepdims", 0)));
         g.Node.Add(Node("Mul", ["m", "zero"], ["z"]));
-        if (fixedRows)
+        if (batched)
+        {
+            // [1, N, 6]: the rows with a leading batch dimension.
+            g.Initializer.Add(Longs("batch_axis", [1], 0));
+            g.Node.Add(Node("Add", ["rows", "z"], ["rows2d"]));
+            g.Node.Add(Node("Unsqueeze", ["rows2d", "batch_axis"], [outputName]));
+            g.Output.Add(Value(outputName, F32, 1, n, rowWidth));
+        }
+        else if (fixedRows)
         {
             g.Node.Add(Node("Add", ["rows", "z"], [outputName]));
             g.Output.Add(Value(outputName, F32, n, rowWidth));
