@@ -11,9 +11,10 @@ namespace RobotFleet.Perception;
 /// reference atomically and drops the host's reference to the old session; the run that drops the last reference
 /// releases it. A run that read the old reference just before the swap and finds it already released retries on the
 /// new one, so no run ever starts on a released session.</para>
-/// <para>Memory is bounded: a replaced session lives only while it has runs in progress, so at most
-/// 1 + (concurrent runs) sessions exist at once however many swaps happen. <see cref="LiveSessions"/> and
-/// <see cref="PeakLiveSessions"/> show it.</para>
+/// <para>Memory is bounded: a replaced session lives only while it has runs in progress, so between swaps at most
+/// 1 + (concurrent runs) sessions exist, and during a swap (new session in, old one not yet retired) at most
+/// 2 + (concurrent runs), however many swaps happen. <see cref="LiveSessions"/> and <see cref="PeakLiveSessions"/>
+/// show it.</para>
 /// <para>Thread-safe: <see cref="Run"/>, <see cref="Swap"/>, <see cref="Load"/> and <see cref="Dispose"/> may be called from any threads.</para>
 /// </remarks>
 public sealed class ModelHost : IDisposable

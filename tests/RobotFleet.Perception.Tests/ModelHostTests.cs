@@ -110,7 +110,8 @@ public class ModelHostTests(ITestOutputHelper output)
         Assert.All(sessions[..^1], s => Assert.True(s.Released.IsCompletedSuccessfully));
         Assert.False(sessions[^1].Released.IsCompleted);
         Assert.Equal(1, host.LiveSessions);
-        Assert.InRange(host.PeakLiveSessions, 1, 1 + runners);
+        // During a swap the new session is in before the old one is retired: one more than between swaps.
+        Assert.InRange(host.PeakLiveSessions, 1, 2 + runners);
         Assert.Equal(swaps + 1, host.Swaps);
         Assert.All(seen.Keys, v => Assert.InRange(int.Parse(v, System.Globalization.CultureInfo.InvariantCulture), 0, swaps));
 
