@@ -3,6 +3,7 @@ using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RobotFleet.ControlPlane.Missions;
+using RobotFleet.ControlPlane.Missions.Lifecycle;
 using RobotFleet.Contracts;
 using RobotFleet.Maps;
 
@@ -37,7 +38,7 @@ internal sealed class Fleet : IAsyncDisposable
     }
 
     private FleetCoordinator NewCoordinator() => new(Options, Store, _services.GetRequiredService<IBus>(), Time, NullLogger<FleetCoordinator>.Instance,
-        Options.MissionsDatabasePath is { } path ? new EfMissionRepository(path) : null);
+        Options.MissionsDatabasePath is { } path ? new EfMissionRepository(path) : null, _services.GetRequiredService<IMissionHistoryReader>());
 
     /// <summary>
     /// Drops the coordinator (as a crash would: nothing is flushed or said to anyone) and starts a new one with a fresh
@@ -69,11 +70,6 @@ internal sealed class Fleet : IAsyncDisposable
 
     public static async Task<Fleet> StartAsync(SiteMap map, TimeSpan? lostBlockerTimeout = null, Func<ControlPlaneOptions, ControlPlaneOptions>? configure = null, string? dataDirectory = null)
     {
-        var services = new ServiceCollection();
-        services.AddMassTransitTestHarness();
-        var provider = services.BuildServiceProvider(true);
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
         var options = new ControlPlaneOptions
         {
             Map = map,
@@ -84,6 +80,11 @@ internal sealed class Fleet : IAsyncDisposable
             DataDirectory = dataDirectory,
         };
         options = configure?.Invoke(options) ?? options;
+        var services = new ServiceCollection();
+        services.AddMassTransitTestHarness(bus => bus.AddMissionLifecycle(options)); // the mission state machine publishes MissionStatusChanged
+        var provider = services.BuildServiceProvider(true);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
         return new Fleet(map, provider, harness, options);
     }
 
@@ -116,8 +117,19 @@ internal sealed class Fleet : IAsyncDisposable
     public IReadOnlyList<TriggerInstantActions> InstantActions(SimRobot robot) =>
         Harness.Published.Select<TriggerInstantActions>().Select(m => m.Context.Message).Where(r => r.Robot == robot.Id).ToList();
 
-    public IReadOnlyList<MissionStatusChanged> StatusChanges(string missionId) =>
-        Harness.Published.Select<MissionStatusChanged>().Select(m => m.Context.Message).Where(m => m.MissionId == missionId).ToList();
+    /// <summary>
+    /// The status changes the mission state machine published for a mission, once it has published one for every entry of
+    /// the mission's history so far (it runs behind the coordinator, on the bus); what is there after 5 s otherwise.
+    /// </summary>
+    public async Task<IReadOnlyList<MissionStatusChanged>> StatusChangesAsync(string missionId)
+    {
+        List<MissionStatusChanged> Published() =>
+            Harness.Published.Select<MissionStatusChanged>().Select(m => m.Context.Message).Where(m => m.MissionId == missionId).ToList();
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (Published().Count < (Store.Find(missionId)?.History.Count ?? 0) && DateTime.UtcNow < until)
+            await Task.Delay(10);
+        return Published();
+    }
 
     public async Task TickAsync()
     {

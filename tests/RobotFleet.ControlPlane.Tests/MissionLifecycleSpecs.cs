@@ -77,13 +77,14 @@ public sealed class When_a_mission_is_submitted
         Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "c", "a"));
 
         var mission = fleet.Mission("m1");
-        Assert.Equal(MissionStatus.Assigned, mission.Status);
+        Assert.Equal(MissionStatus.Dispatched, mission.Status); // assigned, and its order sent in the same decision
         Assert.Equal(near.Id, mission.Robot);
         Assert.Equal("m1", mission.OrderId);
-        Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned], mission.History.Select(h => h.Status));
-        // Every transition is published, Queued included.
-        Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned], fleet.StatusChanges("m1").Select(s => s.Status));
-        Assert.Equal(near.Id, fleet.StatusChanges("m1")[1].Robot);
+        Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Dispatched], mission.History.Select(h => h.Status));
+        // Every transition is published (by the mission state machine), Queued included.
+        var changes = await fleet.StatusChangesAsync("m1");
+        Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Dispatched], changes.Select(s => s.Status));
+        Assert.Equal(near.Id, changes[1].Robot);
         Assert.Single(fleet.Routes(near));
         Assert.Empty(fleet.Routes(far));
     }
@@ -96,7 +97,7 @@ public sealed class When_a_mission_is_submitted
 
         var robot = await fleet.AddRobotAsync("r1", "A");
 
-        Assert.Equal(MissionStatus.Assigned, fleet.Mission("m1").Status);
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m1").Status);
         Assert.Equal(robot.Id, fleet.Mission("m1").Robot);
     }
 }
@@ -196,20 +197,20 @@ public sealed class When_a_delivery_runs
 
         var mission = fleet.Mission("m1");
         Assert.Equal(
-            [MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Executing, MissionStatus.Completed],
+            [MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Dispatched, MissionStatus.Executing, MissionStatus.Completed],
             mission.History.Select(h => h.Status));
-        Assert.Equal(["tester", "dispatcher", robot.Id.ToString(), robot.Id.ToString()], mission.History.Select(h => h.Actor));
+        Assert.Equal(["tester", "dispatcher", "dispatcher", robot.Id.ToString(), robot.Id.ToString()], mission.History.Select(h => h.Actor));
         Assert.True(mission.History.Zip(mission.History.Skip(1)).All(p => p.First.Timestamp <= p.Second.Timestamp));
         Assert.Null(mission.FailureReason);
         Assert.Equal(["A", "B", "C", "D"], robot.Trail);
         Assert.Equal(RobotActionStatus.Finished, robot.Actions["m1-pick"].Status);
         Assert.Equal(RobotActionStatus.Finished, robot.Actions["m1-drop"].Status);
         Assert.Equal(
-            [MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Executing, MissionStatus.Completed],
-            fleet.StatusChanges("m1").Select(s => s.Status));
+            [MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Dispatched, MissionStatus.Executing, MissionStatus.Completed],
+            (await fleet.StatusChangesAsync("m1")).Select(s => s.Status));
 
         await fleet.SubmitAsync("m2", "c", "a");
-        Assert.Equal(MissionStatus.Assigned, fleet.Mission("m2").Status);
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m2").Status);
         Assert.Equal(robot.Id, fleet.Mission("m2").Robot);
         var second = fleet.Routes(robot)[^1];
         Assert.Equal(("m2", 0L), (second.OrderId, second.OrderUpdateId));
@@ -261,7 +262,7 @@ public sealed class When_a_robot_reports_an_error
         Assert.Contains(errorType, mission.History[^1].Reason);
         Assert.Contains("m1", mission.History[^1].Reason);
         Assert.Equal([robot.Id], mission.FailedRobots);
-        Assert.Equal(MissionStatus.Queued, fleet.StatusChanges("m1")[^1].Status);
+        Assert.Equal(MissionStatus.Queued, (await fleet.StatusChangesAsync("m1"))[^1].Status);
         await fleet.WaitAsync(TimeSpan.FromSeconds(2));
         Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status); // not to the robot that rejected it
 
@@ -381,7 +382,7 @@ public sealed class When_a_mission_is_cancelled
         fleet.AfterCoordinatorCall();
 
         Assert.Equal(MissionStatus.Cancelled, fleet.Mission("m1").Status);
-        Assert.Equal(MissionStatus.Cancelled, fleet.StatusChanges("m1")[^1].Status);
+        Assert.Equal(MissionStatus.Cancelled, (await fleet.StatusChangesAsync("m1"))[^1].Status);
         var trigger = Assert.Single(fleet.InstantActions(robot));
         var cancel = Assert.Single(trigger.Actions);
         Assert.Equal("cancelOrder", cancel.ActionType);
