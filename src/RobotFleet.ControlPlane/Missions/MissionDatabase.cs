@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace RobotFleet.ControlPlane.Missions;
 
@@ -47,12 +48,15 @@ public sealed record MissionDatabase
         : options.MissionsDatabasePath is { } path ? Parse(path)
         : null;
 
-    /// <summary>Options for a context of type <typeparamref name="T"/> on this database.</summary>
-    public DbContextOptions<T> Options<T>()
+    /// <summary>Options for a context of type <typeparamref name="T"/> on this database, with <paramref name="interceptors"/> if any.</summary>
+    public DbContextOptions<T> Options<T>(params IInterceptor[] interceptors)
         where T : DbContext
     {
         var builder = new DbContextOptionsBuilder<T>();
-        return (IsPostgres ? builder.UseNpgsql(ConnectionString) : builder.UseSqlite(ConnectionString)).Options;
+        builder = IsPostgres ? builder.UseNpgsql(ConnectionString) : builder.UseSqlite(ConnectionString);
+        if (interceptors.Length > 0)
+            builder.AddInterceptors(interceptors);
+        return builder.Options;
     }
 
     /// <summary>

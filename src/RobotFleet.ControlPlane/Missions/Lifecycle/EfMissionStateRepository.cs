@@ -2,6 +2,7 @@ using MassTransit;
 using MassTransit.Context;
 using MassTransit.Saga;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace RobotFleet.ControlPlane.Missions.Lifecycle;
 
@@ -105,9 +106,11 @@ public sealed class EfMissionStateStore : IMissionHistoryReader
     private readonly DbContextOptions<MissionStateDbContext> _options;
 
     /// <summary>Opens <paramref name="database"/> and creates the tables when missing.</summary>
-    public EfMissionStateStore(MissionDatabase database)
+    /// <param name="database">The database.</param>
+    /// <param name="interceptors">EF Core interceptors for every context (diagnostics, tests).</param>
+    public EfMissionStateStore(MissionDatabase database, params IInterceptor[] interceptors)
     {
-        _options = database.Options<MissionStateDbContext>();
+        _options = database.Options<MissionStateDbContext>(interceptors);
         using var db = CreateContext();
         MissionDatabase.EnsureSchema(db);
     }

@@ -34,12 +34,17 @@ public sealed class InMemoryMissionHistoryReader(ILoadSagaRepository<MissionStat
 /// <summary>
 /// The mission state machine's endpoint: message retry outside an in-memory outbox, so a message whose save failed
 /// (<see cref="Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException"/>) runs again on a fresh read, and
-/// <see cref="Contracts.MissionStatusChanged"/> leaves only after the instance was saved.
+/// <see cref="Contracts.MissionStatusChanged"/> leaves only after the instance was saved. Up to 16 messages at once:
+/// different missions in parallel; facts of one mission that race are put in order by the machine and the version check.
 /// </summary>
 public sealed class MissionStateDefinition : SagaDefinition<MissionState>
 {
     /// <summary>Names the endpoint <c>robotfleet-mission-lifecycle</c>.</summary>
-    public MissionStateDefinition() => EndpointName = "robotfleet-mission-lifecycle";
+    public MissionStateDefinition()
+    {
+        EndpointName = "robotfleet-mission-lifecycle";
+        ConcurrentMessageLimit = 16;
+    }
 
     /// <inheritdoc />
     protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator, ISagaConfigurator<MissionState> sagaConfigurator, IRegistrationContext context)
