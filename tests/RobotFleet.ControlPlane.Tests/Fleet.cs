@@ -200,9 +200,43 @@ internal sealed class Fleet : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Checks that every mission's state machine agrees with the coordinator: it took in every fact of the mission's history
+    /// (waiting up to 5 s for the bus), rejected none, and is in the mission's status.
+    /// </summary>
+    public async Task AssertLifecycleAgreesAsync()
+    {
+        var reader = _services.GetRequiredService<IMissionHistoryReader>();
+        foreach (var mission in Store.All)
+        {
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            var state = await reader.FindAsync(mission.Id, CancellationToken.None);
+            while ((state is null || state.LastSequence < mission.History.Count) && DateTime.UtcNow < until)
+            {
+                await Task.Delay(10);
+                state = await reader.FindAsync(mission.Id, CancellationToken.None);
+            }
+
+            Assert.True(state is not null, $"mission {mission.Id} has no state machine instance");
+            Assert.Equal(mission.History.Count, state.LastSequence);
+            Assert.Empty(state.History.Where(h => !h.Accepted).Select(h => $"{mission.Id} fact {h.Sequence}: {h.Reason}"));
+            Assert.True(mission.Status.ToString() == state.CurrentState && mission.History.Select(h => h.Status.ToString()).SequenceEqual(state.History.Select(h => h.To)),
+                $"mission {mission.Id} is {mission.Status} ({string.Join(", ", mission.History.Select(h => h.Status))}); its state machine is {state.CurrentState} " +
+                $"({string.Join(", ", state.History.Select(h => $"{h.Sequence}:{h.Event}:{h.From}->{h.To}"))})");
+        }
+    }
+
+    /// <summary>Checks <see cref="AssertLifecycleAgreesAsync"/> for every test, then stops the bus.</summary>
     public async ValueTask DisposeAsync()
     {
-        await Harness.Stop();
-        await _services.DisposeAsync();
+        try
+        {
+            await AssertLifecycleAgreesAsync();
+        }
+        finally
+        {
+            await Harness.Stop();
+            await _services.DisposeAsync();
+        }
     }
 }

@@ -1,3 +1,4 @@
+using RobotFleet.ControlPlane.Missions;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
 using RobotFleet.Vda5050;
@@ -463,5 +464,116 @@ public sealed class When_a_mission_is_cancelled
         Assert.Equal(["startPause", "cancelOrder", "stopPause"], types);
         await fleet.TickAsync();
         Assert.Equal(3, fleet.InstantActions(robot).SelectMany(t => t.Actions).Count()); // once only
+    }
+}
+
+public sealed class When_an_operator_pauses_a_mission
+{
+    [Fact]
+    public async Task Should_pause_a_running_mission_and_resume_it_to_executing()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        await fleet.RunUntilAsync(() => robot.LastNodeId == "B");
+        Assert.Equal(MissionStatus.Executing, fleet.Mission("m1").Status);
+
+        Assert.Equal(PauseOutcome.Done, await fleet.Coordinator.PauseAsync("m1", pause: true, "alice", CancellationToken.None));
+        Assert.Equal(MissionStatus.Paused, fleet.Mission("m1").Status);
+        Assert.Equal(("alice", "paused by operator (startPause)"), (fleet.Mission("m1").History[^1].Actor, fleet.Mission("m1").History[^1].Reason));
+        Assert.Equal(PauseOutcome.WrongState, await fleet.Coordinator.PauseAsync("m1", pause: true, "alice", CancellationToken.None));
+        Assert.Equal(MissionStatus.Paused, (await fleet.StatusChangesAsync("m1"))[^1].Status);
+
+        Assert.Equal(PauseOutcome.Done, await fleet.Coordinator.PauseAsync("m1", pause: false, "bob", CancellationToken.None));
+        Assert.Equal(MissionStatus.Executing, fleet.Mission("m1").Status);
+        Assert.Equal(PauseOutcome.WrongState, await fleet.Coordinator.PauseAsync("m1", pause: false, "bob", CancellationToken.None));
+        Assert.Equal(["startPause", "stopPause"], fleet.InstantActions(robot).SelectMany(t => t.Actions).Select(a => a.ActionType));
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+        Assert.Equal(
+            [MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Dispatched, MissionStatus.Executing, MissionStatus.Paused, MissionStatus.Executing, MissionStatus.Completed],
+            (await fleet.StatusChangesAsync("m1")).Select(s => s.Status));
+    }
+
+    [Fact]
+    public async Task Should_resume_to_dispatched_when_the_robot_has_not_shown_the_order_yet()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m1").Status);
+
+        Assert.Equal(PauseOutcome.Done, await fleet.Coordinator.PauseAsync("m1", pause: true, "alice", CancellationToken.None));
+        Assert.Equal(PauseOutcome.Done, await fleet.Coordinator.PauseAsync("m1", pause: false, "alice", CancellationToken.None));
+
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m1").Status);
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+    }
+
+    [Fact]
+    public async Task Should_not_pause_a_mission_no_robot_runs()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        await fleet.SubmitAsync("m1", "b", "d");
+
+        Assert.Equal(PauseOutcome.NotRunning, await fleet.Coordinator.PauseAsync("m1", pause: true, "alice", CancellationToken.None));
+        Assert.Equal(PauseOutcome.UnknownMission, await fleet.Coordinator.PauseAsync("nope", pause: true, "alice", CancellationToken.None));
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status);
+    }
+}
+
+public sealed class When_an_operator_reassigns_a_mission
+{
+    [Fact]
+    public async Task Should_pin_a_queued_mission_to_another_robot_which_takes_it_at_once()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        var r2 = await fleet.AddRobotAsync("r2", "D");
+        await fleet.SubmitAsync(new SubmitMission("m1", MissionKind.Delivery, "b", "c", 1, "tester", Robot: r1.Id));
+        await fleet.SubmitAsync(new SubmitMission("m2", MissionKind.Delivery, "c", "d", 1, "tester", Robot: r1.Id));
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m2").Status); // waits for r1
+
+        var outcome = await fleet.Coordinator.ReassignAsync(new ReassignMission("m2", r2.Id, "alice"), CancellationToken.None);
+
+        Assert.Equal(ReassignOutcome.Done, outcome);
+        var m2 = fleet.Mission("m2");
+        Assert.Equal(r2.Id, m2.PinnedRobot);
+        Assert.Equal(r2.Id, m2.Robot);
+        Assert.Equal(MissionStatus.Dispatched, m2.Status);
+        var reassigned = m2.History[1];
+        Assert.Equal((MissionStatus.Queued, "alice", "reassigned to acme/r2 by operator"), (reassigned.Status, reassigned.Actor, reassigned.Reason));
+        await fleet.RunUntilAsync(() => fleet.Mission("m2").Status == MissionStatus.Completed && fleet.Mission("m1").Status == MissionStatus.Completed);
+        Assert.Equal(RobotActionStatus.Finished, r2.Actions["m2-drop"].Status);
+    }
+
+    [Fact]
+    public async Task Should_unpin_a_queued_mission_so_the_dispatcher_chooses()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        var r2 = await fleet.AddRobotAsync("r2", "D");
+        await fleet.SubmitAsync(new SubmitMission("m1", MissionKind.Delivery, "b", "c", 1, "tester", Robot: r1.Id));
+        await fleet.SubmitAsync(new SubmitMission("m2", MissionKind.Delivery, "c", "d", 1, "tester", Robot: r1.Id));
+
+        Assert.Equal(ReassignOutcome.Done, await fleet.Coordinator.ReassignAsync(new ReassignMission("m2", null, "alice"), CancellationToken.None));
+
+        Assert.Null(fleet.Mission("m2").PinnedRobot);
+        Assert.Equal(r2.Id, fleet.Mission("m2").Robot);
+    }
+
+    [Fact]
+    public async Task Should_refuse_once_dispatched_or_for_an_unknown_robot_or_mission()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m1").Status);
+
+        Assert.Equal(ReassignOutcome.TooLate, await fleet.Coordinator.ReassignAsync(new ReassignMission("m1", null, "alice"), CancellationToken.None));
+        Assert.Equal(ReassignOutcome.UnknownRobot, await fleet.Coordinator.ReassignAsync(new ReassignMission("m1", new RobotId("acme", "ghost"), "alice"), CancellationToken.None));
+        Assert.Equal(ReassignOutcome.UnknownMission, await fleet.Coordinator.ReassignAsync(new ReassignMission("nope", r1.Id, "alice"), CancellationToken.None));
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m1").Status);
+        Assert.Equal(3, fleet.Mission("m1").History.Count);
     }
 }

@@ -109,7 +109,10 @@ public sealed partial class FleetCoordinator
             OrderId = queued ? mission.OrderId : updated.OrderId,
             Priority = priority,
         };
-        updated = updated with { History = [.. mission.History, entry] };
+        // The history is append-only and only grows here: a caller holding a snapshot taken before an earlier transition in the
+        // same decision (e.g. Executing, then Failed on the same robot state) must not drop that transition.
+        var history = _missions.TryGetValue(mission.Id, out var stored) && stored.History.Count > mission.History.Count ? stored.History : mission.History;
+        updated = updated with { History = [.. history, entry] };
         Save(updated);
         _outbox.Add(FactOf(updated.Id, updated.History, updated.History.Count));
         logger.LogInformation("Mission {Mission} {Status} ({Reason})", mission.Id, status, reason);
