@@ -38,7 +38,7 @@ internal sealed class Fleet : IAsyncDisposable
     }
 
     private FleetCoordinator NewCoordinator() => new(Options, Store, _services.GetRequiredService<IBus>(), Time, NullLogger<FleetCoordinator>.Instance,
-        Options.MissionsDatabasePath is { } path ? new EfMissionRepository(path) : null, _services.GetRequiredService<IMissionHistoryReader>());
+        MissionDatabase.From(Options) is { } database ? new EfMissionRepository(database) : null, _services.GetRequiredService<IMissionHistoryReader>());
 
     /// <summary>
     /// Drops the coordinator (as a crash would: nothing is flushed or said to anyone) and starts a new one with a fresh
@@ -68,7 +68,8 @@ internal sealed class Fleet : IAsyncDisposable
     /// <summary>Invariant violations seen so far (asserted empty at the end of each run).</summary>
     public List<string> Violations { get; } = [];
 
-    public static async Task<Fleet> StartAsync(SiteMap map, TimeSpan? lostBlockerTimeout = null, Func<ControlPlaneOptions, ControlPlaneOptions>? configure = null, string? dataDirectory = null)
+    public static async Task<Fleet> StartAsync(SiteMap map, TimeSpan? lostBlockerTimeout = null, Func<ControlPlaneOptions, ControlPlaneOptions>? configure = null, string? dataDirectory = null,
+        string? missionsDatabase = null)
     {
         var options = new ControlPlaneOptions
         {
@@ -78,6 +79,7 @@ internal sealed class Fleet : IAsyncDisposable
             LostBlockerTimeout = lostBlockerTimeout ?? TimeSpan.FromSeconds(20),
             ParkIdleAfter = null,
             DataDirectory = dataDirectory,
+            MissionsDatabase = missionsDatabase,
         };
         options = configure?.Invoke(options) ?? options;
         var services = new ServiceCollection();

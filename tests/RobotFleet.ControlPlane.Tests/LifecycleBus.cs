@@ -28,9 +28,10 @@ internal sealed class LifecycleBus : IAsyncDisposable
     public LogCollector Logs { get; }
 
     /// <summary>Starts the bus; <paramref name="dataDirectory"/> puts the instances in <c>missions.db</c> there (EF Core repository).</summary>
-    public static async Task<LifecycleBus> StartAsync(string? dataDirectory = null, Action<IServiceCollection>? services = null, Action<IBusRegistrationConfigurator>? bus = null)
+    public static async Task<LifecycleBus> StartAsync(string? dataDirectory = null, Action<IServiceCollection>? services = null, Action<IBusRegistrationConfigurator>? bus = null,
+        string? missionsDatabase = null)
     {
-        var options = new ControlPlaneOptions { Map = TestMaps.Corridor(), DataDirectory = dataDirectory };
+        var options = new ControlPlaneOptions { Map = TestMaps.Corridor(), DataDirectory = dataDirectory, MissionsDatabase = missionsDatabase };
         var collection = new ServiceCollection();
         var logs = new LogCollector();
         collection.AddLogging(b => b.AddProvider(logs));

@@ -21,7 +21,8 @@ public sealed class When_mission_states_are_stored_in_sqlite : IDisposable
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
-        Directory.Delete(_dataDirectory, recursive: true);
+        if (Directory.Exists(_dataDirectory))
+            Directory.Delete(_dataDirectory, recursive: true);
     }
 
     [Fact]
@@ -56,15 +57,32 @@ public sealed class When_mission_states_are_stored_in_sqlite : IDisposable
     [Fact]
     public async Task Should_retry_a_message_that_lost_a_version_conflict_and_apply_both_concurrent_facts()
     {
+        var state = await ConflictAsync(DatabasePath, "m1");
+
+        Assert.Equal(3, state.Version);
+        Assert.Equal([3L], Query("SELECT Version FROM mission_states", r => r.GetInt64(0)));
+    }
+
+    [PostgresFact]
+    public async Task Should_retry_a_lost_version_conflict_on_postgresql_too()
+    {
+        var state = await ConflictAsync(PostgresFactAttribute.ConnectionString!, $"pg-{Guid.NewGuid():N}");
+
+        Assert.Equal(3, state.Version);
+    }
+
+    /// <summary>Two facts of one mission saved concurrently against the same version: one wins, the other is retried.</summary>
+    private async Task<MissionState> ConflictAsync(string database, string id)
+    {
         var chaos = new Chaos();
-        await using var bus = await LifecycleBus.StartAsync(_dataDirectory, services: s => s.AddSingleton(chaos.Store(DatabasePath)));
-        await bus.PublishAsync(Submitted("m1"));
-        await bus.WaitForAsync("m1", 1);
+        await using var bus = await LifecycleBus.StartAsync(_dataDirectory, services: s => s.AddSingleton(chaos.Store(database)));
+        await bus.PublishAsync(Submitted(id));
+        await bus.WaitForAsync(id, 1);
 
         // Both messages read version 1 before either writes: the first two saves wait for each other.
         chaos.Rendezvous = 2;
-        await bus.PublishAsync(Assigned("m1", 2), Dispatched("m1", 3));
-        var state = await bus.WaitForAsync("m1", 3);
+        await bus.PublishAsync(Assigned(id, 2), Dispatched(id, 3));
+        var state = await bus.WaitForAsync(id, 3);
 
         Assert.True(chaos.Rendezvoused, "the two saves did not meet: the messages were not concurrent");
         Assert.Equal(1, chaos.Conflicts);
@@ -73,9 +91,9 @@ public sealed class When_mission_states_are_stored_in_sqlite : IDisposable
         Assert.All(state.History, h => Assert.True(h.Accepted));
         Assert.Null(state.Parked);
         // The attempt that lost published nothing: one status change per applied fact, in order.
-        await WaitForAsync(() => bus.StatusChanges("m1").Count >= 3);
-        Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Dispatched], bus.StatusChanges("m1").Select(c => c.Status));
-        Assert.Equal([3L], Query("SELECT Version FROM mission_states", r => r.GetInt64(0)));
+        await WaitForAsync(() => bus.StatusChanges(id).Count >= 3);
+        Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Dispatched], bus.StatusChanges(id).Select(c => c.Status));
+        return state;
     }
 
     [Fact]

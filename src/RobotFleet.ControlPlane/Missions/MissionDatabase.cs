@@ -66,10 +66,7 @@ public sealed record MissionDatabase
     public static void EnsureSchema(DbContext db)
     {
         db.Database.EnsureCreated();
-        var script = db.Database.GenerateCreateScript()
-            .Replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", StringComparison.Ordinal)
-            .Replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ", StringComparison.Ordinal)
-            .Replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", StringComparison.Ordinal);
+        var script = CreateScript(db);
         var connection = db.Database.GetDbConnection();
         db.Database.OpenConnection();
         try
@@ -83,4 +80,13 @@ public sealed record MissionDatabase
             db.Database.CloseConnection();
         }
     }
+
+    /// <summary>
+    /// The SQL that creates <paramref name="db"/>'s tables and indexes where missing (<c>IF NOT EXISTS</c>, understood by SQLite
+    /// and PostgreSQL). Needs no connection.
+    /// </summary>
+    public static string CreateScript(DbContext db) => db.Database.GenerateCreateScript()
+        .Replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", StringComparison.Ordinal)
+        .Replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ", StringComparison.Ordinal)
+        .Replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", StringComparison.Ordinal);
 }
