@@ -36,10 +36,11 @@ broker.Validators.Add(r =>
         r.AddError($"--broker must be mqtt://host:port, not '{value}'");
 });
 var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db, missions: missions.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
+var missionsDb = new Option<string?>("--missions-db") { Description = "Missions database instead of missions.db in the data directory: a PostgreSQL connection string (Host=...;Database=...;Username=...) or a SQLite file; default $ROBOTFLEET_MISSIONS_DB", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_MISSIONS_DB") is { Length: > 0 } env ? env : null };
 
 var command = new RootCommand("RobotFleet server: control plane, embedded MQTT broker, HTTP API and simulated robots in one process")
 {
-    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker,
+    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb,
 };
 command.SetAction(async (parse, cancellationToken) =>
 {
@@ -54,6 +55,7 @@ command.SetAction(async (parse, cancellationToken) =>
         NoSimulation = parse.GetValue(noSim),
         BindAddress = parse.GetValue(bind)!,
         DataDirectory = parse.GetValue(dataDir)!,
+        MissionsDatabase = parse.GetValue(missionsDb),
         Broker = parse.GetValue(broker) is { Length: > 0 } external ? new Uri(external) : null,
     };
     WebApplication app;

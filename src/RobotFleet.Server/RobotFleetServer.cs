@@ -59,18 +59,20 @@ public static class RobotFleetServer
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
             services.AddGateway(new GatewayOptions { BrokerPort = brokerPort });
         }
-        services.AddMissions(new ControlPlaneOptions { Map = map, DataDirectory = options.DataDirectory });
+        var controlPlane = new ControlPlaneOptions { Map = map, DataDirectory = options.DataDirectory, MissionsDatabase = options.MissionsDatabase };
+        services.AddMissions(controlPlane);
         services.AddSingleton<IRobotLastSeen, TwinLastSeen>();
         services.AddSchedules(new ScheduleOptions { DataDirectory = options.DataDirectory });
         services.AddMassTransit(bus =>
         {
             bus.DisableUsageTelemetry(); // runs offline: never call home
             bus.AddGatewayConsumers();
-            bus.AddMissionsConsumers();
+            bus.AddMissionsConsumers(controlPlane);
             bus.AddConsumer<AlertConsumer>();
             bus.AddConsumer<LiveStreamConsumer>();
             bus.AddRequestClient<SubmitMission>();
             bus.AddRequestClient<CancelMission>();
+            bus.AddRequestClient<ReassignMission>();
             bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
         });
         services.AddSingleton<SimulatedRobots>();
