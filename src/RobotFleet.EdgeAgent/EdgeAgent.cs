@@ -41,6 +41,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
         this.firmware = firmware;
         lastNodeId = options.InitialLastNodeId;
         link = new MqttLink(options, ConnectionMessage, OnConnectedAsync, (topic, payload) => inbox.Writer.TryWrite((topic, payload)));
+        CreateModelManager();
     }
 
     /// <summary>Manufacturer on the wire.</summary>
@@ -71,6 +72,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
             Task.Run(ExecuteOrdersAsync, CancellationToken.None),
             Task.Run(PublishStatesAsync, CancellationToken.None),
             Task.Run(PublishVisualizationsAsync, CancellationToken.None),
+            .. StartModelLoops(),
         ];
         link.Start();
         return Task.CompletedTask;
@@ -128,6 +130,8 @@ public sealed partial class EdgeAgent : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+
+        await StopModelsAsync().ConfigureAwait(false);
     }
 
     /// <summary>Same as <see cref="StopAsync"/>.</summary>
@@ -149,6 +153,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
     {
         await PublishFactsheetAsync().ConfigureAwait(false);
         RequestState();
+        RequestModelStatus();
     }
 
     private async Task ProcessInboxAsync()
