@@ -73,6 +73,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
             Task.Run(PublishStatesAsync, CancellationToken.None),
             Task.Run(PublishVisualizationsAsync, CancellationToken.None),
             .. StartModelLoops(),
+            .. StartPerceptionLoop(),
         ];
         link.Start();
         return Task.CompletedTask;

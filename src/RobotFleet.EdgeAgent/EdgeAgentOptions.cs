@@ -91,6 +91,12 @@ public sealed record EdgeAgentOptions
     /// <summary>ONNX Runtime settings for checks and served sessions; null for the defaults (one thread, no spinning).</summary>
     public ModelSessionOptions? ModelSessionOptions { get; init; }
 
+    /// <summary>
+    /// Perception runs per second: camera frame from the firmware, active model, report on
+    /// <c>robotfleet/v1/{manufacturer}/{serialNumber}/perception</c>; 0 (default) turns the loop off. Needs <see cref="ModelDirectory"/>.
+    /// </summary>
+    public double PerceptionRate { get; init; }
+
     /// <summary>HTTP handler for model downloads (tests, proxies); null for a default one. Not disposed by the agent.</summary>
     public HttpMessageHandler? ModelHttpHandler { get; init; }
 }

@@ -37,9 +37,15 @@ public static class Program
             AllowMultipleArgumentsPerToken = false,
         };
 
+        var perceptionHz = new Option<double>("--perception-hz")
+        {
+            Description = "Perception runs per second per robot (camera frame, active model, report on robotfleet/v1/.../perception); 0 turns it off. Needs --model-dir",
+            DefaultValueFactory = _ => 0,
+        };
+
         var command = new RootCommand("RobotFleet edge agent: the AGV side of VDA 5050 v2 over MQTT")
         {
-            broker, map, simulate, robots, manufacturer, serialPrefix, interfaceName, timeScale, stateInterval, mqttVersion, modelDir, trustedKey,
+            broker, map, simulate, robots, manufacturer, serialPrefix, interfaceName, timeScale, stateInterval, mqttVersion, modelDir, trustedKey, perceptionHz,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,6 +67,13 @@ public static class Program
             if (count < 1 || scale <= 0 || interval <= 0)
             {
                 await Console.Error.WriteLineAsync("--robots, --time-scale and --state-interval must be positive.").ConfigureAwait(false);
+                return 2;
+            }
+
+            var hz = parse.GetValue(perceptionHz);
+            if (hz < 0 || hz > 100 || (hz > 0 && parse.GetValue(modelDir) is null))
+            {
+                await Console.Error.WriteLineAsync("--perception-hz must be between 0 and 100, and needs --model-dir.").ConfigureAwait(false);
                 return 2;
             }
 
@@ -112,6 +125,7 @@ public static class Program
                     IdleStateInterval = TimeSpan.FromSeconds(interval),
                     ModelDirectory = parse.GetValue(modelDir) is { } root ? Path.GetFullPath(root) : null,
                     TrustedKeys = keys,
+                    PerceptionRate = hz,
                     Log = line => Console.Error.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}"),
                 },
             };

@@ -217,19 +217,57 @@ public sealed class ModelManagerTests : IAsyncLifetime
         Assert.Equal(ActionStatus.Finished, (await FinalAsync(Download("d3", package))).ActionStatus);
     }
 
-    private sealed record Package(string Version, Uri ModelLink, Uri ManifestLink, string ModelSha256, string ManifestSha256, string Signature)
+    [Fact]
+    public async Task Perception_loop_runs_the_active_model_on_simulated_camera_frames_and_places_detections_in_the_site_frame()
+    {
+        await h.RestartAgentAsync(Configure(Harness.Options(h.Broker)) with { PerceptionRate = 20, ModelStatusInterval = TimeSpan.FromSeconds(1) });
+
+        // An obstacle 2 m ahead and 0.5 m to the left of the robot at (0, 0) heading east: the simulator draws a bright box.
+        h.Robot.PlaceObstacle("crate", 2, 0.5, "L1");
+        var frame = (await h.Robot.CaptureAsync(CancellationToken.None))!;
+        var (w, hh) = (frame.Camera.Width, frame.Camera.Height);
+        var bright = Enumerable.Range(0, w * hh).Where(i => frame.Pixels[i * 3] == 240).Select(i => (X: i % w, Y: i / w)).ToList();
+        Assert.NotEmpty(bright);
+        Assert.Equal(128, frame.Pixels[0]);
+        var (x0, y0, x1, y1) = (bright.Min(p => p.X), bright.Min(p => p.Y), bright.Max(p => p.X) + 1, bright.Max(p => p.Y) + 1);
+
+        // A detector that reports exactly that box (normalized coordinates), as a trained one would.
+        var rows = new[] { (float)x0 / w, (float)y0 / hh, (float)x1 / w, (float)y1 / hh, 0.9f, 1f };
+        var manifest = TestModels.DetectorManifest(boxes: BoxCoordinates.Normalized) with { Version = "1.0.0" };
+        var package = Publish("1.0.0", TestModels.Detector(rows), manifest, name: "constant-detector");
+        Assert.Equal(ActionStatus.Finished, (await FinalAsync(Download("d1", package))).ActionStatus);
+        Assert.Equal(ActionStatus.Finished, (await FinalAsync(Enable("e1", "1.0.0", "constant-detector"))).ActionStatus);
+
+        var report = await h.Recorder.WaitForExtensionAsync("perception", p => p.GetProperty("detections").GetArrayLength() == 1);
+        Assert.Equal("constant-detector", report.GetProperty("modelName").GetString());
+        Assert.Equal("1.0.0", report.GetProperty("modelVersion").GetString());
+        Assert.True(report.GetProperty("latencyMs").GetDouble() > 0);
+        var detection = report.GetProperty("detections")[0];
+        Assert.Equal("cart", detection.GetProperty("class").GetString());
+        Assert.Equal(0.9, detection.GetProperty("score").GetDouble(), 3);
+        Assert.Equal(2, detection.GetProperty("x").GetDouble(), 0.1);
+        Assert.Equal(0.5, detection.GetProperty("y").GetDouble(), 0.1);
+
+        var status = await h.Recorder.WaitForExtensionAsync("modelStatus", s => s.GetProperty("inference").ValueKind == JsonValueKind.Object
+            && s.GetProperty("inference").GetProperty("runs").GetInt64() > 0, 15);
+        Assert.True(status.GetProperty("inference").GetProperty("p95LatencyMs").GetDouble() > 0);
+        Assert.Equal(0, status.GetProperty("inference").GetProperty("errors").GetInt64());
+    }
+
+    private sealed record Package(string Name, string Version, Uri ModelLink, Uri ManifestLink, string ModelSha256, string ManifestSha256, string Signature)
     {
         public string ModelPath => ModelLink.AbsolutePath.TrimStart('/');
     }
 
     /// <summary>Puts a model package on the HTTP server as a registry would: hashes of both files, signed digest.</summary>
-    private Package Publish(string version, byte[]? model = null, ModelManifest? manifest = null, ECDsa? signer = null)
+    private Package Publish(string version, byte[]? model = null, ModelManifest? manifest = null, ECDsa? signer = null, string name = Name)
     {
         model ??= TestModels.Classifier();
         var manifestBytes = Encoding.UTF8.GetBytes(ModelManifestJson.Serialize(manifest ?? TestModels.ClassifierManifest(version: version)));
-        var digest = ModelDigest.Of(Name, version, model, manifestBytes);
+        var digest = ModelDigest.Of(name, version, model, manifestBytes);
         var id = Guid.NewGuid().ToString("N");
         return new Package(
+            name,
             version,
             http.Add($"{id}/model.onnx", model),
             http.Add($"{id}/manifest.json", manifestBytes),
@@ -239,10 +277,10 @@ public sealed class ModelManagerTests : IAsyncLifetime
     }
 
     private static VdaAction Download(string id, Package p) => Action("downloadModel", id,
-        ("modelName", Name), ("modelVersion", p.Version), ("modelLink", p.ModelLink.ToString()), ("manifestLink", p.ManifestLink.ToString()),
+        ("modelName", p.Name), ("modelVersion", p.Version), ("modelLink", p.ModelLink.ToString()), ("manifestLink", p.ManifestLink.ToString()),
         ("modelSha256", p.ModelSha256), ("manifestSha256", p.ManifestSha256), ("signature", p.Signature));
 
-    private static VdaAction Enable(string id, string version) => Action("enableModel", id, ("modelName", Name), ("modelVersion", version));
+    private static VdaAction Enable(string id, string version, string name = Name) => Action("enableModel", id, ("modelName", name), ("modelVersion", version));
 
     private static VdaAction Delete(string id, string version) => Action("deleteModel", id, ("modelName", Name), ("modelVersion", version));
 
