@@ -218,6 +218,23 @@ public sealed class ModelManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_running_download_shows_its_progress_and_a_transient_503_is_retried()
+    {
+        await h.RestartAgentAsync(Configure(Harness.Options(h.Broker)) with { ModelProgressInterval = TimeSpan.FromMilliseconds(20) });
+        var package = Publish("1.0.0", TestModels.Classifier(extraWeights: 500_000)); // about 2 MB
+        http.Throttle(package.ModelPath, TimeSpan.FromMilliseconds(25));
+        http.FailNext(package.ModelPath, 1);
+        await h.SendInstantAsync(Download("d1", package));
+
+        var running = await h.WaitForStateAsync(s => s.ActionStates.Any(a => a.ActionId == "d1" && a.ActionStatus == ActionStatus.Running
+            && a.ResultDescription?.StartsWith("downloaded ", StringComparison.Ordinal) == true && a.ResultDescription.EndsWith(" of 2.0 MB", StringComparison.Ordinal)));
+        Assert.Matches(@"^downloaded \d+\.\d of 2\.0 MB$", running.ActionStates.Single(a => a.ActionId == "d1").ResultDescription);
+        var done = await h.WaitForStateAsync(s => s.ActionStates.Any(a => a.ActionId == "d1" && a.ActionStatus == ActionStatus.Finished), 20);
+        Assert.Equal(2, http.Requests[package.ModelPath]); // 503, then 200
+        Assert.True(File.Exists(Path.Combine(dir, Name, "1.0.0", "model.onnx")));
+    }
+
+    [Fact]
     public async Task Perception_loop_runs_the_active_model_on_simulated_camera_frames_and_places_detections_in_the_site_frame()
     {
         await h.RestartAgentAsync(Configure(Harness.Options(h.Broker)) with { PerceptionRate = 20, ModelStatusInterval = TimeSpan.FromSeconds(1) });

@@ -10,6 +10,8 @@ internal sealed class TestHttpServer : IAsyncDisposable
     private readonly HttpListener listener = new();
     private readonly ConcurrentDictionary<string, byte[]> files = new();
     private readonly ConcurrentDictionary<string, bool> hanging = new();
+    private readonly ConcurrentDictionary<string, TimeSpan> throttled = new();
+    private readonly ConcurrentDictionary<string, int> failures = new();
     private readonly CancellationTokenSource stop = new();
     private readonly Task loop;
 
@@ -47,6 +49,12 @@ internal sealed class TestHttpServer : IAsyncDisposable
         hanging[path] = true;
         return new Uri(BaseUri, path);
     }
+
+    /// <summary>Serves <paramref name="path"/> in 64 KiB chunks with <paramref name="pause"/> between them.</summary>
+    public void Throttle(string path, TimeSpan pause) => throttled[path] = pause;
+
+    /// <summary>Answers the next <paramref name="count"/> requests for <paramref name="path"/> with HTTP 503.</summary>
+    public void FailNext(string path, int count) => failures[path] = count;
 
     public async ValueTask DisposeAsync()
     {
@@ -91,11 +99,27 @@ internal sealed class TestHttpServer : IAsyncDisposable
                 await Task.Delay(Timeout.Infinite, stop.Token);
             }
 
-            if (files.TryGetValue(path, out var bytes))
+            if (failures.TryGetValue(path, out var left) && left > 0 && failures.TryUpdate(path, left - 1, left))
+            {
+                context.Response.StatusCode = 503;
+            }
+            else if (files.TryGetValue(path, out var bytes))
             {
                 context.Response.StatusCode = 200;
                 context.Response.ContentLength64 = bytes.Length;
-                await context.Response.OutputStream.WriteAsync(bytes);
+                if (throttled.TryGetValue(path, out var pause))
+                {
+                    for (var offset = 0; offset < bytes.Length; offset += 65536)
+                    {
+                        await context.Response.OutputStream.WriteAsync(bytes.AsMemory(offset, Math.Min(65536, bytes.Length - offset)));
+                        await context.Response.OutputStream.FlushAsync();
+                        await Task.Delay(pause, stop.Token);
+                    }
+                }
+                else
+                {
+                    await context.Response.OutputStream.WriteAsync(bytes);
+                }
             }
             else
             {
