@@ -33,6 +33,8 @@ public sealed partial class EdgeAgent : IAsyncDisposable
     /// <summary>Creates the agent; nothing connects until <see cref="StartAsync"/>.</summary>
     /// <param name="options">Broker, identity and rates.</param>
     /// <param name="firmware">The robot to drive; not disposed by the agent.</param>
+    /// <exception cref="ArgumentException">A <see cref="EdgeAgentOptions.TrustedKeys"/> entry is not a PEM public key.</exception>
+    /// <exception cref="IOException">The <see cref="EdgeAgentOptions.ModelDirectory"/> cannot be created.</exception>
     public EdgeAgent(EdgeAgentOptions options, IRobotFirmware firmware)
     {
         ArgumentNullException.ThrowIfNull(options);

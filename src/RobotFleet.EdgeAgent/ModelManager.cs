@@ -89,7 +89,9 @@ internal sealed class ModelManager : IDisposable
         {
             if (existing.ModelSha256 == request.ModelSha256 && existing.ManifestSha256 == request.ManifestSha256)
             {
-                return; // same package already stored: idempotent
+                // Same package already stored: idempotent, but the request must still carry a trusted signature.
+                VerifySignature(new ModelDigest(request.Name, request.Version, request.ModelSha256, request.ManifestSha256), request.Signature);
+                return;
             }
 
             throw new ModelActionException($"{request.Name} {request.Version} is already stored with different content; delete it first");

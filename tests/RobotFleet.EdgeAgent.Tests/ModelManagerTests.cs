@@ -61,6 +61,13 @@ public sealed class ModelManagerTests : IAsyncLifetime
         Assert.EndsWith("Z", status.GetProperty("timestamp").GetString());
         Assert.Equal("{\"name\":\"colour-classifier\",\"version\":\"1.0.0\"}", File.ReadAllText(Path.Combine(dir, "active.json")));
 
+        // The same package again is a no-op; other content under the same version is refused.
+        Assert.Equal(ActionStatus.Finished, (await FinalAsync(Download("d2", Publish("1.0.0")))).ActionStatus);
+        var clash = await FinalAsync(Download("d3", Publish("1.0.0", TestModels.Classifier(extraWeights: 8))));
+        Assert.Equal(ActionStatus.Failed, clash.ActionStatus);
+        Assert.Equal($"{Name} 1.0.0 is already stored with different content; delete it first", clash.ResultDescription);
+        Assert.Equal((Name, "1.0.0"), h.Agent.ActiveModel);
+
         // The factsheet advertises the model actions.
         await h.Recorder.WaitForAsync<Factsheet>("factsheet", f => f.ProtocolFeatures.AgvActions.Any(a => a.ActionType == "downloadModel" && a.ActionParameters!.Count == 7));
     }
