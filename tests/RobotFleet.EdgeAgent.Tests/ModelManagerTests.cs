@@ -34,7 +34,7 @@ public sealed class ModelManagerTests : IAsyncLifetime
     {
         ModelDirectory = dir,
         TrustedKeys = [ModelSigning.ExportPublicKeyPem(key)],
-        ModelDownloadAttemptTimeout = TimeSpan.FromSeconds(1),
+        ModelDownloadAttemptTimeout = TimeSpan.FromSeconds(10),
         ModelDownloadRetries = 1,
         ModelDownloadRetryDelay = TimeSpan.FromMilliseconds(50),
         Log = line => Console.WriteLine(line),
@@ -207,6 +207,7 @@ public sealed class ModelManagerTests : IAsyncLifetime
     [Fact]
     public async Task Http_404_and_timeouts_fail_the_download_and_the_agent_keeps_running()
     {
+        await h.RestartAgentAsync(Configure(Harness.Options(h.Broker)) with { ModelDownloadAttemptTimeout = TimeSpan.FromSeconds(1) });
         var package = Publish("1.0.0");
         var notFound = await FinalAsync(Download("d1", package with { ModelLink = new Uri(http.BaseUri, "missing.onnx") }));
         Assert.Equal(ActionStatus.Failed, notFound.ActionStatus);
@@ -227,7 +228,7 @@ public sealed class ModelManagerTests : IAsyncLifetime
     [Fact]
     public async Task A_running_download_shows_its_progress_and_a_transient_503_is_retried()
     {
-        await h.RestartAgentAsync(Configure(Harness.Options(h.Broker)) with { ModelProgressInterval = TimeSpan.FromMilliseconds(20) });
+        await h.RestartAgentAsync(Configure(Harness.Options(h.Broker)) with { ModelProgressInterval = TimeSpan.FromMilliseconds(20), ModelDownloadAttemptTimeout = TimeSpan.FromSeconds(30) });
         var package = Publish("1.0.0", TestModels.Classifier(extraWeights: 500_000)); // about 2 MB
         http.Throttle(package.ModelPath, TimeSpan.FromMilliseconds(25));
         http.FailNext(package.ModelPath, 1);
