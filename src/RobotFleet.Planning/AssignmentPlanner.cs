@@ -13,10 +13,11 @@ namespace RobotFleet.Planning;
 /// reversed Dijkstra per distinct mission start and robot speed, built the first time that start is seen and kept), so a
 /// round over known starts does no graph search: its matrix is a flat array of lookups.
 /// /// Hard constraints (never violated): required actions and load within the robot's factsheet, pinning, reachability,
-/// battery (the robot must end the approach plus the mission's own route at or above its reserve, using its
-/// percent-per-metre estimate), and a charging robot below its target takes only urgent missions. Idle robots below their
-/// recharge threshold take no mission and get a <see cref="ChargeAssignment"/> to the nearest free charger instead
-/// (lowest battery chooses first; one robot per charger).
+/// battery (the robot must end the approach, the mission's own route and the way from the mission's end to the nearest
+/// charger at or above its reserve, using its learned percent-per-metre figure, <see cref="EnergyEstimator"/>), and a
+/// charging robot below its target takes only urgent missions. Idle robots below their recharge threshold take no mission
+/// and get a <see cref="ChargeAssignment"/> to the nearest free charger instead (lowest battery chooses first; one robot per
+/// charger). A mission left queued for battery alone sends the nearest idle robot that could do it once charged to charge.
 /// </para>
 /// <para>
 /// Solved exactly by <see cref="LinearAssignment"/> (Jonker-Volgenant 1987 shortest augmenting path, LAPJV). Rectangular
@@ -147,6 +148,7 @@ public sealed class AssignmentPlanner
                 matrix.ProvisionalRobot[m] == r));
         }
 
+        ChargeForMissions(matrix, problems, assigned, taken, charges);
         var parking = SuggestParking(matrix, assigned, taken);
         Volatile.Write(ref _spare, matrix.Costs); // the matrix does not outlive this call
         return new AssignmentPlan(assignments, charges, parking, problems, total);
@@ -248,6 +250,13 @@ public sealed class AssignmentPlanner
             }
         }
 
+        // Energy a mission needs besides the approach: its own route, then the way from its end to the nearest charger.
+        var missionMetres = new double[n];
+        for (var m = 0; m < n; m++)
+        {
+            missionMetres[m] = rows[m].RouteMetres + ChargerLegMetres(rows[m]);
+        }
+
         var provisionalRobot = new int[n];
         Array.Fill(provisionalRobot, -1);
         if (provisional is not null)
@@ -309,7 +318,7 @@ public sealed class AssignmentPlanner
             {
                 farthest = Math.Max(farthest, trees[(m * speedCount) + s]!.FarthestMetres);
             }
-            var energyChecks = !(minBudget >= mission.RouteMetres + farthest + 1e-3); // else every robot can afford any approach
+            var energyChecks = !(minBudget >= missionMetres[m] + farthest + 1e-3); // else every robot can afford any approach
             if ((anyBlocked && !urgent) || capabilityChecks || energyChecks)
             {
                 for (var r = 0; r < k; r++)
@@ -317,7 +326,7 @@ public sealed class AssignmentPlanner
                     if (double.IsFinite(line[r])
                         && ((blockedUnlessUrgent[r] && !urgent)
                             || (capabilityChecks && !IsCapable(mission, columns[r]))
-                            || (energyChecks && !HasEnergy(mission, columns[r], trees[(m * speedCount) + speedOf[r]]!.Metres[robotWaypoint[r]]))))
+                            || (energyChecks && !HasEnergy(columns[r], trees[(m * speedCount) + speedOf[r]]!.Metres[robotWaypoint[r]] + missionMetres[m]))))
                     {
                         line[r] = double.PositiveInfinity;
                     }
@@ -329,7 +338,7 @@ public sealed class AssignmentPlanner
             }
         }
 
-        return new MissionCostMatrix(rows, columns, costs, trees, speedCount, speedOf, robotWaypoint, startIndex, provisionalRobot, infeasible);
+        return new MissionCostMatrix(rows, columns, costs, trees, speedCount, speedOf, robotWaypoint, startIndex, provisionalRobot, missionMetres, infeasible);
     }
 
     /// <summary>
@@ -477,8 +486,115 @@ public sealed class AssignmentPlanner
         || robot.BatteryPercent >= BatteryOf(robot).TargetPercent
         || ClampedPriority(mission) >= _options.UrgentPriority;
 
-    private bool HasEnergy(PendingMission mission, RobotSnapshot robot, double approachMetres) =>
-        robot.BatteryPercent - EnergyModel.PercentFor(approachMetres + mission.RouteMetres, robot.EnergyPercentPerMetre) >= BatteryOf(robot).ReservePercent;
+    /// <summary>Whether the robot ends a drive of that many metres at or above its reserve (at its present charge, or at <paramref name="charge"/>).</summary>
+    private bool HasEnergy(RobotSnapshot robot, double metres, double? charge = null) =>
+        (charge ?? robot.BatteryPercent) - EnergyModel.PercentFor(metres, robot.EnergyPercentPerMetre) >= BatteryOf(robot).ReservePercent;
+
+    /// <summary>Metres from the mission's end to the nearest charger; 0 when the end is not given or the map has no charger; +infinity when no charger is reachable from it.</summary>
+    private double ChargerLegMetres(PendingMission mission)
+    {
+        if (_chargers.Length == 0 || !_table.TryIndex(mission.EndWaypointId, out var end))
+        {
+            return 0;
+        }
+        var best = double.PositiveInfinity;
+        foreach (var charger in _chargers)
+        {
+            if (_table.TryIndex(charger.WaypointId, out var target))
+            {
+                best = Math.Min(best, _table.Arrival(target, double.PositiveInfinity).Metres[end]);
+            }
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// For each mission left queued for battery alone (highest priority first): the idle, unassigned robot nearest to its start
+    /// that could do it but for its charge, and would have enough at its charge target, is sent to the nearest free charger, so
+    /// that the mission does not wait for a charge nobody starts. One robot per mission, one charger per robot.
+    /// </summary>
+    private void ChargeForMissions(MissionCostMatrix matrix, List<AssignmentProblem> problems, HashSet<string> assigned, HashSet<string> taken, List<ChargeAssignment> charges)
+    {
+        for (var p = 0; p < problems.Count; p++)
+        {
+            if (problems[p] is not { Kind: AssignmentProblemKind.InsufficientBattery, MissionId: { } missionId })
+            {
+                continue;
+            }
+            var m = IndexOf(matrix.Missions, missionId);
+            var mission = matrix.Missions[m];
+            var best = -1;
+            for (var r = 0; r < matrix.Robots.Count; r++)
+            {
+                var robot = matrix.Robots[r];
+                var travel = matrix.TravelSeconds(m, r);
+                var metres = matrix.ApproachMetres(m, r) + matrix.MissionMetres[m];
+                if (robot.Activity == RobotActivity.Idle && !assigned.Contains(robot.RobotId) && double.IsFinite(travel)
+                    && IsCapable(mission, robot) && !HasEnergy(robot, metres) && HasEnergy(robot, metres, BatteryOf(robot).TargetPercent)
+                    && (best < 0 || travel < matrix.TravelSeconds(m, best)))
+                {
+                    best = r;
+                }
+            }
+            if (best < 0)
+            {
+                continue;
+            }
+            var chosen = matrix.Robots[best];
+            var charge = NearestFreeCharger(chosen, matrix.RobotWaypoint[best], taken);
+            if (charge is null)
+            {
+                continue;
+            }
+            assigned.Add(chosen.RobotId);
+            charges.Add(charge);
+            problems[p] = problems[p] with
+            {
+                Message = $"{problems[p].Message}; robot {chosen.RobotId} ({chosen.BatteryPercent:0.#} %, {chosen.EnergyPercentPerMetre:0.####} %/m) is sent to charge for it",
+            };
+        }
+    }
+
+    private static int IndexOf(IReadOnlyList<PendingMission> missions, string missionId)
+    {
+        for (var i = 0; i < missions.Count; i++)
+        {
+            if (missions[i].MissionId == missionId)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>The robot's charger: where it stands when that is a charger, else the nearest free reachable one (marked taken); null when none.</summary>
+    private ChargeAssignment? NearestFreeCharger(RobotSnapshot robot, int at, HashSet<string> taken)
+    {
+        var here = _chargers.FirstOrDefault(c => c.WaypointId == robot.WaypointId);
+        var best = here;
+        ArrivalTree? bestTree = null;
+        if (best is null)
+        {
+            foreach (var charger in _chargers)
+            {
+                if (taken.Contains(charger.WaypointId) || !_table.TryIndex(charger.WaypointId, out var target))
+                {
+                    continue;
+                }
+                var tree = _table.Arrival(target, robot.MaxSpeed);
+                if (double.IsFinite(tree.SecondsFrom(at)) && (bestTree is null || tree.SecondsFrom(at) < bestTree.SecondsFrom(at)))
+                {
+                    (best, bestTree) = (charger, tree);
+                }
+            }
+        }
+        if (best is null)
+        {
+            return null;
+        }
+        taken.Add(best.WaypointId);
+        return new ChargeAssignment(robot.RobotId, best.Name, bestTree?.RouteFrom(at) ?? new Route([robot.WaypointId!], [], 0, 0));
+    }
 
     private List<ChargeAssignment> SendLowRobotsToCharge(IReadOnlyList<RobotSnapshot> robots, HashSet<string> taken, List<AssignmentProblem> problems)
     {
@@ -489,35 +605,14 @@ public sealed class AssignmentPlanner
             .ThenBy(r => r.RobotId, StringComparer.Ordinal);
         foreach (var robot in low)
         {
-            // Already at a charger: charge there. Otherwise the nearest free one, by the chargers' cached arrival trees.
             _table.TryIndex(robot.WaypointId, out var at);
-            var here = _chargers.FirstOrDefault(c => c.WaypointId == robot.WaypointId);
-            var best = here;
-            ArrivalTree? bestTree = null;
-            if (best is null)
+            if (NearestFreeCharger(robot, at, taken) is { } charge)
             {
-                foreach (var charger in _chargers)
-                {
-                    if (taken.Contains(charger.WaypointId) || !_table.TryIndex(charger.WaypointId, out var target))
-                    {
-                        continue;
-                    }
-                    var tree = _table.Arrival(target, robot.MaxSpeed);
-                    if (double.IsFinite(tree.SecondsFrom(at)) && (bestTree is null || tree.SecondsFrom(at) < bestTree.SecondsFrom(at)))
-                    {
-                        (best, bestTree) = (charger, tree);
-                    }
-                }
-            }
-            if (best is null)
-            {
-                problems.Add(new AssignmentProblem(AssignmentProblemKind.NoFreeCharger, null, robot.RobotId,
-                    $"robot {robot.RobotId}: battery {robot.BatteryPercent:0.#} % is below its recharge threshold of {BatteryOf(robot).RechargeThresholdPercent:0.#} % and no free charger is reachable from waypoint '{robot.WaypointId}'; add or free a charger"));
+                charges.Add(charge);
                 continue;
             }
-            taken.Add(best.WaypointId);
-            var route = bestTree?.RouteFrom(at) ?? new Route([robot.WaypointId!], [], 0, 0);
-            charges.Add(new ChargeAssignment(robot.RobotId, best.Name, route));
+            problems.Add(new AssignmentProblem(AssignmentProblemKind.NoFreeCharger, null, robot.RobotId,
+                $"robot {robot.RobotId}: battery {robot.BatteryPercent:0.#} % is below its recharge threshold of {BatteryOf(robot).RechargeThresholdPercent:0.#} % and no free charger is reachable from waypoint '{robot.WaypointId}'; add or free a charger"));
         }
         return charges;
     }
@@ -584,7 +679,7 @@ public sealed class AssignmentPlanner
             return new(AssignmentProblemKind.Unreachable, id, null,
                 $"mission {id}: no capable available robot can reach waypoint '{mission.StartWaypointId}'; check the lanes (one-way, missing) around it");
         }
-        if (usable.Length > 0 && usable.All(r => !double.IsFinite(matrix.TravelSeconds(m, r)) || !HasEnergy(mission, matrix.Robots[r], matrix.ApproachMetres(m, r))))
+        if (usable.Length > 0 && usable.All(r => !double.IsFinite(matrix.TravelSeconds(m, r)) || !HasEnergy(matrix.Robots[r], matrix.ApproachMetres(m, r) + matrix.MissionMetres[m])))
         {
             return new(AssignmentProblemKind.InsufficientBattery, id, null,
                 $"mission {id}: every capable robot that can reach waypoint '{mission.StartWaypointId}' would end below its battery reserve; it waits for a charged robot");
@@ -654,6 +749,7 @@ public sealed class MissionCostMatrix
         int[] robotWaypoint,
         int[] startIndex,
         int[] provisionalRobot,
+        double[] missionMetres,
         bool hasInfeasible)
     {
         Missions = missions;
@@ -665,6 +761,7 @@ public sealed class MissionCostMatrix
         RobotWaypoint = robotWaypoint;
         StartIndex = startIndex;
         ProvisionalRobot = provisionalRobot;
+        MissionMetres = missionMetres;
         HasInfeasible = hasInfeasible;
     }
 
@@ -681,6 +778,9 @@ public sealed class MissionCostMatrix
     internal int[] StartIndex { get; }
 
     internal int[] ProvisionalRobot { get; }
+
+    /// <summary>Metres each mission drives besides the approach (its route, then to the nearest charger), for the battery check.</summary>
+    internal double[] MissionMetres { get; }
 
     /// <summary>True when some pair is +infinity (breaks a hard constraint).</summary>
     internal bool HasInfeasible { get; }
