@@ -490,7 +490,10 @@ public sealed class AssignmentPlanner
     private bool HasEnergy(RobotSnapshot robot, double metres, double? charge = null) =>
         (charge ?? robot.BatteryPercent) - EnergyModel.PercentFor(metres, robot.EnergyPercentPerMetre) >= BatteryOf(robot).ReservePercent;
 
-    /// <summary>Metres from the mission's end to the nearest charger; 0 when the end is not given or the map has no charger; +infinity when no charger is reachable from it.</summary>
+    /// <summary>
+    /// Metres from the mission's end to the nearest charger; 0 when the end is not given, the map has no charger, or no charger
+    /// is reachable from the end (a sink such as a one-way spur: nothing after it is plannable, so the check covers the mission only).
+    /// </summary>
     private double ChargerLegMetres(PendingMission mission)
     {
         if (_chargers.Length == 0 || !_table.TryIndex(mission.EndWaypointId, out var end))
@@ -505,7 +508,7 @@ public sealed class AssignmentPlanner
                 best = Math.Min(best, _table.Arrival(target, double.PositiveInfinity).Metres[end]);
             }
         }
-        return best;
+        return double.IsFinite(best) ? best : 0;
     }
 
     /// <summary>
