@@ -168,9 +168,6 @@ public sealed class TravelTimeTable
 
     internal string IdAt(int index) => _ids[index];
 
-    /// <summary>Lane travel time at a top speed, seconds.</summary>
-    internal double LaneSeconds(int lane, double maxSpeed) => _laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed);
-
     /// <summary>The cache key's speed: every top speed at or above the fastest lane gives the same tree.</summary>
     internal double SpeedKey(double maxSpeed)
     {
