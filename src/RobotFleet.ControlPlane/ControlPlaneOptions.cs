@@ -1,4 +1,5 @@
 using RobotFleet.Maps;
+using RobotFleet.Planning;
 
 namespace RobotFleet.ControlPlane;
 
@@ -55,8 +56,14 @@ public sealed class ControlPlaneOptions
     /// <summary>A charging robot takes non-urgent missions once at this state of charge, percent (default 90).</summary>
     public double ChargeTargetPercent { get; init; } = 90;
 
-    /// <summary>A mission is not given to a robot that would end it below this state of charge, percent (default 10).</summary>
+    /// <summary>
+    /// A mission is not given to a robot that would end it, and the drive on to the nearest charger, below this state of
+    /// charge, percent (default 10).
+    /// </summary>
     public double BatteryReservePercent { get; init; } = 10;
+
+    /// <summary>How each robot's energy use per metre is learned from its reports: the prior, its weight, the half-life and bounds.</summary>
+    public EnergyEstimatorOptions Energy { get; init; } = new();
 
     /// <summary>An idle robot not at a parking place or charger goes to a free parking place after this long; null never (default 10 s).</summary>
     public TimeSpan? ParkIdleAfter { get; init; } = TimeSpan.FromSeconds(10);

@@ -21,7 +21,7 @@ public enum RobotActivity
 /// <summary>Battery rules for a robot, all in percent of full charge.</summary>
 /// <param name="RechargeThresholdPercent">Below this an idle robot is sent to charge instead of taking missions.</param>
 /// <param name="TargetPercent">A charging robot is available for non-urgent missions once at or above this.</param>
-/// <param name="ReservePercent">A mission is not given to a robot whose battery would fall below this by the end of it.</param>
+/// <param name="ReservePercent">A mission is not given to a robot whose battery would fall below this by the end of it and the drive on to the nearest charger.</param>
 public sealed record BatteryPolicy(double RechargeThresholdPercent = 20, double TargetPercent = 90, double ReservePercent = 10);
 
 /// <summary>A robot as the assignment planner sees it (a snapshot; the planner never changes it).</summary>
@@ -30,7 +30,7 @@ public sealed record BatteryPolicy(double RechargeThresholdPercent = 20, double 
 /// <param name="Activity">What the robot is doing.</param>
 /// <param name="MaxSpeed">Top speed, metres per second.</param>
 /// <param name="BatteryPercent">State of charge, percent.</param>
-/// <param name="EnergyPercentPerMetre">Consumption, percent per metre (see <see cref="EnergyModel"/>).</param>
+/// <param name="EnergyPercentPerMetre">Consumption, percent per metre: the robot's learned figure (see <see cref="EnergyEstimator"/>), or a default.</param>
 /// <param name="SupportedActions">Action types the robot can perform (from its factsheet); null means none.</param>
 /// <param name="MaxLoadKg">Heaviest load the robot carries, kilograms.</param>
 /// <param name="Battery">Battery rules for this robot; null means the planner's default.</param>
@@ -57,6 +57,7 @@ public sealed record RobotSnapshot(
 /// <param name="LoadKg">Load to carry, kilograms.</param>
 /// <param name="PinnedRobotId">When set, only this robot may do it (manual assignment).</param>
 /// <param name="ExcludedRobotIds">Robots that must not get it (e.g. ones that lost or rejected it before); null means none.</param>
+/// <param name="EndWaypointId">Where the mission ends; when given (and the map has chargers), the battery check also covers the way from there to the nearest charger.</param>
 public sealed record PendingMission(
     string MissionId,
     string StartWaypointId,
@@ -68,7 +69,8 @@ public sealed record PendingMission(
     IReadOnlySet<string>? RequiredActions = null,
     double LoadKg = 0,
     string? PinnedRobotId = null,
-    IReadOnlySet<string>? ExcludedRobotIds = null);
+    IReadOnlySet<string>? ExcludedRobotIds = null,
+    string? EndWaypointId = null);
 
 /// <summary>A mission given to a robot in an earlier round but not yet dispatched; the planner may revise it, at a switching penalty.</summary>
 /// <param name="MissionId">Mission id.</param>

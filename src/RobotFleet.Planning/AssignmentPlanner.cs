@@ -8,13 +8,16 @@ namespace RobotFleet.Planning;
 /// <para>
 /// Objective: minimise the total cost over assigned pairs, where a pair costs
 /// <c>w[priority] x (completion + LatenessWeight x lateness)</c> weighted seconds; completion = fastest route travel time
-/// from the robot to the mission's start (<see cref="TravelTimeTable"/>, one Dijkstra per distinct robot waypoint and
-/// speed) + the mission's duration estimate; lateness = seconds past the deadline at estimated completion.
-/// Hard constraints (never violated): required actions and load within the robot's factsheet, pinning, reachability,
-/// battery (the robot must end the approach plus the mission's own route at or above its reserve, using its
-/// percent-per-metre estimate), and a charging robot below its target takes only urgent missions. Idle robots below their
-/// recharge threshold take no mission and get a <see cref="ChargeAssignment"/> to the nearest free charger instead
-/// (lowest battery chooses first; one robot per charger).
+/// from the robot to the mission's start + the mission's duration estimate; lateness = seconds past the deadline at
+/// estimated completion. Travel times are lookups in the <see cref="TravelTimeTable"/>'s cached arrival trees (one
+/// reversed Dijkstra per distinct mission start and robot speed, built the first time that start is seen and kept), so a
+/// round over known starts does no graph search: its matrix is a flat array of lookups.
+/// /// Hard constraints (never violated): required actions and load within the robot's factsheet, pinning, reachability,
+/// battery (the robot must end the approach, the mission's own route and the way from the mission's end to the nearest
+/// charger at or above its reserve, using its learned percent-per-metre figure, <see cref="EnergyEstimator"/>), and a
+/// charging robot below its target takes only urgent missions. Idle robots below their recharge threshold take no mission
+/// and get a <see cref="ChargeAssignment"/> to the nearest free charger instead (lowest battery chooses first; one robot per
+/// charger). A mission left queued for battery alone sends the nearest idle robot that could do it once charged to charge.
 /// </para>
 /// <para>
 /// Solved exactly by <see cref="LinearAssignment"/> (Jonker-Volgenant 1987 shortest augmenting path, LAPJV). Rectangular
@@ -31,8 +34,10 @@ namespace RobotFleet.Planning;
 /// another robot or back to the queue costs <see cref="AssignmentPlannerOptions.SwitchingPenalty"/>, so a plan changes only
 /// when that gains more than the penalty (no flapping). Rate limiting (how often to re-plan) is the caller's job.
 /// </para>
-/// Immutable and thread-safe; each call allocates its own working memory (about 40 bytes per waypoint per distinct robot
-/// waypoint, plus 8 bytes per mission-robot pair).
+/// Thread-safe; immutable but for one cost buffer (8 bytes per mission-robot pair) that <see cref="Plan"/> keeps for the next
+/// call, as fresh memory of that size costs page faults (a concurrent call allocates its own). Working memory: that buffer,
+/// twice when the solver needs an extended copy, plus 16 bytes per waypoint for each arrival tree a call adds to the
+/// table's cache.
 /// </summary>
 public sealed class AssignmentPlanner
 {
@@ -42,6 +47,7 @@ public sealed class AssignmentPlanner
     private readonly double _smallestWeightStep;
     private readonly Location[] _chargers;
     private readonly Location[] _parkings;
+    private double[]? _spare; // one cost buffer kept between Plan calls (taken atomically; a concurrent call allocates its own)
 
     /// <summary>Creates a planner for a map.</summary>
     /// <param name="map">The site map (chargers and parking are its locations of kind Charger and Parking).</param>
@@ -111,7 +117,7 @@ public sealed class AssignmentPlanner
         }
 
         var charges = SendLowRobotsToCharge(robots, taken, problems);
-        var matrix = BuildCostMatrix(now, robots, missions, provisional);
+        var matrix = BuildCostMatrixInto(now, robots, missions, provisional, Interlocked.Exchange(ref _spare, null));
         var robotOfMission = Solve(matrix);
 
         var assignments = new List<MissionAssignment>();
@@ -135,20 +141,23 @@ public sealed class AssignmentPlanner
             assignments.Add(new MissionAssignment(
                 mission.MissionId,
                 robot.RobotId,
-                matrix.RouteFrom(r, matrix.StartIndex[m]),
+                matrix.RouteFrom(m, r),
                 completion,
                 Lateness(now, mission, completion),
                 cost,
                 matrix.ProvisionalRobot[m] == r));
         }
 
+        ChargeForMissions(matrix, problems, assigned, taken, charges);
         var parking = SuggestParking(matrix, assigned, taken);
+        Volatile.Write(ref _spare, matrix.Costs); // the matrix does not outlive this call
         return new AssignmentPlan(assignments, charges, parking, problems, total);
     }
 
     /// <summary>
     /// Phase of <see cref="Plan"/>, public for benchmarks and diagnostics: the cost of every (mission, robot) pair among the
-    /// robots that may take missions now, with one Dijkstra per distinct (waypoint, top speed) of those robots.
+    /// robots that may take missions now. Travel times and metres are read from the table's arrival tree of each mission
+    /// start (built once per start and speed, in parallel, and cached); the matrix is filled row by row with one lookup per pair.
     /// </summary>
     /// <param name="now">Current time (for deadlines).</param>
     /// <param name="robots">All robots; only located ones that are Idle at or above the recharge threshold, or Charging, become columns.</param>
@@ -160,7 +169,15 @@ public sealed class AssignmentPlanner
         DateTimeOffset now,
         IReadOnlyList<RobotSnapshot> robots,
         IReadOnlyList<PendingMission> missions,
-        IReadOnlyList<ProvisionalAssignment>? provisional = null)
+        IReadOnlyList<ProvisionalAssignment>? provisional = null) => BuildCostMatrixInto(now, robots, missions, provisional, null);
+
+    /// <summary>The cost matrix, written into <paramref name="buffer"/> when that is long enough (fresh memory of 8 MB costs page faults).</summary>
+    private MissionCostMatrix BuildCostMatrixInto(
+        DateTimeOffset now,
+        IReadOnlyList<RobotSnapshot> robots,
+        IReadOnlyList<PendingMission> missions,
+        IReadOnlyList<ProvisionalAssignment>? provisional,
+        double[]? buffer)
     {
         ArgumentNullException.ThrowIfNull(robots);
         ArgumentNullException.ThrowIfNull(missions);
@@ -176,18 +193,70 @@ public sealed class AssignmentPlanner
             .ThenBy(m => m.SubmittedAt)
             .ThenBy(m => m.MissionId, StringComparer.Ordinal)
             .ToArray();
-        int n = rows.Length, k = columns.Length, w = _table.WaypointCount;
+        int n = rows.Length, k = columns.Length;
 
+        // Columns: waypoint index, speed class, and what the hard constraints need per robot.
+        var robotWaypoint = new int[k];
+        var speedOf = new int[k];
+        var speeds = new List<double>();
+        var blockedUnlessUrgent = new bool[k];
+        var anyBlocked = false;
+        var energyBudget = new double[k]; // metres a robot may drive before its reserve; NaN: check exactly
+        var minBudget = double.PositiveInfinity;
+        var minLoad = double.PositiveInfinity;
+        var columnOf = new Dictionary<string, int>(k, StringComparer.Ordinal);
+        for (var r = 0; r < k; r++)
+        {
+            var robot = columns[r];
+            columnOf[robot.RobotId] = r;
+            _table.TryIndex(robot.WaypointId, out robotWaypoint[r]);
+            var speed = _table.SpeedKey(robot.MaxSpeed);
+            var s = speeds.IndexOf(speed);
+            if (s < 0)
+            {
+                s = speeds.Count;
+                speeds.Add(speed);
+            }
+            speedOf[r] = s;
+            blockedUnlessUrgent[r] = robot.Activity == RobotActivity.Charging && robot.BatteryPercent < BatteryOf(robot).TargetPercent;
+            anyBlocked |= blockedUnlessUrgent[r];
+            var spare = robot.BatteryPercent - BatteryOf(robot).ReservePercent;
+            energyBudget[r] = robot.EnergyPercentPerMetre > 0 && double.IsFinite(robot.EnergyPercentPerMetre) && double.IsFinite(spare) ? spare / robot.EnergyPercentPerMetre : double.NaN;
+            minBudget = double.IsNaN(energyBudget[r]) ? double.NegativeInfinity : Math.Min(minBudget, energyBudget[r]);
+            minLoad = Math.Min(minLoad, robot.MaxLoadKg);
+        }
+
+        // Rows: start index and the arrival tree of each (start, speed class).
         var startIndex = new int[n];
         for (var m = 0; m < n; m++)
         {
             startIndex[m] = _table.TryIndex(rows[m].StartWaypointId, out var s) ? s : -1;
         }
-        var columnOf = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var r = 0; r < k; r++)
+        var speedCount = speeds.Count;
+        var trees = new ArrivalTree?[n * speedCount];
+        var starts = startIndex.Where(s => s >= 0).Distinct().ToArray();
+        var treeOfStart = new ArrivalTree[starts.Length];
+        var slotOfStart = new Dictionary<int, int>(starts.Length);
+        for (var i = 0; i < starts.Length; i++)
         {
-            columnOf[columns[r].RobotId] = r;
+            slotOfStart[starts[i]] = i;
         }
+        for (var s = 0; s < speedCount; s++)
+        {
+            _table.Arrivals(starts, speeds[s], treeOfStart);
+            for (var m = 0; m < n; m++)
+            {
+                trees[(m * speedCount) + s] = startIndex[m] < 0 ? null : treeOfStart[slotOfStart[startIndex[m]]];
+            }
+        }
+
+        // Energy a mission needs besides the approach: its own route, then the way from its end to the nearest charger.
+        var missionMetres = new double[n];
+        for (var m = 0; m < n; m++)
+        {
+            missionMetres[m] = rows[m].RouteMetres + ChargerLegMetres(rows[m]);
+        }
+
         var provisionalRobot = new int[n];
         Array.Fill(provisionalRobot, -1);
         if (provisional is not null)
@@ -202,53 +271,125 @@ public sealed class AssignmentPlanner
             }
         }
 
-        // One Dijkstra per distinct (waypoint, top speed); robots sharing both share the tree.
-        var travel = new double[n * k];
-        var metres = new double[n * k];
-        var predecessors = new int[k][];
-        var parkingSeconds = new double[k][];
-        var seconds = new double[w];
-        var distance = new double[w];
-        var trees = new Dictionary<(int, double), int>();
-        for (var r = 0; r < k; r++)
+        // Travel part: w x (completion + LatenessWeight x lateness) for every pair, +infinity when unreachable.
+        var costs = buffer is not null && buffer.Length >= n * k ? buffer : new double[n * k]; // every entry is written below
+        var weight = new double[n];
+        var duration = new double[n];
+        var lateAfter = new double[n];
+        for (var m = 0; m < n; m++)
         {
-            _table.TryIndex(columns[r].WaypointId, out var source);
-            if (trees.TryGetValue((source, columns[r].MaxSpeed), out var same))
-            {
-                predecessors[r] = predecessors[same];
-                parkingSeconds[r] = parkingSeconds[same];
-                for (var m = 0; m < n; m++)
-                {
-                    travel[(m * k) + r] = travel[(m * k) + same];
-                    metres[(m * k) + r] = metres[(m * k) + same];
-                }
-                continue;
-            }
-            trees[(source, columns[r].MaxSpeed)] = r;
-            predecessors[r] = new int[w];
-            _table.Run(source, columns[r].MaxSpeed, seconds, distance, predecessors[r]);
+            weight[m] = _weights[ClampedPriority(rows[m])];
+            duration[m] = rows[m].DurationSeconds;
+            lateAfter[m] = rows[m].Deadline is { } deadline ? (deadline - now).TotalSeconds : double.PositiveInfinity;
+        }
+        var block = n > 0 && speedCount == 1 ? trees.FirstOrDefault(t => t is not null)?.Block : null;
+        if (block is not null && trees.All(t => t is null || ReferenceEquals(t.Block, block)))
+        {
+            FillFromBlock(costs, n, k, block, trees[0..n], robotWaypoint, weight, duration, lateAfter, _options.LatenessWeight);
+        }
+        else
+        {
             for (var m = 0; m < n; m++)
             {
-                var s = startIndex[m];
-                travel[(m * k) + r] = s < 0 ? double.PositiveInfinity : seconds[s];
-                metres[(m * k) + r] = s < 0 ? double.PositiveInfinity : distance[s];
+                for (var r = 0; r < k; r++)
+                {
+                    var t = trees[(m * speedCount) + speedOf[r]]?.SecondsFrom(robotWaypoint[r]) ?? double.PositiveInfinity;
+                    costs[(m * k) + r] = PairCost(t, weight[m], duration[m], lateAfter[m], _options.LatenessWeight);
+                }
             }
-            parkingSeconds[r] = [.. _parkings.Select(p => _table.TryIndex(p.WaypointId, out var i) ? seconds[i] : double.PositiveInfinity)];
         }
 
-        var costs = new double[n * k];
+        // Hard constraints, pair by pair only where some robot could break them.
+        var infeasible = false;
         for (var m = 0; m < n; m++)
         {
             var mission = rows[m];
-            for (var r = 0; r < k; r++)
+            var line = costs.AsSpan(m * k, k);
+            if (startIndex[m] < 0)
             {
-                var robot = columns[r];
-                var t = travel[(m * k) + r];
-                costs[(m * k) + r] = IsFeasible(mission, robot, t, metres[(m * k) + r]) ? PairCost(now, mission, t) : double.PositiveInfinity;
+                infeasible |= k > 0;
+                continue;
+            }
+            var urgent = ClampedPriority(mission) >= _options.UrgentPriority;
+            var capabilityChecks = mission.PinnedRobotId is not null || mission.ExcludedRobotIds is { Count: > 0 }
+                || mission.RequiredActions is { Count: > 0 } || !(mission.LoadKg <= minLoad);
+            var farthest = 0.0;
+            for (var s = 0; s < speedCount; s++)
+            {
+                farthest = Math.Max(farthest, trees[(m * speedCount) + s]!.FarthestMetres);
+            }
+            var energyChecks = !(minBudget >= missionMetres[m] + farthest + 1e-3); // else every robot can afford any approach
+            if ((anyBlocked && !urgent) || capabilityChecks || energyChecks)
+            {
+                for (var r = 0; r < k; r++)
+                {
+                    if (double.IsFinite(line[r])
+                        && ((blockedUnlessUrgent[r] && !urgent)
+                            || (capabilityChecks && !IsCapable(mission, columns[r]))
+                            || (energyChecks && !HasEnergy(columns[r], trees[(m * speedCount) + speedOf[r]]!.Metres[robotWaypoint[r]] + missionMetres[m]))))
+                    {
+                        line[r] = double.PositiveInfinity;
+                    }
+                }
+            }
+            if (!infeasible && !AllFinite(line))
+            {
+                infeasible = true;
             }
         }
 
-        return new MissionCostMatrix(this, rows, columns, costs, travel, metres, startIndex, provisionalRobot, predecessors, parkingSeconds);
+        return new MissionCostMatrix(rows, columns, costs, trees, speedCount, speedOf, robotWaypoint, startIndex, provisionalRobot, missionMetres, infeasible);
+    }
+
+    /// <summary>
+    /// The travel part of the matrix from one shared seconds block: robots in blocks of 16 columns, so each block's 16 rows
+    /// of the table (robot waypoint x cached targets) stay in cache while every mission row reads its slot from them.
+    /// </summary>
+    private static void FillFromBlock(double[] costs, int n, int k, double[] block, ArrivalTree?[] rowTrees, int[] robotWaypoint,
+        double[] weight, double[] duration, double[] lateAfter, double latenessWeight)
+    {
+        var capacity = rowTrees.First(t => t is not null)!.Capacity;
+        var slot = rowTrees.Select(t => t?.Slot ?? -1).ToArray();
+        var rowStart = robotWaypoint.Select(w => (long)w * capacity).ToArray();
+        const int Width = 16;
+        for (var r0 = 0; r0 < k; r0 += Width)
+        {
+            var r1 = Math.Min(k, r0 + Width);
+            for (var m = 0; m < n; m++)
+            {
+                var line = costs.AsSpan((m * k) + r0, r1 - r0);
+                if (slot[m] < 0)
+                {
+                    line.Fill(double.PositiveInfinity);
+                    continue;
+                }
+                for (var r = r0; r < r1; r++)
+                {
+                    line[r - r0] = PairCost(block[rowStart[r] + slot[m]], weight[m], duration[m], lateAfter[m], latenessWeight);
+                }
+            }
+        }
+    }
+
+    /// <summary>w x (completion + LatenessWeight x lateness) for a travel time; +infinity when unreachable.</summary>
+    private static double PairCost(double travelSeconds, double weight, double duration, double lateAfter, double latenessWeight)
+    {
+        var completion = travelSeconds + duration;
+        var late = completion - lateAfter;
+        var cost = weight * (completion + (late > 0 ? latenessWeight * late : 0));
+        return double.IsFinite(cost) ? cost : double.PositiveInfinity;
+    }
+
+    private static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        foreach (var value in values)
+        {
+            if (!double.IsFinite(value))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>
@@ -261,6 +402,11 @@ public sealed class AssignmentPlanner
     {
         ArgumentNullException.ThrowIfNull(matrix);
         int n = matrix.Missions.Count, k = matrix.Robots.Count;
+        if (n > 0 && n <= k && !matrix.HasInfeasible && Array.TrueForAll(matrix.ProvisionalRobot, r => r < 0))
+        {
+            // Every pair allowed, enough robots, nothing provisional: no queue columns, no penalty; solve the matrix as it is.
+            return LinearAssignment.Solve(matrix.Costs.AsSpan(0, n * k), n, k);
+        }
         var result = new int[n];
         Array.Fill(result, -1);
 
@@ -326,12 +472,6 @@ public sealed class AssignmentPlanner
 
     private bool NeedsCharge(RobotSnapshot robot) => robot.BatteryPercent < BatteryOf(robot).RechargeThresholdPercent;
 
-    private double PairCost(DateTimeOffset now, PendingMission mission, double travelSeconds)
-    {
-        var completion = travelSeconds + mission.DurationSeconds;
-        return _weights[ClampedPriority(mission)] * (completion + (_options.LatenessWeight * Lateness(now, mission, completion)));
-    }
-
     private static double Lateness(DateTimeOffset now, PendingMission mission, double completionSeconds) =>
         mission.Deadline is { } deadline ? Math.Max(0, completionSeconds - (deadline - now).TotalSeconds) : 0;
 
@@ -346,11 +486,118 @@ public sealed class AssignmentPlanner
         || robot.BatteryPercent >= BatteryOf(robot).TargetPercent
         || ClampedPriority(mission) >= _options.UrgentPriority;
 
-    private bool HasEnergy(PendingMission mission, RobotSnapshot robot, double approachMetres) =>
-        robot.BatteryPercent - EnergyModel.PercentFor(approachMetres + mission.RouteMetres, robot.EnergyPercentPerMetre) >= BatteryOf(robot).ReservePercent;
+    /// <summary>Whether the robot ends a drive of that many metres at or above its reserve (at its present charge, or at <paramref name="charge"/>).</summary>
+    private bool HasEnergy(RobotSnapshot robot, double metres, double? charge = null) =>
+        (charge ?? robot.BatteryPercent) - EnergyModel.PercentFor(metres, robot.EnergyPercentPerMetre) >= BatteryOf(robot).ReservePercent;
 
-    private bool IsFeasible(PendingMission mission, RobotSnapshot robot, double travelSeconds, double approachMetres) =>
-        double.IsFinite(travelSeconds) && IsCapable(mission, robot) && IsAvailableFor(mission, robot) && HasEnergy(mission, robot, approachMetres);
+    /// <summary>
+    /// Metres from the mission's end to the nearest charger; 0 when the end is not given, the map has no charger, or no charger
+    /// is reachable from the end (a sink such as a one-way spur: nothing after it is plannable, so the check covers the mission only).
+    /// </summary>
+    private double ChargerLegMetres(PendingMission mission)
+    {
+        if (_chargers.Length == 0 || !_table.TryIndex(mission.EndWaypointId, out var end))
+        {
+            return 0;
+        }
+        var best = double.PositiveInfinity;
+        foreach (var charger in _chargers)
+        {
+            if (_table.TryIndex(charger.WaypointId, out var target))
+            {
+                best = Math.Min(best, _table.Arrival(target, double.PositiveInfinity).Metres[end]);
+            }
+        }
+        return double.IsFinite(best) ? best : 0;
+    }
+
+    /// <summary>
+    /// For each mission left queued for battery alone (highest priority first): the idle, unassigned robot nearest to its start
+    /// that could do it but for its charge, and would have enough at its charge target, is sent to the nearest free charger, so
+    /// that the mission does not wait for a charge nobody starts. One robot per mission, one charger per robot.
+    /// </summary>
+    private void ChargeForMissions(MissionCostMatrix matrix, List<AssignmentProblem> problems, HashSet<string> assigned, HashSet<string> taken, List<ChargeAssignment> charges)
+    {
+        for (var p = 0; p < problems.Count; p++)
+        {
+            if (problems[p] is not { Kind: AssignmentProblemKind.InsufficientBattery, MissionId: { } missionId })
+            {
+                continue;
+            }
+            var m = IndexOf(matrix.Missions, missionId);
+            var mission = matrix.Missions[m];
+            var best = -1;
+            for (var r = 0; r < matrix.Robots.Count; r++)
+            {
+                var robot = matrix.Robots[r];
+                var travel = matrix.TravelSeconds(m, r);
+                var metres = matrix.ApproachMetres(m, r) + matrix.MissionMetres[m];
+                if (robot.Activity == RobotActivity.Idle && !assigned.Contains(robot.RobotId) && double.IsFinite(travel)
+                    && IsCapable(mission, robot) && !HasEnergy(robot, metres) && HasEnergy(robot, metres, BatteryOf(robot).TargetPercent)
+                    && (best < 0 || travel < matrix.TravelSeconds(m, best)))
+                {
+                    best = r;
+                }
+            }
+            if (best < 0)
+            {
+                continue;
+            }
+            var chosen = matrix.Robots[best];
+            var charge = NearestFreeCharger(chosen, matrix.RobotWaypoint[best], taken);
+            if (charge is null)
+            {
+                continue;
+            }
+            assigned.Add(chosen.RobotId);
+            charges.Add(charge);
+            problems[p] = problems[p] with
+            {
+                Message = $"{problems[p].Message}; robot {chosen.RobotId} ({chosen.BatteryPercent:0.#} %, {chosen.EnergyPercentPerMetre:0.####} %/m) is sent to charge for it",
+            };
+        }
+    }
+
+    private static int IndexOf(IReadOnlyList<PendingMission> missions, string missionId)
+    {
+        for (var i = 0; i < missions.Count; i++)
+        {
+            if (missions[i].MissionId == missionId)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>The robot's charger: where it stands when that is a charger, else the nearest free reachable one (marked taken); null when none.</summary>
+    private ChargeAssignment? NearestFreeCharger(RobotSnapshot robot, int at, HashSet<string> taken)
+    {
+        var here = _chargers.FirstOrDefault(c => c.WaypointId == robot.WaypointId);
+        var best = here;
+        ArrivalTree? bestTree = null;
+        if (best is null)
+        {
+            foreach (var charger in _chargers)
+            {
+                if (taken.Contains(charger.WaypointId) || !_table.TryIndex(charger.WaypointId, out var target))
+                {
+                    continue;
+                }
+                var tree = _table.Arrival(target, robot.MaxSpeed);
+                if (double.IsFinite(tree.SecondsFrom(at)) && (bestTree is null || tree.SecondsFrom(at) < bestTree.SecondsFrom(at)))
+                {
+                    (best, bestTree) = (charger, tree);
+                }
+            }
+        }
+        if (best is null)
+        {
+            return null;
+        }
+        taken.Add(best.WaypointId);
+        return new ChargeAssignment(robot.RobotId, best.Name, bestTree?.RouteFrom(at) ?? new Route([robot.WaypointId!], [], 0, 0));
+    }
 
     private List<ChargeAssignment> SendLowRobotsToCharge(IReadOnlyList<RobotSnapshot> robots, HashSet<string> taken, List<AssignmentProblem> problems)
     {
@@ -361,21 +608,14 @@ public sealed class AssignmentPlanner
             .ThenBy(r => r.RobotId, StringComparer.Ordinal);
         foreach (var robot in low)
         {
-            // Already at a charger: charge there.
-            var here = _chargers.FirstOrDefault(c => c.WaypointId == robot.WaypointId);
-            var tree = _table.From(robot.WaypointId!, robot.MaxSpeed);
-            var best = here ?? _chargers
-                .Where(c => !taken.Contains(c.WaypointId) && double.IsFinite(tree.SecondsTo(c.WaypointId)))
-                .OrderBy(c => tree.SecondsTo(c.WaypointId))
-                .FirstOrDefault();
-            if (best is null)
+            _table.TryIndex(robot.WaypointId, out var at);
+            if (NearestFreeCharger(robot, at, taken) is { } charge)
             {
-                problems.Add(new AssignmentProblem(AssignmentProblemKind.NoFreeCharger, null, robot.RobotId,
-                    $"robot {robot.RobotId}: battery {robot.BatteryPercent:0.#} % is below its recharge threshold of {BatteryOf(robot).RechargeThresholdPercent:0.#} % and no free charger is reachable from waypoint '{robot.WaypointId}'; add or free a charger"));
+                charges.Add(charge);
                 continue;
             }
-            taken.Add(best.WaypointId);
-            charges.Add(new ChargeAssignment(robot.RobotId, best.Name, tree.RouteTo(best.WaypointId)!));
+            problems.Add(new AssignmentProblem(AssignmentProblemKind.NoFreeCharger, null, robot.RobotId,
+                $"robot {robot.RobotId}: battery {robot.BatteryPercent:0.#} % is below its recharge threshold of {BatteryOf(robot).RechargeThresholdPercent:0.#} % and no free charger is reachable from waypoint '{robot.WaypointId}'; add or free a charger"));
         }
         return charges;
     }
@@ -383,6 +623,10 @@ public sealed class AssignmentPlanner
     private List<ParkSuggestion> SuggestParking(MissionCostMatrix matrix, HashSet<string> assigned, HashSet<string> taken)
     {
         var suggestions = new List<ParkSuggestion>();
+        if (_parkings.Length == 0)
+        {
+            return suggestions;
+        }
         var parkingWaypoints = _parkings.Select(p => p.WaypointId).ToHashSet(StringComparer.Ordinal);
         for (var r = 0; r < matrix.Robots.Count; r++)
         {
@@ -391,22 +635,27 @@ public sealed class AssignmentPlanner
             {
                 continue;
             }
+            var at = matrix.RobotWaypoint[r];
             var best = -1;
+            ArrivalTree? bestTree = null;
             for (var p = 0; p < _parkings.Length; p++)
             {
-                var s = matrix.ParkingSeconds[r][p];
-                if (double.IsFinite(s) && !taken.Contains(_parkings[p].WaypointId) && (best < 0 || s < matrix.ParkingSeconds[r][best]))
+                if (taken.Contains(_parkings[p].WaypointId) || !_table.TryIndex(_parkings[p].WaypointId, out var target))
                 {
-                    best = p;
+                    continue;
+                }
+                var tree = _table.Arrival(target, robot.MaxSpeed);
+                if (double.IsFinite(tree.SecondsFrom(at)) && (bestTree is null || tree.SecondsFrom(at) < bestTree.SecondsFrom(at)))
+                {
+                    (best, bestTree) = (p, tree);
                 }
             }
-            if (best < 0)
+            if (bestTree is null)
             {
                 continue;
             }
             taken.Add(_parkings[best].WaypointId);
-            _table.TryIndex(_parkings[best].WaypointId, out var target);
-            suggestions.Add(new ParkSuggestion(robot.RobotId, _parkings[best].Name, matrix.RouteFrom(r, target)));
+            suggestions.Add(new ParkSuggestion(robot.RobotId, _parkings[best].Name, bestTree.RouteFrom(at)!));
         }
         return suggestions;
     }
@@ -433,7 +682,7 @@ public sealed class AssignmentPlanner
             return new(AssignmentProblemKind.Unreachable, id, null,
                 $"mission {id}: no capable available robot can reach waypoint '{mission.StartWaypointId}'; check the lanes (one-way, missing) around it");
         }
-        if (usable.Length > 0 && usable.All(r => !double.IsFinite(matrix.TravelSeconds(m, r)) || !HasEnergy(mission, matrix.Robots[r], matrix.Metres[(m * matrix.Robots.Count) + r])))
+        if (usable.Length > 0 && usable.All(r => !double.IsFinite(matrix.TravelSeconds(m, r)) || !HasEnergy(matrix.Robots[r], matrix.ApproachMetres(m, r) + matrix.MissionMetres[m])))
         {
             return new(AssignmentProblemKind.InsufficientBattery, id, null,
                 $"mission {id}: every capable robot that can reach waypoint '{mission.StartWaypointId}' would end below its battery reserve; it waits for a charged robot");
@@ -489,31 +738,34 @@ public sealed class AssignmentPlanner
 /// </summary>
 public sealed class MissionCostMatrix
 {
-    private readonly TravelTimeTable _table;
-    private readonly int[][] _predecessors;
+    private readonly ArrivalTree?[] _trees;
+    private readonly int _speedCount;
+    private readonly int[] _speedOf;
 
     internal MissionCostMatrix(
-        AssignmentPlanner planner,
         PendingMission[] missions,
         RobotSnapshot[] robots,
         double[] costs,
-        double[] travel,
-        double[] metres,
+        ArrivalTree?[] trees,
+        int speedCount,
+        int[] speedOf,
+        int[] robotWaypoint,
         int[] startIndex,
         int[] provisionalRobot,
-        int[][] predecessors,
-        double[][] parkingSeconds)
+        double[] missionMetres,
+        bool hasInfeasible)
     {
-        _table = planner.Table;
         Missions = missions;
         Robots = robots;
         Costs = costs;
-        Travel = travel;
-        Metres = metres;
+        _trees = trees;
+        _speedCount = speedCount;
+        _speedOf = speedOf;
+        RobotWaypoint = robotWaypoint;
         StartIndex = startIndex;
         ProvisionalRobot = provisionalRobot;
-        _predecessors = predecessors;
-        ParkingSeconds = parkingSeconds;
+        MissionMetres = missionMetres;
+        HasInfeasible = hasInfeasible;
     }
 
     /// <summary>Rows: missions by priority (high first), submission time, id.</summary>
@@ -524,15 +776,17 @@ public sealed class MissionCostMatrix
 
     internal double[] Costs { get; }
 
-    internal double[] Travel { get; }
-
-    internal double[] Metres { get; }
+    internal int[] RobotWaypoint { get; }
 
     internal int[] StartIndex { get; }
 
     internal int[] ProvisionalRobot { get; }
 
-    internal double[][] ParkingSeconds { get; }
+    /// <summary>Metres each mission drives besides the approach (its route, then to the nearest charger), for the battery check.</summary>
+    internal double[] MissionMetres { get; }
+
+    /// <summary>True when some pair is +infinity (breaks a hard constraint).</summary>
+    internal bool HasInfeasible { get; }
 
     /// <summary>Cost of giving a mission to a robot, weighted seconds; +infinity when not allowed.</summary>
     /// <param name="mission">Row index.</param>
@@ -544,11 +798,12 @@ public sealed class MissionCostMatrix
     /// <param name="mission">Row index.</param>
     /// <param name="robot">Column index.</param>
     /// <returns>Seconds.</returns>
-    public double TravelSeconds(int mission, int robot) => Travel[(mission * Robots.Count) + robot];
+    public double TravelSeconds(int mission, int robot) => Tree(mission, robot)?.SecondsFrom(RobotWaypoint[robot]) ?? double.PositiveInfinity;
 
-    internal Route RouteFrom(int robot, int target)
-    {
-        _table.TryIndex(Robots[robot].WaypointId, out var source);
-        return _table.BuildRoute(source, target, _predecessors[robot], Robots[robot].MaxSpeed)!;
-    }
+    /// <summary>Length of that fastest route, metres; +infinity when unreachable.</summary>
+    internal double ApproachMetres(int mission, int robot) => Tree(mission, robot)?.Metres[RobotWaypoint[robot]] ?? double.PositiveInfinity;
+
+    internal Route RouteFrom(int mission, int robot) => Tree(mission, robot)!.RouteFrom(RobotWaypoint[robot])!;
+
+    private ArrivalTree? Tree(int mission, int robot) => _trees[(mission * _speedCount) + _speedOf[robot]];
 }

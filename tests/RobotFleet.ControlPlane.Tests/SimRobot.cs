@@ -33,6 +33,9 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
     /// <summary>State of charge, percent.</summary>
     public double Battery { get; set; } = 90;
 
+    /// <summary>Battery used per metre driven, percent points (0: the battery stays as set).</summary>
+    public double DrainPerMetre { get; set; }
+
     /// <summary>When it last reported (fleet clock).</summary>
     public DateTimeOffset LastReport { get; private set; }
 
@@ -98,6 +101,8 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         var next = _nodes.Where(n => n.SequenceId > LastNodeSequenceId).OrderBy(n => n.SequenceId).FirstOrDefault();
         if (next is not { Released: true })
             return false;
+        var (from, to) = (fleet.Map.Waypoints[LastNodeId], fleet.Map.Waypoints[next.WaypointId]);
+        Battery -= DrainPerMetre * Math.Sqrt(((to.X - from.X) * (to.X - from.X)) + ((to.Y - from.Y) * (to.Y - from.Y)));
         LastNodeId = next.WaypointId;
         LastNodeSequenceId = next.SequenceId;
         Trail.Add(next.WaypointId);

@@ -44,4 +44,84 @@ public sealed class TravelTimeTableTests
         Assert.Equal(double.PositiveInfinity, table.From("b").SecondsTo("a"));
         Assert.Throws<ArgumentException>(() => table.From("nowhere"));
     }
+
+    [Theory]
+    [InlineData(double.PositiveInfinity, TravelTimeTable.DefaultCacheBudgetBytes)]
+    [InlineData(0.7, TravelTimeTable.DefaultCacheBudgetBytes)]
+    [InlineData(1.2, 3 * 16 * 25)] // room for three trees: most lookups evict and rebuild
+    [InlineData(1.2, 0)]           // no cache at all
+    public void Arrival_trees_agree_with_RouteGraph_on_every_pair(double maxSpeed, long budget)
+    {
+        var map = PlannerMaps.RandomGrid(new Random(12), 5, 5);
+        var graph = new RouteGraph(map);
+        var table = new TravelTimeTable(map, cacheBudgetBytes: budget, maxParallelism: 2);
+
+        for (var round = 0; round < 2; round++) // the second round reads what the first one cached (or rebuilds)
+        {
+            foreach (var to in map.Waypoints.Keys)
+            {
+                var tree = table.To(to, maxSpeed);
+                Assert.Equal(to, tree.ToWaypointId);
+                foreach (var from in map.Waypoints.Keys)
+                {
+                    var route = graph.FindRoute(from, to, maxSpeed);
+                    if (route is null)
+                    {
+                        Assert.Equal(double.PositiveInfinity, tree.SecondsFrom(from));
+                        Assert.Null(tree.RouteFrom(from));
+                        continue;
+                    }
+                    Assert.Equal(route.TravelTime, tree.SecondsFrom(from), 9);
+                    var own = tree.RouteFrom(from)!;
+                    Assert.Equal(route.TravelTime, own.TravelTime, 9);
+                    Assert.Equal(own.Length, tree.MetresFrom(from), 3); // metres are kept as float
+                    Assert.Equal(from, own.WaypointIds[0]);
+                    Assert.Equal(to, own.WaypointIds[^1]);
+                    Assert.Equal(own.Lanes.Count + 1, own.WaypointIds.Count);
+                }
+            }
+            Assert.InRange(table.CachedTrees, 0, Math.Max(0, budget / (16 * 25)));
+        }
+    }
+
+    [Fact]
+    public void Precompute_builds_each_target_once_and_the_cache_answers_after()
+    {
+        var map = PlannerMaps.RandomGrid(new Random(13), 6, 6);
+        var table = new TravelTimeTable(map, maxParallelism: 2);
+        var targets = map.Waypoints.Keys.Take(10).ToArray();
+
+        Assert.Equal(10, table.Precompute([.. targets, .. targets, "not-on-the-map"], 1.0));
+        Assert.Equal(0, table.Precompute(targets, 1.0));
+        Assert.Equal(10, table.CachedTrees);
+        Assert.Same(table.To(targets[3], 1.0), table.To(targets[3], 1.0));
+        // Any top speed at or above the fastest lane (2 m/s here) gives the same tree.
+        Assert.Equal(10, table.Precompute(targets, 5));
+        Assert.Equal(0, table.Precompute(targets, double.PositiveInfinity));
+        Assert.Equal(20, table.CachedTrees);
+    }
+
+    [Fact]
+    public void Concurrent_readers_get_correct_times_while_the_cache_grows_and_evicts()
+    {
+        var map = PlannerMaps.RandomGrid(new Random(14), 6, 6);
+        var graph = new RouteGraph(map);
+        var table = new TravelTimeTable(map, cacheBudgetBytes: 8 * 16 * 36, maxParallelism: 2); // eight trees
+        var ids = map.Waypoints.Keys.Order(StringComparer.Ordinal).ToArray();
+        var expected = ids.ToDictionary(to => to, to => ids.Select(from => graph.FindRoute(from, to)?.TravelTime ?? double.PositiveInfinity).ToArray());
+
+        Parallel.For(0, 4, worker =>
+        {
+            var random = new Random(worker);
+            for (var i = 0; i < 300; i++)
+            {
+                var to = ids[random.Next(ids.Length)];
+                var tree = table.To(to);
+                for (var f = 0; f < ids.Length; f++)
+                {
+                    Assert.Equal(expected[to][f], tree.SecondsFrom(ids[f]), 9);
+                }
+            }
+        });
+    }
 }

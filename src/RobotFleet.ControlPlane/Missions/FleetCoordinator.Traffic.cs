@@ -291,7 +291,7 @@ public sealed partial class FleetCoordinator
         {
             var spec = _specs[m.Id];
             return new PendingMission(m.Id, spec.StartWaypointId, m.Priority, m.CreatedAt, spec.DurationSeconds, spec.RouteMetres, m.Deadline,
-                spec.RequiredActions, 0, m.PinnedRobot?.ToString(), m.FailedRobots.Select(r => r.ToString()).ToHashSet());
+                spec.RequiredActions, 0, m.PinnedRobot?.ToString(), m.FailedRobots.Select(r => r.ToString()).ToHashSet(), spec.Targets.LastOrDefault()?.WaypointId);
         }).ToList();
         var claimed = _robots.Values.Where(r => r.Plan is not null).Select(r => r.Plan!.Steps[^1].WaypointId).ToHashSet();
         var plan = _planner.Plan(now, snapshots, pending, null, claimed);
@@ -381,7 +381,7 @@ public sealed partial class FleetCoordinator
             : robot.ChargingAt == robot.WaypointId && robot.State!.BatteryCharge < options.ChargeTargetPercent ? RobotActivity.Charging
             : RobotActivity.Idle;
         return new RobotSnapshot(robot.Key, located ? robot.WaypointId : null, activity, options.RobotMaxSpeed,
-            robot.State?.BatteryCharge ?? 100, SupportedActions: robot.SupportedActions, MaxLoadKg: robot.MaxLoad);
+            robot.State?.BatteryCharge ?? 100, EnergyPercentPerMetre(robot), robot.SupportedActions, robot.MaxLoad);
     }
 
     private static RobotAction Action(string id, string type, string location) =>

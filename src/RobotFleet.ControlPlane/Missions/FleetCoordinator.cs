@@ -149,6 +149,7 @@ public sealed partial class FleetCoordinator(
     public Task OnStateChangedAsync(RobotStateChanged state, CancellationToken cancellationToken) => UnderLockAsync(() =>
     {
         var robot = Track(state.Robot);
+        ObserveEnergy(robot, state);
         robot.State = state;
         robot.LastStateAt = time.GetUtcNow();
         if (robot.Restored)
