@@ -11,7 +11,13 @@ internal static class ModelsCommands
 {
     internal static Command Create()
     {
-        var server = new Option<Uri>("--server") { Description = "Control plane address, e.g. http://127.0.0.1:5080.", Required = true };
+        var server = new Option<string>("--server") { Description = "Control plane address, e.g. http://127.0.0.1:5080.", Required = true };
+        server.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<string>();
+            if (ServerUri(value) is null)
+                r.AddError($"--server must be an http:// or https:// address, e.g. http://127.0.0.1:5080, not '{value}'");
+        });
         var model = new Option<FileInfo>("--model") { Description = "The .onnx file.", Required = true };
         var manifest = new Option<FileInfo>("--manifest") { Description = "The model's JSON manifest.", Required = true };
         var signatureKey = new Option<FileInfo?>("--signature-key") { Description = "Technician's private key (PEM, ECDSA P-256) to sign the upload with (see 'models keygen')." };
@@ -20,7 +26,7 @@ internal static class ModelsCommands
             server, model, manifest, signatureKey,
         };
         upload.SetAction((result, cancellationToken) => UploadAsync(
-            result.GetValue(server)!, result.GetValue(model)!, result.GetValue(manifest)!, result.GetValue(signatureKey),
+            ServerUri(result.GetValue(server))!, result.GetValue(model)!, result.GetValue(manifest)!, result.GetValue(signatureKey),
             Console.Out, Console.Error, handler: null, cancellationToken));
 
         var output = new Option<string>("--out") { Description = "Path prefix: writes {out}.pem (private, mode 600) and {out}.pub.pem (public).", Required = true };
@@ -29,6 +35,9 @@ internal static class ModelsCommands
 
         return new Command("models", "Model registry tools.") { upload, keygen };
     }
+
+    private static Uri? ServerUri(string? value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) ? uri : null;
 
     /// <summary>Uploads a model package; 0 when the registry stored it (or already had these bytes), 1 otherwise.</summary>
     internal static async Task<int> UploadAsync(

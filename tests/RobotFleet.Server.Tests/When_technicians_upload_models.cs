@@ -209,6 +209,16 @@ public sealed class When_technicians_upload_models : IDisposable
     }
 
     [Fact]
+    public void Should_parse_the_cli_models_commands()
+    {
+        Assert.Empty(ModelsCommands.Create().Parse("upload --server http://127.0.0.1:5080 --model m.onnx --manifest m.json --signature-key t.pem").Errors);
+        Assert.Empty(ModelsCommands.Create().Parse("keygen --out tech").Errors);
+        var bad = ModelsCommands.Create().Parse("upload --server 127.0.0.1:5080 --model m.onnx --manifest m.json");
+        Assert.Contains(bad.Errors, e => e.Message.Contains("--server must be an http:// or https:// address", StringComparison.Ordinal));
+        Assert.Contains(ModelsCommands.Create().Parse("upload --server http://x").Errors, e => e.Message.Contains("--model", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Should_upload_signed_models_with_the_cli()
     {
         var output = new StringWriter();
