@@ -53,6 +53,9 @@ internal static class ModelsCommands
         try
         {
             var manifestBytes = await File.ReadAllBytesAsync(manifest.FullName, cancellationToken);
+            string modelSha;
+            await using (var stream = model.OpenRead())
+                modelSha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
             string? signature = null;
             if (signatureKey is not null)
             {
@@ -77,9 +80,6 @@ internal static class ModelsCommands
                     return Fail(error, $"{signatureKey.FullName}: not a PEM private key (ECDSA P-256): {e.Message}");
                 }
 
-                string modelSha;
-                await using (var stream = model.OpenRead())
-                    modelSha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
                 signature = ModelSigning.Sign(new ModelDigest(parsed.Name, parsed.Version, modelSha, ModelDigest.Sha256Hex(manifestBytes)), key);
             }
 
@@ -95,6 +95,8 @@ internal static class ModelsCommands
             form.Add(manifestContent, "manifest", manifest.Name);
             if (signature is not null)
                 form.Add(new StringContent(signature), "signature");
+            // Lets the server tell a file changed or cut in transit from one that was bad to begin with.
+            form.Add(new StringContent(modelSha), "sha256");
 
             var url = new Uri(server, "/api/models");
             using var response = await http.PostAsync(url, form, cancellationToken);

@@ -74,6 +74,18 @@ public sealed class ModelRegistrySpecs : IDisposable
     }
 
     [Fact]
+    public async Task A_model_whose_sha256_is_not_the_uploaders_is_rejected_as_corrupt()
+    {
+        using var registry = new ModelRegistry(new ModelRegistryOptions());
+        var manifest = ModelPackages.ClassifierManifest();
+        var sha = ModelDigest.Sha256Hex(ModelPackages.Classifier);
+
+        AssertRejected(await registry.UploadAsync(ModelPackages.ClassifierOtherBytes, manifest, null, sha), ModelRejection.Corrupt, "sha256",
+            $"but the uploader's file has sha256 {sha}: changed or cut in transit");
+        Assert.Equal(ModelUploadStatus.Created, (await registry.UploadAsync(ModelPackages.Classifier, manifest, null, sha.ToUpperInvariant())).Status);
+    }
+
+    [Fact]
     public async Task An_invalid_manifest_names_its_field()
     {
         using var registry = new ModelRegistry(new ModelRegistryOptions());

@@ -103,6 +103,10 @@ public sealed class When_technicians_upload_models : IDisposable
             "Git LFS pointer, not an ONNX model", "git lfs pull");
         // 2. truncated protobuf
         await AssertRefused(server, Form(ModelPackages.Truncated, brokenManifest), HttpStatusCode.UnprocessableEntity, "model", "truncated ONNX file");
+        // ... or cut where the bytes cannot show it: the client's sha256 tells
+        var wrongSha = Form(ModelPackages.Classifier, ModelPackages.ClassifierManifest());
+        wrongSha.Add(new StringContent(new string('0', 64)), "sha256");
+        await AssertRefused(server, wrongSha, HttpStatusCode.UnprocessableEntity, "sha256", "changed or cut in transit");
         // the manifest
         await AssertRefused(server, Form(ModelPackages.Classifier, brokenManifest), HttpStatusCode.UnprocessableEntity, "manifest", "not valid JSON");
         // 3. input name and element type

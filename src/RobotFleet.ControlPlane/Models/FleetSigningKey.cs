@@ -6,7 +6,8 @@ namespace RobotFleet.ControlPlane.Models;
 /// <summary>
 /// Loads the fleet's model signing key (ECDSA P-256): the PEM given by configuration, else the file at
 /// <see cref="ModelRegistryOptions.SigningKeyPath"/>, created on first start as PKCS#8 PEM with file mode 600 (owner read
-/// and write only; its folder 700), else a key that lives as long as the process.
+/// and write only; its folder 700), else a key that lives as long as the process. Stateless; two processes creating the
+/// key at once end up with the same one (the first file written wins).
 /// </summary>
 public static class FleetSigningKey
 {

@@ -66,10 +66,15 @@ public sealed class ModelRegistry : IDisposable
     /// <param name="model">The <c>.onnx</c> file's bytes.</param>
     /// <param name="manifest">The manifest JSON bytes; stored and served as given (the digest covers these bytes).</param>
     /// <param name="signature">A technician's signature over the package's <see cref="ModelDigest"/> (base64), or null.</param>
+    /// <param name="expectedModelSha256">
+    /// The SHA-256 the uploader computed of its <c>.onnx</c> file (hex), or null. A file cut between two protobuf fields is
+    /// well-formed, so only this comparison (or a signature) sees it; a mismatch is rejected as <see cref="ModelRejection.Corrupt"/>.
+    /// </param>
     /// <param name="cancellationToken">Cancels before the commit.</param>
     /// <returns>Created, unchanged (same bytes already stored) or rejected with the first problem.</returns>
     /// <exception cref="IOException">Storage failed; nothing was added to the index.</exception>
-    public async Task<ModelUploadResult> UploadAsync(byte[] model, byte[] manifest, string? signature, CancellationToken cancellationToken = default)
+    public async Task<ModelUploadResult> UploadAsync(
+        byte[] model, byte[] manifest, string? signature, string? expectedModelSha256 = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(manifest);
@@ -77,6 +82,13 @@ public sealed class ModelRegistry : IDisposable
         var format = ModelInspector.CheckFormat(model);
         if (!format.Accepted)
             return ModelRejected(format);
+        if (!string.IsNullOrWhiteSpace(expectedModelSha256)
+            && ModelDigest.Sha256Hex(model) is var actual && !string.Equals(actual, expectedModelSha256.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            return ModelUploadResult.Reject(ModelRejection.Corrupt,
+                $"the model arrived with sha256 {actual} ({model.LongLength:N0} bytes), but the uploader's file has sha256 {expectedModelSha256.Trim()}: changed or cut in transit; upload it again",
+                "sha256");
+        }
 
         ModelManifest parsed;
         try

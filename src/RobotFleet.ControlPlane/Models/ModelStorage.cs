@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
@@ -6,14 +7,14 @@ namespace RobotFleet.ControlPlane.Models;
 /// <summary>
 /// Where the registry keeps bytes and its index: content-addressed blobs <c>{dir}/sha256/{hex}</c> (written to a temporary
 /// file, flushed, then renamed, so a blob is whole or absent) and a SQLite table of entries <c>{dir}/registry.db</c>; or
-/// both in memory. Not thread-safe for writes: the registry serialises them.
+/// both in memory. Reads may run at any time; writes are serialised by the registry.
 /// </summary>
 internal sealed class ModelStorage
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly string? _blobDirectory;
     private readonly string? _connectionString;
-    private readonly Dictionary<string, byte[]> _memoryBlobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte[]> _memoryBlobs = new(StringComparer.Ordinal);
 
     public ModelStorage(string? directory)
     {

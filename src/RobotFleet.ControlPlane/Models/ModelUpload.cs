@@ -58,7 +58,7 @@ public enum ModelRejection
     /// <summary>1. The model file is not ONNX at all (empty, Git LFS pointer, text, HTML, another format).</summary>
     NotOnnx,
 
-    /// <summary>2. Truncated or corrupt protobuf, or ONNX Runtime cannot load it.</summary>
+    /// <summary>2. Truncated or corrupt protobuf, ONNX Runtime cannot load it, or its SHA-256 is not the one the uploader sent.</summary>
     Corrupt,
 
     /// <summary>The manifest is not valid (not JSON, or a field missing or wrong; <see cref="ModelUploadResult.Field"/> names it).</summary>
@@ -86,7 +86,7 @@ public enum ModelRejection
 /// <param name="Rejection">Why it was rejected; <see cref="ModelRejection.None"/> otherwise.</param>
 /// <param name="Message">What was wrong, in words (names the problem, field or version); null when not rejected.</param>
 /// <param name="Problem">The Perception check's problem for model rejections; <see cref="ModelProblem.None"/> otherwise.</param>
-/// <param name="Field">The request field at fault: <c>model</c>, <c>manifest</c>, <c>manifest.{path}</c> or <c>signature</c>; null when not rejected.</param>
+/// <param name="Field">The request field at fault: <c>model</c>, <c>sha256</c>, <c>manifest</c>, <c>manifest.{path}</c> or <c>signature</c>; null when not rejected.</param>
 public sealed record ModelUploadResult(
     ModelUploadStatus Status,
     ModelEntry? Model,

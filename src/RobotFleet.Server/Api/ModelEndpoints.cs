@@ -24,7 +24,7 @@ public sealed record ModelDto(
 
 /// <summary>Why an upload was refused: the message naming the problem, the request field at fault, and the check that failed.</summary>
 /// <param name="Error">Message naming the problem (e.g. <c>Git LFS pointer, not an ONNX model …</c>).</param>
-/// <param name="Field"><c>model</c>, <c>manifest</c>, <c>manifest.{path}</c> or <c>signature</c>; null for the request as a whole.</param>
+/// <param name="Field"><c>model</c>, <c>sha256</c>, <c>manifest</c>, <c>manifest.{path}</c> or <c>signature</c>; null for the request as a whole.</param>
 /// <param name="Rejection">Which check refused it (<c>NotOnnx</c>, <c>Corrupt</c>, <c>ManifestInvalid</c>, <c>Contract</c>, <c>DryRun</c>, <c>SignatureMissing</c>, <c>SignatureInvalid</c>, <c>VersionConflict</c>); null for a malformed request.</param>
 /// <param name="Problem">The model check's problem (<c>GitLfsPointer</c>, <c>Truncated</c>, <c>InputNameMismatch</c>, …) when the model was at fault.</param>
 public sealed record ModelUploadError(string Error, string? Field, string? Rejection = null, string? Problem = null);
@@ -101,8 +101,9 @@ public static class ModelEndpoints
             return BadRequest("missing field 'manifest': the model's JSON manifest (e.g. -F manifest=@manifest.json)", "manifest");
         var signatureBytes = await ReadFieldAsync(form, "signature", cancellationToken);
         var signature = signatureBytes is null ? null : System.Text.Encoding.UTF8.GetString(signatureBytes).Trim();
+        var sha256 = form.TryGetValue("sha256", out var shaField) && shaField.Count > 0 ? shaField[0] : null;
 
-        var result = await registry.UploadAsync(model, manifest, signature, cancellationToken);
+        var result = await registry.UploadAsync(model, manifest, signature, sha256, cancellationToken);
         return result.Status switch
         {
             ModelUploadStatus.Created => Results.Created(ModelDto.From(result.Model!).ModelUrl[..^"/model.onnx".Length], ModelDto.From(result.Model!)),
