@@ -151,6 +151,22 @@ public sealed class ModelRegistrySpecs : IDisposable
         Assert.Equal(["1.0.0", "1.0.1"], registry.List().Select(e => e.Version));
     }
 
+    [Fact]
+    public async Task Concurrent_uploads_of_one_version_store_exactly_one_of_them()
+    {
+        using var registry = new ModelRegistry(new ModelRegistryOptions { DataDirectory = _dataDir });
+        var manifest = ModelPackages.ClassifierManifest();
+        var uploads = Enumerable.Range(0, 8)
+            .Select(i => Task.Run(() => registry.UploadAsync(i % 2 == 0 ? ModelPackages.Classifier : ModelPackages.ClassifierOtherBytes, manifest, null)))
+            .ToArray();
+        var results = await Task.WhenAll(uploads);
+
+        var created = Assert.Single(results, r => r.Status == ModelUploadStatus.Created).Model!;
+        Assert.All(results.Where(r => r.Status != ModelUploadStatus.Created), r =>
+            Assert.True(r.Model?.Sha256 == created.Sha256 ? r.Status == ModelUploadStatus.Unchanged : r.Rejection == ModelRejection.VersionConflict));
+        Assert.Equal(4, results.Count(r => r.Accepted));
+    }
+
     // ------------------------------------------------------------------ technicians' signatures
 
     private static string SignAs(ECDsa key, byte[] model, byte[] manifest, string version = "1.0.0") =>
