@@ -30,6 +30,7 @@ public sealed class SimulatedRobot : IRobotFirmware
     private long lastTick;
     private ActiveGoal? goal;
     private RobotTelemetry telemetry;
+    private readonly Dictionary<string, (double X, double Y, string MapId, double Size)> obstacles = [];
 
     /// <summary>Creates the robot and starts its simulation loop.</summary>
     /// <exception cref="ArgumentException">Options are out of range (non-positive speed, time scale or tick).</exception>
@@ -164,6 +165,69 @@ public sealed class SimulatedRobot : IRobotFirmware
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Places (or moves) an obstacle: a grey-white cube of side <paramref name="size"/> metres standing on the floor at
+    /// (<paramref name="x"/>, <paramref name="y"/>) on level <paramref name="mapId"/>. Only the camera sees it; it does not block driving.
+    /// </summary>
+    public void PlaceObstacle(string id, double x, double y, string mapId, double size = 0.5)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        lock (gate)
+        {
+            obstacles[id] = (x, y, mapId, size);
+        }
+    }
+
+    /// <summary>Removes an obstacle; false when there was none with that id.</summary>
+    public bool RemoveObstacle(string id)
+    {
+        lock (gate)
+        {
+            return obstacles.Remove(id);
+        }
+    }
+
+    /// <summary>
+    /// Renders the forward camera (<see cref="SimulatedRobotOptions.Camera"/>): a mid-grey image (128) with a bright box
+    /// (240) for each obstacle on the robot's level ahead within <see cref="SimulatedRobotOptions.CameraRange"/>, drawn
+    /// by pinhole projection (nearer obstacles over farther ones), so the box's bottom edge is where it meets the floor.
+    /// </summary>
+    public Task<CameraFrame?> CaptureAsync(CancellationToken cancellationToken)
+    {
+        Pose at;
+        List<(double X, double Y, string MapId, double Size)> seen;
+        lock (gate)
+        {
+            at = pose;
+            seen = [.. obstacles.Values];
+        }
+
+        var camera = options.Camera;
+        var pixels = new byte[camera.Width * camera.Height * 3];
+        pixels.AsSpan().Fill(128);
+        var (sin, cos) = Math.SinCos(at.Theta);
+        var ahead = seen
+            .Where(o => o.MapId == at.MapId)
+            .Select(o => (Forward: ((o.X - at.X) * cos) + ((o.Y - at.Y) * sin), Left: (-(o.X - at.X) * sin) + ((o.Y - at.Y) * cos), o.Size))
+            .Where(o => o.Forward > 0.1 && o.Forward <= options.CameraRange)
+            .OrderByDescending(o => o.Forward);
+        foreach (var (forward, left, size) in ahead)
+        {
+            var u = camera.Cx - (left * camera.Fx / forward);
+            var half = size / 2 * camera.Fx / forward;
+            var bottom = camera.Cy + (camera.MountHeight * camera.Fy / forward);
+            var top = camera.Cy + ((camera.MountHeight - size) * camera.Fy / forward);
+            var (x0, x1) = ((int)Math.Clamp(Math.Round(u - half), 0, camera.Width), (int)Math.Clamp(Math.Round(u + half), 0, camera.Width));
+            var (y0, y1) = ((int)Math.Clamp(Math.Round(top), 0, camera.Height), (int)Math.Clamp(Math.Round(bottom), 0, camera.Height));
+            for (var y = y0; y < y1; y++)
+            {
+                pixels.AsSpan(((y * camera.Width) + x0) * 3, Math.Max(0, x1 - x0) * 3).Fill(240);
+            }
+        }
+
+        return Task.FromResult<CameraFrame?>(new CameraFrame(clock.GetUtcNow().UtcDateTime, pixels, camera, at));
     }
 
     /// <summary>Stops the simulation loop; an outstanding navigation ends cancelled.</summary>

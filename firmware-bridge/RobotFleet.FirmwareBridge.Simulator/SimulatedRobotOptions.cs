@@ -36,6 +36,12 @@ public sealed record SimulatedRobotOptions
     /// <summary>Clock for ticks, delays and timestamps; tests may substitute their own.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>The simulated forward camera (<see cref="SimulatedRobot.CaptureAsync"/>): 160 x 120, 90 degrees wide, 0.5 m above the floor.</summary>
+    public CameraModel Camera { get; init; } = CameraModel.Centred(160, 120, Math.PI / 2, 0.5);
+
+    /// <summary>Obstacles further ahead than this, metres, are not drawn; default 4 m.</summary>
+    public double CameraRange { get; init; } = 4;
+
     /// <summary>
     /// The default action durations: pick 2 s, drop 2 s, startCharging 1 s, stopCharging 1 s, clean 3 s, wait 1 s
     /// (the simulator ignores a <c>wait</c> action's <c>seconds</c> parameter).

@@ -51,6 +51,14 @@ public interface IRobotFirmware : IAsyncDisposable
 
     /// <summary>The action types <see cref="PerformActionAsync"/> supports.</summary>
     IReadOnlyCollection<string> SupportedActions { get; }
+
+    /// <summary>
+    /// Optional: takes one image from the robot's forward camera for the perception loop. The default (a robot
+    /// without a camera, or firmware that does not expose it) returns null.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the capture.</param>
+    /// <returns>The image, or null when there is no camera.</returns>
+    Task<CameraFrame?> CaptureAsync(CancellationToken cancellationToken) => Task.FromResult<CameraFrame?>(null);
 }
 
 /// <summary>Where to drive: the target waypoint of one lane, with the lane's speed limit.</summary>

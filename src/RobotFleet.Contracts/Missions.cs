@@ -31,8 +31,14 @@ public enum MissionStatus
     /// <summary>A robot is chosen; its order is being prepared.</summary>
     Assigned,
 
-    /// <summary>The robot runs the mission's order.</summary>
+    /// <summary>The order is sent to the robot; its state does not show the order yet.</summary>
+    Dispatched,
+
+    /// <summary>The robot runs the mission's order (its state shows the order).</summary>
     Executing,
+
+    /// <summary>Paused by an operator (VDA <c>startPause</c>); the robot keeps its order and resumes on <c>stopPause</c>.</summary>
+    Paused,
 
     /// <summary>Done.</summary>
     Completed,
@@ -93,6 +99,15 @@ public sealed record MissionStep(string? GoTo = null, string? Action = null, dou
 /// <param name="Priority">New priority, 0..3.</param>
 /// <param name="RequestedBy">Actor, for the history.</param>
 public sealed record ReprioritiseMission(string MissionId, int Priority, string RequestedBy);
+
+/// <summary>
+/// Command: pin a mission to another robot, or unpin it (<paramref name="Robot"/> null), before it is dispatched (Queued or
+/// Assigned); it goes back to the queue and the dispatcher plans it again. Answered with <c>ReassignMissionResult</c>.
+/// </summary>
+/// <param name="MissionId">Mission id.</param>
+/// <param name="Robot">Robot to pin it to; null lets the dispatcher choose.</param>
+/// <param name="RequestedBy">Actor, for the history.</param>
+public sealed record ReassignMission(string MissionId, RobotId? Robot, string RequestedBy);
 
 /// <summary>Reply: the mission was accepted and queued.</summary>
 /// <param name="MissionId">Mission id.</param>

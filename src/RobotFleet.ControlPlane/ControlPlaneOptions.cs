@@ -14,8 +14,15 @@ public sealed class ControlPlaneOptions
     /// </summary>
     public string? DataDirectory { get; init; }
 
-    /// <summary>The SQLite file missions live in, or null when kept in memory.</summary>
+    /// <summary>The SQLite file missions live in when <see cref="MissionsDatabase"/> is not set, or null when kept in memory.</summary>
     public string? MissionsDatabasePath => DataDirectory is null ? null : Path.Combine(DataDirectory, "missions.db");
+
+    /// <summary>
+    /// Where missions, sent plans and the missions' state machines are stored, overriding <see cref="MissionsDatabasePath"/>:
+    /// a PostgreSQL connection string (<c>Host=...;Database=...;Username=...</c>), a SQLite connection string
+    /// (<c>Data Source=...</c>) or a SQLite file path. Null: <see cref="MissionsDatabasePath"/>. See <see cref="Missions.MissionDatabase"/>.
+    /// </summary>
+    public string? MissionsDatabase { get; init; }
 
     /// <summary>Assumed top speed of a robot, m/s, for route times (until factsheets are used).</summary>
     public double RobotMaxSpeed { get; init; } = 1.0;

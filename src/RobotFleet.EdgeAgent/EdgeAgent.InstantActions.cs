@@ -6,12 +6,12 @@ using VdaAction = RobotFleet.Vda5050.V2.Action;
 
 namespace RobotFleet.EdgeAgent;
 
-/// <summary>Instant actions (VDA 5050 §6.7, §6.8.2): cancelOrder, pause, state/factsheet requests, initPosition, firmware actions.</summary>
+/// <summary>Instant actions (VDA 5050 §6.7, §6.8.2): cancelOrder, pause, state/factsheet requests, initPosition, model actions, firmware actions.</summary>
 public sealed partial class EdgeAgent
 {
     /// <summary>The instant actions the agent itself implements (beyond the firmware's actions).</summary>
     internal static readonly IReadOnlyList<string> AgentInstantActions =
-        ["cancelOrder", "startPause", "stopPause", "stateRequest", "factsheetRequest", "initPosition"];
+        ["cancelOrder", "startPause", "stopPause", "stateRequest", "factsheetRequest", "initPosition", "downloadModel", "enableModel", "deleteModel"];
 
     private static readonly TimeSpan CancelSettleTimeout = TimeSpan.FromSeconds(5);
 
@@ -54,6 +54,11 @@ public sealed partial class EdgeAgent
                 await InitPositionAsync(action).ConfigureAwait(false);
                 break;
             default:
+                if (TryStartModelAction(action))
+                {
+                    break;
+                }
+
                 if (firmware.SupportedActions.Contains(action.ActionType))
                 {
                     SetActionStatus(action, ActionStatus.Running, null);

@@ -33,6 +33,8 @@ public sealed partial class EdgeAgent : IAsyncDisposable
     /// <summary>Creates the agent; nothing connects until <see cref="StartAsync"/>.</summary>
     /// <param name="options">Broker, identity and rates.</param>
     /// <param name="firmware">The robot to drive; not disposed by the agent.</param>
+    /// <exception cref="ArgumentException">A <see cref="EdgeAgentOptions.TrustedKeys"/> entry is not a PEM public key.</exception>
+    /// <exception cref="IOException">The <see cref="EdgeAgentOptions.ModelDirectory"/> cannot be created.</exception>
     public EdgeAgent(EdgeAgentOptions options, IRobotFirmware firmware)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -41,6 +43,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
         this.firmware = firmware;
         lastNodeId = options.InitialLastNodeId;
         link = new MqttLink(options, ConnectionMessage, OnConnectedAsync, (topic, payload) => inbox.Writer.TryWrite((topic, payload)));
+        CreateModelManager();
     }
 
     /// <summary>Manufacturer on the wire.</summary>
@@ -71,6 +74,8 @@ public sealed partial class EdgeAgent : IAsyncDisposable
             Task.Run(ExecuteOrdersAsync, CancellationToken.None),
             Task.Run(PublishStatesAsync, CancellationToken.None),
             Task.Run(PublishVisualizationsAsync, CancellationToken.None),
+            .. StartModelLoops(),
+            .. StartPerceptionLoop(),
         ];
         link.Start();
         return Task.CompletedTask;
@@ -128,6 +133,8 @@ public sealed partial class EdgeAgent : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+
+        await StopModelsAsync().ConfigureAwait(false);
     }
 
     /// <summary>Same as <see cref="StopAsync"/>.</summary>
@@ -149,6 +156,7 @@ public sealed partial class EdgeAgent : IAsyncDisposable
     {
         await PublishFactsheetAsync().ConfigureAwait(false);
         RequestState();
+        RequestModelStatus();
     }
 
     private async Task ProcessInboxAsync()

@@ -1,4 +1,5 @@
 using MQTTnet.Formatter;
+using RobotFleet.Perception;
 using RobotFleet.Vda5050;
 
 namespace RobotFleet.EdgeAgent;
@@ -56,4 +57,46 @@ public sealed record EdgeAgentOptions
 
     /// <summary>Diagnostic log sink (one line per call, may be called from any thread); null for none.</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>
+    /// Directory of this robot's perception models (<c>{dir}/{name}/{version}/</c>, <c>active.json</c>); null turns the
+    /// model manager off (model actions fail, no <c>modelStatus</c>).
+    /// </summary>
+    public string? ModelDirectory { get; init; }
+
+    /// <summary>PEM public keys (ECDSA P-256) of the model registries whose signatures this robot trusts; none means every package is refused.</summary>
+    public IReadOnlyList<string> TrustedKeys { get; init; } = [];
+
+    /// <summary>Interval of the retained <c>modelStatus</c> report (also published on every change); default 10 s.</summary>
+    public TimeSpan ModelStatusInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest time one download attempt of a model or manifest may take; default 10 min.</summary>
+    public TimeSpan ModelDownloadAttemptTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Retries after a failed download attempt (timeouts, connection errors, HTTP 5xx, 408, 429; never 4xx); default 2.</summary>
+    public int ModelDownloadRetries { get; init; } = 2;
+
+    /// <summary>First delay before a download retry; doubles per retry, with jitter; default 1 s.</summary>
+    public TimeSpan ModelDownloadRetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a running download updates its action state's progress text; default 0.5 s.</summary>
+    public TimeSpan ModelProgressInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Largest model file accepted; default 2 GiB.</summary>
+    public long MaxModelBytes { get; init; } = 2L << 30;
+
+    /// <summary>Largest manifest accepted; default 1 MiB.</summary>
+    public long MaxManifestBytes { get; init; } = 1L << 20;
+
+    /// <summary>ONNX Runtime settings for checks and served sessions; null for the defaults (one thread, no spinning).</summary>
+    public ModelSessionOptions? ModelSessionOptions { get; init; }
+
+    /// <summary>
+    /// Perception runs per second: camera frame from the firmware, active model, report on
+    /// <c>robotfleet/v1/{manufacturer}/{serialNumber}/perception</c>; 0 (default) turns the loop off. Needs <see cref="ModelDirectory"/>.
+    /// </summary>
+    public double PerceptionRate { get; init; }
+
+    /// <summary>HTTP handler for model downloads (tests, proxies); null for a default one. Not disposed by the agent.</summary>
+    public HttpMessageHandler? ModelHttpHandler { get; init; }
 }

@@ -53,7 +53,7 @@ internal static class FactsheetBuilder
                     ActionScopes = ["INSTANT"],
                     ActionParameters = type == "initPosition"
                         ? [new("x", "FLOAT"), new("y", "FLOAT"), new("theta", "FLOAT"), new("mapId", "STRING"), new("lastNodeId", "STRING")]
-                        : null,
+                        : EdgeAgent.ModelActions.TryGetValue(type, out var modelParameters) ? [.. modelParameters.Select(p => new AgvActionParameter(p, "STRING"))] : null,
                 }),
                 .. firmwareActions.Select(type => new AgvAction { ActionType = type, ActionScopes = AllScopes }),
             ],

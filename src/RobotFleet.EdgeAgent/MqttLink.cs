@@ -61,6 +61,28 @@ internal sealed class MqttLink
         }
     }
 
+    /// <summary>Publishes on an extension topic (not a VDA 5050 leaf); false when not connected or the publish failed.</summary>
+    public async Task<bool> PublishAsync(string topic, byte[] payload, MqttQualityOfServiceLevel qos, bool retain, CancellationToken cancellationToken)
+    {
+        var current = Volatile.Read(ref client);
+        if (current is not { IsConnected: true })
+        {
+            return false;
+        }
+
+        try
+        {
+            var message = new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(qos).WithRetainFlag(retain).Build();
+            await current.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            options.Log?.Invoke($"{options.SerialNumber}: publish to {topic} failed: {e.Message}");
+            return false;
+        }
+    }
+
     /// <summary>Disposes the client without DISCONNECT so the broker publishes the will; no reconnect until <see cref="Resume"/>.</summary>
     public void DropAbruptly()
     {

@@ -27,10 +27,25 @@ public static class Program
         var stateInterval = new Option<double>("--state-interval") { Description = "Seconds between periodic state messages", DefaultValueFactory = _ => 1 };
         var mqttVersion = new Option<string>("--mqtt-version") { Description = "MQTT protocol version", DefaultValueFactory = _ => "5" };
         mqttVersion.AcceptOnlyFromAmong("5", "3.1.1");
+        var modelDir = new Option<string?>("--model-dir")
+        {
+            Description = "Directory of perception models (each robot uses {dir}/{serial}); turns on downloadModel/enableModel/deleteModel and modelStatus",
+        };
+        var trustedKey = new Option<string[]>("--trusted-key")
+        {
+            Description = "PEM file of a model registry's public key (ECDSA P-256) whose package signatures are trusted; repeatable. Without one every model is refused",
+            AllowMultipleArgumentsPerToken = false,
+        };
+
+        var perceptionHz = new Option<double>("--perception-hz")
+        {
+            Description = "Perception runs per second per robot (camera frame, active model, report on robotfleet/v1/.../perception); 0 turns it off. Needs --model-dir",
+            DefaultValueFactory = _ => 0,
+        };
 
         var command = new RootCommand("RobotFleet edge agent: the AGV side of VDA 5050 v2 over MQTT")
         {
-            broker, map, simulate, robots, manufacturer, serialPrefix, interfaceName, timeScale, stateInterval, mqttVersion,
+            broker, map, simulate, robots, manufacturer, serialPrefix, interfaceName, timeScale, stateInterval, mqttVersion, modelDir, trustedKey, perceptionHz,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -53,6 +68,34 @@ public static class Program
             {
                 await Console.Error.WriteLineAsync("--robots, --time-scale and --state-interval must be positive.").ConfigureAwait(false);
                 return 2;
+            }
+
+            var hz = parse.GetValue(perceptionHz);
+            if (hz < 0 || hz > 100 || (hz > 0 && parse.GetValue(modelDir) is null))
+            {
+                await Console.Error.WriteLineAsync("--perception-hz must be between 0 and 100, and needs --model-dir.").ConfigureAwait(false);
+                return 2;
+            }
+
+            var keys = new List<string>();
+            foreach (var file in parse.GetValue(trustedKey) ?? [])
+            {
+                try
+                {
+                    var pem = await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false);
+                    using var _ = RobotFleet.Perception.ModelSigning.ImportPublicKeyPem(pem);
+                    keys.Add(pem);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+                {
+                    await Console.Error.WriteLineAsync($"--trusted-key '{file}': {e.Message}").ConfigureAwait(false);
+                    return 2;
+                }
+            }
+
+            if (parse.GetValue(modelDir) is not null && keys.Count == 0)
+            {
+                await Console.Error.WriteLineAsync("Warning: --model-dir without --trusted-key: every model download will be refused (signature not trusted).").ConfigureAwait(false);
             }
 
             SiteMap site;
@@ -80,6 +123,9 @@ public static class Program
                     SerialNumber = "template",
                     StateInterval = TimeSpan.FromSeconds(interval),
                     IdleStateInterval = TimeSpan.FromSeconds(interval),
+                    ModelDirectory = parse.GetValue(modelDir) is { } root ? Path.GetFullPath(root) : null,
+                    TrustedKeys = keys,
+                    PerceptionRate = hz,
                     Log = line => Console.Error.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}"),
                 },
             };

@@ -65,7 +65,10 @@ public sealed record SimulatedFleetOptions
     /// <summary>Template for each robot's simulation (speed, battery, action durations); pose and time scale are set per robot.</summary>
     public SimulatedRobotOptions Robot { get; init; } = new();
 
-    /// <summary>Template for each robot's agent settings (rates, backoff, log); broker, identity and start node are set per robot.</summary>
+    /// <summary>
+    /// Template for each robot's agent settings (rates, backoff, log, trusted keys); broker, identity and start node are set
+    /// per robot, and a <see cref="EdgeAgentOptions.ModelDirectory"/> becomes <c>{dir}/{serialNumber}</c>.
+    /// </summary>
     public EdgeAgentOptions Agent { get; init; } = new() { SerialNumber = "template" };
 }
 
@@ -104,13 +107,15 @@ public sealed class SimulatedFleet : IAsyncDisposable
                     InitialPose = new Pose(place.X, place.Y, 0, place.MapId),
                     TimeScale = options.TimeScale,
                 });
+                var serial = $"{options.SerialPrefix}-{i + 1}";
                 var agent = new EdgeAgent(options.Agent with
                 {
+                    ModelDirectory = options.Agent.ModelDirectory is { } models ? Path.Combine(models, serial) : null,
                     Broker = options.Broker,
                     ProtocolVersion = options.ProtocolVersion,
                     InterfaceName = options.InterfaceName,
                     Manufacturer = options.Manufacturer,
-                    SerialNumber = $"{options.SerialPrefix}-{i + 1}",
+                    SerialNumber = serial,
                     InitialLastNodeId = place.WaypointId,
                 }, robot);
                 members.Add((agent, robot));

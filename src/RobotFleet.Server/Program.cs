@@ -36,6 +36,7 @@ broker.Validators.Add(r =>
         r.AddError($"--broker must be mqtt://host:port, not '{value}'");
 });
 var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db, missions: missions.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
+var missionsDb = new Option<string?>("--missions-db") { Description = "Missions database instead of missions.db in the data directory: a PostgreSQL connection string (Host=...;Database=...;Username=...) or a SQLite file; default $ROBOTFLEET_MISSIONS_DB", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_MISSIONS_DB") is { Length: > 0 } env ? env : null };
 
 var modelLimit = new Option<int>("--model-upload-limit-mb") { Description = "Largest .onnx file POST /api/models accepts, MiB", DefaultValueFactory = _ => 512 };
 modelLimit.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError($"--model-upload-limit-mb must be positive, not {r.GetValueOrDefault<int>()}"); });
@@ -45,7 +46,7 @@ var modelSigningKey = new Option<string?>("--model-signing-key") { Description =
 
 var command = new RootCommand("RobotFleet server: control plane, embedded MQTT broker, HTTP API and simulated robots in one process")
 {
-    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, modelLimit, requireModelSignature, trustedModelKeys, modelSigningKey,
+    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb, modelLimit, requireModelSignature, trustedModelKeys, modelSigningKey,
 };
 command.SetAction(async (parse, cancellationToken) =>
 {
@@ -60,6 +61,7 @@ command.SetAction(async (parse, cancellationToken) =>
         NoSimulation = parse.GetValue(noSim),
         BindAddress = parse.GetValue(bind)!,
         DataDirectory = parse.GetValue(dataDir)!,
+        MissionsDatabase = parse.GetValue(missionsDb),
         Broker = parse.GetValue(broker) is { Length: > 0 } external ? new Uri(external) : null,
         ModelUploadLimit = parse.GetValue(modelLimit) * 1024L * 1024,
         RequireModelSignature = parse.GetValue(requireModelSignature),

@@ -61,7 +61,8 @@ public static class RobotFleetServer
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
             services.AddGateway(new GatewayOptions { BrokerPort = brokerPort });
         }
-        services.AddMissions(new ControlPlaneOptions { Map = map, DataDirectory = options.DataDirectory });
+        var controlPlane = new ControlPlaneOptions { Map = map, DataDirectory = options.DataDirectory, MissionsDatabase = options.MissionsDatabase };
+        services.AddMissions(controlPlane);
         services.AddModels(new ModelRegistryOptions
         {
             DataDirectory = options.DataDirectory,
@@ -75,11 +76,12 @@ public static class RobotFleetServer
         {
             bus.DisableUsageTelemetry(); // runs offline: never call home
             bus.AddGatewayConsumers();
-            bus.AddMissionsConsumers();
+            bus.AddMissionsConsumers(controlPlane);
             bus.AddConsumer<AlertConsumer>();
             bus.AddConsumer<LiveStreamConsumer>();
             bus.AddRequestClient<SubmitMission>();
             bus.AddRequestClient<CancelMission>();
+            bus.AddRequestClient<ReassignMission>();
             bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
         });
         services.AddSingleton<SimulatedRobots>();

@@ -55,6 +55,13 @@ public sealed record ServerOptions
     /// </summary>
     public string? DataDirectory { get; init; }
 
+    /// <summary>
+    /// Where missions, sent plans and the missions' state machines are stored instead of <c>missions.db</c> in
+    /// <see cref="DataDirectory"/> (<c>--missions-db</c>, env <c>ROBOTFLEET_MISSIONS_DB</c>): a PostgreSQL connection string
+    /// (<c>Host=...</c>) or a SQLite file. Null: <c>missions.db</c> in the data directory.
+    /// </summary>
+    public string? MissionsDatabase { get; init; }
+
     /// <summary>The web console's static files; null finds <c>wwwroot</c> next to the program, else <c>src/RobotFleet.Server/wwwroot</c> upwards from it.</summary>
     public string? WebRoot { get; init; }
 

@@ -62,7 +62,7 @@ public sealed partial class When_operators_use_the_console(ITestOutputHelper out
         await page.Locator($"#missions tr[data-mission='{id}'][data-status='Completed']").WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
         await row.ClickAsync();
         var timeline = page.Locator($"#timeline ol[data-mission='{id}']");
-        foreach (var status in new[] { "Queued", "Assigned", "Executing", "Completed" })
+        foreach (var status in new[] { "Queued", "Assigned", "Dispatched", "Executing", "Completed" })
             Assert.Equal(1, await timeline.Locator($"li[data-status='{status}']").CountAsync());
 
         await page.SelectOptionAsync("#mission-filter", "Completed");

@@ -141,3 +141,33 @@ public sealed class When_the_control_plane_restarts
         Assert.Empty(fleet.Store.All);
     }
 }
+
+public sealed class When_the_state_machine_missed_facts_before_a_restart
+{
+    [Fact]
+    public async Task Should_republish_what_it_has_not_applied_so_it_catches_up()
+    {
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), dataDirectory: dir.Path);
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing);
+        await fleet.AssertLifecycleAgreesAsync();
+
+        // As if the process had died between committing the last changes and publishing their facts: the machine has only
+        // the submission.
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={System.IO.Path.Combine(dir.Path, "missions.db")}"))
+        {
+            db.Open();
+            using var command = db.CreateCommand();
+            command.CommandText = "DELETE FROM mission_history WHERE \"Index\" > 1; UPDATE mission_states SET LastSequence = 1, CurrentState = 'Queued', Robot = NULL, OrderId = NULL";
+            command.ExecuteNonQuery();
+        }
+
+        await fleet.RestartAsync();
+
+        await fleet.AssertLifecycleAgreesAsync();
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+    }
+}

@@ -3,6 +3,7 @@ using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RobotFleet.ControlPlane.Missions;
+using RobotFleet.ControlPlane.Missions.Lifecycle;
 using RobotFleet.Contracts;
 using RobotFleet.Maps;
 
@@ -37,7 +38,7 @@ internal sealed class Fleet : IAsyncDisposable
     }
 
     private FleetCoordinator NewCoordinator() => new(Options, Store, _services.GetRequiredService<IBus>(), Time, NullLogger<FleetCoordinator>.Instance,
-        Options.MissionsDatabasePath is { } path ? new EfMissionRepository(path) : null);
+        MissionDatabase.From(Options) is { } database ? new EfMissionRepository(database) : null, _services.GetRequiredService<IMissionHistoryReader>());
 
     /// <summary>
     /// Drops the coordinator (as a crash would: nothing is flushed or said to anyone) and starts a new one with a fresh
@@ -67,13 +68,9 @@ internal sealed class Fleet : IAsyncDisposable
     /// <summary>Invariant violations seen so far (asserted empty at the end of each run).</summary>
     public List<string> Violations { get; } = [];
 
-    public static async Task<Fleet> StartAsync(SiteMap map, TimeSpan? lostBlockerTimeout = null, Func<ControlPlaneOptions, ControlPlaneOptions>? configure = null, string? dataDirectory = null)
+    public static async Task<Fleet> StartAsync(SiteMap map, TimeSpan? lostBlockerTimeout = null, Func<ControlPlaneOptions, ControlPlaneOptions>? configure = null, string? dataDirectory = null,
+        string? missionsDatabase = null)
     {
-        var services = new ServiceCollection();
-        services.AddMassTransitTestHarness();
-        var provider = services.BuildServiceProvider(true);
-        var harness = provider.GetRequiredService<ITestHarness>();
-        await harness.Start();
         var options = new ControlPlaneOptions
         {
             Map = map,
@@ -82,8 +79,14 @@ internal sealed class Fleet : IAsyncDisposable
             LostBlockerTimeout = lostBlockerTimeout ?? TimeSpan.FromSeconds(20),
             ParkIdleAfter = null,
             DataDirectory = dataDirectory,
+            MissionsDatabase = missionsDatabase,
         };
         options = configure?.Invoke(options) ?? options;
+        var services = new ServiceCollection();
+        services.AddMassTransitTestHarness(bus => bus.AddMissionLifecycle(options)); // the mission state machine publishes MissionStatusChanged
+        var provider = services.BuildServiceProvider(true);
+        var harness = provider.GetRequiredService<ITestHarness>();
+        await harness.Start();
         return new Fleet(map, provider, harness, options);
     }
 
@@ -116,8 +119,19 @@ internal sealed class Fleet : IAsyncDisposable
     public IReadOnlyList<TriggerInstantActions> InstantActions(SimRobot robot) =>
         Harness.Published.Select<TriggerInstantActions>().Select(m => m.Context.Message).Where(r => r.Robot == robot.Id).ToList();
 
-    public IReadOnlyList<MissionStatusChanged> StatusChanges(string missionId) =>
-        Harness.Published.Select<MissionStatusChanged>().Select(m => m.Context.Message).Where(m => m.MissionId == missionId).ToList();
+    /// <summary>
+    /// The status changes the mission state machine published for a mission, once it has published one for every entry of
+    /// the mission's history so far (it runs behind the coordinator, on the bus); what is there after 5 s otherwise.
+    /// </summary>
+    public async Task<IReadOnlyList<MissionStatusChanged>> StatusChangesAsync(string missionId)
+    {
+        List<MissionStatusChanged> Published() =>
+            Harness.Published.Select<MissionStatusChanged>().Select(m => m.Context.Message).Where(m => m.MissionId == missionId).ToList();
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (Published().Count < (Store.Find(missionId)?.History.Count ?? 0) && DateTime.UtcNow < until)
+            await Task.Delay(10);
+        return Published();
+    }
 
     public async Task TickAsync()
     {
@@ -188,9 +202,43 @@ internal sealed class Fleet : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Checks that every mission's state machine agrees with the coordinator: it took in every fact of the mission's history
+    /// (waiting up to 5 s for the bus), rejected none, and is in the mission's status.
+    /// </summary>
+    public async Task AssertLifecycleAgreesAsync()
+    {
+        var reader = _services.GetRequiredService<IMissionHistoryReader>();
+        foreach (var mission in Store.All)
+        {
+            var until = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            var state = await reader.FindAsync(mission.Id, CancellationToken.None);
+            while ((state is null || state.LastSequence < mission.History.Count) && DateTime.UtcNow < until)
+            {
+                await Task.Delay(10);
+                state = await reader.FindAsync(mission.Id, CancellationToken.None);
+            }
+
+            Assert.True(state is not null, $"mission {mission.Id} has no state machine instance");
+            Assert.Equal(mission.History.Count, state.LastSequence);
+            Assert.Empty(state.History.Where(h => !h.Accepted).Select(h => $"{mission.Id} fact {h.Sequence}: {h.Reason}"));
+            Assert.True(mission.Status.ToString() == state.CurrentState && mission.History.Select(h => h.Status.ToString()).SequenceEqual(state.History.Select(h => h.To)),
+                $"mission {mission.Id} is {mission.Status} ({string.Join(", ", mission.History.Select(h => h.Status))}); its state machine is {state.CurrentState} " +
+                $"({string.Join(", ", state.History.Select(h => $"{h.Sequence}:{h.Event}:{h.From}->{h.To}"))})");
+        }
+    }
+
+    /// <summary>Checks <see cref="AssertLifecycleAgreesAsync"/> for every test, then stops the bus.</summary>
     public async ValueTask DisposeAsync()
     {
-        await Harness.Stop();
-        await _services.DisposeAsync();
+        try
+        {
+            await AssertLifecycleAgreesAsync();
+        }
+        finally
+        {
+            await Harness.Stop();
+            await _services.DisposeAsync();
+        }
     }
 }

@@ -1,3 +1,4 @@
+using RobotFleet.ControlPlane.Missions;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
 using RobotFleet.Vda5050;
@@ -77,13 +78,14 @@ public sealed class When_a_mission_is_submitted
         Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "c", "a"));
 
         var mission = fleet.Mission("m1");
-        Assert.Equal(MissionStatus.Assigned, mission.Status);
+        Assert.Equal(MissionStatus.Dispatched, mission.Status); // assigned, and its order sent in the same decision
         Assert.Equal(near.Id, mission.Robot);
         Assert.Equal("m1", mission.OrderId);
-        Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned], mission.History.Select(h => h.Status));
-        // Every transition is published, Queued included.
-        Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned], fleet.StatusChanges("m1").Select(s => s.Status));
-        Assert.Equal(near.Id, fleet.StatusChanges("m1")[1].Robot);
+        Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Dispatched], mission.History.Select(h => h.Status));
+        // Every transition is published (by the mission state machine), Queued included.
+        var changes = await fleet.StatusChangesAsync("m1");
+        Assert.Equal([MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Dispatched], changes.Select(s => s.Status));
+        Assert.Equal(near.Id, changes[1].Robot);
         Assert.Single(fleet.Routes(near));
         Assert.Empty(fleet.Routes(far));
     }
@@ -96,7 +98,7 @@ public sealed class When_a_mission_is_submitted
 
         var robot = await fleet.AddRobotAsync("r1", "A");
 
-        Assert.Equal(MissionStatus.Assigned, fleet.Mission("m1").Status);
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m1").Status);
         Assert.Equal(robot.Id, fleet.Mission("m1").Robot);
     }
 }
@@ -196,20 +198,20 @@ public sealed class When_a_delivery_runs
 
         var mission = fleet.Mission("m1");
         Assert.Equal(
-            [MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Executing, MissionStatus.Completed],
+            [MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Dispatched, MissionStatus.Executing, MissionStatus.Completed],
             mission.History.Select(h => h.Status));
-        Assert.Equal(["tester", "dispatcher", robot.Id.ToString(), robot.Id.ToString()], mission.History.Select(h => h.Actor));
+        Assert.Equal(["tester", "dispatcher", "dispatcher", robot.Id.ToString(), robot.Id.ToString()], mission.History.Select(h => h.Actor));
         Assert.True(mission.History.Zip(mission.History.Skip(1)).All(p => p.First.Timestamp <= p.Second.Timestamp));
         Assert.Null(mission.FailureReason);
         Assert.Equal(["A", "B", "C", "D"], robot.Trail);
         Assert.Equal(RobotActionStatus.Finished, robot.Actions["m1-pick"].Status);
         Assert.Equal(RobotActionStatus.Finished, robot.Actions["m1-drop"].Status);
         Assert.Equal(
-            [MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Executing, MissionStatus.Completed],
-            fleet.StatusChanges("m1").Select(s => s.Status));
+            [MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Dispatched, MissionStatus.Executing, MissionStatus.Completed],
+            (await fleet.StatusChangesAsync("m1")).Select(s => s.Status));
 
         await fleet.SubmitAsync("m2", "c", "a");
-        Assert.Equal(MissionStatus.Assigned, fleet.Mission("m2").Status);
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m2").Status);
         Assert.Equal(robot.Id, fleet.Mission("m2").Robot);
         var second = fleet.Routes(robot)[^1];
         Assert.Equal(("m2", 0L), (second.OrderId, second.OrderUpdateId));
@@ -261,7 +263,7 @@ public sealed class When_a_robot_reports_an_error
         Assert.Contains(errorType, mission.History[^1].Reason);
         Assert.Contains("m1", mission.History[^1].Reason);
         Assert.Equal([robot.Id], mission.FailedRobots);
-        Assert.Equal(MissionStatus.Queued, fleet.StatusChanges("m1")[^1].Status);
+        Assert.Equal(MissionStatus.Queued, (await fleet.StatusChangesAsync("m1"))[^1].Status);
         await fleet.WaitAsync(TimeSpan.FromSeconds(2));
         Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status); // not to the robot that rejected it
 
@@ -381,7 +383,7 @@ public sealed class When_a_mission_is_cancelled
         fleet.AfterCoordinatorCall();
 
         Assert.Equal(MissionStatus.Cancelled, fleet.Mission("m1").Status);
-        Assert.Equal(MissionStatus.Cancelled, fleet.StatusChanges("m1")[^1].Status);
+        Assert.Equal(MissionStatus.Cancelled, (await fleet.StatusChangesAsync("m1"))[^1].Status);
         var trigger = Assert.Single(fleet.InstantActions(robot));
         var cancel = Assert.Single(trigger.Actions);
         Assert.Equal("cancelOrder", cancel.ActionType);
@@ -462,5 +464,116 @@ public sealed class When_a_mission_is_cancelled
         Assert.Equal(["startPause", "cancelOrder", "stopPause"], types);
         await fleet.TickAsync();
         Assert.Equal(3, fleet.InstantActions(robot).SelectMany(t => t.Actions).Count()); // once only
+    }
+}
+
+public sealed class When_an_operator_pauses_a_mission
+{
+    [Fact]
+    public async Task Should_pause_a_running_mission_and_resume_it_to_executing()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        await fleet.RunUntilAsync(() => robot.LastNodeId == "B");
+        Assert.Equal(MissionStatus.Executing, fleet.Mission("m1").Status);
+
+        Assert.Equal(PauseOutcome.Done, await fleet.Coordinator.PauseAsync("m1", pause: true, "alice", CancellationToken.None));
+        Assert.Equal(MissionStatus.Paused, fleet.Mission("m1").Status);
+        Assert.Equal(("alice", "paused by operator (startPause)"), (fleet.Mission("m1").History[^1].Actor, fleet.Mission("m1").History[^1].Reason));
+        Assert.Equal(PauseOutcome.WrongState, await fleet.Coordinator.PauseAsync("m1", pause: true, "alice", CancellationToken.None));
+        Assert.Equal(MissionStatus.Paused, (await fleet.StatusChangesAsync("m1"))[^1].Status);
+
+        Assert.Equal(PauseOutcome.Done, await fleet.Coordinator.PauseAsync("m1", pause: false, "bob", CancellationToken.None));
+        Assert.Equal(MissionStatus.Executing, fleet.Mission("m1").Status);
+        Assert.Equal(PauseOutcome.WrongState, await fleet.Coordinator.PauseAsync("m1", pause: false, "bob", CancellationToken.None));
+        Assert.Equal(["startPause", "stopPause"], fleet.InstantActions(robot).SelectMany(t => t.Actions).Select(a => a.ActionType));
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+        Assert.Equal(
+            [MissionStatus.Queued, MissionStatus.Assigned, MissionStatus.Dispatched, MissionStatus.Executing, MissionStatus.Paused, MissionStatus.Executing, MissionStatus.Completed],
+            (await fleet.StatusChangesAsync("m1")).Select(s => s.Status));
+    }
+
+    [Fact]
+    public async Task Should_resume_to_dispatched_when_the_robot_has_not_shown_the_order_yet()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m1").Status);
+
+        Assert.Equal(PauseOutcome.Done, await fleet.Coordinator.PauseAsync("m1", pause: true, "alice", CancellationToken.None));
+        Assert.Equal(PauseOutcome.Done, await fleet.Coordinator.PauseAsync("m1", pause: false, "alice", CancellationToken.None));
+
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m1").Status);
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+    }
+
+    [Fact]
+    public async Task Should_not_pause_a_mission_no_robot_runs()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        await fleet.SubmitAsync("m1", "b", "d");
+
+        Assert.Equal(PauseOutcome.NotRunning, await fleet.Coordinator.PauseAsync("m1", pause: true, "alice", CancellationToken.None));
+        Assert.Equal(PauseOutcome.UnknownMission, await fleet.Coordinator.PauseAsync("nope", pause: true, "alice", CancellationToken.None));
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status);
+    }
+}
+
+public sealed class When_an_operator_reassigns_a_mission
+{
+    [Fact]
+    public async Task Should_pin_a_queued_mission_to_another_robot_which_takes_it_at_once()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        var r2 = await fleet.AddRobotAsync("r2", "D");
+        await fleet.SubmitAsync(new SubmitMission("m1", MissionKind.Delivery, "b", "c", 1, "tester", Robot: r1.Id));
+        await fleet.SubmitAsync(new SubmitMission("m2", MissionKind.Delivery, "c", "d", 1, "tester", Robot: r1.Id));
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m2").Status); // waits for r1
+
+        var outcome = await fleet.Coordinator.ReassignAsync(new ReassignMission("m2", r2.Id, "alice"), CancellationToken.None);
+
+        Assert.Equal(ReassignOutcome.Done, outcome);
+        var m2 = fleet.Mission("m2");
+        Assert.Equal(r2.Id, m2.PinnedRobot);
+        Assert.Equal(r2.Id, m2.Robot);
+        Assert.Equal(MissionStatus.Dispatched, m2.Status);
+        var reassigned = m2.History[1];
+        Assert.Equal((MissionStatus.Queued, "alice", "reassigned to acme/r2 by operator"), (reassigned.Status, reassigned.Actor, reassigned.Reason));
+        await fleet.RunUntilAsync(() => fleet.Mission("m2").Status == MissionStatus.Completed && fleet.Mission("m1").Status == MissionStatus.Completed);
+        Assert.Equal(RobotActionStatus.Finished, r2.Actions["m2-drop"].Status);
+    }
+
+    [Fact]
+    public async Task Should_unpin_a_queued_mission_so_the_dispatcher_chooses()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        var r2 = await fleet.AddRobotAsync("r2", "D");
+        await fleet.SubmitAsync(new SubmitMission("m1", MissionKind.Delivery, "b", "c", 1, "tester", Robot: r1.Id));
+        await fleet.SubmitAsync(new SubmitMission("m2", MissionKind.Delivery, "c", "d", 1, "tester", Robot: r1.Id));
+
+        Assert.Equal(ReassignOutcome.Done, await fleet.Coordinator.ReassignAsync(new ReassignMission("m2", null, "alice"), CancellationToken.None));
+
+        Assert.Null(fleet.Mission("m2").PinnedRobot);
+        Assert.Equal(r2.Id, fleet.Mission("m2").Robot);
+    }
+
+    [Fact]
+    public async Task Should_refuse_once_dispatched_or_for_an_unknown_robot_or_mission()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m1").Status);
+
+        Assert.Equal(ReassignOutcome.TooLate, await fleet.Coordinator.ReassignAsync(new ReassignMission("m1", null, "alice"), CancellationToken.None));
+        Assert.Equal(ReassignOutcome.UnknownRobot, await fleet.Coordinator.ReassignAsync(new ReassignMission("m1", new RobotId("acme", "ghost"), "alice"), CancellationToken.None));
+        Assert.Equal(ReassignOutcome.UnknownMission, await fleet.Coordinator.ReassignAsync(new ReassignMission("nope", r1.Id, "alice"), CancellationToken.None));
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m1").Status);
+        Assert.Equal(3, fleet.Mission("m1").History.Count);
     }
 }

@@ -27,11 +27,20 @@ internal sealed class Harness : IAsyncDisposable
 
     public SimulatedRobot Robot { get; }
 
-    public EdgeAgent Agent { get; }
+    public EdgeAgent Agent { get; private set; }
 
     public Recorder Recorder { get; }
 
-    public static async Task<Harness> StartAsync(double battery = 100)
+    /// <summary>Stops the agent (OFFLINE) and starts a new one on the same robot with <paramref name="options"/>, as a process restart would.</summary>
+    public async Task RestartAgentAsync(EdgeAgentOptions options)
+    {
+        await Agent.DisposeAsync();
+        Agent = new EdgeAgent(options, Robot);
+        await Agent.StartAsync();
+        await Recorder.WaitForAsync<Connection>("connection", c => c.ConnectionState == ConnectionState.Online && Agent.IsConnected);
+    }
+
+    public static async Task<Harness> StartAsync(double battery = 100, Func<EdgeAgentOptions, EdgeAgentOptions>? configure = null)
     {
         var broker = await TestBroker.StartAsync();
         var recorder = await Recorder.ConnectAsync(broker, Manufacturer, Serial);
@@ -42,7 +51,8 @@ internal sealed class Harness : IAsyncDisposable
             InitialPose = new Pose(0, 0, 0, "L1"),
             InitialBattery = battery,
         });
-        var agent = new EdgeAgent(Options(broker), robot);
+        await recorder.SubscribeExtensionsAsync(Manufacturer, Serial);
+        var agent = new EdgeAgent(configure is null ? Options(broker) : configure(Options(broker)), robot);
         await agent.StartAsync();
         var harness = new Harness(broker, robot, agent, recorder);
         await recorder.WaitForAsync<Connection>("connection", c => c.ConnectionState == ConnectionState.Online);

@@ -43,7 +43,7 @@ public sealed class SimulatedFleetTests
         await r2.WaitForAsync<Connection>("connection", c => c.ConnectionState == ConnectionState.Offline);
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !Directory.Exists(Path.Combine(dir.FullName, "maps", "office")))

@@ -72,6 +72,7 @@ internal sealed class Recorder : IAsyncDisposable
     private readonly IMqttClient client = new MqttClientFactory().CreateMqttClient();
     private readonly ConcurrentQueue<(string Topic, byte[] Payload, bool Retained)> messages = new();
     private readonly string prefix;
+    private string extensionPrefix = "";
 
     private Recorder(string prefix) => this.prefix = prefix;
 
@@ -109,6 +110,34 @@ internal sealed class Recorder : IAsyncDisposable
         }
 
         var last = messages.LastOrDefault(m => m.Topic == prefix + leaf);
+        throw new TimeoutException($"No matching {leaf} message within {seconds} s; last one: {(last.Payload is null ? "none" : Encoding.UTF8.GetString(last.Payload))}");
+    }
+
+    /// <summary>Also records the robot's extension topics, <c>robotfleet/v1/{manufacturer}/{serialNumber}/#</c>.</summary>
+    public async Task SubscribeExtensionsAsync(string manufacturer, string serialNumber)
+    {
+        extensionPrefix = $"robotfleet/v1/{manufacturer}/{serialNumber}/";
+        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(extensionPrefix + "#", MqttQualityOfServiceLevel.AtLeastOnce).Build());
+    }
+
+    /// <summary>Waits for an extension message (raw JSON) that matches.</summary>
+    public async Task<System.Text.Json.JsonElement> WaitForExtensionAsync(string leaf, Func<System.Text.Json.JsonElement, bool> match, double seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            var found = messages.Where(m => m.Topic == extensionPrefix + leaf)
+                .Select(m => System.Text.Json.JsonDocument.Parse(m.Payload).RootElement)
+                .LastOrDefault(match);
+            if (found.ValueKind != System.Text.Json.JsonValueKind.Undefined)
+            {
+                return found;
+            }
+
+            await Task.Delay(20);
+        }
+
+        var last = messages.LastOrDefault(m => m.Topic == extensionPrefix + leaf);
         throw new TimeoutException($"No matching {leaf} message within {seconds} s; last one: {(last.Payload is null ? "none" : Encoding.UTF8.GetString(last.Payload))}");
     }
 

@@ -35,11 +35,15 @@ public sealed class ServerHost : IAsyncDisposable
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Starts a server; its log goes to <c>logs/{name}.log</c> under the test output directory.</summary>
+    private static readonly DateTime StartedAt = DateTime.UtcNow;
+
+    /// <summary>Starts a server; its log goes to <c>logs/{name}.log</c> under the test output directory (<c>{name}-2.log</c>... for later servers of the same name in one run).</summary>
     public static async Task<ServerHost> StartAsync(ServerOptions options, [CallerMemberName] string name = "")
     {
         var logs = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "logs"));
         LogPath = Path.Combine(logs.FullName, $"{name}.log");
+        for (var n = 2; File.Exists(LogPath) && File.GetLastWriteTimeUtc(LogPath) > StartedAt; n++)
+            LogPath = Path.Combine(logs.FullName, $"{name}-{n}.log"); // several servers of one test class in this run
         var app = RobotFleetServer.Build(options with { HttpPort = 0, MqttPort = 0 },
             builder => builder.Logging.AddProvider(new FileLoggerProvider(LogPath)));
         await app.StartAsync();

@@ -55,7 +55,7 @@ public sealed class When_a_fleet_runs_deliveries
 
         var completed = missions.First(m => m.GetProperty("status").GetString() == "Completed");
         var timeline = completed.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("status").GetString()).ToList();
-        Assert.Equal(["Queued", "Assigned", "Executing", "Completed"], timeline);
+        Assert.Equal(["Queued", "Assigned", "Dispatched", "Executing", "Completed"], timeline);
         Assert.Contains(completed.GetProperty("id").GetString(), ids);
 
         await watch.DisposeAsync();

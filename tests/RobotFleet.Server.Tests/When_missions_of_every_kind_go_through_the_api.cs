@@ -47,7 +47,7 @@ public sealed class When_missions_of_every_kind_go_through_the_api
         Assert.True(await ServerHost.WaitUntilAsync(async () => (await server.GetJsonAsync($"/api/missions/{id}")).GetProperty("status").GetString() == "Completed",
             TimeSpan.FromSeconds(90)), "patrol completed: " + await server.Http.GetStringAsync($"/api/missions/{id}"));
         var history = (await server.GetJsonAsync($"/api/missions/{id}/history")).EnumerateArray().Select(h => h.GetProperty("status").GetString()).ToList();
-        Assert.Equal(["Queued", "Assigned", "Executing", "Completed"], history);
+        Assert.Equal(["Queued", "Assigned", "Dispatched", "Executing", "Completed"], history);
         Assert.Equal(HttpStatusCode.Conflict, (await server.Http.PostAsJsonAsync($"/api/missions/{id}/priority", new { priority = 3 })).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await server.Http.PostAsJsonAsync($"/api/missions/{id}/priority", new { priority = 7 })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync("/api/missions/nope/history")).StatusCode);

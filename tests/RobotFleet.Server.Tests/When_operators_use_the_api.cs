@@ -10,7 +10,7 @@ public sealed class When_operators_use_the_api : IAsyncLifetime
 {
     private ServerHost _server = null!;
 
-    public async Task InitializeAsync() => _server = await ServerHost.StartAsync(new ServerOptions { NoSimulation = true });
+    public async Task InitializeAsync() => _server = await ServerHost.StartAsync(new ServerOptions { NoSimulation = true }, "When_operators_use_the_api");
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 

@@ -12,7 +12,7 @@ public sealed class When_schedules_are_used : IAsyncLifetime
     private ServerHost _server = null!;
 
     public async Task InitializeAsync() =>
-        _server = await ServerHost.StartAsync(new ServerOptions { Robots = 2, TimeScale = 20, DataDirectory = _dataDir });
+        _server = await ServerHost.StartAsync(new ServerOptions { Robots = 2, TimeScale = 20, DataDirectory = _dataDir }, "When_schedules_are_used");
 
     public async Task DisposeAsync()
     {

@@ -59,12 +59,14 @@ public sealed partial class FleetCoordinator
         var snapshot = _repository.Load();
         // Order and action ids of internal moves carry a counter: start it past anything an earlier run used.
         _evadeCounter = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var applied = lifecycle?.LastSequences() ?? new Dictionary<string, long>();
         foreach (var stored in snapshot.Missions)
         {
             var mission = stored.Mission;
             _submissions[mission.Id] = stored.Submission;
             _missions[mission.Id] = mission;
             store.Save(mission);
+            CatchUpLifecycle(mission, applied);
             if (BuildSpec(stored.Submission, restoring: true) is MissionSpec spec)
                 _specs[mission.Id] = spec;
             else if (!mission.IsFinal)
@@ -86,24 +88,14 @@ public sealed partial class FleetCoordinator
 
             robot.Restored = true;
             robot.AwaitsFreshState = true;
+            if (robot.Plan.MissionId is { } paused && _missions.GetValueOrDefault(paused)?.Status == MissionStatus.Paused)
+                robot.PausedFor = paused;
             _savedPlans[stored.Robot] = JsonSerializer.Serialize(stored, MissionJson.Options);
         }
 
         var running = _robots.Values.Where(r => r.Plan?.MissionId is not null).Select(r => r.Plan!.MissionId!).ToHashSet(StringComparer.Ordinal);
         foreach (var mission in _missions.Values.Where(m => !m.IsFinal && m.Status != MissionStatus.Queued && !running.Contains(m.Id)).ToList())
-        {
-            var now = time.GetUtcNow();
-            const string reason = "control plane restarted before the mission's order was sent";
-            Save(mission with
-            {
-                Status = MissionStatus.Queued,
-                Robot = null,
-                OrderId = null,
-                UpdatedAt = now,
-                History = [.. mission.History, new MissionTransition(now, MissionStatus.Queued, DispatcherActor, reason)],
-            });
-            _outbox.Add(new MissionStatusChanged(mission.Id, MissionStatus.Queued, null, reason, now));
-        }
+            Transition(mission, MissionStatus.Queued, DispatcherActor, "control plane restarted before the mission's order was sent");
 
         logger.LogInformation("Restored {Missions} missions ({Open} open) and {Plans} robot plans", snapshot.Missions.Count,
             _missions.Values.Count(m => !m.IsFinal), snapshot.Plans.Count);

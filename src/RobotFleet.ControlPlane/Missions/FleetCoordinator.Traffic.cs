@@ -82,7 +82,7 @@ public sealed partial class FleetCoordinator
         if (state.OrderId != plan.OrderId)
             return;
 
-        if (mission is { Status: MissionStatus.Assigned })
+        if (mission is { Status: MissionStatus.Dispatched })
             Transition(mission, MissionStatus.Executing, robot.Key, $"robot accepted order {plan.OrderId}");
 
         var reached = plan.Steps.FindIndex(plan.ReachedIndex, s => s.SequenceId == state.LastNodeSequenceId && s.WaypointId == state.LastNodeId);
@@ -216,18 +216,7 @@ public sealed partial class FleetCoordinator
             return;
         }
 
-        var now = time.GetUtcNow();
-        var updated = mission with
-        {
-            Status = MissionStatus.Queued,
-            Robot = null,
-            OrderId = null,
-            UpdatedAt = now,
-            FailedRobots = failedRobots,
-            History = [.. mission.History, new MissionTransition(now, MissionStatus.Queued, DispatcherActor, reason)],
-        };
-        Save(updated);
-        _outbox.Add(new MissionStatusChanged(mission.Id, MissionStatus.Queued, null, reason, now));
+        Transition(mission with { FailedRobots = failedRobots }, MissionStatus.Queued, DispatcherActor, reason, fact: MissionFactKind.Requeued, subject: robot.Id);
         logger.LogWarning("Mission {Mission} back in the queue: {Reason}", mission.Id, reason);
     }
 
@@ -502,6 +491,8 @@ public sealed partial class FleetCoordinator
         plan.ReleasedByUpdate[plan.UpdateId] = through;
         plan.Dirty = false;
         _outbox.Add(new DispatchRoute(robot.Id, plan.OrderId, plan.UpdateId, waypoints, lanes));
+        if (MissionOf(robot) is { Status: MissionStatus.Assigned } mission && mission.OrderId == plan.OrderId)
+            Transition(mission, MissionStatus.Dispatched, DispatcherActor, $"order {plan.OrderId} sent to {robot.Id}");
     }
 
     private void ResolveWaits(DateTimeOffset now)

@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using RobotFleet.ControlPlane.Missions.Lifecycle;
 using RobotFleet.Contracts;
 using RobotFleet.Maps;
 using RobotFleet.Planning;
@@ -24,6 +25,8 @@ namespace RobotFleet.ControlPlane.Missions;
 /// A mission whose robot is lost (not online, or silent for <see cref="ControlPlaneOptions.SilentAfter"/>) or rejects its
 /// order goes back to the queue and is not given to that robot again; after <see cref="ControlPlaneOptions.MaxAttempts"/>
 /// such robots it fails.
+/// Every status change is published as a lifecycle fact (e.g. <see cref="MissionAssigned"/>) once the decision committed; the
+/// mission state machine checks and records it and announces <see cref="MissionStatusChanged"/>.
 /// </remarks>
 public sealed partial class FleetCoordinator(
     ControlPlaneOptions options,
@@ -31,7 +34,8 @@ public sealed partial class FleetCoordinator(
     IBus bus,
     TimeProvider time,
     ILogger<FleetCoordinator> logger,
-    IMissionRepository? repository = null)
+    IMissionRepository? repository = null,
+    IMissionHistoryReader? lifecycle = null)
 {
     private const string DispatcherActor = "dispatcher";
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -64,7 +68,8 @@ public sealed partial class FleetCoordinator(
             return built;
         var now = time.GetUtcNow();
         var mission = new MissionView(command.MissionId, command.Kind, MissionStatus.Queued, null, command.Pickup, command.Dropoff,
-            command.Priority, now, now, null, null, [new MissionTransition(now, MissionStatus.Queued, command.RequestedBy, "submitted")])
+            command.Priority, now, now, null, null,
+            [new MissionTransition(now, MissionStatus.Queued, command.RequestedBy, "submitted") { Fact = MissionFactKind.Submitted, Priority = command.Priority, Robot = command.Robot }])
         {
             Waypoints = spec.Targets.Select(t => t.WaypointId).ToList(),
             PinnedRobot = command.Robot,
@@ -73,7 +78,7 @@ public sealed partial class FleetCoordinator(
         _specs[mission.Id] = spec;
         _submissions[mission.Id] = command;
         Save(mission);
-        _outbox.Add(new MissionStatusChanged(mission.Id, MissionStatus.Queued, null, "submitted", now));
+        _outbox.Add(FactOf(mission.Id, mission.History, 1));
         Process();
         return new MissionAccepted(command.MissionId);
     }, cancellationToken);
@@ -93,7 +98,8 @@ public sealed partial class FleetCoordinator(
                 return ReprioritiseOutcome.NotQueued;
             var old = mission.Priority;
             Save(mission with { Priority = command.Priority });
-            Transition(_missions[mission.Id], MissionStatus.Queued, command.RequestedBy, $"priority {old} -> {command.Priority}");
+            Transition(_missions[mission.Id], MissionStatus.Queued, command.RequestedBy, $"priority {old} -> {command.Priority}",
+                fact: MissionFactKind.Reprioritised, priority: command.Priority);
             Process();
             return ReprioritiseOutcome.Done;
         }, cancellationToken);
@@ -137,25 +143,6 @@ public sealed partial class FleetCoordinator(
         Transition(mission, MissionStatus.Cancelled, command.RequestedBy, "cancelled by operator");
         Process();
         return true;
-    }, cancellationToken);
-
-    /// <summary>
-    /// Pauses (<paramref name="pause"/> true: VDA <c>startPause</c>) or resumes (<c>stopPause</c>) the robot running a
-    /// mission, and notes it in the mission's history. The robot keeps its order; the status does not change.
-    /// </summary>
-    /// <returns>The outcome: done, unknown mission, or not running (no robot has its order yet).</returns>
-    public Task<PauseOutcome> PauseAsync(string missionId, bool pause, string actor, CancellationToken cancellationToken) => UnderLockAsync(() =>
-    {
-        if (!_missions.TryGetValue(missionId, out var mission))
-            return PauseOutcome.UnknownMission;
-        var robot = _robots.Values.FirstOrDefault(r => r.Plan?.MissionId == missionId);
-        if (mission.IsFinal || robot is null || robot.Plan!.UpdateId < 0)
-            return PauseOutcome.NotRunning;
-        var type = pause ? "startPause" : "stopPause";
-        robot.PausedFor = pause ? missionId : null;
-        _outbox.Add(new TriggerInstantActions(robot.Id, [new RobotAction($"{type}-{missionId}-{Guid.NewGuid():N}", type, "HARD", new Dictionary<string, string>())]));
-        Transition(mission, mission.Status, actor, pause ? "paused by operator (startPause)" : "resumed by operator (stopPause)");
-        return PauseOutcome.Done;
     }, cancellationToken);
 
     /// <summary>Takes in a robot's significant state change.</summary>
@@ -284,23 +271,6 @@ public sealed partial class FleetCoordinator(
         _missions[mission.Id] = mission;
         _changedMissions.Add(mission.Id);
         store.Save(mission);
-    }
-
-    private void Transition(MissionView mission, MissionStatus status, string actor, string reason, RobotId? robot = null, string? orderId = null)
-    {
-        var now = time.GetUtcNow();
-        var updated = mission with
-        {
-            Status = status,
-            Robot = robot ?? mission.Robot,
-            OrderId = orderId ?? mission.OrderId,
-            UpdatedAt = now,
-            FailureReason = status is MissionStatus.Failed or MissionStatus.Cancelled ? reason : mission.FailureReason,
-            History = [.. mission.History, new MissionTransition(now, status, actor, reason)],
-        };
-        Save(updated);
-        _outbox.Add(new MissionStatusChanged(mission.Id, status, updated.Robot, reason, now));
-        logger.LogInformation("Mission {Mission} {Status} ({Reason})", mission.Id, status, reason);
     }
 
     /// <summary>A robot as the coordinator knows it. Not thread-safe: guarded by the coordinator's lock.</summary>

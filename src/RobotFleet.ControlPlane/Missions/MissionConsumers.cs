@@ -30,6 +30,22 @@ public sealed class CancelMissionConsumer(FleetCoordinator coordinator) : IConsu
     }
 }
 
+/// <summary>Reply to <see cref="ReassignMission"/>.</summary>
+/// <param name="MissionId">Mission id.</param>
+/// <param name="Outcome">What happened.</param>
+public sealed record ReassignMissionResult(string MissionId, ReassignOutcome Outcome);
+
+/// <summary>Answers <see cref="ReassignMission"/> with <see cref="ReassignMissionResult"/>.</summary>
+public sealed class ReassignMissionConsumer(FleetCoordinator coordinator) : IConsumer<ReassignMission>
+{
+    /// <inheritdoc />
+    public async Task Consume(ConsumeContext<ReassignMission> context)
+    {
+        var outcome = await coordinator.ReassignAsync(context.Message, context.CancellationToken);
+        await context.RespondAsync(new ReassignMissionResult(context.Message.MissionId, outcome));
+    }
+}
+
 /// <summary>Feeds the robots' domain events from the gateway into the coordinator.</summary>
 public sealed class RobotEventsConsumer(FleetCoordinator coordinator) : IConsumer<RobotStateChanged>, IConsumer<RobotConnectionChanged>, IConsumer<RobotFactsheetReceived>, IConsumer<RobotSilent>
 {

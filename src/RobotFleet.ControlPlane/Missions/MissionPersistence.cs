@@ -105,9 +105,10 @@ public sealed class InMemoryMissionRepository : IMissionRepository
 }
 
 /// <summary>
-/// Missions and sent plans in a SQLite file through EF Core: one row per mission (id, status, order id, version for
-/// optimistic concurrency, the whole snapshot and submission as JSON) and one row per robot with a sent plan.
-/// Created with EnsureCreated in its own file (the schedules' database holds Quartz's tables). Single writer: the coordinator.
+/// Missions and sent plans through EF Core, in a SQLite file or PostgreSQL (<see cref="MissionDatabase"/>): one row per mission
+/// (id, status, order id, version for optimistic concurrency, the whole snapshot and submission as JSON) and one row per
+/// robot with a sent plan. Its tables are created when missing; the database also holds the mission state machines' tables
+/// (the schedules' database holds Quartz's). Single writer: the coordinator.
 /// </summary>
 public sealed class EfMissionRepository : IMissionRepository
 {
@@ -115,14 +116,18 @@ public sealed class EfMissionRepository : IMissionRepository
     private readonly Dictionary<string, long> _versions = new(StringComparer.Ordinal);
     private readonly HashSet<string> _planRows = new(StringComparer.Ordinal);
 
-    /// <summary>Opens (creating when needed) the database at <paramref name="databasePath"/>.</summary>
+    /// <summary>Opens (creating when needed) the SQLite file at <paramref name="databasePath"/>.</summary>
     public EfMissionRepository(string databasePath)
+        : this(MissionDatabase.Parse(databasePath))
     {
-        if (Path.GetDirectoryName(Path.GetFullPath(databasePath)) is { } directory)
-            Directory.CreateDirectory(directory);
-        _options = new DbContextOptionsBuilder<MissionsDbContext>().UseSqlite($"Data Source={databasePath};Default Timeout=30").Options;
+    }
+
+    /// <summary>Opens <paramref name="database"/>, creating it and its tables when missing.</summary>
+    public EfMissionRepository(MissionDatabase database)
+    {
+        _options = database.Options<MissionsDbContext>();
         using var db = new MissionsDbContext(_options);
-        db.Database.EnsureCreated();
+        MissionDatabase.EnsureSchema(db);
     }
 
     /// <inheritdoc />
@@ -221,7 +226,7 @@ public sealed class EfMissionRepository : IMissionRepository
 }
 
 /// <summary>The EF Core model of the missions database.</summary>
-/// <param name="options">Context options (SQLite).</param>
+/// <param name="options">Context options (SQLite or PostgreSQL).</param>
 public sealed class MissionsDbContext(DbContextOptions<MissionsDbContext> options) : DbContext(options)
 {
     /// <summary>Mission rows.</summary>

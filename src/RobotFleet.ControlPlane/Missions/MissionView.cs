@@ -2,12 +2,68 @@ using RobotFleet.Contracts;
 
 namespace RobotFleet.ControlPlane.Missions;
 
-/// <summary>One recorded status change of a mission: when, to what, by whom and why.</summary>
+/// <summary>
+/// One recorded change of a mission: when, to what, by whom and why, and the lifecycle fact it was published as (its
+/// 1-based position in the history is the fact's sequence).
+/// </summary>
 /// <param name="Timestamp">When (UTC).</param>
 /// <param name="Status">New status.</param>
 /// <param name="Actor">Who caused it: an operator name, <c>dispatcher</c>, a robot id.</param>
 /// <param name="Reason">Why, in words.</param>
-public sealed record MissionTransition(DateTimeOffset Timestamp, MissionStatus Status, string Actor, string Reason);
+public sealed record MissionTransition(DateTimeOffset Timestamp, MissionStatus Status, string Actor, string Reason)
+{
+    /// <summary>The lifecycle fact; null in histories stored before facts existed (then derived from the statuses).</summary>
+    public MissionFactKind? Fact { get; init; }
+
+    /// <summary>The robot concerned: assigned, running, lost, or (reassigned, submitted) pinned.</summary>
+    public RobotId? Robot { get; init; }
+
+    /// <summary>The VDA order concerned.</summary>
+    public string? OrderId { get; init; }
+
+    /// <summary>The priority (submitted, reprioritised).</summary>
+    public int? Priority { get; init; }
+}
+
+/// <summary>The kinds of mission lifecycle fact (one contract each in <c>RobotFleet.Contracts</c>, e.g. <see cref="MissionAssigned"/>).</summary>
+public enum MissionFactKind
+{
+    /// <summary><see cref="MissionSubmitted"/>.</summary>
+    Submitted,
+
+    /// <summary><see cref="MissionAssigned"/>.</summary>
+    Assigned,
+
+    /// <summary><see cref="MissionDispatched"/>.</summary>
+    Dispatched,
+
+    /// <summary><see cref="MissionStarted"/>.</summary>
+    Started,
+
+    /// <summary><see cref="MissionPaused"/>.</summary>
+    Paused,
+
+    /// <summary><see cref="MissionResumed"/>.</summary>
+    Resumed,
+
+    /// <summary><see cref="MissionRequeued"/>.</summary>
+    Requeued,
+
+    /// <summary><see cref="MissionCompleted"/>.</summary>
+    Completed,
+
+    /// <summary><see cref="MissionFailed"/>.</summary>
+    Failed,
+
+    /// <summary><see cref="MissionCancelled"/>.</summary>
+    Cancelled,
+
+    /// <summary><see cref="MissionReprioritised"/>.</summary>
+    Reprioritised,
+
+    /// <summary><see cref="MissionReassigned"/>.</summary>
+    Reassigned,
+}
 
 /// <summary>A read-only snapshot of a mission for the API and the console. Immutable.</summary>
 /// <param name="Id">Mission id.</param>

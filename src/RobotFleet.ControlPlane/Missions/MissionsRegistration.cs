@@ -2,32 +2,39 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using RobotFleet.ControlPlane.Missions.Lifecycle;
 
 namespace RobotFleet.ControlPlane.Missions;
 
 /// <summary>Registers the missions feature.</summary>
 public static class MissionsRegistration
 {
-    /// <summary>Adds the mission store, its repository (SQLite when <see cref="ControlPlaneOptions.DataDirectory"/> is set), the fleet coordinator and its periodic tick.</summary>
+    /// <summary>
+    /// Adds the mission store, its repository (in the database <see cref="MissionDatabase.From"/> chooses, else in memory), the
+    /// fleet coordinator and its periodic tick. Add the bus side with <see cref="AddMissionsConsumers"/>.
+    /// </summary>
     public static IServiceCollection AddMissions(this IServiceCollection services, ControlPlaneOptions options)
     {
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MissionStore>();
-        services.AddSingleton<IMissionRepository>(_ => options.MissionsDatabasePath is { } path ? new EfMissionRepository(path) : new InMemoryMissionRepository());
+        services.AddSingleton<IMissionRepository>(_ => MissionDatabase.From(options) is { } database ? new EfMissionRepository(database) : new InMemoryMissionRepository());
         services.AddSingleton<FleetCoordinator>();
         services.AddHostedService<CoordinatorTicker>();
         return services;
     }
 
     /// <summary>
-    /// Adds the missions consumers. Robot events go through an endpoint that takes one message at a
+    /// Adds the missions consumers and the mission lifecycle state machine (<see cref="MissionLifecycleRegistration.AddMissionLifecycle"/>,
+    /// stored where <paramref name="options"/> store missions). Robot events go through an endpoint that takes one message at a
     /// time, so each robot's events reach the coordinator in the order the gateway published them.
     /// </summary>
-    public static void AddMissionsConsumers(this IBusRegistrationConfigurator bus)
+    public static void AddMissionsConsumers(this IBusRegistrationConfigurator bus, ControlPlaneOptions options)
     {
+        bus.AddMissionLifecycle(options);
         bus.AddConsumer<SubmitMissionConsumer>();
         bus.AddConsumer<CancelMissionConsumer>();
+        bus.AddConsumer<ReassignMissionConsumer>();
         bus.AddConsumer<RobotEventsConsumer>().Endpoint(e =>
         {
             e.Name = "robotfleet-robot-events";

@@ -55,6 +55,9 @@ public enum PauseOutcome
     /// <summary>No such mission.</summary>
     UnknownMission,
 
-    /// <summary>The mission is final, or no robot runs its order yet.</summary>
+    /// <summary>The mission is final, being cancelled, or no robot runs its order yet.</summary>
     NotRunning,
+
+    /// <summary>Pause asked of a mission already paused, or resume of one not paused.</summary>
+    WrongState,
 }

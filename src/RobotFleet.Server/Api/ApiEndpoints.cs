@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MassTransit;
 using RobotFleet.ControlPlane.Missions;
+using RobotFleet.ControlPlane.Missions.Lifecycle;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
 using RobotFleet.Maps;
@@ -32,8 +33,8 @@ public static class ApiEndpoints
             store.Find(id) is { } m ? Results.Ok(MissionDto.From(m)) : NotFound($"unknown mission '{id}'"));
         missions.MapPost("/{id}/cancel", CancelAsync);
         missions.MapPost("/{id}/priority", ReprioritiseAsync);
-        missions.MapGet("/{id}/history", (string id, MissionStore store) =>
-            store.Find(id) is { } m ? Results.Ok(MissionDto.From(m).History) : NotFound($"unknown mission '{id}'"));
+        missions.MapGet("/{id}/history", HistoryAsync);
+        missions.MapPost("/{id}/reassign", ReassignAsync);
         missions.MapPost("/{id}/pause", (string id, MissionStore store, FleetCoordinator coordinator, CancellationToken ct) => PauseAsync(id, true, store, coordinator, ct));
         missions.MapPost("/{id}/resume", (string id, MissionStore store, FleetCoordinator coordinator, CancellationToken ct) => PauseAsync(id, false, store, coordinator, ct));
 
@@ -116,8 +117,66 @@ public static class ApiEndpoints
         {
             PauseOutcome.Done => Results.Ok(MissionDto.From(store.Find(id)!)),
             PauseOutcome.UnknownMission => NotFound($"unknown mission '{id}'"),
+            PauseOutcome.WrongState => Results.Conflict(new ApiError(pause
+                ? $"mission '{id}' is {store.Find(id)?.Status}; only a dispatched or executing mission can be paused"
+                : $"mission '{id}' is {store.Find(id)?.Status}; only a paused mission can be resumed")),
             _ => Results.Conflict(new ApiError($"mission '{id}' is {store.Find(id)?.Status} and has no robot running its order; only a running mission can be {(pause ? "paused" : "resumed")}")),
         };
+
+    /// <summary>
+    /// The state machine's history of a mission. Reads its own writes: it waits (up to 2 s) until the machine has taken in
+    /// every change the coordinator recorded, and serves the coordinator's record in the same shape if the machine has not seen
+    /// the mission by then.
+    /// </summary>
+    private static async Task<IResult> HistoryAsync(string id, MissionStore store, IMissionHistoryReader lifecycle, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (store.Find(id) is null)
+            return NotFound($"unknown mission '{id}'");
+        var until = time.GetUtcNow() + TimeSpan.FromSeconds(2);
+        while (true)
+        {
+            var mission = store.Find(id)!;
+            var state = await lifecycle.FindAsync(id, cancellationToken);
+            if (state is not null && state.LastSequence >= mission.History.Count)
+                return Results.Ok(state.History.Select(HistoryEntryDto.Of));
+            if (time.GetUtcNow() >= until)
+                return Results.Ok(state is not null ? state.History.Select(HistoryEntryDto.Of).ToList() : HistoryEntryDto.Of(mission));
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    private static async Task<IResult> ReassignAsync(string id, HttpRequest request, MissionStore store, RobotTwinRegistry twins, IRequestClient<ReassignMission> client,
+        CancellationToken cancellationToken)
+    {
+        if (store.Find(id) is not { } mission)
+            return NotFound($"unknown mission '{id}'");
+        var (body, invalid) = await ApiJson.ReadBodyAsync<ReassignRequest>(request, cancellationToken);
+        if (invalid is not null)
+            return invalid;
+        if (body is null)
+            return Results.BadRequest(new ApiError("request body is empty; expected {\"robot\":\"manufacturer/serialNumber\"}, or {\"robot\":null} to unpin", "robot"));
+        RobotId? robot = null;
+        if (body.Robot is { } text)
+        {
+            var slash = text.IndexOf('/');
+            if (slash <= 0 || slash == text.Length - 1)
+                return Results.BadRequest(new ApiError($"robot '{text}' must be 'manufacturer/serialNumber'", "robot"));
+            robot = new RobotId(text[..slash], text[(slash + 1)..]);
+            if (twins.Find(robot) is null)
+                return NotFound($"unknown robot '{robot}'");
+        }
+
+        if (mission.Status is not (MissionStatus.Queued or MissionStatus.Assigned))
+            return Results.Conflict(new ApiError($"mission '{id}' is {mission.Status}; only a queued or assigned mission (not yet dispatched) can be reassigned"));
+        var response = await client.GetResponse<ReassignMissionResult>(new ReassignMission(id, robot, OperatorActor), cancellationToken);
+        return response.Message.Outcome switch
+        {
+            ReassignOutcome.Done => Results.Ok(MissionDto.From(store.Find(id)!)),
+            ReassignOutcome.UnknownMission => NotFound($"unknown mission '{id}'"),
+            ReassignOutcome.UnknownRobot => NotFound($"unknown robot '{robot}': it has not reported to the control plane"),
+            _ => Results.Conflict(new ApiError($"mission '{id}' is {store.Find(id)?.Status}; only a queued or assigned mission (not yet dispatched) can be reassigned")),
+        };
+    }
 
     private static async Task<IResult> RemoveRobotAsync(string manufacturer, string serialNumber, RobotTwinRegistry twins, MqttGateway gateway, FleetCoordinator coordinator, CancellationToken cancellationToken)
     {

@@ -31,6 +31,10 @@ public sealed record MissionRequest(
     IReadOnlyList<string>? Locations = null, int? Rounds = null, string? Zone = null, string? Location = null, double? TargetCharge = null,
     string? Robot = null, IReadOnlyList<string>? RequiredActions = null, DateTimeOffset? Deadline = null, IReadOnlyList<MissionStep>? Steps = null);
 
+/// <summary>Body of <c>POST /api/missions/{id}/reassign</c>.</summary>
+/// <param name="Robot">Robot to pin the mission to, <c>manufacturer/serialNumber</c>; null unpins it (the dispatcher chooses).</param>
+public sealed record ReassignRequest(string? Robot);
+
 /// <summary>Body of <c>POST /api/missions/{id}/priority</c>.</summary>
 /// <param name="Priority">New priority, 0..3.</param>
 public sealed record PriorityRequest(int? Priority);
@@ -51,6 +55,24 @@ public sealed record MissionDto(
 
 /// <summary>One entry of a mission's timeline.</summary>
 public sealed record TransitionDto(DateTimeOffset Timestamp, string Status, string Actor, string Reason);
+
+/// <summary>
+/// One entry of <c>GET /api/missions/{id}/history</c>, as the mission state machine recorded it: the fields of
+/// <see cref="TransitionDto"/> (<c>status</c> is the status after it) plus the status before, the lifecycle event, its
+/// sequence, the robot and order concerned, and whether the transition was legal (<c>accepted</c> false: recorded, not applied).
+/// </summary>
+public sealed record HistoryEntryDto(
+    DateTimeOffset Timestamp, string Status, string Actor, string Reason, string From, string Event, long Sequence, string? Robot, string? OrderId, bool Accepted)
+{
+    /// <summary>Maps a state machine history entry.</summary>
+    public static HistoryEntryDto Of(RobotFleet.ControlPlane.Missions.Lifecycle.MissionHistoryEntry h) =>
+        new(h.Timestamp, h.To, h.Actor, h.Reason, h.From, h.Event, h.Sequence, h.Robot, h.OrderId, h.Accepted);
+
+    /// <summary>Maps the coordinator's own history (served while the state machine has not seen the mission yet).</summary>
+    public static IReadOnlyList<HistoryEntryDto> Of(MissionView m) => m.History.Select((h, i) => new HistoryEntryDto(
+        h.Timestamp, h.Status.ToString(), h.Actor, h.Reason, i == 0 ? "Initial" : m.History[i - 1].Status.ToString(),
+        (h.Fact?.ToString() ?? "").ToLowerInvariant(), i + 1, h.Robot?.ToString(), h.OrderId, true)).ToList();
+}
 
 /// <summary>A robot as the API shows it; <c>connection</c> uses the VDA 5050 words (ONLINE, OFFLINE, CONNECTIONBROKEN, UNKNOWN).</summary>
 public sealed record RobotDto(

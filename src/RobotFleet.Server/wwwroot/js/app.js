@@ -201,7 +201,8 @@ function renderMissions() {
   $('#mission-counts').textContent = Object.entries(counts).map(([s, n]) => `${s} ${n}`).join(' · ');
   const shown = all.filter(m => !filter || m.status === filter).slice(0, 300);
   $('#missions tbody').replaceChildren(...shown.map(m => {
-    const running = ['Assigned', 'Executing'].includes(m.status);
+    const pausable = ['Dispatched', 'Executing'].includes(m.status);
+    const paused = m.status === 'Paused';
     const final = ['Completed', 'Failed', 'Cancelled'].includes(m.status);
     const stop = fn => e => { e.stopPropagation(); fn(); };
     return el('tr', { dataset: { mission: m.id, status: m.status }, class: m.id === state.selectedMission ? 'selected' : '', onclick: () => { state.selectedMission = m.id; renderMissions(); } },
@@ -209,8 +210,8 @@ function renderMissions() {
       el('td', {}, `${m.pickup} → ${m.dropoff}`), el('td', {}, m.priority), el('td', {}, formatTime(m.createdAt)),
       el('td', {},
         final ? null : el('button', { class: 'cancel', onclick: stop(() => missionAction(m.id, 'cancel')) }, 'Cancel'), ' ',
-        running ? el('button', { class: 'pause', onclick: stop(() => missionAction(m.id, 'pause')) }, 'Pause') : null, ' ',
-        running ? el('button', { class: 'resume', onclick: stop(() => missionAction(m.id, 'resume')) }, 'Resume') : null));
+        pausable ? el('button', { class: 'pause', onclick: stop(() => missionAction(m.id, 'pause')) }, 'Pause') : null, ' ',
+        paused ? el('button', { class: 'resume', onclick: stop(() => missionAction(m.id, 'resume')) }, 'Resume') : null));
   }));
   renderTimeline();
 }

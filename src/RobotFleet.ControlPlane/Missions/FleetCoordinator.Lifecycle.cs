@@ -1,0 +1,190 @@
+using Microsoft.Extensions.Logging;
+using RobotFleet.Contracts;
+
+namespace RobotFleet.ControlPlane.Missions;
+
+/// <summary>
+/// Lifecycle: every status change goes through <see cref="Transition"/>, which records it in the mission's history and puts
+/// the matching lifecycle fact (e.g. <see cref="MissionAssigned"/>) in the outbox; the outbox is published only after the
+/// decision committed. The mission state machine (<see cref="Lifecycle.MissionStateMachine"/>) takes the facts from there and
+/// publishes <see cref="MissionStatusChanged"/>. Operator commands that change the lifecycle (pause, resume, reassign) live here too.
+/// </summary>
+public sealed partial class FleetCoordinator
+{
+    /// <summary>
+    /// Pauses (<paramref name="pause"/> true: VDA <c>startPause</c>, Dispatched or Executing -> Paused) or resumes
+    /// (<c>stopPause</c>, Paused -> Executing, or Dispatched when the robot has not shown the order yet) the robot running a
+    /// mission. The robot keeps its order.
+    /// </summary>
+    /// <returns>Done, unknown mission, not running (no robot has its order), or not in a state for it (already paused, not paused).</returns>
+    public Task<PauseOutcome> PauseAsync(string missionId, bool pause, string actor, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    {
+        if (!_missions.TryGetValue(missionId, out var mission))
+            return PauseOutcome.UnknownMission;
+        var robot = _robots.Values.FirstOrDefault(r => r.Plan?.MissionId == missionId);
+        if (mission.IsFinal || robot is null || robot.Plan!.UpdateId < 0 || robot.Plan.CancelActionId is not null)
+            return PauseOutcome.NotRunning;
+        if (pause ? mission.Status is not (MissionStatus.Dispatched or MissionStatus.Executing) : mission.Status != MissionStatus.Paused)
+            return PauseOutcome.WrongState;
+        var type = pause ? "startPause" : "stopPause";
+        robot.PausedFor = pause ? missionId : null;
+        _outbox.Add(new TriggerInstantActions(robot.Id, [new RobotAction($"{type}-{missionId}-{Guid.NewGuid():N}", type, "HARD", new Dictionary<string, string>())]));
+        if (pause)
+        {
+            Transition(mission, MissionStatus.Paused, actor, "paused by operator (startPause)", fact: MissionFactKind.Paused);
+        }
+        else
+        {
+            var acknowledged = robot.State?.OrderId == robot.Plan.OrderId;
+            Transition(mission, acknowledged ? MissionStatus.Executing : MissionStatus.Dispatched, actor, "resumed by operator (stopPause)", fact: MissionFactKind.Resumed);
+        }
+
+        return PauseOutcome.Done;
+    }, cancellationToken);
+
+    /// <summary>
+    /// Pins a mission to another robot (or unpins it, robot null) before it is dispatched: a Queued or Assigned mission goes
+    /// (back) to the queue pinned to that robot, which is no longer excluded for having lost it before, and the planner runs at once.
+    /// </summary>
+    /// <returns>Done; unknown mission; unknown robot (never reported); or too late (dispatched, running or final).</returns>
+    public Task<ReassignOutcome> ReassignAsync(ReassignMission command, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    {
+        if (!_missions.TryGetValue(command.MissionId, out var mission))
+            return ReassignOutcome.UnknownMission;
+        if (command.Robot is { } target && !_robots.ContainsKey(target))
+            return ReassignOutcome.UnknownRobot;
+        if (mission.Status is not (MissionStatus.Queued or MissionStatus.Assigned))
+            return ReassignOutcome.TooLate;
+        if (_robots.Values.FirstOrDefault(r => r.Plan?.MissionId == mission.Id) is { } holder)
+        {
+            if (holder.Plan!.UpdateId >= 0)
+                return ReassignOutcome.TooLate; // its order left already
+            holder.Plan = null;
+        }
+
+        _submissions[mission.Id] = _submissions[mission.Id] with { Robot = command.Robot };
+        var reason = command.Robot is { } robot ? $"reassigned to {robot} by operator" : "unpinned by operator: the dispatcher chooses";
+        Transition(mission with
+        {
+            PinnedRobot = command.Robot,
+            FailedRobots = command.Robot is { } pinned ? mission.FailedRobots.Where(r => r != pinned).ToList() : mission.FailedRobots,
+        }, MissionStatus.Queued, command.RequestedBy, reason, fact: MissionFactKind.Reassigned, subject: command.Robot);
+        Process();
+        return ReassignOutcome.Done;
+    }, cancellationToken);
+
+    /// <summary>
+    /// Records a change: the mission gets <paramref name="status"/> (Queued clears its robot and order) and a history entry,
+    /// and the lifecycle fact goes to the outbox. <paramref name="fact"/> defaults by status (Queued: Requeued);
+    /// <paramref name="subject"/> is the robot the fact names (default: the new robot, or for Queued the robot it had).
+    /// </summary>
+    private void Transition(MissionView mission, MissionStatus status, string actor, string reason, RobotId? robot = null, string? orderId = null,
+        MissionFactKind? fact = null, RobotId? subject = null, int? priority = null)
+    {
+        var now = time.GetUtcNow();
+        var queued = status == MissionStatus.Queued;
+        var kind = fact ?? status switch
+        {
+            MissionStatus.Queued => MissionFactKind.Requeued,
+            MissionStatus.Assigned => MissionFactKind.Assigned,
+            MissionStatus.Dispatched => MissionFactKind.Dispatched,
+            MissionStatus.Executing => MissionFactKind.Started,
+            MissionStatus.Paused => MissionFactKind.Paused,
+            MissionStatus.Completed => MissionFactKind.Completed,
+            MissionStatus.Failed => MissionFactKind.Failed,
+            _ => MissionFactKind.Cancelled,
+        };
+        var updated = mission with
+        {
+            Status = status,
+            Robot = queued ? null : robot ?? mission.Robot,
+            OrderId = queued ? null : orderId ?? mission.OrderId,
+            UpdatedAt = now,
+            FailureReason = status is MissionStatus.Failed or MissionStatus.Cancelled ? reason : mission.FailureReason,
+        };
+        var entry = new MissionTransition(now, status, actor, reason)
+        {
+            Fact = kind,
+            Robot = subject ?? (queued ? mission.Robot : updated.Robot),
+            OrderId = queued ? mission.OrderId : updated.OrderId,
+            Priority = priority,
+        };
+        // The history is append-only and only grows here: a caller holding a snapshot taken before an earlier transition in the
+        // same decision (e.g. Executing, then Failed on the same robot state) must not drop that transition.
+        var history = _missions.TryGetValue(mission.Id, out var stored) && stored.History.Count > mission.History.Count ? stored.History : mission.History;
+        updated = updated with { History = [.. history, entry] };
+        Save(updated);
+        _outbox.Add(FactOf(updated.Id, updated.History, updated.History.Count));
+        logger.LogInformation("Mission {Mission} {Status} ({Reason})", mission.Id, status, reason);
+    }
+
+    /// <summary>
+    /// After a restart: puts in the outbox every fact of <paramref name="mission"/>'s history that the state machine has not
+    /// applied (the process may have died between a commit and its publication). The machine ignores any it has already.
+    /// </summary>
+    private void CatchUpLifecycle(MissionView mission, IReadOnlyDictionary<string, long> applied)
+    {
+        var from = applied.GetValueOrDefault(mission.Id);
+        for (var sequence = (int)from + 1; sequence <= mission.History.Count; sequence++)
+            _outbox.Add(FactOf(mission.Id, mission.History, sequence));
+        if (from < mission.History.Count)
+            logger.LogInformation("Mission {Mission}: re-publishing lifecycle facts {From}..{To}", mission.Id, from + 1, mission.History.Count);
+    }
+
+    /// <summary>The lifecycle fact of history entry <paramref name="sequence"/> (1-based).</summary>
+    internal static IMissionLifecycleFact FactOf(string missionId, IReadOnlyList<MissionTransition> history, int sequence)
+    {
+        var t = history[sequence - 1];
+        var previous = sequence > 1 ? history[sequence - 2] : null;
+        var kind = t.Fact ?? (t.Status, previous?.Status) switch
+        {
+            (MissionStatus.Queued, null) => MissionFactKind.Submitted,
+            (MissionStatus.Queued, MissionStatus.Queued) => MissionFactKind.Reprioritised,
+            (MissionStatus.Queued, _) => MissionFactKind.Requeued,
+            (MissionStatus.Assigned, _) => MissionFactKind.Assigned,
+            (MissionStatus.Dispatched, _) => MissionFactKind.Dispatched,
+            (MissionStatus.Executing, MissionStatus.Paused) => MissionFactKind.Resumed,
+            (MissionStatus.Executing, _) => MissionFactKind.Started,
+            (MissionStatus.Paused, _) => MissionFactKind.Paused,
+            (MissionStatus.Completed, _) => MissionFactKind.Completed,
+            (MissionStatus.Failed, _) => MissionFactKind.Failed,
+            _ => MissionFactKind.Cancelled,
+        };
+        var robot = t.Robot ?? Unknown;
+        var order = t.OrderId ?? "";
+        return kind switch
+        {
+            MissionFactKind.Submitted => new MissionSubmitted(missionId, sequence, t.Timestamp, t.Actor, t.Reason, t.Priority ?? 0, t.Robot),
+            MissionFactKind.Assigned => new MissionAssigned(missionId, sequence, t.Timestamp, t.Actor, t.Reason, robot, order),
+            MissionFactKind.Dispatched => new MissionDispatched(missionId, sequence, t.Timestamp, t.Actor, t.Reason, robot, order),
+            MissionFactKind.Started => new MissionStarted(missionId, sequence, t.Timestamp, t.Actor, t.Reason, robot, order),
+            MissionFactKind.Paused => new MissionPaused(missionId, sequence, t.Timestamp, t.Actor, t.Reason, robot),
+            MissionFactKind.Resumed => new MissionResumed(missionId, sequence, t.Timestamp, t.Actor, t.Reason, robot, t.Status == MissionStatus.Executing),
+            MissionFactKind.Requeued => new MissionRequeued(missionId, sequence, t.Timestamp, t.Actor, t.Reason, t.Robot),
+            MissionFactKind.Completed => new MissionCompleted(missionId, sequence, t.Timestamp, t.Actor, t.Reason, t.Robot),
+            MissionFactKind.Failed => new MissionFailed(missionId, sequence, t.Timestamp, t.Actor, t.Reason, t.Robot),
+            MissionFactKind.Cancelled => new MissionCancelled(missionId, sequence, t.Timestamp, t.Actor, t.Reason, t.Robot),
+            MissionFactKind.Reprioritised => new MissionReprioritised(missionId, sequence, t.Timestamp, t.Actor, t.Reason, t.Priority ?? 0),
+            _ => new MissionReassigned(missionId, sequence, t.Timestamp, t.Actor, t.Reason, t.Robot),
+        };
+    }
+
+    /// <summary>Stands in for the robot of a history entry stored before entries named their robot.</summary>
+    private static readonly RobotId Unknown = new("unknown", "unknown");
+}
+
+/// <summary>Outcome of <see cref="FleetCoordinator.ReassignAsync"/>.</summary>
+public enum ReassignOutcome
+{
+    /// <summary>Pinned (or unpinned) and back in the queue.</summary>
+    Done,
+
+    /// <summary>No such mission.</summary>
+    UnknownMission,
+
+    /// <summary>The robot has never reported to the control plane.</summary>
+    UnknownRobot,
+
+    /// <summary>The mission's order was sent already, or it is final.</summary>
+    TooLate,
+}

@@ -1,0 +1,100 @@
+using MassTransit;
+using MassTransit.Configuration;
+using MassTransit.Saga;
+using RobotFleet.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace RobotFleet.ControlPlane.Missions.Lifecycle;
+
+/// <summary>Reads the mission state machines' instances (state and history) outside the bus. Implementations are thread-safe.</summary>
+public interface IMissionHistoryReader
+{
+    /// <summary>A copy of the mission's instance with its history, or null when the machine has not seen the mission (yet).</summary>
+    Task<MissionState?> FindAsync(string missionId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The last fact sequence applied per mission id, for the coordinator to re-publish what a crash kept from the machine.
+    /// Empty when nothing is stored durably.
+    /// </summary>
+    IReadOnlyDictionary<string, long> LastSequences();
+}
+
+/// <summary>Reads instances from MassTransit's in-memory saga repository (no data directory: nothing survives a restart).</summary>
+/// <param name="sagas">The in-memory repository.</param>
+public sealed class InMemoryMissionHistoryReader(ILoadSagaRepository<MissionState> sagas) : IMissionHistoryReader
+{
+    /// <inheritdoc />
+    public async Task<MissionState?> FindAsync(string missionId, CancellationToken cancellationToken) =>
+        (await sagas.Load(MissionCorrelation.IdOf(missionId)))?.Copy();
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, long> LastSequences() => new Dictionary<string, long>();
+}
+
+/// <summary>
+/// The mission state machine's endpoint: message retry outside an in-memory outbox, so a message whose save failed
+/// (<see cref="Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException"/>) runs again on a fresh read, and
+/// <see cref="Contracts.MissionStatusChanged"/> leaves only after the instance was saved. Up to 16 messages at once,
+/// partitioned by mission: one mission's facts are handled one at a time in this process (no wasted conflicts); several
+/// processes consuming the same queue race, and the machine's ordering and the version check sort that out.
+/// </summary>
+public sealed class MissionStateDefinition : SagaDefinition<MissionState>
+{
+    /// <summary>Names the endpoint <c>robotfleet-mission-lifecycle</c>.</summary>
+    public MissionStateDefinition()
+    {
+        EndpointName = "robotfleet-mission-lifecycle";
+        ConcurrentMessageLimit = 16;
+    }
+
+    /// <inheritdoc />
+    protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator, ISagaConfigurator<MissionState> sagaConfigurator, IRegistrationContext context)
+    {
+        endpointConfigurator.UseMessageRetry(r => r.Intervals(10, 20, 50, 100, 200, 400, 800, 1600, 3200));
+        endpointConfigurator.UseInMemoryOutbox(context);
+        var partitioner = endpointConfigurator.CreatePartitioner(ConcurrentMessageLimit ?? 16);
+        PartitionByMission<MissionSubmitted>(sagaConfigurator, partitioner);
+        PartitionByMission<MissionAssigned>(sagaConfigurator, partitioner);
+        PartitionByMission<MissionDispatched>(sagaConfigurator, partitioner);
+        PartitionByMission<MissionStarted>(sagaConfigurator, partitioner);
+        PartitionByMission<MissionPaused>(sagaConfigurator, partitioner);
+        PartitionByMission<MissionResumed>(sagaConfigurator, partitioner);
+        PartitionByMission<MissionRequeued>(sagaConfigurator, partitioner);
+        PartitionByMission<MissionCompleted>(sagaConfigurator, partitioner);
+        PartitionByMission<MissionFailed>(sagaConfigurator, partitioner);
+        PartitionByMission<MissionCancelled>(sagaConfigurator, partitioner);
+        PartitionByMission<MissionReprioritised>(sagaConfigurator, partitioner);
+        PartitionByMission<MissionReassigned>(sagaConfigurator, partitioner);
+    }
+
+    private static void PartitionByMission<T>(ISagaConfigurator<MissionState> saga, IPartitioner partitioner)
+        where T : class, IMissionLifecycleFact =>
+        saga.Message<T>(m => m.UsePartitioner(partitioner, c => MissionCorrelation.IdOf(c.Message.MissionId)));
+}
+
+/// <summary>Registers the mission lifecycle state machine.</summary>
+public static class MissionLifecycleRegistration
+{
+    /// <summary>
+    /// Adds <see cref="MissionStateMachine"/> on its endpoint (<see cref="MissionStateDefinition"/>) and an
+    /// <see cref="IMissionHistoryReader"/>: with a database (<see cref="MissionDatabase.From"/>) the instances live in it
+    /// (<see cref="EfMissionStateRepository"/>), else in MassTransit's in-memory repository.
+    /// </summary>
+    public static void AddMissionLifecycle(this IBusRegistrationConfigurator bus, ControlPlaneOptions options)
+    {
+        var saga = bus.AddSagaStateMachine<MissionStateMachine, MissionState, MissionStateDefinition>();
+        if (MissionDatabase.From(options) is { } database)
+        {
+            bus.TryAddSingleton(_ => new EfMissionStateStore(database));
+            bus.TryAddSingleton<IMissionHistoryReader>(sp => sp.GetRequiredService<EfMissionStateStore>());
+            saga.Repository(r => r.RegisterSagaRepository<MissionState, MissionStateDbContext, SagaConsumeContextFactory<MissionStateDbContext, MissionState>,
+                EfMissionStateRepository>());
+        }
+        else
+        {
+            saga.InMemoryRepository();
+            bus.TryAddSingleton<IMissionHistoryReader, InMemoryMissionHistoryReader>();
+        }
+    }
+}
