@@ -4,5 +4,6 @@ using RobotFleet.Cli;
 var root = new RootCommand("RobotFleet operator and technician tools.")
 {
     MapsCommands.Create(),
+    ModelsCommands.Create(),
 };
-return root.Parse(args).Invoke();
+return await root.Parse(args).InvokeAsync();

@@ -38,9 +38,15 @@ broker.Validators.Add(r =>
 var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db, missions: missions.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
 var missionsDb = new Option<string?>("--missions-db") { Description = "Missions database instead of missions.db in the data directory: a PostgreSQL connection string (Host=...;Database=...;Username=...) or a SQLite file; default $ROBOTFLEET_MISSIONS_DB", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_MISSIONS_DB") is { Length: > 0 } env ? env : null };
 
+var modelLimit = new Option<int>("--model-upload-limit-mb") { Description = "Largest .onnx file POST /api/models accepts, MiB", DefaultValueFactory = _ => 512 };
+modelLimit.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError($"--model-upload-limit-mb must be positive, not {r.GetValueOrDefault<int>()}"); });
+var requireModelSignature = new Option<bool>("--require-model-signature") { Description = "Reject model uploads without a technician's signature" };
+var trustedModelKeys = new Option<string[]>("--trusted-model-key") { Description = "PEM public key of a technician whose model upload signatures are accepted (repeatable)", AllowMultipleArgumentsPerToken = false };
+var modelSigningKey = new Option<string?>("--model-signing-key") { Description = "PEM private key (ECDSA P-256) the registry signs models with; default: keys/fleet-model-signing.pem in the data directory, created on first start" };
+
 var command = new RootCommand("RobotFleet server: control plane, embedded MQTT broker, HTTP API and simulated robots in one process")
 {
-    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb,
+    demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb, modelLimit, requireModelSignature, trustedModelKeys, modelSigningKey,
 };
 command.SetAction(async (parse, cancellationToken) =>
 {
@@ -57,13 +63,17 @@ command.SetAction(async (parse, cancellationToken) =>
         DataDirectory = parse.GetValue(dataDir)!,
         MissionsDatabase = parse.GetValue(missionsDb),
         Broker = parse.GetValue(broker) is { Length: > 0 } external ? new Uri(external) : null,
+        ModelUploadLimit = parse.GetValue(modelLimit) * 1024L * 1024,
+        RequireModelSignature = parse.GetValue(requireModelSignature),
+        TrustedModelKeyFiles = parse.GetValue(trustedModelKeys) ?? [],
+        ModelSigningKeyFile = parse.GetValue(modelSigningKey),
     };
     WebApplication app;
     try
     {
         app = RobotFleetServer.Build(options);
     }
-    catch (Exception e) when (e is FileNotFoundException or SiteMapValidationException or ArgumentException)
+    catch (Exception e) when (e is FileNotFoundException or SiteMapValidationException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
     {
         await Console.Error.WriteLineAsync($"robotfleet: {e.Message}");
         return 1;

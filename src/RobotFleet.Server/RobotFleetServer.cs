@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using MassTransit;
 using RobotFleet.ControlPlane;
 using RobotFleet.ControlPlane.Missions;
+using RobotFleet.ControlPlane.Models;
 using RobotFleet.ControlPlane.Schedules;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
@@ -24,9 +25,10 @@ public static class RobotFleetServer
     /// <summary>Builds the application; call <c>RunAsync</c> or <c>StartAsync</c> on the result.</summary>
     /// <param name="options">Server settings.</param>
     /// <param name="configure">Optional last say over the builder (tests use it to capture logs).</param>
-    /// <exception cref="FileNotFoundException">The map directory cannot be found (the message names every path tried).</exception>
+    /// <exception cref="FileNotFoundException">The map directory or a model key file cannot be found (the message names every path tried).</exception>
     /// <exception cref="SiteMapValidationException">The map is invalid (the message names each feature and rule).</exception>
-    /// <exception cref="ArgumentException">The bind address is not an IPv4 address, or the broker is not an <c>mqtt://</c> address.</exception>
+    /// <exception cref="ArgumentException">The bind address is not an IPv4 address, the broker is not an <c>mqtt://</c> address, or a trusted model key is not a P-256 PEM public key.</exception>
+    /// <exception cref="InvalidOperationException">The model signing key is not a P-256 private key.</exception>
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         var map = SiteMapGeoJson.Load(ResolveMapDirectory(options.MapDirectory));
@@ -61,6 +63,13 @@ public static class RobotFleetServer
         }
         var controlPlane = new ControlPlaneOptions { Map = map, DataDirectory = options.DataDirectory, MissionsDatabase = options.MissionsDatabase };
         services.AddMissions(controlPlane);
+        services.AddModels(new ModelRegistryOptions
+        {
+            DataDirectory = options.DataDirectory,
+            SigningKeyPem = options.ModelSigningKeyFile is { } keyFile ? ReadKeyFile(keyFile, "--model-signing-key") : null,
+            TrustedUploadKeys = options.TrustedModelKeyFiles.Select(f => ReadKeyFile(f, "--trusted-model-key")).ToList(),
+            RequireUploadSignature = options.RequireModelSignature,
+        });
         services.AddSingleton<IRobotLastSeen, TwinLastSeen>();
         services.AddSchedules(new ScheduleOptions { DataDirectory = options.DataDirectory });
         services.AddMassTransit(bus =>
@@ -93,8 +102,14 @@ public static class RobotFleetServer
         app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot });
         app.MapRobotFleetApi();
         app.MapScheduleApi();
+        app.MapModelApi();
+        // Open the model registry now: a bad key file or data directory fails the start, not the first upload.
+        _ = app.Services.GetRequiredService<ModelRegistry>();
         return app;
     }
+
+    private static string ReadKeyFile(string path, string option) =>
+        File.Exists(path) ? File.ReadAllText(path) : throw new FileNotFoundException($"{option} '{path}': no such file", path);
 
     /// <summary>
     /// Finds the web console's files: <paramref name="path"/> when given, else <c>wwwroot</c> next to the

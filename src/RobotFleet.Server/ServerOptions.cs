@@ -64,4 +64,19 @@ public sealed record ServerOptions
 
     /// <summary>The web console's static files; null finds <c>wwwroot</c> next to the program, else <c>src/RobotFleet.Server/wwwroot</c> upwards from it.</summary>
     public string? WebRoot { get; init; }
+
+    /// <summary>Largest <c>.onnx</c> file <c>POST /api/models</c> accepts, bytes (<c>--model-upload-limit-mb</c>, default 512 MiB); larger uploads get 413.</summary>
+    public long ModelUploadLimit { get; init; } = 512L * 1024 * 1024;
+
+    /// <summary>Reject model uploads that carry no technician's signature (<c>--require-model-signature</c>).</summary>
+    public bool RequireModelSignature { get; init; }
+
+    /// <summary>PEM files of technicians' public keys that model upload signatures are verified with (<c>--trusted-model-key</c>, repeatable).</summary>
+    public IReadOnlyList<string> TrustedModelKeyFiles { get; init; } = [];
+
+    /// <summary>
+    /// PEM file of the fleet's private model signing key (<c>--model-signing-key</c>); null: <c>keys/fleet-model-signing.pem</c>
+    /// in the data directory, created on first start (in memory when there is no data directory).
+    /// </summary>
+    public string? ModelSigningKeyFile { get; init; }
 }
