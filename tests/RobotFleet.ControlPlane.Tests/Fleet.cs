@@ -1,7 +1,7 @@
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using RobotFleet.ControlPlane.Missions;
 using RobotFleet.Contracts;
 using RobotFleet.Maps;
@@ -36,7 +36,7 @@ internal sealed class Fleet : IAsyncDisposable
         Coordinator = NewCoordinator();
     }
 
-    private FleetCoordinator NewCoordinator() => new(Options, Store, _services.GetRequiredService<IBus>(), Time, NullLogger<FleetCoordinator>.Instance,
+    private FleetCoordinator NewCoordinator() => new(Options, Store, _services.GetRequiredService<IBus>(), Time, new ListLogger(this),
         Options.MissionsDatabasePath is { } path ? new EfMissionRepository(path) : null);
 
     /// <summary>
@@ -63,6 +63,9 @@ internal sealed class Fleet : IAsyncDisposable
     public FleetCoordinator Coordinator { get; private set; }
 
     public Dictionary<string, SimRobot> Robots { get; } = [];
+
+    /// <summary>The coordinator's log lines (information and up), stamped with the fleet clock.</summary>
+    public List<string> Log { get; } = [];
 
     /// <summary>Invariant violations seen so far (asserted empty at the end of each run).</summary>
     public List<string> Violations { get; } = [];
@@ -192,5 +195,19 @@ internal sealed class Fleet : IAsyncDisposable
     {
         await Harness.Stop();
         await _services.DisposeAsync();
+    }
+}
+
+/// <summary>Keeps a coordinator's log lines in <see cref="Fleet.Log"/>.</summary>
+internal sealed class ListLogger(Fleet fleet) : ILogger<FleetCoordinator>
+{
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (IsEnabled(logLevel))
+            fleet.Log.Add($"{fleet.Time.Now:HH:mm:ss.f} {logLevel}: {formatter(state, exception)}");
     }
 }
