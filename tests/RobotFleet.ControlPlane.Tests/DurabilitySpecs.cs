@@ -131,6 +131,29 @@ public sealed class When_the_control_plane_restarts
     }
 
     [Fact]
+    public async Task Should_keep_a_robot_that_gives_way_at_its_refuge_until_the_other_is_past()
+    {
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), dataDirectory: dir.Path);
+        var east = await fleet.AddRobotAsync("east", "A");
+        var west = await fleet.AddRobotAsync("west", "D");
+        await fleet.SubmitAsync("m-east", "a", "d");
+        await fleet.SubmitAsync("m-west", "d", "a");
+        await fleet.RunUntilAsync(() => east.Trail.Count == 4, maxRounds: 60);
+        Assert.Equal(["A", "B", "C", "B"], east.Trail); // giving way: back to B, on its way into the spur; west is still to pass B
+        Assert.Equal(["D", "C"], west.Trail);
+
+        await fleet.RestartAsync();
+        await fleet.RunUntilAsync(() => fleet.Mission("m-east").IsFinal && fleet.Mission("m-west").IsFinal, maxRounds: 120);
+
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m-east").Status);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m-west").Status);
+        // After the restart east still waits in the spur until west is past (it does not head back out and meet it again).
+        Assert.Equal(["A", "B", "C", "B", "S", "B", "C", "D"], east.Trail);
+        Assert.Equal(["D", "C", "B", "A"], west.Trail);
+    }
+
+    [Fact]
     public async Task Should_keep_nothing_without_a_data_directory()
     {
         await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());

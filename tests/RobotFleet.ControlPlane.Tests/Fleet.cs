@@ -1,7 +1,7 @@
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using RobotFleet.ControlPlane.Missions;
 using RobotFleet.ControlPlane.Missions.Lifecycle;
 using RobotFleet.Contracts;
@@ -37,7 +37,7 @@ internal sealed class Fleet : IAsyncDisposable
         Coordinator = NewCoordinator();
     }
 
-    private FleetCoordinator NewCoordinator() => new(Options, Store, _services.GetRequiredService<IBus>(), Time, NullLogger<FleetCoordinator>.Instance,
+    private FleetCoordinator NewCoordinator() => new(Options, Store, _services.GetRequiredService<IBus>(), Time, new ListLogger(this),
         MissionDatabase.From(Options) is { } database ? new EfMissionRepository(database) : null, _services.GetRequiredService<IMissionHistoryReader>());
 
     /// <summary>
@@ -64,6 +64,9 @@ internal sealed class Fleet : IAsyncDisposable
     public FleetCoordinator Coordinator { get; private set; }
 
     public Dictionary<string, SimRobot> Robots { get; } = [];
+
+    /// <summary>The coordinator's log lines (information and up), stamped with the fleet clock.</summary>
+    public List<string> Log { get; } = [];
 
     /// <summary>Invariant violations seen so far (asserted empty at the end of each run).</summary>
     public List<string> Violations { get; } = [];
@@ -240,5 +243,19 @@ internal sealed class Fleet : IAsyncDisposable
             await Harness.Stop();
             await _services.DisposeAsync();
         }
+    }
+}
+
+/// <summary>Keeps a coordinator's log lines in <see cref="Fleet.Log"/>.</summary>
+internal sealed class ListLogger(Fleet fleet) : ILogger<FleetCoordinator>
+{
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (IsEnabled(logLevel))
+            fleet.Log.Add($"{fleet.Time.Now:HH:mm:ss.f} {logLevel}: {formatter(state, exception)}");
     }
 }

@@ -60,6 +60,18 @@ internal static class TestMaps
         Lane("A", 0, 0, "B", 5, 0), Lane("B", 5, 0, "C", 10, 0), Lane("C", 10, 0, "D", 15, 0), Lane("D", 15, 0, "E", 20, 0), Lane("D", 15, 0, "F", 15, 4),
         Location("a", "A", 0, 0, "pickup"), Location("d", "D", 15, 0, "pickup"), Location("e", "E", 20, 0, "dropoff"), Location("f", "F", 15, 4, "dropoff"));
 
+    /// <summary>
+    /// A loop A(0,0) - B(5,0) - C(10,0) - D(10,5) - E(5,5) - F(0,5) - A, 5 m lanes, two-way, with a dead-end room off B:
+    /// B - R1(5,-5) - R2(5,-10), entered and left only through B. Locations a, c, e, r2 (pickup, dropoff) at their waypoints.
+    /// </summary>
+    public static SiteMap LoopWithRoom() => FromGeoJson(
+        Waypoint("A", 0, 0), Waypoint("B", 5, 0), Waypoint("C", 10, 0), Waypoint("D", 10, 5), Waypoint("E", 5, 5), Waypoint("F", 0, 5),
+        Waypoint("R1", 5, -5), Waypoint("R2", 5, -10),
+        Lane("A", 0, 0, "B", 5, 0), Lane("B", 5, 0, "C", 10, 0), Lane("C", 10, 0, "D", 10, 5), Lane("D", 10, 5, "E", 5, 5),
+        Lane("E", 5, 5, "F", 0, 5), Lane("F", 0, 5, "A", 0, 0), Lane("B", 5, 0, "R1", 5, -5), Lane("R1", 5, -5, "R2", 5, -10),
+        Location("a", "A", 0, 0, "pickup", "dropoff"), Location("c", "C", 10, 0, "pickup", "dropoff"),
+        Location("e", "E", 5, 5, "pickup", "dropoff"), Location("r2", "R2", 5, -10, "pickup", "dropoff"));
+
     /// <summary>The shipped Open-RMF office map.</summary>
     public static SiteMap Office() => SiteMapGeoJson.Parse(
         File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "maps", "office", "site.geojson")), "maps/office/site.geojson");

@@ -10,6 +10,7 @@ public sealed partial class FleetCoordinator
 {
     private static readonly HashSet<string> OrderRejections = ["validationError", "orderError", "orderUpdateError", "noRouteError"];
     private HashSet<string>? _parkedPlaces;
+    private ILookup<string, string>? _neighbours;
 
     /// <summary>One coordination cycle: assign queued missions, release what traffic allows, resolve waits.</summary>
     private void Process()
@@ -404,9 +405,12 @@ public sealed partial class FleetCoordinator
 
         if (robot.Plan is { } plan)
         {
-            // A robot giving way moves (and holds) only as far as its refuge until the robots it yields to are past.
-            var waypoints = IsYielding(plan) ? plan.RemainingWaypoints.Take(plan.YieldAtStep!.Value - plan.ReachedIndex + 1).ToList() : plan.RemainingWaypoints;
-            return new RobotMotion(robot.Key, waypoints, Math.Max(0, plan.ReleasedThrough - plan.ReachedIndex));
+            // A robot giving way moves (and holds) only as far as its refuge until the robots it yields to are past; once
+            // there, it waits for them (before, it is still on its way).
+            if (YieldingTo(plan) is { } waitsFor)
+                return new RobotMotion(robot.Key, plan.RemainingWaypoints.Take(plan.YieldAtStep!.Value - plan.ReachedIndex + 1).ToList(),
+                    Math.Max(0, plan.ReleasedThrough - plan.ReachedIndex), WaitsFor: plan.ReachedIndex == plan.YieldAtStep ? waitsFor : null);
+            return new RobotMotion(robot.Key, plan.RemainingWaypoints, Math.Max(0, plan.ReleasedThrough - plan.ReachedIndex));
         }
 
         // A robot without a plan (e.g. running an order nobody here sent) holds where it is and, while driving, where it goes next.
@@ -419,16 +423,22 @@ public sealed partial class FleetCoordinator
     }
 
     /// <summary>
-    /// True while the plan waits at its refuge: a robot it gives way to still has a waypoint of its way
-    /// on from there ahead (and does not itself need the refuge, which would be a wait no cycle check sees).
+    /// While the plan waits at its refuge, the robot it gives way to (the first by key): a plan it gives way to still has a
+    /// waypoint of its way on from there ahead, and none of them needs the refuge itself, nor the dead-end branch the refuge
+    /// lies in, nor ends on that branch's mouth (each a wait for this robot while it waits for them). Null when it does not give way (any more).
     /// </summary>
-    private bool IsYielding(RobotPlan plan)
+    private string? YieldingTo(RobotPlan plan)
     {
         if (plan.YieldAtStep is not { } refuge || plan.ReleasedThrough > refuge || refuge < plan.ReachedIndex)
-            return false;
+            return null;
         var onward = plan.Steps.Skip(refuge + 1).Select(s => s.WaypointId).ToHashSet();
-        var theirWays = _robots.Values.Where(r => plan.YieldTo.Contains(r.Key) && r.Plan is not null).Select(r => r.Plan!.RemainingWaypoints).ToList();
-        return !theirWays.Any(w => w.Contains(plan.Steps[refuge].WaypointId)) && theirWays.Any(w => w.Any(onward.Contains));
+        var refugeWaypoint = plan.Steps[refuge].WaypointId;
+        var branch = _branches.BranchOf(refugeWaypoint);
+        IReadOnlyCollection<string> taken = branch?.Waypoints ?? [refugeWaypoint];
+        var them = _robots.Values.Where(r => r.Plan is { } p && plan.YieldTo.Contains(p.OrderId)).OrderBy(r => r.Key, StringComparer.Ordinal).ToList();
+        if (them.Any(r => r.Plan!.RemainingWaypoints.Any(taken.Contains) || r.Plan.Steps[^1].WaypointId == branch?.Mouth))
+            return null;
+        return them.FirstOrDefault(r => r.Plan!.RemainingWaypoints.Any(onward.Contains))?.Key;
     }
 
     private Dictionary<string, RobotMotion> Motions() => _robots.Values.ToDictionary(r => r.Key, Motion);
@@ -454,7 +464,7 @@ public sealed partial class FleetCoordinator
         foreach (var robot in RobotsWithPlansByPriority().Where(r => !r.IsLost && !r.Plan!.Orphaned && r.Plan.CancelActionId is null))
         {
             var plan = robot.Plan!;
-            var through = plan.ReachedIndex + TrafficController.Release(motions[robot.Key], holds);
+            var through = plan.ReachedIndex + TrafficController.Release(motions[robot.Key], holds, _branches);
             if (through <= plan.ReleasedThrough && !plan.Dirty)
                 continue;
             for (var i = plan.ReleasedThrough + 1; i <= through; i++)
@@ -503,7 +513,7 @@ public sealed partial class FleetCoordinator
         foreach (var robot in RobotsWithPlansByPriority().Where(r => !r.IsLost && !r.Plan!.Orphaned && r.Plan.CancelActionId is null))
         {
             var plan = robot.Plan;
-            if (plan is null || TrafficController.Blocker(motions[robot.Key], holds) is not { } blockerKey)
+            if (plan is null || TrafficController.Blocker(motions[robot.Key], holds, _branches) is not { } blockerKey)
             {
                 if (plan is not null)
                     plan.BlockedSince = null;
@@ -517,8 +527,8 @@ public sealed partial class FleetCoordinator
             if (blocker.IsLost || blocker.Plan is { Orphaned: true })
                 ResolveLostBlocker(robot, blocker, holds, now);
             else if (blocker.Plan is null && IsAvailable(blocker))
-                _ = MoveAside(blocker, holds, avoid: plan.RemainingWaypoints, now);
-            else if (TrafficController.FindWaitCycle(robot.Key, motions, holds) is { } cycle)
+                _ = MoveAside(blocker, holds, [plan.RemainingWaypoints], now);
+            else if (TrafficController.FindWaitCycle(robot.Key, motions, holds, _branches) is { } cycle)
                 BreakCycle(cycle, holds, now);
             else
                 continue;
@@ -545,6 +555,22 @@ public sealed partial class FleetCoordinator
 
     private void BreakCycle(IReadOnlyList<string> cycle, Dictionary<string, string> holds, DateTimeOffset now)
     {
+        logger.LogInformation("Traffic: circular wait {Cycle}", string.Join(" -> ", cycle.Append(cycle[0])));
+        // Giving way to a robot that (through others) waits for you helps nobody: such robots stop giving way.
+        var yielding = cycle.Select(key => _robots.Values.Single(r => r.Key == key)).Where(r => r.Plan is { } p && YieldingTo(p) is not null).ToList();
+        if (yielding.Count > 0)
+        {
+            foreach (var robot in yielding)
+            {
+                robot.Plan!.YieldAtStep = null;
+                robot.Plan.YieldTo = [];
+                robot.Plan.LastReplan = now;
+                logger.LogInformation("Traffic: {Robot} stops giving way: a robot it gives way to waits for it", robot.Id);
+            }
+
+            return;
+        }
+
         // The lowest-priority, most recently submitted robot in the cycle gives way.
         var victims = cycle.Select(key => _robots.Values.Single(r => r.Key == key))
             .OrderBy(r => MissionOf(r)?.Priority ?? -1)
@@ -556,57 +582,114 @@ public sealed partial class FleetCoordinator
         foreach (var victim in victims)
         {
             var others = cycle.Where(k => k != victim.Key).ToList();
-            var theirWay = others.SelectMany(k => _robots.Values.Single(r => r.Key == k).Plan?.RemainingWaypoints ?? []).ToList();
-            if (MoveAside(victim, holds, theirWay, now, yieldTo: others))
+            var theirPlans = others.Select(k => _robots.Values.Single(r => r.Key == k).Plan).OfType<RobotPlan>().ToList();
+            if (MoveAside(victim, holds, theirPlans.Select(p => p.RemainingWaypoints).ToList(), now, yieldTo: theirPlans.Select(p => p.OrderId).ToList()))
+                return;
+        }
+
+        // No robot in the cycle can move: the ones boxing it in (waiting for one of them, or idle next to one) step aside,
+        // off the cycle's way, so that next time one in the cycle has room to.
+        var cyclePlans = victims.Select(v => v.Plan).OfType<RobotPlan>().ToList();
+        var motions = Motions();
+        var cycleHolds = holds.Where(h => cycle.Contains(h.Value)).Select(h => h.Key).ToHashSet();
+        var boxing = _robots.Values
+            .Where(r => !cycle.Contains(r.Key) && !r.IsLost)
+            .Where(r => r.Plan is { Orphaned: false, CancelActionId: null } && TrafficController.Blocker(motions[r.Key], holds, _branches) is { } b && cycle.Contains(b)
+                        || r.Plan is null && IsAvailable(r) && Neighbours(r.WaypointId!).Any(cycleHolds.Contains))
+            .OrderBy(r => MissionOf(r)?.Priority ?? -1)
+            .ThenByDescending(r => MissionOf(r)?.CreatedAt ?? DateTimeOffset.MaxValue)
+            .ToList();
+        foreach (var robot in boxing)
+        {
+            if (MoveAside(robot, holds, cyclePlans.Select(p => p.RemainingWaypoints).ToList(), now, yieldTo: cyclePlans.Select(p => p.OrderId).ToList()))
                 return;
         }
     }
 
+    /// <summary>The waypoints one lane away from a waypoint, either way.</summary>
+    private IEnumerable<string> Neighbours(string waypointId)
+    {
+        _neighbours ??= options.Map.Lanes.SelectMany(l => new[] { (l.FromWaypointId, l.ToWaypointId), (l.ToWaypointId, l.FromWaypointId) })
+            .ToLookup(p => p.Item1, p => p.Item2);
+        return _neighbours[waypointId];
+    }
+
+    /// <summary>
+    /// Re-routes a robot's open targets around the waypoints others hold and the dead-end branches others are in; false
+    /// (and no change) when there is no such way, or it is the way the robot already has (which would re-route it forever).
+    /// </summary>
     private bool TryRerouteAround(TrackedRobot robot, Dictionary<string, string> holds)
     {
         var plan = robot.Plan!;
         var open = plan.OpenTargets;
         if (open.Count == 0)
             return false;
-        var ok = plan.Reroute(open, (from, to) => _graph.FindRoute(from, to, options.RobotMaxSpeed, w => holds.TryGetValue(w, out var h) && h != robot.Key));
+        var taken = holds.Where(h => h.Value != robot.Key).Select(h => h.Key).ToHashSet();
+        foreach (var branch in _branches.All.Where(b => b.Waypoints.Any(taken.Contains)))
+            taken.UnionWith(branch.Waypoints);
+        var ok = plan.Reroute(open, (from, to) => _graph.FindRoute(from, to, options.RobotMaxSpeed, taken.Contains), unchangedFails: true);
         if (ok)
             logger.LogInformation("Traffic: re-routed {Robot} around held waypoints", robot.Id);
         return ok;
     }
 
     /// <summary>
-    /// Sends a robot to the nearest free waypoint off the way of the robots in <paramref name="avoid"/>
-    /// (preferring waypoints on no other robot's route, then parking and chargers), then on to
-    /// whatever targets it still had.
+    /// Sends a robot to the nearest free waypoint off the <paramref name="ways"/> of the robots it clears the way for
+    /// (preferring waypoints on no other robot's route, then parking and chargers, then any but a branch mouth), then on to
+    /// whatever targets it still had. Never into a dead-end branch another robot is in, nor into one a way
+    /// enters or ends at the mouth of. An idle robot with no free way to any such refuge (one shut in a dead end by the
+    /// robots waiting outside it) is still sent to the nearest one, by the way with the fewest robots to wait for: its wait
+    /// is then one the wait checks see, so the idle robots in that way are moved aside in turn and a circular wait with
+    /// the robots waiting to come in is broken.
     /// </summary>
     /// <returns>False when it has nowhere to go.</returns>
-    private bool MoveAside(TrackedRobot robot, Dictionary<string, string> holds, IReadOnlyList<string> avoid, DateTimeOffset now, IReadOnlyCollection<string>? yieldTo = null)
+    private bool MoveAside(TrackedRobot robot, Dictionary<string, string> holds, IReadOnlyList<IReadOnlyList<string>> ways, DateTimeOffset now, IReadOnlyCollection<string>? yieldTo = null)
     {
         var otherRoutes = _robots.Values.Where(r => r != robot && r.Plan is not null).SelectMany(r => r.Plan!.RemainingWaypoints).ToHashSet();
+        var avoid = ways.SelectMany(w => w).ToHashSet();
         var excluded = avoid.Concat(holds.Where(h => h.Value != robot.Key).Select(h => h.Key)).ToHashSet();
+        // No refuge in a branch another robot is in, or a way enters, or that hangs where a way ends (a robot stops on a
+        // mouth only while its branches are empty).
+        var ends = ways.Where(w => w.Count > 0).Select(w => w[^1]).ToHashSet();
+        foreach (var branch in _branches.All.Where(b => ends.Contains(b.Mouth) || b.Waypoints.Any(w => avoid.Contains(w) || (holds.TryGetValue(w, out var h) && h != robot.Key))))
+            excluded.UnionWith(branch.Waypoints);
         var from = robot.Plan is { } current ? current.Steps[current.ReleasedThrough].WaypointId : robot.WaypointId!;
         bool Blocked(string w) => holds.TryGetValue(w, out var h) && h != robot.Key;
         var preferred = options.Map.Locations.Values
             .Where(l => l.Kinds.Contains(LocationKind.Parking) || l.Kinds.Contains(LocationKind.Charger))
             .Select(l => l.WaypointId).ToHashSet();
-        var refuge = options.Map.Waypoints.Keys
+        (string Waypoint, Route? Route) Nearest(Func<string, bool> blocked) => options.Map.Waypoints.Keys
             .Where(w => w != from && !excluded.Contains(w))
-            .Select(w => (Waypoint: w, Route: _graph.FindRoute(from, w, options.RobotMaxSpeed, Blocked)))
+            .Select(w => (Waypoint: w, Route: _graph.FindRoute(from, w, options.RobotMaxSpeed, blocked)))
             .Where(c => c.Route is not null)
             .OrderBy(c => otherRoutes.Contains(c.Waypoint) ? 1 : 0)
             .ThenBy(c => preferred.Contains(c.Waypoint) ? 0 : 1)
+            .ThenBy(c => _branches.IsMouth(c.Waypoint) ? 1 : 0)
             .ThenBy(c => c.Route!.TravelTime)
+            .ThenBy(c => c.Waypoint, StringComparer.Ordinal)
             .FirstOrDefault();
+        var refuge = Nearest(Blocked);
+        var shutIn = false;
+        if (refuge.Route is null && robot.Plan is null)
+        {
+            // Shut in: through idle robots only (they can be moved aside), else through anyone.
+            bool BlockedByBusy(string w) => holds.TryGetValue(w, out var h) && h != robot.Key && _robots.Values.Single(r => r.Key == h) is var other && !IsAvailable(other);
+            refuge = Nearest(BlockedByBusy);
+            if (refuge.Route is null)
+                refuge = Nearest(_ => false);
+            shutIn = refuge.Route is not null;
+        }
+
         if (refuge.Route is null)
         {
             logger.LogWarning("Traffic: no free waypoint reachable from '{From}' to move {Robot} aside to", from, robot.Id);
             return false;
         }
 
-        PlanTarget aside = new(refuge.Waypoint, []);
+        PlanTarget aside = new(refuge.Waypoint, [], Refuge: true);
         if (robot.Plan is { } plan)
         {
-            // The way to the refuge avoids others' holds; the way on from it is taken once they are past (see IsYielding).
+            // The way to the refuge avoids others' holds; the way on from it is taken once they are past (see YieldingTo).
             var legs = 0;
             if (!plan.Reroute([aside, .. plan.OpenTargets], (a, b) => legs++ == 0
                     ? _graph.FindRoute(a, b, options.RobotMaxSpeed, Blocked)
@@ -618,13 +701,16 @@ public sealed partial class FleetCoordinator
         else
         {
             plan = new RobotPlan($"move-{robot.Key.Replace('/', '-')}-{++_evadeCounter}", null, from);
-            if (!plan.Reroute([aside], (a, b) => _graph.FindRoute(a, b, options.RobotMaxSpeed, Blocked)))
+            if (!plan.Reroute([aside], (a, b) => shutIn ? refuge.Route : _graph.FindRoute(a, b, options.RobotMaxSpeed, Blocked)))
                 return false;
             robot.Plan = plan;
         }
 
         plan.LastReplan = now;
-        logger.LogInformation("Traffic: moving {Robot} aside to '{Waypoint}' to clear the way", robot.Id, refuge.Waypoint);
+        if (shutIn)
+            logger.LogInformation("Traffic: moving {Robot} aside to '{Waypoint}' to clear the way, waiting for the robots on its way out", robot.Id, refuge.Waypoint);
+        else
+            logger.LogInformation("Traffic: moving {Robot} aside to '{Waypoint}' to clear the way", robot.Id, refuge.Waypoint);
         return true;
     }
 }

@@ -17,8 +17,11 @@ namespace RobotFleet.ControlPlane.Missions;
 /// <remarks>
 /// All entry points serialise on one async lock, and commands leave in the order they were
 /// decided, so each robot receives its order updates in sequence. Thread-safe.
-/// Waits are resolved so no robot waits forever: an idle robot in the way is moved aside; a
-/// circular wait (Coffman) is broken by re-routing or moving aside the lowest-priority robot in it;
+/// Releases follow the dead-end branch rule (<see cref="TrafficController"/>): one robot at a time in a dead end, and no
+/// waiting on its mouth. Waits are resolved so no robot waits forever: an idle robot in the way is moved aside (one shut in
+/// a dead end is sent out anyway, and the idle robots on its way out are moved in turn); a circular wait (Coffman) is
+/// broken by a robot giving way in it ceasing to, else by re-routing or moving aside the lowest-priority robot in it, else
+/// by moving aside a robot that boxes it in;
 /// a robot blocked by a lost robot's hold is re-routed around it, and its mission fails after
 /// <see cref="ControlPlaneOptions.LostBlockerTimeout"/> when there is no way round. The hold of a
 /// robot that went CONNECTIONBROKEN stays until it is back or an operator removes it.
@@ -40,6 +43,7 @@ public sealed partial class FleetCoordinator(
     private const string DispatcherActor = "dispatcher";
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly RouteGraph _graph = new(options.Map, options.RobotMaxSpeed);
+    private readonly DeadEndBranches _branches = DeadEndBranches.Of(options.Map);
     private readonly Dictionary<RobotId, TrackedRobot> _robots = [];
     private readonly Dictionary<string, MissionView> _missions = [];
     private readonly List<object> _outbox = [];

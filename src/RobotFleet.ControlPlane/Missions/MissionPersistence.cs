@@ -21,7 +21,8 @@ public sealed record PersistedStep(string WaypointId, long SequenceId, string? L
 /// <param name="WaypointId">Waypoint.</param>
 /// <param name="Actions">Actions there.</param>
 /// <param name="StepIndex">Index of its step in the plan.</param>
-public sealed record PersistedTarget(string WaypointId, IReadOnlyList<RobotAction> Actions, int StepIndex);
+/// <param name="Refuge">True for a place traffic sent the robot to, out of the way.</param>
+public sealed record PersistedTarget(string WaypointId, IReadOnlyList<RobotAction> Actions, int StepIndex, bool Refuge = false);
 
 /// <summary>One order update sent for a plan.</summary>
 /// <param name="UpdateId">Its update id.</param>
@@ -43,6 +44,8 @@ public sealed record PersistedUpdate(long UpdateId, int ReleasedThrough);
 /// <param name="Steps">The steps.</param>
 /// <param name="Targets">The targets and their steps.</param>
 /// <param name="Updates">Each update id sent and the last step it released.</param>
+/// <param name="YieldAtStep">Index of the refuge step while the robot gives way; null otherwise.</param>
+/// <param name="YieldTo">Order ids of the plans it gives way to, while <paramref name="YieldAtStep"/> is set.</param>
 public sealed record PersistedPlan(
     RobotId Robot,
     string OrderId,
@@ -57,7 +60,9 @@ public sealed record PersistedPlan(
     bool CancelResent,
     IReadOnlyList<PersistedStep> Steps,
     IReadOnlyList<PersistedTarget> Targets,
-    IReadOnlyList<PersistedUpdate>? Updates = null);
+    IReadOnlyList<PersistedUpdate>? Updates = null,
+    int? YieldAtStep = null,
+    IReadOnlyList<string>? YieldTo = null);
 
 /// <summary>What a store holds: missions and sent plans.</summary>
 /// <param name="Missions">All missions.</param>

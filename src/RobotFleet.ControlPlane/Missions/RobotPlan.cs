@@ -6,7 +6,8 @@ namespace RobotFleet.ControlPlane.Missions;
 /// <summary>A place a plan must visit, with the actions to run there.</summary>
 /// <param name="WaypointId">Waypoint to reach.</param>
 /// <param name="Actions">Actions at it (e.g. <c>pick</c>); empty for a pass-through goal.</param>
-internal sealed record PlanTarget(string WaypointId, IReadOnlyList<RobotAction> Actions);
+/// <param name="Refuge">True for a place traffic sent the robot to, out of the way: dropped whenever the plan is re-routed.</param>
+internal sealed record PlanTarget(string WaypointId, IReadOnlyList<RobotAction> Actions, bool Refuge = false);
 
 /// <summary>Why a robot runs a plan.</summary>
 internal enum PlanPurpose
@@ -88,20 +89,27 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
     /// </summary>
     public int? YieldAtStep { get; set; }
 
-    /// <summary>Keys of the robots this plan gives way to while <see cref="YieldAtStep"/> is set.</summary>
+    /// <summary>
+    /// Order ids of the plans this plan gives way to while <see cref="YieldAtStep"/> is set: those plans, not their robots,
+    /// so a robot does not wait at its refuge for whatever the others are sent to next.
+    /// </summary>
     public IReadOnlyCollection<string> YieldTo { get; set; } = [];
 
-    /// <summary>Targets whose steps lie after the released part, still open to re-routing.</summary>
-    public IReadOnlyList<PlanTarget> OpenTargets => TargetSteps.Where(t => t.StepIndex > ReleasedThrough).Select(t => t.Target).ToList();
+    /// <summary>
+    /// Targets whose steps lie after the released part, still open to re-routing; refuges are left out (a way round or a
+    /// new refuge replaces them), so moving aside twice never sends the robot to the first refuge as well.
+    /// </summary>
+    public IReadOnlyList<PlanTarget> OpenTargets => TargetSteps.Where(t => t.StepIndex > ReleasedThrough && !t.Target.Refuge).Select(t => t.Target).ToList();
 
     /// <summary>Waypoint ids from the last reached step to the end.</summary>
     public IReadOnlyList<string> RemainingWaypoints => Steps.Skip(ReachedIndex).Select(s => s.WaypointId).ToList();
 
     /// <summary>
     /// Replaces everything after the last released step with legs through <paramref name="targets"/>,
-    /// routed with <paramref name="findRoute"/>; false (and no change) when a leg has no route.
+    /// routed with <paramref name="findRoute"/>; false (and no change) when a leg has no route, or, with
+    /// <paramref name="unchangedFails"/>, when the new legs pass the same waypoints as the steps they would replace.
     /// </summary>
-    public bool Reroute(IReadOnlyList<PlanTarget> targets, Func<string, string, Route?> findRoute)
+    public bool Reroute(IReadOnlyList<PlanTarget> targets, Func<string, string, Route?> findRoute, bool unchangedFails = false)
     {
         var legs = new List<(Route Route, PlanTarget Target)>();
         var from = Steps[ReleasedThrough].WaypointId;
@@ -113,6 +121,9 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
             legs.Add((route, target));
             from = target.WaypointId;
         }
+
+        if (unchangedFails && legs.SelectMany(l => l.Route.WaypointIds.Skip(1)).SequenceEqual(Steps.Skip(ReleasedThrough + 1).Select(s => s.WaypointId)))
+            return false;
 
         Steps.RemoveRange(ReleasedThrough + 1, Steps.Count - ReleasedThrough - 1);
         TargetSteps.RemoveAll(t => t.StepIndex > ReleasedThrough);
@@ -144,8 +155,9 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
     public PersistedPlan ToPersisted(RobotId robot) => new(
         robot, OrderId, MissionId, Purpose.ToString(), ChargeTarget, UpdateId, ReleasedThrough, ReachedIndex, Orphaned, CancelActionId, CancelResent,
         Steps.Select(s => new PersistedStep(s.WaypointId, s.SequenceId, s.LaneIn?.Id, s.Actions)).ToList(),
-        TargetSteps.Select(t => new PersistedTarget(t.Target.WaypointId, t.Target.Actions, t.StepIndex)).ToList(),
-        ReleasedByUpdate.OrderBy(u => u.Key).Select(u => new PersistedUpdate(u.Key, u.Value)).ToList());
+        TargetSteps.Select(t => new PersistedTarget(t.Target.WaypointId, t.Target.Actions, t.StepIndex, t.Target.Refuge)).ToList(),
+        ReleasedByUpdate.OrderBy(u => u.Key).Select(u => new PersistedUpdate(u.Key, u.Value)).ToList(),
+        YieldAtStep, YieldAtStep is null ? null : YieldTo.ToList());
 
     /// <summary>Rebuilds a persisted plan on <paramref name="map"/> (lanes by id).</summary>
     /// <exception cref="InvalidDataException">A lane or waypoint of the plan is not on the map.</exception>
@@ -162,6 +174,8 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
             CancelResent = stored.CancelResent,
             Orphaned = stored.Orphaned,
             Dirty = false,
+            YieldAtStep = stored.YieldAtStep,
+            YieldTo = stored.YieldTo ?? [],
         };
         plan.Steps.Clear();
         foreach (var step in stored.Steps)
@@ -176,7 +190,7 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
 
         foreach (var update in stored.Updates ?? [])
             plan.ReleasedByUpdate[update.UpdateId] = update.ReleasedThrough;
-        plan.TargetSteps.AddRange(stored.Targets.Select(t => (new PlanTarget(t.WaypointId, t.Actions), t.StepIndex)));
+        plan.TargetSteps.AddRange(stored.Targets.Select(t => (new PlanTarget(t.WaypointId, t.Actions, t.Refuge), t.StepIndex)));
         return plan;
     }
 
