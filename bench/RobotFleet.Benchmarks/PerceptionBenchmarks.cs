@@ -13,7 +13,7 @@ namespace RobotFleet.Benchmarks;
 [MemoryDiagnoser]
 public class PerceptionBenchmarks
 {
-    private const string Manifest = """
+    internal const string Manifest = """
         {
           "name": "resnet18-features", "version": "0.23.1", "task": "embedding",
           "input": { "name": "Input247", "elementType": "float32", "shape": [1, 3, 224, 224] },
@@ -67,7 +67,7 @@ public class PerceptionBenchmarks
     [Benchmark(Description = "ResNet18 frame, 2 intra-op threads, spinning")]
     public float[] TwoThreadsSpinning() => _twoSpinning.Run(_frame).Embedding;
 
-    private static string ResNet18Path()
+    internal static string ResNet18Path()
     {
         var root = typeof(PerceptionBenchmarks).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == "ResNet18PackageRoot")?.Value;
@@ -78,7 +78,7 @@ public class PerceptionBenchmarks
                 $"ResNet18.onnx of NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1 not found (looked at '{path}'). Restore bench/RobotFleet.Benchmarks so NuGet puts the package in its cache.");
     }
 
-    private static ImageFrame TestCard(int width, int height)
+    internal static ImageFrame TestCard(int width, int height)
     {
         var pixels = new byte[width * height * 3];
         for (var y = 0; y < height; y++)

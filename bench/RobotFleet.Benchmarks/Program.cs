@@ -4,7 +4,8 @@ namespace RobotFleet.Benchmarks;
 
 /// <summary>
 /// Entry point: pick suites with BenchmarkDotNet's switcher, e.g. <c>-- --filter '*'</c> or <c>-- --filter '*Routing*'</c>;
-/// or <c>-- --assignment-quick GoodsToPerson [iterations]</c> for the assignment figures without BenchmarkDotNet.
+/// or <c>-- --assignment-quick GoodsToPerson [iterations]</c> for the assignment figures without BenchmarkDotNet;
+/// or <c>-- --pipeline-quick [iterations]</c> for the perception pipeline's overhead, rows interleaved.
 /// </summary>
 public static class Program
 {
@@ -13,6 +14,11 @@ public static class Program
         if (args is ["--assignment-quick", var site, .. var rest])
         {
             AssignmentQuickRun.Run(site, rest is [var n] ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 30);
+            return;
+        }
+        if (args is ["--pipeline-quick", .. var more])
+        {
+            PipelineQuickRun.Run(more is [var n] ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 200);
             return;
         }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

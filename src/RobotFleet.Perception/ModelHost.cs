@@ -77,6 +77,31 @@ public sealed class ModelHost : IDisposable
         }
     }
 
+    /// <summary>Runs an already preprocessed input on the current session (see <see cref="ModelSession.RunTensor"/>).</summary>
+    /// <param name="input">The float32 input tensor, exactly as many elements as the current model's input.</param>
+    /// <returns>The result; its model name and version say which session ran it.</returns>
+    /// <exception cref="ArgumentException"><paramref name="input"/> does not fit the current model's input.</exception>
+    /// <exception cref="InvalidOperationException">No model has been loaded yet, or its input is not float32.</exception>
+    /// <exception cref="ObjectDisposedException">The host was disposed.</exception>
+    /// <exception cref="Microsoft.ML.OnnxRuntime.OnnxRuntimeException">ONNX Runtime failed during the run.</exception>
+    public InferenceResult RunTensor(ReadOnlySpan<float> input)
+    {
+        while (true)
+        {
+            var session = Volatile.Read(ref _current);
+            if (session is null)
+            {
+                ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+                throw new InvalidOperationException("No model loaded: call Swap or Load first.");
+            }
+            session.CheckTensor(input.Length);
+            if (session.TryRunTensor(input, out var result))
+            {
+                return result!;
+            }
+        }
+    }
+
     /// <summary>
     /// Makes <paramref name="next"/> the current session (the host takes ownership of it) and retires the previous one:
     /// it is disposed after its last run in progress.

@@ -147,6 +147,25 @@ public sealed class ModelSession : IDisposable
             : throw new ObjectDisposedException(nameof(ModelSession), $"Model {Manifest.Id} was disposed.");
     }
 
+    /// <summary>
+    /// Runs an input that is already preprocessed: copies <paramref name="input"/> into the preallocated input tensor,
+    /// runs the model and decodes the output as <see cref="Run(ImageFrame)"/> does (detection boxes are then in model
+    /// input pixels). For callers that preprocess themselves, and for measuring the pipeline without preprocessing.
+    /// </summary>
+    /// <param name="input">The float32 input tensor, exactly as many elements as the model input, in its layout.</param>
+    /// <returns>The decoded result, stamped with this session's model name and version.</returns>
+    /// <exception cref="ArgumentException"><paramref name="input"/> has the wrong length.</exception>
+    /// <exception cref="InvalidOperationException">The model input is not float32, or the output could not be decoded.</exception>
+    /// <exception cref="ObjectDisposedException">The session was disposed before the run started.</exception>
+    /// <exception cref="OnnxRuntimeException">ONNX Runtime failed during the run.</exception>
+    public InferenceResult RunTensor(ReadOnlySpan<float> input)
+    {
+        CheckTensor(input.Length);
+        return TryRunTensor(input, out var result)
+            ? result!
+            : throw new ObjectDisposedException(nameof(ModelSession), $"Model {Manifest.Id} was disposed.");
+    }
+
     /// <summary>Retires the session: new runs are refused; the native resources are released after the last run in progress.</summary>
     public void Dispose()
     {
@@ -166,12 +185,44 @@ public sealed class ModelSession : IDisposable
         }
         try
         {
-            result = RunCore(frame);
+            result = RunCore(frame, default);
             return true;
         }
         finally
         {
             Exit();
+        }
+    }
+
+    /// <summary>Runs a preprocessed input unless the session is retired; false then (see <see cref="TryRun"/>).</summary>
+    internal bool TryRunTensor(ReadOnlySpan<float> input, out InferenceResult? result)
+    {
+        if (!TryEnter())
+        {
+            result = null;
+            return false;
+        }
+        try
+        {
+            result = RunCore(null, input);
+            return true;
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>Throws unless a float32 tensor of <paramref name="length"/> elements fits the model input.</summary>
+    internal void CheckTensor(int length)
+    {
+        if (Manifest.Input.ElementType != InputElementType.Float32)
+        {
+            throw new InvalidOperationException($"Model {Manifest.Id} takes {Manifest.Input.ElementType} input, not float32.");
+        }
+        if (length != _preprocessor.TensorLength)
+        {
+            throw new ArgumentException($"Model {Manifest.Id} takes {_preprocessor.TensorLength} input elements, not {length}.", nameof(length));
         }
     }
 
@@ -243,13 +294,18 @@ public sealed class ModelSession : IDisposable
         _released.TrySetResult();
     }
 
-    private InferenceResult RunCore(ImageFrame frame)
+    /// <summary>One run on <paramref name="frame"/>, or on the preprocessed <paramref name="tensor"/> when the frame is null.</summary>
+    private InferenceResult RunCore(ImageFrame? frame, ReadOnlySpan<float> tensor)
     {
         var buffers = Rent();
         try
         {
             var t0 = Stopwatch.GetTimestamp();
-            if (Manifest.Input.ElementType == InputElementType.Float32)
+            if (frame is null)
+            {
+                tensor.CopyTo(buffers.Input.GetTensorMutableDataAsSpan<float>());
+            }
+            else if (Manifest.Input.ElementType == InputElementType.Float32)
             {
                 _preprocessor.Preprocess(frame, buffers.Input.GetTensorMutableDataAsSpan<float>());
             }
@@ -260,7 +316,8 @@ public sealed class ModelSession : IDisposable
             var t1 = Stopwatch.GetTimestamp();
             _session.RunWithBinding(buffers.RunOptions, buffers.Binding);
             var t2 = Stopwatch.GetTimestamp();
-            var (classes, detections, embedding) = Decode(buffers, frame.Width, frame.Height);
+            var p = Manifest.Preprocessing;
+            var (classes, detections, embedding) = Decode(buffers, frame?.Width ?? p.Width, frame?.Height ?? p.Height);
             var t3 = Stopwatch.GetTimestamp();
             var timing = new InferenceTiming(Stopwatch.GetElapsedTime(t0, t1), Stopwatch.GetElapsedTime(t1, t2), Stopwatch.GetElapsedTime(t2, t3));
             var result = new InferenceResult(Manifest, classes, detections, embedding, timing);

@@ -54,6 +54,38 @@ public class ModelSessionTests
     }
 
     [Fact]
+    public void A_preprocessed_tensor_gives_what_the_frame_gives()
+    {
+        var manifest = TestModels.ClassifierManifest();
+        using var session = ModelSession.Load(TestModels.Classifier(), manifest);
+        using var host = new ModelHost(ModelSession.Load(TestModels.Classifier(), manifest));
+        var frame = TestModels.Solid(32, 24, 0, 0, 255);
+        var preprocessor = new ImagePreprocessor(manifest.Preprocessing);
+        var tensor = new float[preprocessor.TensorLength];
+        preprocessor.Preprocess(frame, tensor);
+
+        var fromFrame = session.Run(frame);
+        var fromTensor = session.RunTensor(tensor);
+        var throughHost = host.RunTensor(tensor);
+
+        Assert.Equal(fromFrame.Classes, fromTensor.Classes);
+        Assert.Equal(fromFrame.Classes, throughHost.Classes);
+        Assert.Equal("blue", fromTensor.Classes[0].Label);
+        Assert.Equal(2, session.Latency.Runs);
+        Assert.Throws<ArgumentException>(() => session.RunTensor(new float[tensor.Length - 1]));
+        Assert.Throws<ArgumentException>(() => host.RunTensor(new float[tensor.Length + 1]));
+    }
+
+    [Fact]
+    public void A_float_tensor_is_refused_by_a_uint8_model()
+    {
+        var manifest = TestModels.ClassifierManifest(elementType: InputElementType.UInt8, layout: TensorLayout.Nhwc);
+        using var session = ModelSession.Load(TestModels.Classifier(uint8Nhwc: true), manifest);
+
+        Assert.Throws<InvalidOperationException>(() => session.RunTensor(new float[new ImagePreprocessor(manifest.Preprocessing).TensorLength]));
+    }
+
+    [Fact]
     public void Uint8_nhwc_model()
     {
         var manifest = TestModels.ClassifierManifest(elementType: InputElementType.UInt8, layout: TensorLayout.Nhwc);
