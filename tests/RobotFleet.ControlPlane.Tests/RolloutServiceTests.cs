@@ -18,7 +18,14 @@ public sealed class RolloutServiceTests : IDisposable
 
     private static RobotId R(int n) => new("acme", $"r{n}");
 
-    private RolloutService Service(string? dir = null) => new(new Packages(), _fleet, _sent, dir, _time);
+    /// <summary>A service that has heard every online robot report no model serving (robots install only once they reported).</summary>
+    private RolloutService Service(string? dir = null)
+    {
+        var service = new RolloutService(new Packages(), _fleet, _sent, dir, _time);
+        foreach (var robot in _fleet.Views.Keys)
+            service.OnModelStatus(new RobotModelStatusReported(robot, DateTimeOffset.UtcNow, [], null, null, null));
+        return service;
+    }
 
     private static RolloutRequest Request(IReadOnlyList<string>? waves = null, RolloutTarget? target = null) => new(
         "detector", "2.0.0", target ?? new RolloutTarget(All: true), waves ?? ["1", "100%"],
@@ -141,6 +148,7 @@ public sealed class RolloutServiceTests : IDisposable
         await s.TickAsync();
         Answer(s, R(1));
         await s.TickAsync();
+        _time.Advance(TimeSpan.FromSeconds(1));
         Answer(s, R(1)); // enabled, then silence
         _time.Advance(TimeSpan.FromSeconds(61));
         await s.TickAsync();
@@ -172,6 +180,20 @@ public sealed class RolloutServiceTests : IDisposable
         Assert.Equal("Failed", s2.Find(id2)!.Robots[0].State);
         Assert.NotEqual("Running", s2.Find(id2)!.Status);
         Assert.Equal("Running", s.Find(id)!.Status);
+    }
+
+    [Fact]
+    public async Task A_robot_that_never_reported_its_models_gets_nothing_and_fails_at_the_wait_timeout()
+    {
+        var s = Service();
+        Online(1); // known to the fleet, but no modelStatus heard
+        var id = s.Create(Request(["1"])).Rollout!.Id;
+        await s.TickAsync();
+        Assert.Empty(_sent.Actions);
+        _time.Advance(TimeSpan.FromMinutes(6));
+        await s.TickAsync();
+        Assert.Contains("modelStatus", s.Find(id)!.Robots[0].Reason);
+        Assert.NotEqual("Running", s.Find(id)!.Status);
     }
 
     [Fact]

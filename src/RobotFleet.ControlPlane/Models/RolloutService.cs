@@ -151,6 +151,15 @@ public sealed class RolloutService
                 return null;
             if (r.IsFinal)
                 return false;
+            if (!paused && r.Status == RolloutStatus.Paused)
+            {
+                // The wait for idle robots starts again: time spent paused does not count against them.
+                var now = _time.GetUtcNow();
+                r.WaveStartedAt = now;
+                foreach (var robot in r.Robots.Where(x => x.State is RolloutRobotState.Pending or RolloutRobotState.Downloaded))
+                    robot.Since = now;
+            }
+
             r.Status = paused ? RolloutStatus.Paused : RolloutStatus.Running;
             _store.Save(r);
             return true;
@@ -255,7 +264,8 @@ public sealed class RolloutService
         foreach (var robot in wave)
         {
             var view = fleet.GetValueOrDefault(robot.Robot);
-            var eligible = view is { Online: true } && (view.Idle || view.Charging) && InWindow(install, now);
+            // A robot that has not reported its models yet may not manage models at all, and its previous version is unknown.
+            var eligible = view is { Online: true } && (view.Idle || view.Charging) && InWindow(install, now) && _reports.ContainsKey(robot.Robot);
             switch (robot.State)
             {
                 case RolloutRobotState.Pending when !paused && eligible:
@@ -279,7 +289,7 @@ public sealed class RolloutService
                     Set(robot, RolloutRobotState.Enabling, null);
                     break;
                 case RolloutRobotState.Pending or RolloutRobotState.Downloaded when !paused && now - Max(robot.Since, r.WaveStartedAt) > install.EffectiveWaitTimeout:
-                    Set(robot, RolloutRobotState.Failed, $"not online and idle or charging{(install.MaintenanceCron is null ? "" : " in the maintenance window")} within {install.EffectiveWaitTimeout}");
+                    Set(robot, RolloutRobotState.Failed, $"not online, idle or charging{(install.MaintenanceCron is null ? "" : " in the maintenance window")} and reporting its models (modelStatus) within {install.EffectiveWaitTimeout}");
                     break;
                 case RolloutRobotState.Downloading or RolloutRobotState.Enabling when now - robot.Since > install.EffectiveActionTimeout:
                     var type = robot.State == RolloutRobotState.Downloading ? "downloadModel" : "enableModel";
