@@ -93,6 +93,37 @@ public sealed class When_models_are_rolled_out
         Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync("/api/rollouts/nope")).StatusCode);
     }
 
+    [Fact]
+    public async Task Rollouts_are_kept_across_a_restart_with_a_data_directory()
+    {
+        var data = Directory.CreateTempSubdirectory("robotfleet-rollouts-").FullName;
+        try
+        {
+            string id;
+            await using (var server = await ServerHost.StartAsync(Options() with { Robots = 1, PerceptionRate = 0, DataDirectory = data }))
+            {
+                await Upload(server, "1.0.0", budgetMs: 1000);
+                Assert.True(await ServerHost.WaitUntilAsync(async () => (await server.GetJsonAsync("/api/robots")).GetArrayLength() == 1, TimeSpan.FromSeconds(30)));
+                id = await Create(server, "1.0.0");
+                using var abort = await server.Http.PostAsync($"/api/rollouts/{id}/abort", null);
+                Assert.Equal(HttpStatusCode.OK, abort.StatusCode);
+                using var again = await server.Http.PostAsync($"/api/rollouts/{id}/abort", null);
+                Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+            }
+
+            await using (var restarted = await ServerHost.StartAsync(Options() with { Robots = 0, NoSimulation = true, DataDirectory = data }))
+            {
+                var kept = await restarted.GetJsonAsync($"/api/rollouts/{id}");
+                Assert.Equal("Aborted", kept.GetProperty("status").GetString());
+                Assert.Single((await restarted.GetJsonAsync("/api/rollouts")).EnumerateArray());
+            }
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     private static async Task Upload(ServerHost server, string version, double budgetMs)
     {
         using var form = new MultipartFormDataContent
