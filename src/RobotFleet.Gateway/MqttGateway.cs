@@ -14,7 +14,7 @@ namespace RobotFleet.Gateway;
 
 /// <summary>
 /// The control plane's MQTT side: subscribes to every robot's VDA 5050 <c>state</c>,
-/// <c>connection</c> and <c>factsheet</c>, keeps the <see cref="RobotTwinRegistry"/> current in
+/// <c>connection</c> and <c>factsheet</c> and to the <c>robotfleet/v1/+/+/modelStatus</c> extension, keeps the <see cref="RobotTwinRegistry"/> current in
 /// process, publishes domain events on the bus only on significant change (DESIGN §2.4), and sends
 /// orders and instant actions. Reconnects with exponential backoff and jitter, resubscribing each time.
 /// </summary>
@@ -110,6 +110,7 @@ public sealed class MqttGateway(
                 .WithQualityOfServiceLevel((MqttQualityOfServiceLevel)Vda5050Topics.QualityOfService(topic)));
         }
 
+        subscribe.WithTopicFilter(f => f.WithTopic(ModelStatusMapper.AllRobotsFilter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce));
         await _client.SubscribeAsync(subscribe.Build(), cancellationToken);
         logger.LogInformation("MQTT gateway connected to {Host}:{Port}, interface '{Interface}'", options.BrokerHost, options.BrokerPort, options.InterfaceName);
     }
@@ -117,6 +118,12 @@ public sealed class MqttGateway(
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
         var topicName = e.ApplicationMessage.Topic;
+        if (ModelStatusMapper.TryParseTopic(topicName, out var reporter))
+        {
+            await OnModelStatusAsync(reporter, topicName, e.ApplicationMessage.Payload);
+            return;
+        }
+
         if (!Vda5050Topics.TryParse(topicName, out var topic) || topic.InterfaceName != options.InterfaceName)
             return;
         var robot = new RobotId(topic.Manufacturer, topic.SerialNumber);
@@ -167,6 +174,24 @@ public sealed class MqttGateway(
         await bus.Publish(current);
         foreach (var derived in StateMapper.DerivedEvents(previous, current))
             await bus.Publish(derived);
+    }
+
+    private async Task OnModelStatusAsync(RobotId robot, string topicName, ReadOnlySequence<byte> payload)
+    {
+        if (payload.Length == 0)
+            return; // a cleared retained message
+        RobotModelStatusReported report;
+        try
+        {
+            report = ModelStatusMapper.ToDomain(robot, payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray(), time.GetUtcNow());
+        }
+        catch (FormatException ex)
+        {
+            logger.LogWarning("Ignored message on {Topic}: {Error}", topicName, ex.Message);
+            return;
+        }
+
+        await bus.Publish(report);
     }
 
     private async Task OnConnectionAsync(RobotId robot, Connection connection)

@@ -44,9 +44,20 @@ var requireModelSignature = new Option<bool>("--require-model-signature") { Desc
 var trustedModelKeys = new Option<string[]>("--trusted-model-key") { Description = "PEM public key of a technician whose model upload signatures are accepted (repeatable)", AllowMultipleArgumentsPerToken = false };
 var modelSigningKey = new Option<string?>("--model-signing-key") { Description = "PEM private key (ECDSA P-256) the registry signs models with; default: keys/fleet-model-signing.pem in the data directory, created on first start" };
 
+var publicUrl = new Option<string?>("--public-url") { Description = "Base URL robots download models from (e.g. http://fleet.example:5080/); default: the HTTP listen address" };
+publicUrl.Validators.Add(r =>
+{
+    var value = r.GetValueOrDefault<string?>();
+    if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+        r.AddError($"--public-url must be an http(s) URL, not '{value}'");
+});
+var perceptionHz = new Option<double>("--perception-hz") { Description = "Camera frames a second each simulated robot runs its active model on (0: off)", DefaultValueFactory = _ => 0 };
+perceptionHz.Validators.Add(r => { if (r.GetValueOrDefault<double>() is var v && (!double.IsFinite(v) || v < 0)) r.AddError($"--perception-hz must be 0 or more, not {v}"); });
+
 var command = new RootCommand("RobotFleet server: control plane, embedded MQTT broker, HTTP API and simulated robots in one process")
 {
     demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb, modelLimit, requireModelSignature, trustedModelKeys, modelSigningKey,
+    publicUrl, perceptionHz,
 };
 command.SetAction(async (parse, cancellationToken) =>
 {
@@ -67,6 +78,8 @@ command.SetAction(async (parse, cancellationToken) =>
         RequireModelSignature = parse.GetValue(requireModelSignature),
         TrustedModelKeyFiles = parse.GetValue(trustedModelKeys) ?? [],
         ModelSigningKeyFile = parse.GetValue(modelSigningKey),
+        PublicBaseUrl = parse.GetValue(publicUrl) is { Length: > 0 } url ? new Uri(url) : null,
+        PerceptionRate = parse.GetValue(perceptionHz),
     };
     WebApplication app;
     try

@@ -71,12 +71,16 @@ public static class RobotFleetServer
             RequireUploadSignature = options.RequireModelSignature,
         });
         services.AddSingleton<IRobotLastSeen, TwinLastSeen>();
+        services.AddSingleton<IRolloutPackages, RegistryRolloutPackages>();
+        services.AddSingleton<IRolloutFleet, TwinRolloutFleet>();
+        services.AddRollouts(options.DataDirectory);
         services.AddSchedules(new ScheduleOptions { DataDirectory = options.DataDirectory });
         services.AddMassTransit(bus =>
         {
             bus.DisableUsageTelemetry(); // runs offline: never call home
             bus.AddGatewayConsumers();
             bus.AddMissionsConsumers(controlPlane);
+            bus.AddRolloutsConsumers();
             bus.AddConsumer<AlertConsumer>();
             bus.AddConsumer<LiveStreamConsumer>();
             bus.AddRequestClient<SubmitMission>();
@@ -103,6 +107,7 @@ public static class RobotFleetServer
         app.MapRobotFleetApi();
         app.MapScheduleApi();
         app.MapModelApi();
+        app.MapRolloutApi();
         // Open the model registry now: a bad key file or data directory fails the start, not the first upload.
         _ = app.Services.GetRequiredService<ModelRegistry>();
         return app;

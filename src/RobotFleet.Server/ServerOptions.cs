@@ -79,4 +79,16 @@ public sealed record ServerOptions
     /// in the data directory, created on first start (in memory when there is no data directory).
     /// </summary>
     public string? ModelSigningKeyFile { get; init; }
+
+    /// <summary>
+    /// Base address robots download models from (<c>--public-url</c>), e.g. <c>http://fleet.example:5080/</c>; null: the
+    /// server's own HTTP listen address (with 0.0.0.0 replaced by the host name).
+    /// </summary>
+    public Uri? PublicBaseUrl { get; init; }
+
+    /// <summary>Camera frames a second each simulated robot runs its active model on (<c>--perception-hz</c>; 0 turns perception off).</summary>
+    public double PerceptionRate { get; init; }
+
+    /// <summary>How often simulated robots report their models (<c>modelStatus</c>) besides on every change.</summary>
+    public TimeSpan SimulatedModelStatusInterval { get; init; } = TimeSpan.FromSeconds(10);
 }

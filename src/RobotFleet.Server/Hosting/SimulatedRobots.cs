@@ -1,3 +1,4 @@
+using RobotFleet.ControlPlane.Models;
 using RobotFleet.EdgeAgent;
 using RobotFleet.Maps;
 
@@ -22,6 +23,15 @@ public sealed class SimulatedRobots(ServerOptions options, SiteMap map, IService
             Broker = options.Broker ?? new Uri($"mqtt://127.0.0.1:{services.GetRequiredService<EmbeddedBroker>().Port}"),
             Placements = RobotPlacement.FromMap(map, options.Robots),
             TimeScale = options.TimeScale,
+            // Each robot keeps its models in {dir}/{serial} and trusts the fleet's registry key, so rollouts reach it.
+            Agent = new EdgeAgentOptions
+            {
+                SerialNumber = "template",
+                ModelDirectory = ModelDirectory(),
+                TrustedKeys = [services.GetRequiredService<ModelRegistry>().SigningPublicKeyPem],
+                PerceptionRate = options.PerceptionRate,
+                ModelStatusInterval = options.SimulatedModelStatusInterval,
+            },
         }, cancellationToken);
         logger.LogInformation("Started {Count} simulated robots on map '{Map}' at time scale x{Scale}", options.Robots, map.Id, options.TimeScale);
     }
@@ -31,5 +41,18 @@ public sealed class SimulatedRobots(ServerOptions options, SiteMap map, IService
     {
         if (Fleet is not null)
             await Fleet.DisposeAsync();
+        if (_temporary is not null && Directory.Exists(_temporary))
+            Directory.Delete(_temporary, recursive: true);
+    }
+
+    private string? _temporary;
+
+    /// <summary>The simulated robots' model directory: <c>{data}/simulated-robots</c>, or a temporary one without a data directory.</summary>
+    private string ModelDirectory()
+    {
+        if (options.DataDirectory is { } data)
+            return Directory.CreateDirectory(Path.Combine(data, "simulated-robots")).FullName;
+        _temporary = Directory.CreateTempSubdirectory("robotfleet-sim-models-").FullName;
+        return _temporary;
     }
 }
