@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Reflection;
 using Microsoft.ML.OnnxRuntime;
 using RobotFleet.Perception;
+using RobotFleet.TestSupport;
 using Xunit.Abstractions;
 
 namespace RobotFleet.Perception.Tests;
@@ -15,24 +15,7 @@ namespace RobotFleet.Perception.Tests;
 [Collection(nameof(NotInParallel))]
 public class ResNet18Tests(ITestOutputHelper output)
 {
-    private const string PackageId = "microsoft.ml.dnnimagefeaturizer.resnet18";
-    private const string PackageVersion = "0.23.1";
-
-    // BGR channel means of the package's own ResNetPreprocess.onnx mean image (1 x 3 x 224 x 224, averaged per channel).
-    private const string Manifest = """
-        {
-          "name": "resnet18-features",
-          "version": "0.23.1",
-          "task": "embedding",
-          "input": { "name": "Input247", "elementType": "float32", "shape": [1, 3, 224, 224] },
-          "preprocessing": {
-            "resize": "bilinear", "layout": "NCHW", "colorOrder": "BGR",
-            "pixelScale": 1, "mean": [103.063, 115.903, 123.152], "std": [1, 1, 1]
-          },
-          "output": { "name": "Pooling395_Output_0" },
-          "latencyBudgetMs": 100
-        }
-        """;
+    private const string Manifest = ResNet18Package.Manifest;
 
     [Fact]
     public void Pretrained_resnet18_loads_validates_runs_and_is_timed()
@@ -123,37 +106,8 @@ public class ResNet18Tests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>
-    /// The package's .onnx files in the NuGet cache: the package folder MSBuild resolved at build time
-    /// (GeneratePathProperty), else NuGetPackageRoot, NUGET_PACKAGES or ~/.nuget/packages.
-    /// </summary>
-    internal static string ModelFile(string relative)
-    {
-        var metadata = typeof(ResNet18Tests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .ToDictionary(a => a.Key, a => a.Value ?? "");
-        var roots = new List<string>();
-        if (metadata.GetValueOrDefault("ResNet18PackageRoot") is { Length: > 0 } packageRoot)
-        {
-            roots.Add(packageRoot);
-        }
-        foreach (var cache in new[]
-        {
-            metadata.GetValueOrDefault("NuGetPackageRoot"),
-            Environment.GetEnvironmentVariable("NUGET_PACKAGES"),
-            Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
-        })
-        {
-            if (!string.IsNullOrEmpty(cache))
-            {
-                roots.Add(Path.Combine(cache, PackageId, PackageVersion));
-            }
-        }
-        var candidates = roots.Select(r => Path.GetFullPath(Path.Combine(r, "tools", "DnnImageModels", relative))).Distinct().ToList();
-        return candidates.FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException(
-                $"{Path.GetFileName(relative)} of NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 {PackageVersion} not found; looked at: " +
-                $"{string.Join(", ", candidates)}. Restore the test project (dotnet restore tests/RobotFleet.Perception.Tests) so NuGet puts the package in its cache.");
-    }
+    /// <summary>The package's .onnx files in the NuGet cache (see <see cref="ResNet18Package.ModelFile"/>).</summary>
+    internal static string ModelFile(string relative) => ResNet18Package.ModelFile(relative);
 
     /// <summary>A deterministic test card: gradients, a bright square and a dark stripe.</summary>
     internal static ImageFrame Synthetic(int width, int height, PixelFormat format)
