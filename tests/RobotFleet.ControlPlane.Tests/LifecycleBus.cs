@@ -81,8 +81,27 @@ internal sealed class LifecycleBus : IAsyncDisposable
         }
     }
 
-    public IReadOnlyList<MissionStatusChanged> StatusChanges(string missionId) =>
-        Harness.Published.Select<MissionStatusChanged>().Select(m => m.Context.Message).Where(m => m.MissionId == missionId).ToList();
+    /// <summary>
+    /// The status changes published for a mission, once no new one has come for 300 ms (at most 10 s): the outbox
+    /// publishes after the instance's commit, so a reader that saw the commit may be ahead of the publication.
+    /// </summary>
+    public IReadOnlyList<MissionStatusChanged> StatusChanges(string missionId)
+    {
+        List<MissionStatusChanged> Read() => Harness.Published.Select<MissionStatusChanged>().Select(m => m.Context.Message).Where(m => m.MissionId == missionId).ToList();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var changes = Read();
+        var stableSince = DateTime.UtcNow;
+        while (DateTime.UtcNow - stableSince < TimeSpan.FromMilliseconds(300) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(20);
+            var now = Read();
+            if (now.Count != changes.Count)
+                stableSince = DateTime.UtcNow;
+            changes = now;
+        }
+
+        return changes;
+    }
 
     public async ValueTask DisposeAsync()
     {
