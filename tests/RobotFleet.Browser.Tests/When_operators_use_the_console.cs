@@ -24,14 +24,14 @@ public sealed partial class When_operators_use_the_console(ITestOutputHelper out
 
         var before = await MarkerPositionsAsync(page);
         var moved = false;
-        for (var i = 0; i < 40 && !moved; i++)
+        for (var i = 0; i < 80 && !moved; i++)
         {
             await Task.Delay(250);
             var now = await MarkerPositionsAsync(page);
             moved = now.Any(p => before.TryGetValue(p.Key, out var b) && Math.Abs(p.Value.X - b.X) + Math.Abs(p.Value.Y - b.Y) > 3);
         }
 
-        Assert.True(moved, "a robot marker moved on screen within 10 s of two deliveries being submitted");
+        Assert.True(moved, "a robot marker moved on screen within 20 s of two deliveries being submitted");
         await page.WaitForSelectorAsync(".robot-icon[data-state='executing']");
         await page.Locator(".robot-list li").First.ClickAsync();
         Assert.Contains("Battery", await page.Locator("#robot-details").InnerTextAsync());
