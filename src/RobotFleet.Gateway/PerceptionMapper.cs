@@ -6,7 +6,7 @@ namespace RobotFleet.Gateway;
 /// <summary>
 /// Reads the agents' <c>robotfleet/v1/{manufacturer}/{serialNumber}/perception</c> report (DESIGN §5 extension):
 /// <c>{timestamp, modelName, modelVersion, latencyMs, detections:[{class, score, x, y}]}</c>, x and y in site metres.
-/// Unknown fields are ignored; null optional fields count as absent.
+/// Unknown fields are ignored; null optional fields count as absent; detections without a position are left out.
 /// </summary>
 public static class PerceptionMapper
 {
@@ -41,6 +41,9 @@ public static class PerceptionMapper
             {
                 foreach (var d in list.EnumerateArray())
                 {
+                    // A classification result has no position: nothing to place on the map.
+                    if (!d.TryGetProperty("x", out var px) || px.ValueKind == JsonValueKind.Null || !d.TryGetProperty("y", out var py) || py.ValueKind == JsonValueKind.Null)
+                        continue;
                     var cls = d.TryGetProperty("class", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "object";
                     var score = d.TryGetProperty("score", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetDouble() : 1.0;
                     detections.Add(new PerceivedObject(cls, score, Number(d, "detections[].x"), Number(d, "detections[].y")));
