@@ -81,6 +81,8 @@ public sealed class When_an_obstacle_is_seen_on_a_lane
         Assert.DoesNotContain(detour.Lanes, l => l.LaneId.StartsWith("CD", StringComparison.Ordinal));
         Assert.DoesNotContain("CD", string.Join("-", a.Trail));
         Assert.Equal("D", a.LastNodeId);
+        // The pick made at A before the detour is not made again: the new order starts at the drop.
+        Assert.Equal(["m1-pick", "m1-d1-drop"], a.Executed);
     }
 
     [Fact]

@@ -81,6 +81,7 @@ public sealed class When_an_obstacle_blocks_a_route(ITestOutputHelper output)
         File.AppendAllText(Path.Combine(AppContext.BaseDirectory, "logs", "obstacle-reroute-times.txt"),
             $"{DateTime.UtcNow:O} cancel_ms={toCancel?.TotalMilliseconds:F0} new_route_ms={toRoute.TotalMilliseconds:F0}\n");
         Assert.True(toRoute < TimeSpan.FromSeconds(2), $"new route {toRoute.TotalMilliseconds:F0} ms after the frame that saw the obstacle");
+        Assert.DoesNotContain("pantry", reroute.Nodes); // the pick is done: not made again
         Assert.Equal(Spot.X, detection.X, 0.5);
         Assert.Equal(Spot.Y, detection.Y, 0.5);
 

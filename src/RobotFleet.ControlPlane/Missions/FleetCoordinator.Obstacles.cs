@@ -20,12 +20,15 @@ public sealed record ClosedLaneView(string LaneId, string Reason, DateTimeOffset
 /// a closed lane are re-planned: one whose unreleased part uses it gets an order update that routes around it; one whose
 /// released base uses it (the base cannot be changed, VDA 5050 stitching) is told to cancel its order (it stops at the end of
 /// the lane it is on, before the closed lane) and its mission goes back to the queue, not counting against that robot, to be
-/// assigned again with a new order id that avoids the lane. A mission with no route left waits in the queue until the lane reopens.
+/// assigned again with a new order id that avoids the lane, from the first target it had not done (a pick already made is not
+/// made again). A mission with no route left waits in the queue until the lane reopens (by perception, timeout or operator),
+/// without a time limit of its own. Closures, and the detour bookkeeping, live in memory only: a control-plane restart forgets them.
 /// </summary>
 public sealed partial class FleetCoordinator
 {
     private readonly Dictionary<string, ClosedLaneView> _closedLanes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _detours = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _targetsDone = new(StringComparer.Ordinal);
 
     /// <summary>The lanes closed now.</summary>
     public Task<IReadOnlyList<ClosedLaneView>> ClosedLanesAsync(CancellationToken cancellationToken) =>
@@ -189,6 +192,11 @@ public sealed partial class FleetCoordinator
                     robot.Plan = null;
                 }
 
+                // Targets reached with their actions finished are done: the new order starts at the next one.
+                var finished = robot.State?.Actions.Where(a => a.Status == RobotActionStatus.Finished).Select(a => a.ActionId).ToHashSet() ?? [];
+                var done = plan.TargetSteps.Where(t => !t.Target.Refuge)
+                    .TakeWhile(t => t.StepIndex <= plan.ReachedIndex && t.Target.Actions.All(a => finished.Contains(a.ActionId))).Count();
+                _targetsDone[mission.Id] = _targetsDone.GetValueOrDefault(mission.Id) + done;
                 _detours[mission.Id] = _detours.GetValueOrDefault(mission.Id) + 1;
                 Transition(mission, MissionStatus.Queued, DispatcherActor, $"{reason}; re-planning", fact: MissionFactKind.Requeued, subject: robot.Id);
                 logger.LogWarning("Obstacle: cancelled {Robot}'s order {Order} and re-planning mission {Mission}: {Reason}", robot.Id, plan.OrderId, mission.Id, reason);

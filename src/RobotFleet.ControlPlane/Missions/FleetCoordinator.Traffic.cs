@@ -293,7 +293,8 @@ public sealed partial class FleetCoordinator
         var pending = queued.Select(m =>
         {
             var spec = _specs[m.Id];
-            return new PendingMission(m.Id, spec.StartWaypointId, m.Priority, m.CreatedAt, spec.DurationSeconds, spec.RouteMetres, m.Deadline,
+            var start = _targetsDone.GetValueOrDefault(m.Id) is > 0 and var skip && spec.FreePlaceKind is null && skip < spec.Targets.Count ? spec.Targets[skip].WaypointId : spec.StartWaypointId;
+            return new PendingMission(m.Id, start, m.Priority, m.CreatedAt, spec.DurationSeconds, spec.RouteMetres, m.Deadline,
                 spec.RequiredActions, 0, m.PinnedRobot?.ToString(), m.FailedRobots.Select(r => r.ToString()).ToHashSet(), spec.Targets.LastOrDefault()?.WaypointId);
         }).ToList();
         var claimed = _robots.Values.Where(r => r.Plan is not null).Select(r => r.Plan!.Steps[^1].WaypointId).ToHashSet();
@@ -312,6 +313,9 @@ public sealed partial class FleetCoordinator
             var mission = _missions[assignment.MissionId];
             var spec = _specs[mission.Id];
             var targets = spec.Targets;
+            // A mission re-planned round a closed lane goes on from the first target it had not done (no step runs twice).
+            if (spec.FreePlaceKind is null && _targetsDone.GetValueOrDefault(mission.Id) is > 0 and var done)
+                targets = targets.Skip(Math.Min(done, targets.Count - 1)).ToList();
             if (spec.FreePlaceKind is { } kind)
             {
                 if (FreePlace(robot, kind) is not { } place)
