@@ -93,6 +93,16 @@ public sealed class When_an_obstacle_blocks_a_route(ITestOutputHelper output)
         }, TimeSpan.FromSeconds(90)), $"mission ends: {last}");
         Assert.Equal("Completed", last.GetProperty("status").GetString());
         Assert.Contains((await server.GetJsonAsync("/api/alerts")).EnumerateArray(), a => a.GetProperty("kind").GetString() == "LaneClosed");
+
+        // Operators can close and open lanes too.
+        using (var close = await server.Http.PostAsync("/api/lanes/L1_lane0/close?reason=spill", null))
+            Assert.Equal(HttpStatusCode.OK, close.StatusCode);
+        Assert.Contains((await server.GetJsonAsync("/api/lanes/closed")).EnumerateArray(), l => l.GetProperty("laneId").GetString() == "L1_lane0:r");
+        using (var open = await server.Http.PostAsync("/api/lanes/L1_lane0/open", null))
+            Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+        Assert.DoesNotContain((await server.GetJsonAsync("/api/lanes/closed")).EnumerateArray(), l => l.GetProperty("laneId").GetString()!.StartsWith("L1_lane0", StringComparison.Ordinal));
+        using (var unknown = await server.Http.PostAsync("/api/lanes/nope/close", null))
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
     /// <summary>What goes over MQTT: perception reports, orders and cancelOrders for the robots.</summary>
