@@ -30,12 +30,23 @@ public sealed partial class FleetCoordinator
     private readonly Dictionary<string, int> _detours = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _targetsDone = new(StringComparer.Ordinal);
 
+    /// <summary>Whether any lane is closed; read without the lock so that empty perception reports skip it.</summary>
+    private volatile bool _anyClosed;
+
     /// <summary>The lanes closed now.</summary>
     public Task<IReadOnlyList<ClosedLaneView>> ClosedLanesAsync(CancellationToken cancellationToken) =>
         UnderLockAsync<IReadOnlyList<ClosedLaneView>>(() => _closedLanes.Values.OrderBy(l => l.LaneId, StringComparer.Ordinal).ToList(), cancellationToken);
 
     /// <summary>Takes in a perception report: closes lanes with an obstacle on them, opens lanes seen clear, re-plans.</summary>
-    public Task OnPerceptionAsync(PerceptionReported report, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    public Task OnPerceptionAsync(PerceptionReported report, CancellationToken cancellationToken)
+    {
+        // Most frames see nothing, and with no lane closed there is nothing they could open: no need to take the lock.
+        if (!_anyClosed && !report.Detections.Any(d => d.Score >= options.ObstacleMinScore))
+            return Task.CompletedTask;
+        return OnPerceptionUnderLockAsync(report, cancellationToken);
+    }
+
+    private Task OnPerceptionUnderLockAsync(PerceptionReported report, CancellationToken cancellationToken) => UnderLockAsync(() =>
     {
         var now = time.GetUtcNow();
         var changed = ClearSeenSpots(report, now);
@@ -67,6 +78,7 @@ public sealed partial class FleetCoordinator
             }
         }
 
+        _anyClosed = _closedLanes.Count > 0;
         if (changed)
             Process();
         return true;
@@ -84,6 +96,7 @@ public sealed partial class FleetCoordinator
             _closedLanes[id] = new ClosedLaneView(id, reason, now, null, null, null, null);
         logger.LogWarning("Lane(s) {Lanes} {Reason}", string.Join(", ", ids), reason);
         _outbox.Add(new LaneClosed(ids, reason, now, null, null));
+        _anyClosed = true;
         Process();
         return true;
     }, cancellationToken);
@@ -148,6 +161,7 @@ public sealed partial class FleetCoordinator
 
     private void Opened(IReadOnlyList<string> ids, string reason, DateTimeOffset now)
     {
+        _anyClosed = _closedLanes.Count > 0;
         logger.LogInformation("Lane(s) {Lanes} open again: {Reason}", string.Join(", ", ids), reason);
         _outbox.Add(new LaneOpened(ids, reason, now));
     }
