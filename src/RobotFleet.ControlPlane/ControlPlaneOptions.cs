@@ -37,6 +37,21 @@ public sealed class ControlPlaneOptions
     /// <summary>Least time between two re-plans of the same robot.</summary>
     public TimeSpan ReplanCooldown { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>How long a lane closed by a detected obstacle stays closed unless it is seen again (default 60 s).</summary>
+    public TimeSpan ObstacleLaneTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Half width in metres of the corridor a detection must lie in to close a lane without a width of its own, and the least for any lane (default 0.5 m).</summary>
+    public double ObstacleCorridorHalfWidth { get; init; } = 0.5;
+
+    /// <summary>Least detection score that counts as an obstacle (default 0.5).</summary>
+    public double ObstacleMinScore { get; init; } = 0.5;
+
+    /// <summary>
+    /// A perception report clears a spot when the robot stands within this distance of it, faces it (within 30 degrees) and
+    /// detects nothing within a metre of it (default 3.5 m, inside the 4 m the cameras see).
+    /// </summary>
+    public double ObstacleClearRange { get; init; } = 3.5;
+
     /// <summary>How long a mission may wait behind a lost robot's hold before it fails.</summary>
     public TimeSpan LostBlockerTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

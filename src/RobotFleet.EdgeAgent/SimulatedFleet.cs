@@ -131,6 +131,9 @@ public sealed class SimulatedFleet : IAsyncDisposable
         return fleet;
     }
 
+    /// <summary>Finds a robot's simulation by serial number (to place obstacles in its world, say), or null.</summary>
+    public SimulatedRobot? Simulation(string serialNumber) => members.Find(m => m.Agent.SerialNumber == serialNumber).Robot;
+
     /// <summary>Finds a robot's agent by serial number, or null.</summary>
     public EdgeAgent? Find(string serialNumber) => members.Find(m => m.Agent.SerialNumber == serialNumber).Agent;
 

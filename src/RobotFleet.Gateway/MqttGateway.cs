@@ -14,7 +14,7 @@ namespace RobotFleet.Gateway;
 
 /// <summary>
 /// The control plane's MQTT side: subscribes to every robot's VDA 5050 <c>state</c>,
-/// <c>connection</c> and <c>factsheet</c> and to the <c>robotfleet/v1/+/+/modelStatus</c> extension, keeps the <see cref="RobotTwinRegistry"/> current in
+/// <c>connection</c> and <c>factsheet</c> and to the <c>robotfleet/v1/+/+/modelStatus</c> and <c>robotfleet/v1/+/+/perception</c> extensions, keeps the <see cref="RobotTwinRegistry"/> current in
 /// process, publishes domain events on the bus only on significant change (DESIGN §2.4), and sends
 /// orders and instant actions. Reconnects with exponential backoff and jitter, resubscribing each time.
 /// </summary>
@@ -111,6 +111,7 @@ public sealed class MqttGateway(
         }
 
         subscribe.WithTopicFilter(f => f.WithTopic(ModelStatusMapper.AllRobotsFilter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce));
+        subscribe.WithTopicFilter(f => f.WithTopic(PerceptionMapper.AllRobotsFilter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce));
         await _client.SubscribeAsync(subscribe.Build(), cancellationToken);
         logger.LogInformation("MQTT gateway connected to {Host}:{Port}, interface '{Interface}'", options.BrokerHost, options.BrokerPort, options.InterfaceName);
     }
@@ -121,6 +122,12 @@ public sealed class MqttGateway(
         if (ModelStatusMapper.TryParseTopic(topicName, out var reporter))
         {
             await OnModelStatusAsync(reporter, topicName, e.ApplicationMessage.Payload);
+            return;
+        }
+
+        if (PerceptionMapper.TryParseTopic(topicName, out var perceiver))
+        {
+            await OnPerceptionAsync(perceiver, topicName, e.ApplicationMessage.Payload);
             return;
         }
 
@@ -184,6 +191,24 @@ public sealed class MqttGateway(
         try
         {
             report = ModelStatusMapper.ToDomain(robot, payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray(), time.GetUtcNow());
+        }
+        catch (FormatException ex)
+        {
+            logger.LogWarning("Ignored message on {Topic}: {Error}", topicName, ex.Message);
+            return;
+        }
+
+        await bus.Publish(report);
+    }
+
+    private async Task OnPerceptionAsync(RobotId robot, string topicName, ReadOnlySequence<byte> payload)
+    {
+        if (payload.Length == 0)
+            return;
+        PerceptionReported report;
+        try
+        {
+            report = PerceptionMapper.ToDomain(robot, payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray(), time.GetUtcNow());
         }
         catch (FormatException ex)
         {

@@ -64,10 +64,11 @@ public sealed class RouteGraph
     /// <param name="toWaypointId">Goal waypoint id.</param>
     /// <param name="maxSpeed">The robot's top speed in metres per second (> 0).</param>
     /// <param name="isWaypointBlocked">Optional predicate; called on the caller's thread for waypoints the search would enter.</param>
+    /// <param name="isLaneClosed">Optional predicate; lanes it is true for are never driven (e.g. closed by an obstacle).</param>
     /// <returns>The route, or null when none exists.</returns>
     /// <exception cref="ArgumentException">A waypoint id is unknown; the message names it.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not > 0.</exception>
-    public Route? FindRoute(string fromWaypointId, string toWaypointId, double maxSpeed = double.PositiveInfinity, Func<string, bool>? isWaypointBlocked = null)
+    public Route? FindRoute(string fromWaypointId, string toWaypointId, double maxSpeed = double.PositiveInfinity, Func<string, bool>? isWaypointBlocked = null, Func<Lane, bool>? isLaneClosed = null)
     {
         CheckMaxSpeed(maxSpeed);
         var start = RequireWaypoint(fromWaypointId, nameof(fromWaypointId));
@@ -104,7 +105,7 @@ public sealed class RouteGraph
             foreach (var lane in _map.OutgoingLanes(current))
             {
                 var next = lane.ToWaypointId;
-                if (closed.Contains(next) || IsBlocked(next, isWaypointBlocked, blocked))
+                if (closed.Contains(next) || IsBlocked(next, isWaypointBlocked, blocked) || isLaneClosed?.Invoke(lane) == true)
                 {
                     continue;
                 }

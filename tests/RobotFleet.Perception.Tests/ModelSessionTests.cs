@@ -116,6 +116,29 @@ public class ModelSessionTests
     }
 
     [Fact]
+    public void The_bright_box_detector_finds_the_box_in_the_pixels_and_nothing_on_a_plain_frame()
+    {
+        using var session = ModelSession.Load(TestModels.BrightBoxDetector(), TestModels.BrightBoxDetectorManifest());
+        var frame = TestModels.Solid(160, 120, 128, 128, 128);
+        for (var y = 40; y < 90; y++)
+            frame.Pixels.AsSpan(((y * 160) + 30) * 3, 20 * 3).Fill(240); // x 30..50, y 40..90
+
+        var d = Assert.Single(session.Run(frame).Detections);
+        Assert.Equal(("obstacle", 0.9f), (d.Label, d.Score));
+        Assert.Equal((30f, 40f, 50f, 90f), (d.X1, d.Y1, d.X2, d.Y2), new ToleranceComparer(0.01f));
+        Assert.Empty(session.Run(TestModels.Solid(160, 120, 128, 128, 128)).Detections);
+    }
+
+    private sealed class ToleranceComparer(float tolerance) : IEqualityComparer<(float, float, float, float)>
+    {
+        public bool Equals((float, float, float, float) a, (float, float, float, float) b) =>
+            Math.Abs(a.Item1 - b.Item1) <= tolerance && Math.Abs(a.Item2 - b.Item2) <= tolerance
+            && Math.Abs(a.Item3 - b.Item3) <= tolerance && Math.Abs(a.Item4 - b.Item4) <= tolerance;
+
+        public int GetHashCode((float, float, float, float) obj) => 0;
+    }
+
+    [Fact]
     public void Detection_with_fixed_rows_uses_a_preallocated_output()
     {
         using var session = ModelSession.Load(TestModels.Detector([0, 0, 4, 4, 0.9f, 1], fixedRows: true), TestModels.DetectorManifest());

@@ -192,6 +192,59 @@ internal static class TestModels
         return Model(g);
     }
 
+    /// <summary>
+    /// A detector that really looks at the pixels: on a [1, 3, height, width] frame scaled to 0..1 it thresholds the channel
+    /// mean (bright: over <paramref name="threshold"/>), takes the bounding box of the bright pixels (ReduceMax over rows and
+    /// columns, then the first and last bright row and column) and returns one row [x1, y1, x2, y2, score, class 0] in
+    /// normalized coordinates, the score 0.9 when anything is bright and 0 otherwise (filtered by the score threshold).
+    /// One box around all bright pixels: enough for one obstacle in view at a time.
+    /// </summary>
+    public static byte[] BrightBoxDetector(int width = 160, int height = 120, float threshold = 0.75f)
+    {
+        var g = new GraphProto { Name = "bright_box_detector" };
+        g.Input.Add(Value("image", F32, 1, 3, height, width));
+        g.Initializer.Add(Floats("thr", [], threshold));
+        g.Initializer.Add(Floats("one", [], 1f));
+        g.Initializer.Add(Floats("score_if_any", [], 0.9f));
+        g.Initializer.Add(Floats("class", [1], 0f));
+        g.Initializer.Add(Floats("col_start", [width], Enumerable.Range(0, width).Select(i => 1f - ((float)i / width)).ToArray()));
+        g.Initializer.Add(Floats("col_end", [width], Enumerable.Range(0, width).Select(i => (i + 1f) / width).ToArray()));
+        g.Initializer.Add(Floats("row_start", [height], Enumerable.Range(0, height).Select(i => 1f - ((float)i / height)).ToArray()));
+        g.Initializer.Add(Floats("row_end", [height], Enumerable.Range(0, height).Select(i => (i + 1f) / height).ToArray()));
+        g.Initializer.Add(Longs("out_shape", [2], 1, 6));
+        g.Node.Add(Node("ReduceMean", ["image"], ["grey"], Ints("axes", 1), Int("keepdims", 0)));          // [1, h, w]
+        g.Node.Add(Node("Greater", ["grey", "thr"], ["bright_b"]));
+        g.Node.Add(Node("Cast", ["bright_b"], ["bright"], Int("to", (long)F32)));
+        g.Node.Add(Node("ReduceMax", ["bright"], ["cols"], Ints("axes", 1), Int("keepdims", 0)));          // [1, w]
+        g.Node.Add(Node("ReduceMax", ["bright"], ["rows"], Ints("axes", 2), Int("keepdims", 0)));          // [1, h]
+        g.Node.Add(Node("Mul", ["cols", "col_start"], ["cs"]));
+        g.Node.Add(Node("ReduceMax", ["cs"], ["cs_max"], Ints("axes", 1), Int("keepdims", 0)));            // [1]
+        g.Node.Add(Node("Sub", ["one", "cs_max"], ["x1"]));
+        g.Node.Add(Node("Mul", ["cols", "col_end"], ["ce"]));
+        g.Node.Add(Node("ReduceMax", ["ce"], ["x2"], Ints("axes", 1), Int("keepdims", 0)));
+        g.Node.Add(Node("Mul", ["rows", "row_start"], ["rs"]));
+        g.Node.Add(Node("ReduceMax", ["rs"], ["rs_max"], Ints("axes", 1), Int("keepdims", 0)));
+        g.Node.Add(Node("Sub", ["one", "rs_max"], ["y1"]));
+        g.Node.Add(Node("Mul", ["rows", "row_end"], ["re"]));
+        g.Node.Add(Node("ReduceMax", ["re"], ["y2"], Ints("axes", 1), Int("keepdims", 0)));
+        g.Node.Add(Node("ReduceMax", ["cols"], ["any"], Ints("axes", 1), Int("keepdims", 0)));
+        g.Node.Add(Node("Mul", ["any", "score_if_any"], ["score"]));
+        g.Node.Add(Node("Concat", ["x1", "y1", "x2", "y2", "score", "class"], ["row"], Int("axis", 0)));  // [6]
+        g.Node.Add(Node("Reshape", ["row", "out_shape"], ["detections"]));
+        g.Output.Add(Value("detections", F32, 1, 6));
+        return Model(g);
+    }
+
+    /// <summary>Manifest for <see cref="BrightBoxDetector"/>: the camera frame as is (no resize), normalized boxes, one class.</summary>
+    public static ModelManifest BrightBoxDetectorManifest(string version = "1.0.0", int width = 160, int height = 120) =>
+        new(
+            "obstacle-detector",
+            version,
+            new InputSpec("image", InputElementType.Float32, [TensorDimension.Fixed(1), TensorDimension.Fixed(3), TensorDimension.Fixed(height), TensorDimension.Fixed(width)]),
+            new ImagePreprocessing(width, height, TensorLayout.Nchw, ColorOrder.Rgb, 1f / 255, [0, 0, 0], [1, 1, 1]),
+            new DetectionDecoding("detections", BoxCoordinates.Normalized, 0.3f, 0.5f, 10, false, ["obstacle"]),
+            TimeSpan.FromMilliseconds(1000));
+
     public static ModelManifest DetectorManifest(string[]? labels = null, float iou = 0.5f, float score = 0.3f, int max = 100, bool agnostic = false, BoxCoordinates boxes = BoxCoordinates.InputPixels) =>
         new(
             "constant-detector",

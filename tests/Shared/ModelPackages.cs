@@ -17,6 +17,12 @@ internal static class ModelPackages
     public static byte[] ClassifierManifest(string version = "1.0.0", string inputName = "image", InputElementType elementType = InputElementType.Float32, double budgetMs = 1000) =>
         Manifest(TestModels.ClassifierManifest(version: version, inputName: inputName, elementType: elementType, budgetMs: budgetMs));
 
+    /// <summary>A detector that finds the simulator's bright obstacle box in the camera frame from its pixels.</summary>
+    public static readonly byte[] ObstacleDetector = TestModels.BrightBoxDetector();
+
+    /// <summary>Manifest of <see cref="ObstacleDetector"/>.</summary>
+    public static byte[] ObstacleDetectorManifest(string version = "1.0.0") => Manifest(TestModels.BrightBoxDetectorManifest(version));
+
     /// <summary>What a clone without <c>git lfs pull</c> holds instead of the model.</summary>
     public static readonly byte[] LfsPointer = Encoding.ASCII.GetBytes(
         "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 46827520\n");

@@ -18,6 +18,8 @@ public sealed partial class FleetCoordinator
         var now = time.GetUtcNow();
         DetectSilence(now);
         RequeueLostMissions();
+        ExpireClosures(now);
+        AvoidClosedLanes();
         foreach (var robot in _robots.Values)
         {
             if (robot.ChargingAt is not null && robot.WaypointId != robot.ChargingAt)
@@ -291,7 +293,8 @@ public sealed partial class FleetCoordinator
         var pending = queued.Select(m =>
         {
             var spec = _specs[m.Id];
-            return new PendingMission(m.Id, spec.StartWaypointId, m.Priority, m.CreatedAt, spec.DurationSeconds, spec.RouteMetres, m.Deadline,
+            var start = _targetsDone.GetValueOrDefault(m.Id) is > 0 and var skip && spec.FreePlaceKind is null && skip < spec.Targets.Count ? spec.Targets[skip].WaypointId : spec.StartWaypointId;
+            return new PendingMission(m.Id, start, m.Priority, m.CreatedAt, spec.DurationSeconds, spec.RouteMetres, m.Deadline,
                 spec.RequiredActions, 0, m.PinnedRobot?.ToString(), m.FailedRobots.Select(r => r.ToString()).ToHashSet(), spec.Targets.LastOrDefault()?.WaypointId);
         }).ToList();
         var claimed = _robots.Values.Where(r => r.Plan is not null).Select(r => r.Plan!.Steps[^1].WaypointId).ToHashSet();
@@ -310,6 +313,9 @@ public sealed partial class FleetCoordinator
             var mission = _missions[assignment.MissionId];
             var spec = _specs[mission.Id];
             var targets = spec.Targets;
+            // A mission re-planned round a closed lane goes on from the first target it had not done (no step runs twice).
+            if (spec.FreePlaceKind is null && _targetsDone.GetValueOrDefault(mission.Id) is > 0 and var done)
+                targets = targets.Skip(Math.Min(done, targets.Count - 1)).ToList();
             if (spec.FreePlaceKind is { } kind)
             {
                 if (FreePlace(robot, kind) is not { } place)
@@ -318,9 +324,18 @@ public sealed partial class FleetCoordinator
             }
 
             var orderId = mission.FailedRobots.Count == 0 ? mission.Id : $"{mission.Id}-r{mission.FailedRobots.Count}";
+            if (_detours.GetValueOrDefault(mission.Id) is > 0 and var detours)
+                orderId += $"-d{detours}";
             var robotPlan = new RobotPlan(orderId, mission.Id, robot.WaypointId!) { ChargeTarget = spec.TargetCharge };
-            if (!robotPlan.Reroute(Materialise(spec, orderId, targets), (from, to) => _graph.FindRoute(from, to, options.RobotMaxSpeed)))
+            if (!robotPlan.Reroute(Materialise(spec, orderId, targets), (from, to) => FindOpenRoute(from, to)))
             {
+                if (_closedLanes.Count > 0 && robotPlan.Reroute(Materialise(spec, orderId, targets), (from, to) => _graph.FindRoute(from, to, options.RobotMaxSpeed)))
+                {
+                    logger.LogInformation("Mission {Mission} waits: no way from '{From}' while lanes {Lanes} are closed", mission.Id, robot.WaypointId,
+                        string.Join(", ", _closedLanes.Keys.Order(StringComparer.Ordinal)));
+                    continue; // stays queued until a lane reopens
+                }
+
                 Transition(mission, MissionStatus.Failed, DispatcherActor, $"no route from '{robot.WaypointId}' through the mission's waypoints");
                 continue;
             }
@@ -353,7 +368,7 @@ public sealed partial class FleetCoordinator
         {
             ChargeTarget = purpose == PlanPurpose.Charge ? options.ChargeTargetPercent : null,
         };
-        if (!plan.Reroute([new PlanTarget(waypointId, actions)], (from, to) => _graph.FindRoute(from, to, options.RobotMaxSpeed)))
+        if (!plan.Reroute([new PlanTarget(waypointId, actions)], (from, to) => FindOpenRoute(from, to)))
             return;
         robot.Plan = plan;
         logger.LogInformation("Sending {Robot} to {Purpose} at '{Waypoint}'", robot.Id, word, waypointId);
@@ -627,7 +642,7 @@ public sealed partial class FleetCoordinator
         var taken = holds.Where(h => h.Value != robot.Key).Select(h => h.Key).ToHashSet();
         foreach (var branch in _branches.All.Where(b => b.Waypoints.Any(taken.Contains)))
             taken.UnionWith(branch.Waypoints);
-        var ok = plan.Reroute(open, (from, to) => _graph.FindRoute(from, to, options.RobotMaxSpeed, taken.Contains), unchangedFails: true);
+        var ok = plan.Reroute(open, (from, to) => FindOpenRoute(from, to, taken.Contains), unchangedFails: true);
         if (ok)
             logger.LogInformation("Traffic: re-routed {Robot} around held waypoints", robot.Id);
         return ok;
@@ -660,7 +675,7 @@ public sealed partial class FleetCoordinator
             .Select(l => l.WaypointId).ToHashSet();
         (string Waypoint, Route? Route) Nearest(Func<string, bool> blocked) => options.Map.Waypoints.Keys
             .Where(w => w != from && !excluded.Contains(w))
-            .Select(w => (Waypoint: w, Route: _graph.FindRoute(from, w, options.RobotMaxSpeed, blocked)))
+            .Select(w => (Waypoint: w, Route: FindOpenRoute(from, w, blocked)))
             .Where(c => c.Route is not null)
             .OrderBy(c => otherRoutes.Contains(c.Waypoint) ? 1 : 0)
             .ThenBy(c => preferred.Contains(c.Waypoint) ? 0 : 1)
@@ -692,8 +707,8 @@ public sealed partial class FleetCoordinator
             // The way to the refuge avoids others' holds; the way on from it is taken once they are past (see YieldingTo).
             var legs = 0;
             if (!plan.Reroute([aside, .. plan.OpenTargets], (a, b) => legs++ == 0
-                    ? _graph.FindRoute(a, b, options.RobotMaxSpeed, Blocked)
-                    : _graph.FindRoute(a, b, options.RobotMaxSpeed)))
+                    ? FindOpenRoute(a, b, Blocked)
+                    : FindOpenRoute(a, b)))
                 return false;
             plan.YieldAtStep = plan.TargetSteps.First(t => ReferenceEquals(t.Target, aside)).StepIndex;
             plan.YieldTo = yieldTo ?? [];
@@ -701,7 +716,7 @@ public sealed partial class FleetCoordinator
         else
         {
             plan = new RobotPlan($"move-{robot.Key.Replace('/', '-')}-{++_evadeCounter}", null, from);
-            if (!plan.Reroute([aside], (a, b) => shutIn ? refuge.Route : _graph.FindRoute(a, b, options.RobotMaxSpeed, Blocked)))
+            if (!plan.Reroute([aside], (a, b) => shutIn ? refuge.Route : FindOpenRoute(a, b, Blocked)))
                 return false;
             robot.Plan = plan;
         }

@@ -47,8 +47,11 @@ public sealed class ReassignMissionConsumer(FleetCoordinator coordinator) : ICon
 }
 
 /// <summary>Feeds the robots' domain events from the gateway into the coordinator.</summary>
-public sealed class RobotEventsConsumer(FleetCoordinator coordinator) : IConsumer<RobotStateChanged>, IConsumer<RobotConnectionChanged>, IConsumer<RobotFactsheetReceived>, IConsumer<RobotSilent>
+public sealed class RobotEventsConsumer(FleetCoordinator coordinator) : IConsumer<RobotStateChanged>, IConsumer<RobotConnectionChanged>, IConsumer<RobotFactsheetReceived>, IConsumer<RobotSilent>, IConsumer<PerceptionReported>
 {
+    /// <inheritdoc />
+    public Task Consume(ConsumeContext<PerceptionReported> context) => coordinator.OnPerceptionAsync(context.Message, context.CancellationToken);
+
     /// <inheritdoc />
     public Task Consume(ConsumeContext<RobotSilent> context) => coordinator.OnRobotSilentAsync(context.Message, context.CancellationToken);
 

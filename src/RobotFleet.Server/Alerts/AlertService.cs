@@ -19,6 +19,9 @@ public enum AlertKind
 
     /// <summary>A mission failed.</summary>
     MissionFailed,
+
+    /// <summary>A lane was closed (an obstacle detected on it, or an operator).</summary>
+    LaneClosed,
 }
 
 /// <summary>An alert for operators. Immutable snapshot; acknowledging swaps in a new one.</summary>
@@ -151,8 +154,17 @@ public sealed class AlertService(ServerOptions options, RobotTwinRegistry twins,
 }
 
 /// <summary>Turns robot and mission events from the bus into alerts.</summary>
-public sealed class AlertConsumer(AlertService alerts) : IConsumer<RobotErrorRaised>, IConsumer<RobotConnectionChanged>, IConsumer<MissionStatusChanged>
+public sealed class AlertConsumer(AlertService alerts) : IConsumer<RobotErrorRaised>, IConsumer<RobotConnectionChanged>, IConsumer<MissionStatusChanged>, IConsumer<LaneClosed>
 {
+    /// <inheritdoc />
+    public Task Consume(ConsumeContext<LaneClosed> context)
+    {
+        var e = context.Message;
+        alerts.Raise(AlertKind.LaneClosed, "warning", e.Robot, null,
+            $"lane(s) {string.Join(", ", e.LaneIds)} closed: {e.Reason}{(e.Until is { } until ? $" (until {until:HH:mm:ss} unless seen again)" : "")}");
+        return Task.CompletedTask;
+    }
+
     /// <inheritdoc />
     public Task Consume(ConsumeContext<RobotErrorRaised> context)
     {

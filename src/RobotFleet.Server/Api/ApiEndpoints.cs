@@ -10,7 +10,7 @@ using RobotFleet.Server.Live;
 
 namespace RobotFleet.Server.Api;
 
-/// <summary>The HTTP API (JSON): missions, robots, alerts, live stream (SSE), map, locations, health. Documented in the README.</summary>
+/// <summary>The HTTP API (JSON): missions, robots, alerts, closed lanes, live stream (SSE), map, locations, health. Documented in the README.</summary>
 public static class ApiEndpoints
 {
     private const string OperatorActor = "api";
@@ -48,6 +48,17 @@ public static class ApiEndpoints
         app.MapPost("/api/alerts/{id}/ack", (string id, AlertService alerts) =>
             alerts.Acknowledge(id, OperatorActor) is { } alert ? Results.Ok(alert) : NotFound($"unknown alert '{id}'"));
         app.MapGet("/api/stream", (HttpContext context, LiveStream stream) => stream.ServeAsync(context));
+
+        var lanes = app.MapGroup("/api/lanes");
+        lanes.MapGet("/closed", async (FleetCoordinator coordinator, CancellationToken ct) => Results.Ok(await coordinator.ClosedLanesAsync(ct)));
+        lanes.MapPost("/{id}/close", async (string id, string? reason, FleetCoordinator coordinator, CancellationToken ct) =>
+            await coordinator.CloseLaneAsync(new CloseLane(id, OperatorActor, reason ?? "closed by an operator"), ct)
+                ? Results.Ok(await coordinator.ClosedLanesAsync(ct))
+                : NotFound($"unknown lane '{id}'"));
+        lanes.MapPost("/{id}/open", async (string id, FleetCoordinator coordinator, CancellationToken ct) =>
+            await coordinator.OpenLaneAsync(id, OperatorActor, ct)
+                ? Results.Ok(await coordinator.ClosedLanesAsync(ct))
+                : NotFound($"lane '{id}' is unknown or not closed"));
 
         app.MapGet("/api/map", (SiteMap map) => Results.Text(SiteMapGeoJson.Write(map), "application/geo+json"));
         app.MapGet("/api/locations", (SiteMap map) => Results.Ok(map.Locations.Values

@@ -1,0 +1,139 @@
+using RobotFleet.ControlPlane.Missions;
+using RobotFleet.Contracts;
+using RobotFleet.Maps;
+
+namespace RobotFleet.ControlPlane.Tests;
+
+public sealed class When_a_detection_is_matched_to_lanes
+{
+    [Fact]
+    public void Should_match_the_lanes_whose_corridor_holds_it_both_ways()
+    {
+        var map = TestMaps.CorridorWithBypass();
+        // C(10,0) - D(15,0) two-way: both directions, nothing else, within 0.5 m of the centre line.
+        Assert.Equal(["CD", "CD:r"], LaneCorridor.LanesAt(map, 12.5, 0.3).Select(l => l.Id).Order(StringComparer.Ordinal));
+        Assert.Empty(LaneCorridor.LanesAt(map, 11, 0.8));
+        // A wider corridor (or a lane width over 1 m) takes it in.
+        Assert.Equal(2, LaneCorridor.LanesAt(map, 11, 0.8, defaultHalfWidth: 1.0).Count);
+        // Past the end of a segment the distance is to its end point.
+        Assert.Equal(1.0, LaneCorridor.DistanceTo(map, map.Lanes.Single(l => l.Id == "CD"), 16, 0), 9);
+    }
+}
+
+public sealed class When_an_obstacle_is_seen_on_a_lane
+{
+    private static PerceptionReported Seen(SimRobot by, DateTimeOffset at, params (double X, double Y)[] spots) =>
+        new(by.Id, at, "detector", "1", 5, spots.Select(s => new PerceivedObject("obstacle", 0.9, s.X, s.Y)).ToList(), at);
+
+    [Fact]
+    public async Task Should_close_it_both_ways_and_send_an_order_update_round_it_when_it_is_not_released_yet()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.CorridorWithBypass());
+        var a = await fleet.AddRobotAsync("a", "A");
+        await fleet.AddRobotAsync("b", "C"); // holds C: a's base stops at B for now
+        await fleet.SubmitAsync("m1", "a", "d");
+        var first = Assert.Single(fleet.Routes(a));
+        Assert.Equal(["A", "B", "C", "D"], first.Waypoints.Select(w => w.WaypointId));
+        Assert.False(first.Waypoints[2].Released); // C is b's
+
+        await fleet.Coordinator.OnPerceptionAsync(Seen(a, fleet.Time.Now, (12.5, 0.2)), CancellationToken.None);
+        fleet.AfterCoordinatorCall();
+
+        var closed = await fleet.Coordinator.ClosedLanesAsync(CancellationToken.None);
+        Assert.Equal(["CD", "CD:r"], closed.Select(c => c.LaneId));
+        Assert.All(closed, c => Assert.Equal(fleet.Time.Now + fleet.Options.ObstacleLaneTimeout, c.Until));
+        var update = fleet.Routes(a)[^1];
+        Assert.Equal(("m1", 1L), (update.OrderId, update.OrderUpdateId));
+        var lastBase = first.Waypoints.Last(w => w.Released);
+        Assert.Equal((lastBase.WaypointId, lastBase.SequenceId), (update.Waypoints[0].WaypointId, update.Waypoints[0].SequenceId)); // stitched at the last base node
+        Assert.Equal(["B", "E", "D"], update.Waypoints.Select(w => w.WaypointId).SkipWhile(w => w != "B"));
+        Assert.DoesNotContain(update.Lanes, l => l.LaneId.StartsWith("CD", StringComparison.Ordinal));
+        Assert.Empty(fleet.InstantActions(a)); // no cancel needed
+        Assert.Single(fleet.Harness.Published.Select<LaneClosed>());
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        Assert.Equal(["A", "B", "E", "D"], a.Trail);
+    }
+
+    [Fact]
+    public async Task Should_cancel_and_re_plan_the_mission_round_it_when_it_is_in_the_released_base()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Yard());
+        var a = await fleet.AddRobotAsync("a", "A");
+        await fleet.SubmitAsync("m1", "a", "d");
+        var first = Assert.Single(fleet.Routes(a));
+        Assert.Equal(["A", "B", "C", "D"], first.Waypoints.Select(w => w.WaypointId));
+        Assert.All(first.Waypoints, w => Assert.True(w.Released));
+        await fleet.RunUntilAsync(() => a.LastNodeId == "B");
+
+        await fleet.Coordinator.OnPerceptionAsync(Seen(a, fleet.Time.Now, (12, 0)), CancellationToken.None);
+        fleet.AfterCoordinatorCall();
+
+        Assert.Equal("cancelOrder", Assert.Single(Assert.Single(fleet.InstantActions(a)).Actions).ActionType);
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status);
+        Assert.Empty(fleet.Mission("m1").FailedRobots); // not held against the robot
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        var detour = fleet.Routes(a)[^1];
+        Assert.Equal("m1-d1", detour.OrderId);
+        Assert.DoesNotContain(detour.Lanes, l => l.LaneId.StartsWith("CD", StringComparison.Ordinal));
+        Assert.DoesNotContain("CD", string.Join("-", a.Trail));
+        Assert.Equal("D", a.LastNodeId);
+        // The pick made at A before the detour is not made again: the new order starts at the drop.
+        Assert.Equal(["m1-pick", "m1-d1-drop"], a.Executed);
+    }
+
+    [Fact]
+    public async Task Should_keep_a_mission_with_no_way_round_queued_until_the_lane_times_out()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), configure: o => new ControlPlaneOptions
+        {
+            Map = o.Map, BlockedResolveAfter = o.BlockedResolveAfter, ReplanCooldown = o.ReplanCooldown, LostBlockerTimeout = o.LostBlockerTimeout,
+            ParkIdleAfter = null, ObstacleLaneTimeout = TimeSpan.FromSeconds(10),
+        });
+        var a = await fleet.AddRobotAsync("a", "A");
+        await fleet.Coordinator.OnPerceptionAsync(Seen(a, fleet.Time.Now, (12.5, 0)), CancellationToken.None);
+        await fleet.SubmitAsync("m1", "a", "d");
+
+        await fleet.WaitAsync(TimeSpan.FromSeconds(8));
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status);
+        Assert.Empty(fleet.Routes(a));
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        Assert.Empty(await fleet.Coordinator.ClosedLanesAsync(CancellationToken.None));
+        Assert.Single(fleet.Harness.Published.Select<LaneOpened>());
+    }
+
+    [Fact]
+    public async Task Should_open_it_when_a_robot_looking_at_the_spot_sees_it_clear()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var a = await fleet.AddRobotAsync("a", "B"); // at (5,0), facing east
+        await fleet.Coordinator.OnPerceptionAsync(Seen(a, fleet.Time.Now, (7.5, 0)), CancellationToken.None);
+        Assert.Equal(2, (await fleet.Coordinator.ClosedLanesAsync(CancellationToken.None)).Count);
+
+        fleet.Time.Advance(TimeSpan.FromMilliseconds(200));
+        await fleet.Coordinator.OnPerceptionAsync(Seen(a, fleet.Time.Now, (7.6, 0.1)), CancellationToken.None); // still there
+        Assert.Equal(2, (await fleet.Coordinator.ClosedLanesAsync(CancellationToken.None)).Count);
+
+        fleet.Time.Advance(TimeSpan.FromMilliseconds(200));
+        await fleet.Coordinator.OnPerceptionAsync(Seen(a, fleet.Time.Now), CancellationToken.None); // gone
+        Assert.Empty(await fleet.Coordinator.ClosedLanesAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Should_let_an_operator_close_and_open_a_lane()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        Assert.True(await fleet.Coordinator.CloseLaneAsync(new CloseLane("BC", "op", "spill"), CancellationToken.None));
+        var closed = await fleet.Coordinator.ClosedLanesAsync(CancellationToken.None);
+        Assert.Equal(["BC", "BC:r"], closed.Select(c => c.LaneId));
+        Assert.All(closed, c => Assert.Null(c.Until));
+        Assert.False(await fleet.Coordinator.CloseLaneAsync(new CloseLane("nope", "op", "x"), CancellationToken.None));
+        Assert.True(await fleet.Coordinator.OpenLaneAsync("BC:r", "op", CancellationToken.None));
+        Assert.Empty(await fleet.Coordinator.ClosedLanesAsync(CancellationToken.None));
+    }
+}
