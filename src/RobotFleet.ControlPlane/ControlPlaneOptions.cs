@@ -52,6 +52,14 @@ public sealed class ControlPlaneOptions
     /// </summary>
     public double ObstacleClearRange { get; init; } = 3.5;
 
+    /// <summary>
+    /// After a restart that restored plans or open missions, how long nothing more is released (and no one moved aside)
+    /// while the robots report where they stand: a robot not yet heard from holds nothing the coordinator knows of, so
+    /// releasing at once could send a robot onto an idle robot's waypoint (default 3 s; robots report at least every second,
+    /// the gateway republishes unchanged states every 2 s).
+    /// </summary>
+    public TimeSpan RestartSettle { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>How long a mission may wait behind a lost robot's hold before it fails.</summary>
     public TimeSpan LostBlockerTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -154,6 +154,26 @@ public sealed class When_the_control_plane_restarts
     }
 
     [Fact]
+    public async Task Should_release_nothing_more_until_the_robots_have_reported_where_they_stand()
+    {
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), dataDirectory: dir.Path);
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        var idle = await fleet.AddRobotAsync("r2", "C");
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "e"));
+        await fleet.RunUntilAsync(() => robot.LastNodeId == "B");
+        Assert.Equal("C", idle.LastNodeId); // r1 waits for it to be moved aside
+
+        // The new coordinator hears from r1 first: it must not release C (where r2, not yet heard from, stands) to it.
+        await fleet.RestartAsync();
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed, maxRounds: 400);
+
+        Assert.Empty(fleet.Violations);
+        Assert.NotEqual("C", idle.LastNodeId);
+        Assert.Equal(["A", "B", "C", "D", "E"], robot.Trail);
+    }
+
+    [Fact]
     public async Task Should_keep_nothing_without_a_data_directory()
     {
         await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());

@@ -13,6 +13,9 @@ public sealed partial class FleetCoordinator
     private readonly Dictionary<RobotId, string> _savedPlans = [];
     private bool _restored;
 
+    /// <summary>Until when, after a restart, nothing is released while the robots report (see <see cref="ControlPlaneOptions.RestartSettle"/>).</summary>
+    private DateTimeOffset _settleUntil = DateTimeOffset.MinValue;
+
     /// <summary>
     /// Saves the missions changed by this decision and every sent plan that changed (or is gone), in one transaction.
     /// Called inside the lock before the outbox is published: a command leaves only once the change that caused it committed.
@@ -97,6 +100,8 @@ public sealed partial class FleetCoordinator
         foreach (var mission in _missions.Values.Where(m => !m.IsFinal && m.Status != MissionStatus.Queued && !running.Contains(m.Id)).ToList())
             Transition(mission, MissionStatus.Queued, DispatcherActor, "control plane restarted before the mission's order was sent");
 
+        if (snapshot.Plans.Count > 0 || _missions.Values.Any(m => !m.IsFinal))
+            _settleUntil = time.GetUtcNow() + options.RestartSettle;
         logger.LogInformation("Restored {Missions} missions ({Open} open) and {Plans} robot plans", snapshot.Missions.Count,
             _missions.Values.Count(m => !m.IsFinal), snapshot.Plans.Count);
     }

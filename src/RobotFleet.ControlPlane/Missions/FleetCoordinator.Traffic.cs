@@ -29,6 +29,8 @@ public sealed partial class FleetCoordinator
 
         LiftStalePauses();
         AssignQueuedMissions(now);
+        if (now < _settleUntil)
+            return; // just restarted: robots not yet heard from hold waypoints nobody here knows of
         ReleaseRoutes();
         ResolveWaits(time.GetUtcNow());
     }
