@@ -37,6 +37,22 @@ public sealed class When_missions_of_every_kind_go_through_the_api
     }
 
     [Fact]
+    public async Task Should_take_a_relative_deadline_in_seconds_but_not_with_an_absolute_one()
+    {
+        await using var server = await ServerHost.StartAsync(new ServerOptions { Robots = 1, TimeScale = 20 });
+        var before = DateTimeOffset.UtcNow;
+        var created = await server.Http.PostAsJsonAsync("/api/missions", new { kind = "park", deadlineSeconds = 300 });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        var deadline = (await server.GetJsonAsync($"/api/missions/{id}")).GetProperty("deadline").GetDateTimeOffset();
+        Assert.InRange(deadline, before.AddSeconds(299), DateTimeOffset.UtcNow.AddSeconds(301));
+
+        var both = await server.Http.PostAsJsonAsync("/api/missions", new { kind = "park", deadlineSeconds = 300, deadline = "2030-01-01T00:00:00Z" });
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+        Assert.Equal("deadlineSeconds", (await both.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+    }
+
+    [Fact]
     public async Task Should_run_a_patrol_and_show_its_history_and_refuse_a_priority_change_once_dispatched()
     {
         await using var server = await ServerHost.StartAsync(new ServerOptions { Robots = 1, TimeScale = 20 });

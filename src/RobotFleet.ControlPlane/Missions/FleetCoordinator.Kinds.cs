@@ -29,9 +29,18 @@ internal sealed record MissionSpec(
     double? TargetCharge);
 
 /// <summary>Mission kinds: validation of a submission and its targets.</summary>
-public sealed partial class FleetCoordinator
+public sealed partial class FleetCoordinator : RobotFleet.ControlPlane.Schedules.IMissionCheck
 {
     private static readonly Dictionary<string, string> NoParameters = [];
+
+    /// <summary>
+    /// Runs the checks of <see cref="SubmitAsync"/> (map, factsheets, known robots, routes) on a mission without storing it:
+    /// null when it would be accepted now, else the same rejection (field and reason).
+    /// </summary>
+    /// <param name="mission">The mission.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
+    public Task<MissionRejected?> CheckAsync(SubmitMission mission, CancellationToken cancellationToken) =>
+        UnderLockAsync(() => BuildSpec(mission) as MissionRejected, cancellationToken);
 
     /// <summary>
     /// Builds the spec of a submitted mission, or the rejection naming the field at fault. Reads only the map and the factsheets

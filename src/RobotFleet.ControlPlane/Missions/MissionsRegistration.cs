@@ -20,6 +20,7 @@ public static class MissionsRegistration
         services.AddSingleton<MissionStore>();
         services.AddSingleton<IMissionRepository>(_ => MissionDatabase.From(options) is { } database ? new EfMissionRepository(database) : new InMemoryMissionRepository());
         services.AddSingleton<FleetCoordinator>();
+        services.AddSingleton<Schedules.IMissionCheck>(sp => sp.GetRequiredService<FleetCoordinator>());
         services.AddHostedService<CoordinatorTicker>();
         return services;
     }

@@ -7,7 +7,8 @@ using RobotFleet.Contracts;
 namespace RobotFleet.ControlPlane.Schedules;
 
 /// <summary>
-/// Fires a schedule: submits its mission with <see cref="SubmitMission"/> (actor <c>schedule:{name}</c>) and records the
+/// Fires a schedule: submits its mission template unchanged with <see cref="SubmitMission"/> (actor <c>schedule:{name}</c>;
+/// a template deadline is <see cref="MissionTemplate.DeadlineSeconds"/> after the job runs) and records the
 /// firing with the mission id, or the coordinator's reason when it rejects the mission. The mission id is derived from
 /// the schedule and the fire time it runs for (<c>sch-{name}-{yyyyMMddTHHmmssZ}</c>), so a firing run twice cannot
 /// submit two missions.
@@ -29,7 +30,7 @@ public sealed class RecurringMissionJob(IBus bus, FiringLog firings, ScheduleOpt
         {
             var client = bus.CreateRequestClient<SubmitMission>(RequestTimeout.After(ms: (int)options.SubmitTimeout.TotalMilliseconds));
             var response = await client.GetResponse<MissionAccepted, MissionRejected>(
-                new SubmitMission(missionId, m.Kind, m.Pickup, m.Dropoff, m.Priority, $"schedule:{name}"), cancellationToken);
+                m.ToSubmitMission(missionId, $"schedule:{name}", firedAt), cancellationToken);
             firing = response.Is(out Response<MissionRejected>? rejected)
                 ? new ScheduleFiring(name, firedAt, scheduledFor, missionId, false, rejected.Message.Field, rejected.Message.Reason)
                 : new ScheduleFiring(name, firedAt, scheduledFor, missionId, true, null, null);

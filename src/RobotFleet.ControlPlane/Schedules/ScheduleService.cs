@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Quartz;
 using RobotFleet.Contracts;
@@ -15,31 +17,26 @@ public sealed record ScheduleCreateResult(ScheduleView? Created, IReadOnlyList<S
 /// <summary>
 /// Creates, lists, enables/disables and deletes recurring missions. Each schedule is one Quartz job
 /// (<see cref="RecurringMissionJob"/>, key <c>missions.{name}</c>) with one cron trigger of the same key; the job data
-/// holds the definition, so the schedule survives a restart with the job store.
+/// holds the definition (the mission template as JSON), so the schedule survives a restart with the job store.
+/// The mission template is checked at creation by <paramref name="missionCheck"/> (the fleet coordinator: the very checks of
+/// a submission, fields prefixed <c>mission.</c>); without one, by the map-only checks of <see cref="Validate"/>.
 /// </summary>
-public sealed partial class ScheduleService(ISchedulerFactory schedulers, SiteMap map, FiringLog firings)
+/// <param name="schedulers">Quartz.</param>
+/// <param name="map">The site map.</param>
+/// <param name="firings">The firing log.</param>
+/// <param name="missionCheck">The coordinator's check of a submission; null where no coordinator runs in the process.</param>
+public sealed partial class ScheduleService(ISchedulerFactory schedulers, SiteMap map, FiringLog firings, IMissionCheck? missionCheck = null)
 {
     /// <summary>Quartz group of the schedules' jobs and triggers.</summary>
     public const string Group = "missions";
 
-    /// <summary>Checks a definition: name, cron, time zone, mission template (locations against the site map).</summary>
+    /// <summary>
+    /// Checks a definition: name, cron, time zone (<see cref="ValidateSchedule"/>), and, as a fallback where no coordinator
+    /// checks the mission, the mission template's priority and delivery locations against the site map.
+    /// </summary>
     public static IReadOnlyList<ScheduleError> Validate(ScheduleDefinition definition, SiteMap map)
     {
-        var errors = new List<ScheduleError>();
-        if (string.IsNullOrWhiteSpace(definition.Name) || !NamePattern().IsMatch(definition.Name))
-            errors.Add(new("name", $"name '{definition.Name}' must be 1..64 letters, digits, '.', '_' or '-'"));
-
-        var zone = FindTimeZone(definition.TimeZone);
-        if (zone is null)
-            errors.Add(new("timeZone", $"unknown time zone '{definition.TimeZone}'; use an IANA id such as Europe/Berlin or UTC"));
-
-        if (string.IsNullOrWhiteSpace(definition.Cron))
-            errors.Add(new("cron", "cron is required, e.g. \"0 0 8 ? * MON-FRI\" (sec min hour day-of-month month day-of-week)"));
-        else if (ParseCron(definition.Cron) is { } cronError)
-            errors.Add(new("cron", $"invalid cron '{definition.Cron}': {cronError}"));
-        else if (zone is not null && BuildTrigger(definition, zone).GetFireTimeAfter(DateTimeOffset.UtcNow) is null)
-            errors.Add(new("cron", $"cron '{definition.Cron}' never fires again"));
-
+        var errors = ValidateSchedule(definition).ToList();
         var mission = definition.Mission;
         if (mission.Priority is < 0 or > 3)
             errors.Add(new("mission.priority", $"priority {mission.Priority} is outside 0..3"));
@@ -60,6 +57,29 @@ public sealed partial class ScheduleService(ISchedulerFactory schedulers, SiteMa
             else if (map.FindLocation(name) is null)
                 errors.Add(new(field, $"unknown location '{name}' in {field}; known locations: {string.Join(", ", map.Locations.Keys.Order(StringComparer.Ordinal))}"));
         }
+    }
+
+    /// <summary>Checks what is the schedule's own: name, cron, time zone, and the template's relative deadline.</summary>
+    public static IReadOnlyList<ScheduleError> ValidateSchedule(ScheduleDefinition definition)
+    {
+        var errors = new List<ScheduleError>();
+        if (string.IsNullOrWhiteSpace(definition.Name) || !NamePattern().IsMatch(definition.Name))
+            errors.Add(new("name", $"name '{definition.Name}' must be 1..64 letters, digits, '.', '_' or '-'"));
+
+        var zone = FindTimeZone(definition.TimeZone);
+        if (zone is null)
+            errors.Add(new("timeZone", $"unknown time zone '{definition.TimeZone}'; use an IANA id such as Europe/Berlin or UTC"));
+
+        if (string.IsNullOrWhiteSpace(definition.Cron))
+            errors.Add(new("cron", "cron is required, e.g. \"0 0 8 ? * MON-FRI\" (sec min hour day-of-month month day-of-week)"));
+        else if (ParseCron(definition.Cron) is { } cronError)
+            errors.Add(new("cron", $"invalid cron '{definition.Cron}': {cronError}"));
+        else if (zone is not null && BuildTrigger(definition, zone).GetFireTimeAfter(DateTimeOffset.UtcNow) is null)
+            errors.Add(new("cron", $"cron '{definition.Cron}' never fires again"));
+
+        if (definition.Mission.DeadlineSeconds is { } deadline && deadline is not (> 0 and <= 31_536_000))
+            errors.Add(new("mission.deadlineSeconds", $"deadlineSeconds {deadline} is outside (0, 31536000] (seconds after each firing)"));
+        return errors;
     }
 
     /// <summary>Null when <paramref name="cron"/> is a valid Quartz cron expression, else Quartz's reason.</summary>
@@ -116,7 +136,20 @@ public sealed partial class ScheduleService(ISchedulerFactory schedulers, SiteMa
     /// <summary>Validates and stores a schedule (paused when not enabled).</summary>
     public async Task<ScheduleCreateResult> CreateAsync(ScheduleDefinition definition, CancellationToken cancellationToken = default)
     {
-        var errors = Validate(definition, map);
+        IReadOnlyList<ScheduleError> errors;
+        if (missionCheck is null)
+        {
+            errors = Validate(definition, map);
+        }
+        else
+        {
+            var list = ValidateSchedule(definition).ToList();
+            var probe = definition.Mission.ToSubmitMission($"sch-{definition.Name}-check", $"schedule:{definition.Name}", DateTimeOffset.UtcNow);
+            if (await missionCheck.CheckAsync(probe, cancellationToken) is { } rejected)
+                list.Add(new($"mission.{rejected.Field}", rejected.Reason));
+            errors = list;
+        }
+
         if (errors.Count > 0)
             return new(null, errors, false);
         var scheduler = await schedulers.GetScheduler(cancellationToken);
@@ -207,14 +240,25 @@ public sealed partial class ScheduleService(ISchedulerFactory schedulers, SiteMa
     private static partial Regex NamePattern();
 }
 
-/// <summary>A schedule definition as Quartz job data (strings only, so any serializer round-trips it).</summary>
+/// <summary>
+/// A schedule definition as Quartz job data (strings only, so any serializer round-trips it): the mission template as JSON
+/// under <c>mission</c>, plus the old per-field keys; a schedule stored before the template was JSON (no <c>mission</c> key)
+/// is read from those keys.
+/// </summary>
 internal static class ScheduleJobData
 {
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
     public static JobDataMap Write(ScheduleDefinition d) => new()
     {
         ["cron"] = d.Cron,
         ["timeZone"] = d.TimeZone,
         ["misfire"] = d.Misfire.ToString(),
+        ["mission"] = JsonSerializer.Serialize(d.Mission, Json),
         ["kind"] = d.Mission.Kind.ToString(),
         ["pickup"] = d.Mission.Pickup ?? "",
         ["dropoff"] = d.Mission.Dropoff ?? "",
@@ -225,12 +269,15 @@ internal static class ScheduleJobData
     {
         string Get(string key) => map.TryGetValue(key, out var v) ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "" : "";
         string? Optional(string key) => Get(key) is { Length: > 0 } s ? s : null;
+        var mission = Optional("mission") is { } json
+            ? JsonSerializer.Deserialize<MissionTemplate>(json, Json)!
+            : new MissionTemplate(
+                Enum.TryParse<MissionKind>(Get("kind"), out var kind) ? kind : MissionKind.Delivery,
+                Optional("pickup"), Optional("dropoff"),
+                int.TryParse(Get("priority"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) ? p : 0);
         return new ScheduleDefinition(
             name, Get("cron"), Get("timeZone"),
             Enum.TryParse<MisfirePolicy>(Get("misfire"), out var misfire) ? misfire : MisfirePolicy.Skip,
-            new MissionTemplate(
-                Enum.TryParse<MissionKind>(Get("kind"), out var kind) ? kind : MissionKind.Delivery,
-                Optional("pickup"), Optional("dropoff"),
-                int.TryParse(Get("priority"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) ? p : 0));
+            mission);
     }
 }

@@ -65,36 +65,25 @@ public static class ApiEndpoints
             .OrderBy(l => l.Name, StringComparer.Ordinal).Select(l => LocationDto.From(l, map))));
     }
 
-    private static async Task<IResult> SubmitAsync(HttpRequest request, IRequestClient<SubmitMission> client, CancellationToken cancellationToken)
+    private static async Task<IResult> SubmitAsync(HttpRequest request, IRequestClient<SubmitMission> client, TimeProvider time, CancellationToken cancellationToken)
     {
         var (body, invalid) = await ApiJson.ReadBodyAsync<MissionRequest>(request, cancellationToken);
         if (invalid is not null)
             return invalid;
         if (body is null)
             return Results.BadRequest(new ApiError("request body is empty; expected {\"kind\":\"delivery\",\"pickup\":\"...\",\"dropoff\":\"...\"}"));
-        if (string.IsNullOrWhiteSpace(body.Kind))
-            return Results.BadRequest(new ApiError($"kind is required ({KindNames})", "kind"));
-        if (!Enum.TryParse<MissionKind>(body.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || int.TryParse(body.Kind, out _))
-            return Results.BadRequest(new ApiError($"unknown mission kind '{body.Kind}'; supported: {KindNames}", "kind"));
-        RobotId? robot = null;
-        if (body.Robot is { } pinned)
-        {
-            var slash = pinned.IndexOf('/');
-            if (slash <= 0 || slash == pinned.Length - 1)
-                return Results.BadRequest(new ApiError($"robot '{pinned}' must be 'manufacturer/serialNumber'", "robot"));
-            robot = new RobotId(pinned[..slash], pinned[(slash + 1)..]);
-        }
+        if (body.TryMap("", out var template) is { } error)
+            return Results.BadRequest(error);
 
         var id = $"m-{Guid.NewGuid():N}"[..14];
-        var response = await client.GetResponse<MissionAccepted, MissionRejected>(
-            new SubmitMission(id, kind, body.Pickup, body.Dropoff, body.Priority ?? 0, OperatorActor, body.Locations, body.Rounds ?? 1, body.Zone,
-                body.Location, body.TargetCharge, robot, body.RequiredActions, body.Deadline, body.Steps), cancellationToken);
+        var submit = template.ToSubmitMission(id, OperatorActor, time.GetUtcNow());
+        if (body.Deadline is { } deadline)
+            submit = submit with { Deadline = deadline };
+        var response = await client.GetResponse<MissionAccepted, MissionRejected>(submit, cancellationToken);
         return response.Is(out Response<MissionRejected>? rejected)
             ? Results.BadRequest(new ApiError(rejected.Message.Reason, rejected.Message.Field))
             : Results.Created($"/api/missions/{id}", new { id });
     }
-
-    private static string KindNames => string.Join(", ", Enum.GetNames<MissionKind>().Select(n => n.ToLowerInvariant()));
 
     private static async Task<IResult> ReprioritiseAsync(string id, HttpRequest request, MissionStore store, FleetCoordinator coordinator, CancellationToken cancellationToken)
     {

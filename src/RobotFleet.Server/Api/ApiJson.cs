@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RobotFleet.ControlPlane.Missions;
+using RobotFleet.ControlPlane.Schedules;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
 using RobotFleet.Maps;
@@ -24,12 +25,56 @@ public sealed record ApiError(string Error, string? Field = null);
 /// <param name="TargetCharge">Charge: percent at which it is done; default 90.</param>
 /// <param name="Robot">Pin to a robot, <c>manufacturer/serialNumber</c>.</param>
 /// <param name="RequiredActions">Action types the robot must support.</param>
-/// <param name="Deadline">Optional deadline (ISO 8601).</param>
+/// <param name="Deadline">Optional deadline (ISO 8601). Not in a schedule's mission template: use <paramref name="DeadlineSeconds"/>.</param>
 /// <param name="Steps">Sequence steps: <c>{"goTo":"..."}</c>, <c>{"action":"..."}</c>, <c>{"waitSeconds":n}</c>.</param>
+/// <param name="DeadlineSeconds">Optional deadline in seconds after submission (for a schedule: after each firing); not with <paramref name="Deadline"/>.</param>
 public sealed record MissionRequest(
     string? Kind, string? Pickup, string? Dropoff, int? Priority,
     IReadOnlyList<string>? Locations = null, int? Rounds = null, string? Zone = null, string? Location = null, double? TargetCharge = null,
-    string? Robot = null, IReadOnlyList<string>? RequiredActions = null, DateTimeOffset? Deadline = null, IReadOnlyList<MissionStep>? Steps = null);
+    string? Robot = null, IReadOnlyList<string>? RequiredActions = null, DateTimeOffset? Deadline = null, IReadOnlyList<MissionStep>? Steps = null,
+    double? DeadlineSeconds = null)
+{
+    private static string KindNames => string.Join(", ", Enum.GetNames<MissionKind>().Select(n => n.ToLowerInvariant()));
+
+    /// <summary>
+    /// The request's own checks (kind, robot spelling, deadlines), shared by <c>POST /api/missions</c> and the mission template
+    /// of <c>POST /api/schedules</c>; everything else is checked by the coordinator. Error fields are prefixed with
+    /// <paramref name="fieldPrefix"/> (e.g. <c>mission.</c>).
+    /// </summary>
+    /// <param name="fieldPrefix">Prefix of the error's field.</param>
+    /// <param name="template">The template: every field, the deadline as <see cref="MissionTemplate.DeadlineSeconds"/> when given so.</param>
+    /// <returns>Null when valid, else the error.</returns>
+    public ApiError? TryMap(string fieldPrefix, out MissionTemplate template)
+    {
+        template = null!;
+        if (string.IsNullOrWhiteSpace(Kind))
+            return new ApiError($"kind is required ({KindNames})", fieldPrefix + "kind");
+        if (!Enum.TryParse<MissionKind>(Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || int.TryParse(Kind, out _))
+            return new ApiError($"unknown mission kind '{Kind}'; supported: {KindNames}", fieldPrefix + "kind");
+        RobotId? robot = null;
+        if (Robot is { } pinned)
+        {
+            var slash = pinned.IndexOf('/');
+            if (slash <= 0 || slash == pinned.Length - 1)
+                return new ApiError($"robot '{pinned}' must be 'manufacturer/serialNumber'", fieldPrefix + "robot");
+            robot = new RobotId(pinned[..slash], pinned[(slash + 1)..]);
+        }
+
+        if (Deadline is not null && DeadlineSeconds is not null)
+            return new ApiError("give deadline or deadlineSeconds, not both", fieldPrefix + "deadlineSeconds");
+        if (DeadlineSeconds is { } seconds && seconds is not (> 0 and <= 31_536_000))
+            return new ApiError($"deadlineSeconds {seconds} is outside (0, 31536000]", fieldPrefix + "deadlineSeconds");
+
+        template = new MissionTemplate(kind, Pickup, Dropoff, Priority ?? 0, Locations, Rounds, Zone, Location, TargetCharge, robot, RequiredActions, DeadlineSeconds, Steps);
+        return null;
+    }
+
+    /// <summary>A stored template as the API shows it (the shape it was given in).</summary>
+    /// <param name="t">The template.</param>
+    public static MissionRequest From(MissionTemplate t) => new(
+        t.Kind.ToString().ToLowerInvariant(), t.Pickup, t.Dropoff, t.Priority, t.Locations, t.Rounds, t.Zone, t.Location, t.TargetCharge,
+        t.Robot?.ToString(), t.RequiredActions, null, t.Steps, t.DeadlineSeconds);
+}
 
 /// <summary>Body of <c>POST /api/missions/{id}/reassign</c>.</summary>
 /// <param name="Robot">Robot to pin the mission to, <c>manufacturer/serialNumber</c>; null unpins it (the dispatcher chooses).</param>

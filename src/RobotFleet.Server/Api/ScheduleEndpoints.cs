@@ -1,4 +1,3 @@
-using System.Text.Json;
 using RobotFleet.ControlPlane.Schedules;
 using RobotFleet.Contracts;
 
@@ -10,27 +9,22 @@ namespace RobotFleet.Server.Api;
 /// <param name="TimeZone">IANA time zone, e.g. <c>Europe/Berlin</c>; default UTC.</param>
 /// <param name="Misfire"><c>skip</c> (default) or <c>fire-once-now</c>.</param>
 /// <param name="Enabled">Default true.</param>
-/// <param name="Mission">The mission submitted at each firing.</param>
-public sealed record ScheduleRequest(string? Name, string? Cron, string? TimeZone, string? Misfire, bool? Enabled, ScheduleMissionRequest? Mission);
-
-/// <summary>The mission template of a schedule request.</summary>
-/// <param name="Kind">Mission kind, e.g. <c>delivery</c>.</param>
-/// <param name="Pickup">Pickup location (delivery).</param>
-/// <param name="Dropoff">Dropoff location (delivery).</param>
-/// <param name="Priority">0..3, default 0.</param>
-public sealed record ScheduleMissionRequest(string? Kind, string? Pickup, string? Dropoff, int? Priority);
+/// <param name="Mission">
+/// The mission submitted at each firing: the body of <c>POST /api/missions</c> (every field, same checks), except that a deadline
+/// is relative, <c>deadlineSeconds</c> after each firing.
+/// </param>
+public sealed record ScheduleRequest(string? Name, string? Cron, string? TimeZone, string? Misfire, bool? Enabled, MissionRequest? Mission);
 
 /// <summary>A schedule as the API shows it; <c>nextFireLocal</c> is the same instant in the schedule's zone, with its offset.</summary>
 public sealed record ScheduleDto(
-    string Name, string Cron, string TimeZone, string Misfire, bool Enabled, ScheduleMissionRequest Mission,
+    string Name, string Cron, string TimeZone, string Misfire, bool Enabled, MissionRequest Mission,
     DateTimeOffset? NextFireUtc, DateTimeOffset? NextFireLocal, DateTimeOffset? PreviousFireUtc)
 {
     /// <summary>Maps a stored schedule.</summary>
     public static ScheduleDto From(ScheduleView v)
     {
         var d = v.Definition;
-        return new(d.Name, d.Cron, d.TimeZone, ScheduleEndpoints.MisfireName(d.Misfire), d.Enabled,
-            new ScheduleMissionRequest(d.Mission.Kind.ToString().ToLowerInvariant(), d.Mission.Pickup, d.Mission.Dropoff, d.Mission.Priority),
+        return new(d.Name, d.Cron, d.TimeZone, ScheduleEndpoints.MisfireName(d.Misfire), d.Enabled, MissionRequest.From(d.Mission),
             v.NextFireUtc, v.NextFireLocal, v.PreviousFireUtc);
     }
 }
@@ -62,22 +56,11 @@ public static class ScheduleEndpoints
 
     private static async Task<IResult> CreateAsync(HttpRequest request, ScheduleService service, CancellationToken cancellationToken)
     {
-        ScheduleRequest? body;
-        try
-        {
-            body = await request.ReadFromJsonAsync<ScheduleRequest>(cancellationToken);
-        }
-        catch (JsonException e)
-        {
-            return Results.BadRequest(new ApiError($"request body is not valid JSON: {e.Message.Split(" Path:", 2)[0]} (at {e.Path ?? "$"})", e.Path?.TrimStart('$', '.') is { Length: > 0 } f ? f : null));
-        }
-        catch (BadHttpRequestException e)
-        {
-            return Results.BadRequest(new ApiError($"request body must be JSON (Content-Type: application/json): {e.Message}"));
-        }
-
+        var (body, invalid) = await ApiJson.ReadBodyAsync<ScheduleRequest>(request, cancellationToken);
+        if (invalid is not null)
+            return invalid;
         if (body is null)
-            return Results.BadRequest(new ApiError("request body is empty; expected {\"name\",\"cron\",\"timeZone\",\"misfire\",\"mission\":{\"kind\",\"pickup\",\"dropoff\",\"priority\"}}"));
+            return Results.BadRequest(new ApiError("request body is empty; expected {\"name\",\"cron\",\"timeZone\",\"misfire\",\"mission\":{the body of POST /api/missions}}"));
         if (string.IsNullOrWhiteSpace(body.Name))
             return Results.BadRequest(new ApiError("name is required", "name"));
         MisfirePolicy misfire;
@@ -95,11 +78,12 @@ public static class ScheduleEndpoints
 
         if (body.Mission is not { } mission)
             return Results.BadRequest(new ApiError("mission is required, e.g. {\"kind\":\"delivery\",\"pickup\":\"...\",\"dropoff\":\"...\"}", "mission"));
-        if (string.IsNullOrWhiteSpace(mission.Kind) || !Enum.TryParse<MissionKind>(mission.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || int.TryParse(mission.Kind, out _))
-            return Results.BadRequest(new ApiError($"unknown mission kind '{mission.Kind}'; supported: {string.Join(", ", Enum.GetNames<MissionKind>().Select(n => n.ToLowerInvariant()))}", "mission.kind"));
+        if (mission.Deadline is not null)
+            return Results.BadRequest(new ApiError("a schedule's mission takes deadlineSeconds (seconds after each firing), not an absolute deadline", "mission.deadline"));
+        if (mission.TryMap("mission.", out var template) is { } error)
+            return Results.BadRequest(error);
 
-        var definition = new ScheduleDefinition(body.Name, body.Cron ?? "", body.TimeZone ?? "UTC", misfire,
-            new MissionTemplate(kind, mission.Pickup, mission.Dropoff, mission.Priority ?? 0), body.Enabled ?? true);
+        var definition = new ScheduleDefinition(body.Name, body.Cron ?? "", body.TimeZone ?? "UTC", misfire, template, body.Enabled ?? true);
         var result = await service.CreateAsync(definition, cancellationToken);
         if (result.AlreadyExists)
             return Results.Conflict(new ApiError($"schedule '{body.Name}' already exists; delete it first", "name"));
