@@ -85,6 +85,9 @@ internal static class ModelsCommands
 
             using var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
             http.Timeout = TimeSpan.FromMinutes(30);
+            // The server refuses an oversized upload (413) from its Content-Length and closes the connection; waiting for
+            // "100 Continue" before sending the file lets that answer arrive instead of a broken stream.
+            http.DefaultRequestHeaders.ExpectContinue = true;
             await using var modelStream = model.OpenRead();
             using var form = new MultipartFormDataContent();
             var modelContent = new StreamContent(modelStream);
@@ -99,7 +102,19 @@ internal static class ModelsCommands
             form.Add(new StringContent(modelSha), "sha256");
 
             var url = new Uri(server, "/api/models");
-            using var response = await http.PostAsync(url, form, cancellationToken);
+            HttpResponseMessage sent;
+            try
+            {
+                sent = await http.PostAsync(url, form, cancellationToken);
+            }
+            catch (HttpRequestException e) when (e.HttpRequestError is not (HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError))
+            {
+                // Connected, but the upload broke off: most often the server answered early and closed the connection.
+                return Fail(error, $"{url}: the upload of {model.Length:N0} bytes broke off ({e.Message}); the server closed the connection, " +
+                    "most likely refusing the upload (e.g. larger than its --model-upload-limit-mb)");
+            }
+
+            using var response = sent;
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
             {

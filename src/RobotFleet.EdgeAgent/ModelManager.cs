@@ -136,7 +136,13 @@ internal sealed class ModelManager : IDisposable
             {
                 if (Directory.Exists(target))
                 {
-                    throw new ModelActionException($"{request.Name} {request.Version} was stored by another download meanwhile");
+                    // A concurrent download of the same package won the race: nothing to do (the temp copy is removed below).
+                    if (ModelStore.ReadPackage(target) is { } stored && stored.ModelSha256 == modelSha && stored.ManifestSha256 == manifestSha)
+                    {
+                        return;
+                    }
+
+                    throw new ModelActionException($"{request.Name} {request.Version} was stored by another download meanwhile with different content");
                 }
 
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);

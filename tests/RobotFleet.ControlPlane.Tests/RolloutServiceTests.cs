@@ -122,6 +122,7 @@ public sealed class RolloutServiceTests : IDisposable
     {
         Online(2);
         var s = Service();
+        Report(s, R(1), "1.0.0", 100, 0); // r1 has a version to go back to
         var id = s.Create(Request(["100%"])).Rollout!.Id;
         await s.TickAsync();
         await InstallAsync(s, R(1), runs: 20, errors: 0); // r2 got its downloadModel and says nothing from now on
@@ -153,9 +154,95 @@ public sealed class RolloutServiceTests : IDisposable
         _time.Advance(TimeSpan.FromSeconds(61));
         await s.TickAsync();
 
+        // Nothing served before: nothing to go back to, so the rollout does not claim a rollback.
         var view = s.Find(id)!;
-        Assert.Equal("RolledBack", view.Status);
+        Assert.Equal("Failed", view.Status);
         Assert.Contains("no modelStatus report", view.Robots[0].Reason);
+        Assert.Contains("nothing to roll back to: robots acme/r1 still serve the new version detector@2.0.0", view.Reason);
+        Assert.Equal("Active", view.Robots[0].State);
+        Assert.False(view.Robots[0].Healthy);
+        Assert.Contains("the new one still serves", view.Robots[0].Reason);
+        Assert.DoesNotContain(_sent.Actions, a => a.Action.ActionType == "enableModel" && a.Action.Parameters["modelVersion"] != "2.0.0");
+    }
+
+    [Fact]
+    public async Task A_robot_without_inference_runs_fails_the_gate_saying_why_and_a_robot_with_a_previous_version_is_still_rolled_back()
+    {
+        Online(2);
+        var s = Service();
+        Report(s, R(1), "1.0.0", 100, 0); // r1 served 1.0.0 before; r2 served nothing
+        var id = s.Create(Request(["100%"])).Rollout!.Id;
+        await s.TickAsync();
+        await InstallAsync(s, R(1), runs: 0, errors: 0);
+        await InstallAsync(s, R(2), runs: 0, errors: 0);
+        _time.Advance(TimeSpan.FromSeconds(61));
+        await s.TickAsync();
+
+        var view = s.Find(id)!;
+        Assert.Equal("Failed", view.Status);
+        Assert.Contains("runs no perception", view.Robots[0].Reason);
+        Assert.Contains("--perception-hz", view.Robots[0].Reason);
+        Assert.Equal("RolledBack", view.Robots[0].State);
+        Assert.Equal("Active", view.Robots[1].State);
+        Assert.Contains("nothing to roll back to: robots acme/r2 still serve the new version", view.Reason);
+        Assert.DoesNotContain("acme/r1 still", view.Reason);
+    }
+
+    [Fact]
+    public async Task A_second_rollout_to_a_robot_in_a_running_rollout_is_refused_as_a_conflict_naming_it()
+    {
+        Online(3);
+        var s = Service();
+        var first = s.Create(Request(["1", "100%"], new RolloutTarget(Robots: [R(1), R(2)]))).Rollout!; // r2 waits in wave 1
+        await s.TickAsync();
+
+        var (none, conflict) = s.Create(Request(["100%"], new RolloutTarget(Robots: [R(3), R(2)])));
+        Assert.Null(none);
+        Assert.True(conflict!.Conflict);
+        Assert.False(conflict.NotFound);
+        Assert.Equal("target", conflict.Field);
+        Assert.Contains($"robot 'acme/r2' is already in rollout '{first.Id}'", conflict.Message);
+        Assert.True(s.SetPaused(first.Id, true));
+        Assert.True(s.Create(Request(["100%"], new RolloutTarget(Robots: [R(1)]))).Rejection!.Conflict); // paused still holds its robots
+
+        Assert.NotNull(s.Create(Request(["100%"], new RolloutTarget(Robots: [R(3)]))).Rollout); // other robots are free
+        Assert.True(s.Abort(first.Id));
+        Assert.NotNull(s.Create(Request(["100%"], new RolloutTarget(Robots: [R(1), R(2)]))).Rollout); // ended: free again
+    }
+
+    [Theory]
+    [InlineData("gate.maxErrorRate")]
+    [InlineData("gate.minRuns")]
+    [InlineData("gate.maxFailedRobots")]
+    [InlineData("gate.soakSeconds")]
+    [InlineData("gate.timeoutSeconds")]
+    [InlineData("install.waitTimeoutSeconds")]
+    [InlineData("install.actionTimeoutSeconds")]
+    [InlineData("install.maintenanceMinutes")]
+    public void Every_number_of_the_gate_and_install_policy_is_validated_naming_its_field(string field)
+    {
+        Online(1);
+        var s = Service();
+        var request = Request(["1"]);
+        var bad = field switch
+        {
+            "gate.maxErrorRate" => request with { Gate = request.Gate with { MaxErrorRate = 1.5 } },
+            "gate.minRuns" => request with { Gate = request.Gate with { MinRuns = -1 } },
+            "gate.maxFailedRobots" => request with { Gate = request.Gate with { MaxFailedRobots = -1 } },
+            "gate.soakSeconds" => request with { Gate = request.Gate with { SoakTime = TimeSpan.FromMinutes(1) } }, // not shorter than the 1 minute timeout
+            "gate.timeoutSeconds" => request with { Gate = request.Gate with { Timeout = TimeSpan.Zero } },
+            "install.waitTimeoutSeconds" => request with { Install = request.Install with { WaitTimeout = TimeSpan.FromSeconds(-1) } },
+            "install.actionTimeoutSeconds" => request with { Install = request.Install with { ActionTimeout = TimeSpan.FromSeconds(-1) } },
+            _ => request with { Install = request.Install with { MaintenanceDuration = TimeSpan.FromMinutes(-5) } },
+        };
+
+        var rejection = s.Create(bad).Rejection;
+        Assert.NotNull(rejection);
+        Assert.Equal(field, rejection.Field);
+        Assert.StartsWith(field, rejection.Message);
+        Assert.Equal("gate.maxErrorRate", s.Create(request with { Gate = request.Gate with { MaxErrorRate = -0.1 } }).Rejection!.Field);
+        Assert.Equal("gate.soakSeconds", s.Create(request with { Gate = request.Gate with { SoakTime = TimeSpan.FromSeconds(-1) } }).Rejection!.Field);
+        Assert.NotNull(s.Create(request with { Gate = request.Gate with { MinRuns = 0, MaxErrorRate = 1 } }).Rollout);
     }
 
     [Fact]
@@ -227,6 +314,7 @@ public sealed class RolloutServiceTests : IDisposable
         Assert.Equal("waves", s.Create(Request(["abc"])).Rejection!.Field);
         var view = s.Create(Request(["1", "50%", "100%"])).Rollout!;
         Assert.Equal([1, 1, 2], view.Waves.Select(w => w.Robots.Count));
+        Assert.True(s.Abort(view.Id)); // one rollout per robot at a time
         var listed = s.Create(Request(["1", "100%"], new RolloutTarget(Robots: [R(3), R(1)]))).Rollout!;
         Assert.Equal(["acme/r3", "acme/r1"], listed.Robots.Select(r => r.Robot));
     }

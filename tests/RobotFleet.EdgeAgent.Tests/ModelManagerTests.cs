@@ -243,6 +243,26 @@ public sealed class ModelManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_concurrent_downloads_of_the_same_package_both_finish_and_store_it_once()
+    {
+        var package = Publish("1.0.0", TestModels.Classifier(extraWeights: 100_000)); // about 400 kB: both downloads overlap
+        http.Throttle(package.ModelPath, TimeSpan.FromMilliseconds(10));
+        await h.SendInstantAsync(Download("d1", package));
+        await h.SendInstantAsync(Download("d2", package));
+
+        var state = await h.WaitForStateAsync(s => new[] { "d1", "d2" }.All(id => s.ActionStates.Any(a => a.ActionId == id && a.ActionStatus is ActionStatus.Finished or ActionStatus.Failed)), 30);
+        foreach (var id in new[] { "d1", "d2" })
+        {
+            var a = state.ActionStates.Single(x => x.ActionId == id);
+            Assert.True(a.ActionStatus == ActionStatus.Finished, $"{id}: {a.ActionStatus} {a.ResultDescription}");
+        }
+
+        Assert.Equal(2, http.Requests[package.ModelPath]);
+        Assert.True(File.Exists(Path.Combine(dir, Name, "1.0.0", "model.onnx")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(dir, ".tmp")));
+    }
+
+    [Fact]
     public async Task Perception_loop_runs_the_active_model_on_simulated_camera_frames_and_places_detections_in_the_site_frame()
     {
         await h.RestartAgentAsync(Configure(Harness.Options(h.Broker)) with { PerceptionRate = 20, ModelStatusInterval = TimeSpan.FromSeconds(1) });

@@ -91,6 +91,33 @@ public sealed class When_models_are_rolled_out
         var bad = await server.Http.PostAsJsonAsync("/api/rollouts", new { model = Name, version = "1.0.0", target = new { all = true }, waves = new object[] { "x" } });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await server.Http.GetAsync("/api/rollouts/nope")).StatusCode);
+
+        // Every number is checked, naming its field.
+        foreach (var (field, gate, install) in new (string, object, object)[]
+        {
+            ("install.actionTimeoutSeconds", new { }, new { actionTimeoutSeconds = -1 }),
+            ("install.waitTimeoutSeconds", new { }, new { waitTimeoutSeconds = 0 }),
+            ("install.maintenanceMinutes", new { }, new { maintenanceMinutes = 1e300 }),
+            ("gate.timeoutSeconds", new { timeoutSeconds = 0 }, new { }),
+            ("gate.maxErrorRate", new { maxErrorRate = 1.5 }, new { }),
+            ("gate.minRuns", new { minRuns = -3 }, new { }),
+            ("gate.maxFailedRobots", new { maxFailedRobots = -1 }, new { }),
+            ("gate.soakSeconds", new { soakSeconds = 300, timeoutSeconds = 60 }, new { }),
+        })
+        {
+            using var refused = await server.Http.PostAsJsonAsync("/api/rollouts", new { model = Name, version = "1.0.0", target = new { all = true }, gate, install });
+            var body = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{field}: {(int)refused.StatusCode} {body}");
+            Assert.Equal(field, body.GetProperty("field").GetString());
+        }
+
+        // One rollout per robot at a time: a second one is refused naming the first.
+        var first = await Create(server, "1.0.0");
+        using var second = await server.Http.PostAsJsonAsync("/api/rollouts", new { model = Name, version = "1.0.0", target = new { all = true } });
+        var conflict = await second.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(second.StatusCode == HttpStatusCode.Conflict, conflict.ToString());
+        Assert.Contains(first, conflict.GetProperty("error").GetString());
+        Assert.Equal("target", conflict.GetProperty("field").GetString());
     }
 
     [Fact]

@@ -223,6 +223,25 @@ public sealed class When_technicians_upload_models : IDisposable
     }
 
     [Fact]
+    public async Task Should_report_the_servers_413_when_the_cli_uploads_a_model_over_the_size_limit()
+    {
+        await using var server = await ServerHost.StartAsync(Options() with { ModelUploadLimit = 1024 * 1024 });
+        var model = Path.Combine(_temp, "big.onnx");
+        var manifest = Path.Combine(_temp, "manifest.json");
+        await File.WriteAllBytesAsync(model, new byte[8 * 1024 * 1024]); // over the limit and the form allowance (limit + 4 MiB)
+        await File.WriteAllBytesAsync(manifest, ModelPackages.ClassifierManifest());
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await ModelsCommands.UploadAsync(server.Http.BaseAddress!, new FileInfo(model), new FileInfo(manifest), null, output, error, null, CancellationToken.None);
+
+        Assert.Equal(1, code);
+        Assert.DoesNotContain("cannot reach", error.ToString());
+        Assert.Contains("413", error.ToString());
+        Assert.Contains("larger than this server's model size limit of 1,048,576 bytes", error.ToString());
+    }
+
+    [Fact]
     public async Task Should_upload_signed_models_with_the_cli()
     {
         var output = new StringWriter();

@@ -101,8 +101,8 @@ public sealed class RolloutService
         var (sizes, waveError) = WaveSizes(specs, robots.Count);
         if (waveError is not null)
             return Reject(waveError, "waves");
-        if (request.Gate.MaxErrorRate is < 0 or > 1 || request.Gate.MinRuns < 0 || request.Gate.MaxFailedRobots < 0)
-            return Reject("gate: maxErrorRate is 0..1, minRuns and maxFailedRobots are not negative", "gate");
+        if (Invalid(request.Gate, request.Install) is { } invalid)
+            return Reject(invalid.Message, invalid.Field);
         if (request.Install.MaintenanceCron is { } cron)
         {
             if (Schedules.ScheduleService.ParseCron(cron) is not null)
@@ -133,6 +133,18 @@ public sealed class RolloutService
 
         lock (_gate)
         {
+            // Two rollouts on one robot interfere (same download twice, enables crossing): one at a time per robot.
+            var busy = _rollouts.Values.Where(x => !x.IsFinal).OrderBy(x => x.CreatedAt)
+                .Select(x => (Rollout: x, Robot: robots.FirstOrDefault(robot => x.Robots.Any(y => y.Robot == robot))))
+                .FirstOrDefault(x => x.Robot is not null);
+            if (busy.Rollout is { } running)
+            {
+                return (null, new RolloutRejection(false,
+                    $"robot '{busy.Robot}' is already in rollout '{running.Id}' ({running.Package.Name}@{running.Package.Version}, {running.Status}); " +
+                    $"wait for it to end or abort it (POST /api/rollouts/{running.Id}/abort)",
+                    "target", Conflict: true));
+            }
+
             _rollouts[rollout.Id] = rollout;
             _store.Save(rollout);
             _logger.LogInformation("Rollout {Id}: {Model}@{Version} to {Count} robots in {Waves} waves", rollout.Id, package.Name, package.Version, robots.Count, rollout.Waves.Count);
@@ -140,6 +152,32 @@ public sealed class RolloutService
         }
 
         static (RolloutView?, RolloutRejection?) Reject(string message, string field) => (null, new RolloutRejection(false, message, field));
+    }
+
+    /// <summary>What is wrong with the numbers of a gate or install policy (message and API field), or null.</summary>
+    internal static (string Message, string Field)? Invalid(RolloutGate gate, RolloutInstallPolicy install)
+    {
+        if (double.IsNaN(gate.MaxErrorRate) || gate.MaxErrorRate is < 0 or > 1)
+            return ($"gate.maxErrorRate {Number(gate.MaxErrorRate)} is out of range: a share of failed inference runs, 0..1 (e.g. 0.05)", "gate.maxErrorRate");
+        if (gate.MinRuns < 0)
+            return ($"gate.minRuns {gate.MinRuns} is negative: inference runs before a robot is judged, 0 or more", "gate.minRuns");
+        if (gate.MaxFailedRobots < 0)
+            return ($"gate.maxFailedRobots {gate.MaxFailedRobots} is negative: robots per wave that may fail, 0 or more", "gate.maxFailedRobots");
+        if (gate.SoakTime < TimeSpan.Zero)
+            return ($"gate.soakSeconds {Number(gate.SoakTime.TotalSeconds)} is negative: 0 or more", "gate.soakSeconds");
+        if (gate.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+            return ($"gate.timeoutSeconds {Number(timeout.TotalSeconds)} must be positive (default 120)", "gate.timeoutSeconds");
+        if (gate.SoakTime >= gate.EffectiveTimeout)
+            return ($"gate.soakSeconds {Number(gate.SoakTime.TotalSeconds)} must be shorter than gate.timeoutSeconds {Number(gate.EffectiveTimeout.TotalSeconds)}: no robot could pass the gate", "gate.soakSeconds");
+        if (install.WaitTimeout is { } wait && wait <= TimeSpan.Zero)
+            return ($"install.waitTimeoutSeconds {Number(wait.TotalSeconds)} must be positive (default 1800)", "install.waitTimeoutSeconds");
+        if (install.ActionTimeout is { } action && action <= TimeSpan.Zero)
+            return ($"install.actionTimeoutSeconds {Number(action.TotalSeconds)} must be positive (default 2100)", "install.actionTimeoutSeconds");
+        if (install.MaintenanceDuration < TimeSpan.Zero)
+            return ($"install.maintenanceMinutes {Number(install.MaintenanceDuration.TotalMinutes)} is negative", "install.maintenanceMinutes");
+        return null;
+
+        static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
     }
 
     /// <summary>Pauses (true) or resumes (false) a running rollout; null when unknown, false when it has ended.</summary>
@@ -329,6 +367,7 @@ public sealed class RolloutService
         var why = string.Join("; ", unhealthy.Concat(failed).Select(x => $"{x.Robot}: {x.Reason}"));
         waveRecord.Status = "Failed";
         waveRecord.Gate = $"failed: {unhealthy.Count} unhealthy, {failed.Count} failed (at most {gate.MaxFailedRobots}): {why}";
+        var stuck = new List<RobotId>();
         foreach (var robot in wave.Where(x => x.EnabledAt is not null))
         {
             if (robot.PreviousName is { } name && robot.PreviousVersion is { } version)
@@ -339,7 +378,10 @@ public sealed class RolloutService
             }
             else
             {
-                Set(robot, RolloutRobotState.RolledBack, $"{robot.Reason}; no previous version to go back to, the new one still serves".TrimStart(';', ' '));
+                // Nothing served before: the robot stays Active on the new version (there is no "disable"; deleteModel
+                // refuses the active version), and the rollout ends Failed rather than claiming a rollback.
+                stuck.Add(robot.Robot);
+                robot.Reason = $"{robot.Reason}; no previous version to go back to, the new one still serves".TrimStart(';', ' ');
             }
         }
 
@@ -347,7 +389,15 @@ public sealed class RolloutService
             Set(robot, RolloutRobotState.Skipped, $"wave {r.CurrentWave} failed its health gate");
         for (var i = r.CurrentWave + 1; i < r.Waves.Count; i++)
             r.Waves[i].Status = "Skipped";
-        End(r, RolloutStatus.RolledBack, $"wave {r.CurrentWave} failed its health gate: {why}");
+        if (stuck.Count > 0)
+        {
+            End(r, RolloutStatus.Failed,
+                $"wave {r.CurrentWave} failed its health gate: {why}; nothing to roll back to: robots {string.Join(", ", stuck)} still serve the new version {r.Package.Name}@{r.Package.Version}");
+        }
+        else
+        {
+            End(r, RolloutStatus.RolledBack, $"wave {r.CurrentWave} failed its health gate: {why}");
+        }
     }
 
     private void Judge(RolloutRecord r, RobotRecord robot, RolloutGate gate, DateTimeOffset now)
@@ -389,7 +439,10 @@ public sealed class RolloutService
             ? $"no modelStatus report within the gate timeout {gate.EffectiveTimeout} after enabling"
             : !serving
                 ? $"reports {report!.ActiveName ?? "no model"}@{report.ActiveVersion} serving instead of {r.Package.Version} within the gate timeout {gate.EffectiveTimeout}"
-                : $"only {report!.Inference?.Runs ?? 0} inference runs (at least {gate.MinRuns}) within the gate timeout {gate.EffectiveTimeout}";
+                : (report!.Inference?.Runs ?? 0) == 0
+                    ? $"no inference runs (at least {gate.MinRuns} needed) within the gate timeout {gate.EffectiveTimeout}: the robot serves {r.Package.Version} but runs no perception " +
+                      "(simulated robots: start the server with --perception-hz; or set gate.minRuns 0 to judge on serving alone)"
+                    : $"only {report!.Inference!.Runs} inference runs (at least {gate.MinRuns}) within the gate timeout {gate.EffectiveTimeout}";
     }
 
     private static void Send(RolloutRecord r, RobotRecord robot, string type, DateTimeOffset now, List<(RobotId, RobotAction)> outbox, Dictionary<string, string> parameters)

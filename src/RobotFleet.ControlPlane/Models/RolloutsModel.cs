@@ -20,7 +20,11 @@ public enum RolloutStatus
     /// <summary>Stopped by an operator; robots keep what they have.</summary>
     Aborted,
 
-    /// <summary>Could not run at all (e.g. the model left the registry).</summary>
+    /// <summary>
+    /// Could not run at all (e.g. the model left the registry), or a wave failed its gate and some of its robots had no previous
+    /// version to go back to: they still serve the new one (the reason names them; robots have no "disable", and deleteModel
+    /// refuses the active version), the others were rolled back.
+    /// </summary>
     Failed,
 }
 
@@ -128,7 +132,8 @@ public interface IRolloutFleet
 /// <param name="NotFound">True when the model or version is unknown (HTTP 404); else the request is bad (HTTP 400).</param>
 /// <param name="Message">Names the problem and the value at fault.</param>
 /// <param name="Field">Request field at fault.</param>
-public sealed record RolloutRejection(bool NotFound, string Message, string Field);
+/// <param name="Conflict">True when a target robot is already in a running or paused rollout (HTTP 409).</param>
+public sealed record RolloutRejection(bool NotFound, string Message, string Field, bool Conflict = false);
 
 /// <summary>A rollout as the API shows it.</summary>
 /// <param name="Id">Rollout id.</param>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using RobotFleet.ControlPlane.Models;
 using RobotFleet.Contracts;
@@ -91,6 +92,18 @@ public static class RolloutEndpoints
 
         var gate = body.Gate ?? new RolloutGateDto(null, null, null, null, null);
         var install = body.Install ?? new RolloutInstallDto(null, null, null, null);
+        // Out of TimeSpan's reach (or absurd): refused here; signs and relations are the service's to check.
+        foreach (var (field, value, limit) in new (string, double?, double)[]
+        {
+            ("gate.soakSeconds", gate.SoakSeconds, MaxSeconds), ("gate.timeoutSeconds", gate.TimeoutSeconds, MaxSeconds),
+            ("install.waitTimeoutSeconds", install.WaitTimeoutSeconds, MaxSeconds), ("install.actionTimeoutSeconds", install.ActionTimeoutSeconds, MaxSeconds),
+            ("install.maintenanceMinutes", install.MaintenanceMinutes, MaxSeconds / 60),
+        })
+        {
+            if (value is { } v && (!double.IsFinite(v) || Math.Abs(v) > limit))
+                return Results.BadRequest(new ApiError($"{field} {v.ToString(CultureInfo.InvariantCulture)} is out of range (at most {limit.ToString(CultureInfo.InvariantCulture)})", field));
+        }
+
         var (rollout, rejection) = service.Create(new RolloutRequest(
             body.Model ?? "",
             body.Version ?? "",
@@ -99,9 +112,17 @@ public static class RolloutEndpoints
             new RolloutGate(gate.MaxErrorRate ?? 0.05, gate.MinRuns ?? 5, Seconds(gate.SoakSeconds) ?? TimeSpan.Zero, Seconds(gate.TimeoutSeconds), gate.MaxFailedRobots ?? 0),
             new RolloutInstallPolicy(install.MaintenanceCron, TimeSpan.FromMinutes(install.MaintenanceMinutes ?? 0), Seconds(install.WaitTimeoutSeconds), Seconds(install.ActionTimeoutSeconds))));
         if (rejection is not null)
-            return rejection.NotFound ? Results.NotFound(new ApiError(rejection.Message, rejection.Field)) : Results.BadRequest(new ApiError(rejection.Message, rejection.Field));
+        {
+            var error = new ApiError(rejection.Message, rejection.Field);
+            return rejection.NotFound ? Results.NotFound(error) : rejection.Conflict ? Results.Conflict(error) : Results.BadRequest(error);
+        }
+
         return Results.Created($"/api/rollouts/{rollout!.Id}", rollout);
     }
 
-    private static TimeSpan? Seconds(double? value) => value is { } s && double.IsFinite(s) && s >= 0 ? TimeSpan.FromSeconds(s) : null;
+    /// <summary>A year: the longest duration a rollout field takes.</summary>
+    private const double MaxSeconds = 365 * 24 * 3600;
+
+    /// <summary>The duration as given, negatives and zero included (the service refuses them naming the field); null when absent.</summary>
+    private static TimeSpan? Seconds(double? value) => value is { } s ? TimeSpan.FromSeconds(s) : null;
 }
