@@ -77,12 +77,12 @@ public sealed class When_an_obstacle_is_seen_on_a_lane
         await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
         Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
         var detour = fleet.Routes(a)[^1];
-        Assert.Equal("m1-d1", detour.OrderId);
+        Assert.Equal("m1-r1-d1", detour.OrderId); // second assignment (r1), first detour (d1)
         Assert.DoesNotContain(detour.Lanes, l => l.LaneId.StartsWith("CD", StringComparison.Ordinal));
         Assert.DoesNotContain("CD", string.Join("-", a.Trail));
         Assert.Equal("D", a.LastNodeId);
         // The pick made at A before the detour is not made again: the new order starts at the drop.
-        Assert.Equal(["m1-pick", "m1-d1-drop"], a.Executed);
+        Assert.Equal(["m1-pick", "m1-r1-d1-drop"], a.Executed);
     }
 
     [Fact]

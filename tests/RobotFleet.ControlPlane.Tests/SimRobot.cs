@@ -113,6 +113,9 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
     /// <summary>Ids of the actions it executed (finished), in order; an action executed twice shows twice.</summary>
     public List<string> Executed { get; } = [];
 
+    /// <summary>Takes an order that did not come from the coordinator (another master control, a service tool).</summary>
+    public void AcceptForeign(DispatchRoute route) => Apply(route);
+
     /// <summary>As after a reboot: no order, no actions, standing where it is.</summary>
     public void Reboot()
     {
@@ -162,6 +165,14 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         else
         {
             Assert.True(PendingWaypointIds.Count == 0, $"{Id} got order {route.OrderId} while order {OrderId} still has pending waypoints");
+            if (_nodes.SelectMany(n => n.Actions).Any(a => _actions[a.ActionId].Status is RobotActionStatus.Waiting or RobotActionStatus.Running))
+            {
+                // VDA 5050: an order is finished only once all its actions are; a new order before that is refused (as the edge agent does).
+                Errors.Add(new RobotErrorInfo("orderError", "WARNING", $"order '{route.OrderId}' rejected: still executing order '{OrderId}'; cancel it first", route.OrderId));
+                Dirty = true;
+                return;
+            }
+
             Assert.Equal(LastNodeId, route.Waypoints[0].WaypointId);
             Assert.True(_orders.Add(route.OrderId), $"{Id} got order {route.OrderId} a second time");
             _nodes.Clear();

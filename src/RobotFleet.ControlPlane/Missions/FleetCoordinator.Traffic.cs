@@ -24,6 +24,8 @@ public sealed partial class FleetCoordinator
         {
             if (robot.ChargingAt is not null && robot.WaypointId != robot.ChargingAt)
                 robot.ChargingAt = null;
+            if (robot.EndingOrder is not null && robot.EndingCancelId is null && now - robot.EndingSince > options.SilentAfter)
+                robot.EndingOrder = null; // an order not sent here: offer it work again (a new refusal is not held against it either)
             robot.IdleSince = IsAvailable(robot) ? robot.IdleSince ?? now : null;
         }
 
@@ -71,6 +73,18 @@ public sealed partial class FleetCoordinator
         if (state.Errors.FirstOrDefault(e => e.OrderId == plan.OrderId && OrderRejections.Contains(e.ErrorType)) is { } rejection)
         {
             var reason = $"robot {robot.Id} rejected order {plan.OrderId}: {rejection.ErrorType}: {rejection.Description}";
+            if (StillRunsEarlierOrder(rejection, state, plan))
+            {
+                // Not the robot's fault: it still runs an order that we sent (or someone did) and we took for done. It is told
+                // to end that order, gets no work until it has, and the mission is tried again, on this robot too.
+                EndEarlierOrder(robot, state.OrderId);
+                if (mission is { IsFinal: false })
+                    RetryLater(robot, mission, reason);
+                else
+                    robot.Plan = null;
+                return;
+            }
+
             if (mission is { IsFinal: false })
                 Requeue(robot, mission, reason, orphan: false);
             else
@@ -104,14 +118,61 @@ public sealed partial class FleetCoordinator
         var finished = state.Actions.Where(a => a.Status == RobotActionStatus.Finished).Select(a => a.ActionId).ToHashSet();
         var atEnd = plan.ReachedIndex == plan.Steps.Count - 1 && state.PendingWaypointIds.Count == 0;
         var charged = plan.ChargeTarget is { } target && atEnd && state.BatteryCharge >= target;
-        if (atEnd && (charged || ours.All(finished.Contains)))
+        var orderFinished = atEnd && ours.All(finished.Contains);
+        if (orderFinished || charged)
         {
-            robot.Plan = null;
+            // VDA 5050: the order is finished once its last node is reached and all its actions are finished (startCharging
+            // finishes once charging has started; the robot charges on). A charge that reaches its target before the robot
+            // finished its order completes too, but the robot is told to end that order (cancelOrder) and counts as busy
+            // until it has: it never stays on an order the control plane takes for done (it would refuse the next one).
+            if (orderFinished)
+                robot.Plan = null;
+            else
+                StopOrder(robot);
             if (plan.ChargeTarget is not null)
                 robot.ChargingAt = robot.WaypointId;
             if (mission is { IsFinal: false })
                 Transition(mission, MissionStatus.Completed, robot.Key, CompletionReason(mission, state, charged));
         }
+    }
+
+    /// <summary>
+    /// A rejection of a new order because the robot still runs an earlier one (VDA <c>orderError</c> while its state shows
+    /// another order): the control plane's own stale view, not something the robot cannot do.
+    /// </summary>
+    private static bool StillRunsEarlierOrder(RobotErrorInfo rejection, RobotStateChanged state, RobotPlan plan) =>
+        rejection.ErrorType == "orderError" && state.OrderId.Length > 0 && state.OrderId != plan.OrderId;
+
+    /// <summary>
+    /// A robot refused a new order because it still runs <paramref name="orderId"/>: it gets no work until it has ended it.
+    /// An order sent here (so taken for done here) is cancelled; one not sent here is waited for.
+    /// </summary>
+    private void EndEarlierOrder(TrackedRobot robot, string orderId)
+    {
+        if (robot.EndingOrder == orderId)
+            return;
+        robot.EndingOrder = orderId;
+        robot.EndingSince = time.GetUtcNow();
+        robot.EndingCancelId = null;
+        if (!robot.WasSent(orderId))
+        {
+            logger.LogWarning("Robot {Robot} still runs order {Order}, not sent here: no work for it until it ends that order", robot.Id, orderId);
+            return;
+        }
+
+        var cancel = CancelOrder(robot.Id, orderId);
+        robot.EndingCancelId = cancel.Actions[0].ActionId;
+        _outbox.Add(cancel);
+        logger.LogWarning("Robot {Robot} still runs order {Order}, which is done here: cancelling it", robot.Id, orderId);
+    }
+
+    /// <summary>Puts a mission back in the queue without holding it against the robot (no <c>FailedRobots</c> entry).</summary>
+    private void RetryLater(TrackedRobot robot, MissionView mission, string reason)
+    {
+        robot.Plan = null;
+        Transition(mission, MissionStatus.Queued, DispatcherActor, $"{reason}; tried again once the robot has ended that order",
+            fact: MissionFactKind.Requeued, subject: robot.Id);
+        logger.LogWarning("Mission {Mission} back in the queue (robot {Robot} not held responsible): {Reason}", mission.Id, robot.Id, reason);
     }
 
     private static string CompletionReason(MissionView mission, RobotStateChanged state, bool charged) => mission.Kind switch
@@ -325,7 +386,9 @@ public sealed partial class FleetCoordinator
                 targets = [new TargetTemplate(place, spec.Kind == MissionKind.Charge ? [new ActionTemplate("startCharging", NoParameters)] : [])];
             }
 
-            var orderId = mission.FailedRobots.Count == 0 ? mission.Id : $"{mission.Id}-r{mission.FailedRobots.Count}";
+            // A fresh orderId per assignment: a robot's report about an earlier attempt (its rejection) never reads as one about this one.
+            var attempts = mission.History.Count(h => h.Status == MissionStatus.Assigned);
+            var orderId = attempts == 0 ? mission.Id : $"{mission.Id}-r{attempts}";
             if (_detours.GetValueOrDefault(mission.Id) is > 0 and var detours)
                 orderId += $"-d{detours}";
             var robotPlan = new RobotPlan(orderId, mission.Id, robot.WaypointId!) { ChargeTarget = spec.TargetCharge };
@@ -408,7 +471,7 @@ public sealed partial class FleetCoordinator
     private string LocationWaypoint(string location) => options.Map.Locations[location].WaypointId;
 
     private static bool IsAvailable(TrackedRobot robot) =>
-        !robot.IsLost && !robot.AwaitsFreshState && robot.Plan is null && !robot.HasFatalError && robot.WaypointId is not null
+        !robot.IsLost && !robot.AwaitsFreshState && robot.Plan is null && robot.EndingOrder is null && !robot.HasFatalError && robot.WaypointId is not null
         && robot.State is { Driving: false, PendingWaypointIds.Count: 0, Paused: false };
 
     private RobotMotion Motion(TrackedRobot robot)

@@ -165,6 +165,9 @@ public sealed partial class FleetCoordinator(
         }
 
         robot.AwaitsFreshState = false;
+        if (robot.EndingOrder is { } ending && (state.OrderId != ending
+            || (robot.EndingCancelId is { } cancel && state.Actions.Any(a => a.ActionId == cancel && a.Status is RobotActionStatus.Finished or RobotActionStatus.Failed))))
+            robot.EndingOrder = null;
         if (robot.Connection is RobotConnectionState.Unknown)
             robot.Connection = RobotConnectionState.Online;
         FollowProgress(robot);
@@ -181,6 +184,7 @@ public sealed partial class FleetCoordinator(
         {
             // Its last state stays (it holds its waypoint), but it gets no work until it reports afresh.
             robot.AwaitsFreshState = true;
+            robot.EndingOrder = null; // it may come back without that order; a new refusal would send another cancel
             logger.LogWarning("Robot {Robot} is {State}; its waypoint stays held until it is back or removed", change.Robot, change.State);
         }
         Process();
@@ -289,8 +293,6 @@ public sealed partial class FleetCoordinator(
 
         public RobotStateChanged? State { get; set; }
 
-        public RobotPlan? Plan { get; set; }
-
         /// <summary>True after a connection loss until the robot's next state: its old state may be stale (it may have restarted elsewhere).</summary>
         public bool AwaitsFreshState { get; set; }
 
@@ -317,6 +319,40 @@ public sealed partial class FleetCoordinator(
         public IReadOnlySet<string>? SupportedActions { get; set; }
 
         public double MaxLoad { get; set; }
+
+        private readonly Queue<string> _ordersSent = new();
+        private RobotPlan? _plan;
+
+        /// <summary>
+        /// An order the robot still ran when it refused a new one (VDA orderError): it gets no work until it no longer runs
+        /// it, its cancel (<see cref="EndingCancelId"/>) is reported done, or, for an order not sent here, until
+        /// <see cref="ControlPlaneOptions.SilentAfter"/> has passed since <see cref="EndingSince"/>. Null otherwise.
+        /// </summary>
+        public string? EndingOrder { get; set; }
+
+        /// <summary>The cancelOrder sent to end <see cref="EndingOrder"/> (one sent here and taken for done); null for an order not sent here.</summary>
+        public string? EndingCancelId { get; set; }
+
+        /// <summary>When the robot refused a new order over <see cref="EndingOrder"/>.</summary>
+        public DateTimeOffset EndingSince { get; set; }
+
+        /// <summary>The robot's plan; every plan given to it is remembered as an order sent here (the last few).</summary>
+        public RobotPlan? Plan
+        {
+            get => _plan;
+            set
+            {
+                _plan = value;
+                if (value is null || _ordersSent.Contains(value.OrderId))
+                    return;
+                _ordersSent.Enqueue(value.OrderId);
+                if (_ordersSent.Count > 8)
+                    _ordersSent.Dequeue();
+            }
+        }
+
+        /// <summary>Whether <paramref name="orderId"/> is one of the last orders planned here for this robot.</summary>
+        public bool WasSent(string orderId) => _ordersSent.Contains(orderId);
 
         /// <summary>Charger waypoint where a finished charge plan left the robot charging; it charges while it stays there.</summary>
         public string? ChargingAt { get; set; }
