@@ -651,9 +651,11 @@ public sealed partial class FleetCoordinator
             return;
         }
 
-        // The lowest-priority, most recently submitted robot in the cycle gives way.
+        // The lowest-priority robot in the cycle gives way; among equals the one that gave way least often (so two cycles
+        // do not send one robot back and forth between them forever), then the most recently submitted.
         var victims = cycle.Select(key => _robots.Values.Single(r => r.Key == key))
             .OrderBy(r => MissionOf(r)?.Priority ?? -1)
+            .ThenBy(r => r.Plan?.TimesGivenWay ?? 0)
             .ThenByDescending(r => MissionOf(r)?.CreatedAt ?? DateTimeOffset.MaxValue)
             .ToList();
         if (victims.Any(v => TryRerouteAround(v, holds)))
@@ -777,6 +779,7 @@ public sealed partial class FleetCoordinator
                 return false;
             plan.YieldAtStep = plan.TargetSteps.First(t => ReferenceEquals(t.Target, aside)).StepIndex;
             plan.YieldTo = yieldTo ?? [];
+            plan.TimesGivenWay++;
         }
         else
         {

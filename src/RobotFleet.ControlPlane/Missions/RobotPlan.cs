@@ -89,6 +89,9 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
     /// </summary>
     public int? YieldAtStep { get; set; }
 
+    /// <summary>How often traffic moved this plan's robot aside; among equals the one that gave way least gives way next.</summary>
+    public int TimesGivenWay { get; set; }
+
     /// <summary>
     /// Order ids of the plans this plan gives way to while <see cref="YieldAtStep"/> is set: those plans, not their robots,
     /// so a robot does not wait at its refuge for whatever the others are sent to next.
