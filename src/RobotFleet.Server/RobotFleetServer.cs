@@ -4,6 +4,7 @@ using MassTransit;
 using RobotFleet.ControlPlane;
 using RobotFleet.ControlPlane.Missions;
 using RobotFleet.ControlPlane.Models;
+using RobotFleet.ControlPlane.Robots;
 using RobotFleet.ControlPlane.Schedules;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
@@ -72,6 +73,7 @@ public static class RobotFleetServer
         });
         services.AddSingleton<IRobotLastSeen, TwinLastSeen>();
         services.AddSingleton<IRolloutPackages, RegistryRolloutPackages>();
+        services.AddSingleton(_ => new RobotTags(options.DataDirectory));
         services.AddSingleton<IRolloutFleet, TwinRolloutFleet>();
         services.AddRollouts(options.DataDirectory);
         services.AddSchedules(new ScheduleOptions { DataDirectory = options.DataDirectory });

@@ -75,8 +75,17 @@ public sealed class RolloutService
         List<RobotId> robots;
         var target = request.Target;
         if (target.Tag is { } tag)
-            return Reject($"target tag '{tag}': robots carry no tags yet; target all robots or a list", "target.tag");
-        if (target.Robots is { Count: > 0 } list)
+        {
+            if (target.All || target.Robots is { Count: > 0 })
+                return Reject("target: give one of all, tag or robots", "target");
+            if (Robots.RobotTags.Check(tag) is { } badTag)
+                return Reject($"target {badTag}", "target.tag");
+            var tagged = _fleet.Snapshot().Where(r => r.Tags?.Contains(tag, StringComparer.Ordinal) == true).Select(r => r.Robot).ToHashSet();
+            robots = known.Where(tagged.Contains).ToList();
+            if (robots.Count == 0)
+                return Reject($"no robot has tag '{tag}'", "target.tag");
+        }
+        else if (target.Robots is { Count: > 0 } list)
         {
             if (target.All)
                 return Reject("target: give either all or robots, not both", "target");

@@ -58,7 +58,7 @@ public enum RolloutRobotState
 
 /// <summary>Which robots a rollout targets: all known robots, those with a tag, or a list.</summary>
 /// <param name="All">Every robot the control plane knows at creation.</param>
-/// <param name="Tag">Robots carrying this tag (not supported yet: robots have no tags).</param>
+/// <param name="Tag">Robots carrying this tag (resolved when the rollout is created).</param>
 /// <param name="Robots">These robots, in this order.</param>
 public sealed record RolloutTarget(bool All = false, string? Tag = null, IReadOnlyList<RobotId>? Robots = null);
 
@@ -119,7 +119,8 @@ public interface IRolloutPackages
 /// <param name="Online">Connected and reporting.</param>
 /// <param name="Idle">No mission and not driving.</param>
 /// <param name="Charging">Charging now.</param>
-public sealed record RolloutRobotView(RobotId Robot, bool Online, bool Idle, bool Charging);
+/// <param name="Tags">Its operator tags (rollouts can target a tag).</param>
+public sealed record RolloutRobotView(RobotId Robot, bool Online, bool Idle, bool Charging, IReadOnlyList<string>? Tags = null);
 
 /// <summary>The robots the control plane knows, for rollouts.</summary>
 public interface IRolloutFleet

@@ -2,6 +2,7 @@ using System.Text.Json;
 using MassTransit;
 using RobotFleet.ControlPlane.Missions;
 using RobotFleet.ControlPlane.Missions.Lifecycle;
+using RobotFleet.ControlPlane.Robots;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
 using RobotFleet.Maps;
@@ -39,10 +40,11 @@ public static class ApiEndpoints
         missions.MapPost("/{id}/resume", (string id, MissionStore store, FleetCoordinator coordinator, CancellationToken ct) => PauseAsync(id, false, store, coordinator, ct));
 
         var robots = app.MapGroup("/api/robots");
-        robots.MapGet("", (RobotTwinRegistry twins) => Results.Ok(twins.All.Select(RobotDto.From)));
-        robots.MapGet("/{manufacturer}/{serialNumber}", (string manufacturer, string serialNumber, RobotTwinRegistry twins) =>
-            twins.Find(new RobotId(manufacturer, serialNumber)) is { } t ? Results.Ok(RobotDto.From(t)) : NotFound($"unknown robot '{manufacturer}/{serialNumber}'"));
+        robots.MapGet("", (RobotTwinRegistry twins, RobotTags tags) => Results.Ok(twins.All.Select(t => RobotDto.From(t, tags.Of(t.Robot)))));
+        robots.MapGet("/{manufacturer}/{serialNumber}", (string manufacturer, string serialNumber, RobotTwinRegistry twins, RobotTags tags) =>
+            twins.Find(new RobotId(manufacturer, serialNumber)) is { } t ? Results.Ok(RobotDto.From(t, tags.Of(t.Robot))) : NotFound($"unknown robot '{manufacturer}/{serialNumber}'"));
         robots.MapDelete("/{manufacturer}/{serialNumber}", RemoveRobotAsync);
+        robots.MapPut("/{manufacturer}/{serialNumber}/tags", SetTagsAsync);
 
         app.MapGet("/api/alerts", (AlertService alerts, bool? open) => Results.Ok(alerts.All.Where(a => open != true || a.AcknowledgedAt is null)));
         app.MapPost("/api/alerts/{id}/ack", (string id, AlertService alerts) =>
@@ -178,7 +180,42 @@ public static class ApiEndpoints
         };
     }
 
-    private static async Task<IResult> RemoveRobotAsync(string manufacturer, string serialNumber, RobotTwinRegistry twins, MqttGateway gateway, FleetCoordinator coordinator, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>PUT /api/robots/{manufacturer}/{serialNumber}/tags</c> with a JSON array of tags: replaces the robot's tags.
+    /// 404 for a robot the control plane does not know; 400 naming a bad tag, or for more than <see cref="RobotTags.MaxTags"/>.
+    /// </summary>
+    private static async Task<IResult> SetTagsAsync(string manufacturer, string serialNumber, HttpRequest request, RobotTwinRegistry twins, RobotTags tags, CancellationToken cancellationToken)
+    {
+        var robot = new RobotId(manufacturer, serialNumber);
+        if (twins.Find(robot) is not { } twin)
+            return NotFound($"unknown robot '{robot}'");
+        List<string> body;
+        try
+        {
+            using var json = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            if (json.RootElement.ValueKind != JsonValueKind.Array)
+                return Results.BadRequest(new ApiError($"request body must be a JSON array of tags, e.g. [\"floor-2\",\"pilot\"] ([] removes them all); got {json.RootElement.ValueKind.ToString().ToLowerInvariant()}", "tags"));
+            body = [];
+            foreach (var item in json.RootElement.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.String)
+                    return Results.BadRequest(new ApiError($"tag {item.GetRawText()} is not a string", "tags"));
+                body.Add(item.GetString()!);
+            }
+        }
+        catch (JsonException e)
+        {
+            return Results.BadRequest(new ApiError($"request body is not a JSON array of tags: {e.Message.Split('.')[0]}", "tags"));
+        }
+
+        if (RobotTags.CheckAll(body) is { } problem)
+            return Results.BadRequest(new ApiError(problem, "tags"));
+        tags.Set(robot, body);
+        return Results.Ok(RobotDto.From(twin, tags.Of(robot)));
+    }
+
+    private static async Task<IResult> RemoveRobotAsync(string manufacturer, string serialNumber, RobotTwinRegistry twins, RobotTags tags, MqttGateway gateway, FleetCoordinator coordinator,
+        CancellationToken cancellationToken)
     {
         var robot = new RobotId(manufacturer, serialNumber);
         if (twins.Find(robot) is not { } twin)
@@ -186,6 +223,7 @@ public static class ApiEndpoints
         if (twin.Connection == RobotConnectionState.Online)
             return Results.Conflict(new ApiError($"robot '{robot}' is ONLINE; only a robot that is offline or lost can be removed"));
         twins.Remove(robot);
+        tags.Remove(robot);
         gateway.Forget(robot);
         await coordinator.RemoveRobotAsync(robot, OperatorActor, cancellationToken);
         return Results.NoContent();

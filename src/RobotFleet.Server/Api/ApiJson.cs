@@ -119,17 +119,24 @@ public sealed record HistoryEntryDto(
         (h.Fact?.ToString() ?? "").ToLowerInvariant(), i + 1, h.Robot?.ToString(), h.OrderId, true)).ToList();
 }
 
-/// <summary>A robot as the API shows it; <c>connection</c> uses the VDA 5050 words (ONLINE, OFFLINE, CONNECTIONBROKEN, UNKNOWN).</summary>
+/// <summary>
+/// A robot as the API shows it; <c>connection</c> uses the VDA 5050 words (ONLINE, OFFLINE, CONNECTIONBROKEN, UNKNOWN);
+/// <c>tags</c> are the operator's tags (null in the live stream, which does not carry them).
+/// </summary>
 public sealed record RobotDto(
     string Manufacturer, string SerialNumber, string Connection, PositionDto? Position, double? Battery, bool Charging,
-    string OrderId, string LastNodeId, bool Driving, bool Paused, IReadOnlyList<ErrorDto> Errors, DateTimeOffset? LastStateAt)
+    string OrderId, string LastNodeId, bool Driving, bool Paused, IReadOnlyList<ErrorDto> Errors, DateTimeOffset? LastStateAt,
+    IReadOnlyList<string>? Tags = null)
 {
-    /// <summary>Maps a twin.</summary>
-    public static RobotDto From(RobotTwin t) => new(
+    /// <summary>Maps a twin without its tags (the live stream).</summary>
+    public static RobotDto From(RobotTwin t) => From(t, null);
+
+    /// <summary>Maps a twin and its tags.</summary>
+    public static RobotDto From(RobotTwin t, IReadOnlyList<string>? tags) => new(
         t.Robot.Manufacturer, t.Robot.SerialNumber, t.Connection.ToString().ToUpperInvariant(),
         t.Position is { } p ? new PositionDto(p.X, p.Y, p.Theta, p.MapId) : null,
         t.BatteryCharge, t.Charging, t.OrderId, t.LastNodeId, t.Driving, t.Paused,
-        t.Errors.Select(e => new ErrorDto(e.ErrorType, e.Level, e.Description)).ToList(), t.LastStateAt);
+        t.Errors.Select(e => new ErrorDto(e.ErrorType, e.Level, e.Description)).ToList(), t.LastStateAt, tags);
 }
 
 /// <summary>Position in site metres and radians.</summary>

@@ -8,7 +8,7 @@ namespace RobotFleet.Server.Api;
 /// <summary>Body of <c>POST /api/rollouts</c>.</summary>
 /// <param name="Model">Model name in the registry.</param>
 /// <param name="Version">Version in the registry.</param>
-/// <param name="Target"><c>{"all":true}</c>, <c>{"tag":"..."}</c> (not supported yet) or <c>{"robots":["manufacturer/serialNumber", ...]}</c>.</param>
+/// <param name="Target"><c>{"all":true}</c>, <c>{"tag":"..."}</c> (the robots carrying it when the rollout is created) or <c>{"robots":["manufacturer/serialNumber", ...]}</c>.</param>
 /// <param name="Waves">Wave sizes: numbers (robots, the canary) or shares (<c>"50%"</c>, cumulative); default <c>[1, "100%"]</c>.</param>
 /// <param name="Gate">Health gate per wave.</param>
 /// <param name="Install">Install policy.</param>
@@ -16,7 +16,7 @@ public sealed record RolloutRequestDto(string? Model, string? Version, RolloutTa
 
 /// <summary>Target of a rollout.</summary>
 /// <param name="All">Every known robot.</param>
-/// <param name="Tag">Robots with this tag (refused: robots carry no tags yet).</param>
+/// <param name="Tag">Robots with this tag (<c>PUT /api/robots/{manufacturer}/{serialNumber}/tags</c>), resolved at creation.</param>
 /// <param name="Robots">These robots, <c>manufacturer/serialNumber</c>.</param>
 public sealed record RolloutTargetDto(bool? All, string? Tag, IReadOnlyList<string>? Robots);
 

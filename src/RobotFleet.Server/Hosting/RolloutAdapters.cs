@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using RobotFleet.ControlPlane.Missions;
 using RobotFleet.ControlPlane.Models;
+using RobotFleet.ControlPlane.Robots;
 using RobotFleet.Gateway;
 
 namespace RobotFleet.Server.Hosting;
@@ -36,14 +37,14 @@ public sealed class RegistryRolloutPackages(ModelRegistry registry, ServerOption
     }
 }
 
-/// <summary>Robots as rollouts see them: the gateway's twins, busy while a mission holds them or they drive.</summary>
-public sealed class TwinRolloutFleet(RobotTwinRegistry twins, MissionStore missions) : IRolloutFleet
+/// <summary>Robots as rollouts see them: the gateway's twins with their tags, busy while a mission holds them or they drive.</summary>
+public sealed class TwinRolloutFleet(RobotTwinRegistry twins, MissionStore missions, RobotTags tags) : IRolloutFleet
 {
     /// <inheritdoc />
     public IReadOnlyList<RolloutRobotView> Snapshot()
     {
         var busy = missions.All.Where(m => !m.IsFinal && m.Robot is not null).Select(m => m.Robot!).ToHashSet();
         return twins.All.Select(t => new RolloutRobotView(
-            t.Robot, t.Connection == Contracts.RobotConnectionState.Online, !t.Driving && !busy.Contains(t.Robot), t.Charging)).ToList();
+            t.Robot, t.Connection == Contracts.RobotConnectionState.Online, !t.Driving && !busy.Contains(t.Robot), t.Charging, tags.Of(t.Robot))).ToList();
     }
 }
