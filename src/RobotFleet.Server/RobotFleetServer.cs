@@ -48,6 +48,7 @@ public static class RobotFleetServer
             c.TimestampFormat = "HH:mm:ss ";
         });
         builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        builder.Services.AddBadRequestJson();
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -103,6 +104,7 @@ public static class RobotFleetServer
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseBadRequestJson();
         var webRoot = new PhysicalFileProvider(ResolveWebRoot(options.WebRoot));
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = webRoot });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot });

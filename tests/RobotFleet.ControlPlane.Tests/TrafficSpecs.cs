@@ -143,12 +143,12 @@ public sealed class When_a_robot_is_lost
         lost.Online = false;
         await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(lost.Id, RobotConnectionState.ConnectionBroken, fleet.Time.Now), CancellationToken.None);
 
-        // Its mission goes back to the queue at once, never to go to it again.
+        // Its mission goes back to the queue at once; the lost robot is not excluded (it gets nothing while lost).
         var requeued = fleet.Mission("m-lost");
         Assert.Equal(MissionStatus.Queued, requeued.Status);
         Assert.Null(requeued.Robot);
         Assert.Contains("acme/lost", requeued.History[^1].Reason);
-        Assert.Equal([lost.Id], requeued.FailedRobots);
+        Assert.Empty(requeued.FailedRobots);
 
         await fleet.SubmitAsync("m1", "d", "a", priority: 2); // before m-lost, which waits
         var robot = await fleet.AddRobotAsync("r1", "D");
@@ -181,6 +181,72 @@ public sealed class When_a_robot_is_lost
 
 public sealed class When_a_lost_robot_comes_back
 {
+    [Theory]
+    [InlineData(RobotConnectionState.ConnectionBroken)]
+    [InlineData(RobotConnectionState.Offline)]
+    public async Task Should_be_eligible_again_for_the_mission_it_lost_once_it_reports_a_valid_position(RobotConnectionState loss)
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing);
+
+        r1.Online = false;
+        await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(r1.Id, loss, fleet.Time.Now), CancellationToken.None);
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status);
+        Assert.Empty(fleet.Mission("m1").FailedRobots);
+        await fleet.WaitAsync(TimeSpan.FromSeconds(3));
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status); // nothing while it is lost
+
+        r1.Online = true;
+        await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(r1.Id, RobotConnectionState.Online, fleet.Time.Now), CancellationToken.None);
+        await r1.ReportAsync();
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed, maxRounds: 400);
+
+        var mission = fleet.Mission("m1");
+        Assert.Equal(r1.Id, mission.Robot);
+        Assert.Equal("m1-r1", mission.OrderId); // a new order id for the new attempt
+        Assert.Empty(mission.FailedRobots);
+    }
+
+    [Fact]
+    public async Task Should_not_count_connection_losses_towards_the_attempts()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        for (var i = 0; i < 4; i++)
+        {
+            await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing);
+            r1.Online = false;
+            await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(r1.Id, RobotConnectionState.ConnectionBroken, fleet.Time.Now), CancellationToken.None);
+            Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status);
+            r1.Online = true;
+            await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(r1.Id, RobotConnectionState.Online, fleet.Time.Now), CancellationToken.None);
+            await r1.ReportAsync();
+        }
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal, maxRounds: 400);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+    }
+
+    [Fact]
+    public async Task Should_ignore_robot_events_and_ticks_once_the_coordinator_stopped_deciding()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing);
+
+        fleet.Coordinator.StopDeciding();
+        r1.Online = false;
+        await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(r1.Id, RobotConnectionState.Offline, fleet.Time.Now), CancellationToken.None);
+        await fleet.Coordinator.TickAsync(CancellationToken.None);
+
+        Assert.Equal(MissionStatus.Executing, fleet.Mission("m1").Status);
+        Assert.Equal(r1.Id, fleet.Mission("m1").Robot);
+    }
+
     [Fact]
     public async Task Should_not_plan_from_the_stale_position_while_it_is_reconnecting()
     {

@@ -75,6 +75,34 @@ public sealed class When_operators_use_the_api : IAsyncLifetime
         Assert.Contains("unknown status 'bogus'", await response.Content.ReadAsStringAsync());
     }
 
+    [Theory]
+    [InlineData("maybe")]
+    [InlineData("1")]
+    [InlineData("true,false")]
+    public async Task Should_reject_a_bad_open_filter_with_the_error_json_naming_it(string value)
+    {
+        var response = await _server.Http.GetAsync($"/api/alerts?open={value}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("open", body.GetProperty("field").GetString());
+        Assert.Contains($"'{value}'", body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await _server.Http.GetAsync("/api/alerts?open=TRUE")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _server.Http.GetAsync("/api/alerts")).StatusCode);
+    }
+
+    [Fact]
+    public void Should_turn_any_parameter_binding_failure_into_the_error_json_naming_it()
+    {
+        var query = new Microsoft.AspNetCore.Http.QueryCollection(new Dictionary<string, Microsoft.Extensions.Primitives.StringValues> { ["limit"] = "abc" });
+
+        var error = RobotFleet.Server.Api.BadRequestJson.ToError("Failed to bind parameter \"int limit\" from \"abc\".", query);
+
+        Assert.Equal("limit", error.Field);
+        Assert.Equal("query parameter 'limit' has an invalid value 'abc' (expected int)", error.Error);
+        Assert.Equal("id", RobotFleet.Server.Api.BadRequestJson.ToError("Required parameter \"string id\" was not provided from route.", query).Field);
+    }
+
     [Fact]
     public async Task Should_queue_a_valid_delivery_and_cancel_it()
     {

@@ -109,8 +109,8 @@ public sealed partial class FleetCoordinator
     /// <summary>
     /// The first state of a robot whose plan was restored: a robot still running the plan's order keeps it (updates go on
     /// after the persisted update id); one that finished it while the control plane was down completes it (through the
-    /// usual progress check); one that runs another order or none loses the mission, which goes back to the queue and
-    /// not to that robot again.
+    /// usual progress check); one that runs another order or none loses the mission, which goes back to the queue (the robot
+    /// is not excluded from it: it lost the order to a restart, not by rejecting it).
     /// </summary>
     private void Reconcile(TrackedRobot robot, RobotStateChanged state)
     {
@@ -165,7 +165,7 @@ public sealed partial class FleetCoordinator
 
         var reason = $"after a control-plane restart robot {robot.Id} reports order '{state.OrderId}', not {plan.OrderId}";
         if (MissionOf(robot) is { IsFinal: false } mission)
-            Requeue(robot, mission, reason, orphan: false);
+            Requeue(robot, mission, reason, orphan: false, lost: true);
         else
             robot.Plan = null;
     }

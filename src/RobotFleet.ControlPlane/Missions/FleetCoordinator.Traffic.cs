@@ -232,7 +232,7 @@ public sealed partial class FleetCoordinator
                 : $"robot {robot.Id} was lost ({robot.Connection})";
             if (plan.MissionId is { } id && _missions.TryGetValue(id, out var mission) && !mission.IsFinal)
             {
-                Requeue(robot, mission, why, orphan: true);
+                Requeue(robot, mission, why, orphan: true, lost: true);
             }
             else if (plan.UpdateId >= 0)
             {
@@ -248,11 +248,15 @@ public sealed partial class FleetCoordinator
     }
 
     /// <summary>
-    /// Takes a mission away from a robot that lost or rejected it: back to Queued, never to that robot again; Failed once
-    /// <see cref="ControlPlaneOptions.MaxAttempts"/> robots did. A lost robot (<paramref name="orphan"/>) keeps its released
-    /// waypoints held and is told to cancel the order.
+    /// Takes a mission away from a robot that lost or rejected it: back to Queued. A robot that rejected it (or failed it)
+    /// goes into <see cref="MissionView.FailedRobots"/>: never to that robot again, and Failed once
+    /// <see cref="ControlPlaneOptions.MaxAttempts"/> robots did (or at once when it is pinned to that robot). A robot that was
+    /// <paramref name="lost"/> (connection lost or closed, silent, or without the order after a control-plane restart) is not
+    /// to blame: the mission goes back to the queue without excluding it, so it is eligible again once it is back online with
+    /// a valid position (until then it gets nothing, being lost), and the loss does not count towards the attempts.
+    /// A robot whose plan is <paramref name="orphan"/>ed keeps its released waypoints held and is told to cancel the order.
     /// </summary>
-    private void Requeue(TrackedRobot robot, MissionView mission, string reason, bool orphan)
+    private void Requeue(TrackedRobot robot, MissionView mission, string reason, bool orphan, bool lost = false)
     {
         var plan = robot.Plan!;
         if (orphan && plan.UpdateId >= 0)
@@ -265,6 +269,13 @@ public sealed partial class FleetCoordinator
             if (robot.State?.OrderId == plan.OrderId && robot.State.PendingWaypointIds.Count > 0)
                 _outbox.Add(CancelOrder(robot.Id, plan.OrderId));
             robot.Plan = null;
+        }
+
+        if (lost)
+        {
+            Transition(mission, MissionStatus.Queued, DispatcherActor, reason, fact: MissionFactKind.Requeued, subject: robot.Id);
+            logger.LogWarning("Mission {Mission} back in the queue: {Reason}", mission.Id, reason);
+            return;
         }
 
         var failedRobots = mission.FailedRobots.Append(robot.Id).Distinct().ToList();

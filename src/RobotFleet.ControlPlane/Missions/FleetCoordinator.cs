@@ -25,9 +25,12 @@ namespace RobotFleet.ControlPlane.Missions;
 /// a robot blocked by a lost robot's hold is re-routed around it, and its mission fails after
 /// <see cref="ControlPlaneOptions.LostBlockerTimeout"/> when there is no way round. The hold of a
 /// robot that went CONNECTIONBROKEN stays until it is back or an operator removes it.
-/// A mission whose robot is lost (not online, or silent for <see cref="ControlPlaneOptions.SilentAfter"/>) or rejects its
-/// order goes back to the queue and is not given to that robot again; after <see cref="ControlPlaneOptions.MaxAttempts"/>
-/// such robots it fails.
+/// A mission whose robot is lost (not online, or silent for <see cref="ControlPlaneOptions.SilentAfter"/>) goes back to the
+/// queue; the robot gets nothing until it reports a valid position again, and is then eligible for it again. A mission whose
+/// robot rejects its order goes back to the queue and is not given to that robot again; after
+/// <see cref="ControlPlaneOptions.MaxAttempts"/> such robots it fails.
+/// Once <see cref="StopDeciding"/> was called (the host is shutting down) robot events and ticks are ignored: the robots going
+/// offline with our own shutdown change nothing.
 /// Every status change is published as a lifecycle fact (e.g. <see cref="MissionAssigned"/>) once the decision committed; the
 /// mission state machine checks and records it and announces <see cref="MissionStatusChanged"/>.
 /// </remarks>
@@ -54,6 +57,23 @@ public sealed partial class FleetCoordinator(
         Battery = new BatteryPolicy(options.RechargeBelowPercent, options.ChargeTargetPercent, options.BatteryReservePercent),
     });
     private long _evadeCounter;
+
+    private volatile bool _stopped;
+
+    /// <summary>
+    /// Stops making decisions, for good: from now on robot events (states, connection changes, silence) and ticks are
+    /// ignored, so the robots going offline as the host shuts down requeue or fail nothing and nothing is persisted for it.
+    /// Called when the application is stopping, before the bus and the simulated robots stop.
+    /// </summary>
+    public void StopDeciding()
+    {
+        if (!_stopped)
+            logger.LogInformation("Fleet coordinator stops deciding: the host is shutting down");
+        _stopped = true;
+    }
+
+    /// <summary>True once <see cref="StopDeciding"/> was called.</summary>
+    public bool IsStopped => _stopped;
 
     /// <summary>Each robot's dispatched route (remaining waypoints, released count), for display. Updated after every decision.</summary>
     public RouteBoard Routes { get; } = new();
@@ -113,7 +133,7 @@ public sealed partial class FleetCoordinator(
     /// Takes in a watchdog's word that a robot fell silent: unless a state arrived since (a second of slack for the bus),
     /// the robot is treated as silent at once (see <see cref="ControlPlaneOptions.SilentAfter"/>; the coordinator also detects it itself).
     /// </summary>
-    public Task OnRobotSilentAsync(RobotSilent silent, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    public Task OnRobotSilentAsync(RobotSilent silent, CancellationToken cancellationToken) => DecideAsync(() =>
     {
         if (_robots.TryGetValue(silent.Robot, out var robot) && robot.IsOnline && !robot.Silent && robot.LastStateAt <= silent.LastStateAt + TimeSpan.FromSeconds(1))
         {
@@ -126,7 +146,7 @@ public sealed partial class FleetCoordinator(
     }, cancellationToken);
 
     /// <summary>Takes in a robot's factsheet: the actions it supports and its load capacity, for capability checks.</summary>
-    public Task OnFactsheetAsync(RobotFactsheetReceived factsheet, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    public Task OnFactsheetAsync(RobotFactsheetReceived factsheet, CancellationToken cancellationToken) => DecideAsync(() =>
     {
         var robot = Track(factsheet.Robot);
         robot.SupportedActions = factsheet.SupportedActions.ToHashSet(StringComparer.Ordinal);
@@ -150,7 +170,7 @@ public sealed partial class FleetCoordinator(
     }, cancellationToken);
 
     /// <summary>Takes in a robot's significant state change.</summary>
-    public Task OnStateChangedAsync(RobotStateChanged state, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    public Task OnStateChangedAsync(RobotStateChanged state, CancellationToken cancellationToken) => DecideAsync(() =>
     {
         var robot = Track(state.Robot);
         ObserveEnergy(robot, state);
@@ -176,7 +196,7 @@ public sealed partial class FleetCoordinator(
     }, cancellationToken);
 
     /// <summary>Takes in a robot's connection change.</summary>
-    public Task OnConnectionChangedAsync(RobotConnectionChanged change, CancellationToken cancellationToken) => UnderLockAsync(() =>
+    public Task OnConnectionChangedAsync(RobotConnectionChanged change, CancellationToken cancellationToken) => DecideAsync(() =>
     {
         var robot = Track(change.Robot);
         robot.Connection = change.State;
@@ -206,7 +226,7 @@ public sealed partial class FleetCoordinator(
     }, cancellationToken);
 
     /// <summary>Re-checks traffic and dispatch; called periodically.</summary>
-    public Task TickAsync(CancellationToken cancellationToken) => UnderLockAsync(() =>
+    public Task TickAsync(CancellationToken cancellationToken) => DecideAsync(() =>
     {
         Process();
         return true;
@@ -220,6 +240,10 @@ public sealed partial class FleetCoordinator(
             ? new MissionRejected(missionId, field, $"unknown {field} location '{name}'; known locations: {string.Join(", ", options.Map.Locations.Keys.Order(StringComparer.Ordinal))}")
             : null;
     }
+
+    /// <summary>Runs a robot event or a tick under the lock, unless <see cref="StopDeciding"/> was called (checked again under the lock).</summary>
+    private Task DecideAsync(Func<bool> action, CancellationToken cancellationToken) =>
+        _stopped ? Task.CompletedTask : UnderLockAsync(() => _stopped || action(), cancellationToken);
 
     private async Task<T> UnderLockAsync<T>(Func<T> action, CancellationToken cancellationToken)
     {

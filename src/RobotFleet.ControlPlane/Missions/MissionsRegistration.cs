@@ -21,6 +21,7 @@ public static class MissionsRegistration
         services.AddSingleton<IMissionRepository>(_ => MissionDatabase.From(options) is { } database ? new EfMissionRepository(database) : new InMemoryMissionRepository());
         services.AddSingleton<FleetCoordinator>();
         services.AddSingleton<Schedules.IMissionCheck>(sp => sp.GetRequiredService<FleetCoordinator>());
+        services.AddHostedService<CoordinatorShutdown>();
         services.AddHostedService<CoordinatorTicker>();
         return services;
     }
@@ -41,6 +42,27 @@ public static class MissionsRegistration
             e.Name = "robotfleet-robot-events";
             e.ConcurrentMessageLimit = 1;
         });
+    }
+}
+
+/// <summary>
+/// Calls <see cref="FleetCoordinator.StopDeciding"/> as soon as the application is stopping (before any hosted service stops),
+/// so our own shutdown (robots going offline, the bus stopping) requeues, fails or persists nothing.
+/// </summary>
+internal sealed class CoordinatorShutdown(FleetCoordinator coordinator, IHostApplicationLifetime lifetime) : IHostedService
+{
+    private CancellationTokenRegistration _registration;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _registration = lifetime.ApplicationStopping.Register(coordinator.StopDeciding);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        coordinator.StopDeciding(); // a host stopped without ApplicationStopping (e.g. a test host)
+        return _registration.DisposeAsync().AsTask();
     }
 }
 

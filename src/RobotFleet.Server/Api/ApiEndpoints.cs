@@ -46,7 +46,19 @@ public static class ApiEndpoints
         robots.MapDelete("/{manufacturer}/{serialNumber}", RemoveRobotAsync);
         robots.MapPut("/{manufacturer}/{serialNumber}/tags", SetTagsAsync);
 
-        app.MapGet("/api/alerts", (AlertService alerts, bool? open) => Results.Ok(alerts.All.Where(a => open != true || a.AcknowledgedAt is null)));
+        // Parsed here, not bound: a bad value answers with the error JSON naming the parameter, not an empty 400.
+        app.MapGet("/api/alerts", (AlertService alerts, HttpRequest request) =>
+        {
+            bool? open = null;
+            if (request.Query.TryGetValue("open", out var values) && values.ToString() is { Length: > 0 } text)
+            {
+                if (!bool.TryParse(text, out var parsed))
+                    return Results.BadRequest(new ApiError($"query parameter 'open' must be true or false, not '{text}'", "open"));
+                open = parsed;
+            }
+
+            return Results.Ok(alerts.All.Where(a => open != true || a.AcknowledgedAt is null));
+        });
         app.MapPost("/api/alerts/{id}/ack", (string id, AlertService alerts) =>
             alerts.Acknowledge(id, OperatorActor) is { } alert ? Results.Ok(alert) : NotFound($"unknown alert '{id}'"));
         app.MapGet("/api/stream", (HttpContext context, LiveStream stream) => stream.ServeAsync(context));

@@ -1,0 +1,140 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using RobotFleet.Maps;
+
+namespace RobotFleet.Server;
+
+/// <summary>The server's command line (<c>robotfleet --demo --robots 3 ...</c>).</summary>
+public static class ServerCommand
+{
+    /// <summary>
+    /// Builds the root command with every option. A value that does not parse (e.g. <c>--robots abc</c>) or fails a check is a
+    /// usage error: the parser prints it, naming the option, and the exit code is 1; no stack trace.
+    /// </summary>
+    public static RootCommand Build()
+    {
+        var demo = new Option<bool>("--demo") { Description = "Submit a delivery between random locations every few seconds" };
+        var robots = new Option<int>("--robots") { Description = "Number of simulated robots", DefaultValueFactory = _ => 3 };
+        var map = new Option<string>("--map") { Description = "Site map directory (holding site.geojson)", DefaultValueFactory = _ => "maps/office" };
+        var timeScale = new Option<double>("--time-scale") { Description = "Simulated seconds per real second", DefaultValueFactory = _ => 1 };
+        var httpPort = new Option<int>("--http-port") { Description = "HTTP port on 127.0.0.1", DefaultValueFactory = _ => 5080 };
+        var mqttPort = new Option<int>("--mqtt-port") { Description = "Embedded MQTT broker port on 127.0.0.1", DefaultValueFactory = _ => 1883 };
+        var noSim = new Option<bool>("--no-sim") { Description = "Control plane and broker only, for external robots and agents" };
+        var bind = new Option<string>("--bind-address") { Description = "IPv4 address to listen on (HTTP and MQTT); 0.0.0.0 in containers", DefaultValueFactory = _ => "127.0.0.1" };
+
+        robots.Validators.Add(r => { if (TryValue(r, out int v) && v < 0) r.AddError($"--robots must be 0 or more, not {v}"); });
+        timeScale.Validators.Add(r =>
+        {
+            if (TryValue(r, out double value) && (!double.IsFinite(value) || value <= 0))
+                r.AddError($"--time-scale must be a positive finite number, not {value}");
+        });
+        foreach (var port in new[] { httpPort, mqttPort })
+        {
+            port.Validators.Add(r =>
+            {
+                if (TryValue(r, out int value) && value is < 0 or > 65535)
+                    r.AddError($"{port.Name} must be a TCP port 0..65535, not {value}");
+            });
+        }
+
+        var broker = new Option<string?>("--broker") { Description = "External MQTT broker, mqtt://host:port (no embedded broker starts)" };
+        broker.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<string?>();
+            if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == "mqtt" && uri.Host.Length > 0))
+                r.AddError($"--broker must be mqtt://host:port, not '{value}'");
+        });
+        var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db, missions: missions.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
+        var missionsDb = new Option<string?>("--missions-db") { Description = "Missions database instead of missions.db in the data directory: a PostgreSQL connection string (Host=...;Database=...;Username=...) or a SQLite file; default $ROBOTFLEET_MISSIONS_DB", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_MISSIONS_DB") is { Length: > 0 } env ? env : null };
+
+        var modelLimit = new Option<int>("--model-upload-limit-mb") { Description = "Largest .onnx file POST /api/models accepts, MiB", DefaultValueFactory = _ => 512 };
+        modelLimit.Validators.Add(r => { if (TryValue(r, out int v) && v <= 0) r.AddError($"--model-upload-limit-mb must be positive, not {v}"); });
+        var requireModelSignature = new Option<bool>("--require-model-signature") { Description = "Reject model uploads without a technician's signature" };
+        var trustedModelKeys = new Option<string[]>("--trusted-model-key") { Description = "PEM public key of a technician whose model upload signatures are accepted (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var modelSigningKey = new Option<string?>("--model-signing-key") { Description = "PEM private key (ECDSA P-256) the registry signs models with; default: keys/fleet-model-signing.pem in the data directory, created on first start" };
+
+        var publicUrl = new Option<string?>("--public-url") { Description = "Base URL robots download models from (e.g. http://fleet.example:5080/); default: the HTTP listen address" };
+        publicUrl.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<string?>();
+            if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+                r.AddError($"--public-url must be an http(s) URL, not '{value}'");
+        });
+        var perceptionHz = new Option<double>("--perception-hz") { Description = "Camera frames a second each simulated robot runs its active model on (0: off)", DefaultValueFactory = _ => 0 };
+        perceptionHz.Validators.Add(r => { if (TryValue(r, out double v) && (!double.IsFinite(v) || v < 0)) r.AddError($"--perception-hz must be 0 or more, not {v}"); });
+
+        var command = new RootCommand("RobotFleet server: control plane, embedded MQTT broker, HTTP API and simulated robots in one process")
+        {
+            demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb, modelLimit, requireModelSignature, trustedModelKeys, modelSigningKey,
+            publicUrl, perceptionHz,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new ServerOptions
+            {
+                Demo = parse.GetValue(demo),
+                Robots = parse.GetValue(robots),
+                MapDirectory = parse.GetValue(map)!,
+                TimeScale = parse.GetValue(timeScale),
+                HttpPort = parse.GetValue(httpPort),
+                MqttPort = parse.GetValue(mqttPort),
+                NoSimulation = parse.GetValue(noSim),
+                BindAddress = parse.GetValue(bind)!,
+                DataDirectory = parse.GetValue(dataDir)!,
+                MissionsDatabase = parse.GetValue(missionsDb),
+                Broker = parse.GetValue(broker) is { Length: > 0 } external ? new Uri(external) : null,
+                ModelUploadLimit = parse.GetValue(modelLimit) * 1024L * 1024,
+                RequireModelSignature = parse.GetValue(requireModelSignature),
+                TrustedModelKeyFiles = parse.GetValue(trustedModelKeys) ?? [],
+                ModelSigningKeyFile = parse.GetValue(modelSigningKey),
+                PublicBaseUrl = parse.GetValue(publicUrl) is { Length: > 0 } url ? new Uri(url) : null,
+                PerceptionRate = parse.GetValue(perceptionHz),
+            };
+            WebApplication app;
+            try
+            {
+                app = RobotFleetServer.Build(options);
+            }
+            catch (Exception e) when (e is FileNotFoundException or SiteMapValidationException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"robotfleet: {e.Message}");
+                return 1;
+            }
+
+            try
+            {
+                await app.RunAsync(cancellationToken);
+                return 0;
+            }
+            catch (InvalidOperationException e) when (e.InnerException is System.Net.Sockets.SocketException)
+            {
+                await Console.Error.WriteLineAsync($"robotfleet: {e.Message}");
+                return 1;
+            }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                await Console.Error.WriteLineAsync($"robotfleet: HTTP port {options.HttpPort} is in use ({e.Message}); use --http-port to pick another");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The option's value for a validator; false when the value did not convert (e.g. <c>--robots abc</c>): the parser reports
+    /// that error itself, naming the option, and <see cref="OptionResult.GetValueOrDefault{T}"/> would throw.
+    /// </summary>
+    private static bool TryValue<T>(OptionResult result, out T value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System.CommandLine;
+
+namespace RobotFleet.EdgeAgent.Tests;
+
+/// <summary>The agent's command line: a value that does not parse is a usage error naming the option or the value, never an unhandled exception.</summary>
+public sealed class ProgramParseErrorTests
+{
+    [Theory]
+    [InlineData("--robots", "abc", "--robots")]
+    [InlineData("--time-scale", "abc", "--time-scale")]
+    [InlineData("--state-interval", "soon", "--state-interval")]
+    [InlineData("--perception-hz", "fast", "--perception-hz")]
+    [InlineData("--simulate=maybe", "--robots=2", "'maybe'")]
+    [InlineData("--mqtt-version", "4", "'4'")]
+    public async Task A_value_that_does_not_parse_is_a_usage_error_naming_it(string option, string value, string named)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await Program.BuildCommand().Parse(["--map", "maps/office", "--simulate", option, value])
+            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+
+        Assert.Equal(1, code);
+        Assert.Contains(named, error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_required_option_is_a_usage_error()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await Program.BuildCommand().Parse(["--simulate"]).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+
+        Assert.Equal(1, code);
+        Assert.Contains("--map", error.ToString(), StringComparison.Ordinal);
+    }
+}

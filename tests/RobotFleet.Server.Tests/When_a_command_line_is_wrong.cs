@@ -1,0 +1,67 @@
+using System.CommandLine;
+using RobotFleet.Cli;
+
+namespace RobotFleet.Server.Tests;
+
+/// <summary>A value that does not parse is a usage error naming the option (exit code 1), never an unhandled exception.</summary>
+public sealed class When_a_command_line_is_wrong
+{
+    [Theory]
+    [InlineData("--robots", "abc")]
+    [InlineData("--time-scale", "abc")]
+    [InlineData("--http-port", "abc")]
+    [InlineData("--mqtt-port", "x")]
+    [InlineData("--model-upload-limit-mb", "lots")]
+    [InlineData("--perception-hz", "fast")]
+    [InlineData("--robots", "-1")]
+    [InlineData("--time-scale", "0")]
+    [InlineData("--http-port", "70000")]
+    [InlineData("--broker", "http://x")]
+    [InlineData("--public-url", "ftp://x")]
+    public async Task The_server_prints_a_usage_error_naming_the_option_and_exits_1(string option, string value)
+    {
+        var (code, error) = await InvokeAsync(ServerCommand.Build(), option, value);
+
+        Assert.Equal(1, code);
+        Assert.Contains(option, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--demo")]
+    [InlineData("--no-sim")]
+    [InlineData("--require-model-signature")]
+    public async Task The_server_refuses_a_flag_value_that_is_not_a_bool_naming_the_option(string option)
+    {
+        var (code, error) = await InvokeAsync(ServerCommand.Build(), $"{option}=maybe");
+
+        Assert.Equal(1, code);
+        Assert.Contains("maybe", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("models", "upload", "--server", "127.0.0.1:5080", "--model", "m.onnx", "--manifest", "m.json")]
+    [InlineData("models", "upload", "--server", "http://x", "--manifest", "m.json")]
+    [InlineData("models", "keygen")]
+    [InlineData("maps", "import-rmf", "x.building.yaml")]
+    public async Task The_cli_prints_a_usage_error_and_exits_1(params string[] args)
+    {
+        var root = new RootCommand("test") { MapsCommands.Create(), ModelsCommands.Create() };
+        var (code, error) = await InvokeAsync(root, args);
+
+        Assert.Equal(1, code);
+        Assert.NotEmpty(error);
+        Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    internal static async Task<(int Code, string Error)> InvokeAsync(RootCommand command, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await command.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return (code, error.ToString());
+    }
+}
