@@ -34,6 +34,8 @@ public sealed partial class When_operators_use_the_console(ITestOutputHelper out
         Assert.True(moved, "a robot marker moved on screen within 20 s of two deliveries being submitted");
         await page.WaitForSelectorAsync(".robot-icon[data-state='executing']");
         await page.Locator(".robot-list li").First.ClickAsync();
+        // the panel fills in after the click (the robot's details are rendered on the next update): wait for it, up to 10 s
+        await page.Locator("#robot-details", new PageLocatorOptions { HasText = "Battery" }).WaitForAsync(new LocatorWaitForOptions { Timeout = 10_000 });
         Assert.Contains("Battery", await page.Locator("#robot-details").InnerTextAsync());
         await Task.Delay(500);
         await browser.ScreenshotAsync("live-map", output);
