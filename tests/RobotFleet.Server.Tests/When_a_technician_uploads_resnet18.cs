@@ -52,7 +52,7 @@ public sealed class When_a_technician_uploads_resnet18(ITestOutputHelper output)
             RequireModelSignature = true,
             TrustedModelKeyFiles = [keyFile],
         });
-        await using var robots = await RobotReports.StartAsync(server.MqttPort);
+        await using var robots = await RobotModelReports.StartAsync(server.MqttPort, "resnet18-robot-reports");
         Assert.True(await ServerHost.WaitUntilAsync(() => Task.FromResult(Serials.All(s => robots.Reports(s) > 0)), TimeSpan.FromSeconds(20)),
             $"every robot reports its models: {robots.Describe()}");
 
@@ -180,63 +180,5 @@ public sealed class When_a_technician_uploads_resnet18(ITestOutputHelper output)
         Assert.Equal(field, body.GetProperty("field").GetString());
         Assert.Equal(rejection, body.GetProperty("rejection").GetString());
         Assert.Equal(problem, body.TryGetProperty("problem", out var p) ? p.GetString() : null);
-    }
-
-    /// <summary>What the robots themselves say: their retained <c>modelStatus</c> reports and the model actions in their VDA <c>state</c>.</summary>
-    private sealed class RobotReports : IAsyncDisposable
-    {
-        private static readonly string[] ModelActionTypes = ["downloadModel", "enableModel", "deleteModel"];
-        private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
-        private readonly ConcurrentDictionary<string, int> _reports = new();
-        private readonly ConcurrentDictionary<string, string> _heldModel = new();
-        private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _modelActions = new();
-
-        public static async Task<RobotReports> StartAsync(int port)
-        {
-            var reports = new RobotReports();
-            reports._client.ApplicationMessageReceivedAsync += e =>
-            {
-                var parts = e.ApplicationMessage.Topic.Split('/');
-                var serial = parts[3];
-                using var json = JsonDocument.Parse(e.ApplicationMessage.Payload.ToArray());
-                var root = json.RootElement;
-                if (parts[^1] == "modelStatus")
-                {
-                    if (root.GetProperty("models").GetArrayLength() > 0 || root.GetProperty("active").ValueKind == JsonValueKind.Object)
-                        reports._heldModel[serial] = root.ToString();
-                    reports._reports.AddOrUpdate(serial, 1, (_, n) => n + 1);
-                }
-                else
-                {
-                    foreach (var a in root.GetProperty("actionStates").EnumerateArray())
-                    {
-                        if (a.TryGetProperty("actionType", out var type) && ModelActionTypes.Contains(type.GetString()))
-                            reports._modelActions.GetOrAdd(serial, _ => new())[$"{type.GetString()} {a.GetProperty("actionId").GetString()}"] = true;
-                    }
-                }
-
-                return Task.CompletedTask;
-            };
-            await reports._client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId("resnet18-robot-reports").Build());
-            await reports._client.SubscribeAsync("robotfleet/v1/+/+/modelStatus");
-            await reports._client.SubscribeAsync("uagv/v2/+/+/state");
-            return reports;
-        }
-
-        /// <summary>How many modelStatus reports the robot has sent (a retained one counts).</summary>
-        public int Reports(string serial) => _reports.GetValueOrDefault(serial);
-
-        /// <summary>A report in which the robot held or ran a model, or null when it never did.</summary>
-        public string? EverHeldAModel(string serial) => _heldModel.GetValueOrDefault(serial);
-
-        public IReadOnlyCollection<string> ModelActions(string serial) => _modelActions.TryGetValue(serial, out var s) ? s.Keys.ToList() : [];
-
-        public string Describe() => string.Join(", ", Serials.Select(s => $"{s}: {Reports(s)} reports"));
-
-        public async ValueTask DisposeAsync()
-        {
-            await _client.DisconnectAsync();
-            _client.Dispose();
-        }
     }
 }

@@ -28,7 +28,7 @@ public sealed class When_models_are_rolled_out
     public async Task A_good_version_reaches_every_robot_in_two_waves_and_a_canary_that_fails_its_gate_is_rolled_back_before_the_next_wave()
     {
         await using var server = await ServerHost.StartAsync(Options());
-        await using var reports = await ModelReports.StartAsync(server.MqttPort);
+        await using var reports = await RobotModelReports.StartAsync(server.MqttPort, "model-reports");
         await Upload(server, "1.0.0", budgetMs: 1000);
         await Upload(server, "2.0.0", budgetMs: 0.001); // every run blows this budget
         Assert.True(await ServerHost.WaitUntilAsync(async () =>
@@ -188,57 +188,5 @@ public sealed class When_models_are_rolled_out
         }, TimeSpan.FromSeconds(150));
         Assert.True(ended, $"rollout {id} did not end: {last}");
         return last;
-    }
-
-    /// <summary>Every robot's own reports: retained <c>modelStatus</c> and the action ids in its VDA <c>state</c>.</summary>
-    private sealed class ModelReports : IAsyncDisposable
-    {
-        private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
-        private readonly ConcurrentDictionary<string, string?> _active = new();
-        private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _stored = new();
-        private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _actions = new();
-
-        public static async Task<ModelReports> StartAsync(int port)
-        {
-            var reports = new ModelReports();
-            reports._client.ApplicationMessageReceivedAsync += e =>
-            {
-                var parts = e.ApplicationMessage.Topic.Split('/');
-                var serial = parts[3];
-                using var json = JsonDocument.Parse(e.ApplicationMessage.Payload.ToArray());
-                var root = json.RootElement;
-                if (parts[^1] == "modelStatus")
-                {
-                    reports._active[serial] = root.GetProperty("active") is { ValueKind: JsonValueKind.Object } a ? a.GetProperty("version").GetString() : null;
-                    foreach (var m in root.GetProperty("models").EnumerateArray())
-                        reports._stored.GetOrAdd(serial, _ => new())[m.GetProperty("version").GetString()!] = true;
-                }
-                else
-                {
-                    foreach (var a in root.GetProperty("actionStates").EnumerateArray())
-                        reports._actions.GetOrAdd(serial, _ => new())[a.GetProperty("actionId").GetString()!] = true;
-                }
-
-                return Task.CompletedTask;
-            };
-            await reports._client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId("model-reports").Build());
-            await reports._client.SubscribeAsync("robotfleet/v1/+/+/modelStatus");
-            await reports._client.SubscribeAsync("uagv/v2/+/+/state");
-            return reports;
-        }
-
-        public string? Active(string serial) => _active.GetValueOrDefault(serial);
-
-        public IReadOnlyCollection<string> EverStored(string serial) => _stored.TryGetValue(serial, out var s) ? s.Keys.ToList() : [];
-
-        public IReadOnlyCollection<string> ActionIds(string serial) => _actions.TryGetValue(serial, out var s) ? s.Keys.ToList() : [];
-
-        public string Describe() => string.Join(", ", _active.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value ?? "none"} [{string.Join(" ", EverStored(p.Key))}]"));
-
-        public async ValueTask DisposeAsync()
-        {
-            await _client.DisconnectAsync();
-            _client.Dispose();
-        }
     }
 }
