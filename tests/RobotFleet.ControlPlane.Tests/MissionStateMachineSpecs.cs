@@ -74,6 +74,56 @@ public sealed class When_a_mission_runs_through_its_lifecycle
         Assert.Equal(["Queued", "Assigned", "Queued", "Queued"], state.History.Skip(4).Select(h => h.To));
         Assert.Equal(MissionStatus.Queued, bus.StatusChanges("m1")[^1].Status);
     }
+
+    /// <summary>
+    /// Regression (CI 2026-11-30): a reader copied the in-memory instance while a fact was half applied (its sequence counted,
+    /// its history entry and state not yet written) and saw "Executing" with fact 6 of 6 taken in.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Should_never_show_a_reader_a_fact_half_applied(bool sqlite)
+    {
+        var directory = sqlite ? Path.Combine(Path.GetTempPath(), "robotfleet-read-" + Guid.NewGuid().ToString("N")) : null;
+        try
+        {
+            await using var bus = await LifecycleBus.StartAsync(directory);
+            const int last = 200;
+            var facts = new List<IMissionLifecycleFact> { Submitted("m1") };
+            for (var seq = 2; seq <= last; seq++)
+                facts.Add(seq % 2 == 0 ? Assigned("m1", seq) : Requeued("m1", seq));
+            var reads = 0;
+            var torn = new List<string>();
+            using var stop = new CancellationTokenSource();
+            var reader = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    if (await bus.Reader.FindAsync("m1", CancellationToken.None) is not { } state)
+                        continue;
+                    reads++;
+                    var lastEntry = state.History.Count == 0 ? null : state.History[^1];
+                    if (lastEntry is null || lastEntry.Sequence != state.LastSequence || lastEntry.To != state.CurrentState || state.History.Count != state.LastSequence)
+                        torn.Add($"at fact {state.LastSequence} in {state.CurrentState}: history has {state.History.Count}, last {lastEntry?.Sequence}:{lastEntry?.To}");
+                }
+            });
+
+            foreach (var fact in facts)
+                await bus.PublishAsync(fact); // in order, one at a time: every read falls between or during applications
+            await bus.WaitForAsync("m1", last);
+            await stop.CancelAsync();
+            await reader;
+
+            Assert.True(reads > 10, $"only {reads} reads overlapped the {last} facts");
+            Assert.Empty(torn);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            if (directory is not null && Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+        }
+    }
 }
 
 public sealed class When_a_lifecycle_fact_is_illegal_where_it_arrives

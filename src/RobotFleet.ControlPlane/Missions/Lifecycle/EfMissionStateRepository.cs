@@ -119,9 +119,14 @@ public sealed class EfMissionStateStore : IMissionHistoryReader
     public MissionStateDbContext CreateContext() => new(_options);
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The instance row and its history rows are read in one repeatable-read transaction (a snapshot), so a save committed
+    /// between the two reads cannot show a state with another save's history.
+    /// </remarks>
     public async Task<MissionState?> FindAsync(string missionId, CancellationToken cancellationToken)
     {
         await using var db = CreateContext();
+        await using var snapshot = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         return await LoadAsync(db, MissionCorrelation.IdOf(missionId), tracked: false, cancellationToken);
     }
 

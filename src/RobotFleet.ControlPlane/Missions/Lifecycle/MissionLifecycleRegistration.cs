@@ -20,13 +20,40 @@ public interface IMissionHistoryReader
     IReadOnlyDictionary<string, long> LastSequences();
 }
 
-/// <summary>Reads instances from MassTransit's in-memory saga repository (no data directory: nothing survives a restart).</summary>
-/// <param name="sagas">The in-memory repository.</param>
-public sealed class InMemoryMissionHistoryReader(ILoadSagaRepository<MissionState> sagas) : IMissionHistoryReader
+/// <summary>
+/// Reads instances from MassTransit's in-memory saga repository (no data directory: nothing survives a restart). A copy is
+/// taken under the instance's lock, the one the machine holds while it applies a fact, so a reader never sees a fact half
+/// applied (its sequence counted but its history entry or state not yet written).
+/// </summary>
+/// <param name="sagas">The in-memory repository's instances.</param>
+public sealed class InMemoryMissionHistoryReader(IndexedSagaDictionary<MissionState> sagas) : IMissionHistoryReader
 {
     /// <inheritdoc />
-    public async Task<MissionState?> FindAsync(string missionId, CancellationToken cancellationToken) =>
-        (await sagas.Load(MissionCorrelation.IdOf(missionId)))?.Copy();
+    public async Task<MissionState?> FindAsync(string missionId, CancellationToken cancellationToken)
+    {
+        SagaInstance<MissionState>? instance;
+        await sagas.MarkInUse(cancellationToken);
+        try
+        {
+            instance = sagas[MissionCorrelation.IdOf(missionId)];
+        }
+        finally
+        {
+            sagas.Release();
+        }
+
+        if (instance is null)
+            return null;
+        await instance.MarkInUse(cancellationToken);
+        try
+        {
+            return instance.IsRemoved ? null : instance.Instance.Copy();
+        }
+        finally
+        {
+            instance.Release();
+        }
+    }
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, long> LastSequences() => new Dictionary<string, long>();
