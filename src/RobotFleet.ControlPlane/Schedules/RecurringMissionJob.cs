@@ -11,7 +11,9 @@ namespace RobotFleet.ControlPlane.Schedules;
 /// a template deadline is <see cref="MissionTemplate.DeadlineSeconds"/> after the job runs) and records the
 /// firing with the mission id, or the coordinator's reason when it rejects the mission. The mission id is derived from
 /// the schedule and the fire time it runs for (<c>sch-{name}-{yyyyMMddTHHmmssZ}</c>), so a firing run twice cannot
-/// submit two missions.
+/// submit two missions. Under <see cref="MisfirePolicy.Skip"/> a firing that Quartz runs later than
+/// <see cref="ScheduleOptions.MisfireThreshold"/> after its fire time (whatever the path: a trigger recovered after a
+/// restart, a starved thread pool) is a missed one: it is logged and skipped, no mission is submitted.
 /// </summary>
 [DisallowConcurrentExecution]
 public sealed class RecurringMissionJob(IBus bus, FiringLog firings, ScheduleOptions options, TimeProvider time, ILogger<RecurringMissionJob> logger) : IJob
@@ -23,6 +25,14 @@ public sealed class RecurringMissionJob(IBus bus, FiringLog firings, ScheduleOpt
         var definition = ScheduleJobData.Read(name, context.JobDetail.JobDataMap);
         var scheduledFor = context.ScheduledFireTimeUtc ?? context.FireTimeUtc;
         var missionId = MissionIdFor(name, scheduledFor);
+        var late = context.FireTimeUtc - scheduledFor;
+        if (definition.Misfire == MisfirePolicy.Skip && late > options.MisfireThreshold)
+        {
+            logger.LogWarning("schedule {Schedule}: firing for {ScheduledFor:O} ran {Late:0.#} s late (misfire threshold {Threshold:0.#} s); skipped by its policy, no mission submitted",
+                name, scheduledFor, late.TotalSeconds, options.MisfireThreshold.TotalSeconds);
+            return;
+        }
+
         var firedAt = time.GetUtcNow();
         var m = definition.Mission;
         ScheduleFiring firing;

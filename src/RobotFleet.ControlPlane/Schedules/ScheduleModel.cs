@@ -5,7 +5,10 @@ namespace RobotFleet.ControlPlane.Schedules;
 /// <summary>What a schedule does about firings it missed while the control plane was down or the schedule disabled.</summary>
 public enum MisfirePolicy
 {
-    /// <summary>Skip every missed firing and run at the next regular fire time (the default; Quartz DoNothing).</summary>
+    /// <summary>
+    /// Skip every missed firing and run at the next regular fire time (the default; Quartz DoNothing). A firing that runs
+    /// later than the misfire threshold after its fire time by any path is skipped too (<see cref="RecurringMissionJob"/>).
+    /// </summary>
     Skip,
 
     /// <summary>Fire once at once for all the missed firings, then go on with the regular times (Quartz FireAndProceed).</summary>
