@@ -74,7 +74,11 @@ public sealed class When_a_schedule_has_a_full_mission_template : IDisposable
         Assert.Equal((MissionKind.Patrol, 2, 3, "schedule:patrol", template.Robot), (submitted.Kind, submitted.Priority, submitted.Rounds, submitted.RequestedBy, submitted.Robot));
         Assert.Equal(template.Locations, submitted.Locations);
         Assert.Equal(template.RequiredActions, submitted.RequiredActions);
-        var firing = Assert.Single((await host.Schedules.FiringsAsync("patrol"))!, f => f.MissionId == submitted.MissionId);
+        // The job records its firing after the coordinator answered: wait for the record (CI read the log before it).
+        IReadOnlyList<ScheduleFiring> firings = [];
+        while (DateTime.UtcNow < deadline + TimeSpan.FromSeconds(10) && !(firings = (await host.Schedules.FiringsAsync("patrol"))!).Any(f => f.MissionId == submitted.MissionId))
+            await Task.Delay(50);
+        var firing = Assert.Single(firings, f => f.MissionId == submitted.MissionId);
         Assert.InRange(submitted.Deadline!.Value, firing.FiredAt.AddSeconds(599), firing.FiredAt.AddSeconds(601));
     }
 

@@ -52,9 +52,9 @@ internal sealed class LifecycleBus : IAsyncDisposable
     public Task PublishAsync(params IMissionLifecycleFact[] facts) => Task.WhenAll(facts.Select(f => Harness.Bus.Publish(f, f.GetType())));
 
     /// <summary>The mission's instance once it has taken in fact <paramref name="sequence"/>.</summary>
-    public async Task<MissionState> WaitForAsync(string missionId, long sequence)
+    public async Task<MissionState> WaitForAsync(string missionId, long sequence, TimeSpan? timeout = null)
     {
-        var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (true)
         {
             var state = await Reader.FindAsync(missionId, CancellationToken.None);

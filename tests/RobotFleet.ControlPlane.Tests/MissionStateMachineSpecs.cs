@@ -88,7 +88,7 @@ public sealed class When_a_mission_runs_through_its_lifecycle
         try
         {
             await using var bus = await LifecycleBus.StartAsync(directory);
-            const int last = 200;
+            const int last = 100;
             var facts = new List<IMissionLifecycleFact> { Submitted("m1") };
             for (var seq = 2; seq <= last; seq++)
                 facts.Add(seq % 2 == 0 ? Assigned("m1", seq) : Requeued("m1", seq));
@@ -110,7 +110,7 @@ public sealed class When_a_mission_runs_through_its_lifecycle
 
             foreach (var fact in facts)
                 await bus.PublishAsync(fact); // in order, one at a time: every read falls between or during applications
-            await bus.WaitForAsync("m1", last);
+            await bus.WaitForAsync("m1", last, TimeSpan.FromSeconds(60)); // SQLite on a loaded CI machine: ~10 ms a fact, more under load
             await stop.CancelAsync();
             await reader;
 
