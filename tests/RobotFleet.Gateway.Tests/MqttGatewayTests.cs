@@ -24,6 +24,16 @@ public sealed class MqttGatewayTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     [Fact]
+    public void Default_client_id_names_the_host_so_that_instances_in_containers_do_not_share_it()
+    {
+        // docker-compose up --scale server=2: both servers are process 1 of their container; one client id would make the
+        // broker disconnect one gateway whenever the other connects.
+        var id = new GatewayOptions().ClientId;
+
+        Assert.Equal($"robotfleet-gateway-{Environment.MachineName}-{Environment.ProcessId}", id);
+    }
+
+    [Fact]
     public async Task State_updates_the_twin_and_pose_only_changes_publish_nothing()
     {
         await using var rig = await Rig.StartAsync();
