@@ -35,16 +35,32 @@ public sealed class MqttGateway(
     private readonly ConcurrentDictionary<RobotId, RobotStateChanged> _lastStates = new();
     private readonly ConcurrentDictionary<RobotId, DateTimeOffset> _lastPublished = new();
     private readonly SemaphoreSlim _connected = new(0, 1);
+    private readonly ConcurrentDictionary<RobotId, SentOrder> _sentOrders = new();
 
     /// <summary>True while connected to the broker.</summary>
     public bool IsConnected => _client.IsConnected;
 
-    /// <summary>Sends a route to its robot as a VDA 5050 order (QoS 0, not retained).</summary>
-    /// <exception cref="InvalidOperationException">The gateway is not connected to the broker.</exception>
-    public Task PublishOrderAsync(DispatchRoute route, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a route to its robot as a VDA 5050 order (QoS 0, not retained). The updates of the robot's latest order are kept:
+    /// one that a broker outage lost (sent while the gateway or the robot was disconnected) goes out again when the robot
+    /// is reported ONLINE and its state shows it lacks it; so while the gateway is
+    /// not connected, the order is only kept, not an error.
+    /// </summary>
+    public async Task PublishOrderAsync(DispatchRoute route, CancellationToken cancellationToken)
     {
         var order = OrderMapper.ToOrder(route, NextHeaderId(route.Robot, Vda5050Topic.Order), time.GetUtcNow());
-        return PublishAsync(route.Robot, Vda5050Topic.Order, Vda5050Json.SerializeToUtf8Bytes(order), cancellationToken);
+        var payload = Vda5050Json.SerializeToUtf8Bytes(order);
+        var sent = _sentOrders.AddOrUpdate(route.Robot, _ => new SentOrder(route.OrderId), (_, s) => s.OrderId == route.OrderId ? s : new SentOrder(route.OrderId));
+        lock (sent)
+            sent.Updates.Add((route.OrderUpdateId, payload));
+        if (!_client.IsConnected)
+        {
+            logger.LogWarning("MQTT gateway is not connected: order {OrderId}/{OrderUpdateId} for {Robot} goes out when the broker and the robot are back",
+                route.OrderId, route.OrderUpdateId, route.Robot);
+            return;
+        }
+
+        await PublishAsync(route.Robot, Vda5050Topic.Order, payload, cancellationToken);
     }
 
     /// <summary>Sends instant actions to a robot (QoS 0, not retained).</summary>
@@ -55,8 +71,12 @@ public sealed class MqttGateway(
         return PublishAsync(command.Robot, Vda5050Topic.InstantActions, Vda5050Json.SerializeToUtf8Bytes(message), cancellationToken);
     }
 
-    /// <summary>Forgets a robot's last reported state (after an operator removed it).</summary>
-    public void Forget(RobotId robot) => _lastStates.TryRemove(robot, out _);
+    /// <summary>Forgets a robot's last reported state and the order last sent to it (after an operator removed it).</summary>
+    public void Forget(RobotId robot)
+    {
+        _lastStates.TryRemove(robot, out _);
+        _sentOrders.TryRemove(robot, out _);
+    }
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -231,6 +251,47 @@ public sealed class MqttGateway(
             logger.LogInformation("Robot {Robot} is {State}", robot, connection.ConnectionState);
             await bus.Publish(new RobotConnectionChanged(robot, state, time.GetUtcNow()));
         }
+
+        // ONLINE comes on every (re)connect of the robot, after it subscribed, and (retained) on every reconnect of the
+        // gateway: both sides are connected now, so order updates lost while either was away can go out again.
+        if (state == RobotConnectionState.Online)
+            await ResendMissedOrderUpdatesAsync(robot);
+    }
+
+    /// <summary>
+    /// Sends again, oldest first, the updates of the order last sent to <paramref name="robot"/> that its last reported state
+    /// does not show (another order id, or a lower update id): QoS 0 orders published while the broker, the gateway or the
+    /// robot was away are lost. A robot that did get one ignores the copy (the same order id and update id twice).
+    /// </summary>
+    private async Task ResendMissedOrderUpdatesAsync(RobotId robot)
+    {
+        if (!_sentOrders.TryGetValue(robot, out var sent) || twins.Find(robot) is not { } twin)
+            return;
+        List<(long UpdateId, byte[] Payload)> missed;
+        lock (sent)
+            missed = sent.Updates.Where(u => twin.OrderId != sent.OrderId || u.UpdateId > twin.OrderUpdateId).ToList();
+        foreach (var (updateId, payload) in missed)
+        {
+            logger.LogInformation("Sending order {OrderId}/{OrderUpdateId} to {Robot} again: its state shows {ReportedOrderId}/{ReportedUpdateId}",
+                sent.OrderId, updateId, robot, twin.OrderId, twin.OrderUpdateId);
+            try
+            {
+                await PublishAsync(robot, Vda5050Topic.Order, payload, CancellationToken.None);
+            }
+            catch (Exception e) when (e is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                logger.LogWarning("Could not send order {OrderId}/{OrderUpdateId} to {Robot} again: {Error}", sent.OrderId, updateId, robot, e.Message);
+                return; // the next ONLINE tries again
+            }
+        }
+    }
+
+    /// <summary>The updates of the order last sent to a robot, in the order sent; lock it to read or add.</summary>
+    private sealed class SentOrder(string orderId)
+    {
+        public string OrderId { get; } = orderId;
+
+        public List<(long UpdateId, byte[] Payload)> Updates { get; } = [];
     }
 
     private async Task PublishAsync(RobotId robot, Vda5050Topic topic, byte[] payload, CancellationToken cancellationToken)

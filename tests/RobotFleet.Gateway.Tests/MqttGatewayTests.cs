@@ -103,6 +103,38 @@ public sealed class MqttGatewayTests
         Assert.Equal(0L, Vda5050Json.Deserialize<InstantActions>(instant).HeaderId); // header ids count per topic
     }
 
+    [Fact]
+    public async Task Order_updates_a_robot_missed_while_away_are_sent_again_in_order_when_it_is_back_online()
+    {
+        // Found against a real Mosquitto restarted mid-run (tests/RobotFleet.Integration.Tests): QoS 0 orders sent while the
+        // robot (or the gateway) was disconnected were lost, and the robot waited at the end of its released base for ever.
+        await using var rig = await Rig.StartAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
+        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+
+        await rig.Robot.UnsubscribeAsync(); // away: a clean-session robot gets nothing until it subscribes again
+        await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
+        await rig.Bus.Publish(Line("order-2", 1, waypoints: 3, releasedThrough: 2, firstWaypoint: 1, firstSequenceId: 2));
+        await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Count() >= 2, "both updates handled by the gateway");
+        Assert.Empty(rig.Robot.Received("order"));
+
+        await rig.Robot.SubscribeAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await WaitUntil(() => rig.Robot.Received("order").Count >= 2, "the two missed updates");
+
+        var resent = rig.Robot.Received("order").Select(Vda5050Json.Deserialize<Order>).ToList();
+        Assert.Equal([("order-2", 0L), ("order-2", 1L)], resent.Select(o => (o.OrderId, o.OrderUpdateId)));
+
+        // Once its state shows the latest update, another ONLINE sends nothing again.
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { HeaderId = 1, OrderId = "order-2", OrderUpdateId = 1 });
+        await WaitUntil(() => rig.Twins.Find(R1)?.OrderUpdateId == 1 && rig.Twins.Find(R1)?.OrderId == "order-2", "state with order-2/1");
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { HeaderId = 2, OrderId = "order-2", OrderUpdateId = 1, Driving = false });
+        await WaitUntil(() => rig.Published<RobotStateChanged>().Any(c => c.OrderId == "order-2" && !c.Driving), "the state after the second ONLINE");
+        Assert.Equal(2, rig.Robot.Received("order").Count);
+    }
+
     [Theory]
     [InlineData("{ not json")]
     [InlineData("null")]
@@ -229,6 +261,12 @@ public sealed class MqttGatewayTests
                 .Build());
             return robot;
         }
+
+        public Task UnsubscribeAsync() =>
+            _client.UnsubscribeAsync(new MqttClientUnsubscribeOptionsBuilder().WithTopicFilter(Topic(Vda5050Topic.Order)).WithTopicFilter(Topic(Vda5050Topic.InstantActions)).Build());
+
+        public Task SubscribeAsync() =>
+            _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Topic(Vda5050Topic.Order)).WithTopicFilter(Topic(Vda5050Topic.InstantActions)).Build());
 
         public IReadOnlyList<string> Received(string leaf) => _received.Where(m => m.Leaf == leaf).Select(m => m.Json).ToList();
 
