@@ -36,6 +36,7 @@ public sealed class MqttGateway(
     private readonly ConcurrentDictionary<RobotId, DateTimeOffset> _lastPublished = new();
     private readonly SemaphoreSlim _connected = new(0, 1);
     private readonly ConcurrentDictionary<RobotId, SentOrder> _sentOrders = new();
+    private readonly ConcurrentDictionary<RobotId, ConcurrentQueue<byte[]>> _pendingInstantActions = new();
 
     /// <summary>True while connected to the broker.</summary>
     public bool IsConnected => _client.IsConnected;
@@ -63,12 +64,23 @@ public sealed class MqttGateway(
         await PublishAsync(route.Robot, Vda5050Topic.Order, payload, cancellationToken);
     }
 
-    /// <summary>Sends instant actions to a robot (QoS 0, not retained).</summary>
-    /// <exception cref="InvalidOperationException">The gateway is not connected to the broker.</exception>
-    public Task PublishInstantActionsAsync(TriggerInstantActions command, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends instant actions to a robot (QoS 0, not retained). While the gateway is not connected they are kept and go out,
+    /// in the order given, when the robot is next reported ONLINE.
+    /// </summary>
+    public async Task PublishInstantActionsAsync(TriggerInstantActions command, CancellationToken cancellationToken)
     {
         var message = OrderMapper.ToInstantActions(command, NextHeaderId(command.Robot, Vda5050Topic.InstantActions), time.GetUtcNow());
-        return PublishAsync(command.Robot, Vda5050Topic.InstantActions, Vda5050Json.SerializeToUtf8Bytes(message), cancellationToken);
+        var payload = Vda5050Json.SerializeToUtf8Bytes(message);
+        if (!_client.IsConnected)
+        {
+            _pendingInstantActions.GetOrAdd(command.Robot, _ => new ConcurrentQueue<byte[]>()).Enqueue(payload);
+            logger.LogWarning("MQTT gateway is not connected: instant actions {Actions} for {Robot} go out when the broker and the robot are back",
+                string.Join(", ", command.Actions.Select(a => a.ActionType)), command.Robot);
+            return;
+        }
+
+        await PublishAsync(command.Robot, Vda5050Topic.InstantActions, payload, cancellationToken);
     }
 
     /// <summary>Forgets a robot's last reported state and the order last sent to it (after an operator removed it).</summary>
@@ -76,6 +88,7 @@ public sealed class MqttGateway(
     {
         _lastStates.TryRemove(robot, out _);
         _sentOrders.TryRemove(robot, out _);
+        _pendingInstantActions.TryRemove(robot, out _);
     }
 
     /// <inheritdoc />
@@ -255,7 +268,31 @@ public sealed class MqttGateway(
         // ONLINE comes on every (re)connect of the robot, after it subscribed, and (retained) on every reconnect of the
         // gateway: both sides are connected now, so order updates lost while either was away can go out again.
         if (state == RobotConnectionState.Online)
+        {
             await ResendMissedOrderUpdatesAsync(robot);
+            await SendPendingInstantActionsAsync(robot);
+        }
+    }
+
+    /// <summary>Sends the instant actions kept for <paramref name="robot"/> while the gateway was not connected, oldest first.</summary>
+    private async Task SendPendingInstantActionsAsync(RobotId robot)
+    {
+        if (!_pendingInstantActions.TryGetValue(robot, out var pending))
+            return;
+        while (pending.TryPeek(out var payload))
+        {
+            try
+            {
+                await PublishAsync(robot, Vda5050Topic.InstantActions, payload, CancellationToken.None);
+            }
+            catch (Exception e) when (e is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                logger.LogWarning("Could not send kept instant actions to {Robot}: {Error}", robot, e.Message);
+                return; // kept for the next ONLINE
+            }
+
+            pending.TryDequeue(out _);
+        }
     }
 
     /// <summary>

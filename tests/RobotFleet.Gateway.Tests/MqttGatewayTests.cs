@@ -135,6 +135,33 @@ public sealed class MqttGatewayTests
         Assert.Equal(2, rig.Robot.Received("order").Count);
     }
 
+    [Fact]
+    public async Task Orders_and_instant_actions_sent_while_the_broker_is_down_go_out_when_the_robot_is_back_online()
+    {
+        // Found against a real Mosquitto restarted mid-run: both faulted ("not connected") and were lost; a lost stopPause
+        // or order update leaves a robot waiting for ever.
+        await using var rig = await Rig.StartAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
+        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+
+        await rig.StopBrokerAsync();
+        await WaitUntil(() => !rig.Gateway.IsConnected, "gateway disconnected");
+        await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
+        await rig.Bus.Publish(new TriggerInstantActions(R1, [Action("ia-1", "stopPause")]));
+        await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Any() && rig.Harness.Consumed.Select<TriggerInstantActions>().Any(), "both handled");
+        Assert.Empty(rig.Harness.Published.Select<Fault<DispatchRoute>>());
+        Assert.Empty(rig.Harness.Published.Select<Fault<TriggerInstantActions>>());
+
+        await rig.StartBrokerAsync();
+        await rig.Robot.ReconnectAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await WaitUntil(() => rig.Robot.Received("order").Count >= 1 && rig.Robot.Received("instantActions").Count >= 1, "the kept order and instant actions");
+
+        Assert.Equal(("order-2", 0L), rig.Robot.Received("order").Select(Vda5050Json.Deserialize<Order>).Select(o => (o.OrderId, o.OrderUpdateId)).Single());
+        Assert.Equal("stopPause", Vda5050Json.Deserialize<InstantActions>(Assert.Single(rig.Robot.Received("instantActions"))).Actions.Single().ActionType);
+    }
+
     [Theory]
     [InlineData("{ not json")]
     [InlineData("null")]
@@ -179,6 +206,10 @@ public sealed class MqttGatewayTests
         public RobotTwinRegistry Twins => _host.Services.GetRequiredService<RobotTwinRegistry>();
 
         public MqttGateway Gateway => _host.Services.GetRequiredService<MqttGateway>();
+
+        public Task StopBrokerAsync() => _broker.StopAsync();
+
+        public Task StartBrokerAsync() => _broker.StartAsync();
 
         public List<T> Published<T>() where T : class => Harness.Published.Select<T>().Select(m => m.Context.Message).ToList();
 
@@ -242,6 +273,8 @@ public sealed class MqttGatewayTests
         private readonly ConcurrentQueue<(string Leaf, string Json)> _received = new();
         private long _connectionHeaderId;
 
+        private MqttClientOptions _options = null!;
+
         public static async Task<FakeRobot> ConnectAsync(int port)
         {
             var robot = new FakeRobot();
@@ -250,16 +283,32 @@ public sealed class MqttGatewayTests
                 robot._received.Enqueue((e.ApplicationMessage.Topic.Split('/')[^1], e.ApplicationMessage.ConvertPayloadToString()));
                 return Task.CompletedTask;
             };
-            await robot._client.ConnectAsync(new MqttClientOptionsBuilder()
+            robot._options = new MqttClientOptionsBuilder()
                 .WithTcpServer("127.0.0.1", port)
                 .WithClientId($"robot-r1-{Guid.NewGuid():N}")
                 .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-                .Build());
-            await robot._client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-                .WithTopicFilter(Topic(Vda5050Topic.Order))
-                .WithTopicFilter(Topic(Vda5050Topic.InstantActions))
-                .Build());
+                .Build();
+            await robot.ReconnectAsync();
             return robot;
+        }
+
+        /// <summary>Connects (again, after the broker dropped it) and subscribes, as a clean-session robot does.</summary>
+        public async Task ReconnectAsync()
+        {
+            var deadline = DateTime.UtcNow + Timeout;
+            while (!_client.IsConnected)
+            {
+                try
+                {
+                    await _client.ConnectAsync(_options);
+                }
+                catch (MQTTnet.Exceptions.MqttCommunicationException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(100);
+                }
+            }
+
+            await SubscribeAsync();
         }
 
         public Task UnsubscribeAsync() =>
