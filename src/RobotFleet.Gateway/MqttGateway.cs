@@ -36,16 +36,17 @@ public sealed class MqttGateway(
     private readonly ConcurrentDictionary<RobotId, DateTimeOffset> _lastPublished = new();
     private readonly SemaphoreSlim _connected = new(0, 1);
     private readonly ConcurrentDictionary<RobotId, SentOrder> _sentOrders = new();
-    private readonly ConcurrentDictionary<RobotId, ConcurrentQueue<byte[]>> _pendingInstantActions = new();
+    private readonly ConcurrentDictionary<RobotId, ConcurrentQueue<(Vda5050Topic Topic, byte[] Payload)>> _outbox = new();
 
     /// <summary>True while connected to the broker.</summary>
     public bool IsConnected => _client.IsConnected;
 
     /// <summary>
-    /// Sends a route to its robot as a VDA 5050 order (QoS 0, not retained). The updates of the robot's latest order are kept:
-    /// one that a broker outage lost (sent while the gateway or the robot was disconnected) goes out again when the robot
-    /// is reported ONLINE and its state shows it lacks it; so while the gateway is
-    /// not connected, the order is only kept, not an error.
+    /// Sends a route to its robot as a VDA 5050 order (QoS 0, not retained). QoS 0 messages are lost while the gateway or the
+    /// robot is away from the broker, so: while the gateway is not connected, the order is kept (with any instant actions,
+    /// in the order issued) and goes out when the robot is next reported ONLINE; and the updates of each robot's latest
+    /// order are kept, to send again, in order, those that the robot's state does not show when it is reported ONLINE
+    /// (until a <c>cancelOrder</c> is sent to it).
     /// </summary>
     public async Task PublishOrderAsync(DispatchRoute route, CancellationToken cancellationToken)
     {
@@ -54,33 +55,35 @@ public sealed class MqttGateway(
         var sent = _sentOrders.AddOrUpdate(route.Robot, _ => new SentOrder(route.OrderId), (_, s) => s.OrderId == route.OrderId ? s : new SentOrder(route.OrderId));
         lock (sent)
             sent.Updates.Add((route.OrderUpdateId, payload));
-        if (!_client.IsConnected)
-        {
-            logger.LogWarning("MQTT gateway is not connected: order {OrderId}/{OrderUpdateId} for {Robot} goes out when the broker and the robot are back",
-                route.OrderId, route.OrderUpdateId, route.Robot);
+        if (Keep(route.Robot, Vda5050Topic.Order, payload, $"order {route.OrderId}/{route.OrderUpdateId}"))
             return;
-        }
-
         await PublishAsync(route.Robot, Vda5050Topic.Order, payload, cancellationToken);
     }
 
     /// <summary>
-    /// Sends instant actions to a robot (QoS 0, not retained). While the gateway is not connected they are kept and go out,
-    /// in the order given, when the robot is next reported ONLINE.
+    /// Sends instant actions to a robot (QoS 0, not retained); while the gateway is not connected they are kept, as orders
+    /// are (see <see cref="PublishOrderAsync"/>). A <c>cancelOrder</c> ends the sending again of the robot's latest order.
     /// </summary>
     public async Task PublishInstantActionsAsync(TriggerInstantActions command, CancellationToken cancellationToken)
     {
         var message = OrderMapper.ToInstantActions(command, NextHeaderId(command.Robot, Vda5050Topic.InstantActions), time.GetUtcNow());
         var payload = Vda5050Json.SerializeToUtf8Bytes(message);
-        if (!_client.IsConnected)
-        {
-            _pendingInstantActions.GetOrAdd(command.Robot, _ => new ConcurrentQueue<byte[]>()).Enqueue(payload);
-            logger.LogWarning("MQTT gateway is not connected: instant actions {Actions} for {Robot} go out when the broker and the robot are back",
-                string.Join(", ", command.Actions.Select(a => a.ActionType)), command.Robot);
+        if (command.Actions.Any(a => a.ActionType == "cancelOrder"))
+            _sentOrders.TryRemove(command.Robot, out _); // its mission may be given to another robot: never send that order again
+        if (Keep(command.Robot, Vda5050Topic.InstantActions, payload, "instant actions " + string.Join(", ", command.Actions.Select(a => a.ActionType))))
             return;
-        }
-
         await PublishAsync(command.Robot, Vda5050Topic.InstantActions, payload, cancellationToken);
+    }
+
+    /// <summary>Keeps a message for <paramref name="robot"/> in its outbox when the gateway is not connected; true if kept.</summary>
+    private bool Keep(RobotId robot, Vda5050Topic topic, byte[] payload, string what)
+    {
+        if (_client.IsConnected)
+            return false;
+        var outbox = _outbox.GetOrAdd(robot, _ => new ConcurrentQueue<(Vda5050Topic, byte[])>());
+        outbox.Enqueue((topic, payload));
+        logger.LogWarning("MQTT gateway is not connected: {What} for {Robot} goes out when the broker and the robot are back", what, robot);
+        return true;
     }
 
     /// <summary>Forgets a robot's last reported state and the order last sent to it (after an operator removed it).</summary>
@@ -88,7 +91,7 @@ public sealed class MqttGateway(
     {
         _lastStates.TryRemove(robot, out _);
         _sentOrders.TryRemove(robot, out _);
-        _pendingInstantActions.TryRemove(robot, out _);
+        _outbox.TryRemove(robot, out _);
     }
 
     /// <inheritdoc />
@@ -269,30 +272,37 @@ public sealed class MqttGateway(
         // gateway: both sides are connected now, so order updates lost while either was away can go out again.
         if (state == RobotConnectionState.Online)
         {
-            await ResendMissedOrderUpdatesAsync(robot);
-            await SendPendingInstantActionsAsync(robot);
+            var flushed = await SendOutboxAsync(robot);
+            await ResendMissedOrderUpdatesAsync(robot, flushed);
         }
     }
 
-    /// <summary>Sends the instant actions kept for <paramref name="robot"/> while the gateway was not connected, oldest first.</summary>
-    private async Task SendPendingInstantActionsAsync(RobotId robot)
+    /// <summary>
+    /// Sends the messages kept for <paramref name="robot"/> while the gateway was not connected, oldest first; returns the
+    /// payloads sent.
+    /// </summary>
+    private async Task<HashSet<byte[]>> SendOutboxAsync(RobotId robot)
     {
-        if (!_pendingInstantActions.TryGetValue(robot, out var pending))
-            return;
-        while (pending.TryPeek(out var payload))
+        var sent = new HashSet<byte[]>(ReferenceEqualityComparer.Instance);
+        if (!_outbox.TryGetValue(robot, out var outbox))
+            return sent;
+        while (outbox.TryPeek(out var message))
         {
             try
             {
-                await PublishAsync(robot, Vda5050Topic.InstantActions, payload, CancellationToken.None);
+                await PublishAsync(robot, message.Topic, message.Payload, CancellationToken.None);
             }
             catch (Exception e) when (e is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
             {
-                logger.LogWarning("Could not send kept instant actions to {Robot}: {Error}", robot, e.Message);
-                return; // kept for the next ONLINE
+                logger.LogWarning("Could not send the kept messages to {Robot}: {Error}", robot, e.Message);
+                break; // kept for the next ONLINE
             }
 
-            pending.TryDequeue(out _);
+            outbox.TryDequeue(out _);
+            sent.Add(message.Payload);
         }
+
+        return sent;
     }
 
     /// <summary>
@@ -300,13 +310,13 @@ public sealed class MqttGateway(
     /// does not show (another order id, or a lower update id): QoS 0 orders published while the broker, the gateway or the
     /// robot was away are lost. A robot that did get one ignores the copy (the same order id and update id twice).
     /// </summary>
-    private async Task ResendMissedOrderUpdatesAsync(RobotId robot)
+    private async Task ResendMissedOrderUpdatesAsync(RobotId robot, HashSet<byte[]> justSent)
     {
         if (!_sentOrders.TryGetValue(robot, out var sent) || twins.Find(robot) is not { } twin)
             return;
         List<(long UpdateId, byte[] Payload)> missed;
         lock (sent)
-            missed = sent.Updates.Where(u => twin.OrderId != sent.OrderId || u.UpdateId > twin.OrderUpdateId).ToList();
+            missed = sent.Updates.Where(u => (twin.OrderId != sent.OrderId || u.UpdateId > twin.OrderUpdateId) && !justSent.Contains(u.Payload)).ToList();
         foreach (var (updateId, payload) in missed)
         {
             logger.LogInformation("Sending order {OrderId}/{OrderUpdateId} to {Robot} again: its state shows {ReportedOrderId}/{ReportedUpdateId}",

@@ -136,6 +136,28 @@ public sealed class MqttGatewayTests
     }
 
     [Fact]
+    public async Task An_order_cancelled_while_the_robot_was_away_is_not_sent_again()
+    {
+        // The control plane cancels the order of a lost robot and gives its mission to another: sending it again when the
+        // robot is back would run the mission twice.
+        await using var rig = await Rig.StartAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
+        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+
+        await rig.Robot.UnsubscribeAsync();
+        await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
+        await rig.Bus.Publish(new TriggerInstantActions(R1, [Action("ia-1", "cancelOrder")]));
+        await WaitUntil(() => rig.Harness.Consumed.Select<TriggerInstantActions>().Any(), "cancelOrder handled");
+        await rig.Robot.SubscribeAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { HeaderId = 1, Driving = false });
+        await WaitUntil(() => rig.Published<RobotStateChanged>().Any(c => !c.Driving), "the state after ONLINE");
+
+        Assert.Empty(rig.Robot.Received("order"));
+    }
+
+    [Fact]
     public async Task Orders_and_instant_actions_sent_while_the_broker_is_down_go_out_when_the_robot_is_back_online()
     {
         // Found against a real Mosquitto restarted mid-run: both faulted ("not connected") and were lost; a lost stopPause
