@@ -19,8 +19,11 @@ public sealed class GatewayOptions
     /// <summary>VDA 5050 interface name (first topic level); default <c>uagv</c>.</summary>
     public string InterfaceName { get; set; } = Vda5050.Vda5050Topics.DefaultInterfaceName;
 
-    /// <summary>MQTT client id of the gateway.</summary>
-    public string ClientId { get; set; } = $"robotfleet-gateway-{Environment.ProcessId}";
+    /// <summary>
+    /// MQTT client id of the gateway; default <c>robotfleet-gateway-{host name}-{process id}</c>, unique per instance also
+    /// where every instance is process 1 of its own container (a broker disconnects the older of two clients with one id).
+    /// </summary>
+    public string ClientId { get; set; } = $"robotfleet-gateway-{Environment.MachineName}-{Environment.ProcessId}";
 
     /// <summary>First reconnect delay; doubles up to <see cref="ReconnectMaxDelay"/>, with jitter.</summary>
     public TimeSpan ReconnectMinDelay { get; set; } = TimeSpan.FromMilliseconds(250);

@@ -35,28 +35,64 @@ public sealed class MqttGateway(
     private readonly ConcurrentDictionary<RobotId, RobotStateChanged> _lastStates = new();
     private readonly ConcurrentDictionary<RobotId, DateTimeOffset> _lastPublished = new();
     private readonly SemaphoreSlim _connected = new(0, 1);
+    private readonly ConcurrentDictionary<RobotId, SentOrder> _sentOrders = new();
+    private readonly ConcurrentDictionary<RobotId, ConcurrentQueue<(Vda5050Topic Topic, byte[] Payload)>> _outbox = new();
 
     /// <summary>True while connected to the broker.</summary>
     public bool IsConnected => _client.IsConnected;
 
-    /// <summary>Sends a route to its robot as a VDA 5050 order (QoS 0, not retained).</summary>
-    /// <exception cref="InvalidOperationException">The gateway is not connected to the broker.</exception>
-    public Task PublishOrderAsync(DispatchRoute route, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a route to its robot as a VDA 5050 order (QoS 0, not retained). QoS 0 messages are lost while the gateway or the
+    /// robot is away from the broker, so: while the gateway is not connected, the order is kept (with any instant actions,
+    /// in the order issued) and goes out when the robot is next reported ONLINE; and the updates of each robot's latest
+    /// order are kept, to send again, in order, those that the robot's state does not show when it is reported ONLINE
+    /// (until a <c>cancelOrder</c> is sent to it).
+    /// </summary>
+    public async Task PublishOrderAsync(DispatchRoute route, CancellationToken cancellationToken)
     {
         var order = OrderMapper.ToOrder(route, NextHeaderId(route.Robot, Vda5050Topic.Order), time.GetUtcNow());
-        return PublishAsync(route.Robot, Vda5050Topic.Order, Vda5050Json.SerializeToUtf8Bytes(order), cancellationToken);
+        var payload = Vda5050Json.SerializeToUtf8Bytes(order);
+        var sent = _sentOrders.AddOrUpdate(route.Robot, _ => new SentOrder(route.OrderId), (_, s) => s.OrderId == route.OrderId ? s : new SentOrder(route.OrderId));
+        lock (sent)
+            sent.Updates.Add((route.OrderUpdateId, payload));
+        if (Keep(route.Robot, Vda5050Topic.Order, payload, $"order {route.OrderId}/{route.OrderUpdateId}"))
+            return;
+        await PublishAsync(route.Robot, Vda5050Topic.Order, payload, cancellationToken);
     }
 
-    /// <summary>Sends instant actions to a robot (QoS 0, not retained).</summary>
-    /// <exception cref="InvalidOperationException">The gateway is not connected to the broker.</exception>
-    public Task PublishInstantActionsAsync(TriggerInstantActions command, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends instant actions to a robot (QoS 0, not retained); while the gateway is not connected they are kept, as orders
+    /// are (see <see cref="PublishOrderAsync"/>). A <c>cancelOrder</c> ends the sending again of the robot's latest order.
+    /// </summary>
+    public async Task PublishInstantActionsAsync(TriggerInstantActions command, CancellationToken cancellationToken)
     {
         var message = OrderMapper.ToInstantActions(command, NextHeaderId(command.Robot, Vda5050Topic.InstantActions), time.GetUtcNow());
-        return PublishAsync(command.Robot, Vda5050Topic.InstantActions, Vda5050Json.SerializeToUtf8Bytes(message), cancellationToken);
+        var payload = Vda5050Json.SerializeToUtf8Bytes(message);
+        if (command.Actions.Any(a => a.ActionType == "cancelOrder"))
+            _sentOrders.TryRemove(command.Robot, out _); // its mission may be given to another robot: never send that order again
+        if (Keep(command.Robot, Vda5050Topic.InstantActions, payload, "instant actions " + string.Join(", ", command.Actions.Select(a => a.ActionType))))
+            return;
+        await PublishAsync(command.Robot, Vda5050Topic.InstantActions, payload, cancellationToken);
     }
 
-    /// <summary>Forgets a robot's last reported state (after an operator removed it).</summary>
-    public void Forget(RobotId robot) => _lastStates.TryRemove(robot, out _);
+    /// <summary>Keeps a message for <paramref name="robot"/> in its outbox when the gateway is not connected; true if kept.</summary>
+    private bool Keep(RobotId robot, Vda5050Topic topic, byte[] payload, string what)
+    {
+        if (_client.IsConnected)
+            return false;
+        var outbox = _outbox.GetOrAdd(robot, _ => new ConcurrentQueue<(Vda5050Topic, byte[])>());
+        outbox.Enqueue((topic, payload));
+        logger.LogWarning("MQTT gateway is not connected: {What} for {Robot} goes out when the broker and the robot are back", what, robot);
+        return true;
+    }
+
+    /// <summary>Forgets a robot's last reported state and the order last sent to it (after an operator removed it).</summary>
+    public void Forget(RobotId robot)
+    {
+        _lastStates.TryRemove(robot, out _);
+        _sentOrders.TryRemove(robot, out _);
+        _outbox.TryRemove(robot, out _);
+    }
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -231,6 +267,78 @@ public sealed class MqttGateway(
             logger.LogInformation("Robot {Robot} is {State}", robot, connection.ConnectionState);
             await bus.Publish(new RobotConnectionChanged(robot, state, time.GetUtcNow()));
         }
+
+        // ONLINE comes on every (re)connect of the robot, after it subscribed, and (retained) on every reconnect of the
+        // gateway: both sides are connected now, so order updates lost while either was away can go out again.
+        if (state == RobotConnectionState.Online)
+        {
+            var flushed = await SendOutboxAsync(robot);
+            await ResendMissedOrderUpdatesAsync(robot, flushed);
+        }
+    }
+
+    /// <summary>
+    /// Sends the messages kept for <paramref name="robot"/> while the gateway was not connected, oldest first; returns the
+    /// payloads sent.
+    /// </summary>
+    private async Task<HashSet<byte[]>> SendOutboxAsync(RobotId robot)
+    {
+        var sent = new HashSet<byte[]>(ReferenceEqualityComparer.Instance);
+        if (!_outbox.TryGetValue(robot, out var outbox))
+            return sent;
+        while (outbox.TryPeek(out var message))
+        {
+            try
+            {
+                await PublishAsync(robot, message.Topic, message.Payload, CancellationToken.None);
+            }
+            catch (Exception e) when (e is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                logger.LogWarning("Could not send the kept messages to {Robot}: {Error}", robot, e.Message);
+                break; // kept for the next ONLINE
+            }
+
+            outbox.TryDequeue(out _);
+            sent.Add(message.Payload);
+        }
+
+        return sent;
+    }
+
+    /// <summary>
+    /// Sends again, oldest first, the updates of the order last sent to <paramref name="robot"/> that its last reported state
+    /// does not show (another order id, or a lower update id): QoS 0 orders published while the broker, the gateway or the
+    /// robot was away are lost. A robot that did get one ignores the copy (the same order id and update id twice).
+    /// </summary>
+    private async Task ResendMissedOrderUpdatesAsync(RobotId robot, HashSet<byte[]> justSent)
+    {
+        if (!_sentOrders.TryGetValue(robot, out var sent) || twins.Find(robot) is not { } twin)
+            return;
+        List<(long UpdateId, byte[] Payload)> missed;
+        lock (sent)
+            missed = sent.Updates.Where(u => (twin.OrderId != sent.OrderId || u.UpdateId > twin.OrderUpdateId) && !justSent.Contains(u.Payload)).ToList();
+        foreach (var (updateId, payload) in missed)
+        {
+            logger.LogInformation("Sending order {OrderId}/{OrderUpdateId} to {Robot} again: its state shows {ReportedOrderId}/{ReportedUpdateId}",
+                sent.OrderId, updateId, robot, twin.OrderId, twin.OrderUpdateId);
+            try
+            {
+                await PublishAsync(robot, Vda5050Topic.Order, payload, CancellationToken.None);
+            }
+            catch (Exception e) when (e is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                logger.LogWarning("Could not send order {OrderId}/{OrderUpdateId} to {Robot} again: {Error}", sent.OrderId, updateId, robot, e.Message);
+                return; // the next ONLINE tries again
+            }
+        }
+    }
+
+    /// <summary>The updates of the order last sent to a robot, in the order sent; lock it to read or add.</summary>
+    private sealed class SentOrder(string orderId)
+    {
+        public string OrderId { get; } = orderId;
+
+        public List<(long UpdateId, byte[] Payload)> Updates { get; } = [];
     }
 
     private async Task PublishAsync(RobotId robot, Vda5050Topic topic, byte[] payload, CancellationToken cancellationToken)

@@ -92,6 +92,47 @@ public sealed class When_the_missions_database_is_chosen
     }
 
     [PostgresFact]
+    public async Task Should_create_the_schema_on_postgresql_from_several_control_planes_starting_together()
+    {
+        // CREATE TABLE IF NOT EXISTS is not safe against a concurrent one on PostgreSQL (unique violation on pg_type):
+        // instances starting together on one database (docker-compose up --scale server=2) must not fail.
+        var connectionString = new NpgsqlConnectionStringBuilder(PostgresFactAttribute.ConnectionString) { Database = $"rf_test_{Guid.NewGuid():N}" }.ConnectionString;
+        var database = MissionDatabase.Parse(connectionString);
+        try
+        {
+            // The database exists and is empty, as docker-compose's postgres service creates it.
+            await using (var admin = new NpgsqlConnection(PostgresFactAttribute.ConnectionString))
+            {
+                await admin.OpenAsync();
+                await using var create = admin.CreateCommand();
+                create.CommandText = $"CREATE DATABASE \"{new NpgsqlConnectionStringBuilder(connectionString).Database}\"";
+                await create.ExecuteNonQueryAsync();
+            }
+
+            using var start = new Barrier(6);
+            await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() =>
+            {
+                using DbContext db = i % 2 == 0
+                    ? new MissionStateDbContext(database.Options<MissionStateDbContext>())
+                    : new MissionsDbContext(database.Options<MissionsDbContext>());
+                _ = db.Model; // built and connected before the start, so that the six really run together
+                Assert.True(db.Database.CanConnect());
+                start.SignalAndWait();
+                MissionDatabase.EnsureSchema(db);
+            })));
+
+            using var states = new MissionStateDbContext(database.Options<MissionStateDbContext>());
+            Assert.Equal(0, await states.Set<MissionState>().CountAsync());
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            using var db = new MissionsDbContext(database.Options<MissionsDbContext>());
+            db.Database.EnsureDeleted();
+        }
+    }
+
+    [PostgresFact]
     public async Task Should_run_the_state_machine_on_postgresql_with_facts_arriving_together()
     {
         var id = $"pg-{Guid.NewGuid():N}";

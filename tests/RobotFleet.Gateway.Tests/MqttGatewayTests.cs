@@ -24,6 +24,16 @@ public sealed class MqttGatewayTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     [Fact]
+    public void Default_client_id_names_the_host_so_that_instances_in_containers_do_not_share_it()
+    {
+        // docker-compose up --scale server=2: both servers are process 1 of their container; one client id would make the
+        // broker disconnect one gateway whenever the other connects.
+        var id = new GatewayOptions().ClientId;
+
+        Assert.Equal($"robotfleet-gateway-{Environment.MachineName}-{Environment.ProcessId}", id);
+    }
+
+    [Fact]
     public async Task State_updates_the_twin_and_pose_only_changes_publish_nothing()
     {
         await using var rig = await Rig.StartAsync();
@@ -93,6 +103,87 @@ public sealed class MqttGatewayTests
         Assert.Equal(0L, Vda5050Json.Deserialize<InstantActions>(instant).HeaderId); // header ids count per topic
     }
 
+    [Fact]
+    public async Task Order_updates_a_robot_missed_while_away_are_sent_again_in_order_when_it_is_back_online()
+    {
+        // Found against a real Mosquitto restarted mid-run (tests/RobotFleet.Integration.Tests): QoS 0 orders sent while the
+        // robot (or the gateway) was disconnected were lost, and the robot waited at the end of its released base for ever.
+        await using var rig = await Rig.StartAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
+        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+
+        await rig.Robot.UnsubscribeAsync(); // away: a clean-session robot gets nothing until it subscribes again
+        await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
+        await rig.Bus.Publish(Line("order-2", 1, waypoints: 3, releasedThrough: 2, firstWaypoint: 1, firstSequenceId: 2));
+        await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Count() >= 2, "both updates handled by the gateway");
+        Assert.Empty(rig.Robot.Received("order"));
+
+        await rig.Robot.SubscribeAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await WaitUntil(() => rig.Robot.Received("order").Count >= 2, "the two missed updates");
+
+        var resent = rig.Robot.Received("order").Select(Vda5050Json.Deserialize<Order>).ToList();
+        Assert.Equal([("order-2", 0L), ("order-2", 1L)], resent.Select(o => (o.OrderId, o.OrderUpdateId)));
+
+        // Once its state shows the latest update, another ONLINE sends nothing again.
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { HeaderId = 1, OrderId = "order-2", OrderUpdateId = 1 });
+        await WaitUntil(() => rig.Twins.Find(R1)?.OrderUpdateId == 1 && rig.Twins.Find(R1)?.OrderId == "order-2", "state with order-2/1");
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { HeaderId = 2, OrderId = "order-2", OrderUpdateId = 1, Driving = false });
+        await WaitUntil(() => rig.Published<RobotStateChanged>().Any(c => c.OrderId == "order-2" && !c.Driving), "the state after the second ONLINE");
+        Assert.Equal(2, rig.Robot.Received("order").Count);
+    }
+
+    [Fact]
+    public async Task An_order_cancelled_while_the_robot_was_away_is_not_sent_again()
+    {
+        // The control plane cancels the order of a lost robot and gives its mission to another: sending it again when the
+        // robot is back would run the mission twice.
+        await using var rig = await Rig.StartAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
+        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+
+        await rig.Robot.UnsubscribeAsync();
+        await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
+        await rig.Bus.Publish(new TriggerInstantActions(R1, [Action("ia-1", "cancelOrder")]));
+        await WaitUntil(() => rig.Harness.Consumed.Select<TriggerInstantActions>().Any(), "cancelOrder handled");
+        await rig.Robot.SubscribeAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { HeaderId = 1, Driving = false });
+        await WaitUntil(() => rig.Published<RobotStateChanged>().Any(c => !c.Driving), "the state after ONLINE");
+
+        Assert.Empty(rig.Robot.Received("order"));
+    }
+
+    [Fact]
+    public async Task Orders_and_instant_actions_sent_while_the_broker_is_down_go_out_when_the_robot_is_back_online()
+    {
+        // Found against a real Mosquitto restarted mid-run: both faulted ("not connected") and were lost; a lost stopPause
+        // or order update leaves a robot waiting for ever.
+        await using var rig = await Rig.StartAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
+        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+
+        await rig.StopBrokerAsync();
+        await WaitUntil(() => !rig.Gateway.IsConnected, "gateway disconnected");
+        await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
+        await rig.Bus.Publish(new TriggerInstantActions(R1, [Action("ia-1", "stopPause")]));
+        await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Any() && rig.Harness.Consumed.Select<TriggerInstantActions>().Any(), "both handled");
+        Assert.Empty(rig.Harness.Published.Select<Fault<DispatchRoute>>());
+        Assert.Empty(rig.Harness.Published.Select<Fault<TriggerInstantActions>>());
+
+        await rig.StartBrokerAsync();
+        await rig.Robot.ReconnectAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await WaitUntil(() => rig.Robot.Received("order").Count >= 1 && rig.Robot.Received("instantActions").Count >= 1, "the kept order and instant actions");
+
+        Assert.Equal(("order-2", 0L), rig.Robot.Received("order").Select(Vda5050Json.Deserialize<Order>).Select(o => (o.OrderId, o.OrderUpdateId)).Single());
+        Assert.Equal("stopPause", Vda5050Json.Deserialize<InstantActions>(Assert.Single(rig.Robot.Received("instantActions"))).Actions.Single().ActionType);
+    }
+
     [Theory]
     [InlineData("{ not json")]
     [InlineData("null")]
@@ -137,6 +228,10 @@ public sealed class MqttGatewayTests
         public RobotTwinRegistry Twins => _host.Services.GetRequiredService<RobotTwinRegistry>();
 
         public MqttGateway Gateway => _host.Services.GetRequiredService<MqttGateway>();
+
+        public Task StopBrokerAsync() => _broker.StopAsync();
+
+        public Task StartBrokerAsync() => _broker.StartAsync();
 
         public List<T> Published<T>() where T : class => Harness.Published.Select<T>().Select(m => m.Context.Message).ToList();
 
@@ -200,6 +295,8 @@ public sealed class MqttGatewayTests
         private readonly ConcurrentQueue<(string Leaf, string Json)> _received = new();
         private long _connectionHeaderId;
 
+        private MqttClientOptions _options = null!;
+
         public static async Task<FakeRobot> ConnectAsync(int port)
         {
             var robot = new FakeRobot();
@@ -208,17 +305,39 @@ public sealed class MqttGatewayTests
                 robot._received.Enqueue((e.ApplicationMessage.Topic.Split('/')[^1], e.ApplicationMessage.ConvertPayloadToString()));
                 return Task.CompletedTask;
             };
-            await robot._client.ConnectAsync(new MqttClientOptionsBuilder()
+            robot._options = new MqttClientOptionsBuilder()
                 .WithTcpServer("127.0.0.1", port)
                 .WithClientId($"robot-r1-{Guid.NewGuid():N}")
                 .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-                .Build());
-            await robot._client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-                .WithTopicFilter(Topic(Vda5050Topic.Order))
-                .WithTopicFilter(Topic(Vda5050Topic.InstantActions))
-                .Build());
+                .Build();
+            await robot.ReconnectAsync();
             return robot;
         }
+
+        /// <summary>Connects (again, after the broker dropped it) and subscribes, as a clean-session robot does.</summary>
+        public async Task ReconnectAsync()
+        {
+            var deadline = DateTime.UtcNow + Timeout;
+            while (!_client.IsConnected)
+            {
+                try
+                {
+                    await _client.ConnectAsync(_options);
+                }
+                catch (MQTTnet.Exceptions.MqttCommunicationException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(100);
+                }
+            }
+
+            await SubscribeAsync();
+        }
+
+        public Task UnsubscribeAsync() =>
+            _client.UnsubscribeAsync(new MqttClientUnsubscribeOptionsBuilder().WithTopicFilter(Topic(Vda5050Topic.Order)).WithTopicFilter(Topic(Vda5050Topic.InstantActions)).Build());
+
+        public Task SubscribeAsync() =>
+            _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Topic(Vda5050Topic.Order)).WithTopicFilter(Topic(Vda5050Topic.InstantActions)).Build());
 
         public IReadOnlyList<string> Received(string leaf) => _received.Where(m => m.Leaf == leaf).Select(m => m.Json).ToList();
 

@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace RobotFleet.ControlPlane.Missions;
 
@@ -61,25 +63,55 @@ public sealed record MissionDatabase
 
     /// <summary>
     /// Creates the database when missing and any of <paramref name="db"/>'s tables and indexes that are missing (several
-    /// contexts share one database, and an older file may lack newer tables). Idempotent; call once at start.
+    /// contexts share one database, and an older file may lack newer tables). Idempotent; call once at start. Safe when
+    /// several processes start together on one PostgreSQL database: they take turns on an advisory lock.
     /// </summary>
     public static void EnsureSchema(DbContext db)
     {
-        db.Database.EnsureCreated();
+        var postgres = db.Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
+        if (postgres)
+        {
+            // CREATE TABLE IF NOT EXISTS is not safe against a concurrent one on PostgreSQL (both pass the check, one
+            // fails on a unique violation in pg_type), and EnsureCreated creates tables without IF NOT EXISTS: create only
+            // the database here, and the tables under a transaction-scoped advisory lock below.
+            var creator = db.GetService<IRelationalDatabaseCreator>();
+            if (!creator.Exists())
+            {
+                try
+                {
+                    creator.Create();
+                }
+                catch (Npgsql.PostgresException e) when (e.SqlState is Npgsql.PostgresErrorCodes.DuplicateDatabase or Npgsql.PostgresErrorCodes.UniqueViolation)
+                {
+                    // created by another process meanwhile
+                }
+            }
+        }
+        else
+        {
+            db.Database.EnsureCreated();
+        }
+
         var script = CreateScript(db);
         var connection = db.Database.GetDbConnection();
         db.Database.OpenConnection();
         try
         {
+            using var transaction = postgres ? connection.BeginTransaction() : null;
             using var command = connection.CreateCommand();
-            command.CommandText = script;
+            command.Transaction = transaction;
+            command.CommandText = postgres ? $"SELECT pg_advisory_xact_lock({SchemaLockKey});\n{script}" : script;
             command.ExecuteNonQuery();
+            transaction?.Commit();
         }
         finally
         {
             db.Database.CloseConnection();
         }
     }
+
+    /// <summary>PostgreSQL advisory lock key the schema creation takes (any constant unique to this purpose).</summary>
+    private const long SchemaLockKey = 0x5242_4D53_4348; // "RBMSCH"
 
     /// <summary>
     /// The SQL that creates <paramref name="db"/>'s tables and indexes where missing (<c>IF NOT EXISTS</c>, understood by SQLite
