@@ -276,14 +276,31 @@ internal static class SiteMapRules
             .Where(s => s.A.Id != s.B.Id)
             .ToArray();
         var intersector = new RobustLineIntersector();
+        // Candidate pairs from an STR-tree of the segments' envelopes (a pair of lanes can only meet where their envelopes
+        // meet), checked in index order so the warnings come out as a check of every pair would give them.
+        var envelopes = segments.Select(s => new Envelope(s.A.X, s.B.X, s.A.Y, s.B.Y)).ToArray();
+        var index = new NetTopologySuite.Index.Strtree.STRtree<int>();
+        for (var i = 0; i < segments.Length; i++)
+        {
+            index.Insert(envelopes[i], i);
+        }
+        var candidates = new List<int>();
         for (var i = 0; i < segments.Length; i++)
         {
             var s = segments[i];
-            var envelope = new Envelope(s.A.X, s.B.X, s.A.Y, s.B.Y);
-            for (var j = i + 1; j < segments.Length; j++)
+            candidates.Clear();
+            foreach (var j in index.Query(envelopes[i]))
+            {
+                if (j > i)
+                {
+                    candidates.Add(j);
+                }
+            }
+            candidates.Sort();
+            foreach (var j in candidates)
             {
                 var t = segments[j];
-                if (s.Lane.LevelId != t.Lane.LevelId || !envelope.Intersects(new Envelope(t.A.X, t.B.X, t.A.Y, t.B.Y)))
+                if (s.Lane.LevelId != t.Lane.LevelId || !envelopes[i].Intersects(envelopes[j]))
                 {
                     continue;
                 }
