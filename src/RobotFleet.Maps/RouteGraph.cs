@@ -14,7 +14,8 @@ public sealed record Route(IReadOnlyList<string> WaypointIds, IReadOnlyList<Lane
 /// The map is copied once into compact arrays (waypoints as ints, outgoing lanes per waypoint contiguous: CSR), and each
 /// thread reuses its own search buffers (stamped, so nothing is cleared between searches), so a query allocates only its
 /// result. The heuristic is the straight-line distance in metres divided by the fastest lane speed (m/s), scaled by the
-/// smallest lane-length-to-distance ratio, so it never overestimates and the route is the fastest one.
+/// smallest lane-length-to-distance ratio (and no more per metre than any lift ride takes), so it never overestimates and
+/// the route is the fastest one. Lift rides (<see cref="Lane.RideSeconds"/>) link levels: routes may change level.
 /// </remarks>
 public sealed class RouteGraph
 {
@@ -25,6 +26,7 @@ public sealed class RouteGraph
     private readonly double _defaultSpeed;
     private readonly double _fastestLaneSpeed;
     private readonly double _minLengthRatio;
+    private readonly double _rideSecondsPerMetre;
     private readonly string[] _ids;
     private readonly Dictionary<string, int> _index;
     private readonly double[] _x;
@@ -34,6 +36,7 @@ public sealed class RouteGraph
     private readonly int[] _laneTarget;
     private readonly double[] _laneLength;
     private readonly double[] _laneSpeed;
+    private readonly double[] _laneRide;   // a lift ride's seconds, or -1 for a lane driven at speed
     private readonly Lane[] _lanes;
 
     /// <summary>Creates a route graph over a map.</summary>
@@ -49,14 +52,24 @@ public sealed class RouteGraph
         }
         _map = map;
         _defaultSpeed = defaultSpeed;
-        _fastestLaneSpeed = map.Lanes.Select(LaneSpeed).DefaultIfEmpty(defaultSpeed).Max();
+        var driven = map.Lanes.Where(l => l.RideSeconds is null).ToArray();
+        _fastestLaneSpeed = driven.Select(LaneSpeed).DefaultIfEmpty(defaultSpeed).Max();
 
         // Lane lengths equal the straight distance within a millimetre; scale the heuristic by the worst ratio so it stays admissible.
-        _minLengthRatio = map.Lanes
+        _minLengthRatio = driven
             .Select(l => (Lane: l, Straight: Lane.StraightDistance(map.GetWaypoint(l.FromWaypointId), map.GetWaypoint(l.ToWaypointId))))
             .Where(x => x.Straight > 0)
             .Select(x => Math.Min(1.0, x.Lane.Length / x.Straight))
             .DefaultIfEmpty(1.0)
+            .Min();
+
+        // A lift ride takes its ride time whatever the robot's speed: the heuristic may charge at most that per metre it moves sideways.
+        _rideSecondsPerMetre = map.Lanes
+            .Where(l => l.RideSeconds is not null)
+            .Select(l => (Seconds: l.RideSeconds!.Value, Straight: Lane.StraightDistance(map.GetWaypoint(l.FromWaypointId), map.GetWaypoint(l.ToWaypointId))))
+            .Where(x => x.Straight > 0)
+            .Select(x => x.Seconds / x.Straight)
+            .DefaultIfEmpty(double.PositiveInfinity)
             .Min();
 
         var count = map.Waypoints.Count;
@@ -83,19 +96,24 @@ public sealed class RouteGraph
         _laneTarget = new int[_lanes.Length];
         _laneLength = new double[_lanes.Length];
         _laneSpeed = new double[_lanes.Length];
+        _laneRide = new double[_lanes.Length];
         for (var i = 0; i < _lanes.Length; i++)
         {
             _laneSource[i] = _index[_lanes[i].FromWaypointId];
             _laneTarget[i] = _index[_lanes[i].ToWaypointId];
             _laneLength[i] = _lanes[i].Length;
             _laneSpeed[i] = LaneSpeed(_lanes[i]);
+            _laneRide[i] = _lanes[i].RideSeconds ?? -1;
         }
     }
 
     /// <summary>The map this graph routes on.</summary>
     public SiteMap Map => _map;
 
-    /// <summary>Seconds to drive a lane at min(lane speed limit or default speed, <paramref name="maxSpeed"/>).</summary>
+    /// <summary>
+    /// Seconds to drive a lane at min(lane speed limit or default speed, <paramref name="maxSpeed"/>); for a lift ride, its
+    /// <see cref="Lane.RideSeconds"/>.
+    /// </summary>
     /// <param name="lane">The lane.</param>
     /// <param name="maxSpeed">The robot's top speed in metres per second (> 0).</param>
     /// <returns>Travel time in seconds.</returns>
@@ -104,7 +122,7 @@ public sealed class RouteGraph
     {
         ArgumentNullException.ThrowIfNull(lane);
         CheckMaxSpeed(maxSpeed);
-        return lane.Length / Math.Min(LaneSpeed(lane), maxSpeed);
+        return Seconds(lane, maxSpeed);
     }
 
     /// <summary>
@@ -156,7 +174,7 @@ public sealed class RouteGraph
 
     private Route? Search(int start, int goal, double maxSpeed, Func<string, bool>? isWaypointBlocked, Func<Lane, bool>? isLaneClosed, SearchBuffers buffers)
     {
-        var secondsPerMetre = _minLengthRatio / Math.Min(_fastestLaneSpeed, maxSpeed);
+        var secondsPerMetre = Math.Min(_minLengthRatio / Math.Min(_fastestLaneSpeed, maxSpeed), _rideSecondsPerMetre);
         var (goalX, goalY) = (_x[goal], _y[goal]);
         var stamp = buffers.NextStamp();
         var (cost, cameBy, seen, closed, blockedAt, open) = (buffers.Cost, buffers.CameBy, buffers.Seen, buffers.Closed, buffers.Blocked, buffers.Open);
@@ -184,7 +202,8 @@ public sealed class RouteGraph
                 {
                     continue;
                 }
-                var tentative = costHere + (_laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed));
+                var ride = _laneRide[lane];
+                var tentative = costHere + (ride >= 0 ? ride : _laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed));
                 if (seen[next] != stamp || tentative < cost[next])
                 {
                     seen[next] = stamp;
@@ -238,7 +257,7 @@ public sealed class RouteGraph
         foreach (var lane in lanes)
         {
             length += lane.Length;
-            time += lane.Length / Math.Min(LaneSpeed(lane), maxSpeed);
+            time += Seconds(lane, maxSpeed);
         }
         return new Route(waypointIds, lanes, length, time);
     }
@@ -252,6 +271,8 @@ public sealed class RouteGraph
     }
 
     private double LaneSpeed(Lane lane) => lane.SpeedLimit ?? _defaultSpeed;
+
+    private double Seconds(Lane lane, double maxSpeed) => lane.RideSeconds ?? (lane.Length / Math.Min(LaneSpeed(lane), maxSpeed));
 
     private static void CheckMaxSpeed(double maxSpeed)
     {
