@@ -242,14 +242,16 @@ internal sealed class RouteQueryWorkload
 
 /// <summary>
 /// The route-query comparison without BenchmarkDotNet (<c>-- --routing-quick [iterations]</c>): per grid size, the four
-/// sides timed in turn, rows interleaved, after the same agreement check; prints min and median wall time per operation
-/// and the ratio of medians to the QuikGraph early-exit baseline.
+/// sides timed in turn, rows interleaved, after the same agreement check. The first third of the iterations is warm-up;
+/// over the rest it prints mean, median and min wall time and median process CPU time per operation, and the ratios of
+/// mean and of median wall time to the QuikGraph early-exit baseline (on a shared machine the CPU time shows what was ours).
 /// </summary>
 internal static class RouteQueryQuickRun
 {
     public static void Run(int iterations)
     {
-        foreach (var size in Environment.GetEnvironmentVariable("RQ_SIZES")?.Split(",").Select(int.Parse) ?? [10_000, 100_000])
+        var sizes = Environment.GetEnvironmentVariable("ROUTING_QUICK_SIZES")?.Split(',').Select(int.Parse).ToArray() ?? [10_000, 100_000];
+        foreach (var size in sizes)
         {
             var clock = Stopwatch.StartNew();
             var work = new RouteQueryWorkload(size, seed: 1, RouteQueryBenchmarks.PairsFor(size));
@@ -264,22 +266,27 @@ internal static class RouteQueryQuickRun
                 ("RouteGraph.FindRoute (A*)", work.Ours),
                 ("TravelTimeTable.From (whole tree)", work.TableFrom),
             };
-            var times = rows.Select(_ => new List<double>()).ToArray();
+            var wall = rows.Select(_ => new List<double>()).ToArray();
+            var cpu = rows.Select(_ => new List<double>()).ToArray();
             for (var i = 0; i < iterations; i++)
             {
                 for (var r = 0; r < rows.Length; r++)
                 {
+                    var cpuBefore = Environment.CpuUsage.TotalTime;
                     var t = Stopwatch.StartNew();
                     rows[r].Run();
-                    times[r].Add(t.Elapsed.TotalMilliseconds);
+                    wall[r].Add(t.Elapsed.TotalMilliseconds);
+                    cpu[r].Add((Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds);
                 }
             }
-            var medians = times.Select(t => t.Skip(iterations / 3).Order().ElementAt((iterations - (iterations / 3)) / 2)).ToArray();
-            Console.WriteLine($"| waypoints | side | min ms / {work.PairCount} queries | median ms | ratio (median) |");
+            double[] Kept(List<double> list) => [.. list.Skip(iterations / 3).Order()];
+            var means = wall.Select(w => Kept(w).Average()).ToArray();
+            var medians = wall.Select(w => Kept(w)[Kept(w).Length / 2]).ToArray();
+            Console.WriteLine($"| waypoints | side | mean ms / {work.PairCount} queries | median ms | min ms | CPU median ms | ratio (mean) | ratio (median) |");
+            Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|");
             for (var r = 0; r < rows.Length; r++)
             {
-                var kept = times[r].Skip(iterations / 3).Order().ToArray();
-                Console.WriteLine($"| {work.Map.Waypoints.Count:N0} | {rows[r].Name} | {kept[0]:0.00} | {medians[r]:0.00} | {medians[r] / medians[0]:0.000} |");
+                Console.WriteLine($"| {work.Map.Waypoints.Count:N0} | {rows[r].Name} | {means[r]:0.0} | {medians[r]:0.0} | {Kept(wall[r])[0]:0.0} | {Kept(cpu[r])[Kept(cpu[r]).Length / 2]:0.0} | {means[r] / means[0]:0.000} | {medians[r] / medians[0]:0.000} |");
             }
         }
     }
