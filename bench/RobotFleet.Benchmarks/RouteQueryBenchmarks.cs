@@ -46,6 +46,10 @@ public class RouteQueryBenchmarks
     [Benchmark(Description = "QuikGraph ShortestPathsDijkstra (whole tree)")]
     public double QuikGraphWholeTree() => _work.QuikGraphWholeTree();
 
+    /// <summary>QuikGraph A* with the same straight-line heuristic as ours (metres / fastest lane speed), stopped at the target.</summary>
+    [Benchmark(Description = "QuikGraph A*, stop at target")]
+    public double QuikGraphAStar() => _work.QuikGraphAStar();
+
     /// <summary>Ours: A* on travel time with route materialised (lanes and waypoint ids).</summary>
     [Benchmark(Description = "RouteGraph.FindRoute (A*)")]
     public double RouteGraphFindRoute() => _work.Ours();
@@ -69,6 +73,8 @@ internal sealed class RouteQueryWorkload
     private readonly Func<SEquatableEdge<int>, double> _weight;
     private readonly (int From, int To)[] _pairs;
     private readonly string[] _ids;
+    private readonly double[] _x;
+    private readonly double[] _y;
 
     public RouteQueryWorkload(int waypoints, int seed, int pairs)
     {
@@ -78,6 +84,8 @@ internal sealed class RouteQueryWorkload
         Table = new TravelTimeTable(Map, DefaultSpeed, cacheBudgetBytes: 0);
         _ids = [.. Map.Waypoints.Keys.Order(StringComparer.Ordinal)];
         var index = _ids.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i, StringComparer.Ordinal);
+        _x = [.. _ids.Select(id => Map.Waypoints[id].X)];
+        _y = [.. _ids.Select(id => Map.Waypoints[id].Y)];
 
         // The same graph for QuikGraph: int vertices, one edge per lane, the lane's travel time as its weight.
         // (QuikGraph's edgeCapacity is per vertex: at most 3 lanes leave a waypoint of this grid.)
@@ -123,9 +131,10 @@ internal sealed class RouteQueryWorkload
             var table = Table.From(_ids[from]).SecondsTo(_ids[to]);
             var early = QuikEarly(from, to);
             var whole = QuikWhole(from, to);
-            if (ours is null || !Same(ours.TravelTime, early) || !Same(table, early) || !Same(whole, early))
+            var astar = QuikAStar(from, to);
+            if (ours is null || !Same(ours.TravelTime, early) || !Same(table, early) || !Same(whole, early) || !Same(astar, early))
             {
-                throw new InvalidOperationException($"{_ids[from]} -> {_ids[to]}: A* {ours?.TravelTime} s, table {table} s, QuikGraph {early} s / {whole} s");
+                throw new InvalidOperationException($"{_ids[from]} -> {_ids[to]}: A* {ours?.TravelTime} s, table {table} s, QuikGraph {early} s / {whole} s / A* {astar} s");
             }
             if (!Same(ours.Lanes.Sum(l => l.Length / (l.SpeedLimit ?? DefaultSpeed)), ours.TravelTime))
             {
@@ -164,6 +173,16 @@ internal sealed class RouteQueryWorkload
         return total;
     }
 
+    public double QuikGraphAStar()
+    {
+        var total = 0.0;
+        foreach (var (from, to) in _pairs)
+        {
+            total += QuikAStar(from, to);
+        }
+        return total;
+    }
+
     public double QuikGraphWholeTree()
     {
         var total = 0.0;
@@ -189,6 +208,30 @@ internal sealed class RouteQueryWorkload
                 }
             };
             dijkstra.Compute(from);
+        }
+        return predecessors.TryGetPath(to, out var route) ? route.Sum(_weight) : double.PositiveInfinity;
+    }
+
+    /// <summary>QuikGraph's A* with the straight-line distance to the target over the fastest lane speed (admissible here), aborted once the target is finished.</summary>
+    private double QuikAStar(int from, int to)
+    {
+        var (tx, ty) = (_x[to], _y[to]);
+        var astar = new AStarShortestPathAlgorithm<int, SEquatableEdge<int>>(_quik, _weight, v =>
+        {
+            var (dx, dy) = (_x[v] - tx, _y[v] - ty);
+            return Math.Sqrt((dx * dx) + (dy * dy)) / CrossAisleSpeed;
+        });
+        var predecessors = new VertexPredecessorRecorderObserver<int, SEquatableEdge<int>>();
+        using (predecessors.Attach(astar))
+        {
+            astar.FinishVertex += v =>
+            {
+                if (v == to)
+                {
+                    astar.Abort();
+                }
+            };
+            astar.Compute(from);
         }
         return predecessors.TryGetPath(to, out var route) ? route.Sum(_weight) : double.PositiveInfinity;
     }
@@ -241,7 +284,7 @@ internal sealed class RouteQueryWorkload
 }
 
 /// <summary>
-/// The route-query comparison without BenchmarkDotNet (<c>-- --routing-quick [iterations]</c>): per grid size, the four
+/// The route-query comparison without BenchmarkDotNet (<c>-- --routing-quick [iterations]</c>): per grid size, the five
 /// sides timed in turn, rows interleaved, after the same agreement check. The first third of the iterations is warm-up;
 /// over the rest it prints mean, median and min wall time and median process CPU time per operation, and the ratios of
 /// mean and of median wall time to the QuikGraph early-exit baseline (on a shared machine the CPU time shows what was ours).
@@ -263,6 +306,7 @@ internal static class RouteQueryQuickRun
             {
                 ("QuikGraph Dijkstra, stop at target (baseline)", work.QuikGraphEarlyExit),
                 ("QuikGraph ShortestPathsDijkstra (whole tree)", work.QuikGraphWholeTree),
+                ("QuikGraph A*, stop at target", work.QuikGraphAStar),
                 ("RouteGraph.FindRoute (A*)", work.Ours),
                 ("TravelTimeTable.From (whole tree)", work.TableFrom),
             };
