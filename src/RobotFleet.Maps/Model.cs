@@ -42,8 +42,21 @@ public sealed record Waypoint(string Id, string LevelId, double X, double Y, str
 /// <param name="Length">Length in metres; must equal the straight distance between the waypoints (within 1 mm), see <see cref="Between"/>.</param>
 /// <param name="SpeedLimit">Optional speed limit in metres per second.</param>
 /// <param name="Width">Optional usable width in metres.</param>
+/// <remarks>
+/// A lift ride is a lane too (<see cref="LiftId"/> set): from the lift's waypoint on one level to its waypoint on another,
+/// taking <see cref="RideSeconds"/> whatever its length; its <see cref="LevelId"/> is the level it starts on.
+/// </remarks>
 public sealed record Lane(string Id, string FromWaypointId, string ToWaypointId, string LevelId, double Length, double? SpeedLimit, double? Width)
 {
+    /// <summary>Id of the <see cref="Door"/> (<see cref="Door.Id"/>) this lane passes through, on the lane's level; null when it crosses none. The door must be open for a robot to drive the lane.</summary>
+    public string? DoorId { get; init; }
+
+    /// <summary>Id of the <see cref="Lift"/> this lane rides from one level to another; null for a lane on one level.</summary>
+    public string? LiftId { get; init; }
+
+    /// <summary>For a lift ride: how long the ride takes in seconds (doors, boarding and travel), used instead of length / speed; null for other lanes.</summary>
+    public double? RideSeconds { get; init; }
+
     /// <summary>Creates a straight lane between two waypoints on the first one's level, computing its length in metres.</summary>
     /// <param name="id">Unique lane id.</param>
     /// <param name="from">Start waypoint.</param>
@@ -104,6 +117,20 @@ public sealed record Zone(string Id, string LevelId, ZoneKind Kind, Polygon Area
 /// <param name="LevelId">Id of the level the door is on.</param>
 /// <param name="Span">Line across the door opening in site-local metres.</param>
 public sealed record Door(string Id, string Name, string LevelId, LineString Span);
+
+/// <summary>Where a <see cref="Lift"/> stops: its waypoint (the cabin) on one level and the lift doors that open there.</summary>
+/// <param name="LevelId">Id of the level.</param>
+/// <param name="WaypointId">The lift's waypoint on that level, where a robot waits in the cabin.</param>
+/// <param name="DoorNames">Names of the lift's doors that open on that level (building-system names, e.g. <c>lift1_door</c>).</param>
+public sealed record LiftStop(string LevelId, string WaypointId, IReadOnlyList<string> DoorNames);
+
+/// <summary>
+/// A lift (elevator) linking the levels it serves: one <see cref="LiftStop"/> per level, and a ride lane
+/// (<see cref="Lane.LiftId"/>, <see cref="Lane.RideSeconds"/>) between every two of its stops in <see cref="SiteMap.Lanes"/>.
+/// </summary>
+/// <param name="Id">Unique lift id, e.g. <c>Lift1</c> (the name building systems use).</param>
+/// <param name="Stops">Stops, lowest level first.</param>
+public sealed record Lift(string Id, IReadOnlyList<LiftStop> Stops);
 
 /// <summary>What a <see cref="Drawing"/> shows; drawings are for display only and never affect routing.</summary>
 public enum DrawingKind

@@ -6,6 +6,19 @@ using YamlDotNet.RepresentationModel;
 
 namespace RobotFleet.Maps;
 
+/// <summary>Settings of an Open-RMF building import.</summary>
+public sealed record RmfImportOptions
+{
+    /// <summary>Default <see cref="LiftRideSeconds"/>: 20 s per level travelled.</summary>
+    public const double DefaultLiftRideSeconds = 20.0;
+
+    /// <summary>
+    /// Seconds a lift ride takes per level travelled (doors, boarding and travel together; building files carry no lift
+    /// timing): a ride from a lift's stop to the one two served levels up takes twice this. Finite and &gt; 0.
+    /// </summary>
+    public double LiftRideSeconds { get; init; } = DefaultLiftRideSeconds;
+}
+
 /// <summary>
 /// Imports an Open-RMF traffic-editor <c>*.building.yaml</c> into a <see cref="SiteMap"/> in site-local metres
 /// (rules in maps/README.md); stateless and thread-safe.
@@ -20,9 +33,19 @@ public static class RmfBuildingImporter
     /// <returns>The validated map.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist; the message names it.</exception>
     /// <exception cref="SiteMapValidationException">The file cannot be read or yields an invalid map; all problems are listed.</exception>
-    public static SiteMap Import(string buildingYamlPath)
+    public static SiteMap Import(string buildingYamlPath) => Import(buildingYamlPath, new RmfImportOptions());
+
+    /// <summary>Imports a building file with the given settings; the map id is the file name without <c>.building.yaml</c>.</summary>
+    /// <param name="buildingYamlPath">Path of the <c>*.building.yaml</c> file.</param>
+    /// <param name="options">Import settings (lift ride time).</param>
+    /// <returns>The validated map.</returns>
+    /// <exception cref="FileNotFoundException">The file does not exist; the message names it.</exception>
+    /// <exception cref="SiteMapValidationException">The file cannot be read or yields an invalid map; all problems are listed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="RmfImportOptions.LiftRideSeconds"/> is not a finite number &gt; 0.</exception>
+    public static SiteMap Import(string buildingYamlPath, RmfImportOptions options)
     {
         ArgumentNullException.ThrowIfNull(buildingYamlPath);
+        ArgumentNullException.ThrowIfNull(options);
         if (!File.Exists(buildingYamlPath))
         {
             throw new FileNotFoundException($"No building file at '{buildingYamlPath}'.", buildingYamlPath);
@@ -32,7 +55,7 @@ public static class RmfBuildingImporter
             ? fileName[..^".building.yaml".Length]
             : System.IO.Path.GetFileNameWithoutExtension(fileName);
         using var reader = File.OpenText(buildingYamlPath);
-        return Import(reader, buildingYamlPath, mapId);
+        return Import(reader, buildingYamlPath, mapId, options);
     }
 
     /// <summary>Imports building YAML text from a reader.</summary>
@@ -41,8 +64,23 @@ public static class RmfBuildingImporter
     /// <param name="mapId">Id the imported map gets.</param>
     /// <returns>The validated map.</returns>
     /// <exception cref="SiteMapValidationException">The text cannot be read or yields an invalid map; all problems are listed.</exception>
-    public static SiteMap Import(TextReader yaml, string sourceName, string mapId)
+    public static SiteMap Import(TextReader yaml, string sourceName, string mapId) => Import(yaml, sourceName, mapId, new RmfImportOptions());
+
+    /// <summary>Imports building YAML text from a reader with the given settings.</summary>
+    /// <param name="yaml">Reader over the YAML text.</param>
+    /// <param name="sourceName">File name or description used in error messages.</param>
+    /// <param name="mapId">Id the imported map gets.</param>
+    /// <param name="options">Import settings (lift ride time).</param>
+    /// <returns>The validated map.</returns>
+    /// <exception cref="SiteMapValidationException">The text cannot be read or yields an invalid map; all problems are listed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="RmfImportOptions.LiftRideSeconds"/> is not a finite number &gt; 0.</exception>
+    public static SiteMap Import(TextReader yaml, string sourceName, string mapId, RmfImportOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!double.IsFinite(options.LiftRideSeconds) || options.LiftRideSeconds <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.LiftRideSeconds, "LiftRideSeconds must be a finite number > 0 (s).");
+        }
         ArgumentNullException.ThrowIfNull(yaml);
         ArgumentNullException.ThrowIfNull(sourceName);
         ArgumentNullException.ThrowIfNull(mapId);
@@ -59,14 +97,16 @@ public static class RmfBuildingImporter
         {
             throw new SiteMapValidationException(sourceName, [MapProblem.Of("", "yaml-invalid", "the file is not a building map (no top-level mapping)")]);
         }
-        return new Conversion(sourceName, mapId, root).Run();
+        return new Conversion(sourceName, mapId, root, options).Run();
     }
 
     private sealed record RmfVertex(string LevelId, int Index, double X, double Y, string Name, YamlMappingNode? Parameters);
 
     /// <summary>State of one import: collects problems and warnings, then builds the map.</summary>
-    private sealed class Conversion(string sourceName, string mapId, YamlMappingNode root)
+    private sealed class Conversion(string sourceName, string mapId, YamlMappingNode root, RmfImportOptions options)
     {
+        private readonly Dictionary<(string Level, string Lift), string> _cabins = [];
+        private readonly List<Lift> _lifts = [];
         private readonly GeometryFactory _factory = new();
         private readonly List<MapProblem> _problems = [];
         private readonly List<MapProblem> _warnings = [];
@@ -113,13 +153,104 @@ public static class RmfBuildingImporter
                 ImportLevel(levelId, level, vertices[levelId], scale, ySign, nameCounts);
             }
 
+            ImportLifts();
+            MarkDoorLanes();
             if (_problems.Count > 0)
             {
                 throw new SiteMapValidationException(sourceName, _problems);
             }
             // rmf_demos files mostly carry the placeholder name "building": the map id says more.
             var name = Scalar(root, "name") is { Length: > 0 } n && n != "building" ? n : mapId;
-            return new SiteMap(mapId, name, _levels, _waypoints, _lanes, _locations, null, _doors, _drawings, null, _warnings, sourceName);
+            return new SiteMap(mapId, name, _levels, _waypoints, _lanes, _locations, null, _doors, _drawings, null, _warnings, sourceName, _lifts);
+        }
+
+        /// <summary>
+        /// Lifts (<c>lifts:</c>): a stop on every level the lift has doors on (<c>level_doors</c>; without them, every level from
+        /// <c>lowest_floor</c> to <c>highest_floor</c>) at that level's <c>lift_cabin</c> vertex, and a ride lane between every
+        /// two stops taking <see cref="RmfImportOptions.LiftRideSeconds"/> per level travelled.
+        /// </summary>
+        private void ImportLifts()
+        {
+            if (Child(root, "lifts") is not YamlMappingNode lifts)
+            {
+                return;
+            }
+            var rank = _levels.OrderBy(l => l.Elevation).Select((l, i) => (l.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+            var waypoint = _waypoints.ToDictionary(w => w.Id, StringComparer.Ordinal);
+            foreach (var (key, node) in lifts.Children)
+            {
+                var liftId = ((YamlScalarNode)key).Value!;
+                var lift = node as YamlMappingNode;
+                var levelDoors = lift is not null && Child(lift, "level_doors") is YamlMappingNode ld
+                    ? ld.Children.ToDictionary(
+                        e => ((YamlScalarNode)e.Key).Value!,
+                        e => (IReadOnlyList<string>)(e.Value is YamlSequenceNode s ? s.Children.OfType<YamlScalarNode>().Select(d => d.Value!).ToArray() : []),
+                        StringComparer.Ordinal)
+                    : null;
+                IEnumerable<string> served;
+                if (levelDoors is not null)
+                {
+                    served = levelDoors.Keys;
+                }
+                else
+                {
+                    var low = lift is null ? null : Scalar(lift, "lowest_floor");
+                    var high = lift is null ? null : Scalar(lift, "highest_floor");
+                    served = low is not null && high is not null && rank.TryGetValue(low, out var lo) && rank.TryGetValue(high, out var hi)
+                        ? rank.Where(r => r.Value >= lo && r.Value <= hi).Select(r => r.Key)
+                        : [];
+                }
+                var stops = new List<LiftStop>();
+                foreach (var levelId in served.Where(rank.ContainsKey).OrderBy(l => rank[l]))
+                {
+                    if (_cabins.TryGetValue((levelId, liftId), out var waypointId))
+                    {
+                        stops.Add(new LiftStop(levelId, waypointId, levelDoors?.GetValueOrDefault(levelId) ?? []));
+                    }
+                    else
+                    {
+                        _warnings.Add(MapProblem.Of(liftId, "rmf-lift-no-cabin", $"level '{levelId}' has no vertex with lift_cabin '{liftId}'; the lift does not stop there"));
+                    }
+                }
+                if (stops.Count == 0)
+                {
+                    _warnings.Add(MapProblem.Of(liftId, "rmf-lift-skipped", "lift stops on no level"));
+                    continue;
+                }
+                _lifts.Add(new Lift(liftId, stops));
+                foreach (var from in stops)
+                {
+                    foreach (var to in stops.Where(t => t != from))
+                    {
+                        var levels = Math.Abs(rank[from.LevelId] - rank[to.LevelId]);
+                        _lanes.Add(Lane.Between($"{liftId}:{from.LevelId}>{to.LevelId}", waypoint[from.WaypointId], waypoint[to.WaypointId]) with
+                        {
+                            LiftId = liftId,
+                            RideSeconds = options.LiftRideSeconds * levels,
+                        });
+                    }
+                }
+            }
+        }
+
+        /// <summary>Gives every lane that crosses a door's span on its level that door's id (the first door, if several).</summary>
+        private void MarkDoorLanes()
+        {
+            var waypoint = _waypoints.ToDictionary(w => w.Id, StringComparer.Ordinal);
+            for (var i = 0; i < _lanes.Count; i++)
+            {
+                var lane = _lanes[i];
+                if (lane.LiftId is not null)
+                {
+                    continue;
+                }
+                var (a, b) = (waypoint[lane.FromWaypointId], waypoint[lane.ToWaypointId]);
+                var line = _factory.CreateLineString([new Coordinate(a.X, a.Y), new Coordinate(b.X, b.Y)]);
+                if (_doors.FirstOrDefault(d => d.LevelId == lane.LevelId && d.Span.Intersects(line)) is { } door)
+                {
+                    _lanes[i] = lane with { DoorId = door.Id };
+                }
+            }
         }
 
         private void ImportLevel(string levelId, YamlMappingNode? level, List<RmfVertex> vertices, double scale, double ySign, Dictionary<string, int> nameCounts)
@@ -154,6 +285,10 @@ public static class RmfBuildingImporter
                 var at = At(v);
                 var waypoint = new Waypoint(id, levelId, at.X, at.Y, v.Name.Length > 0 ? v.Name : null);
                 waypointAt[v.Index] = waypoint;
+                if (StringParameter(v.Parameters, "lift_cabin") is { Length: > 0 } cabin)
+                {
+                    _cabins.TryAdd((levelId, cabin), id);
+                }
                 _waypoints.Add(waypoint);
                 if (v.Name.Length > 0 || kinds.Count > 0)
                 {

@@ -10,12 +10,34 @@ public sealed record Route(IReadOnlyList<string> WaypointIds, IReadOnlyList<Lane
 /// <summary>
 /// Finds fastest routes on a <see cref="SiteMap"/> with A* over lane travel time; immutable and safe to use from many threads at once.
 /// </summary>
+/// <remarks>
+/// The map is copied once into compact arrays (waypoints as ints, outgoing lanes per waypoint contiguous: CSR), and each
+/// thread reuses its own search buffers (stamped, so nothing is cleared between searches), so a query allocates only its
+/// result. The heuristic is the straight-line distance in metres divided by the fastest lane speed (m/s), scaled by the
+/// smallest lane-length-to-distance ratio (and no more per metre than any lift ride takes), so it never overestimates and
+/// the route is the fastest one. Lift rides (<see cref="Lane.RideSeconds"/>) link levels: routes may change level.
+/// </remarks>
 public sealed class RouteGraph
 {
+    [ThreadStatic]
+    private static SearchBuffers? t_buffers;
+
     private readonly SiteMap _map;
     private readonly double _defaultSpeed;
     private readonly double _fastestLaneSpeed;
     private readonly double _minLengthRatio;
+    private readonly double _rideSecondsPerMetre;
+    private readonly string[] _ids;
+    private readonly Dictionary<string, int> _index;
+    private readonly double[] _x;
+    private readonly double[] _y;
+    private readonly int[] _firstLane;   // lanes out of waypoint w are [_firstLane[w], _firstLane[w + 1])
+    private readonly int[] _laneSource;
+    private readonly int[] _laneTarget;
+    private readonly double[] _laneLength;
+    private readonly double[] _laneSpeed;
+    private readonly double[] _laneRide;   // a lift ride's seconds, or -1 for a lane driven at speed
+    private readonly Lane[] _lanes;
 
     /// <summary>Creates a route graph over a map.</summary>
     /// <param name="map">The map to route on.</param>
@@ -30,21 +52,68 @@ public sealed class RouteGraph
         }
         _map = map;
         _defaultSpeed = defaultSpeed;
-        _fastestLaneSpeed = map.Lanes.Select(LaneSpeed).DefaultIfEmpty(defaultSpeed).Max();
+        var driven = map.Lanes.Where(l => l.RideSeconds is null).ToArray();
+        _fastestLaneSpeed = driven.Select(LaneSpeed).DefaultIfEmpty(defaultSpeed).Max();
 
         // Lane lengths equal the straight distance within a millimetre; scale the heuristic by the worst ratio so it stays admissible.
-        _minLengthRatio = map.Lanes
+        _minLengthRatio = driven
             .Select(l => (Lane: l, Straight: Lane.StraightDistance(map.GetWaypoint(l.FromWaypointId), map.GetWaypoint(l.ToWaypointId))))
             .Where(x => x.Straight > 0)
             .Select(x => Math.Min(1.0, x.Lane.Length / x.Straight))
             .DefaultIfEmpty(1.0)
             .Min();
+
+        // A lift ride takes its ride time whatever the robot's speed: the heuristic may charge at most that per metre it moves sideways.
+        _rideSecondsPerMetre = map.Lanes
+            .Where(l => l.RideSeconds is not null)
+            .Select(l => (Seconds: l.RideSeconds!.Value, Straight: Lane.StraightDistance(map.GetWaypoint(l.FromWaypointId), map.GetWaypoint(l.ToWaypointId))))
+            .Where(x => x.Straight > 0)
+            .Select(x => x.Seconds / x.Straight)
+            .DefaultIfEmpty(double.PositiveInfinity)
+            .Min();
+
+        var count = map.Waypoints.Count;
+        _ids = new string[count];
+        _x = new double[count];
+        _y = new double[count];
+        _index = new Dictionary<string, int>(count, StringComparer.Ordinal);
+        foreach (var waypoint in map.Waypoints.Values)
+        {
+            var w = _index.Count;
+            _index[waypoint.Id] = w;
+            (_ids[w], _x[w], _y[w]) = (waypoint.Id, waypoint.X, waypoint.Y);
+        }
+        _firstLane = new int[count + 1];
+        var lanes = new List<Lane>(map.Lanes.Count);
+        for (var w = 0; w < count; w++)
+        {
+            _firstLane[w] = lanes.Count;
+            lanes.AddRange(map.OutgoingLanes(_ids[w])); // same order as the map's, so ties break as they always did
+        }
+        _firstLane[count] = lanes.Count;
+        _lanes = [.. lanes];
+        _laneSource = new int[_lanes.Length];
+        _laneTarget = new int[_lanes.Length];
+        _laneLength = new double[_lanes.Length];
+        _laneSpeed = new double[_lanes.Length];
+        _laneRide = new double[_lanes.Length];
+        for (var i = 0; i < _lanes.Length; i++)
+        {
+            _laneSource[i] = _index[_lanes[i].FromWaypointId];
+            _laneTarget[i] = _index[_lanes[i].ToWaypointId];
+            _laneLength[i] = _lanes[i].Length;
+            _laneSpeed[i] = LaneSpeed(_lanes[i]);
+            _laneRide[i] = _lanes[i].RideSeconds ?? -1;
+        }
     }
 
     /// <summary>The map this graph routes on.</summary>
     public SiteMap Map => _map;
 
-    /// <summary>Seconds to drive a lane at min(lane speed limit or default speed, <paramref name="maxSpeed"/>).</summary>
+    /// <summary>
+    /// Seconds to drive a lane at min(lane speed limit or default speed, <paramref name="maxSpeed"/>); for a lift ride, its
+    /// <see cref="Lane.RideSeconds"/>.
+    /// </summary>
     /// <param name="lane">The lane.</param>
     /// <param name="maxSpeed">The robot's top speed in metres per second (> 0).</param>
     /// <returns>Travel time in seconds.</returns>
@@ -53,7 +122,7 @@ public sealed class RouteGraph
     {
         ArgumentNullException.ThrowIfNull(lane);
         CheckMaxSpeed(maxSpeed);
-        return lane.Length / Math.Min(LaneSpeed(lane), maxSpeed);
+        return Seconds(lane, maxSpeed);
     }
 
     /// <summary>
@@ -73,89 +142,137 @@ public sealed class RouteGraph
         CheckMaxSpeed(maxSpeed);
         var start = RequireWaypoint(fromWaypointId, nameof(fromWaypointId));
         var goal = RequireWaypoint(toWaypointId, nameof(toWaypointId));
-        if (start.Id == goal.Id)
+        if (start == goal)
         {
-            return new Route([start.Id], [], 0, 0);
+            return new Route([_ids[start]], [], 0, 0);
         }
-        if (isWaypointBlocked?.Invoke(goal.Id) == true)
+        if (isWaypointBlocked?.Invoke(_ids[goal]) == true)
         {
             return null;
         }
 
-        var secondsPerMetre = _minLengthRatio / Math.Min(_fastestLaneSpeed, maxSpeed);
-        double Heuristic(Waypoint w) => Lane.StraightDistance(w, goal) * secondsPerMetre;
+        // A predicate may itself route on this thread: then this search gets buffers of its own.
+        var buffers = t_buffers is { InUse: false } b && b.Cost.Length >= _ids.Length ? b : null;
+        if (buffers is null)
+        {
+            buffers = new SearchBuffers(_ids.Length);
+            if (t_buffers is not { InUse: true })
+            {
+                t_buffers = buffers;
+            }
+        }
+        buffers.InUse = true;
+        try
+        {
+            return Search(start, goal, maxSpeed, isWaypointBlocked, isLaneClosed, buffers);
+        }
+        finally
+        {
+            buffers.InUse = false;
+        }
+    }
 
-        var cost = new Dictionary<string, double>(StringComparer.Ordinal) { [start.Id] = 0 };
-        var cameBy = new Dictionary<string, Lane>(StringComparer.Ordinal);
-        var closed = new HashSet<string>(StringComparer.Ordinal);
-        var blocked = new Dictionary<string, bool>(StringComparer.Ordinal);
-        var open = new PriorityQueue<string, double>();
-        open.Enqueue(start.Id, Heuristic(start));
+    private Route? Search(int start, int goal, double maxSpeed, Func<string, bool>? isWaypointBlocked, Func<Lane, bool>? isLaneClosed, SearchBuffers buffers)
+    {
+        var secondsPerMetre = Math.Min(_minLengthRatio / Math.Min(_fastestLaneSpeed, maxSpeed), _rideSecondsPerMetre);
+        var (goalX, goalY) = (_x[goal], _y[goal]);
+        var stamp = buffers.NextStamp();
+        var (cost, cameBy, seen, closed, blockedAt, open) = (buffers.Cost, buffers.CameBy, buffers.Seen, buffers.Closed, buffers.Blocked, buffers.Open);
+        open.Clear();
+        cost[start] = 0;
+        seen[start] = stamp;
+        open.Enqueue(start, Heuristic(start));
 
         while (open.TryDequeue(out var current, out _))
         {
-            if (current == goal.Id)
+            if (current == goal)
             {
-                return BuildRoute(start.Id, goal.Id, cameBy, maxSpeed);
+                return BuildRoute(start, goal, cameBy, maxSpeed);
             }
-            if (!closed.Add(current))
+            if (closed[current] == stamp)
             {
                 continue;
             }
-            foreach (var lane in _map.OutgoingLanes(current))
+            closed[current] = stamp;
+            var costHere = cost[current];
+            for (var lane = _firstLane[current]; lane < _firstLane[current + 1]; lane++)
             {
-                var next = lane.ToWaypointId;
-                if (closed.Contains(next) || IsBlocked(next, isWaypointBlocked, blocked) || isLaneClosed?.Invoke(lane) == true)
+                var next = _laneTarget[lane];
+                if (closed[next] == stamp || (isWaypointBlocked is not null && IsBlocked(next)) || isLaneClosed?.Invoke(_lanes[lane]) == true)
                 {
                     continue;
                 }
-                var tentative = cost[current] + TravelTime(lane, maxSpeed);
-                if (tentative < cost.GetValueOrDefault(next, double.PositiveInfinity))
+                var ride = _laneRide[lane];
+                var tentative = costHere + (ride >= 0 ? ride : _laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed));
+                if (seen[next] != stamp || tentative < cost[next])
                 {
+                    seen[next] = stamp;
                     cost[next] = tentative;
                     cameBy[next] = lane;
-                    open.Enqueue(next, tentative + Heuristic(_map.Waypoints[next]));
+                    open.Enqueue(next, tentative + Heuristic(next));
                 }
             }
         }
         return null;
+
+        double Heuristic(int w)
+        {
+            var (dx, dy) = (_x[w] - goalX, _y[w] - goalY);
+            return Math.Sqrt((dx * dx) + (dy * dy)) * secondsPerMetre;
+        }
+
+        // The predicate is asked once per waypoint and search: +stamp blocked, -stamp free.
+        bool IsBlocked(int w)
+        {
+            if (blockedAt[w] == stamp)
+            {
+                return true;
+            }
+            if (blockedAt[w] == -stamp)
+            {
+                return false;
+            }
+            var value = isWaypointBlocked!(_ids[w]);
+            blockedAt[w] = value ? stamp : -stamp;
+            return value;
+        }
     }
 
-    private static bool IsBlocked(string waypointId, Func<string, bool>? isWaypointBlocked, Dictionary<string, bool> cache)
+    private Route BuildRoute(int start, int goal, int[] cameBy, double maxSpeed)
     {
-        if (isWaypointBlocked is null)
+        var count = 0;
+        for (var at = goal; at != start; at = _laneSource[cameBy[at]])
         {
-            return false;
+            count++;
         }
-        if (!cache.TryGetValue(waypointId, out var value))
+        var lanes = new Lane[count];
+        var waypointIds = new string[count + 1];
+        waypointIds[count] = _ids[goal];
+        for (var (at, i) = (goal, count - 1); at != start; at = _laneSource[cameBy[at]], i--)
         {
-            value = isWaypointBlocked(waypointId);
-            cache[waypointId] = value;
+            lanes[i] = _lanes[cameBy[at]];
+            waypointIds[i] = _lanes[cameBy[at]].FromWaypointId;
         }
-        return value;
+        double length = 0, time = 0;
+        foreach (var lane in lanes)
+        {
+            length += lane.Length;
+            time += Seconds(lane, maxSpeed);
+        }
+        return new Route(waypointIds, lanes, length, time);
     }
 
-    private Route BuildRoute(string startId, string goalId, Dictionary<string, Lane> cameBy, double maxSpeed)
-    {
-        var lanes = new List<Lane>();
-        for (var at = goalId; at != startId; at = cameBy[at].FromWaypointId)
-        {
-            lanes.Add(cameBy[at]);
-        }
-        lanes.Reverse();
-        var waypointIds = lanes.Select(l => l.FromWaypointId).Append(goalId).ToArray();
-        return new Route(waypointIds, lanes, lanes.Sum(l => l.Length), lanes.Sum(l => TravelTime(l, maxSpeed)));
-    }
-
-    private Waypoint RequireWaypoint(string id, string parameterName)
+    private int RequireWaypoint(string id, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(id, parameterName);
-        return _map.Waypoints.TryGetValue(id, out var waypoint)
-            ? waypoint
+        return _index.TryGetValue(id, out var index)
+            ? index
             : throw new ArgumentException($"Map '{_map.Id}' has no waypoint '{id}'.", parameterName);
     }
 
     private double LaneSpeed(Lane lane) => lane.SpeedLimit ?? _defaultSpeed;
+
+    private double Seconds(Lane lane, double maxSpeed) => lane.RideSeconds ?? (lane.Length / Math.Min(LaneSpeed(lane), maxSpeed));
 
     private static void CheckMaxSpeed(double maxSpeed)
     {
@@ -165,4 +282,38 @@ public sealed class RouteGraph
         }
     }
 
+    /// <summary>
+    /// One thread's search state, sized for the largest map it has searched; entries count only where their stamp is the
+    /// current search's, so nothing is cleared between searches.
+    /// </summary>
+    private sealed class SearchBuffers(int size)
+    {
+        private int _stamp;
+
+        public double[] Cost { get; } = new double[size];
+
+        public int[] CameBy { get; } = new int[size];
+
+        public int[] Seen { get; } = new int[size];
+
+        public int[] Closed { get; } = new int[size];
+
+        public int[] Blocked { get; } = new int[size];
+
+        public PriorityQueue<int, double> Open { get; } = new();
+
+        public bool InUse { get; set; }
+
+        public int NextStamp()
+        {
+            if (_stamp == int.MaxValue)
+            {
+                Array.Clear(Seen);
+                Array.Clear(Closed);
+                Array.Clear(Blocked);
+                _stamp = 0;
+            }
+            return ++_stamp;
+        }
+    }
 }

@@ -27,6 +27,7 @@ public sealed class SiteMap
     /// <param name="geoAnchor">Optional world placement of the local frame.</param>
     /// <param name="warnings">Extra warnings to keep (e.g. from an importer); lane-crossing warnings are added automatically.</param>
     /// <param name="source">Where the map came from, used in error messages.</param>
+    /// <param name="lifts">Lifts linking levels, or null for none; their ride lanes are among <paramref name="lanes"/>.</param>
     /// <exception cref="SiteMapValidationException">One or more rules are broken.</exception>
     public SiteMap(
         string id,
@@ -40,7 +41,8 @@ public sealed class SiteMap
         IEnumerable<Drawing>? drawings = null,
         GeoAnchor? geoAnchor = null,
         IEnumerable<MapProblem>? warnings = null,
-        string source = "site map")
+        string source = "site map",
+        IEnumerable<Lift>? lifts = null)
     {
         ArgumentNullException.ThrowIfNull(id);
         ArgumentNullException.ThrowIfNull(name);
@@ -54,8 +56,10 @@ public sealed class SiteMap
         Zones = (zones ?? []).ToArray();
         Doors = (doors ?? []).ToArray();
         Drawings = (drawings ?? []).ToArray();
+        Lifts = (lifts ?? []).ToArray();
 
         var problems = SiteMapRules.Validate(Levels, waypointList, Lanes, locationList, Zones, Doors, Drawings, geoAnchor);
+        problems.AddRange(SiteMapRules.ValidateLiftsAndDoors(Levels, waypointList, Lanes, Doors, Lifts));
         if (problems.Count > 0)
         {
             throw new SiteMapValidationException(source, problems);
@@ -97,6 +101,9 @@ public sealed class SiteMap
 
     /// <summary>Doors in declaration order.</summary>
     public IReadOnlyList<Door> Doors { get; }
+
+    /// <summary>Lifts in declaration order; their rides are lanes with <see cref="Lane.LiftId"/> set.</summary>
+    public IReadOnlyList<Lift> Lifts { get; }
 
     /// <summary>Display-only walls, rooms and floors.</summary>
     public IReadOnlyList<Drawing> Drawings { get; }
@@ -197,7 +204,7 @@ internal static class SiteMapRules
                 {
                     problems.Add(MapProblem.Of(lane.Id, "lane-waypoint-unknown", $"waypoint '{end}' does not exist"));
                 }
-                else if (w.LevelId != lane.LevelId)
+                else if (w.LevelId != lane.LevelId && (lane.LiftId is null || end == lane.FromWaypointId))
                 {
                     problems.Add(MapProblem.Of(lane.Id, "lane-level-mismatch", $"waypoint '{end}' is on level '{w.LevelId}', the lane on '{lane.LevelId}'"));
                 }
@@ -248,6 +255,81 @@ internal static class SiteMapRules
         return problems;
     }
 
+    /// <summary>
+    /// Rules of lifts and of lanes through doors: a lift's stops are on known levels, at most one a level, at its waypoint
+    /// there; a ride lane (<see cref="Lane.LiftId"/>) joins two stops of a known lift and takes a finite positive
+    /// <see cref="Lane.RideSeconds"/>; no other lane has a ride time; a lane's <see cref="Lane.DoorId"/> names a door on its level.
+    /// </summary>
+    internal static List<MapProblem> ValidateLiftsAndDoors(IReadOnlyList<Level> levels, IReadOnlyList<Waypoint> waypoints, IReadOnlyList<Lane> lanes, IReadOnlyList<Door> doors, IReadOnlyList<Lift> lifts)
+    {
+        var problems = new List<MapProblem>();
+        var levelIds = levels.Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
+        var waypointLevel = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var w in waypoints)
+        {
+            waypointLevel.TryAdd(w.Id, w.LevelId);
+        }
+        var stopsOf = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var lift in lifts)
+        {
+            if (stopsOf.ContainsKey(lift.Id))
+            {
+                problems.Add(MapProblem.Of(lift.Id, "lift-duplicate", $"lift id '{lift.Id}' is declared twice"));
+                continue;
+            }
+            var stops = stopsOf[lift.Id] = new HashSet<string>(StringComparer.Ordinal);
+            var served = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var stop in lift.Stops)
+            {
+                stops.Add(stop.WaypointId);
+                if (!levelIds.Contains(stop.LevelId))
+                {
+                    problems.Add(MapProblem.Of(lift.Id, "level-unknown", $"lift stop level '{stop.LevelId}' is not declared"));
+                }
+                else if (!served.Add(stop.LevelId))
+                {
+                    problems.Add(MapProblem.Of(lift.Id, "lift-stop-invalid", $"lift stops twice on level '{stop.LevelId}'"));
+                }
+                if (!waypointLevel.TryGetValue(stop.WaypointId, out var level) || level != stop.LevelId)
+                {
+                    problems.Add(MapProblem.Of(lift.Id, "lift-stop-invalid", $"lift stop waypoint '{stop.WaypointId}' is not a waypoint on level '{stop.LevelId}'"));
+                }
+            }
+        }
+        var doorLevel = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var door in doors)
+        {
+            doorLevel.TryAdd(door.Id, door.LevelId);
+        }
+        foreach (var lane in lanes)
+        {
+            if (lane.LiftId is { } liftId)
+            {
+                if (!stopsOf.TryGetValue(liftId, out var stops))
+                {
+                    problems.Add(MapProblem.Of(lane.Id, "lift-unknown", $"lift '{liftId}' does not exist"));
+                }
+                else if (!stops.Contains(lane.FromWaypointId) || !stops.Contains(lane.ToWaypointId))
+                {
+                    problems.Add(MapProblem.Of(lane.Id, "lift-ride-invalid", $"a ride of lift '{liftId}' must join two of its stops"));
+                }
+                if (lane.RideSeconds is not { } seconds || !double.IsFinite(seconds) || seconds <= 0)
+                {
+                    problems.Add(MapProblem.Of(lane.Id, "property-invalid", $"rideSeconds {lane.RideSeconds} of a lift ride must be a finite number > 0"));
+                }
+            }
+            else if (lane.RideSeconds is not null)
+            {
+                problems.Add(MapProblem.Of(lane.Id, "property-invalid", "only a lift ride (liftId) has rideSeconds"));
+            }
+            if (lane.DoorId is { } doorId && (!doorLevel.TryGetValue(doorId, out var level) || level != lane.LevelId))
+            {
+                problems.Add(MapProblem.Of(lane.Id, "lane-door-unknown", $"door '{doorId}' is not a door on level '{lane.LevelId}'"));
+            }
+        }
+        return problems;
+    }
+
     /// <summary>Reports non-finite coordinates and, for polygons, the NTS validity reason and its location.</summary>
     internal static void CheckGeometry(List<MapProblem> problems, string featureId, Geometry geometry)
     {
@@ -271,19 +353,37 @@ internal static class SiteMapRules
     {
         // One segment per unordered waypoint pair: a two-way connection is checked once.
         var segments = lanes
+            .Where(l => l.LiftId is null)
             .GroupBy(l => string.CompareOrdinal(l.FromWaypointId, l.ToWaypointId) < 0 ? (l.FromWaypointId, l.ToWaypointId) : (l.ToWaypointId, l.FromWaypointId))
             .Select(g => (Lane: g.First(), A: waypoints[g.Key.Item1], B: waypoints[g.Key.Item2]))
             .Where(s => s.A.Id != s.B.Id)
             .ToArray();
         var intersector = new RobustLineIntersector();
+        // Candidate pairs from an STR-tree of the segments' envelopes (a pair of lanes can only meet where their envelopes
+        // meet), checked in index order so the warnings come out as a check of every pair would give them.
+        var envelopes = segments.Select(s => new Envelope(s.A.X, s.B.X, s.A.Y, s.B.Y)).ToArray();
+        var index = new NetTopologySuite.Index.Strtree.STRtree<int>();
+        for (var i = 0; i < segments.Length; i++)
+        {
+            index.Insert(envelopes[i], i);
+        }
+        var candidates = new List<int>();
         for (var i = 0; i < segments.Length; i++)
         {
             var s = segments[i];
-            var envelope = new Envelope(s.A.X, s.B.X, s.A.Y, s.B.Y);
-            for (var j = i + 1; j < segments.Length; j++)
+            candidates.Clear();
+            foreach (var j in index.Query(envelopes[i]))
+            {
+                if (j > i)
+                {
+                    candidates.Add(j);
+                }
+            }
+            candidates.Sort();
+            foreach (var j in candidates)
             {
                 var t = segments[j];
-                if (s.Lane.LevelId != t.Lane.LevelId || !envelope.Intersects(new Envelope(t.A.X, t.B.X, t.A.Y, t.B.Y)))
+                if (s.Lane.LevelId != t.Lane.LevelId || !envelopes[i].Intersects(envelopes[j]))
                 {
                     continue;
                 }

@@ -4,7 +4,7 @@ namespace RobotFleet.Planning;
 
 /// <summary>
 /// Fastest travel times on one <see cref="SiteMap"/>, with the same lane costs as <see cref="RouteGraph"/>:
-/// length / min(speed limit or default speed, robot top speed), in seconds. Two kinds of shortest-time tree, both by
+/// length / min(speed limit or default speed, robot top speed), in seconds; a lift ride takes its <see cref="Lane.RideSeconds"/>. Two kinds of shortest-time tree, both by
 /// Dijkstra's algorithm (binary heap, lazy deletion) over compact adjacency arrays built once per map:
 /// <list type="bullet">
 /// <item><see cref="From"/>: one source to every waypoint, computed on each call (not kept).</item>
@@ -34,6 +34,7 @@ public sealed class TravelTimeTable
     private readonly int[] _laneTarget;
     private readonly double[] _laneLength;
     private readonly double[] _laneSpeed;
+    private readonly double[] _laneRide;   // a lift ride's seconds (Lane.RideSeconds), or -1 for a lane driven at speed
     private readonly double _fastestLane;
     private readonly Lane[] _lanes;
     private readonly long _maxCachedTrees;
@@ -81,6 +82,7 @@ public sealed class TravelTimeTable
         _laneTarget = _lanes.Select(l => _index[l.ToWaypointId]).ToArray();
         _laneLength = _lanes.Select(l => l.Length).ToArray();
         _laneSpeed = _lanes.Select(l => l.SpeedLimit ?? defaultSpeed).ToArray();
+        _laneRide = _lanes.Select(l => l.RideSeconds ?? -1).ToArray();
         _fastestLane = _laneSpeed.DefaultIfEmpty(defaultSpeed).Max();
 
         // Incoming lanes per waypoint (counting sort by target), for the reversed searches.
@@ -317,6 +319,14 @@ public sealed class TravelTimeTable
         public int Used { get; } = used;
     }
 
+    /// <summary>Seconds to take a lane: length / min(lane speed, top speed), or a lift ride's own time (as <see cref="RouteGraph.TravelTime"/>).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private double LaneSeconds(int lane, double maxSpeed)
+    {
+        var ride = _laneRide[lane];
+        return ride >= 0 ? ride : _laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed);
+    }
+
     /// <summary>Dijkstra on the reversed lanes from the target.</summary>
     private ArrivalTree BuildArrival(int target, double maxSpeed)
     {
@@ -344,7 +354,7 @@ public sealed class TravelTimeTable
             {
                 var lane = _inLanes[k];
                 var previous = _laneSource[lane];
-                var time = at + (_laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed));
+                var time = at + LaneSeconds(lane, maxSpeed);
                 if (time < seconds[previous])
                 {
                     seconds[previous] = time;
@@ -387,7 +397,7 @@ public sealed class TravelTimeTable
             for (var lane = _firstLane[current]; lane < _firstLane[current + 1]; lane++)
             {
                 var next = _laneTarget[lane];
-                var time = at + (_laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed));
+                var time = at + LaneSeconds(lane, maxSpeed);
                 if (time < seconds[next])
                 {
                     seconds[next] = time;
@@ -451,7 +461,7 @@ public sealed class TravelTimeTable
             lanes[i] = _lanes[lane];
             waypoints[i + 1] = _ids[_laneTarget[lane]];
             length += _laneLength[lane];
-            time += _laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed);
+            time += LaneSeconds(lane, maxSpeed);
         }
         waypoints[^1] = _ids[target];
         return new Route(waypoints, lanes, length, time);

@@ -132,6 +132,40 @@ public class RouteGraphTests
         Assert.Equal(sequential, parallel);
     }
 
+    [Fact]
+    public void A_predicate_may_itself_route_on_the_same_graph()
+    {
+        var graph = new RouteGraph(Triangle);
+        var inner = new List<double>();
+
+        var route = graph.FindRoute("a", "b", isWaypointBlocked: id =>
+        {
+            inner.Add(graph.FindRoute("c", "b")!.TravelTime);
+            return id == "c";
+        })!;
+
+        Assert.Equal(["a", "b"], route.WaypointIds);
+        Assert.NotEmpty(inner);
+        Assert.All(inner, t => Assert.Equal(Math.Sqrt(50) / 2, t, 9));
+    }
+
+    [Fact]
+    public void Searches_on_maps_of_different_sizes_on_one_thread_do_not_disturb_each_other()
+    {
+        var office = TestMaps.ImportOffice();
+        var big = new RouteGraph(office);
+        var small = new RouteGraph(Triangle);
+        var pairs = office.Locations.Values.Select(l => l.WaypointId).ToArray();
+        var expected = pairs.Select(to => big.FindRoute(pairs[0], to)!.TravelTime).ToArray();
+
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.Equal(["a", "c", "b"], small.FindRoute("a", "b")!.WaypointIds);
+            Assert.Equal(expected, pairs.Select(to => big.FindRoute(pairs[0], to)!.TravelTime));
+            Assert.Null(small.FindRoute("a", "island"));
+        }
+    }
+
     private static Dictionary<string, double> Dijkstra(SiteMap map, RouteGraph graph, string from, double maxSpeed)
     {
         var done = new Dictionary<string, double>();

@@ -9,6 +9,9 @@ internal static class TestMaps
 
     public static string ShippedOffice => Path.Combine(AppContext.BaseDirectory, "ShippedMaps", "office");
 
+    /// <summary>An Open-RMF building shipped in the repository's maps/ folder (maps/&lt;name&gt;/&lt;name&gt;.building.yaml).</summary>
+    public static string ShippedBuilding(string name) => Path.Combine(AppContext.BaseDirectory, "ShippedMaps", name, $"{name}.building.yaml");
+
     public static SiteMap ImportOffice() => RmfBuildingImporter.Import(Fixture("office.building.yaml"));
 
     /// <summary>See <see cref="RobotFleet.TestSupport.SketchMap.Build"/>.</summary>

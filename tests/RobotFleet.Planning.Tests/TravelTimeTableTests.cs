@@ -35,6 +35,31 @@ public sealed class TravelTimeTableTests
         }
     }
 
+    [Theory]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(0.2)]
+    public void A_lift_ride_takes_its_ride_time_as_in_RouteGraph(double maxSpeed)
+    {
+        // a --10 m--> cabin on L1, ride 25 s to the cabin on L2, --6 m--> b; and the way back.
+        Waypoint a = new("a", "L1", 0, 0, null), c1 = new("c1", "L1", 10, 0, null), c2 = new("c2", "L2", 10.5, 0, null), b = new("b", "L2", 10.5, 6, null);
+        var lift = new Lift("lift", [new LiftStop("L1", "c1", []), new LiftStop("L2", "c2", [])]);
+        var map = new SiteMap("m", "m", [new Level("L1", 0), new Level("L2", 4)], [a, c1, c2, b],
+            [
+                Lane.Between("ac", a, c1), Lane.Between("ca", c1, a), Lane.Between("cb", c2, b), Lane.Between("bc", b, c2),
+                Lane.Between("up", c1, c2) with { LiftId = "lift", RideSeconds = 25 },
+                Lane.Between("down", c2, c1) with { LiftId = "lift", RideSeconds = 25 },
+            ],
+            [], lifts: [lift]);
+        var table = new TravelTimeTable(map);
+        var graph = new RouteGraph(map);
+        var drive = 16 / Math.Min(1.0, maxSpeed);
+
+        Assert.Equal(drive + 25, table.From("a", maxSpeed).SecondsTo("b"), 9);
+        Assert.Equal(drive + 25, table.To("a", maxSpeed).SecondsFrom("b"), 9);
+        Assert.Equal(graph.FindRoute("a", "b", maxSpeed)!.TravelTime, table.From("a", maxSpeed).RouteTo("b")!.TravelTime, 9);
+        Assert.Equal(["a", "c1", "c2", "b"], table.To("b", maxSpeed).RouteFrom("a")!.WaypointIds);
+    }
+
     [Fact]
     public void One_way_lane_makes_the_way_back_unreachable()
     {
