@@ -40,7 +40,9 @@ internal sealed record SimResult(
     TimeSpan Setup,
     IReadOnlyList<string> SlowCalls,
     IReadOnlyList<string> CollisionNotes,
-    IReadOnlyList<string> Rejections)
+    IReadOnlyList<string> Rejections,
+    LatencySummary PerTickCpu,
+    double ProcessCpuSeconds)
 {
     public double MissionsPerHour => Simulated.TotalHours > 0 ? Completed / Simulated.TotalHours : 0;
 
@@ -48,13 +50,13 @@ internal sealed record SimResult(
     public double Speedup => Wall.TotalSeconds > 0 ? Simulated.TotalSeconds / Wall.TotalSeconds : 0;
 
     public const string TableHeader =
-        "| site | robots | sim time | ticks | wall | sim/wall | tick p50 ms | tick p99 ms | tick max ms | coordinator.TickAsync p50 / p99 / max ms | state call p50 / p99 / max ms | collisions | hold conflicts | stalls >= T | stalled at end | longest stall s | completed | failed | missions / sim h |\n" +
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        "| site | robots | sim time | ticks | wall | sim/wall | tick p50 ms | tick p99 ms | tick max ms | tick CPU p50 / p99 / max ms | coordinator.TickAsync p50 / p99 / max ms | state call p50 / p99 / max ms | collisions | hold conflicts | stalls >= T | stalled at end | longest stall s | completed | failed | missions / sim h |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     /// <summary>One row of the table under <see cref="TableHeader"/>.</summary>
     public string TableRow() => string.Create(CultureInfo.InvariantCulture,
         $"| {MapId} | {Robots} | {Fmt(Simulated)}{(StoppedEarly ? " (stopped early)" : "")} | {Ticks} | {Wall.TotalSeconds:F0} s | {Speedup:F2} | " +
-        $"{PerTick.P50:F2} | {PerTick.P99:F2} | {PerTick.Max:F1} | {TickCalls.P50:F2} / {TickCalls.P99:F2} / {TickCalls.Max:F1} | " +
+        $"{PerTick.P50:F2} | {PerTick.P99:F2} | {PerTick.Max:F1} | {PerTickCpu.P50:F2} / {PerTickCpu.P99:F2} / {PerTickCpu.Max:F1} | {TickCalls.P50:F2} / {TickCalls.P99:F2} / {TickCalls.Max:F1} | " +
         $"{StateCalls.P50:F2} / {StateCalls.P99:F2} / {StateCalls.Max:F1} | {Collisions} | {HoldConflicts} | {Stalls} | {StalledAtEnd} | {LongestStallSeconds:F0} | " +
         $"{Completed} | {Failed} | {MissionsPerHour:F0} |");
 
@@ -82,11 +84,12 @@ internal sealed record SimResult(
         text.AppendLine();
         text.AppendLine("| coordinator call (wall clock) | calls | p50 ms | p99 ms | max ms | mean ms | total s |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var (name, l) in new[] { ("all calls of one sim tick (sum)", PerTick), ("TickAsync", TickCalls), ("OnStateChangedAsync", StateCalls), ("SubmitAsync", SubmitCalls) })
+        foreach (var (name, l) in new[] { ("all calls of one sim tick (sum)", PerTick), ("the same, process CPU time", PerTickCpu), ("TickAsync", TickCalls), ("OnStateChangedAsync", StateCalls), ("SubmitAsync", SubmitCalls) })
             text.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {l.Count} | {l.P50:F2} | {l.P99:F2} | {l.Max:F1} | {l.Mean:F2} | {l.Total / 1000:F1} |");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"Slowest tick: {PerTick.Max:F0} ms at simulated {SlowestTickAt:hh\\:mm\\:ss}. Setup before the first tick (bus start, coordinator, every robot's first state): {Setup.TotalSeconds:F1} s.");
+            $"Slowest tick: {PerTick.Max:F0} ms at simulated {SlowestTickAt:hh\\:mm\\:ss}. Setup before the first tick (bus start, coordinator, every robot's first state): {Setup.TotalSeconds:F1} s. " +
+            $"Process CPU time {ProcessCpuSeconds:F0} s over {Wall.TotalSeconds:F0} s of wall time.");
         text.AppendLine();
         text.AppendLine("What the coordinator logged most (information and up, by message template):");
         text.AppendLine();

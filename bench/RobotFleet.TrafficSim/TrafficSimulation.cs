@@ -97,6 +97,8 @@ internal sealed class TrafficSimulation : IAsyncDisposable
     private double _longestStall;
     private double _minSeparation = double.PositiveInfinity;
     private double _tickWall;
+    private double _tickCpu;
+    private readonly Latencies _perTickCpu = new();
     private (TimeSpan At, double Ms) _slowestTick;
 
     private TrafficSimulation(SiteMap map, SimSettings settings, ServiceProvider services, IBusControl bus)
@@ -163,6 +165,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             }
 
             _tickWall = 0;
+            _tickCpu = 0;
             _clock.Advance(_settings.Tick);
             var now = _clock.GetUtcNow();
             foreach (var robot in _robots)
@@ -178,6 +181,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             await TimedAsync(_tickCalls, () => _coordinator.TickAsync(CancellationToken.None));
             await TopUpMissionsAsync();
             _perTick.Add(_tickWall);
+            _perTickCpu.Add(_tickCpu);
             if (_tickWall > _slowestTick.Ms)
                 _slowestTick = (now - Epoch, _tickWall);
             Observe(now);
@@ -200,7 +204,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             _robots.Sum(r => r.Refusals), _robots.Sum(r => r.Odometer),
             _perTick.Summary(), _tickCalls.Summary(), _stateCalls.Summary(), _submitCalls.Summary(),
             _log.Counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(12).ToList(),
-            EndpointRule, Fingerprint(), _stallNotes, _slowestTick.At, SetupTime, _slowCalls, _collisionNotes, _rejections);
+            EndpointRule, Fingerprint(), _stallNotes, _slowestTick.At, SetupTime, _slowCalls, _collisionNotes, _rejections, _perTickCpu.Summary(), CpuClock.ProcessMilliseconds() / 1000);
     }
 
     /// <summary>Where every robot stands and what it runs: equal for equal seeds.</summary>
@@ -265,9 +269,11 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             if (_map.Locations[pickup].WaypointId == _map.Locations[dropoff].WaypointId)
                 continue;
             var id = $"m{++_submitted:000000}";
+            var cpu = CpuClock.ProcessMilliseconds();
             var started = Stopwatch.GetTimestamp();
             var reply = await _coordinator.SubmitAsync(new SubmitMission(id, MissionKind.Delivery, pickup, dropoff, 1, "traffic-sim"), CancellationToken.None);
             var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            _tickCpu += CpuClock.ProcessMilliseconds() - cpu;
             _submitCalls.Add(ms);
             _tickWall += ms;
             if (reply is MissionAccepted)
@@ -286,10 +292,13 @@ internal sealed class TrafficSimulation : IAsyncDisposable
     private async Task TimedAsync(Latencies into, Func<Task> call)
     {
         _log.Recent.Clear();
+        var cpu = CpuClock.ProcessMilliseconds();
         var started = Stopwatch.GetTimestamp();
         await call();
         var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var cpuMs = CpuClock.ProcessMilliseconds() - cpu;
         into.Add(ms);
+        _tickCpu += cpuMs;
         if (ms >= SlowCallMs && _slowCalls.Count < 10)
             _slowCalls.Add($"{(_clock.GetUtcNow() - Epoch):hh\\:mm\\:ss} {(into == _tickCalls ? "TickAsync" : "OnStateChangedAsync")} {ms:F0} ms; logged meanwhile: " +
                            (_log.Recent.Count == 0 ? "nothing" : string.Join(" | ", _log.Recent.Take(6)) + (_log.Recent.Count > 6 ? $" | ... ({_log.Recent.Count} lines)" : "")));
@@ -452,6 +461,29 @@ internal sealed class TrafficSimulation : IAsyncDisposable
         public Task PostPublish<T>(PublishContext<T> context) where T : class => Task.CompletedTask;
 
         public Task PublishFault<T>(PublishContext<T> context, Exception exception) where T : class => Task.CompletedTask;
+    }
+}
+
+/// <summary>CPU time of the whole process (all threads), from <c>clock_gettime(CLOCK_PROCESS_CPUTIME_ID)</c>: unlike wall time, not inflated by other processes on a shared machine.</summary>
+internal static partial class CpuClock
+{
+    private const int ProcessCpuTimeId = 2;
+
+    public static double ProcessMilliseconds()
+    {
+        if (!OperatingSystem.IsLinux())
+            return Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
+        return ClockGetTime(ProcessCpuTimeId, out var t) == 0 ? (t.Seconds * 1000.0) + (t.Nanoseconds / 1e6) : 0;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "clock_gettime")]
+    private static partial int ClockGetTime(int clock, out TimeSpec time);
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
     }
 }
 
