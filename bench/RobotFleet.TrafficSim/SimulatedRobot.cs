@@ -1,0 +1,277 @@
+using RobotFleet.Contracts;
+using RobotFleet.Maps;
+
+namespace RobotFleet.TrafficSim;
+
+/// <summary>
+/// A VDA-5050-like robot in simulated time: takes orders and order updates (stitched at the last base node) and
+/// cancelOrder, drives along its released waypoints at a set speed (continuous position, interpolated on the lane),
+/// never past the last released one, and runs the actions at a waypoint one after the other, each for a set time,
+/// before it drives on. Messages arrive through <see cref="Inbox"/>; nothing here touches the bus.
+/// </summary>
+internal sealed class SimulatedRobot
+{
+    private readonly SiteMap _map;
+    private readonly double _speed;
+    private readonly double _actionSeconds;
+    private readonly List<RouteWaypoint> _nodes = [];
+    private readonly Dictionary<string, RobotActionProgress> _actions = [];
+    private readonly List<RobotErrorInfo> _errors = [];
+    private RouteWaypoint? _target;
+    private double _segmentLength;
+    private double _travelled;
+    private string? _runningAction;
+    private double _actionLeft;
+    private string? _pendingCancel;
+
+    public SimulatedRobot(RobotId id, SiteMap map, Waypoint start, double speed, double actionSeconds, DateTimeOffset now)
+    {
+        Id = id;
+        _map = map;
+        _speed = speed;
+        _actionSeconds = actionSeconds;
+        At = start;
+        X = start.X;
+        Y = start.Y;
+        LastProgress = now;
+    }
+
+    public RobotId Id { get; }
+
+    /// <summary>Commands published for this robot, in publish order, not yet taken in.</summary>
+    public Queue<object> Inbox { get; } = new();
+
+    /// <summary>The waypoint it last reached.</summary>
+    public Waypoint At { get; private set; }
+
+    public long LastSequenceId { get; private set; }
+
+    public string OrderId { get; private set; } = "";
+
+    public long UpdateId { get; private set; }
+
+    /// <summary>Position in site metres (interpolated while driving).</summary>
+    public double X { get; private set; }
+
+    /// <inheritdoc cref="X"/>
+    public double Y { get; private set; }
+
+    /// <summary>Something changed that the robot reports (node reached, action status, order, error).</summary>
+    public bool Dirty { get; private set; } = true;
+
+    public DateTimeOffset LastReport { get; set; }
+
+    /// <summary>Last time it reached a waypoint, finished an action or took a new order.</summary>
+    public DateTimeOffset LastProgress { get; private set; }
+
+    /// <summary>Metres driven.</summary>
+    public double Odometer { get; private set; }
+
+    /// <summary>Commands it could not follow (a new order not starting where it stands, one over an unfinished order); each refused with an error.</summary>
+    public int Refusals { get; private set; }
+
+    /// <summary>Has an order with waypoints still ahead or actions not finished.</summary>
+    public bool Busy =>
+        _target is not null || _runningAction is not null || _nodes.Any(n => n.SequenceId > LastSequenceId)
+        || _actions.Values.Any(a => a.Status is RobotActionStatus.Waiting or RobotActionStatus.Running);
+
+    /// <summary>The waypoint it last reached and the released waypoints ahead of it (what traffic control gave it).</summary>
+    public IEnumerable<string> HeldWaypoints =>
+        _nodes.Where(n => n.Released && n.SequenceId > LastSequenceId).Select(n => n.WaypointId).Prepend(At.Id).Distinct();
+
+    /// <summary>The next waypoint of its order (the one it drives to, or the first one ahead), or null.</summary>
+    public string? NextWaypoint => (_target ?? NextNode())?.WaypointId;
+
+    /// <summary>The waypoints ahead of it (the one it drives to first), in order, and how many of them are released.</summary>
+    public (IReadOnlyList<string> Ahead, int Released) Route()
+    {
+        var ahead = _nodes.Where(n => n.SequenceId > LastSequenceId).OrderBy(n => n.SequenceId).ToList();
+        return (ahead.Select(n => n.WaypointId).ToList(), ahead.TakeWhile(n => n.Released).Count());
+    }
+
+    /// <summary>The waypoint it drives to, or null while standing.</summary>
+    public string? Target => _target?.WaypointId;
+
+    /// <summary>Whether <see cref="NextWaypoint"/> is released.</summary>
+    public bool NextReleased => (_target ?? NextNode())?.Released ?? false;
+
+    /// <summary>Takes in the commands waiting in <see cref="Inbox"/>, then drives and works for <paramref name="seconds"/>.</summary>
+    public void Step(double seconds, DateTimeOffset now)
+    {
+        while (Inbox.TryDequeue(out var message))
+        {
+            switch (message)
+            {
+                case DispatchRoute route:
+                    Apply(route, now);
+                    break;
+                case TriggerInstantActions instant:
+                    foreach (var action in instant.Actions.Where(a => a.ActionType == "cancelOrder"))
+                        Cancel(action);
+                    break;
+            }
+        }
+
+        var budget = seconds;
+        while (budget > 1e-12)
+        {
+            if (_runningAction is { } running)
+            {
+                _actionLeft -= budget;
+                if (_actionLeft > 0)
+                    break;
+                budget = -_actionLeft;
+                Finish(running, RobotActionStatus.Finished, "done", now);
+                continue;
+            }
+
+            if (_target is null)
+            {
+                if (_pendingCancel is { } cancel)
+                {
+                    Finish(cancel, RobotActionStatus.Finished, null, now);
+                    _pendingCancel = null;
+                }
+
+                var here = _nodes.FirstOrDefault(n => n.SequenceId == LastSequenceId && n.WaypointId == At.Id);
+                if (here?.Actions.FirstOrDefault(a => _actions.TryGetValue(a.ActionId, out var p) && p.Status == RobotActionStatus.Waiting) is { } next)
+                {
+                    _runningAction = next.ActionId;
+                    _actionLeft = _actionSeconds;
+                    _actions[next.ActionId] = _actions[next.ActionId] with { Status = RobotActionStatus.Running };
+                    Dirty = true;
+                    continue;
+                }
+
+                var ahead = NextNode();
+                if (ahead is not { Released: true })
+                    break;
+                _target = ahead;
+                _segmentLength = Distance(At, _map.Waypoints[ahead.WaypointId]);
+                _travelled = 0;
+            }
+
+            var remaining = _segmentLength - _travelled;
+            var reach = _speed * budget;
+            LastProgress = now; // driving is progress (a lane may take minutes)
+            if (reach < remaining)
+            {
+                _travelled += reach;
+                Odometer += reach;
+                break;
+            }
+
+            budget -= remaining / _speed;
+            Odometer += remaining;
+            At = _map.Waypoints[_target.WaypointId];
+            LastSequenceId = _target.SequenceId;
+            _target = null;
+            LastProgress = now;
+            Dirty = true;
+        }
+
+        UpdatePosition();
+    }
+
+    /// <summary>Its state as the gateway would report it.</summary>
+    public RobotStateChanged State(DateTimeOffset now)
+    {
+        Dirty = false;
+        LastReport = now;
+        return new RobotStateChanged(Id, now, OrderId, UpdateId, At.Id, LastSequenceId, _target is not null, false,
+            _nodes.Where(n => n.SequenceId > LastSequenceId).Select(n => n.WaypointId).ToList(),
+            _actions.Values.ToList(), _errors.ToList(), new RobotPosition(X, Y, 0, At.LevelId), 100);
+    }
+
+    private RouteWaypoint? NextNode()
+    {
+        RouteWaypoint? next = null;
+        foreach (var node in _nodes)
+        {
+            if (node.SequenceId > LastSequenceId && (next is null || node.SequenceId < next.SequenceId))
+                next = node;
+        }
+
+        return next;
+    }
+
+    private void Apply(DispatchRoute route, DateTimeOffset now)
+    {
+        if (route.Waypoints.Count == 0)
+            return;
+        if (route.OrderId == OrderId)
+        {
+            if (route.OrderUpdateId <= UpdateId)
+                return; // the same update twice is ignored (VDA 5050)
+            _nodes.RemoveAll(n => n.SequenceId >= route.Waypoints[0].SequenceId);
+        }
+        else
+        {
+            if (Busy || route.Waypoints[0].WaypointId != At.Id)
+            {
+                Refusals++;
+                var why = Busy ? $"still executing order '{OrderId}'" : $"it starts at '{route.Waypoints[0].WaypointId}', the robot stands at '{At.Id}'";
+                _errors.Add(new RobotErrorInfo("orderError", "WARNING", $"order '{route.OrderId}' rejected: {why}", route.OrderId));
+                Dirty = true;
+                return;
+            }
+
+            _nodes.Clear();
+            _actions.Clear();
+            _errors.Clear();
+            LastSequenceId = route.Waypoints[0].SequenceId;
+            LastProgress = now;
+        }
+
+        _nodes.AddRange(route.Waypoints);
+        foreach (var action in route.Waypoints.SelectMany(w => w.Actions))
+            _actions.TryAdd(action.ActionId, new RobotActionProgress(action.ActionId, action.ActionType, RobotActionStatus.Waiting, null));
+        OrderId = route.OrderId;
+        UpdateId = route.OrderUpdateId;
+        Dirty = true;
+    }
+
+    private void Cancel(RobotAction cancel)
+    {
+        // Stops at the waypoint it is driving to (or where it stands); everything after it is dropped.
+        var keepThrough = _target?.SequenceId ?? LastSequenceId;
+        _nodes.RemoveAll(n => n.SequenceId > keepThrough);
+        foreach (var (key, progress) in _actions.Where(a => a.Value.Status is RobotActionStatus.Waiting or RobotActionStatus.Running).ToList())
+            _actions[key] = progress with { Status = RobotActionStatus.Failed, ResultDescription = "cancelled" };
+        _runningAction = null;
+        _actions[cancel.ActionId] = new RobotActionProgress(cancel.ActionId, cancel.ActionType, RobotActionStatus.Running, null);
+        _pendingCancel = cancel.ActionId;
+        if (_target is null)
+        {
+            _actions[cancel.ActionId] = _actions[cancel.ActionId] with { Status = RobotActionStatus.Finished };
+            _pendingCancel = null;
+        }
+
+        Dirty = true;
+    }
+
+    private void Finish(string actionId, RobotActionStatus status, string? result, DateTimeOffset now)
+    {
+        if (_runningAction == actionId)
+            _runningAction = null;
+        if (_actions.TryGetValue(actionId, out var progress))
+            _actions[actionId] = progress with { Status = status, ResultDescription = result };
+        LastProgress = now;
+        Dirty = true;
+    }
+
+    private void UpdatePosition()
+    {
+        if (_target is null || _segmentLength <= 0)
+        {
+            (X, Y) = (At.X, At.Y);
+            return;
+        }
+
+        var to = _map.Waypoints[_target.WaypointId];
+        var f = _travelled / _segmentLength;
+        (X, Y) = (At.X + ((to.X - At.X) * f), At.Y + ((to.Y - At.Y) * f));
+    }
+
+    private static double Distance(Waypoint a, Waypoint b) => Math.Sqrt(((a.X - b.X) * (a.X - b.X)) + ((a.Y - b.Y) * (a.Y - b.Y)));
+}

@@ -1,0 +1,47 @@
+using RobotFleet.Maps.Generated;
+
+namespace RobotFleet.TrafficSim.Tests;
+
+public class TrafficSimulationTests
+{
+    private static readonly WarehouseGridOptions SmallGrid = new() { Width = 20, Height = 20, Seed = 1 };
+
+    private static async Task<SimResult> RunAsync(int robots, TimeSpan duration, int seed = 1)
+    {
+        await using var simulation = await TrafficSimulation.StartAsync(WarehouseGrid.Generate(SmallGrid), new SimSettings
+        {
+            Robots = robots,
+            Duration = duration,
+            Seed = seed,
+        });
+        return await simulation.RunAsync();
+    }
+
+    [Fact]
+    public async Task Five_robots_on_a_small_grid_complete_missions_for_ten_simulated_minutes_without_collisions()
+    {
+        var result = await RunAsync(5, TimeSpan.FromMinutes(10));
+
+        Assert.Equal(TimeSpan.FromMinutes(10), result.Simulated);
+        Assert.Equal(2400, result.Ticks);
+        Assert.True(result.Completed >= 5, $"only {result.Completed} missions completed");
+        Assert.Equal(0, result.Failed);
+        Assert.Equal(0, result.Collisions);
+        Assert.Equal(0, result.HoldConflicts);
+        Assert.Equal(0, result.Refusals);
+        Assert.True(result.MetresDriven > 500, $"robots drove only {result.MetresDriven} m");
+        Assert.Equal(result.Ticks, result.PerTick.Count);
+        Assert.Contains("| warehouse-20x20 | 5 |", result.ToMarkdown("test"));
+    }
+
+    [Fact]
+    public async Task The_same_seed_gives_the_same_run_and_another_seed_another()
+    {
+        var a = await RunAsync(4, TimeSpan.FromMinutes(3), seed: 3);
+        var b = await RunAsync(4, TimeSpan.FromMinutes(3), seed: 3);
+        var c = await RunAsync(4, TimeSpan.FromMinutes(3), seed: 4);
+
+        Assert.Equal((a.Fingerprint, a.Completed, a.Submitted, a.MetresDriven), (b.Fingerprint, b.Completed, b.Submitted, b.MetresDriven));
+        Assert.NotEqual(a.Fingerprint, c.Fingerprint);
+    }
+}
