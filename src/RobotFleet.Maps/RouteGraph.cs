@@ -172,6 +172,70 @@ public sealed class RouteGraph
         }
     }
 
+    /// <summary>
+    /// The fastest travel time in seconds from one waypoint to every waypoint reachable from it (Dijkstra, one search),
+    /// with the same rules as <see cref="FindRoute"/>: blocked waypoints are never entered (nor reported), closed lanes never
+    /// driven. The start is included with 0. For choosing among many goals at once; <see cref="FindRoute"/> then gives the
+    /// route to the chosen one with the same travel time.
+    /// </summary>
+    /// <param name="fromWaypointId">Start waypoint id.</param>
+    /// <param name="maxSpeed">The robot's top speed in metres per second (> 0).</param>
+    /// <param name="isWaypointBlocked">Optional predicate, asked at most once per waypoint on the caller's thread.</param>
+    /// <param name="isLaneClosed">Optional predicate; lanes it is true for are never driven.</param>
+    /// <returns>Waypoint id to travel time (s), for every reachable waypoint.</returns>
+    /// <exception cref="ArgumentException">The start waypoint id is unknown; the message names it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not > 0.</exception>
+    public IReadOnlyDictionary<string, double> TravelTimesFrom(string fromWaypointId, double maxSpeed = double.PositiveInfinity, Func<string, bool>? isWaypointBlocked = null,
+        Func<Lane, bool>? isLaneClosed = null)
+    {
+        CheckMaxSpeed(maxSpeed);
+        var start = RequireWaypoint(fromWaypointId, nameof(fromWaypointId));
+        var cost = new double[_ids.Length];
+        Array.Fill(cost, double.PositiveInfinity);
+        var done = new bool[_ids.Length];
+        var blocked = new sbyte[_ids.Length]; // 0 not asked, 1 blocked, -1 free
+        var open = new PriorityQueue<int, double>();
+        var times = new Dictionary<string, double>(StringComparer.Ordinal);
+        cost[start] = 0;
+        open.Enqueue(start, 0);
+        while (open.TryDequeue(out var current, out var at))
+        {
+            if (done[current] || at > cost[current])
+            {
+                continue;
+            }
+            done[current] = true;
+            times[_ids[current]] = at;
+            for (var lane = _firstLane[current]; lane < _firstLane[current + 1]; lane++)
+            {
+                var next = _laneTarget[lane];
+                if (done[next] || isLaneClosed?.Invoke(_lanes[lane]) == true)
+                {
+                    continue;
+                }
+                if (isWaypointBlocked is not null)
+                {
+                    if (blocked[next] == 0)
+                    {
+                        blocked[next] = isWaypointBlocked(_ids[next]) ? (sbyte)1 : (sbyte)-1;
+                    }
+                    if (blocked[next] == 1)
+                    {
+                        continue;
+                    }
+                }
+                var ride = _laneRide[lane];
+                var tentative = at + (ride >= 0 ? ride : _laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed));
+                if (tentative < cost[next])
+                {
+                    cost[next] = tentative;
+                    open.Enqueue(next, tentative);
+                }
+            }
+        }
+        return times;
+    }
+
     private Route? Search(int start, int goal, double maxSpeed, Func<string, bool>? isWaypointBlocked, Func<Lane, bool>? isLaneClosed, SearchBuffers buffers)
     {
         var secondsPerMetre = Math.Min(_minLengthRatio / Math.Min(_fastestLaneSpeed, maxSpeed), _rideSecondsPerMetre);

@@ -10,6 +10,28 @@ public class RouteGraphTests
         "a=b:0.5", "a=c:2", "c=b:2");
 
     [Fact]
+    public void Travel_times_from_one_waypoint_agree_with_each_fastest_route_and_honour_blocked_and_closed()
+    {
+        var map = Generated.WarehouseGrid.Generate(new Generated.WarehouseGridOptions { Width = 12, Height = 9, CrossAisleEvery = 4, Seed = 3 });
+        var graph = new RouteGraph(map);
+        var from = map.Waypoints.Keys.Order(StringComparer.Ordinal).First();
+        var blocked = map.Waypoints.Keys.Where((_, i) => i % 7 == 3 && _ != from).ToHashSet();
+        var closed = map.Lanes.Where((_, i) => i % 11 == 5).Select(l => l.Id).ToHashSet();
+
+        var times = graph.TravelTimesFrom(from, 0.8, blocked.Contains, l => closed.Contains(l.Id));
+
+        Assert.Equal(0, times[from]);
+        foreach (var waypoint in map.Waypoints.Keys.Where(w => w != from))
+        {
+            var route = graph.FindRoute(from, waypoint, 0.8, blocked.Contains, l => closed.Contains(l.Id));
+            Assert.Equal(route is not null, times.ContainsKey(waypoint));
+            if (route is not null)
+                Assert.Equal(route.TravelTime, times[waypoint], 9);
+        }
+        Assert.DoesNotContain(times.Keys, blocked.Contains);
+    }
+
+    [Fact]
     public void A_longer_but_faster_way_wins()
     {
         var route = new RouteGraph(Triangle).FindRoute("a", "b")!;
