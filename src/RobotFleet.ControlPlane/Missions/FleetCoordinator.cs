@@ -41,7 +41,8 @@ public sealed partial class FleetCoordinator(
     TimeProvider time,
     ILogger<FleetCoordinator> logger,
     IMissionRepository? repository = null,
-    IMissionHistoryReader? lifecycle = null)
+    IMissionHistoryReader? lifecycle = null,
+    Schedules.IRobotLastSeen? lastSeen = null)
 {
     private const string DispatcherActor = "dispatcher";
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -176,6 +177,7 @@ public sealed partial class FleetCoordinator(
         ObserveEnergy(robot, state);
         robot.State = state;
         robot.LastStateAt = time.GetUtcNow();
+        robot.BusDelayLogged = false;
         if (robot.Restored)
             Reconcile(robot, state);
         if (robot.Silent && robot.WaypointId is { } at && options.Map.Waypoints.ContainsKey(at))
@@ -338,6 +340,9 @@ public sealed partial class FleetCoordinator(
         public bool Restored { get; set; }
 
         public DateTimeOffset LastStateAt { get; set; }
+
+        /// <summary>True once <see cref="DetectSilence"/> logged that this robot's states are held up on the bus; reset by its next state.</summary>
+        public bool BusDelayLogged { get; set; }
 
         /// <summary>Action types from the factsheet; null before one arrived.</summary>
         public IReadOnlySet<string>? SupportedActions { get; set; }
