@@ -40,8 +40,12 @@ if (rabbitMq is not null && postgres is not null)
 else
     Console.WriteLine("RabbitMQ + PostgreSQL column skipped: set ROBOTFLEET_TEST_RABBITMQ (amqp://guest:guest@127.0.0.1:5672/) and ROBOTFLEET_TEST_POSTGRES (Host=...;Port=...;Username=...) to run it");
 
-Console.WriteLine($"Bus throughput: {missions} deliveries per run through POST /api/missions, 8 in flight, {Robots} simulated robots (maps/office), {rounds} round(s), configurations alternating");
+Console.WriteLine($"Bus throughput: {missions} deliveries per run through POST /api/missions, 8 in flight, {Robots} simulated robots (maps/office), {rounds} round(s) after a warm-up run of each (not counted), configurations alternating");
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+// Warm-up, not counted: the first server in a process pays for JIT and first connections, which would count against whichever
+// configuration runs first.
+foreach (var configuration in configurations)
+    await RunAsync(configuration, Robots, 50);
 var results = configurations.ToDictionary(c => c.Name, _ => new List<Result>());
 for (var round = 1; round <= rounds; round++)
 {
