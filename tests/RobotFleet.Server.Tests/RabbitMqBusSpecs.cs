@@ -21,6 +21,45 @@ public sealed class RabbitMqFactAttribute : FactAttribute
     public static string? Address => Environment.GetEnvironmentVariable("ROBOTFLEET_TEST_RABBITMQ") is { Length: > 0 } a ? a : null;
 }
 
+/// <summary><c>--bus</c> values: what they mean, and a clear usage error naming the option (never the password) for a malformed one.</summary>
+public sealed class When_the_bus_is_configured
+{
+    [Theory]
+    [InlineData("rabbitmq://rf:secret@mq.example:5673/fleet", "mq.example", 5673, "fleet", "rf", "secret")]
+    [InlineData("amqp://guest:guest@127.0.0.1:5672/", "127.0.0.1", 5672, "/", "guest", "guest")]
+    [InlineData("rabbitmq://mq", "mq", 5672, "/", "guest", "guest")]
+    [InlineData("amqp://u:p%40ss@h/v%2Fh", "h", 5672, "v/h", "u", "p@ss")]
+    public void A_rabbitmq_address_gives_host_port_vhost_and_credentials(string value, string host, int port, string vhost, string user, string password)
+    {
+        var address = Hosting.RabbitMqBusAddress.Parse(value)!;
+
+        Assert.Equal(new Hosting.RabbitMqBusAddress(host, port, vhost, user, password), address);
+        Assert.DoesNotContain($":{password}@", address.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("memory")]
+    [InlineData("MEMORY")]
+    public void Memory_or_nothing_is_the_in_memory_bus(string? value) => Assert.Null(Hosting.RabbitMqBusAddress.Parse(value));
+
+    [Theory]
+    [InlineData("http://x")]
+    [InlineData("rabbitmq:/nohost")]
+    [InlineData("redis://u:topsecret@h")]
+    [InlineData("mem")]
+    public async Task A_malformed_value_is_a_usage_error_naming_bus_without_the_password(string value)
+    {
+        var (code, error) = await When_a_command_line_is_wrong.InvokeAsync(ServerCommand.Build(), "--bus", value);
+
+        Assert.Equal(1, code);
+        Assert.Contains("--bus", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("topsecret", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+}
+
 /// <summary>
 /// Runs where <c>ROBOTFLEET_TEST_RABBITMQ</c> is set and <c>ROBOTFLEET_TEST_RABBITMQ_RESTART=1</c> asks for the broker restart test
 /// (it restarts the broker under everyone on it, and an upstream client bug can stall it; see the test).
