@@ -43,7 +43,7 @@ public static class RobotFleetServer
         var rabbitMq = RabbitMqBusAddress.Parse(options.Bus);
         if (options.BusPrefix is { Length: > 0 } busPrefix && (busPrefix.Length > 64 || !busPrefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_')))
             throw new ArgumentException($"--bus-prefix '{busPrefix}' must be up to 64 letters, digits, '-', '.' or '_'");
-        var instance = NewId.NextGuid().ToString("N")[..12];
+        var instance = Guid.NewGuid().ToString("N")[..12]; // random: two instances on one host never share it
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://{bindAddress}:{options.HttpPort}");
