@@ -16,7 +16,7 @@ namespace RobotFleet.Gateway;
 /// The control plane's MQTT side: subscribes to every robot's VDA 5050 <c>state</c>,
 /// <c>connection</c> and <c>factsheet</c> and to the <c>robotfleet/v1/+/+/modelStatus</c> and <c>robotfleet/v1/+/+/perception</c> extensions, keeps the <see cref="RobotTwinRegistry"/> current in
 /// process, publishes domain events on the bus only on significant change (DESIGN §2.4; from a queue of its own, retried
-/// until the bus takes them, so receiving never waits for the bus), and sends
+/// until the bus takes them; receiving waits for the bus at most a second, then no more until it caught up), and sends
 /// orders and instant actions. Reconnects with exponential backoff and jitter, resubscribing each time.
 /// </summary>
 /// <remarks>
@@ -36,8 +36,10 @@ public sealed class MqttGateway(
     private readonly ConcurrentDictionary<RobotId, RobotStateChanged> _lastStates = new();
     private readonly ConcurrentDictionary<RobotId, DateTimeOffset> _lastPublished = new();
     private readonly SemaphoreSlim _connected = new(0, 1);
-    private readonly System.Threading.Channels.Channel<object> _outgoing = System.Threading.Channels.Channel.CreateUnbounded<object>(
-        new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+    private readonly System.Threading.Channels.Channel<(object Message, TaskCompletionSource Published)> _outgoing =
+        System.Threading.Channels.Channel.CreateUnbounded<(object Message, TaskCompletionSource Published)>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+    private Task _lastEmitted = Task.CompletedTask;
+    private bool _busBehind;
     private readonly CancellationTokenSource _drainEnd = new();
 
     /// <summary>True while connected to the broker.</summary>
@@ -102,18 +104,24 @@ public sealed class MqttGateway(
     }
 
     /// <summary>Queues a domain event for the bus, in arrival order (see <see cref="PumpAsync"/>).</summary>
-    private void Emit(object message) => _outgoing.Writer.TryWrite(message);
+    private void Emit(object message)
+    {
+        var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_outgoing.Writer.TryWrite((message, published)))
+            _lastEmitted = published.Task;
+    }
 
     /// <summary>
-    /// Publishes the queued domain events one at a time, in order. Receiving MQTT never waits for the bus, so the twins stay
-    /// current while the bus is slow or away (RabbitMQ restarting), and an event whose publish fails is published again
+    /// Publishes the queued domain events one at a time, in order. Receiving MQTT waits for the bus at most a second (see
+    /// <see cref="OnMessageAsync"/>), so the twins stay current while the bus is slow or away (RabbitMQ restarting), and an
+    /// event whose publish fails is published again
     /// (backing off up to 5 s; each attempt gets 10 s) until the bus takes it, instead of being lost. Once stopping, what is
     /// queued gets 5 s.
     /// </summary>
     private async Task PumpAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
-        await foreach (var message in _outgoing.Reader.ReadAllAsync(CancellationToken.None))
+        await foreach (var (message, published) in _outgoing.Reader.ReadAllAsync(CancellationToken.None))
         {
             while (true)
             {
@@ -138,6 +146,7 @@ public sealed class MqttGateway(
                 }
             }
 
+            published.TrySetResult();
             if (failures > 0)
             {
                 logger.LogInformation("The bus takes domain events again after {Failures} failed attempts", failures);
@@ -170,10 +179,24 @@ public sealed class MqttGateway(
         logger.LogInformation("MQTT gateway connected to {Host}:{Port}, interface '{Interface}'", options.BrokerHost, options.BrokerPort, options.InterfaceName);
     }
 
-    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
+    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
         OnMessage(e);
-        return Task.CompletedTask;
+        // While the bus keeps up, the next MQTT message waits until this one's events are published (as when publishing
+        // inline), so the control plane hears robots about when the twins do. Once that takes over a second (the bus is slow or
+        // away), receiving stops waiting until the queue has drained: the twins stay current meanwhile.
+        if (_busBehind && _lastEmitted.IsCompleted)
+            _busBehind = false;
+        if (_busBehind)
+            return;
+        try
+        {
+            await _lastEmitted.WaitAsync(TimeSpan.FromSeconds(1));
+        }
+        catch (TimeoutException)
+        {
+            _busBehind = true;
+        }
     }
 
     private void OnMessage(MqttApplicationMessageReceivedEventArgs e)
