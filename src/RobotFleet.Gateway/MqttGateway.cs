@@ -15,7 +15,8 @@ namespace RobotFleet.Gateway;
 /// <summary>
 /// The control plane's MQTT side: subscribes to every robot's VDA 5050 <c>state</c>,
 /// <c>connection</c> and <c>factsheet</c> and to the <c>robotfleet/v1/+/+/modelStatus</c> and <c>robotfleet/v1/+/+/perception</c> extensions, keeps the <see cref="RobotTwinRegistry"/> current in
-/// process, publishes domain events on the bus only on significant change (DESIGN §2.4), and sends
+/// process, publishes domain events on the bus only on significant change (DESIGN §2.4; from a queue of its own, retried
+/// until the bus takes them; receiving waits for the bus at most a second, then no more until it caught up), and sends
 /// orders and instant actions. Reconnects with exponential backoff and jitter, resubscribing each time.
 /// </summary>
 /// <remarks>
@@ -37,6 +38,11 @@ public sealed class MqttGateway(
     private readonly SemaphoreSlim _connected = new(0, 1);
     private readonly ConcurrentDictionary<RobotId, SentOrder> _sentOrders = new();
     private readonly ConcurrentDictionary<RobotId, ConcurrentQueue<(Vda5050Topic Topic, byte[] Payload)>> _outbox = new();
+    private readonly System.Threading.Channels.Channel<(object Message, TaskCompletionSource Published)> _outgoing =
+        System.Threading.Channels.Channel.CreateUnbounded<(object Message, TaskCompletionSource Published)>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
+    private Task _lastEmitted = Task.CompletedTask;
+    private bool _busBehind;
+    private readonly CancellationTokenSource _drainEnd = new();
 
     /// <summary>True while connected to the broker.</summary>
     public bool IsConnected => _client.IsConnected;
@@ -97,6 +103,7 @@ public sealed class MqttGateway(
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var pump = PumpAsync(stoppingToken);
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
         var delay = options.ReconnectMinDelay;
         while (!stoppingToken.IsCancellationRequested)
@@ -126,6 +133,62 @@ public sealed class MqttGateway(
         if (_client.IsConnected)
             await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
         _client.Dispose();
+        _outgoing.Writer.TryComplete();
+        _drainEnd.CancelAfter(TimeSpan.FromSeconds(5));
+        await pump;
+        _drainEnd.Dispose();
+    }
+
+    /// <summary>Queues a domain event for the bus, in arrival order (see <see cref="PumpAsync"/>).</summary>
+    private void Emit(object message)
+    {
+        var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_outgoing.Writer.TryWrite((message, published)))
+            _lastEmitted = published.Task;
+    }
+
+    /// <summary>
+    /// Publishes the queued domain events one at a time, in order. Receiving MQTT waits for the bus at most a second (see
+    /// <see cref="OnMessageAsync"/>), so the twins stay current while the bus is slow or away (RabbitMQ restarting), and an
+    /// event whose publish fails is published again
+    /// (backing off up to 5 s; each attempt gets 10 s) until the bus takes it, instead of being lost. Once stopping, what is
+    /// queued gets 5 s.
+    /// </summary>
+    private async Task PumpAsync(CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        await foreach (var (message, published) in _outgoing.Reader.ReadAllAsync(CancellationToken.None))
+        {
+            while (true)
+            {
+                try
+                {
+                    // A publish caught on a connection that broke can wait forever: give each attempt 10 s.
+                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_drainEnd.Token);
+                    attempt.CancelAfter(TimeSpan.FromSeconds(10));
+                    await bus.Publish(message, message.GetType(), attempt.Token);
+                    break;
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    if (failures++ == 0)
+                        logger.LogWarning("Publishing {Message} on the bus failed ({Error}); retrying until the bus takes it", message.GetType().Name, e.Message);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * failures)), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+                catch (Exception e)
+                {
+                    logger.LogWarning("Dropped {Message} while stopping: {Error}", message.GetType().Name, e.Message);
+                    break;
+                }
+            }
+
+            published.TrySetResult();
+            if (failures > 0)
+            {
+                logger.LogInformation("The bus takes domain events again after {Failures} failed attempts", failures);
+                failures = 0;
+            }
+        }
     }
 
     private async Task ConnectAsync(CancellationToken cancellationToken)
@@ -154,16 +217,36 @@ public sealed class MqttGateway(
 
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
+        OnMessage(e);
+        // While the bus keeps up, the next MQTT message waits until this one's events are published (as when publishing
+        // inline), so the control plane hears robots about when the twins do. Once that takes over a second (the bus is slow or
+        // away), receiving stops waiting until the queue has drained: the twins stay current meanwhile.
+        if (_busBehind && _lastEmitted.IsCompleted)
+            _busBehind = false;
+        if (_busBehind)
+            return;
+        try
+        {
+            await _lastEmitted.WaitAsync(TimeSpan.FromSeconds(1));
+        }
+        catch (TimeoutException)
+        {
+            _busBehind = true;
+        }
+    }
+
+    private void OnMessage(MqttApplicationMessageReceivedEventArgs e)
+    {
         var topicName = e.ApplicationMessage.Topic;
         if (ModelStatusMapper.TryParseTopic(topicName, out var reporter))
         {
-            await OnModelStatusAsync(reporter, topicName, e.ApplicationMessage.Payload);
+            OnModelStatus(reporter, topicName, e.ApplicationMessage.Payload);
             return;
         }
 
         if (PerceptionMapper.TryParseTopic(topicName, out var perceiver))
         {
-            await OnPerceptionAsync(perceiver, topicName, e.ApplicationMessage.Payload);
+            OnPerception(perceiver, topicName, e.ApplicationMessage.Payload);
             return;
         }
 
@@ -179,16 +262,16 @@ public sealed class MqttGateway(
             switch (topic.Topic)
             {
                 case Vda5050Topic.State:
-                    await OnStateAsync(robot, Vda5050Json.Deserialize<State>(bytes));
+                    OnState(robot, Vda5050Json.Deserialize<State>(bytes));
                     break;
                 case Vda5050Topic.Connection:
-                    await OnConnectionAsync(robot, Vda5050Json.Deserialize<Connection>(bytes));
+                    OnConnection(robot, Vda5050Json.Deserialize<Connection>(bytes));
                     break;
                 case Vda5050Topic.Factsheet:
                     var factsheet = Vda5050Json.Deserialize<Factsheet>(bytes);
                     var actions = factsheet.ProtocolFeatures.AgvActions.Select(a => a.ActionType).ToList();
                     twins.Update(robot, t => t with { SupportedActions = actions });
-                    await bus.Publish(new RobotFactsheetReceived(robot, actions, factsheet.TypeSpecification.MaxLoadMass));
+                    Emit(new RobotFactsheetReceived(robot, actions, factsheet.TypeSpecification.MaxLoadMass));
                     break;
             }
         }
@@ -198,14 +281,14 @@ public sealed class MqttGateway(
         }
     }
 
-    private async Task OnStateAsync(RobotId robot, State state)
+    private void OnState(RobotId robot, State state)
     {
         var current = StateMapper.ToDomain(robot, state);
         var now = time.GetUtcNow();
         var before = twins.Find(robot)?.Connection;
         var twin = twins.Update(robot, t => StateMapper.Apply(t, current, now) with { Charging = state.BatteryState.Charging });
         if (before is null or RobotConnectionState.Unknown && twin.Connection == RobotConnectionState.Online)
-            await bus.Publish(new RobotConnectionChanged(robot, RobotConnectionState.Online, now));
+            Emit(new RobotConnectionChanged(robot, RobotConnectionState.Online, now));
 
         var previous = _lastStates.GetValueOrDefault(robot);
         // Unchanged states still go out as a heartbeat now and then, so the control plane can tell a silent robot from a quiet one.
@@ -214,12 +297,12 @@ public sealed class MqttGateway(
             return;
         _lastStates[robot] = current;
         _lastPublished[robot] = now;
-        await bus.Publish(current);
+        Emit(current);
         foreach (var derived in StateMapper.DerivedEvents(previous, current))
-            await bus.Publish(derived);
+            Emit(derived);
     }
 
-    private async Task OnModelStatusAsync(RobotId robot, string topicName, ReadOnlySequence<byte> payload)
+    private void OnModelStatus(RobotId robot, string topicName, ReadOnlySequence<byte> payload)
     {
         if (payload.Length == 0)
             return; // a cleared retained message
@@ -234,10 +317,10 @@ public sealed class MqttGateway(
             return;
         }
 
-        await bus.Publish(report);
+        Emit(report);
     }
 
-    private async Task OnPerceptionAsync(RobotId robot, string topicName, ReadOnlySequence<byte> payload)
+    private void OnPerception(RobotId robot, string topicName, ReadOnlySequence<byte> payload)
     {
         if (payload.Length == 0)
             return;
@@ -252,10 +335,10 @@ public sealed class MqttGateway(
             return;
         }
 
-        await bus.Publish(report);
+        Emit(report);
     }
 
-    private async Task OnConnectionAsync(RobotId robot, Connection connection)
+    private void OnConnection(RobotId robot, Connection connection)
     {
         var state = StateMapper.ToDomain(connection.ConnectionState);
         var before = twins.Find(robot)?.Connection;
@@ -265,7 +348,7 @@ public sealed class MqttGateway(
         if (before != state)
         {
             logger.LogInformation("Robot {Robot} is {State}", robot, connection.ConnectionState);
-            await bus.Publish(new RobotConnectionChanged(robot, state, time.GetUtcNow()));
+            Emit(new RobotConnectionChanged(robot, state, time.GetUtcNow()));
         }
 
         // ONLINE comes on every (re)connect of the robot, after it subscribed, and (retained) on every reconnect of the

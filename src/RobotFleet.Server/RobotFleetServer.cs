@@ -18,7 +18,7 @@ using RobotFleet.Server.Live;
 namespace RobotFleet.Server;
 
 /// <summary>
-/// Composes the one-process RobotFleet: embedded MQTT broker, MassTransit in-memory bus, gateway,
+/// Composes the one-process RobotFleet: embedded MQTT broker, MassTransit bus (in memory, or RabbitMQ with <c>--bus</c>), gateway,
 /// control plane, HTTP API on 127.0.0.1, and optionally simulated robots and the demo driver.
 /// </summary>
 public static class RobotFleetServer
@@ -28,7 +28,8 @@ public static class RobotFleetServer
     /// <param name="configure">Optional last say over the builder (tests use it to capture logs).</param>
     /// <exception cref="FileNotFoundException">The map directory or a model key file cannot be found (the message names every path tried).</exception>
     /// <exception cref="SiteMapValidationException">The map is invalid (the message names each feature and rule).</exception>
-    /// <exception cref="ArgumentException">The bind address is not an IPv4 address, the broker is not an <c>mqtt://</c> address, or a trusted model key is not a P-256 PEM public key.</exception>
+    /// <exception cref="ArgumentException">The bind address is not an IPv4 address, the broker is not an <c>mqtt://</c> address, the
+    /// bus is neither <c>memory</c> nor a <c>rabbitmq://</c> address, or a trusted model key is not a P-256 PEM public key.</exception>
     /// <exception cref="InvalidOperationException">The model signing key is not a P-256 private key.</exception>
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
@@ -38,6 +39,11 @@ public static class RobotFleetServer
         var brokerPort = options.MqttPort == 0 ? EmbeddedBroker.FreePort() : options.MqttPort;
         if (options.Broker is { } external && (external.Scheme != "mqtt" || string.IsNullOrEmpty(external.Host)))
             throw new ArgumentException($"--broker '{external}' is not an MQTT address (mqtt://host:port)");
+
+        var rabbitMq = RabbitMqBusAddress.Parse(options.Bus);
+        if (options.BusPrefix is { Length: > 0 } busPrefix && (busPrefix.Length > 64 || !busPrefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_')))
+            throw new ArgumentException($"--bus-prefix '{busPrefix}' must be up to 64 letters, digits, '-', '.' or '_'");
+        var instance = Guid.NewGuid().ToString("N")[..12]; // random: two instances on one host never share it
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://{bindAddress}:{options.HttpPort}");
@@ -84,12 +90,36 @@ public static class RobotFleetServer
             bus.AddGatewayConsumers();
             bus.AddMissionsConsumers(controlPlane);
             bus.AddRolloutsConsumers();
-            bus.AddConsumer<AlertConsumer>();
-            bus.AddConsumer<LiveStreamConsumer>();
+            // Alerts and the live stream are this process's own state (its browsers, its alert list): each instance must see
+            // every event, so these two get a temporary queue of their own per instance (fan-out), not one shared queue.
+            bus.AddConsumer<AlertConsumer>().Endpoint(e => PerInstance(e, instance));
+            bus.AddConsumer<LiveStreamConsumer>().Endpoint(e => PerInstance(e, instance));
             bus.AddRequestClient<SubmitMission>();
             bus.AddRequestClient<CancelMission>();
             bus.AddRequestClient<ReassignMission>();
-            bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+            if (rabbitMq is null)
+            {
+                bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+                return;
+            }
+
+            bus.UsingRabbitMq((context, cfg) =>
+            {
+                cfg.Host(rabbitMq.Host, (ushort)rabbitMq.Port, rabbitMq.VirtualHost, h =>
+                {
+                    h.Username(rabbitMq.Username);
+                    h.Password(rabbitMq.Password);
+                });
+                if (options.BusPrefix is { Length: > 0 } prefix)
+                {
+                    cfg.MessageTopology.SetEntityNameFormatter(new PrefixedEntityNameFormatter(cfg.MessageTopology.EntityNameFormatter, prefix));
+                    context.ConfigureEndpoints(new PrefixedReceiveConfigurator<IRabbitMqReceiveEndpointConfigurator>(cfg, prefix), endpointNameFormatter: null);
+                }
+                else
+                {
+                    cfg.ConfigureEndpoints(context);
+                }
+            });
         });
         services.AddSingleton<SimulatedRobots>();
         services.AddHostedService(sp => sp.GetRequiredService<SimulatedRobots>());
@@ -104,6 +134,8 @@ public static class RobotFleetServer
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RobotFleet.Server").LogInformation("Message bus: {Bus}{Prefix} (instance {Instance})",
+            rabbitMq is null ? "in-memory" : $"RabbitMQ {rabbitMq}", options.BusPrefix is { Length: > 0 } p ? $", names prefixed '{p}'" : "", instance);
         app.UseBadRequestJson();
         var webRoot = new PhysicalFileProvider(ResolveWebRoot(options.WebRoot));
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = webRoot });
@@ -115,6 +147,13 @@ public static class RobotFleetServer
         // Open the model registry now: a bad key file or data directory fails the start, not the first upload.
         _ = app.Services.GetRequiredService<ModelRegistry>();
         return app;
+    }
+
+    /// <summary>A temporary (auto-deleted, non-durable) endpoint of this process alone: its queue name ends with the instance id.</summary>
+    private static void PerInstance(IEndpointRegistrationConfigurator endpoint, string instance)
+    {
+        endpoint.Temporary = true;
+        endpoint.InstanceId = instance;
     }
 
     private static string ReadKeyFile(string path, string option) =>

@@ -44,6 +44,19 @@ public static class ServerCommand
             if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == "mqtt" && uri.Host.Length > 0))
                 r.AddError($"--broker must be mqtt://host:port, not '{value}'");
         });
+        var bus = new Option<string?>("--bus") { Description = "Message bus: memory, or RabbitMQ as rabbitmq://user:pass@host:port/vhost (also amqp://); default $ROBOTFLEET_BUS or memory", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_BUS") is { Length: > 0 } env ? env : null };
+        bus.Validators.Add(r =>
+        {
+            try
+            {
+                Hosting.RabbitMqBusAddress.Parse(r.GetValueOrDefault<string?>());
+            }
+            catch (ArgumentException e)
+            {
+                r.AddError(e.Message);
+            }
+        });
+        var busPrefix = new Option<string?>("--bus-prefix") { Description = "Prefix of every RabbitMQ queue and exchange name, to share a virtual host between fleets; default $ROBOTFLEET_BUS_PREFIX or none", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_BUS_PREFIX") is { Length: > 0 } env ? env : null };
         var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db, missions: missions.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
         var missionsDb = new Option<string?>("--missions-db") { Description = "Missions database instead of missions.db in the data directory: a PostgreSQL connection string (Host=...;Database=...;Username=...) or a SQLite file; default $ROBOTFLEET_MISSIONS_DB", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_MISSIONS_DB") is { Length: > 0 } env ? env : null };
 
@@ -66,7 +79,7 @@ public static class ServerCommand
         var command = new RootCommand("RobotFleet server: control plane, embedded MQTT broker, HTTP API and simulated robots in one process")
         {
             demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb, modelLimit, requireModelSignature, trustedModelKeys, modelSigningKey,
-            publicUrl, perceptionHz,
+            publicUrl, perceptionHz, bus, busPrefix,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -89,6 +102,8 @@ public static class ServerCommand
                 ModelSigningKeyFile = parse.GetValue(modelSigningKey),
                 PublicBaseUrl = parse.GetValue(publicUrl) is { Length: > 0 } url ? new Uri(url) : null,
                 PerceptionRate = parse.GetValue(perceptionHz),
+                Bus = parse.GetValue(bus),
+                BusPrefix = parse.GetValue(busPrefix),
             };
             WebApplication app;
             try

@@ -30,6 +30,19 @@ public sealed record ServerOptions
     /// </summary>
     public Uri? Broker { get; init; }
 
+    /// <summary>
+    /// The MassTransit transport (<c>--bus</c>, env <c>ROBOTFLEET_BUS</c>): null or <c>memory</c> is the in-memory bus;
+    /// <c>rabbitmq://user:pass@host:port/vhost</c> (or <c>amqp://...</c>) is RabbitMQ (see <see cref="Hosting.RabbitMqBusAddress.Parse"/>).
+    /// </summary>
+    public string? Bus { get; init; }
+
+    /// <summary>
+    /// Prefix of every RabbitMQ queue and exchange name (<c>--bus-prefix</c>, env <c>ROBOTFLEET_BUS_PREFIX</c>), so several fleets or
+    /// test runs can share one virtual host without seeing each other's messages; instances of one fleet use the same prefix.
+    /// Null: no prefix. Ignored by the in-memory bus.
+    /// </summary>
+    public string? BusPrefix { get; init; }
+
     /// <summary>Run only the control plane and broker, for external robots and agents.</summary>
     public bool NoSimulation { get; init; }
 

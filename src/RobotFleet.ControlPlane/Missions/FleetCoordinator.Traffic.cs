@@ -205,11 +205,28 @@ public sealed partial class FleetCoordinator
         }
     }
 
-    /// <summary>Marks robots that stopped reporting as silent (they keep their holds, get nothing released and no mission).</summary>
+    /// <summary>
+    /// Marks robots that stopped reporting as silent (they keep their holds, get nothing released and no mission). A robot whose
+    /// states the gateway still receives (<see cref="Schedules.IRobotLastSeen"/>, in process) is not silent: its states are held
+    /// up on the bus (e.g. RabbitMQ restarting, when publishing waits for the broker) and arrive once it is back; taking its
+    /// mission away would run the mission twice.
+    /// </summary>
     private void DetectSilence(DateTimeOffset now)
     {
-        foreach (var robot in _robots.Values.Where(r => r.IsOnline && !r.Silent && now - r.LastStateAt > options.SilentAfter))
+        var candidates = _robots.Values.Where(r => r.IsOnline && !r.Silent && now - r.LastStateAt > options.SilentAfter).ToList();
+        if (candidates.Count == 0)
+            return;
+        var heard = lastSeen?.Snapshot().Where(r => r.LastStateAt is { } at && now - at <= options.SilentAfter).Select(r => r.Robot).ToHashSet() ?? [];
+        foreach (var robot in candidates)
         {
+            if (heard.Contains(robot.Id))
+            {
+                if (!robot.BusDelayLogged)
+                    logger.LogWarning("Robot {Robot}: no state over the bus for {Seconds:F0} s, but the gateway hears it; waiting for the bus", robot.Id, (now - robot.LastStateAt).TotalSeconds);
+                robot.BusDelayLogged = true;
+                continue;
+            }
+
             robot.Silent = true;
             logger.LogWarning("Robot {Robot} is silent: no state for {Seconds:F0} s", robot.Id, (now - robot.LastStateAt).TotalSeconds);
         }

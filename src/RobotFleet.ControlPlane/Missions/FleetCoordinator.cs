@@ -41,7 +41,8 @@ public sealed partial class FleetCoordinator(
     TimeProvider time,
     ILogger<FleetCoordinator> logger,
     IMissionRepository? repository = null,
-    IMissionHistoryReader? lifecycle = null)
+    IMissionHistoryReader? lifecycle = null,
+    Schedules.IRobotLastSeen? lastSeen = null)
 {
     private const string DispatcherActor = "dispatcher";
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -176,6 +177,7 @@ public sealed partial class FleetCoordinator(
         ObserveEnergy(robot, state);
         robot.State = state;
         robot.LastStateAt = time.GetUtcNow();
+        robot.BusDelayLogged = false;
         if (robot.Restored)
             Reconcile(robot, state);
         if (robot.Silent && robot.WaypointId is { } at && options.Map.Waypoints.ContainsKey(at))
@@ -257,13 +259,42 @@ public sealed partial class FleetCoordinator(
             await PersistAsync();
             PublishRoutes();
             foreach (var message in _outbox)
-                await bus.Publish(message, message.GetType(), CancellationToken.None);
+                await PublishUntilTakenAsync(message);
             return result;
         }
         finally
         {
             _outbox.Clear();
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Publishes a message the committed decision caused, again and again (backing off up to 5 s) until the bus takes it: the
+    /// decision is already stored, so a command or lifecycle fact dropped on a broken connection (RabbitMQ restarting) would
+    /// leave a robot without its order or the mission's history without a step. Holds the lock meanwhile: nothing can be
+    /// decided without the bus anyway. Each attempt gets 10 s (one caught on a broken connection may otherwise never return).
+    /// Gives up (throws) once <see cref="StopDeciding"/> was called. A retried message may arrive twice; its consumers tolerate that.
+    /// </summary>
+    private async Task PublishUntilTakenAsync(object message)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                // A publish caught on a connection that broke can wait forever: give each attempt 10 s.
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await bus.Publish(message, message.GetType(), timeout.Token);
+                if (attempt > 1)
+                    logger.LogInformation("Published {Message} after {Attempts} attempts", message.GetType().Name, attempt);
+                return;
+            }
+            catch (Exception e) when (!_stopped)
+            {
+                if (attempt == 1)
+                    logger.LogWarning("Publishing {Message} failed ({Error}); retrying until the bus takes it", message.GetType().Name, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt)));
+            }
         }
     }
 
@@ -338,6 +369,9 @@ public sealed partial class FleetCoordinator(
         public bool Restored { get; set; }
 
         public DateTimeOffset LastStateAt { get; set; }
+
+        /// <summary>True once <see cref="DetectSilence"/> logged that this robot's states are held up on the bus; reset by its next state.</summary>
+        public bool BusDelayLogged { get; set; }
 
         /// <summary>Action types from the factsheet; null before one arrived.</summary>
         public IReadOnlySet<string>? SupportedActions { get; set; }

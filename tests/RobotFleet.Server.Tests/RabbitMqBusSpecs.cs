@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+
+namespace RobotFleet.Server.Tests;
+
+/// <summary>
+/// Runs only where <c>ROBOTFLEET_TEST_RABBITMQ</c> holds a RabbitMQ address (<c>amqp://guest:guest@127.0.0.1:5672/</c>);
+/// skipped otherwise.
+/// </summary>
+public sealed class RabbitMqFactAttribute : FactAttribute
+{
+    public RabbitMqFactAttribute()
+    {
+        if (Address is null)
+            Skip = "no RabbitMQ: set ROBOTFLEET_TEST_RABBITMQ=amqp://guest:guest@127.0.0.1:5672/ to run";
+    }
+
+    public static string? Address => Environment.GetEnvironmentVariable("ROBOTFLEET_TEST_RABBITMQ") is { Length: > 0 } a ? a : null;
+}
+
+/// <summary><c>--bus</c> values: what they mean, and a clear usage error naming the option (never the password) for a malformed one.</summary>
+public sealed class When_the_bus_is_configured
+{
+    [Theory]
+    [InlineData("rabbitmq://rf:secret@mq.example:5673/fleet", "mq.example", 5673, "fleet", "rf", "secret")]
+    [InlineData("amqp://guest:guest@127.0.0.1:5672/", "127.0.0.1", 5672, "/", "guest", "guest")]
+    [InlineData("rabbitmq://mq", "mq", 5672, "/", "guest", "guest")]
+    [InlineData("amqp://u:p%40ss@h/v%2Fh", "h", 5672, "v/h", "u", "p@ss")]
+    public void A_rabbitmq_address_gives_host_port_vhost_and_credentials(string value, string host, int port, string vhost, string user, string password)
+    {
+        var address = Hosting.RabbitMqBusAddress.Parse(value)!;
+
+        Assert.Equal(new Hosting.RabbitMqBusAddress(host, port, vhost, user, password), address);
+        Assert.DoesNotContain($":{password}@", address.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("memory")]
+    [InlineData("MEMORY")]
+    public void Memory_or_nothing_is_the_in_memory_bus(string? value) => Assert.Null(Hosting.RabbitMqBusAddress.Parse(value));
+
+    [Theory]
+    [InlineData("http://x")]
+    [InlineData("rabbitmq:/nohost")]
+    [InlineData("redis://u:topsecret@h")]
+    [InlineData("mem")]
+    public async Task A_malformed_value_is_a_usage_error_naming_bus_without_the_password(string value)
+    {
+        var (code, error) = await When_a_command_line_is_wrong.InvokeAsync(ServerCommand.Build(), "--bus", value);
+
+        Assert.Equal(1, code);
+        Assert.Contains("--bus", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("topsecret", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// Runs where <c>ROBOTFLEET_TEST_RABBITMQ</c> is set and <c>ROBOTFLEET_TEST_RABBITMQ_RESTART=1</c> asks for the broker restart test
+/// (it restarts the broker under everyone on it, and an upstream client bug can stall it; see the test).
+/// </summary>
+public sealed class RabbitMqRestartFactAttribute : FactAttribute
+{
+    public RabbitMqRestartFactAttribute()
+    {
+        if (RabbitMqFactAttribute.Address is null)
+            Skip = "no RabbitMQ: set ROBOTFLEET_TEST_RABBITMQ=amqp://guest:guest@127.0.0.1:5672/ to run";
+        else if (Environment.GetEnvironmentVariable("ROBOTFLEET_TEST_RABBITMQ_RESTART") != "1")
+            Skip = "opt-in: set ROBOTFLEET_TEST_RABBITMQ_RESTART=1 (and ROBOTFLEET_TEST_SERVICES_SCRIPT) to restart RabbitMQ mid-run; RabbitMQ.Client 7.2.2 can hang publishing after a broker restart (rabbitmq-dotnet-client#1930)";
+    }
+}
+
+/// <summary>
+/// Issue 7: the whole server on RabbitMQ (<c>--bus</c>), missions in PostgreSQL where <c>ROBOTFLEET_TEST_POSTGRES</c> is set
+/// (a database of its own per test), else SQLite in a temporary data directory. Each test names its queues and exchanges
+/// apart (<c>--bus-prefix</c>), so it sees no other run's messages on a shared broker. The tests of this class run one after
+/// the other (one class, one xunit collection): the restart test restarts the broker under everyone on it.
+/// </summary>
+public sealed class When_the_bus_is_rabbitmq
+{
+    [RabbitMqFact]
+    public async Task Should_complete_deliveries()
+    {
+        await using var run = await BusRun.StartAsync("deliveries");
+        var ids = await run.SubmitAsync(6, seed: 11);
+        var done = await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.All(s => s == "Completed"), TimeSpan.FromSeconds(120));
+        Assert.True(done, "all completed: " + await run.DescribeAsync());
+        await run.AssertEachHistoryOnceAsync(ids);
+    }
+
+    // Opt-in (ROBOTFLEET_TEST_RABBITMQ_RESTART=1): it passed 5 of 6 runs here. In the sixth, after the broker came back, every
+    // publish on the restored connection hung in RabbitMQ.Client's ExchangeDeclareAsync (waiting for the channel's RPC lock)
+    // for minutes: the open upstream bug rabbitmq/rabbitmq-dotnet-client#1930 (BasicPublishAsync hangs after a server restart
+    // with publisher confirms; reproduced there with 7.2.2 and MassTransit 8.5). Our side retries and loses nothing, but the
+    // missions wait for as long as the client hangs.
+    [RabbitMqRestartFact]
+    public async Task Should_lose_no_mission_when_rabbitmq_restarts()
+    {
+        var script = Environment.GetEnvironmentVariable("ROBOTFLEET_TEST_SERVICES_SCRIPT");
+        Assert.False(string.IsNullOrEmpty(script),
+            "ROBOTFLEET_TEST_SERVICES_SCRIPT must name the script that restarts RabbitMQ ('<script> restart rabbitmq') when ROBOTFLEET_TEST_RABBITMQ is set");
+        await using var run = await BusRun.StartAsync("restart");
+        var ids = await run.SubmitAsync(6, seed: 3);
+        Assert.True(await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.Contains("Executing"), TimeSpan.FromSeconds(60)),
+            "a mission executing before the restart: " + await run.DescribeAsync());
+
+        var restart = Stopwatch.StartNew();
+        RestartRabbitMq(script!);
+        restart.Stop();
+
+        var done = await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.All(s => s == "Completed"), TimeSpan.FromSeconds(180));
+        Assert.True(done, $"all completed after RabbitMQ restarted ({restart.Elapsed.TotalSeconds:F0} s): " + await run.DescribeAsync());
+        await run.AssertEachHistoryOnceAsync(ids);
+        // Missions submitted after the restart go through the bus as well.
+        var later = await run.SubmitAsync(2, seed: 4);
+        Assert.True(await ServerHost.WaitUntilAsync(async () =>
+        {
+            var statuses = await run.StatusesAsync();
+            return later.All(id => statuses.GetValueOrDefault(id) == "Completed");
+        }, TimeSpan.FromSeconds(90)), "missions after the restart completed: " + await run.DescribeAsync());
+    }
+
+    private static void RestartRabbitMq(string script)
+    {
+        var info = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("restart");
+        info.ArgumentList.Add("rabbitmq");
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(120_000), "RabbitMQ restart took over 120 s");
+        Assert.True(process.ExitCode == 0, $"'{script} restart rabbitmq' exited {process.ExitCode}: {output.Result}{error.Result}");
+    }
+
+    /// <summary>A server in this process on RabbitMQ with 3 simulated robots at time scale 20, and its own missions database.</summary>
+    private sealed class BusRun : IAsyncDisposable
+    {
+        private readonly ServerHost _server;
+        private readonly string? _database;
+        private readonly string? _dataDir;
+        private List<string>? _locations;
+
+        private BusRun(ServerHost server, string? database, string? dataDir)
+        {
+            _server = server;
+            _database = database;
+            _dataDir = dataDir;
+        }
+
+        public static async Task<BusRun> StartAsync(string name)
+        {
+            var unique = Guid.NewGuid().ToString("N")[..10];
+            string? database = null, dataDir = null;
+            if (Environment.GetEnvironmentVariable("ROBOTFLEET_TEST_POSTGRES") is { Length: > 0 } postgres)
+                database = new NpgsqlConnectionStringBuilder(postgres) { Database = $"rf_bus_{unique}" }.ConnectionString;
+            else
+                dataDir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"robotfleet-bus-{unique}")).FullName;
+            var server = await ServerHost.StartAsync(new ServerOptions
+            {
+                Robots = 3,
+                TimeScale = 20,
+                Bus = RabbitMqFactAttribute.Address,
+                BusPrefix = $"test-{name}-{unique}.",
+                MissionsDatabase = database,
+                DataDirectory = dataDir,
+            }, $"RabbitMq-{name}");
+            var run = new BusRun(server, database, dataDir);
+            Assert.True(await ServerHost.WaitUntilAsync(async () => (await server.GetJsonAsync("/api/robots")).EnumerateArray()
+                .Count(r => r.GetProperty("connection").GetString() == "ONLINE") == 3, TimeSpan.FromSeconds(30)), "3 robots ONLINE");
+            return run;
+        }
+
+        /// <summary>Submits <paramref name="count"/> deliveries through the API (the request goes over the bus to the coordinator).</summary>
+        public async Task<List<string>> SubmitAsync(int count, int seed)
+        {
+            _locations ??= (await _server.GetJsonAsync("/api/locations")).EnumerateArray()
+                .Where(l => !l.GetProperty("kinds").EnumerateArray().Any(k => k.GetString() is "charger" or "parking"))
+                .Select(l => l.GetProperty("name").GetString()!).ToList();
+            var random = new Random(seed);
+            var ids = new List<string>();
+            for (var i = 0; i < count; i++)
+            {
+                var pickup = _locations[random.Next(_locations.Count)];
+                var dropoff = _locations.Where(l => l != pickup).ElementAt(random.Next(_locations.Count - 1));
+                var response = await _server.Http.PostAsJsonAsync("/api/missions", new { kind = "delivery", pickup, dropoff });
+                Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+                ids.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
+            }
+
+            return ids;
+        }
+
+        public async Task<Dictionary<string, string?>> StatusesAsync() => (await _server.GetJsonAsync("/api/missions")).EnumerateArray()
+            .ToDictionary(m => m.GetProperty("id").GetString()!, m => m.GetProperty("status").GetString());
+
+        public async Task<string> DescribeAsync() => string.Join(", ", (await _server.GetJsonAsync("/api/missions")).EnumerateArray()
+            .Select(m => $"{m.GetProperty("id")}={m.GetProperty("status")} {m.GetProperty("failureReason")}")) + $"; log {ServerHost.LogPath}";
+
+        /// <summary>
+        /// Each mission's history, as the coordinator recorded it and as the state machine took it in (over the bus), shows
+        /// every step once: nothing lost, nothing twice.
+        /// </summary>
+        public async Task AssertEachHistoryOnceAsync(IEnumerable<string> ids)
+        {
+            string[] expected = ["Queued", "Assigned", "Dispatched", "Executing", "Completed"];
+            foreach (var id in ids)
+            {
+                var recorded = (await _server.GetJsonAsync($"/api/missions/{id}")).GetProperty("history").EnumerateArray().Select(h => h.GetProperty("status").GetString()).ToList();
+                Assert.True(expected.SequenceEqual(recorded), $"{id} coordinator history: {string.Join(" > ", recorded)}");
+                List<string?> machine = [];
+                var caughtUp = await ServerHost.WaitUntilAsync(async () =>
+                {
+                    machine = (await _server.GetJsonAsync($"/api/missions/{id}/history")).EnumerateArray().Select(h => h.GetProperty("status").GetString()).ToList();
+                    return expected.SequenceEqual(machine);
+                }, TimeSpan.FromSeconds(20));
+                Assert.True(caughtUp, $"{id} state machine history: {string.Join(" > ", machine)}");
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _server.DisposeAsync();
+            if (_database is not null)
+            {
+                NpgsqlConnection.ClearAllPools();
+                var builder = new NpgsqlConnectionStringBuilder(_database);
+                var name = builder.Database;
+                builder.Database = "postgres";
+                await using var connection = new NpgsqlConnection(builder.ConnectionString);
+                await connection.OpenAsync();
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+                await drop.ExecuteNonQueryAsync();
+            }
+
+            if (_dataDir is not null)
+            {
+                try
+                {
+                    Directory.Delete(_dataDir, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // best effort
+                }
+            }
+        }
+    }
+}
