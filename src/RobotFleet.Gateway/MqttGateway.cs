@@ -217,7 +217,8 @@ public sealed class MqttGateway(
 
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
-        OnMessage(e);
+        if (OnMessage(e) is { } online)
+            await online; // a robot came ONLINE: what it missed goes out before the next message is handled
         // While the bus keeps up, the next MQTT message waits until this one's events are published (as when publishing
         // inline), so the control plane hears robots about when the twins do. Once that takes over a second (the bus is slow or
         // away), receiving stops waiting until the queue has drained: the twins stay current meanwhile.
@@ -235,27 +236,28 @@ public sealed class MqttGateway(
         }
     }
 
-    private void OnMessage(MqttApplicationMessageReceivedEventArgs e)
+    /// <summary>Handles one message; returns the sending of what a robot missed when it came ONLINE, else null.</summary>
+    private Task? OnMessage(MqttApplicationMessageReceivedEventArgs e)
     {
         var topicName = e.ApplicationMessage.Topic;
         if (ModelStatusMapper.TryParseTopic(topicName, out var reporter))
         {
             OnModelStatus(reporter, topicName, e.ApplicationMessage.Payload);
-            return;
+            return null;
         }
 
         if (PerceptionMapper.TryParseTopic(topicName, out var perceiver))
         {
             OnPerception(perceiver, topicName, e.ApplicationMessage.Payload);
-            return;
+            return null;
         }
 
         if (!Vda5050Topics.TryParse(topicName, out var topic) || topic.InterfaceName != options.InterfaceName)
-            return;
+            return null;
         var robot = new RobotId(topic.Manufacturer, topic.SerialNumber);
         var payload = e.ApplicationMessage.Payload;
         if (payload.Length == 0)
-            return; // a cleared retained message
+            return null; // a cleared retained message
         var bytes = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
         try
         {
@@ -265,8 +267,7 @@ public sealed class MqttGateway(
                     OnState(robot, Vda5050Json.Deserialize<State>(bytes));
                     break;
                 case Vda5050Topic.Connection:
-                    OnConnection(robot, Vda5050Json.Deserialize<Connection>(bytes));
-                    break;
+                    return OnConnection(robot, Vda5050Json.Deserialize<Connection>(bytes));
                 case Vda5050Topic.Factsheet:
                     var factsheet = Vda5050Json.Deserialize<Factsheet>(bytes);
                     var actions = factsheet.ProtocolFeatures.AgvActions.Select(a => a.ActionType).ToList();
@@ -279,6 +280,8 @@ public sealed class MqttGateway(
         {
             logger.LogWarning("Ignored message on {Topic}: {Error}", topicName, ex.Message);
         }
+
+        return null;
     }
 
     private void OnState(RobotId robot, State state)
@@ -338,7 +341,8 @@ public sealed class MqttGateway(
         Emit(report);
     }
 
-    private void OnConnection(RobotId robot, Connection connection)
+    /// <summary>Updates the twin; when the robot is ONLINE, returns the sending of what it missed (else null).</summary>
+    private Task? OnConnection(RobotId robot, Connection connection)
     {
         var state = StateMapper.ToDomain(connection.ConnectionState);
         var before = twins.Find(robot)?.Connection;
@@ -353,11 +357,13 @@ public sealed class MqttGateway(
 
         // ONLINE comes on every (re)connect of the robot, after it subscribed, and (retained) on every reconnect of the
         // gateway: both sides are connected now, so order updates lost while either was away can go out again.
-        if (state == RobotConnectionState.Online)
-        {
-            var flushed = await SendOutboxAsync(robot);
-            await ResendMissedOrderUpdatesAsync(robot, flushed);
-        }
+        return state == RobotConnectionState.Online ? SendMissedAsync(robot) : null;
+    }
+
+    private async Task SendMissedAsync(RobotId robot)
+    {
+        var flushed = await SendOutboxAsync(robot);
+        await ResendMissedOrderUpdatesAsync(robot, flushed);
     }
 
     /// <summary>
