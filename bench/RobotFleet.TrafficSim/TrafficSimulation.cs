@@ -132,7 +132,9 @@ internal sealed class TrafficSimulation : IAsyncDisposable
     public static async Task<TrafficSimulation> StartAsync(SiteMap map, SimSettings settings)
     {
         if (settings.Robots < 1 || settings.Robots > map.Waypoints.Count)
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.Robots, $"robots must be within 1..{map.Waypoints.Count} (the map's waypoints)");
+            throw new SimConfigurationException("--robots", settings.Robots.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                $"must be within 1..{map.Waypoints.Count}: robots start on distinct waypoints and the site '{map.Id}' has {map.Waypoints.Count}");
+        _ = MissionEndpoints(map); // refuses a site on which no mission can be drawn, before starting anything
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddMassTransit(bus => bus.UsingInMemory((context, config) => config.ConfigureEndpoints(context)));
@@ -147,7 +149,9 @@ internal sealed class TrafficSimulation : IAsyncDisposable
     }
 
     /// <summary>Runs the whole simulated duration (or until <see cref="SimSettings.MaxWall"/>) and returns the figures.</summary>
-    public async Task<SimResult> RunAsync()
+    /// <remarks>A cancelled <paramref name="cancellation"/> (SIGTERM, Ctrl+C) stops the run after the current tick; the result then has
+    /// <see cref="SimResult.StoppedEarly"/> set and the figures so far.</remarks>
+    public async Task<SimResult> RunAsync(CancellationToken cancellation = default)
     {
         var wall = Stopwatch.StartNew();
         var ticks = (long)Math.Ceiling(_settings.Duration / _settings.Tick);
@@ -158,7 +162,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
         await TopUpMissionsAsync();
         for (; tick < ticks; tick++)
         {
-            if (_settings.MaxWall is { } max && wall.Elapsed > max)
+            if (cancellation.IsCancellationRequested || (_settings.MaxWall is { } max && wall.Elapsed > max))
             {
                 stoppedEarly = true;
                 break;
@@ -262,12 +266,9 @@ internal sealed class TrafficSimulation : IAsyncDisposable
         });
 
         var target = (int)Math.Round(_robots.Count * _settings.MissionsPerRobot);
-        while (_open.Count < target && _pickups.Length > 0)
+        while (_open.Count < target)
         {
-            var pickup = _pickups[_random.Next(_pickups.Length)];
-            var dropoff = _dropoffs[_random.Next(_dropoffs.Length)];
-            if (_map.Locations[pickup].WaypointId == _map.Locations[dropoff].WaypointId)
-                continue;
+            var (pickup, dropoff) = DrawMission();
             var id = $"m{++_submitted:000000}";
             var cpu = CpuClock.ProcessMilliseconds();
             var started = Stopwatch.GetTimestamp();
@@ -416,6 +417,29 @@ internal sealed class TrafficSimulation : IAsyncDisposable
                $"next waypoint '{next}' ({(robot.NextReleased ? "released" : "not released")}), {about}";
     }
 
+    /// <summary>
+    /// A pickup and a dropoff on different waypoints: random draws (a bounded number), then a random pickup that has a
+    /// dropoff elsewhere and a random such dropoff. Always ends: <see cref="MissionEndpoints"/> made sure some pair exists.
+    /// </summary>
+    private (string Pickup, string Dropoff) DrawMission()
+    {
+        string WaypointOf(string location) => _map.Locations[location].WaypointId;
+        for (var attempt = 0; attempt < MaxRandomDraws; attempt++)
+        {
+            var pickup = _pickups[_random.Next(_pickups.Length)];
+            var dropoff = _dropoffs[_random.Next(_dropoffs.Length)];
+            if (WaypointOf(pickup) != WaypointOf(dropoff))
+                return (pickup, dropoff);
+        }
+
+        var pickups = _pickups.Where(p => _dropoffs.Any(d => WaypointOf(d) != WaypointOf(p))).ToArray();
+        var from = pickups[_random.Next(pickups.Length)];
+        var dropoffs = _dropoffs.Where(d => WaypointOf(d) != WaypointOf(from)).ToArray();
+        return (from, dropoffs[_random.Next(dropoffs.Length)]);
+    }
+
+    private const int MaxRandomDraws = 64;
+
     private void Shuffle<T>(T[] items)
     {
         for (var i = items.Length - 1; i > 0; i--)
@@ -429,7 +453,23 @@ internal sealed class TrafficSimulation : IAsyncDisposable
     /// Pickup and dropoff locations when the map has at least 4 of each; otherwise (e.g. the airport terminal, with one of
     /// each) any location that is no charger or lift, for both ends.
     /// </summary>
-    private static (string[] Pickups, string[] Dropoffs, string Rule) MissionEndpoints(SiteMap map)
+    /// <exception cref="SimConfigurationException">The site has fewer than 2 distinct waypoints to draw missions between.</exception>
+    internal static (string[] Pickups, string[] Dropoffs, string Rule) MissionEndpoints(SiteMap map)
+    {
+        var (pickups, dropoffs, rule) = CandidateEndpoints(map);
+        var ends = pickups.Concat(dropoffs).Select(l => map.Locations[l].WaypointId).Distinct(StringComparer.Ordinal).Count();
+        var usable = pickups.Any(p => dropoffs.Any(d => map.Locations[d].WaypointId != map.Locations[p].WaypointId));
+        if (!usable)
+        {
+            throw new SimConfigurationException("--site", map.Id,
+                $"no mission can be drawn: missions need a pickup and a dropoff on 2 different waypoints, and the site '{map.Id}' has {ends} distinct usable " +
+                $"pickup/dropoff waypoint{(ends == 1 ? "" : "s")} ({rule}; {map.Waypoints.Count} waypoints, {map.Locations.Count} locations); use a larger site");
+        }
+
+        return (pickups, dropoffs, rule);
+    }
+
+    private static (string[] Pickups, string[] Dropoffs, string Rule) CandidateEndpoints(SiteMap map)
     {
         string[] Of(LocationKind kind) => map.Locations.Values.Where(l => l.Kinds.Contains(kind)).Select(l => l.Name).Order(StringComparer.Ordinal).ToArray();
         var (pickups, dropoffs) = (Of(LocationKind.Pickup), Of(LocationKind.Dropoff));
@@ -462,6 +502,17 @@ internal sealed class TrafficSimulation : IAsyncDisposable
 
         public Task PublishFault<T>(PublishContext<T> context, Exception exception) where T : class => Task.CompletedTask;
     }
+}
+
+/// <summary>A setting or site the simulation cannot run with: <see cref="Option"/> and <see cref="Value"/> name the culprit.</summary>
+internal sealed class SimConfigurationException(string option, string value, string problem)
+    : Exception($"{option} {value}: {problem}")
+{
+    public string Option { get; } = option;
+
+    public string Value { get; } = value;
+
+    public string Problem { get; } = problem;
 }
 
 /// <summary>CPU time of the whole process (all threads), from <c>clock_gettime(CLOCK_PROCESS_CPUTIME_ID)</c>: unlike wall time, not inflated by other processes on a shared machine.</summary>

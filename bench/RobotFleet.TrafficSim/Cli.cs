@@ -1,0 +1,272 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using RobotFleet.Maps;
+using RobotFleet.Maps.Generated;
+
+namespace RobotFleet.TrafficSim;
+
+/// <summary>
+/// The command line. A wrong option or site prints one line <c>trafficsim: OPTION VALUE: problem</c> and exits with
+/// <see cref="UsageError"/> (2); SIGINT/SIGTERM stop the run after the current tick, print the partial report and exit 130/143.
+/// </summary>
+internal static class Cli
+{
+    public const int UsageError = 2;
+    public const int Interrupted = 130;
+    public const int Terminated = 143;
+
+    /// <param name="cancellation">Stops the run like a SIGTERM (exit code 143).</param>
+    /// <param name="handleSignals">Take SIGINT and SIGTERM (the process's own; off in tests).</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation, bool handleSignals = false)
+    {
+        var site = new Option<string>("--site") { Description = "warehouse:WxH (generated grid, e.g. warehouse:100x100), airport (maps/airport_terminal), office, or a map directory holding site.geojson.", DefaultValueFactory = _ => "warehouse:100x100" };
+        var robots = new Option<int>("--robots") { Description = "Simulated robots.", DefaultValueFactory = _ => 50 };
+        var hours = new Option<double>("--hours") { Description = "Simulated hours to run.", DefaultValueFactory = _ => 0.1 };
+        var minutes = new Option<double?>("--minutes") { Description = "Simulated minutes to run (overrides --hours)." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the robots' start places and the missions (and of the generated grid).", DefaultValueFactory = _ => 1 };
+        var tickMs = new Option<int>("--tick-ms") { Description = "Simulated milliseconds per tick.", DefaultValueFactory = _ => 250 };
+        var speed = new Option<double>("--speed") { Description = "Robot speed, m/s.", DefaultValueFactory = _ => 1.0 };
+        var radius = new Option<double>("--radius") { Description = "Robot footprint radius, m (closer than twice this is a collision).", DefaultValueFactory = _ => 0.5 };
+        var actionSeconds = new Option<double>("--action-s") { Description = "Seconds each pick or drop takes.", DefaultValueFactory = _ => 5 };
+        var stallSeconds = new Option<double>("--stall-s") { Description = "A robot with an order and no progress for this many simulated seconds counts as stalled (deadlock).", DefaultValueFactory = _ => 120 };
+        var heartbeat = new Option<double>("--heartbeat-s") { Description = "Robots report unchanged state at least this often, simulated seconds.", DefaultValueFactory = _ => 2 };
+        var load = new Option<double>("--missions-per-robot") { Description = "Unfinished missions kept open per robot.", DefaultValueFactory = _ => 1.0 };
+        var maxWall = new Option<double?>("--max-wall-s") { Description = "Stop early after this many wall-clock seconds (the report says so)." };
+        var output = new Option<FileInfo?>("--out") { Description = "Also write the report (Markdown) to this file." };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress lines." };
+
+        var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
+        {
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet,
+        };
+
+        // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
+        // null); in 2.0.15 it completes its TaskCompletionSource twice when a SIGTERM and the process exit both reach it.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var signal = 0; // 0: none; else the exit code to use
+        void Stop(int code)
+        {
+            Interlocked.CompareExchange(ref signal, code, 0);
+            stop.Cancel(); // idempotent
+        }
+
+        using var linked = cancellation.Register(() => Stop(Terminated));
+        var registrations = new List<PosixSignalRegistration>();
+        if (handleSignals)
+        {
+            registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; Stop(Interrupted); }));
+            registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Stop(Terminated); }));
+        }
+
+        try
+        {
+            root.SetAction(async (result, token) =>
+            {
+                var started = DateTime.UtcNow;
+                SimSettings settings;
+                SiteMap map;
+                var siteSpec = result.GetValue(site)!;
+                try
+                {
+                    settings = new SimSettings
+                    {
+                        Robots = Positive("--robots", result.GetValue(robots)),
+                        Duration = result.GetValue(minutes) is { } m
+                            ? Duration("--minutes", m, TimeSpan.FromMinutes)
+                            : Duration("--hours", result.GetValue(hours), TimeSpan.FromHours),
+                        Seed = result.GetValue(seed),
+                        Tick = TimeSpan.FromMilliseconds(Positive("--tick-ms", result.GetValue(tickMs))),
+                        Speed = Positive("--speed", result.GetValue(speed)),
+                        Radius = Positive("--radius", result.GetValue(radius)),
+                        ActionSeconds = NonNegative("--action-s", result.GetValue(actionSeconds)),
+                        StallAfter = Duration("--stall-s", result.GetValue(stallSeconds), TimeSpan.FromSeconds),
+                        Heartbeat = Duration("--heartbeat-s", result.GetValue(heartbeat), TimeSpan.FromSeconds),
+                        MissionsPerRobot = Positive("--missions-per-robot", result.GetValue(load)),
+                        MaxWall = result.GetValue(maxWall) is { } w ? Duration("--max-wall-s", w, TimeSpan.FromSeconds) : null,
+                        Progress = result.GetValue(quiet) ? null : stderr,
+                    };
+                    if (settings.Duration / settings.Tick > int.MaxValue)
+                        throw new SimConfigurationException(result.GetValue(minutes) is null ? "--hours" : "--minutes", Fmt(settings.Duration.TotalMinutes) + " min",
+                            $"too many ticks of {settings.Tick.TotalMilliseconds:F0} ms (more than {int.MaxValue})");
+                    map = Sites.Load(siteSpec, settings.Seed);
+                }
+                catch (SimConfigurationException e)
+                {
+                    await stderr.WriteLineAsync($"trafficsim: {e.Message}");
+                    return UsageError;
+                }
+
+                TrafficSimulation simulation;
+                try
+                {
+                    simulation = await TrafficSimulation.StartAsync(map, settings);
+                }
+                catch (SimConfigurationException e)
+                {
+                    var value = e.Option == "--site" ? siteSpec : e.Value;
+                    await stderr.WriteLineAsync($"trafficsim: {e.Option} {value}: {e.Problem}");
+                    return UsageError;
+                }
+
+                SimResult outcome;
+                await using (simulation)
+                    outcome = await simulation.RunAsync(token);
+                var command = "dotnet run -c Release --project bench/RobotFleet.TrafficSim -- " + string.Join(' ', args);
+                var report = outcome.ToMarkdown(command) + Environment.NewLine +
+                             string.Create(CultureInfo.InvariantCulture, $"Run {started:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores ({RuntimeInformation.OSDescription}, .NET {Environment.Version}).") + Environment.NewLine;
+                if (signal != 0)
+                {
+                    report += string.Create(CultureInfo.InvariantCulture,
+                        $"Stopped by {(signal == Interrupted ? "SIGINT (Ctrl+C)" : "SIGTERM")} after {outcome.Simulated:hh\\:mm\\:ss} simulated of {settings.Duration:hh\\:mm\\:ss}: partial results.") + Environment.NewLine;
+                }
+
+                await stdout.WriteLineAsync(report);
+                if (result.GetValue(output) is { } file)
+                    await File.WriteAllTextAsync(file.FullName, report, CancellationToken.None);
+                if (signal != 0)
+                    await stderr.WriteLineAsync($"trafficsim: stopped by {(signal == Interrupted ? "SIGINT" : "SIGTERM")}; partial results printed");
+                return signal != 0 ? signal : 0;
+            });
+
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                await stderr.WriteLineAsync($"trafficsim: {parsed.Errors[0].Message} (see --help)");
+                return UsageError;
+            }
+
+            var config = new InvocationConfiguration { ProcessTerminationTimeout = null, Output = stdout, Error = stderr };
+            return await parsed.InvokeAsync(config, stop.Token);
+        }
+        finally
+        {
+            foreach (var registration in registrations)
+                registration.Dispose();
+        }
+    }
+
+    private static string Fmt(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static int Positive(string option, int value) =>
+        value > 0 ? value : throw new SimConfigurationException(option, value.ToString(CultureInfo.InvariantCulture), "must be > 0");
+
+    private static double Positive(string option, double value) =>
+        double.IsFinite(value) && value > 0 ? value : throw new SimConfigurationException(option, Fmt(value), "must be a finite number > 0");
+
+    private static double NonNegative(string option, double value) =>
+        double.IsFinite(value) && value >= 0 ? value : throw new SimConfigurationException(option, Fmt(value), "must be a finite number >= 0");
+
+    private static TimeSpan Duration(string option, double value, Func<double, TimeSpan> of)
+    {
+        Positive(option, value);
+        try
+        {
+            var span = of(value);
+            return span > TimeSpan.Zero ? span : throw new SimConfigurationException(option, Fmt(value), "must be > 0 (rounds to nothing)");
+        }
+        catch (OverflowException)
+        {
+            throw new SimConfigurationException(option, Fmt(value), "too large");
+        }
+    }
+}
+
+/// <summary>Turns a <c>--site</c> value into a map.</summary>
+internal static partial class Sites
+{
+    /// <summary>The most cells of a generated grid (memory).</summary>
+    public const long MaxGridCells = 1_000_000;
+
+    /// <exception cref="SimConfigurationException">The spec names no loadable site (the message says why and what is expected).</exception>
+    public static SiteMap Load(string spec, int seed)
+    {
+        if (spec.StartsWith("warehouse:", StringComparison.OrdinalIgnoreCase))
+        {
+            var match = WarehouseSpec().Match(spec);
+            if (!match.Success)
+                throw new SimConfigurationException("--site", spec, "the format is warehouse:WxH with whole numbers W and H >= 2, e.g. warehouse:100x100");
+            if (!int.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var width) ||
+                !int.TryParse(match.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var height) ||
+                width < 2 || height < 2 || (long)width * height > MaxGridCells)
+            {
+                throw new SimConfigurationException("--site", spec, $"width and height must be >= 2 and width x height at most {MaxGridCells:N0} cells (warehouse:WxH, e.g. warehouse:100x100)");
+            }
+
+            try
+            {
+                return WarehouseGrid.Generate(new WarehouseGridOptions { Width = width, Height = height, Seed = seed });
+            }
+            catch (ArgumentException e)
+            {
+                throw new SimConfigurationException("--site", spec, e.Message);
+            }
+        }
+
+        var dir = spec switch
+        {
+            "airport" => Path.Combine(RepoRoot(spec), "maps", "airport_terminal"),
+            "office" => Path.Combine(RepoRoot(spec), "maps", "office"),
+            _ => spec,
+        };
+        string file;
+        if (Directory.Exists(dir))
+        {
+            file = Path.Combine(dir, "site.geojson");
+            if (!File.Exists(file))
+            {
+                throw new SimConfigurationException("--site", spec,
+                    $"the directory '{dir}' holds no site.geojson; an RMF building must be imported first with `robotfleet maps import-rmf FILE --out DIR`, then pass DIR");
+            }
+        }
+        else if (File.Exists(dir))
+            file = dir;
+        else
+        {
+            throw new SimConfigurationException("--site", spec,
+                "no such site: expected warehouse:WxH (e.g. warehouse:100x100), airport, office, or a map directory holding site.geojson");
+        }
+
+        try
+        {
+            return SiteMapGeoJson.Load(file);
+        }
+        catch (Exception e) when (e is SiteMapValidationException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException)
+        {
+            throw new SimConfigurationException("--site", spec, $"cannot load '{file}': {OneLine(e.Message)}");
+        }
+    }
+
+    private static string OneLine(string text) => string.Join(' ', text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private static string RepoRoot(string spec)
+    {
+        try
+        {
+            return RepoRoot();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SimConfigurationException("--site", spec, e.Message);
+        }
+    }
+
+    /// <summary>The folder holding RobotFleet.sln, above the program or the current directory.</summary>
+    public static string RepoRoot()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "RobotFleet.sln")))
+                    return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("No RobotFleet.sln above the current directory or the program (airport and office are the repository's maps/).");
+    }
+
+    [GeneratedRegex(@"^warehouse:(\d+)x(\d+)$", RegexOptions.IgnoreCase)]
+    private static partial Regex WarehouseSpec();
+}

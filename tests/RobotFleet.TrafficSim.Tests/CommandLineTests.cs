@@ -1,0 +1,122 @@
+using RobotFleet.Maps.Generated;
+
+namespace RobotFleet.TrafficSim.Tests;
+
+/// <summary>The command line refuses wrong options with one line and exit code 2, and stops cleanly when cancelled.</summary>
+public class CommandLineTests
+{
+    private static async Task<(int Code, string Out, string Err)> RunAsync(string[] args, CancellationToken cancellation = default)
+    {
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var code = await Cli.RunAsync(args, stdout, stderr, cancellation).WaitAsync(TimeSpan.FromSeconds(60));
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Theory]
+    [InlineData("trafficsim: --site bogus: no such site", "--site", "bogus")]
+    [InlineData("trafficsim: --site warehouse:abc: the format is warehouse:WxH", "--site", "warehouse:abc")]
+    [InlineData("trafficsim: --site warehouse:1x5: width and height must be >= 2", "--site", "warehouse:1x5")]
+    [InlineData("trafficsim: --site warehouse:2x2: no mission can be drawn", "--site", "warehouse:2x2", "--robots", "1", "--minutes", "1")]
+    [InlineData("trafficsim: --robots 0: must be > 0", "--robots", "0")]
+    [InlineData("trafficsim: --robots 500: must be within 1..", "--site", "warehouse:10x10", "--robots", "500")]
+    [InlineData("trafficsim: --minutes -1: must be", "--minutes", "-1")]
+    [InlineData("trafficsim: --hours 0: must be", "--hours", "0")]
+    [InlineData("trafficsim: --tick-ms 0: must be > 0", "--tick-ms", "0")]
+    [InlineData("trafficsim: --tick-ms -250: must be > 0", "--tick-ms", "-250")]
+    [InlineData("trafficsim: --radius 0: must be", "--radius", "0")]
+    [InlineData("trafficsim: --speed -1: must be", "--speed", "-1")]
+    [InlineData("trafficsim: --action-s -1: must be", "--action-s", "-1")]
+    [InlineData("trafficsim: --stall-s 0: must be", "--stall-s", "0")]
+    [InlineData("trafficsim: --heartbeat-s -2: must be", "--heartbeat-s", "-2")]
+    [InlineData("trafficsim: --missions-per-robot 0: must be", "--missions-per-robot", "0")]
+    [InlineData("trafficsim: --max-wall-s 0: must be", "--max-wall-s", "0")]
+    [InlineData("trafficsim: --minutes 1E+300: too large", "--minutes", "1e300")]
+    [InlineData("trafficsim: Cannot parse argument 'abc' for option '--robots'", "--robots", "abc")]
+    public async Task A_wrong_option_prints_one_line_naming_it_and_exits_with_2(string expected, params string[] args)
+    {
+        var (code, stdout, stderr) = await RunAsync(args);
+
+        Assert.Equal(Cli.UsageError, code);
+        Assert.StartsWith(expected, stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
+    public async Task A_directory_without_site_geojson_says_to_import_the_RMF_building_first()
+    {
+        var dir = Directory.CreateTempSubdirectory("trafficsim-hotel-");
+        try
+        {
+            var (code, _, stderr) = await RunAsync(["--site", dir.FullName]);
+
+            Assert.Equal(Cli.UsageError, code);
+            Assert.StartsWith($"trafficsim: --site {dir.FullName}: the directory", stderr, StringComparison.Ordinal);
+            Assert.Contains("robotfleet maps import-rmf FILE --out DIR", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_site_with_one_usable_waypoint_is_refused_up_front_instead_of_drawing_missions_forever()
+    {
+        var map = WarehouseGrid.Generate(new WarehouseGridOptions { Width = 2, Height = 2, Seed = 1 });
+
+        var e = await Assert.ThrowsAsync<SimConfigurationException>(
+            () => TrafficSimulation.StartAsync(map, new SimSettings { Robots = 1, Duration = TimeSpan.FromMinutes(1) }).WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal("--site", e.Option);
+        Assert.Contains("'warehouse-2x2' has 1 distinct usable pickup/dropoff waypoint", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Small_sites_that_have_two_usable_waypoints_run_and_draw_missions()
+    {
+        foreach (var (width, height) in new[] { (2, 3), (3, 2), (3, 3), (4, 2) })
+        {
+            var map = WarehouseGrid.Generate(new WarehouseGridOptions { Width = width, Height = height, Seed = 1 });
+            try
+            {
+                TrafficSimulation.MissionEndpoints(map);
+            }
+            catch (SimConfigurationException)
+            {
+                continue; // refused up front: fine too, what matters is that it ends
+            }
+
+            await using var simulation = await TrafficSimulation.StartAsync(map, new SimSettings { Robots = 1, Duration = TimeSpan.FromMinutes(2), MissionsPerRobot = 3 });
+            var result = await simulation.RunAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(result.Submitted >= 3, $"{map.Id}: only {result.Submitted} missions submitted");
+        }
+    }
+
+    [Fact]
+    public async Task A_cancelled_run_stops_after_the_current_tick_with_the_figures_so_far()
+    {
+        await using var simulation = await TrafficSimulation.StartAsync(
+            WarehouseGrid.Generate(new WarehouseGridOptions { Width = 20, Height = 20, Seed = 1 }),
+            new SimSettings { Robots = 3, Duration = TimeSpan.FromHours(100) });
+
+        var result = await simulation.RunAsync(new CancellationToken(canceled: true)).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.StoppedEarly);
+        Assert.Equal(0, result.Ticks);
+    }
+
+    [Fact]
+    public async Task Cancelling_the_command_line_like_SIGTERM_prints_the_partial_report_and_exits_with_143()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+
+        var (code, stdout, stderr) = await RunAsync(["--site", "warehouse:20x20", "--robots", "5", "--hours", "1000", "--quiet"], cancel.Token);
+
+        Assert.Equal(Cli.Terminated, code);
+        Assert.Contains("(stopped early)", stdout, StringComparison.Ordinal);
+        Assert.Contains("Stopped by SIGTERM after", stdout, StringComparison.Ordinal);
+        Assert.Equal("trafficsim: stopped by SIGTERM; partial results printed", stderr.Trim());
+    }
+}
