@@ -144,6 +144,9 @@ public static class RobotFleetServer
         app.MapScheduleApi();
         app.MapModelApi();
         app.MapRolloutApi();
+        // Any other /api path: the API's error JSON, not an empty 404 (e.g. GET /api/robots/sim-1 without the manufacturer).
+        app.MapFallback("/api/{**path}", (HttpContext context) =>
+            Results.NotFound(new ApiError($"no such API endpoint: {context.Request.Method} {context.Request.Path} (see the README's HTTP API)")));
         // Open the model registry now: a bad key file or data directory fails the start, not the first upload.
         _ = app.Services.GetRequiredService<ModelRegistry>();
         return app;

@@ -56,6 +56,17 @@ public sealed class When_operators_use_the_api : IAsyncLifetime
         Assert.DoesNotContain("RobotFleet", error.GetProperty("error").GetString());
     }
 
+    [Theory]
+    [InlineData("/api/nothing")]
+    [InlineData("/api/robots/sim-1")] // the manufacturer left out
+    public async Task Should_answer_an_unknown_api_path_with_the_error_json(string path)
+    {
+        var response = await _server.Http.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal($"no such API endpoint: GET {path} (see the README's HTTP API)", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString());
+    }
+
     [Fact]
     public async Task Should_accept_json_sent_with_curls_default_form_content_type()
     {

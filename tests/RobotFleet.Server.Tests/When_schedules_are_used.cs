@@ -198,6 +198,7 @@ public sealed class When_schedules_are_used : IAsyncLifetime
     [InlineData("mission.deadline", "deadlineSeconds", """{"kind":"park","deadline":"2030-01-01T00:00:00Z"}""")]
     [InlineData("mission.deadlineSeconds", "deadlineSeconds -5 is outside", """{"kind":"park","deadlineSeconds":-5}""")]
     [InlineData("mission.rounds", "field 'mission.rounds' has a value of the wrong type", """{"kind":"patrol","locations":["patrol_A1"],"rounds":"many"}""")]
+    [InlineData("mission.priorty", "unknown field 'mission.priorty'", """{"kind":"park","priorty":3}""")] // a misspelt optional field is not ignored
     public async Task An_invalid_template_gets_400_naming_the_mission_field_as_post_missions_does(string field, string message, string mission)
     {
         if (field == "mission.robot" && message.Contains("unknown"))
@@ -212,7 +213,13 @@ public sealed class When_schedules_are_used : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await _server.Http.GetAsync("/api/schedules/bad")).StatusCode);
 
         // The same body on POST /api/missions gets the same message, naming the field without the prefix.
-        if (field is not ("mission.deadline" or "mission.rounds"))
+        if (field == "mission.priorty")
+        {
+            var direct = await _server.Http.PostAsync("/api/missions", new StringContent(mission, System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, direct.StatusCode);
+            Assert.Equal("priorty", (await direct.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("field").GetString());
+        }
+        else if (field is not ("mission.deadline" or "mission.rounds"))
         {
             var direct = await _server.Http.PostAsync("/api/missions", new StringContent(mission, System.Text.Encoding.UTF8, "application/json"));
             var directError = await direct.Content.ReadFromJsonAsync<JsonElement>();

@@ -157,23 +157,37 @@ public sealed record LocationDto(string Name, string WaypointId, IReadOnlyList<s
 }
 
 /// <summary>JSON settings of the HTTP API: camelCase, enums as strings, nulls written.</summary>
-public static class ApiJson
+public static partial class ApiJson
 {
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> StrictOptions = new();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"The JSON property '(?<name>[^']+)' could not be mapped")]
+    private static partial System.Text.RegularExpressions.Regex UnknownProperty();
+
     /// <summary>
     /// Reads a JSON request body whatever its Content-Type (curl's default form type included) with the
     /// API's settings; a body that is not valid JSON, or a field of the wrong type, gives a 400 naming
-    /// the field and never an internal type name.
+    /// the field and never an internal type name. A field the request type does not have is refused too (400 naming it),
+    /// so a misspelt optional field is not lost silently.
     /// </summary>
     /// <returns>The value (null for an empty body or <c>null</c>), or the 400 result to return.</returns>
     public static async Task<(T? Value, IResult? Invalid)> ReadBodyAsync<T>(HttpRequest request, CancellationToken cancellationToken)
         where T : class
     {
-        var options = request.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        var configured = request.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        var options = StrictOptions.GetValue(configured, o => new JsonSerializerOptions(o) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow });
         try
         {
             if (request.ContentLength == 0)
                 return (null, null);
             return (await JsonSerializer.DeserializeAsync<T>(request.Body, options, cancellationToken), null);
+        }
+        catch (JsonException e) when (UnknownProperty().Match(e.Message) is { Success: true } unknown)
+        {
+            var name = unknown.Groups["name"].Value;
+            var parent = (e.Path ?? "$").TrimStart('$', '.');
+            var field = parent.Length == 0 || parent.EndsWith(name, StringComparison.Ordinal) ? (parent.Length == 0 ? name : parent) : $"{parent}.{name}";
+            return (null, Results.BadRequest(new ApiError($"unknown field '{field}' (misspelt? fields are camelCase, see the README's HTTP API)", field)));
         }
         catch (JsonException e) when (e.Path is { Length: > 1 } path && e.Message.Contains("could not be converted", StringComparison.Ordinal))
         {
