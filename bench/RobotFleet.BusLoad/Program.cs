@@ -140,16 +140,7 @@ static async Task<Result> RunAsync(Configuration configuration, int robots, int 
         await app.StopAsync();
         await app.DisposeAsync();
         if (database is not null)
-        {
-            NpgsqlConnection.ClearAllPools();
-            var builder = new NpgsqlConnectionStringBuilder(database);
-            var name = builder.Database;
-            builder.Database = "postgres";
-            await using var connection = new NpgsqlConnection(builder.ConnectionString);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
-        }
+            await RobotFleet.Testing.ScratchDatabase.DropAsync(database);
 
         try
         {

@@ -226,16 +226,7 @@ public sealed class When_the_bus_is_rabbitmq
         {
             await _server.DisposeAsync();
             if (_database is not null)
-            {
-                NpgsqlConnection.ClearAllPools();
-                var builder = new NpgsqlConnectionStringBuilder(_database);
-                var name = builder.Database;
-                builder.Database = "postgres";
-                await using var connection = new NpgsqlConnection(builder.ConnectionString);
-                await connection.OpenAsync();
-                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
-                await drop.ExecuteNonQueryAsync();
-            }
+                await RobotFleet.Testing.ScratchDatabase.DropAsync(_database);
 
             if (_dataDir is not null)
             {
