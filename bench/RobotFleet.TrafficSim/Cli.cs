@@ -36,10 +36,12 @@ internal static class Cli
         var maxWall = new Option<double?>("--max-wall-s") { Description = "Stop early after this many wall-clock seconds (the report says so)." };
         var output = new Option<FileInfo?>("--out") { Description = "Also write the report (Markdown) to this file." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines." };
+        var controller = new Option<string>("--controller") { Description = "coordinator: the real FleetCoordinator on an in-memory bus; pibt: the PIBT traffic controller (RobotFleet.Planning.Traffic) alone, with kinematic robots (doors, lifts).", DefaultValueFactory = _ => "coordinator" };
+        controller.AcceptOnlyFromAmong("coordinator", "pibt");
 
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
-            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet,
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller,
         };
 
         // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
@@ -98,6 +100,9 @@ internal static class Cli
                     return UsageError;
                 }
 
+                if (result.GetValue(controller) == "pibt")
+                    return await RunControllerAsync(map, settings, siteSpec, args, started, stdout, stderr, result.GetValue(output), () => signal, token);
+
                 TrafficSimulation simulation;
                 try
                 {
@@ -148,6 +153,52 @@ internal static class Cli
     }
 
     private static string Fmt(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Runs <see cref="ControllerSimulation"/> with random deliveries for the settings' duration (or until stopped).</summary>
+    private static async Task<int> RunControllerAsync(SiteMap map, SimSettings settings, string siteSpec, string[] args, DateTime started, TextWriter stdout, TextWriter stderr,
+        FileInfo? output, Func<int> signal, CancellationToken token)
+    {
+        ControllerSimulation simulation;
+        try
+        {
+            simulation = new ControllerSimulation(map, settings, randomMissions: true);
+            simulation.AddRandomRobots(settings.Robots);
+        }
+        catch (SimConfigurationException e)
+        {
+            var value = e.Option == "--site" ? siteSpec : e.Value;
+            await stderr.WriteLineAsync($"trafficsim: {e.Option} {value}: {e.Problem}");
+            return UsageError;
+        }
+
+        var wall = System.Diagnostics.Stopwatch.StartNew();
+        var stoppedEarly = false;
+        var nextProgress = 60.0;
+        while (simulation.Now < settings.Duration.TotalSeconds - 1e-9)
+        {
+            if (token.IsCancellationRequested || (settings.MaxWall is { } max && wall.Elapsed > max))
+            {
+                stoppedEarly = true;
+                break;
+            }
+
+            simulation.Tick();
+            if (settings.Progress is { } progress && simulation.Now >= nextProgress)
+            {
+                nextProgress += 60;
+                await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"[pibt {map.Id} {settings.Robots} robots] sim {simulation.Now / 60:F0} min, wall {wall.Elapsed.TotalSeconds:F0} s, completed {simulation.Completed}, collisions {simulation.Collisions}, stalls {simulation.Stalls}, stalled now {simulation.StalledNow}, step p99 {simulation.StepWall.P99:F2} ms"));
+            }
+        }
+
+        var command = "dotnet run -c Release --project bench/RobotFleet.TrafficSim -- " + string.Join(' ', args);
+        var report = simulation.Report(command, wall.Elapsed, stoppedEarly) + Environment.NewLine +
+                     string.Create(CultureInfo.InvariantCulture, $"Run {started:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores ({RuntimeInformation.OSDescription}, .NET {Environment.Version}).") + Environment.NewLine;
+        await stdout.WriteLineAsync(report);
+        if (output is not null)
+            await File.WriteAllTextAsync(output.FullName, report, CancellationToken.None);
+        return signal() != 0 ? signal() : 0;
+    }
 
     private static int Positive(string option, int value) =>
         value > 0 ? value : throw new SimConfigurationException(option, value.ToString(CultureInfo.InvariantCulture), "must be > 0");

@@ -1,0 +1,611 @@
+namespace RobotFleet.Planning.Traffic;
+
+/// <summary>Settings of a <see cref="PibtTrafficController"/>.</summary>
+public sealed record PibtTrafficOptions
+{
+    /// <summary>How far ahead of a moving robot its way is released when free, in metres of lane (at least one waypoint is released).</summary>
+    public double HorizonMetres { get; init; } = 6.0;
+
+    /// <summary>Most waypoints released ahead of a robot at once (bounds what one robot holds).</summary>
+    public int HorizonWaypoints { get; init; } = 6;
+
+    /// <summary>A claim on a waypoint that has not been granted after this many steps is dropped and the robot decides again (a robot it waited for may be lost).</summary>
+    public int ClaimTimeoutSteps { get; init; } = 120;
+
+    /// <summary>Seed of the tie-breaks (equal priorities, equally good moves); the controller is deterministic for a seed.</summary>
+    public int Seed { get; init; } = 1;
+}
+
+/// <summary>What one <see cref="PibtTrafficController.Step"/> released to one robot.</summary>
+/// <param name="RobotId">The robot.</param>
+/// <param name="Waypoints">Waypoint ids newly released, in driving order, continuing from the last waypoint it held.</param>
+/// <param name="Detour">True when the first of them is not on the robot's fastest way to its goal (it was pushed aside, or it has none).</param>
+public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoints, bool Detour);
+
+/// <summary>
+/// Traffic control by <b>priority inheritance with backtracking</b> (PIBT: K. Okumura, M. Machida, X. Défago, Y. Tamura,
+/// "Priority inheritance with backtracking for iterative multi-agent path finding", Artificial Intelligence 310, 2022),
+/// executed the <b>time-independent</b> way of Causal-PIBT (K. Okumura, Y. Tamura, X. Défago, "Time-Independent Planning for
+/// Multiple Moving Agents", AAAI 2021): robots move asynchronously and nobody knows how long a lane takes. Decides how far
+/// each robot's order is released (the VDA 5050 base) over the resources of a <see cref="TrafficSpace"/>.
+/// </summary>
+/// <remarks>
+/// <para><b>Holding.</b> A robot holds the waypoint it last reached and everything released ahead of it (waypoints and the
+/// lane segments between them). Nothing is held by two robots, and nothing is released to a robot while another robot holds
+/// a conflicting resource (closer than the footprint diameter, the same lift, the same doorway), so robots that drive only
+/// what they were released never collide. A robot gives up what is behind it when it reports the next waypoint
+/// (<see cref="Reached"/>).</para>
+/// <para><b>Deciding</b> (each <see cref="Step"/>): robots standing at the end of what they hold, not busy, decide one at a
+/// time, highest priority first; a robot's priority grows with every step since it got its goal and drops when it has none
+/// (PIBT's dynamic priority). A deciding robot tries its neighbour waypoints (and staying) best first, by travel time to its
+/// goal. A free one is taken at once. One held by a robot that has not decided yet is <i>claimed</i>, and that robot must
+/// move out of the way first: it decides at once, inheriting the priority, and may not move onto the claimer's waypoint
+/// (no swaps); if it cannot move anywhere the claimer backtracks to its next choice. One held by a robot already driving off
+/// it is claimed too (following). A claim is granted once the waypoint and lane are clear. Moving robots then have their way
+/// extended along their fastest route while it is free, up to <see cref="PibtTrafficOptions.HorizonMetres"/>.</para>
+/// <para><b>Why no deadlock</b> (Coffman: a deadlock needs a circular wait). A robot waits only through a claim, and only on
+/// a robot that is driving off with a granted move, or that it pushed and that then found a move (granted, or its own claim
+/// further down the push). A claim never targets a robot that has already decided this step, except one driving off with
+/// a granted move; with the no-swap rule this means the claims of one step form a forest whose roots are granted moves,
+/// and every granted move ends once the robot drives it. So waits always end: no circular wait. What PIBT adds is progress:
+/// the robot of highest priority can push any robot in its way (priority inheritance), and backtracking finds a way out for
+/// the pushed when there is one; since priorities grow while robots are not at their goals, each gets its turn at the top
+/// (PIBT's reachability theorem, for graphs in which every two adjacent waypoints lie on a cycle).</para>
+/// <para><b>Dead ends, lifts, doors</b> are resources of the <see cref="TrafficSpace"/>: a dead-end branch, a lift and a
+/// doorway each take one robot at a time. Nobody is pushed into a dead end or onto a lift: a robot enters one only on its
+/// way to its goal (a lift is held from entering until it has left it).</para>
+/// <para><b>Limits</b> (measured with <c>bench/RobotFleet.TrafficSim --controller pibt</c>). Robots on a cycle that is
+/// packed full cannot all move round it at once (a rotation: PIBT allows it, the time-independent execution here does not).
+/// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end (the mouth of a branch) a robot
+/// that must come out while the robot of higher priority waiting at the mouth will not give way waits (no deadlock: the
+/// waiting one is not held by a claim, but no progress either) until that robot's priority falls (it reached its goal or
+/// got another); on maps with many dead ends and long lanes packed densely (the Open-RMF airport terminal with 20 or more
+/// robots) robots wait for minutes. Two-way single-lane aisles with traffic both ways jam for a minute or two before
+/// PIBT's pushes clear them. A robot that never moves again (lost) holds its place until the caller removes it (claims on
+/// it time out and their robots decide again).</para>
+/// <para>Not thread-safe: one caller (the coordinator's single writer, or the simulation) at a time. Deterministic for
+/// a seed and a sequence of calls.</para>
+/// </remarks>
+public sealed class PibtTrafficController
+{
+    private readonly TrafficSpace _space;
+    private readonly PibtTrafficOptions _options;
+    private readonly List<Agent> _agents = [];
+    private readonly Dictionary<string, Agent> _byId = new(StringComparer.Ordinal);
+    private readonly int[] _owner;
+    private readonly int[] _claimer;
+    private readonly HashSet<int> _closed = [];
+    private int _closures;
+    private long _step;
+
+    /// <summary>Creates a controller with no robots.</summary>
+    /// <param name="space">The traffic space of the site.</param>
+    /// <param name="options">Settings; null for the defaults.</param>
+    public PibtTrafficController(TrafficSpace space, PibtTrafficOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(space);
+        _space = space;
+        _options = options ?? new PibtTrafficOptions();
+        _owner = new int[space.ResourceCount];
+        _claimer = new int[space.ResourceCount];
+        Array.Fill(_owner, -1);
+        Array.Fill(_claimer, -1);
+    }
+
+    /// <summary>The traffic space the controller reserves.</summary>
+    public TrafficSpace Space => _space;
+
+    /// <summary>Steps taken so far.</summary>
+    public long Steps => _step;
+
+    /// <summary>
+    /// Puts a robot (new, or one that turned up somewhere else) standing at a waypoint: it gives up whatever it held and holds
+    /// that waypoint. When another robot already holds it (two robots placed on one waypoint), it holds nothing until it has
+    /// driven off; its first move is then only onto free waypoints.
+    /// </summary>
+    /// <exception cref="ArgumentException">The waypoint is not on the map.</exception>
+    public void Place(string robotId, string waypointId)
+    {
+        ArgumentNullException.ThrowIfNull(robotId);
+        var w = _space.IndexOf(waypointId);
+        if (!_byId.TryGetValue(robotId, out var agent))
+        {
+            agent = new Agent(robotId, _agents.Count, Tie(robotId));
+            _agents.Add(agent);
+            _byId[robotId] = agent;
+        }
+
+        ReleaseAll(agent);
+        agent.Removed = false;
+        agent.Path.Add(w);
+        if (_owner[w] == -1)
+            _owner[w] = agent.Index;
+    }
+
+    /// <summary>Takes a robot out of traffic control (it releases everything it holds); unknown robots are ignored.</summary>
+    public void Remove(string robotId)
+    {
+        if (!_byId.TryGetValue(robotId, out var agent))
+            return;
+        ReleaseAll(agent);
+        agent.Removed = true;
+        agent.Goal = -1;
+    }
+
+    /// <summary>Sets the waypoint a robot is heading for, or null when it has none (it then stays unless it must make room).</summary>
+    /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
+    /// <exception cref="ArgumentException">The waypoint is not on the map.</exception>
+    public void SetGoal(string robotId, string? waypointId)
+    {
+        var agent = Get(robotId);
+        var goal = waypointId is null ? -1 : _space.IndexOf(waypointId);
+        if (goal == agent.Goal)
+            return;
+        agent.Goal = goal;
+        agent.GoalSince = _step;
+    }
+
+    /// <summary>Marks a robot busy (running an action, paused, in error) or not: a busy robot never moves and is never pushed; what it holds stays held.</summary>
+    /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
+    public void SetBusy(string robotId, bool busy) => Get(robotId).Busy = busy;
+
+    /// <summary>
+    /// A robot reports it reached a waypoint: it gives up everything it held before it. A waypoint it did not hold (it was
+    /// somewhere else than traffic control knew) places it there (<see cref="Place"/>).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
+    /// <exception cref="ArgumentException">The waypoint is not on the map.</exception>
+    public void Reached(string robotId, string waypointId)
+    {
+        var agent = Get(robotId);
+        var w = _space.IndexOf(waypointId);
+        var k = agent.Path.IndexOf(w);
+        if (k == 0)
+            return;
+        if (k < 0)
+        {
+            Place(robotId, waypointId);
+            return;
+        }
+
+        for (var i = 0; i < k; i++)
+        {
+            Free(agent.Path[i], agent);
+            Free(SegmentBetween(agent.Path[i], agent.Path[i + 1]), agent);
+        }
+
+        agent.Path.RemoveRange(0, k);
+        if (_owner[w] == -1)
+            _owner[w] = agent.Index; // placed on an already-held waypoint and now past it
+    }
+
+    /// <summary>Closes a lane (operator or perception): nothing more is released over it; what is already released stays (a robot on it drives on).</summary>
+    /// <exception cref="ArgumentException">The lane is not on the map.</exception>
+    public void CloseLane(string laneId)
+    {
+        if (_closed.Add(_space.LaneIndexOf(laneId)))
+            _closures++;
+    }
+
+    /// <summary>Opens a lane closed with <see cref="CloseLane"/>.</summary>
+    /// <exception cref="ArgumentException">The lane is not on the map.</exception>
+    public void OpenLane(string laneId)
+    {
+        if (_closed.Remove(_space.LaneIndexOf(laneId)))
+            _closures++;
+    }
+
+    /// <summary>The waypoint ids a robot holds: the last one it reached, then what is released ahead of it.</summary>
+    /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
+    public IReadOnlyList<string> Held(string robotId) => Get(robotId).Path.Select(_space.WaypointId).ToList();
+
+    /// <summary>The waypoint a robot waits to be released onto (its claim), or null.</summary>
+    /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
+    public string? Claim(string robotId) => Get(robotId).ClaimWaypoint is var c and >= 0 ? _space.WaypointId(c) : null;
+
+    /// <summary>
+    /// Why a robot stands where it is, in words, for operators and logs: each way out of its waypoint with the travel time to
+    /// its goal from there and what keeps it from being released (closed, claimed, held or too close to a robot, a lift not
+    /// on its way).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
+    public string Explain(string robotId)
+    {
+        var agent = Get(robotId);
+        var u = agent.Path[0];
+        var times = agent.Goal >= 0 ? Times(agent) : null;
+        var parts = new List<string>();
+        for (var k = _space.OutStart[u]; k < _space.OutStart[u + 1]; k++)
+        {
+            var lane = _space.OutLanes[k];
+            var v = _space.LaneTo[lane];
+            var segment = _space.LaneResource[lane];
+            string why;
+            if (_closed.Contains(lane))
+                why = "lane closed";
+            else if (_claimer[v] is var c and >= 0 && c != agent.Index)
+                why = $"claimed by {_agents[c].Id}";
+            else if (_claimer[segment] is var cs and >= 0 && cs != agent.Index)
+                why = $"lane claimed by {_agents[cs].Id}";
+            else if (ClaimedNear(v, agent))
+                why = "next to a claimed place";
+            else if (Blockers(v, segment, agent) is { Count: > 0 } blockers)
+                why = "held by or too close to " + string.Join(", ", blockers.Select(b => $"{b.Id} ({(b.Busy ? "busy" : b.Path.Count > 1 ? "driving" : b.ClaimWaypoint >= 0 ? "waiting" : "standing")})"));
+            else
+                why = "free";
+            var time = times is null ? "" : $", {times[v]:0.#} s to goal";
+            parts.Add($"{_space.WaypointId(v)}{time}: {why}");
+        }
+
+        var own = times is null ? "no goal" : $"{times[u]:0.#} s to goal {_space.WaypointId(agent.Goal)}";
+        if (agent.ClaimWaypoint >= 0)
+        {
+            var waiting = new List<string>();
+            foreach (var r in _space.Conflicts[agent.ClaimWaypoint].Concat(_space.Conflicts[agent.ClaimSegment]).Append(agent.ClaimWaypoint).Append(agent.ClaimSegment).Distinct())
+            {
+                if (_owner[r] is var o and >= 0 && o != agent.Index)
+                    waiting.Add($"{_agents[o].Id} ({(_agents[o].Busy ? "busy" : _agents[o].Path.Count > 1 ? "driving" : _agents[o].ClaimWaypoint >= 0 ? "waiting" : "standing")} at {_space.WaypointId(_agents[o].Path[0])})");
+            }
+
+            own += $"; its claim since step {agent.ClaimSince} waits for {(waiting.Count == 0 ? "nobody" : string.Join(", ", waiting.Distinct()))}";
+        }
+
+        if (agent.Path.Count > 1)
+            own += "; released on to " + string.Join(" ", agent.Path.Skip(1).Select(_space.WaypointId));
+        return $"{agent.Id} at {_space.WaypointId(u)} ({own}{(agent.Busy ? ", busy" : "")}{(agent.ClaimWaypoint >= 0 ? $", claims {_space.WaypointId(agent.ClaimWaypoint)}" : "")}): " +
+               (parts.Count == 0 ? "no lane out" : string.Join("; ", parts));
+    }
+
+    /// <summary>The robot holding a waypoint, or null.</summary>
+    public string? HolderOf(string waypointId) => _owner[_space.IndexOf(waypointId)] is var o and >= 0 ? _agents[o].Id : null;
+
+    /// <summary>Fastest travel time in seconds from a waypoint to a robot's goal with the current closures; +infinity when unreachable, 0 without a goal.</summary>
+    public double TimeToGoal(string robotId, string waypointId)
+    {
+        var agent = Get(robotId);
+        return agent.Goal < 0 ? 0 : Times(agent)[_space.IndexOf(waypointId)];
+    }
+
+    /// <summary>
+    /// One decision round: grants claims that have become clear, lets every robot standing at the end of what it holds decide
+    /// (PIBT, highest priority first), then extends moving robots' ways along their fastest routes while free.
+    /// </summary>
+    /// <returns>What was released to whom in this step.</returns>
+    public IReadOnlyList<TrafficRelease> Step()
+    {
+        _step++;
+        var before = new int[_agents.Count];
+        var detour = new bool[_agents.Count];
+        foreach (var agent in _agents)
+        {
+            before[agent.Index] = agent.Path.Count;
+            agent.Decided = false;
+        }
+
+        GrantClaims(detour);
+        var deciding = _agents.Where(IsFree).OrderByDescending(Priority).ThenBy(a => a.Index).ToList();
+        foreach (var agent in _agents)
+            agent.Decided = !IsFree(agent);
+        foreach (var agent in deciding)
+        {
+            if (!agent.Decided)
+                Decide(agent, null, detour);
+        }
+
+        foreach (var agent in _agents)
+        {
+            if (!agent.Removed && !agent.Busy && agent.ClaimWaypoint < 0 && agent.Path.Count > 0)
+                Extend(agent);
+        }
+
+        var releases = new List<TrafficRelease>();
+        foreach (var agent in _agents)
+        {
+            if (agent.Path.Count > before[agent.Index] && before[agent.Index] > 0)
+                releases.Add(new TrafficRelease(agent.Id, agent.Path.Skip(before[agent.Index]).Select(_space.WaypointId).ToList(), detour[agent.Index]));
+        }
+
+        return releases;
+    }
+
+    private bool IsFree(Agent agent) => !agent.Removed && !agent.Busy && agent.Path.Count == 1 && agent.ClaimWaypoint < 0;
+
+    private double Priority(Agent agent) => agent.Goal >= 0 && agent.Goal != agent.Path[0] ? (_step - agent.GoalSince) + agent.Tie : agent.Tie - 1;
+
+    private void GrantClaims(bool[] detour)
+    {
+        foreach (var agent in _agents)
+        {
+            if (agent.ClaimWaypoint < 0)
+                continue;
+            var v = agent.ClaimWaypoint;
+            var lane = _space.LaneBetween(agent.Path[^1], v);
+            if (lane < 0 || _closed.Contains(lane) || _step - agent.ClaimSince > _options.ClaimTimeoutSteps)
+            {
+                DropClaim(agent);
+                continue;
+            }
+
+            var segment = _space.LaneResource[lane];
+            if (_owner[v] != -1 || _owner[segment] != -1 || Blocked(v, agent, -1) || Blocked(segment, agent, -1))
+                continue;
+            DropClaim(agent);
+            Take(agent, v, segment);
+            detour[agent.Index] |= agent.ClaimDetour;
+        }
+    }
+
+    /// <summary>PIBT's decision for one robot (recursive through the robots it pushes); true when it moves or stays by choice.</summary>
+    private bool Decide(Agent agent, Agent? parent, bool[] detour)
+    {
+        agent.Decided = true;
+        var u = agent.Path[0];
+        var times = agent.Goal >= 0 ? Times(agent) : null;
+        var candidates = new List<(int Waypoint, int Lane, double Key, int Busy, ulong Tie)>();
+        if (parent is null)
+            candidates.Add((u, -1, times?[u] ?? 0, 0, 0));
+        for (var k = _space.OutStart[u]; k < _space.OutStart[u + 1]; k++)
+        {
+            var lane = _space.OutLanes[k];
+            if (_closed.Contains(lane))
+                continue;
+            var v = _space.LaneTo[lane];
+            // A lift is entered only on the way to the goal, never to make room.
+            if (_space.LiftArray[v] && (times is null || !(times[v] < times[u])))
+                continue;
+            // Nobody is pushed into a dead end (only one going to its goal there enters it).
+            if (parent is not null && _space.BranchOf[v] >= 0 && _space.BranchOf[v] != _space.BranchOf[u] && (times is null || !(times[v] < times[u])))
+                continue;
+            var key = times is null ? 1 : times[v];
+            candidates.Add((v, lane, key, _owner[v] == -1 ? 0 : 1, Mix((ulong)_step, (ulong)agent.Index, (ulong)v)));
+        }
+
+        candidates.Sort((a, b) => a.Key != b.Key ? a.Key.CompareTo(b.Key) : a.Busy != b.Busy ? a.Busy.CompareTo(b.Busy) : a.Tie.CompareTo(b.Tie));
+        foreach (var (v, lane, key, _, _) in candidates)
+        {
+            if (v == u)
+                return true; // staying is its best choice
+            if (parent is not null && v == parent.Path[0])
+                continue; // no swap with the robot pushing it
+            if (double.IsPositiveInfinity(key) && parent is null)
+                continue; // not towards an unreachable goal unless made to move
+            var segment = _space.LaneResource[lane];
+            if (_claimer[segment] != -1 || _owner[segment] is var so and >= 0 && so != agent.Index || ClaimedNear(v, agent))
+                continue;
+            var onWay = times is not null && times[v] < times[u];
+            if (Blockers(v, segment, agent) is not { } blockers)
+                continue;
+            if (blockers.Count == 0)
+            {
+                Take(agent, v, segment);
+                detour[agent.Index] |= !onWay;
+                return true;
+            }
+
+            // Robots in the way: ones driving off with a granted move that ends clear of here are followed; ones standing
+            // that have not decided are pushed (they must move first: priority inheritance); anything else rules this out.
+            if (blockers.Any(b => !Follows(b, v, segment) && (b.Decided || !IsFree(b))))
+                continue;
+            SetClaim(agent, v, segment, !onWay);
+            var pushedAll = true;
+            foreach (var other in blockers.Where(b => !b.Decided))
+            {
+                if (!Decide(other, agent, detour) || (other.Path.Count == 1 && other.ClaimWaypoint < 0))
+                {
+                    pushedAll = false; // backtrack (a robot already pushed keeps its move: it is a legal one)
+                    break;
+                }
+            }
+
+            if (pushedAll)
+                return true;
+            DropClaim(agent);
+        }
+
+        return false;
+    }
+
+    /// <summary>True when the waypoint and the lane segment to it can be taken at once: nobody holds or claims them or anything conflicting, and no claim is next to the waypoint.</summary>
+    private bool Free(int waypoint, int segment, Agent agent) =>
+        _owner[waypoint] == -1 && _owner[segment] == -1 && _claimer[waypoint] == -1 && _claimer[segment] == -1
+        && !Blocked(waypoint, agent, -1) && !Blocked(segment, agent, -1) && !ClaimedNear(waypoint, agent);
+
+    /// <summary>
+    /// The robots other than <paramref name="agent"/> holding the waypoint, the lane segment, or anything conflicting with
+    /// them (distinct); null when one of them is claimed by another robot.
+    /// </summary>
+    private List<Agent>? Blockers(int waypoint, int segment, Agent agent)
+    {
+        if (_claimer[waypoint] is var c and >= 0 && c != agent.Index)
+            return null;
+        var found = new List<Agent>();
+        void Add(int resource)
+        {
+            if (_owner[resource] is var o and >= 0 && o != agent.Index && !found.Contains(_agents[o]))
+                found.Add(_agents[o]);
+        }
+
+        foreach (var resource in new[] { waypoint, segment })
+        {
+            Add(resource);
+            foreach (var r in _space.Conflicts[resource])
+                Add(r);
+        }
+
+        return found;
+    }
+
+    /// <summary>True when a resource conflicting with the waypoint is claimed by another robot (do not stop where a claim will need room).</summary>
+    private bool ClaimedNear(int waypoint, Agent agent)
+    {
+        foreach (var r in _space.Conflicts[waypoint])
+        {
+            if (_claimer[r] is var c and >= 0 && c != agent.Index)
+                return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>True when <paramref name="other"/> is driving off with a granted move whose end is clear of the waypoint and segment: waiting for it always ends.</summary>
+    private bool Follows(Agent other, int waypoint, int segment)
+    {
+        if (!other.Decided || other.Path.Count < 2 || other.ClaimWaypoint >= 0 || other.Busy)
+            return false;
+        var end = other.Path[^1];
+        return end != waypoint && !_space.Conflicts[end].Contains(waypoint) && !_space.Conflicts[end].Contains(segment);
+    }
+
+    /// <summary>Extends a robot's way along its fastest route while the waypoints and lanes ahead are free, within the horizon.</summary>
+    private void Extend(Agent agent)
+    {
+        if (agent.Goal < 0)
+            return;
+        var times = Times(agent);
+        var ahead = 0.0;
+        for (var i = 1; i < agent.Path.Count; i++)
+            ahead += _space.Lanes[_space.LaneBetween(agent.Path[i - 1], agent.Path[i])].Length;
+        // A standing robot extends only by deciding; a moving one (or one that just moved) extends here.
+        if (agent.Path.Count == 1)
+            return;
+        while (agent.Path.Count - 1 < _options.HorizonWaypoints && ahead < _options.HorizonMetres)
+        {
+            var u = agent.Path[^1];
+            if (u == agent.Goal)
+                return;
+            var best = -1;
+            var bestKey = (double)times[u];
+            for (var k = _space.OutStart[u]; k < _space.OutStart[u + 1]; k++)
+            {
+                var lane = _space.OutLanes[k];
+                if (_closed.Contains(lane))
+                    continue;
+                var key = times[_space.LaneTo[lane]] + _space.LaneSecondsArray[lane];
+                if (times[_space.LaneTo[lane]] < times[u] && (best < 0 || key < bestKey - 1e-9))
+                {
+                    best = lane;
+                    bestKey = key;
+                }
+            }
+
+            if (best < 0)
+                return;
+            var v = _space.LaneTo[best];
+            var segment = _space.LaneResource[best];
+            if (!Free(v, segment, agent))
+                return;
+            Take(agent, v, segment);
+            ahead += _space.Lanes[best].Length;
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="resource"/> or a resource conflicting with it is held by a robot other than
+    /// <paramref name="agent"/> (and <paramref name="except"/>, the one being pushed off it), or the resource itself is claimed
+    /// by another robot. A claim reserves only what it names: taking something next to it merely makes the claimer wait until
+    /// that is driven off, which always ends.
+    /// </summary>
+    private bool Blocked(int resource, Agent agent, int except)
+    {
+        var own = agent.Index;
+        if (_claimer[resource] is var c and >= 0 && c != own)
+            return true;
+        if (_owner[resource] is var o and >= 0 && o != own && o != except)
+            return true;
+        foreach (var r in _space.Conflicts[resource])
+        {
+            if (_owner[r] is var o2 and >= 0 && o2 != own && o2 != except)
+                return true;
+        }
+
+        return false;
+    }
+
+    private void Take(Agent agent, int waypoint, int segment)
+    {
+        _owner[waypoint] = agent.Index;
+        _owner[segment] = agent.Index;
+        agent.Path.Add(waypoint);
+    }
+
+    private void SetClaim(Agent agent, int waypoint, int segment, bool detour)
+    {
+        agent.ClaimWaypoint = waypoint;
+        agent.ClaimSegment = segment;
+        agent.ClaimSince = _step;
+        agent.ClaimDetour = detour;
+        _claimer[waypoint] = agent.Index;
+        _claimer[segment] = agent.Index;
+    }
+
+    private void DropClaim(Agent agent)
+    {
+        if (agent.ClaimWaypoint < 0)
+            return;
+        if (_claimer[agent.ClaimWaypoint] == agent.Index)
+            _claimer[agent.ClaimWaypoint] = -1;
+        if (_claimer[agent.ClaimSegment] == agent.Index)
+            _claimer[agent.ClaimSegment] = -1;
+        agent.ClaimWaypoint = -1;
+        agent.ClaimSegment = -1;
+    }
+
+    private void ReleaseAll(Agent agent)
+    {
+        DropClaim(agent);
+        for (var i = 0; i < agent.Path.Count; i++)
+        {
+            Free(agent.Path[i], agent);
+            if (i > 0)
+                Free(SegmentBetween(agent.Path[i - 1], agent.Path[i]), agent);
+        }
+
+        agent.Path.Clear();
+    }
+
+    private void Free(int resource, Agent agent)
+    {
+        if (resource >= 0 && _owner[resource] == agent.Index)
+            _owner[resource] = -1;
+    }
+
+    private int SegmentBetween(int from, int to) => _space.LaneBetween(from, to) is var lane and >= 0 ? _space.LaneResource[lane] : -1;
+
+    private float[] Times(Agent agent) => _space.TimesTo(agent.Goal, _closures, _closed.Contains);
+
+    private Agent Get(string robotId) =>
+        _byId.TryGetValue(robotId, out var agent) && !agent.Removed ? agent : throw new KeyNotFoundException($"robot '{robotId}' is not under traffic control (Place it first)");
+
+    private double Tie(string robotId)
+    {
+        var hash = 14695981039346656037UL; // FNV-1a: stable across processes, unlike string.GetHashCode
+        foreach (var ch in robotId)
+            hash = (hash ^ ch) * 1099511628211UL;
+        return (Mix((ulong)_options.Seed, hash, 17) % 1_000_000) / 1_000_000.0;
+    }
+
+    private static ulong Mix(ulong a, ulong b, ulong c)
+    {
+        var x = a * 0x9E3779B97F4A7C15UL ^ (b + 0xBF58476D1CE4E5B9UL) * 0x94D049BB133111EBUL ^ c * 0xD6E8FEB86659FD93UL;
+        x ^= x >> 31;
+        x *= 0x9E3779B97F4A7C15UL;
+        return x ^ (x >> 29);
+    }
+
+    private sealed class Agent(string id, int index, double tie)
+    {
+        public string Id { get; } = id;
+        public int Index { get; } = index;
+        public double Tie { get; } = tie;
+        public List<int> Path { get; } = [];
+        public int Goal { get; set; } = -1;
+        public long GoalSince { get; set; }
+        public bool Busy { get; set; }
+        public bool Removed { get; set; }
+        public bool Decided { get; set; }
+        public int ClaimWaypoint { get; set; } = -1;
+        public int ClaimSegment { get; set; } = -1;
+        public long ClaimSince { get; set; }
+        public bool ClaimDetour { get; set; }
+    }
+}

@@ -1,0 +1,373 @@
+using NetTopologySuite.Geometries;
+using NetTopologySuite.Index.Strtree;
+using RobotFleet.Maps;
+
+namespace RobotFleet.Planning.Traffic;
+
+/// <summary>
+/// The space traffic control reserves, derived once from a <see cref="SiteMap"/> and the robots' footprint: every waypoint
+/// and every lane segment (a two-way lane's two directions are one segment) is a <i>resource</i> one robot at a time may
+/// hold, and two resources <i>conflict</i> when a robot on one would come closer than the footprint diameter to a robot on
+/// the other (same level, geometric distance below 2 x radius; a waypoint conflicts with the lanes that end at it, lanes
+/// that cross or meet conflict; two waypoints conflict below 3 x radius, so that a robot can always drive off past a robot
+/// standing on the other). On top of geometry: all stops and rides of one lift conflict (the lift is one session,
+/// whoever holds any part of it holds all of it), all lanes through one door conflict (one robot in a doorway), and all
+/// waypoints and lanes of one dead-end branch (<see cref="DeadEndBranches"/>: a tree hanging off the map's loops) conflict
+/// (one robot in a dead end at a time).
+/// Also the directed graph (outgoing lanes per waypoint) and fastest travel times to a goal (seconds, reverse Dijkstra,
+/// cached per goal and lane-closure set).
+/// </summary>
+/// <remarks>
+/// Waypoints are numbered 0..<see cref="WaypointCount"/>-1; resource ids are waypoint numbers, then segments after them.
+/// Immutable after construction apart from the travel-time cache, which is guarded by a lock: safe to share between threads.
+/// </remarks>
+public sealed class TrafficSpace
+{
+    private readonly string[] _ids;
+    private readonly Dictionary<string, int> _index;
+    private readonly Dictionary<string, int> _laneIndex;
+    private readonly object _cacheLock = new();
+    private readonly Dictionary<(int Goal, int Closures), LinkedListNode<(int Goal, int Closures, float[] Times)>> _cache = [];
+    private readonly LinkedList<(int Goal, int Closures, float[] Times)> _lru = [];
+    private readonly int _cacheCapacity;
+
+    /// <summary>Derives the traffic space of a map.</summary>
+    /// <param name="map">The site map.</param>
+    /// <param name="footprintRadius">Radius of the circle that holds a robot, in metres (> 0); two robots closer than twice this collide.</param>
+    /// <param name="maxSpeed">Robot top speed in metres per second (> 0), for travel times on lanes without a lower limit.</param>
+    /// <param name="cacheBytes">Most memory the per-goal travel-time cache may use, in bytes (at least 64 goals are kept).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The radius or speed is not a finite positive number.</exception>
+    public TrafficSpace(SiteMap map, double footprintRadius, double maxSpeed = 1.0, long cacheBytes = 128L << 20)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        if (!double.IsFinite(footprintRadius) || footprintRadius <= 0)
+            throw new ArgumentOutOfRangeException(nameof(footprintRadius), footprintRadius, "Footprint radius must be a finite number > 0 (m).");
+        if (!double.IsFinite(maxSpeed) || maxSpeed <= 0)
+            throw new ArgumentOutOfRangeException(nameof(maxSpeed), maxSpeed, "Top speed must be a finite number > 0 (m/s).");
+        Map = map;
+        FootprintRadius = footprintRadius;
+        _ids = map.Waypoints.Keys.Order(StringComparer.Ordinal).ToArray();
+        _index = new Dictionary<string, int>(_ids.Length, StringComparer.Ordinal);
+        for (var i = 0; i < _ids.Length; i++)
+            _index[_ids[i]] = i;
+        WaypointCount = _ids.Length;
+
+        Lanes = map.Lanes.ToArray();
+        _laneIndex = new Dictionary<string, int>(Lanes.Length, StringComparer.Ordinal);
+        LaneFrom = new int[Lanes.Length];
+        LaneTo = new int[Lanes.Length];
+        _laneSeconds = new double[Lanes.Length];
+        LaneResource = new int[Lanes.Length];
+        var segments = new Dictionary<(int, int), int>();
+        for (var l = 0; l < Lanes.Length; l++)
+        {
+            var lane = Lanes[l];
+            _laneIndex[lane.Id] = l;
+            LaneFrom[l] = _index[lane.FromWaypointId];
+            LaneTo[l] = _index[lane.ToWaypointId];
+            _laneSeconds[l] = lane.RideSeconds ?? lane.Length / Math.Min(lane.SpeedLimit ?? maxSpeed, maxSpeed);
+            var key = (Math.Min(LaneFrom[l], LaneTo[l]), Math.Max(LaneFrom[l], LaneTo[l]));
+            if (!segments.TryGetValue(key, out var segment))
+                segments[key] = segment = segments.Count;
+            LaneResource[l] = WaypointCount + segment;
+        }
+
+        ResourceCount = WaypointCount + segments.Count;
+        OutStart = new int[WaypointCount + 1];
+        InStart = new int[WaypointCount + 1];
+        foreach (var l in Enumerable.Range(0, Lanes.Length))
+        {
+            OutStart[LaneFrom[l] + 1]++;
+            InStart[LaneTo[l] + 1]++;
+        }
+
+        for (var w = 0; w < WaypointCount; w++)
+        {
+            OutStart[w + 1] += OutStart[w];
+            InStart[w + 1] += InStart[w];
+        }
+
+        OutLanes = new int[Lanes.Length];
+        InLanes = new int[Lanes.Length];
+        var outFill = (int[])OutStart.Clone();
+        var inFill = (int[])InStart.Clone();
+        for (var l = 0; l < Lanes.Length; l++)
+        {
+            OutLanes[outFill[LaneFrom[l]]++] = l;
+            InLanes[inFill[LaneTo[l]]++] = l;
+        }
+
+        _isLiftWaypoint = new bool[WaypointCount];
+        foreach (var stop in map.Lifts.SelectMany(lift => lift.Stops))
+            _isLiftWaypoint[_index[stop.WaypointId]] = true;
+        var branches = DeadEndBranches.Of(map);
+        BranchOf = new int[WaypointCount];
+        Array.Fill(BranchOf, -1);
+        BranchWaypoints = branches.All.Select(b => b.Waypoints.Select(w => _index[w]).ToArray()).ToArray();
+        for (var b = 0; b < BranchWaypoints.Length; b++)
+        {
+            foreach (var w in BranchWaypoints[b])
+                BranchOf[w] = b;
+        }
+
+        Conflicts = BuildConflicts(map, segments);
+        _cacheCapacity = (int)Math.Max(64, Math.Min(int.MaxValue, cacheBytes / Math.Max(1, 4L * WaypointCount)));
+    }
+
+    /// <summary>The map this space is derived from.</summary>
+    public SiteMap Map { get; }
+
+    /// <summary>Footprint radius in metres.</summary>
+    public double FootprintRadius { get; }
+
+    /// <summary>Number of waypoints (resource ids 0..WaypointCount-1).</summary>
+    public int WaypointCount { get; }
+
+    /// <summary>Number of resources: waypoints, then lane segments.</summary>
+    public int ResourceCount { get; }
+
+    internal Lane[] Lanes { get; }
+    internal int[] LaneFrom { get; }
+    internal int[] LaneTo { get; }
+    /// <summary>Seconds to drive each lane (by lane number, the order of <see cref="SiteMap.Lanes"/>): a lift ride's seconds, else length over the lower of its limit and the top speed.</summary>
+    public IReadOnlyList<double> LaneSeconds => _laneSeconds;
+
+    private readonly double[] _laneSeconds;
+
+    internal double[] LaneSecondsArray => _laneSeconds;
+
+    internal bool[] LiftArray => _isLiftWaypoint;
+    internal int[] LaneResource { get; }
+    internal int[] OutStart { get; }
+    internal int[] OutLanes { get; }
+    internal int[] InStart { get; }
+    internal int[] InLanes { get; }
+    /// <summary>Whether each waypoint (by number) is a lift stop.</summary>
+    public IReadOnlyList<bool> IsLiftWaypoint => _isLiftWaypoint;
+
+    private readonly bool[] _isLiftWaypoint;
+
+    /// <summary>For each waypoint, the dead-end branch (<see cref="DeadEndBranches"/>) it lies in, or -1 on the loops.</summary>
+    internal int[] BranchOf { get; }
+
+    /// <summary>The waypoints of each dead-end branch.</summary>
+    internal int[][] BranchWaypoints { get; }
+
+    /// <summary>For each resource, the other resources it conflicts with.</summary>
+    internal int[][] Conflicts { get; }
+
+    /// <summary>The waypoint id of waypoint number <paramref name="waypoint"/>.</summary>
+    public string WaypointId(int waypoint) => _ids[waypoint];
+
+    /// <summary>The number of a waypoint.</summary>
+    /// <exception cref="ArgumentException">No waypoint has that id; the message names it.</exception>
+    public int IndexOf(string waypointId) =>
+        _index.TryGetValue(waypointId, out var i) ? i : throw new ArgumentException($"waypoint '{waypointId}' is not on map '{Map.Id}'", nameof(waypointId));
+
+    /// <summary>The number of a lane.</summary>
+    /// <exception cref="ArgumentException">No lane has that id; the message names it.</exception>
+    public int LaneIndexOf(string laneId) =>
+        _laneIndex.TryGetValue(laneId, out var i) ? i : throw new ArgumentException($"lane '{laneId}' is not on map '{Map.Id}'", nameof(laneId));
+
+    /// <summary>True when resources <paramref name="a"/> and <paramref name="b"/> conflict (never for a resource with itself).</summary>
+    public bool ConflictsWith(int a, int b) => Conflicts[a].Contains(b);
+
+    /// <summary>The number of the lane from waypoint <paramref name="from"/> to waypoint <paramref name="to"/> (numbers as in <see cref="SiteMap.Lanes"/>), or -1 when there is none.</summary>
+    public int LaneBetween(int from, int to)
+    {
+        for (var k = OutStart[from]; k < OutStart[from + 1]; k++)
+        {
+            if (LaneTo[OutLanes[k]] == to)
+                return OutLanes[k];
+        }
+
+        return -1;
+    }
+
+    /// <summary>Fastest travel time in seconds from one waypoint to another with no lane closed; +infinity when there is no way.</summary>
+    /// <exception cref="ArgumentException">A waypoint is not on the map.</exception>
+    public double TravelTime(string fromWaypointId, string toWaypointId) =>
+        TimesTo(IndexOf(toWaypointId), 0, static _ => false)[IndexOf(fromWaypointId)];
+
+    /// <summary>
+    /// Fastest travel time in seconds from every waypoint to <paramref name="goal"/> (reverse Dijkstra over lane times; lanes
+    /// for which <paramref name="closed"/> is true are not driven; +infinity where the goal cannot be reached). Cached per
+    /// goal and <paramref name="closures"/> generation (callers bump it whenever the closed set changes), least recently
+    /// used first out. The array is shared: do not change it.
+    /// </summary>
+    internal float[] TimesTo(int goal, int closures, Func<int, bool> closed)
+    {
+        lock (_cacheLock)
+        {
+            if (_cache.TryGetValue((goal, closures), out var node))
+            {
+                _lru.Remove(node);
+                _lru.AddFirst(node);
+                return node.Value.Times;
+            }
+        }
+
+        var times = new float[WaypointCount];
+        Array.Fill(times, float.PositiveInfinity);
+        var best = new double[WaypointCount];
+        Array.Fill(best, double.PositiveInfinity);
+        var open = new PriorityQueue<int, double>();
+        best[goal] = 0;
+        open.Enqueue(goal, 0);
+        while (open.TryDequeue(out var w, out var cost))
+        {
+            if (cost > best[w])
+                continue;
+            times[w] = (float)cost;
+            for (var k = InStart[w]; k < InStart[w + 1]; k++)
+            {
+                var lane = InLanes[k];
+                if (closed(lane))
+                    continue;
+                var from = LaneFrom[lane];
+                var next = cost + _laneSeconds[lane];
+                if (next < best[from])
+                {
+                    best[from] = next;
+                    open.Enqueue(from, next);
+                }
+            }
+        }
+
+        lock (_cacheLock)
+        {
+            if (!_cache.ContainsKey((goal, closures)))
+            {
+                _cache[(goal, closures)] = _lru.AddFirst((goal, closures, times));
+                while (_cache.Count > _cacheCapacity && _lru.Last is { } last)
+                {
+                    _cache.Remove((last.Value.Goal, last.Value.Closures));
+                    _lru.RemoveLast();
+                }
+            }
+        }
+
+        return times;
+    }
+
+    private int[][] BuildConflicts(SiteMap map, Dictionary<(int, int), int> segments)
+    {
+        var sets = new HashSet<int>[ResourceCount];
+        for (var r = 0; r < ResourceCount; r++)
+            sets[r] = [];
+        void Link(int a, int b)
+        {
+            if (a == b)
+                return;
+            sets[a].Add(b);
+            sets[b].Add(a);
+        }
+
+        var factory = new GeometryFactory();
+        var geometry = new Geometry?[ResourceCount];
+        var level = new string[ResourceCount];
+        for (var w = 0; w < WaypointCount; w++)
+        {
+            var waypoint = map.Waypoints[_ids[w]];
+            geometry[w] = factory.CreatePoint(new Coordinate(waypoint.X, waypoint.Y));
+            level[w] = waypoint.LevelId;
+        }
+
+        var rides = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var doors = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (var l = 0; l < Lanes.Length; l++)
+        {
+            var r = LaneResource[l];
+            if (Lanes[l].LiftId is { } lift)
+            {
+                (rides.TryGetValue(lift, out var list) ? list : rides[lift] = []).Add(r);
+                continue; // a ride is not on one floor: it conflicts through its lift, not by geometry
+            }
+
+            if (Lanes[l].DoorId is { } door)
+                (doors.TryGetValue(door, out var list) ? list : doors[door] = []).Add(r);
+            if (geometry[r] is not null)
+                continue;
+            var from = map.Waypoints[_ids[LaneFrom[l]]];
+            var to = map.Waypoints[_ids[LaneTo[l]]];
+            geometry[r] = factory.CreateLineString([new Coordinate(from.X, from.Y), new Coordinate(to.X, to.Y)]);
+            level[r] = from.LevelId;
+        }
+
+        // Geometry: anything closer than the footprint diameter on the same level conflicts (an STR-tree finds the candidates).
+        var diameter = 2 * FootprintRadius;
+        var tree = new STRtree<int>();
+        for (var r = 0; r < ResourceCount; r++)
+        {
+            if (geometry[r] is { } g)
+                tree.Insert(g.EnvelopeInternal, r);
+        }
+
+        tree.Build();
+        for (var r = 0; r < ResourceCount; r++)
+        {
+            if (geometry[r] is not { } g)
+                continue;
+            var search = new Envelope(g.EnvelopeInternal);
+            search.ExpandBy(diameter + FootprintRadius);
+            foreach (var other in tree.Query(search))
+            {
+                // Two robots standing on waypoints closer than 3 radii are too close for either to drive off without
+                // brushing the other (found on the airport terminal: junctions 1.005 m apart): such waypoints conflict too.
+                var limit = r < WaypointCount && other < WaypointCount ? diameter + FootprintRadius : diameter;
+                if (other > r && level[other] == level[r] && g.Distance(geometry[other]) < limit - 1e-9)
+                    Link(r, other);
+            }
+        }
+
+        // A lift is one session: its stops and rides all conflict. A doorway takes one robot at a time.
+        foreach (var lift in map.Lifts)
+        {
+            var parts = lift.Stops.Select(s => _index[s.WaypointId]).Concat(rides.GetValueOrDefault(lift.Id) ?? []).Distinct().ToList();
+            foreach (var a in parts)
+            {
+                foreach (var b in parts)
+                    Link(a, b);
+            }
+        }
+
+        // A dead-end branch takes one robot at a time (a robot in it can only come out the way the next one goes in): its
+        // waypoints and every lane touching them conflict.
+        for (var b = 0; b < BranchWaypoints.Length; b++)
+        {
+            var parts = BranchWaypoints[b].ToList();
+            for (var l = 0; l < Lanes.Length; l++)
+            {
+                if (BranchOf[LaneFrom[l]] == b || BranchOf[LaneTo[l]] == b)
+                    parts.Add(LaneResource[l]);
+            }
+
+            parts = parts.Distinct().ToList();
+            foreach (var a in parts)
+            {
+                foreach (var c in parts)
+                    Link(a, c);
+            }
+        }
+
+        foreach (var lanes in doors.Values)
+        {
+            foreach (var a in lanes)
+            {
+                foreach (var b in lanes)
+                    Link(a, b);
+            }
+        }
+
+        // A ride also conflicts with its two stops' neighbourhoods through the stops (a robot on a stop holds the lift).
+        for (var l = 0; l < Lanes.Length; l++)
+        {
+            if (Lanes[l].LiftId is null)
+                continue;
+            Link(LaneResource[l], LaneFrom[l]);
+            Link(LaneResource[l], LaneTo[l]);
+        }
+
+        return sets.Select(s => s.Order().ToArray()).ToArray();
+    }
+}
