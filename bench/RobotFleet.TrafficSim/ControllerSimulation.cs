@@ -85,7 +85,7 @@ internal sealed class ControllerSimulation
     public IReadOnlyDictionary<string, List<string>> Reached => _robots.ToDictionary(r => r.Id, r => r.GoalsReached);
 
     /// <summary>True when no robot has a goal left (scenarios).</summary>
-    public bool AllDone => _robots.All(r => r.Goals.Count == 0 && r.ActionLeft <= 0);
+    public bool AllDone => _robots.All(r => r.Goal < 0 && r.Goals.Count == 0 && r.ActionLeft <= 0);
 
     public LatencySummary StepWall => _stepWall.Summary();
 

@@ -51,7 +51,7 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// the robot of highest priority can push any robot in its way (priority inheritance), and backtracking finds a way out for
 /// the pushed when there is one; since priorities grow while robots are not at their goals, each gets its turn at the top
 /// (PIBT's reachability theorem, for graphs in which every two adjacent waypoints lie on a cycle).</para>
-/// <para><b>Dead ends, lifts, doors</b> are resources of the <see cref="TrafficSpace"/>: a dead-end branch, a lift and a
+/// <para><b>Dead ends, lifts, doors</b> are resources of the <see cref="TrafficSpace"/>: a dead-end spur, a lift and a
 /// doorway each take one robot at a time. Nobody is pushed into a dead end or onto a lift: a robot enters one only on its
 /// way to its goal (a lift is held from entering until it has left it).</para>
 /// <para><b>Limits</b> (measured with <c>bench/RobotFleet.TrafficSim --controller pibt</c>). Robots on a cycle that is

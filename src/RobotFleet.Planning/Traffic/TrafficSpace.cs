@@ -12,8 +12,8 @@ namespace RobotFleet.Planning.Traffic;
 /// that cross or meet conflict; two waypoints conflict below 3 x radius, so that a robot can always drive off past a robot
 /// standing on the other). On top of geometry: all stops and rides of one lift conflict (the lift is one session,
 /// whoever holds any part of it holds all of it), all lanes through one door conflict (one robot in a doorway), and all
-/// waypoints and lanes of one dead-end branch (<see cref="DeadEndBranches"/>: a tree hanging off the map's loops) conflict
-/// (one robot in a dead end at a time).
+/// waypoints and lanes of one dead-end spur (a <see cref="DeadEndBranches"/> branch, a tree hanging off the map's loops, of
+/// at most <see cref="MaxSpurWaypoints"/> waypoints) conflict (one robot in a spur at a time).
 /// Also the directed graph (outgoing lanes per waypoint) and fastest travel times to a goal (seconds, reverse Dijkstra,
 /// cached per goal and lane-closure set).
 /// </summary>
@@ -152,6 +152,9 @@ public sealed class TrafficSpace
 
     /// <summary>The waypoints of each dead-end branch.</summary>
     internal int[][] BranchWaypoints { get; }
+
+    /// <summary>Dead-end branches of at most this many waypoints (spurs: chargers, docks, pick faces) are one resource each.</summary>
+    public const int MaxSpurWaypoints = 4;
 
     /// <summary>For each resource, the other resources it conflicts with.</summary>
     internal int[][] Conflicts { get; }
@@ -331,10 +334,13 @@ public sealed class TrafficSpace
             }
         }
 
-        // A dead-end branch takes one robot at a time (a robot in it can only come out the way the next one goes in): its
-        // waypoints and every lane touching them conflict.
+        // A dead-end spur takes one robot at a time (a robot in it can only come out the way the next one goes in): its
+        // waypoints and every lane touching them conflict. Larger dead-end trees (a hotel wing hanging off the loop through
+        // two lifts) are left to PIBT's pushes: as one resource they would take one robot per wing.
         for (var b = 0; b < BranchWaypoints.Length; b++)
         {
+            if (BranchWaypoints[b].Length > MaxSpurWaypoints)
+                continue;
             var parts = BranchWaypoints[b].ToList();
             for (var l = 0; l < Lanes.Length; l++)
             {

@@ -1,0 +1,187 @@
+using NetTopologySuite.Geometries;
+using RobotFleet.Maps;
+using RobotFleet.Planning.Traffic;
+using RobotFleet.TestSupport;
+
+namespace RobotFleet.TrafficSim.Tests;
+
+/// <summary>
+/// The PIBT traffic controller on small scenarios (kinematic robots, 1 m/s, 0.5 m footprint radius, 5 s actions): every
+/// robot reaches every goal, no two robots ever come closer than their footprints, and no two robots hold conflicting
+/// waypoints at any tick.
+/// </summary>
+public sealed class PibtScenarioTests
+{
+    private static readonly SimSettings Settings = new() { Seed = 1, ActionSeconds = 5, StallAfter = TimeSpan.FromSeconds(120) };
+
+    /// <summary>Two rooms (square loops) joined by a single-lane two-way corridor of five waypoints.</summary>
+    private static SiteMap TwoRooms(string? doorLane = null)
+    {
+        var map = SketchMap.Build(
+            ["a1:0:0", "a2:0:4", "a3:-4:4", "a4:-4:0", "c1:2:0", "c2:4:0", "c3:6:0", "c4:8:0", "b1:10:0", "b2:10:4", "b3:14:4", "b4:14:0"],
+            "a1=a2", "a2=a3", "a3=a4", "a4=a1", "a1=c1", "c1=c2", "c2=c3", "c3=c4", "c4=b1", "b1=b2", "b2=b3", "b3=b4", "b4=b1");
+        if (doorLane is null)
+            return map;
+        var door = new Door("d1", "corridor_door", "L1", new LineString([new Coordinate(5, -1), new Coordinate(5, 1)]));
+        var lanes = map.Lanes.Select(l => l.Id is "c2-c3" or "c3-c2" ? l with { DoorId = door.Id } : l);
+        return new SiteMap(map.Id, map.Name, map.Levels, map.Waypoints.Values, lanes, [], doors: [door]);
+    }
+
+    [Fact]
+    public void Head_on_in_a_single_lane_corridor_both_robots_get_through()
+    {
+        var sim = new ControllerSimulation(TwoRooms(), Settings, randomMissions: false);
+        sim.AddRobot("east", "a3", "b3");
+        sim.AddRobot("west", "b3", "a3");
+
+        RunChecked(sim, 600);
+
+        Assert.Equal(["b3"], sim.Reached["east"]);
+        Assert.Equal(["a3"], sim.Reached["west"]);
+    }
+
+    [Fact]
+    public void Four_robots_crossing_a_four_way_intersection_all_arrive()
+    {
+        // A plus-shaped crossing (centre x, arms two waypoints long) inside a ring road; each robot goes to the opposite arm.
+        var map = SketchMap.Build(
+            ["x:0:0", "n1:0:2", "n2:0:4", "s1:0:-2", "s2:0:-4", "e1:2:0", "e2:4:0", "w1:-2:0", "w2:-4:0", "ne:4:4", "se:4:-4", "sw:-4:-4", "nw:-4:4"],
+            "x=n1", "n1=n2", "x=s1", "s1=s2", "x=e1", "e1=e2", "x=w1", "w1=w2", "n2=ne", "ne=e2", "e2=se", "se=s2", "s2=sw", "sw=w2", "w2=nw", "nw=n2");
+        var sim = new ControllerSimulation(map, Settings, randomMissions: false);
+        sim.AddRobot("from-north", "n1", "s1");
+        sim.AddRobot("from-south", "s1", "n1");
+        sim.AddRobot("from-east", "e1", "w1");
+        sim.AddRobot("from-west", "w1", "e1");
+
+        RunChecked(sim, 600);
+
+        Assert.Equal(["s1"], sim.Reached["from-north"]);
+        Assert.Equal(["n1"], sim.Reached["from-south"]);
+        Assert.Equal(["w1"], sim.Reached["from-east"]);
+        Assert.Equal(["e1"], sim.Reached["from-west"]);
+    }
+
+    [Fact]
+    public void Two_robots_with_the_same_goal_reach_it_one_after_the_other()
+    {
+        var map = SketchMap.Build(["p1:0:0", "p2:4:0", "p3:8:0", "p4:8:4", "p5:4:4", "p6:0:4"], "p1=p2", "p2=p3", "p3=p4", "p4=p5", "p5=p6", "p6=p1");
+        var sim = new ControllerSimulation(map, Settings, randomMissions: false);
+        sim.AddRobot("first", "p1", "p4");
+        sim.AddRobot("second", "p6", "p4");
+
+        RunChecked(sim, 600);
+
+        Assert.Equal(["p4"], sim.Reached["first"]);
+        Assert.Equal(["p4"], sim.Reached["second"]);
+    }
+
+    [Fact]
+    public void A_robot_waits_for_the_door_to_open_and_two_never_share_the_doorway()
+    {
+        var alone = new ControllerSimulation(TwoRooms("c2-c3"), Settings, randomMissions: false, doorSeconds: 4);
+        alone.AddRobot("solo", "a1", "b1");
+        RunChecked(alone, 300);
+        // 10 m at 1 m/s, 4 s for the door, 5 s for the action at the goal: never less than 19 s.
+        Assert.True(alone.Now >= 19, $"done after {alone.Now} s: the door wait was skipped");
+        Assert.Equal(1, alone.DoorWaits);
+
+        var both = new ControllerSimulation(TwoRooms("c2-c3"), Settings, randomMissions: false, doorSeconds: 4);
+        both.AddRobot("east", "a3", "b3");
+        both.AddRobot("west", "b3", "a3");
+        RunChecked(both, 900, tick: () =>
+        {
+            var inDoorway = new[] { "east", "west" }.Count(r => both.Controller.Held(r) is var held && held.Contains("c2") && held.Contains("c3"));
+            Assert.True(inDoorway <= 1, $"both robots released through the doorway at t={both.Now} s");
+        });
+        Assert.Equal(["b3"], both.Reached["east"]);
+        Assert.Equal(["a3"], both.Reached["west"]);
+        Assert.True(both.DoorWaits >= 2);
+    }
+
+    [Fact]
+    public void Two_robots_and_one_lift_on_the_hotel_map_ride_one_at_a_time()
+    {
+        var map = RmfBuildingImporter.Import(Path.Combine(Sites.RepoRoot(), "maps", "hotel", "hotel.building.yaml"));
+        var sim = new ControllerSimulation(map, Settings, randomMissions: false);
+        foreach (var ride in map.Lanes.Where(l => l.LiftId == "Lift2"))
+            sim.CloseLane(ride.Id); // Lift2 out of service: both must use Lift1
+        var lift1 = map.Lifts.Single(l => l.Id == "Lift1").Stops.Select(s => s.WaypointId).ToHashSet();
+        sim.AddRobot("guest", "lobby", "L3_room1");
+        sim.AddRobot("service", "kitchen", "L3_room15");
+
+        var sessions = 0;
+        var inLift = new HashSet<string>();
+        RunChecked(sim, 1800, tick: () =>
+        {
+            var holding = new[] { "guest", "service" }.Where(r => sim.Controller.Held(r).Any(lift1.Contains)).ToList();
+            Assert.True(holding.Count <= 1, $"{string.Join(" and ", holding)} hold Lift1 together at t={sim.Now} s");
+            foreach (var robot in holding.Where(inLift.Add))
+                sessions++;
+            inLift.IntersectWith(holding);
+        });
+
+        Assert.Equal(["L3_room1"], sim.Reached["guest"]);
+        Assert.Equal(["L3_room15"], sim.Reached["service"]);
+        Assert.Equal(2, sessions);
+        Assert.True(sim.LiftRides >= 2, $"{sim.LiftRides} lift rides");
+    }
+
+    [Fact]
+    public void A_lane_closed_ahead_of_a_moving_robot_is_never_released_again_and_the_robot_goes_round()
+    {
+        // A ring of ten waypoints 4 m apart; from r0 to r4 the short way is r0-r1-r2-r3-r4 (16 m), the long way 24 m. Once the
+        // runner is on its way (released up to r3: 6 m ahead and one waypoint more), r3-r4 is closed.
+        var map = SketchMap.Build(["r0:0:0", "r1:4:0", "r2:8:0", "r3:12:0", "r4:12:4", "r5:12:8", "r6:8:8", "r7:4:8", "r8:0:8", "r9:0:4"],
+            "r0=r1", "r1=r2", "r2=r3", "r3=r4", "r4=r5", "r5=r6", "r6=r7", "r7=r8", "r8=r9", "r9=r0");
+        var sim = new ControllerSimulation(map, Settings, randomMissions: false);
+        sim.AddRobot("runner", "r0", "r4");
+        while (sim.At("runner") == "r0")
+            sim.Tick();
+        Assert.Equal("r1", sim.At("runner"));
+        Assert.DoesNotContain("r4", sim.Controller.Held("runner"));
+        sim.CloseLane("r3-r4");
+        var visited = new List<string> { "r1" };
+
+        RunChecked(sim, 300, tick: () =>
+        {
+            if (visited[^1] != sim.At("runner"))
+                visited.Add(sim.At("runner"));
+            var held = sim.Controller.Held("runner");
+            for (var i = 1; i < held.Count; i++)
+                Assert.False(held[i - 1] == "r3" && held[i] == "r4", "released over the closed lane r3-r4");
+        });
+
+        Assert.Equal(["r4"], sim.Reached["runner"]);
+        Assert.Equal("r4", visited[^1]);
+        Assert.Contains("r5", visited); // came round the long way
+    }
+
+    /// <summary>Runs to the end, checking after every tick that nobody collided, nobody holds what conflicts with another's hold, and nothing stalled.</summary>
+    private static void RunChecked(ControllerSimulation sim, double seconds, Action? tick = null)
+    {
+        var end = sim.Now + seconds;
+        while (!sim.AllDone && sim.Now < end)
+        {
+            sim.Tick();
+            tick?.Invoke();
+            AssertNoConflictingHolds(sim);
+            Assert.Equal(0, sim.Collisions);
+        }
+
+        Assert.True(sim.AllDone, $"not done after {seconds} s: " + string.Join("; ", sim.Reached.Keys.Select(sim.Controller.Explain)));
+        Assert.Equal(0, sim.Stalls);
+    }
+
+    private static void AssertNoConflictingHolds(ControllerSimulation sim)
+    {
+        var holds = sim.Reached.Keys.SelectMany(r => sim.Controller.Held(r).Select(w => (Robot: r, Waypoint: sim.Space.IndexOf(w)))).ToList();
+        foreach (var a in holds)
+        {
+            foreach (var b in holds.Where(b => b.Robot != a.Robot))
+            {
+                Assert.False(a.Waypoint == b.Waypoint || sim.Space.ConflictsWith(a.Waypoint, b.Waypoint),
+                    $"t={sim.Now} s: {a.Robot} holds {sim.Space.WaypointId(a.Waypoint)}, {b.Robot} holds {sim.Space.WaypointId(b.Waypoint)}");
+            }
+        }
+    }
+}
