@@ -37,13 +37,23 @@ public static class ServerCommand
             });
         }
 
-        var broker = new Option<string?>("--broker") { Description = "External MQTT broker, mqtt://host:port (no embedded broker starts)" };
+        var broker = new Option<string?>("--broker") { Description = "External MQTT broker, mqtt://host:port or mqtts://host:port (TLS), optionally user:password@ before the host (no embedded broker starts); default $ROBOTFLEET_BROKER or embedded", DefaultValueFactory = _ => Env("ROBOTFLEET_BROKER") };
+        var mqttCa = new Option<string?>("--mqtt-ca") { Description = "CA file (PEM/DER) the external broker's TLS certificate must chain to (mqtts:// only); default $ROBOTFLEET_MQTT_CA or the system trust store", DefaultValueFactory = _ => Env("ROBOTFLEET_MQTT_CA") };
+        var mqttUsername = new Option<string?>("--mqtt-username") { Description = "MQTT user name at the external broker (wins over the URL's); default $ROBOTFLEET_MQTT_USERNAME", DefaultValueFactory = _ => Env("ROBOTFLEET_MQTT_USERNAME") };
+        var mqttPassword = new Option<string?>("--mqtt-password") { Description = "MQTT password at the external broker (wins over the URL's); default $ROBOTFLEET_MQTT_PASSWORD (prefer the variable: a command line is visible to other users)", DefaultValueFactory = _ => Env("ROBOTFLEET_MQTT_PASSWORD") };
+        var mqttProtocol = new Option<string?>("--mqtt-protocol") { Description = "MQTT protocol version of the gateway and simulated robots: 5 or 3.1.1; default $ROBOTFLEET_MQTT_PROTOCOL or 5", DefaultValueFactory = _ => Env("ROBOTFLEET_MQTT_PROTOCOL") };
         broker.Validators.Add(r =>
         {
-            var value = r.GetValueOrDefault<string?>();
-            if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == "mqtt" && uri.Host.Length > 0))
-                r.AddError($"--broker must be mqtt://host:port, not '{value}'");
+            if (r.GetValueOrDefault<string?>() is { } value)
+                AddErrorIfThrows(r, () => Vda5050.MqttBrokerSettings.Parse(value));
         });
+        mqttProtocol.Validators.Add(r => AddErrorIfThrows(r, () => Vda5050.MqttBrokerSettings.ParseProtocol(r.GetValueOrDefault<string?>())));
+        mqttCa.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { Length: > 0 } file && !File.Exists(file))
+                r.AddError($"--mqtt-ca '{file}': no such file");
+        });
+        var schedulesDb = new Option<string?>("--schedules-db") { Description = "Schedules (Quartz) store: memory, a PostgreSQL connection string (Host=...; clustered across instances) or a SQLite file; default $ROBOTFLEET_SCHEDULES_DB, else the missions database when it is PostgreSQL, else robotfleet.db in the data directory", DefaultValueFactory = _ => Env("ROBOTFLEET_SCHEDULES_DB") };
         var bus = new Option<string?>("--bus") { Description = "Message bus: memory, or RabbitMQ as rabbitmq://user:pass@host:port/vhost (also amqp://); default $ROBOTFLEET_BUS or memory", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_BUS") is { Length: > 0 } env ? env : null };
         bus.Validators.Add(r =>
         {
@@ -80,6 +90,7 @@ public static class ServerCommand
         {
             demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb, modelLimit, requireModelSignature, trustedModelKeys, modelSigningKey,
             publicUrl, perceptionHz, bus, busPrefix,
+            mqttCa, mqttUsername, mqttPassword, mqttProtocol, schedulesDb,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -104,6 +115,11 @@ public static class ServerCommand
                 PerceptionRate = parse.GetValue(perceptionHz),
                 Bus = parse.GetValue(bus),
                 BusPrefix = parse.GetValue(busPrefix),
+                MqttCaFile = parse.GetValue(mqttCa),
+                MqttUsername = parse.GetValue(mqttUsername),
+                MqttPassword = parse.GetValue(mqttPassword),
+                MqttProtocol = parse.GetValue(mqttProtocol),
+                SchedulesDatabase = parse.GetValue(schedulesDb),
             };
             WebApplication app;
             try
@@ -133,6 +149,22 @@ public static class ServerCommand
             }
         });
         return command;
+    }
+
+    /// <summary>An environment variable's value, or null when unset or empty (the options' defaults).</summary>
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+
+    /// <summary>Adds the <see cref="ArgumentException"/> message <paramref name="check"/> throws (it names the option) as the option's error.</summary>
+    private static void AddErrorIfThrows(OptionResult result, Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch (ArgumentException e)
+        {
+            result.AddError(e.Message);
+        }
     }
 
     /// <summary>
