@@ -172,7 +172,14 @@ public sealed class When_two_instances_share_a_postgres_schedule_store(ITestOutp
     [PostgresFact]
     public async Task Quartzs_tables_are_created_once_when_both_start_at_the_same_time()
     {
-        var started = await Task.WhenAll(ScheduleHarness.StartAsync(null, options: Options), ScheduleHarness.StartAsync(null, options: Options));
+        // With the robot watchdog on, as in the server: both add its job and trigger at start.
+        var options = new ScheduleOptions
+        {
+            Database = _database, WatchdogInterval = TimeSpan.FromSeconds(1),
+            ClusterCheckinInterval = TimeSpan.FromSeconds(1), ClusterCheckinMisfireThreshold = TimeSpan.FromSeconds(2),
+        };
+        var started = await Task.WhenAll(Start(), Start());
+        Task<ScheduleHarness> Start() => ScheduleHarness.StartAsync(null, options: options, configure: s => s.AddSingleton<IRobotLastSeen>(new FixedLastSeen([])));
         await using var a = started[0];
         await using var b = started[1];
         var created = new[] { a, b }.Select(h => h.Services.GetRequiredService<PostgresScheduleStore>().CreatedTables).ToList();
