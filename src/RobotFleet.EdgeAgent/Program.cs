@@ -17,10 +17,10 @@ public static class Program
     /// <summary>Builds the root command with all options.</summary>
     public static RootCommand BuildCommand()
     {
-        var broker = new Option<string>("--broker") { Description = "MQTT broker, mqtt://host:port or mqtts://host:port (TLS), optionally user:password@ before the host; default $ROBOTFLEET_BROKER or mqtt://127.0.0.1:1883", DefaultValueFactory = _ => Env("ROBOTFLEET_BROKER") ?? "mqtt://127.0.0.1:1883" };
-        var mqttCa = new Option<string?>("--mqtt-ca") { Description = "PEM/DER file of the CA the broker's TLS certificate must chain to (mqtts:// only); default $ROBOTFLEET_MQTT_CA or the system trust store", DefaultValueFactory = _ => Env("ROBOTFLEET_MQTT_CA") };
-        var mqttUsername = new Option<string?>("--mqtt-username") { Description = "MQTT user name (wins over the URL's); default $ROBOTFLEET_MQTT_USERNAME", DefaultValueFactory = _ => Env("ROBOTFLEET_MQTT_USERNAME") };
-        var mqttPassword = new Option<string?>("--mqtt-password") { Description = "MQTT password (wins over the URL's); default $ROBOTFLEET_MQTT_PASSWORD (prefer the variable: a command line is visible to other users)", DefaultValueFactory = _ => Env("ROBOTFLEET_MQTT_PASSWORD") };
+        var broker = new Option<string?>("--broker") { Description = "MQTT broker, mqtt://host:port or mqtts://host:port (TLS), optionally user:password@ before the host; default $ROBOTFLEET_BROKER or mqtt://127.0.0.1:1883",  };
+        var mqttCa = new Option<string?>("--mqtt-ca") { Description = "PEM/DER file of the CA the broker's TLS certificate must chain to (mqtts:// only); default $ROBOTFLEET_MQTT_CA or the system trust store" };
+        var mqttUsername = new Option<string?>("--mqtt-username") { Description = "MQTT user name (wins over the URL's); default $ROBOTFLEET_MQTT_USERNAME" };
+        var mqttPassword = new Option<string?>("--mqtt-password") { Description = "MQTT password (wins over the URL's); default $ROBOTFLEET_MQTT_PASSWORD (prefer the variable: a command line is visible to other users)" };
         var map = new Option<string>("--map") { Description = "Site map directory (holding site.geojson) or file", Required = true };
         var simulate = new Option<bool>("--simulate") { Description = "Drive simulated robots (the only firmware in this build)" };
         var robots = new Option<int>("--robots") { Description = "Number of simulated robots", DefaultValueFactory = _ => 1 };
@@ -29,12 +29,12 @@ public static class Program
         var interfaceName = new Option<string>("--interface-name") { Description = "VDA 5050 interface name", DefaultValueFactory = _ => "uagv" };
         var timeScale = new Option<double>("--time-scale") { Description = "Simulated seconds per real second", DefaultValueFactory = _ => 1 };
         var stateInterval = new Option<double>("--state-interval") { Description = "Seconds between periodic state messages", DefaultValueFactory = _ => 1 };
-        var mqttVersion = new Option<string>("--mqtt-protocol", "--mqtt-version") { Description = "MQTT protocol version: 5 or 3.1.1; default $ROBOTFLEET_MQTT_PROTOCOL or 5", DefaultValueFactory = _ => Env("ROBOTFLEET_MQTT_PROTOCOL") ?? "5" };
+        var mqttVersion = new Option<string?>("--mqtt-protocol", "--mqtt-version") { Description = "MQTT protocol version: 5 or 3.1.1; default $ROBOTFLEET_MQTT_PROTOCOL or 5",  };
         mqttVersion.Validators.Add(r =>
         {
             try
             {
-                MqttBrokerSettings.ParseProtocol(r.GetValueOrDefault<string>());
+                MqttBrokerSettings.ParseProtocol(r.GetValueOrDefault<string?>());
             }
             catch (ArgumentException e)
             {
@@ -72,10 +72,13 @@ public static class Program
             var count = parse.GetValue(robots);
             var scale = parse.GetValue(timeScale);
             var interval = parse.GetValue(stateInterval);
+            var brokerUrl = parse.GetValue(broker) ?? Env("ROBOTFLEET_BROKER") ?? "mqtt://127.0.0.1:1883";
             MqttBrokerSettings brokerSettings;
             try
             {
-                brokerSettings = MqttBrokerSettings.Parse(parse.GetValue(broker)!, parse.GetValue(mqttCa), parse.GetValue(mqttUsername), parse.GetValue(mqttPassword), parse.GetValue(mqttVersion));
+                // Environment fallbacks read here, not as defaults: help would print them, and they may hold a password.
+                brokerSettings = MqttBrokerSettings.Parse(brokerUrl, parse.GetValue(mqttCa) ?? Env("ROBOTFLEET_MQTT_CA"), parse.GetValue(mqttUsername) ?? Env("ROBOTFLEET_MQTT_USERNAME"),
+                    parse.GetValue(mqttPassword) ?? Env("ROBOTFLEET_MQTT_PASSWORD"), parse.GetValue(mqttVersion) ?? Env("ROBOTFLEET_MQTT_PROTOCOL"));
             }
             catch (ArgumentException e)
             {
@@ -83,7 +86,7 @@ public static class Program
                 return 2;
             }
 
-            var brokerUri = new Uri(parse.GetValue(broker)!.Trim());
+            var brokerUri = new Uri(brokerUrl.Trim());
 
             if (count < 1 || scale <= 0 || interval <= 0)
             {

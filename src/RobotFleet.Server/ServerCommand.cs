@@ -37,11 +37,11 @@ public static class ServerCommand
             });
         }
 
-        var broker = new Option<string?>("--broker") { Description = "External MQTT broker, mqtt://host:port or mqtts://host:port (TLS), optionally user:password@ before the host (no embedded broker starts); default $ROBOTFLEET_BROKER or embedded", DefaultValueFactory = _ => Env("ROBOTFLEET_BROKER") };
-        var mqttCa = new Option<string?>("--mqtt-ca") { Description = "CA file (PEM/DER) the external broker's TLS certificate must chain to (mqtts:// only); default $ROBOTFLEET_MQTT_CA or the system trust store", DefaultValueFactory = _ => Env("ROBOTFLEET_MQTT_CA") };
-        var mqttUsername = new Option<string?>("--mqtt-username") { Description = "MQTT user name at the external broker (wins over the URL's); default $ROBOTFLEET_MQTT_USERNAME", DefaultValueFactory = _ => Env("ROBOTFLEET_MQTT_USERNAME") };
-        var mqttPassword = new Option<string?>("--mqtt-password") { Description = "MQTT password at the external broker (wins over the URL's); default $ROBOTFLEET_MQTT_PASSWORD (prefer the variable: a command line is visible to other users)", DefaultValueFactory = _ => Env("ROBOTFLEET_MQTT_PASSWORD") };
-        var mqttProtocol = new Option<string?>("--mqtt-protocol") { Description = "MQTT protocol version of the gateway and simulated robots: 5 or 3.1.1; default $ROBOTFLEET_MQTT_PROTOCOL or 5", DefaultValueFactory = _ => Env("ROBOTFLEET_MQTT_PROTOCOL") };
+        var broker = new Option<string?>("--broker") { Description = "External MQTT broker, mqtt://host:port or mqtts://host:port (TLS), optionally user:password@ before the host (no embedded broker starts); default $ROBOTFLEET_BROKER or embedded" };
+        var mqttCa = new Option<string?>("--mqtt-ca") { Description = "CA file (PEM/DER) the external broker's TLS certificate must chain to (mqtts:// only); default $ROBOTFLEET_MQTT_CA or the system trust store" };
+        var mqttUsername = new Option<string?>("--mqtt-username") { Description = "MQTT user name at the external broker (wins over the URL's); default $ROBOTFLEET_MQTT_USERNAME" };
+        var mqttPassword = new Option<string?>("--mqtt-password") { Description = "MQTT password at the external broker (wins over the URL's); default $ROBOTFLEET_MQTT_PASSWORD (prefer the variable: a command line is visible to other users)" };
+        var mqttProtocol = new Option<string?>("--mqtt-protocol") { Description = "MQTT protocol version of the gateway and simulated robots: 5 or 3.1.1; default $ROBOTFLEET_MQTT_PROTOCOL or 5" };
         broker.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<string?>() is { } value)
@@ -53,7 +53,7 @@ public static class ServerCommand
             if (r.GetValueOrDefault<string?>() is { Length: > 0 } file && !File.Exists(file))
                 r.AddError($"--mqtt-ca '{file}': no such file");
         });
-        var schedulesDb = new Option<string?>("--schedules-db") { Description = "Schedules (Quartz) store: memory, a PostgreSQL connection string (Host=...; clustered across instances) or a SQLite file; default $ROBOTFLEET_SCHEDULES_DB, else the missions database when it is PostgreSQL, else robotfleet.db in the data directory", DefaultValueFactory = _ => Env("ROBOTFLEET_SCHEDULES_DB") };
+        var schedulesDb = new Option<string?>("--schedules-db") { Description = "Schedules (Quartz) store: memory, a PostgreSQL connection string (Host=...; clustered across instances) or a SQLite file; default $ROBOTFLEET_SCHEDULES_DB, else the missions database when it is PostgreSQL, else robotfleet.db in the data directory" };
         var bus = new Option<string?>("--bus") { Description = "Message bus: memory, or RabbitMQ as rabbitmq://user:pass@host:port/vhost (also amqp://); default $ROBOTFLEET_BUS or memory", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_BUS") is { Length: > 0 } env ? env : null };
         bus.Validators.Add(r =>
         {
@@ -94,6 +94,20 @@ public static class ServerCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // The broker options' environment fallbacks are read here, not as the options' defaults (help would print a
+            // default, and these may hold a password); a malformed value is refused naming the option, as on the command line.
+            var brokerUrl = parse.GetValue(broker) ?? Env("ROBOTFLEET_BROKER");
+            try
+            {
+                if (brokerUrl is not null)
+                    Vda5050.MqttBrokerSettings.Parse(brokerUrl);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"robotfleet: {e.Message} (from ROBOTFLEET_BROKER)");
+                return 1;
+            }
+
             var options = new ServerOptions
             {
                 Demo = parse.GetValue(demo),
@@ -106,7 +120,7 @@ public static class ServerCommand
                 BindAddress = parse.GetValue(bind)!,
                 DataDirectory = parse.GetValue(dataDir)!,
                 MissionsDatabase = parse.GetValue(missionsDb),
-                Broker = parse.GetValue(broker) is { Length: > 0 } external ? new Uri(external) : null,
+                Broker = brokerUrl is { Length: > 0 } external ? new Uri(external.Trim()) : null,
                 ModelUploadLimit = parse.GetValue(modelLimit) * 1024L * 1024,
                 RequireModelSignature = parse.GetValue(requireModelSignature),
                 TrustedModelKeyFiles = parse.GetValue(trustedModelKeys) ?? [],
@@ -115,11 +129,11 @@ public static class ServerCommand
                 PerceptionRate = parse.GetValue(perceptionHz),
                 Bus = parse.GetValue(bus),
                 BusPrefix = parse.GetValue(busPrefix),
-                MqttCaFile = parse.GetValue(mqttCa),
-                MqttUsername = parse.GetValue(mqttUsername),
-                MqttPassword = parse.GetValue(mqttPassword),
-                MqttProtocol = parse.GetValue(mqttProtocol),
-                SchedulesDatabase = parse.GetValue(schedulesDb),
+                MqttCaFile = parse.GetValue(mqttCa) ?? Env("ROBOTFLEET_MQTT_CA"),
+                MqttUsername = parse.GetValue(mqttUsername) ?? Env("ROBOTFLEET_MQTT_USERNAME"),
+                MqttPassword = parse.GetValue(mqttPassword) ?? Env("ROBOTFLEET_MQTT_PASSWORD"),
+                MqttProtocol = parse.GetValue(mqttProtocol) ?? Env("ROBOTFLEET_MQTT_PROTOCOL"),
+                SchedulesDatabase = parse.GetValue(schedulesDb) ?? Env("ROBOTFLEET_SCHEDULES_DB"),
             };
             WebApplication app;
             try
@@ -151,7 +165,7 @@ public static class ServerCommand
         return command;
     }
 
-    /// <summary>An environment variable's value, or null when unset or empty (the options' defaults).</summary>
+    /// <summary>An environment variable's value, or null when unset or empty (the options' fallbacks).</summary>
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 
     /// <summary>Adds the <see cref="ArgumentException"/> message <paramref name="check"/> throws (it names the option) as the option's error.</summary>
