@@ -7,8 +7,27 @@ namespace RobotFleet.EdgeAgent;
 /// <summary>Settings of one <see cref="EdgeAgent"/>: broker, identity on the VDA 5050 wire, publish rates and reconnect backoff.</summary>
 public sealed record EdgeAgentOptions
 {
-    /// <summary>MQTT broker address, <c>mqtt://host:port</c> (port defaults to 1883).</summary>
+    /// <summary>
+    /// MQTT broker address: <c>mqtt://host:port</c> (port defaults to 1883) or <c>mqtts://host:port</c> for TLS (port defaults
+    /// to 8883), optionally with <c>user:password@</c> before the host (see <see cref="MqttBrokerSettings.Parse"/>).
+    /// </summary>
     public Uri Broker { get; init; } = new("mqtt://127.0.0.1:1883");
+
+    /// <summary>With an <c>mqtts://</c> broker: PEM or DER file of the CA the broker's certificate must chain to; null: the system trust store.</summary>
+    public string? BrokerCaFile { get; init; }
+
+    /// <summary>MQTT user name; wins over the one in <see cref="Broker"/>; null: the URL's, or none.</summary>
+    public string? BrokerUsername { get; init; }
+
+    /// <summary>MQTT password; wins over the one in <see cref="Broker"/>; null: the URL's, or none. Never logged.</summary>
+    public string? BrokerPassword { get; init; }
+
+    /// <summary>The broker settings of <see cref="Broker"/>, <see cref="BrokerCaFile"/>, the credentials and <see cref="ProtocolVersion"/>.</summary>
+    /// <exception cref="ArgumentException">The broker URL or CA file is not usable (the message names which).</exception>
+    public MqttBrokerSettings BrokerSettings => MqttBrokerSettings.Parse(Broker.OriginalString, BrokerCaFile, BrokerUsername, BrokerPassword) with
+    {
+        Protocol = ProtocolVersion == MqttProtocolVersion.V311 ? MqttProtocol.V311 : MqttProtocol.V500,
+    };
 
     /// <summary>MQTT protocol version: <see cref="MqttProtocolVersion.V500"/> (default) or <see cref="MqttProtocolVersion.V311"/>.</summary>
     public MqttProtocolVersion ProtocolVersion { get; init; } = MqttProtocolVersion.V500;

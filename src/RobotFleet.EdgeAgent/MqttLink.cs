@@ -1,6 +1,7 @@
 using System.Buffers;
 using MQTTnet;
 using MQTTnet.Protocol;
+using RobotFleet.Mqtt;
 using RobotFleet.Vda5050;
 using RobotFleet.Vda5050.V2;
 
@@ -33,6 +34,9 @@ internal sealed class MqttLink
         this.onConnected = onConnected;
         this.onMessage = onMessage;
     }
+
+    /// <summary>The broker for log lines: its URL without the password.</summary>
+    private string BrokerText => MqttBrokerSettings.Redact(options.Broker.OriginalString);
 
     public bool IsConnected => Volatile.Read(ref client)?.IsConnected == true;
 
@@ -185,7 +189,7 @@ internal sealed class MqttLink
                 await ConnectAsync(current).ConfigureAwait(false);
                 attempt = 0;
                 await lost.Task.WaitAsync(stop.Token).ConfigureAwait(false);
-                options.Log?.Invoke($"{options.SerialNumber}: connection to {options.Broker} lost");
+                options.Log?.Invoke($"{options.SerialNumber}: connection to {BrokerText} lost");
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -193,7 +197,9 @@ internal sealed class MqttLink
             }
             catch (Exception e)
             {
-                options.Log?.Invoke($"{options.SerialNumber}: connecting to {options.Broker} failed: {e.Message}");
+                options.Log?.Invoke(e is MqttBrokerRefusedException
+                    ? $"{options.SerialNumber}: the broker {BrokerText} refused the connection: {e.Message}"
+                    : $"{options.SerialNumber}: connecting to {BrokerText} failed: {e.Message}");
             }
             finally
             {
@@ -217,11 +223,9 @@ internal sealed class MqttLink
 
     private async Task ConnectAsync(IMqttClient current)
     {
-        var port = options.Broker.IsDefaultPort || options.Broker.Port <= 0 ? 1883 : options.Broker.Port;
         var connect = new MqttClientOptionsBuilder()
-            .WithTcpServer(options.Broker.Host, port)
+            .WithBroker(options.BrokerSettings)
             .WithClientId($"{options.Manufacturer}-{options.SerialNumber}")
-            .WithProtocolVersion(options.ProtocolVersion)
             .WithCleanSession()
             .WithKeepAlivePeriod(options.KeepAlive)
             .WithTimeout(TimeSpan.FromSeconds(10))
@@ -230,7 +234,12 @@ internal sealed class MqttLink
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithWillRetain()
             .Build();
-        await current.ConnectAsync(connect, stop.Token).ConfigureAwait(false);
+        var connected = await current.ConnectAsync(connect, stop.Token).ConfigureAwait(false);
+        if (connected.ResultCode != MqttClientConnectResultCode.Success)
+        {
+            throw new MqttBrokerRefusedException(connected.ResultCode,
+                $"{connected.ReasonString} user '{options.BrokerSettings.Username ?? "(none)"}'; check --mqtt-username / --mqtt-password, the URL's user:password, and --mqtt-protocol".TrimStart());
+        }
 
         // Clean session: the broker kept nothing, so subscribe on every connect.
         var subscribe = new MqttClientSubscribeOptionsBuilder()
@@ -239,7 +248,7 @@ internal sealed class MqttLink
             .Build();
         await current.SubscribeAsync(subscribe, stop.Token).ConfigureAwait(false);
         await current.PublishAsync(Message(Vda5050Topic.Connection, connectionMessage(ConnectionState.Online)), stop.Token).ConfigureAwait(false);
-        options.Log?.Invoke($"{options.SerialNumber}: connected to {options.Broker}");
+        options.Log?.Invoke($"{options.SerialNumber}: connected to {BrokerText}");
         await onConnected().ConfigureAwait(false);
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MQTTnet.Formatter;
 using RobotFleet.Maps;
+using RobotFleet.Vda5050;
 
 namespace RobotFleet.EdgeAgent;
 
@@ -16,7 +17,10 @@ public static class Program
     /// <summary>Builds the root command with all options.</summary>
     public static RootCommand BuildCommand()
     {
-        var broker = new Option<string>("--broker") { Description = "MQTT broker, mqtt://host:port", DefaultValueFactory = _ => "mqtt://127.0.0.1:1883" };
+        var broker = new Option<string?>("--broker") { Description = "MQTT broker, mqtt://host:port or mqtts://host:port (TLS), optionally user:password@ before the host; default $ROBOTFLEET_BROKER or mqtt://127.0.0.1:1883",  };
+        var mqttCa = new Option<string?>("--mqtt-ca") { Description = "PEM/DER file of the CA the broker's TLS certificate must chain to (mqtts:// only); default $ROBOTFLEET_MQTT_CA or the system trust store" };
+        var mqttUsername = new Option<string?>("--mqtt-username") { Description = "MQTT user name (wins over the URL's); default $ROBOTFLEET_MQTT_USERNAME" };
+        var mqttPassword = new Option<string?>("--mqtt-password") { Description = "MQTT password (wins over the URL's); default $ROBOTFLEET_MQTT_PASSWORD (prefer the variable: a command line is visible to other users)" };
         var map = new Option<string>("--map") { Description = "Site map directory (holding site.geojson) or file", Required = true };
         var simulate = new Option<bool>("--simulate") { Description = "Drive simulated robots (the only firmware in this build)" };
         var robots = new Option<int>("--robots") { Description = "Number of simulated robots", DefaultValueFactory = _ => 1 };
@@ -25,8 +29,18 @@ public static class Program
         var interfaceName = new Option<string>("--interface-name") { Description = "VDA 5050 interface name", DefaultValueFactory = _ => "uagv" };
         var timeScale = new Option<double>("--time-scale") { Description = "Simulated seconds per real second", DefaultValueFactory = _ => 1 };
         var stateInterval = new Option<double>("--state-interval") { Description = "Seconds between periodic state messages", DefaultValueFactory = _ => 1 };
-        var mqttVersion = new Option<string>("--mqtt-version") { Description = "MQTT protocol version", DefaultValueFactory = _ => "5" };
-        mqttVersion.AcceptOnlyFromAmong("5", "3.1.1");
+        var mqttVersion = new Option<string?>("--mqtt-protocol", "--mqtt-version") { Description = "MQTT protocol version: 5 or 3.1.1; default $ROBOTFLEET_MQTT_PROTOCOL or 5",  };
+        mqttVersion.Validators.Add(r =>
+        {
+            try
+            {
+                MqttBrokerSettings.ParseProtocol(r.GetValueOrDefault<string?>());
+            }
+            catch (ArgumentException e)
+            {
+                r.AddError(e.Message);
+            }
+        });
         var modelDir = new Option<string?>("--model-dir")
         {
             Description = "Directory of perception models (each robot uses {dir}/{serial}); turns on downloadModel/enableModel/deleteModel and modelStatus",
@@ -45,7 +59,7 @@ public static class Program
 
         var command = new RootCommand("RobotFleet edge agent: the AGV side of VDA 5050 v2 over MQTT")
         {
-            broker, map, simulate, robots, manufacturer, serialPrefix, interfaceName, timeScale, stateInterval, mqttVersion, modelDir, trustedKey, perceptionHz,
+            broker, mqttCa, mqttUsername, mqttPassword, map, simulate, robots, manufacturer, serialPrefix, interfaceName, timeScale, stateInterval, mqttVersion, modelDir, trustedKey, perceptionHz,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -58,11 +72,21 @@ public static class Program
             var count = parse.GetValue(robots);
             var scale = parse.GetValue(timeScale);
             var interval = parse.GetValue(stateInterval);
-            if (!Uri.TryCreate(parse.GetValue(broker), UriKind.Absolute, out var brokerUri) || brokerUri.Scheme is not ("mqtt" or "tcp"))
+            var brokerUrl = parse.GetValue(broker) ?? Env("ROBOTFLEET_BROKER") ?? "mqtt://127.0.0.1:1883";
+            MqttBrokerSettings brokerSettings;
+            try
             {
-                await Console.Error.WriteLineAsync($"--broker '{parse.GetValue(broker)}' is not an mqtt://host:port address.").ConfigureAwait(false);
+                // Environment fallbacks read here, not as defaults: help would print them, and they may hold a password.
+                brokerSettings = MqttBrokerSettings.Parse(brokerUrl, parse.GetValue(mqttCa) ?? Env("ROBOTFLEET_MQTT_CA"), parse.GetValue(mqttUsername) ?? Env("ROBOTFLEET_MQTT_USERNAME"),
+                    parse.GetValue(mqttPassword) ?? Env("ROBOTFLEET_MQTT_PASSWORD"), parse.GetValue(mqttVersion) ?? Env("ROBOTFLEET_MQTT_PROTOCOL"));
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
                 return 2;
             }
+
+            var brokerUri = new Uri(brokerUrl.Trim());
 
             if (count < 1 || scale <= 0 || interval <= 0)
             {
@@ -112,7 +136,10 @@ public static class Program
             var options = new SimulatedFleetOptions
             {
                 Broker = brokerUri,
-                ProtocolVersion = parse.GetValue(mqttVersion) == "3.1.1" ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500,
+                BrokerCaFile = brokerSettings.CaFile,
+                BrokerUsername = brokerSettings.Username,
+                BrokerPassword = brokerSettings.Password,
+                ProtocolVersion = brokerSettings.Protocol == MqttProtocol.V311 ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500,
                 InterfaceName = parse.GetValue(interfaceName)!,
                 Manufacturer = parse.GetValue(manufacturer)!,
                 SerialPrefix = parse.GetValue(serialPrefix)!,
@@ -130,7 +157,7 @@ public static class Program
                 },
             };
             await using var fleet = await SimulatedFleet.StartAsync(options, cancellationToken).ConfigureAwait(false);
-            Console.WriteLine($"Started {count} simulated robot(s) on map '{site.Id}' against {options.Broker}; Ctrl+C stops.");
+            Console.WriteLine($"Started {count} simulated robot(s) on map '{site.Id}' against {brokerSettings}; Ctrl+C stops.");
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
@@ -144,4 +171,7 @@ public static class Program
         });
         return command;
     }
+
+    /// <summary>An environment variable's value, or null when unset or empty.</summary>
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 }

@@ -41,8 +41,17 @@ public sealed record RobotPlacement(string WaypointId, double X, double Y, strin
 /// <summary>Settings of a <see cref="SimulatedFleet"/>.</summary>
 public sealed record SimulatedFleetOptions
 {
-    /// <summary>MQTT broker address, <c>mqtt://host:port</c>.</summary>
+    /// <summary>MQTT broker address, <c>mqtt://host:port</c> or <c>mqtts://host:port</c> (TLS), optionally with <c>user:password@</c>.</summary>
     public Uri Broker { get; init; } = new("mqtt://127.0.0.1:1883");
+
+    /// <summary>CA file for an <c>mqtts://</c> broker (see <see cref="EdgeAgentOptions.BrokerCaFile"/>); null: the system trust store.</summary>
+    public string? BrokerCaFile { get; init; }
+
+    /// <summary>MQTT user name of every robot; null: the URL's, or none.</summary>
+    public string? BrokerUsername { get; init; }
+
+    /// <summary>MQTT password of every robot; null: the URL's, or none.</summary>
+    public string? BrokerPassword { get; init; }
 
     /// <summary>MQTT protocol version of every robot's client.</summary>
     public MqttProtocolVersion ProtocolVersion { get; init; } = MqttProtocolVersion.V500;
@@ -112,6 +121,9 @@ public sealed class SimulatedFleet : IAsyncDisposable
                 {
                     ModelDirectory = options.Agent.ModelDirectory is { } models ? Path.Combine(models, serial) : null,
                     Broker = options.Broker,
+                    BrokerCaFile = options.BrokerCaFile,
+                    BrokerUsername = options.BrokerUsername,
+                    BrokerPassword = options.BrokerPassword,
                     ProtocolVersion = options.ProtocolVersion,
                     InterfaceName = options.InterfaceName,
                     Manufacturer = options.Manufacturer,

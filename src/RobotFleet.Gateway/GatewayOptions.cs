@@ -1,4 +1,5 @@
 using MQTTnet.Formatter;
+using RobotFleet.Vda5050;
 
 namespace RobotFleet.Gateway;
 
@@ -13,8 +14,45 @@ public sealed class GatewayOptions
     /// <summary>Broker TCP port; default 1883.</summary>
     public int BrokerPort { get; set; } = 1883;
 
-    /// <summary>MQTT protocol version; default 5.0.0.</summary>
+    /// <summary>MQTT protocol version; default 5.0.0 (3.1.1 also works).</summary>
     public MqttProtocolVersion ProtocolVersion { get; set; } = MqttProtocolVersion.V500;
+
+    /// <summary>True: connect with TLS 1.2+ (<c>mqtts://</c>); default false.</summary>
+    public bool UseTls { get; set; }
+
+    /// <summary>With <see cref="UseTls"/>: PEM or DER file of the CA the broker's certificate must chain to; null: the system trust store.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>User name sent in CONNECT; null: none.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>Password sent in CONNECT; null: none. Never logged.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>The broker settings these options describe (host, port, TLS, CA file, credentials, protocol version).</summary>
+    public MqttBrokerSettings Broker => new()
+    {
+        Host = BrokerHost,
+        Port = BrokerPort,
+        UseTls = UseTls,
+        CaFile = CaFile,
+        Username = Username,
+        Password = Password,
+        Protocol = ProtocolVersion == MqttProtocolVersion.V311 ? MqttProtocol.V311 : MqttProtocol.V500,
+    };
+
+    /// <summary>Copies <paramref name="broker"/>'s host, port, TLS, CA file, credentials and protocol version into these options.</summary>
+    public GatewayOptions UseBroker(MqttBrokerSettings broker)
+    {
+        BrokerHost = broker.Host;
+        BrokerPort = broker.Port;
+        UseTls = broker.UseTls;
+        CaFile = broker.CaFile;
+        Username = broker.Username;
+        Password = broker.Password;
+        ProtocolVersion = broker.Protocol == MqttProtocol.V311 ? MqttProtocolVersion.V311 : MqttProtocolVersion.V500;
+        return this;
+    }
 
     /// <summary>VDA 5050 interface name (first topic level); default <c>uagv</c>.</summary>
     public string InterfaceName { get; set; } = Vda5050.Vda5050Topics.DefaultInterfaceName;

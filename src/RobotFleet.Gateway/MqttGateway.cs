@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;
+using RobotFleet.Mqtt;
 using RobotFleet.Contracts;
 using RobotFleet.Vda5050;
 using RobotFleet.Vda5050.V2;
@@ -122,9 +123,18 @@ public sealed class MqttGateway(
             {
                 break;
             }
+            catch (MqttBrokerRefusedException e)
+            {
+                // The broker answered CONNECT with a refusal (bad user name or password, not authorised, protocol version):
+                // say so plainly, naming the options to check; retry, as the broker's users may be fixed meanwhile.
+                logger.LogError("MQTT broker {Broker} refused the gateway's connection: {Error} (user '{User}'; check --mqtt-username / --mqtt-password, the URL's user:password, and --mqtt-protocol); retrying in {Delay}",
+                    options.Broker, e.Message, options.Username ?? "(none)", delay);
+                await Task.Delay(Jitter(delay), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.ReconnectMaxDelay.Ticks));
+            }
             catch (Exception e)
             {
-                logger.LogWarning("MQTT gateway cannot reach broker {Host}:{Port}: {Error}; retrying in {Delay}", options.BrokerHost, options.BrokerPort, e.Message, delay);
+                logger.LogWarning("MQTT gateway cannot reach broker {Broker}: {Error}; retrying in {Delay}", options.Broker, e.Message, delay);
                 await Task.Delay(Jitter(delay), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.ReconnectMaxDelay.Ticks));
             }
@@ -194,13 +204,14 @@ public sealed class MqttGateway(
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var connectOptions = new MqttClientOptionsBuilder()
-            .WithTcpServer(options.BrokerHost, options.BrokerPort)
+            .WithBroker(options.Broker)
             .WithClientId(options.ClientId)
-            .WithProtocolVersion(options.ProtocolVersion)
             .WithCleanSession(true)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(10))
             .Build();
-        await _client.ConnectAsync(connectOptions, cancellationToken);
+        var connected = await _client.ConnectAsync(connectOptions, cancellationToken);
+        if (connected.ResultCode != MqttClientConnectResultCode.Success)
+            throw new MqttBrokerRefusedException(connected.ResultCode, connected.ReasonString);
         var subscribe = new MqttClientSubscribeOptionsBuilder();
         foreach (var topic in new[] { Vda5050Topic.State, Vda5050Topic.Connection, Vda5050Topic.Factsheet })
         {
@@ -212,7 +223,7 @@ public sealed class MqttGateway(
         subscribe.WithTopicFilter(f => f.WithTopic(ModelStatusMapper.AllRobotsFilter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce));
         subscribe.WithTopicFilter(f => f.WithTopic(PerceptionMapper.AllRobotsFilter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce));
         await _client.SubscribeAsync(subscribe.Build(), cancellationToken);
-        logger.LogInformation("MQTT gateway connected to {Host}:{Port}, interface '{Interface}'", options.BrokerHost, options.BrokerPort, options.InterfaceName);
+        logger.LogInformation("MQTT gateway connected to {Broker}, interface '{Interface}'", options.Broker, options.InterfaceName);
     }
 
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)

@@ -28,7 +28,8 @@ public static class RobotFleetServer
     /// <param name="configure">Optional last say over the builder (tests use it to capture logs).</param>
     /// <exception cref="FileNotFoundException">The map directory or a model key file cannot be found (the message names every path tried).</exception>
     /// <exception cref="SiteMapValidationException">The map is invalid (the message names each feature and rule).</exception>
-    /// <exception cref="ArgumentException">The bind address is not an IPv4 address, the broker is not an <c>mqtt://</c> address, the
+    /// <exception cref="ArgumentException">The bind address is not an IPv4 address, the broker is not an <c>mqtt(s)://</c> address (or
+    /// its CA file, credentials or protocol version are not usable), the
     /// bus is neither <c>memory</c> nor a <c>rabbitmq://</c> address, or a trusted model key is not a P-256 PEM public key.</exception>
     /// <exception cref="InvalidOperationException">The model signing key is not a P-256 private key.</exception>
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
@@ -37,8 +38,7 @@ public static class RobotFleetServer
         if (!IPAddress.TryParse(options.BindAddress, out var bindAddress) || bindAddress.AddressFamily != AddressFamily.InterNetwork)
             throw new ArgumentException($"--bind-address '{options.BindAddress}' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)");
         var brokerPort = options.MqttPort == 0 ? EmbeddedBroker.FreePort() : options.MqttPort;
-        if (options.Broker is { } external && (external.Scheme != "mqtt" || string.IsNullOrEmpty(external.Host)))
-            throw new ArgumentException($"--broker '{external}' is not an MQTT address (mqtt://host:port)");
+        var externalBroker = options.ExternalBroker(); // null: the embedded broker
 
         var rabbitMq = RabbitMqBusAddress.Parse(options.Bus);
         if (options.BusPrefix is { Length: > 0 } busPrefix && (busPrefix.Length > 64 || !busPrefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_')))
@@ -59,15 +59,15 @@ public static class RobotFleetServer
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(map);
-        if (options.Broker is { } broker)
+        if (externalBroker is not null)
         {
-            services.AddGateway(new GatewayOptions { BrokerHost = broker.Host, BrokerPort = broker.Port > 0 ? broker.Port : 1883 });
+            services.AddGateway(new GatewayOptions().UseBroker(externalBroker));
         }
         else
         {
             services.AddSingleton(sp => new EmbeddedBroker(bindAddress, brokerPort, sp.GetRequiredService<ILogger<EmbeddedBroker>>()));
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
-            services.AddGateway(new GatewayOptions { BrokerPort = brokerPort });
+            services.AddGateway(new GatewayOptions { BrokerPort = brokerPort, ProtocolVersion = Vda5050.MqttBrokerSettings.ParseProtocol(options.MqttProtocol) == Vda5050.MqttProtocol.V311 ? MQTTnet.Formatter.MqttProtocolVersion.V311 : MQTTnet.Formatter.MqttProtocolVersion.V500 });
         }
         var controlPlane = new ControlPlaneOptions { Map = map, DataDirectory = options.DataDirectory, MissionsDatabase = options.MissionsDatabase };
         services.AddMissions(controlPlane);
@@ -83,7 +83,7 @@ public static class RobotFleetServer
         services.AddSingleton(_ => new RobotTags(options.DataDirectory));
         services.AddSingleton<IRolloutFleet, TwinRolloutFleet>();
         services.AddRollouts(options.DataDirectory);
-        services.AddSchedules(new ScheduleOptions { DataDirectory = options.DataDirectory });
+        services.AddSchedules(new ScheduleOptions { DataDirectory = options.DataDirectory, Database = options.SchedulesDatabaseSetting });
         services.AddMassTransit(bus =>
         {
             bus.DisableUsageTelemetry(); // runs offline: never call home

@@ -37,13 +37,23 @@ public static class ServerCommand
             });
         }
 
-        var broker = new Option<string?>("--broker") { Description = "External MQTT broker, mqtt://host:port (no embedded broker starts)" };
+        var broker = new Option<string?>("--broker") { Description = "External MQTT broker, mqtt://host:port or mqtts://host:port (TLS), optionally user:password@ before the host (no embedded broker starts); default $ROBOTFLEET_BROKER or embedded" };
+        var mqttCa = new Option<string?>("--mqtt-ca") { Description = "CA file (PEM/DER) the external broker's TLS certificate must chain to (mqtts:// only); default $ROBOTFLEET_MQTT_CA or the system trust store" };
+        var mqttUsername = new Option<string?>("--mqtt-username") { Description = "MQTT user name at the external broker (wins over the URL's); default $ROBOTFLEET_MQTT_USERNAME" };
+        var mqttPassword = new Option<string?>("--mqtt-password") { Description = "MQTT password at the external broker (wins over the URL's); default $ROBOTFLEET_MQTT_PASSWORD (prefer the variable: a command line is visible to other users)" };
+        var mqttProtocol = new Option<string?>("--mqtt-protocol") { Description = "MQTT protocol version of the gateway and simulated robots: 5 or 3.1.1; default $ROBOTFLEET_MQTT_PROTOCOL or 5" };
         broker.Validators.Add(r =>
         {
-            var value = r.GetValueOrDefault<string?>();
-            if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme == "mqtt" && uri.Host.Length > 0))
-                r.AddError($"--broker must be mqtt://host:port, not '{value}'");
+            if (r.GetValueOrDefault<string?>() is { } value)
+                AddErrorIfThrows(r, () => Vda5050.MqttBrokerSettings.Parse(value));
         });
+        mqttProtocol.Validators.Add(r => AddErrorIfThrows(r, () => Vda5050.MqttBrokerSettings.ParseProtocol(r.GetValueOrDefault<string?>())));
+        mqttCa.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { Length: > 0 } file && !File.Exists(file))
+                r.AddError($"--mqtt-ca '{file}': no such file");
+        });
+        var schedulesDb = new Option<string?>("--schedules-db") { Description = "Schedules (Quartz) store: memory, a PostgreSQL connection string (Host=...; clustered across instances) or a SQLite file; default $ROBOTFLEET_SCHEDULES_DB, else the missions database when it is PostgreSQL, else robotfleet.db in the data directory" };
         var bus = new Option<string?>("--bus") { Description = "Message bus: memory, or RabbitMQ as rabbitmq://user:pass@host:port/vhost (also amqp://); default $ROBOTFLEET_BUS or memory", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_BUS") is { Length: > 0 } env ? env : null };
         bus.Validators.Add(r =>
         {
@@ -80,9 +90,24 @@ public static class ServerCommand
         {
             demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb, modelLimit, requireModelSignature, trustedModelKeys, modelSigningKey,
             publicUrl, perceptionHz, bus, busPrefix,
+            mqttCa, mqttUsername, mqttPassword, mqttProtocol, schedulesDb,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // The broker options' environment fallbacks are read here, not as the options' defaults (help would print a
+            // default, and these may hold a password); a malformed value is refused naming the option, as on the command line.
+            var brokerUrl = parse.GetValue(broker) ?? Env("ROBOTFLEET_BROKER");
+            try
+            {
+                if (brokerUrl is not null)
+                    Vda5050.MqttBrokerSettings.Parse(brokerUrl);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"robotfleet: {e.Message} (from ROBOTFLEET_BROKER)");
+                return 1;
+            }
+
             var options = new ServerOptions
             {
                 Demo = parse.GetValue(demo),
@@ -95,7 +120,7 @@ public static class ServerCommand
                 BindAddress = parse.GetValue(bind)!,
                 DataDirectory = parse.GetValue(dataDir)!,
                 MissionsDatabase = parse.GetValue(missionsDb),
-                Broker = parse.GetValue(broker) is { Length: > 0 } external ? new Uri(external) : null,
+                Broker = brokerUrl is { Length: > 0 } external ? new Uri(external.Trim()) : null,
                 ModelUploadLimit = parse.GetValue(modelLimit) * 1024L * 1024,
                 RequireModelSignature = parse.GetValue(requireModelSignature),
                 TrustedModelKeyFiles = parse.GetValue(trustedModelKeys) ?? [],
@@ -104,6 +129,11 @@ public static class ServerCommand
                 PerceptionRate = parse.GetValue(perceptionHz),
                 Bus = parse.GetValue(bus),
                 BusPrefix = parse.GetValue(busPrefix),
+                MqttCaFile = parse.GetValue(mqttCa) ?? Env("ROBOTFLEET_MQTT_CA"),
+                MqttUsername = parse.GetValue(mqttUsername) ?? Env("ROBOTFLEET_MQTT_USERNAME"),
+                MqttPassword = parse.GetValue(mqttPassword) ?? Env("ROBOTFLEET_MQTT_PASSWORD"),
+                MqttProtocol = parse.GetValue(mqttProtocol) ?? Env("ROBOTFLEET_MQTT_PROTOCOL"),
+                SchedulesDatabase = parse.GetValue(schedulesDb) ?? Env("ROBOTFLEET_SCHEDULES_DB"),
             };
             WebApplication app;
             try
@@ -133,6 +163,22 @@ public static class ServerCommand
             }
         });
         return command;
+    }
+
+    /// <summary>An environment variable's value, or null when unset or empty (the options' fallbacks).</summary>
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+
+    /// <summary>Adds the <see cref="ArgumentException"/> message <paramref name="check"/> throws (it names the option) as the option's error.</summary>
+    private static void AddErrorIfThrows(OptionResult result, Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch (ArgumentException e)
+        {
+            result.AddError(e.Message);
+        }
     }
 
     /// <summary>

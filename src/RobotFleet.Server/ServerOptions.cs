@@ -25,8 +25,9 @@ public sealed record ServerOptions
     public int MqttPort { get; init; } = 1883;
 
     /// <summary>
-    /// External MQTT broker, <c>mqtt://host:port</c> (<c>--broker</c>): the gateway (and simulated robots) use it and no
-    /// embedded broker starts. Null: the embedded broker on <see cref="MqttPort"/>.
+    /// External MQTT broker, <c>mqtt://host:port</c> or <c>mqtts://host:port</c> (TLS), optionally with <c>user:password@</c>
+    /// (<c>--broker</c>, env <c>ROBOTFLEET_BROKER</c>): the gateway (and simulated robots) use it and no embedded broker starts.
+    /// Null: the embedded broker on <see cref="MqttPort"/>. See <see cref="ExternalBroker"/>.
     /// </summary>
     public Uri? Broker { get; init; }
 
@@ -104,4 +105,46 @@ public sealed record ServerOptions
 
     /// <summary>How often simulated robots report their models (<c>modelStatus</c>) besides on every change.</summary>
     public TimeSpan SimulatedModelStatusInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>With an external <c>mqtts://</c> <see cref="Broker"/>: CA file its certificate must chain to (<c>--mqtt-ca</c>, env <c>ROBOTFLEET_MQTT_CA</c>); null: the system trust store.</summary>
+    public string? MqttCaFile { get; init; }
+
+    /// <summary>MQTT user name at the external broker (<c>--mqtt-username</c>, env <c>ROBOTFLEET_MQTT_USERNAME</c>); wins over the URL's.</summary>
+    public string? MqttUsername { get; init; }
+
+    /// <summary>MQTT password at the external broker (<c>--mqtt-password</c>, env <c>ROBOTFLEET_MQTT_PASSWORD</c>); wins over the URL's. Never logged.</summary>
+    public string? MqttPassword { get; init; }
+
+    /// <summary>MQTT protocol version of the gateway and the simulated robots (<c>--mqtt-protocol</c>, env <c>ROBOTFLEET_MQTT_PROTOCOL</c>): <c>5</c> (null) or <c>3.1.1</c>.</summary>
+    public string? MqttProtocol { get; init; }
+
+    /// <summary>
+    /// Where the schedules (Quartz) live (<c>--schedules-db</c>, env <c>ROBOTFLEET_SCHEDULES_DB</c>): <c>memory</c>, a PostgreSQL
+    /// connection string (Quartz clustered across every instance on it) or a SQLite file. Null: the missions database when
+    /// that is PostgreSQL (<see cref="MissionsDatabase"/>), else <c>robotfleet.db</c> in the data directory (see <see cref="SchedulesDatabaseSetting"/>).
+    /// </summary>
+    public string? SchedulesDatabase { get; init; }
+
+    /// <summary>The schedules store actually used: <see cref="SchedulesDatabase"/>, else the missions database when it is PostgreSQL, else null (SQLite in the data directory).</summary>
+    public string? SchedulesDatabaseSetting => SchedulesDatabase is { Length: > 0 } setting ? setting
+        : RobotFleet.ControlPlane.Schedules.ScheduleOptions.IsPostgres(MissionsDatabase) ? MissionsDatabase
+        : null;
+
+    /// <summary>
+    /// The external broker's settings (<see cref="Broker"/> with <see cref="MqttCaFile"/>, the credentials and
+    /// <see cref="MqttProtocol"/>); null when the embedded broker runs.
+    /// </summary>
+    /// <exception cref="ArgumentException">A setting is malformed, or broker-only settings are given without <c>--broker</c>; the message names the option.</exception>
+    public Vda5050.MqttBrokerSettings? ExternalBroker()
+    {
+        var protocol = Vda5050.MqttBrokerSettings.ParseProtocol(MqttProtocol);
+        if (Broker is null)
+        {
+            if (MqttCaFile is { Length: > 0 } || MqttUsername is { Length: > 0 } || MqttPassword is { Length: > 0 })
+                throw new ArgumentException("--mqtt-ca, --mqtt-username and --mqtt-password (ROBOTFLEET_MQTT_CA/_USERNAME/_PASSWORD) need an external broker (--broker): the embedded broker has no users and no TLS");
+            return null;
+        }
+
+        return Vda5050.MqttBrokerSettings.Parse(Broker.OriginalString, MqttCaFile, MqttUsername, MqttPassword) with { Protocol = protocol };
+    }
 }

@@ -12,6 +12,7 @@ public sealed class ProgramParseErrorTests
     [InlineData("--perception-hz", "fast", "--perception-hz")]
     [InlineData("--simulate=maybe", "--robots=2", "'maybe'")]
     [InlineData("--mqtt-version", "4", "'4'")]
+    [InlineData("--mqtt-protocol", "3", "--mqtt-protocol")]
     public async Task A_value_that_does_not_parse_is_a_usage_error_naming_it(string option, string value, string named)
     {
         using var output = new StringWriter();

@@ -17,6 +17,10 @@ public sealed class When_a_command_line_is_wrong
     [InlineData("--time-scale", "0")]
     [InlineData("--http-port", "70000")]
     [InlineData("--broker", "http://x")]
+    [InlineData("--broker", "mqtt://")]
+    [InlineData("--broker", "mqtt://host:1883/path")]
+    [InlineData("--mqtt-protocol", "4")]
+    [InlineData("--mqtt-ca", "/no/such/ca.pem")]
     [InlineData("--public-url", "ftp://x")]
     public async Task The_server_prints_a_usage_error_naming_the_option_and_exits_1(string option, string value)
     {

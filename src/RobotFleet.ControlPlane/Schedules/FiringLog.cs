@@ -1,11 +1,13 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace RobotFleet.ControlPlane.Schedules;
 
 /// <summary>
 /// The last <see cref="ScheduleOptions.FiringsKept"/> firings of each schedule, in table <c>RF_SCHEDULE_FIRINGS</c> of
-/// the schedules' SQLite file (an in-memory SQLite database when there is no data directory).
+/// the schedules' database: the SQLite file, the PostgreSQL database (<c>rf_schedule_firings</c>, shared by every instance
+/// of the cluster), or an in-memory SQLite database when the schedules are kept in memory. Thread-safe.
 /// </summary>
 public sealed class FiringLog : IDisposable
 {
@@ -13,11 +15,39 @@ public sealed class FiringLog : IDisposable
     private readonly string _connectionString;
     private readonly int _kept;
     private readonly SqliteConnection? _keepAlive;
+    private readonly string? _postgres;
 
-    /// <summary>Opens (and creates when missing) the table.</summary>
+    /// <summary>Opens (and creates when missing) the table; on PostgreSQL also the database.</summary>
     public FiringLog(ScheduleOptions options)
     {
         _kept = Math.Max(1, options.FiringsKept);
+        if (options.PostgresConnectionString is { } postgres)
+        {
+            _postgres = postgres;
+            _connectionString = postgres;
+            PostgresScheduleStore.EnsureDatabaseAsync(postgres).GetAwaiter().GetResult();
+            using var pg = new NpgsqlConnection(postgres);
+            pg.Open();
+            using var transaction = pg.BeginTransaction();
+            // CREATE TABLE IF NOT EXISTS races on PostgreSQL (both pass the check, one fails in pg_type): take turns.
+            using var create = new NpgsqlCommand($"""
+                SELECT pg_advisory_xact_lock({PostgresScheduleStore.SchemaLockKey + 1});
+                CREATE TABLE IF NOT EXISTS {Table} (
+                  id bigserial PRIMARY KEY,
+                  schedule text NOT NULL,
+                  fired_at timestamptz NOT NULL,
+                  scheduled_for timestamptz NOT NULL,
+                  mission_id text NOT NULL,
+                  accepted boolean NOT NULL,
+                  field text NULL,
+                  reason text NULL);
+                CREATE INDEX IF NOT EXISTS ix_{Table}_schedule ON {Table} (schedule, id);
+                """, pg, transaction);
+            create.ExecuteNonQuery();
+            transaction.Commit();
+            return;
+        }
+
         if (options.DatabasePath is { } path)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -50,6 +80,30 @@ public sealed class FiringLog : IDisposable
     /// <summary>Records a firing and drops the schedule's oldest beyond the kept number.</summary>
     public async Task RecordAsync(ScheduleFiring firing, CancellationToken cancellationToken = default)
     {
+        if (_postgres is not null)
+        {
+            await using var pg = new NpgsqlConnection(_postgres);
+            await pg.OpenAsync(cancellationToken);
+            await using var pgTransaction = await pg.BeginTransactionAsync(cancellationToken);
+            await using var insert = new NpgsqlCommand($"""
+                INSERT INTO {Table} (schedule, fired_at, scheduled_for, mission_id, accepted, field, reason)
+                VALUES (@schedule, @firedAt, @scheduledFor, @missionId, @accepted, @field, @reason);
+                DELETE FROM {Table} WHERE schedule = @schedule AND id NOT IN
+                  (SELECT id FROM {Table} WHERE schedule = @schedule ORDER BY id DESC LIMIT @kept);
+                """, pg, pgTransaction);
+            insert.Parameters.AddWithValue("schedule", firing.Schedule);
+            insert.Parameters.AddWithValue("firedAt", firing.FiredAt.ToUniversalTime());
+            insert.Parameters.AddWithValue("scheduledFor", firing.ScheduledFor.ToUniversalTime());
+            insert.Parameters.AddWithValue("missionId", firing.MissionId);
+            insert.Parameters.AddWithValue("accepted", firing.Accepted);
+            insert.Parameters.AddWithValue("field", (object?)firing.Field ?? DBNull.Value);
+            insert.Parameters.AddWithValue("reason", (object?)firing.Reason ?? DBNull.Value);
+            insert.Parameters.AddWithValue("kept", (long)_kept);
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+            await pgTransaction.CommitAsync(cancellationToken);
+            return;
+        }
+
         await using var connection = Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
@@ -75,6 +129,23 @@ public sealed class FiringLog : IDisposable
     /// <summary>A schedule's kept firings, oldest first.</summary>
     public async Task<IReadOnlyList<ScheduleFiring>> ListAsync(string schedule, CancellationToken cancellationToken = default)
     {
+        if (_postgres is not null)
+        {
+            await using var pg = new NpgsqlConnection(_postgres);
+            await pg.OpenAsync(cancellationToken);
+            await using var select = new NpgsqlCommand($"SELECT schedule, fired_at, scheduled_for, mission_id, accepted, field, reason FROM {Table} WHERE schedule = @schedule ORDER BY id", pg);
+            select.Parameters.AddWithValue("schedule", schedule);
+            var list = new List<ScheduleFiring>();
+            await using var rows = await select.ExecuteReaderAsync(cancellationToken);
+            while (await rows.ReadAsync(cancellationToken))
+            {
+                list.Add(new ScheduleFiring(rows.GetString(0), rows.GetFieldValue<DateTimeOffset>(1), rows.GetFieldValue<DateTimeOffset>(2), rows.GetString(3),
+                    rows.GetBoolean(4), rows.IsDBNull(5) ? null : rows.GetString(5), rows.IsDBNull(6) ? null : rows.GetString(6)));
+            }
+
+            return list;
+        }
+
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT SCHEDULE, FIRED_AT, SCHEDULED_FOR, MISSION_ID, ACCEPTED, FIELD, REASON FROM {Table} WHERE SCHEDULE = $schedule ORDER BY ID";
@@ -93,6 +164,16 @@ public sealed class FiringLog : IDisposable
     /// <summary>Forgets a schedule's firings.</summary>
     public async Task DeleteAsync(string schedule, CancellationToken cancellationToken = default)
     {
+        if (_postgres is not null)
+        {
+            await using var pg = new NpgsqlConnection(_postgres);
+            await pg.OpenAsync(cancellationToken);
+            await using var delete = new NpgsqlCommand($"DELETE FROM {Table} WHERE schedule = @schedule", pg);
+            delete.Parameters.AddWithValue("schedule", schedule);
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
+
         await using var connection = Open();
         await using var command = connection.CreateCommand();
         command.CommandText = $"DELETE FROM {Table} WHERE SCHEDULE = $schedule";

@@ -21,6 +21,11 @@ public sealed class SimulatedRobots(ServerOptions options, SiteMap map, IService
         Fleet = await SimulatedFleet.StartAsync(new SimulatedFleetOptions
         {
             Broker = options.Broker ?? new Uri($"mqtt://127.0.0.1:{services.GetRequiredService<EmbeddedBroker>().Port}"),
+            BrokerCaFile = options.Broker is null ? null : options.MqttCaFile,
+            BrokerUsername = options.Broker is null ? null : options.MqttUsername,
+            BrokerPassword = options.Broker is null ? null : options.MqttPassword,
+            ProtocolVersion = RobotFleet.Vda5050.MqttBrokerSettings.ParseProtocol(options.MqttProtocol) == RobotFleet.Vda5050.MqttProtocol.V311
+                ? MQTTnet.Formatter.MqttProtocolVersion.V311 : MQTTnet.Formatter.MqttProtocolVersion.V500,
             Placements = RobotPlacement.FromMap(map, options.Robots),
             TimeScale = options.TimeScale,
             // Each robot keeps its models in {dir}/{serial} and trusts the fleet's registry key, so rollouts reach it.
