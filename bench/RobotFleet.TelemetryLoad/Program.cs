@@ -1,0 +1,3 @@
+using RobotFleet.TelemetryLoad;
+
+return await Cli.RunAsync(args, Console.Out, Console.Error, CancellationToken.None);

@@ -1,0 +1,278 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using RobotFleet.Contracts;
+using RobotFleet.Vda5050;
+
+namespace RobotFleet.TelemetryLoad;
+
+/// <summary>Settings of one bench run (validated by <see cref="Cli"/>).</summary>
+internal sealed record BenchSettings
+{
+    public required Uri Broker { get; init; }
+
+    public int Robots { get; init; } = 1000;
+
+    public int Hz { get; init; } = 10;
+
+    /// <summary>Length of each measured phase.</summary>
+    public TimeSpan Phase { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>MQTT clients the robots share (robot i on client i mod connections).</summary>
+    public int Connections { get; init; } = 1000;
+
+    public int Rounds { get; init; } = 1;
+
+    /// <summary>Each subscriber runs this long before the first round, not counted (JIT, first connections).</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Seconds between two waypoints reached (a significant change of the robot's state).</summary>
+    public double NodeSeconds { get; init; } = 5;
+
+    /// <summary>Skip the publisher-alone phase (its CPU is then not subtracted).</summary>
+    public bool SkipPublisherAlone { get; init; }
+
+    /// <summary>Progress lines go here; null: none.</summary>
+    public TextWriter? Progress { get; init; }
+}
+
+/// <summary>The kinds of phase.</summary>
+internal enum PhaseKind
+{
+    PublisherAlone,
+    Baseline,
+    ControlPlane,
+}
+
+/// <summary>What one phase measured.</summary>
+internal sealed record PhaseResult(
+    PhaseKind Kind,
+    int Round,
+    PublishResult Published,
+    long Received,
+    double ReceivedPerSecond,
+    (double P50, double P99, double Max) Latency,
+    TimeSpan Cpu,
+    (double Start, double End) LoadAverage,
+    long BusStates,
+    (double P50, double P99, double Max) BusLatency,
+    long BusNodeReached,
+    long Unreadable)
+{
+    /// <summary>Published but not received (QoS 0: dropped by a client or the broker).</summary>
+    public long Lost => Kind == PhaseKind.PublisherAlone ? 0 : Published.Published - Received;
+
+    /// <summary>Process CPU over the publishing window, in cores (CPU seconds a wall second).</summary>
+    public double Cores => Cpu.TotalSeconds / Published.Elapsed.TotalSeconds;
+}
+
+/// <summary>
+/// The bench: simulated robots publish VDA 5050 state to an external broker while either the raw subscriber (baseline) or the
+/// control plane (the real gateway + in-memory bus) takes it in, back to back in one invocation, alternating (round 1:
+/// baseline then control plane; round 2 the other way round; ...), each round starting with the publisher alone to measure
+/// what the publishing itself costs in CPU. Everything runs in this process; the broker is shared.
+/// </summary>
+internal static class TelemetryBench
+{
+    /// <summary>Runs the warm-up and the rounds; returns the counted phases in the order run.</summary>
+    public static async Task<List<PhaseResult>> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
+    {
+        var runId = Guid.NewGuid().ToString("N")[..8];
+        var interfaceName = $"tlmbench{runId}"; // a topic tree of this run alone: other users of the broker are not disturbed
+        var manufacturer = "telemetryload";
+        var probe = new RobotId(manufacturer, "probe");
+        var capacity = (int)Math.Min(50_000_000, settings.Robots * (long)settings.Hz * (long)Math.Ceiling(Math.Max(settings.Phase.TotalSeconds, settings.Warmup.TotalSeconds) + 30));
+        settings.Progress?.WriteLine($"telemetryload: {settings.Robots} robots x {settings.Hz} Hz over {settings.Connections} MQTT connection(s) to {settings.Broker}, interface '{interfaceName}'");
+
+        await using var publisher = await FleetPublisher.ConnectAsync(settings.Broker, settings.Robots, settings.Connections, interfaceName, manufacturer, settings.Hz,
+            settings.NodeSeconds, runId, cancellationToken);
+        using var probeClient = new MqttClientFactory().CreateMqttClient();
+        await probeClient.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(settings.Broker.Host, Port(settings.Broker)).WithClientId($"telemetryload-{runId}-probe")
+            .WithProtocolVersion(MqttProtocolVersion.V500).Build(), cancellationToken);
+        var probeMessages = new StateMessages(manufacturer, settings.Hz, settings.NodeSeconds);
+        var probeTopic = Vda5050Topics.Build(interfaceName, manufacturer, probe.SerialNumber, Vda5050Topic.State);
+        long probeHeader = 0;
+        Task PublishProbe() => probeClient.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(probeTopic)
+            .WithPayload(probeMessages.Write(0, probe.SerialNumber, probeHeader++, DateTime.UtcNow)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce).Build(), cancellationToken);
+
+        var context = new PhaseContext(settings, publisher, interfaceName, runId, probe, PublishProbe, capacity);
+        if (settings.Warmup > TimeSpan.Zero)
+        {
+            settings.Progress?.WriteLine($"warm-up: {settings.Warmup.TotalSeconds:F0} s of each subscriber, not counted");
+            await RunPhaseAsync(context, PhaseKind.Baseline, 0, settings.Warmup, cancellationToken);
+            await RunPhaseAsync(context, PhaseKind.ControlPlane, 0, settings.Warmup, cancellationToken);
+        }
+
+        var results = new List<PhaseResult>();
+        for (var round = 1; round <= settings.Rounds; round++)
+        {
+            var order = new List<PhaseKind>();
+            if (!settings.SkipPublisherAlone)
+                order.Add(PhaseKind.PublisherAlone);
+            order.AddRange(round % 2 == 1 ? [PhaseKind.Baseline, PhaseKind.ControlPlane] : [PhaseKind.ControlPlane, PhaseKind.Baseline]);
+            foreach (var kind in order)
+            {
+                var result = await RunPhaseAsync(context, kind, round, settings.Phase, cancellationToken);
+                results.Add(result);
+                settings.Progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {round}, {Name(kind)}: published {result.Published.Published}, received {result.Received} ({result.ReceivedPerSecond:F0}/s), latency p50 {result.Latency.P50:F2} ms p99 {result.Latency.P99:F2} ms max {result.Latency.Max:F1} ms, CPU {result.Cores:F2} cores, load {result.LoadAverage.End:F2}"));
+            }
+        }
+
+        if (probeClient.IsConnected)
+            await probeClient.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
+        return results;
+    }
+
+    private sealed record PhaseContext(BenchSettings Settings, FleetPublisher Publisher, string InterfaceName, string RunId, RobotId Probe, Func<Task> PublishProbe, int Capacity);
+
+    private static async Task<PhaseResult> RunPhaseAsync(PhaseContext context, PhaseKind kind, int round, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var recorder = new LatencyRecorder(context.Capacity);
+        var busStates = new LatencyRecorder(context.Capacity);
+        var bus = new BusRecorder { ProbeSerial = context.Probe.SerialNumber };
+        BaselineSubscriber? baseline = null;
+        ControlPlaneSubscriber? controlPlane = null;
+        var clientId = $"telemetryload-{context.RunId}-{kind}-{round}".ToLowerInvariant();
+        try
+        {
+            if (kind == PhaseKind.Baseline)
+                baseline = await BaselineSubscriber.StartAsync(context.Settings.Broker, context.InterfaceName, clientId, recorder, cancellationToken);
+            else if (kind == PhaseKind.ControlPlane)
+                controlPlane = await ControlPlaneSubscriber.StartAsync(context.Settings.Broker, context.InterfaceName, clientId, context.Probe, context.PublishProbe, recorder, bus, cancellationToken);
+            await Task.Delay(500, cancellationToken); // let the start settle: its CPU is not the phase's
+            bus.States = busStates;
+            var nodeReachedBefore = bus.NodeReached;
+            var loadStart = LoadAverage();
+            var cpuStart = ProcessCpu();
+            var started = Stopwatch.GetTimestamp();
+            var published = await context.Publisher.RunAsync(duration, cancellationToken);
+            var cpu = ProcessCpu() - cpuStart;
+            var loadEnd = LoadAverage();
+            if (kind != PhaseKind.PublisherAlone)
+                await DrainAsync(recorder, published.Published, cancellationToken);
+            bus.States = null;
+            var received = recorder.Count;
+            var rate = received == 0 ? 0 : received / Stopwatch.GetElapsedTime(started, Math.Max(recorder.LastAt, started + 1)).TotalSeconds;
+            return new PhaseResult(kind, round, published, received, rate, recorder.Summary(), cpu, (loadStart, loadEnd), busStates.Count, busStates.Summary(),
+                bus.NodeReached - nodeReachedBefore, baseline?.Unreadable ?? 0);
+        }
+        finally
+        {
+            if (baseline is not null)
+                await baseline.DisposeAsync();
+            if (controlPlane is not null)
+                await controlPlane.DisposeAsync();
+        }
+    }
+
+    /// <summary>Waits until every published message was received, or none came in for 2 s (lost), at most 30 s.</summary>
+    private static async Task DrainAsync(LatencyRecorder recorder, long published, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + 30 * Stopwatch.Frequency;
+        var last = recorder.Count;
+        var lastChange = Stopwatch.GetTimestamp();
+        while (recorder.Count < published && Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(20, cancellationToken);
+            if (recorder.Count != last)
+            {
+                last = recorder.Count;
+                lastChange = Stopwatch.GetTimestamp();
+            }
+            else if (Stopwatch.GetElapsedTime(lastChange) > TimeSpan.FromSeconds(2))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>The row name of a phase kind.</summary>
+    public static string Name(PhaseKind kind) => kind switch
+    {
+        PhaseKind.PublisherAlone => "publisher alone (CPU reference)",
+        PhaseKind.Baseline => "raw MQTTnet subscriber (baseline)",
+        _ => "control plane: gateway + in-memory bus",
+    };
+
+    private static int Port(Uri broker) => broker.Port > 0 ? broker.Port : 1883;
+
+    private static TimeSpan ProcessCpu()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
+    }
+
+    /// <summary>The 1-minute load average, NaN where <c>/proc/loadavg</c> cannot be read.</summary>
+    public static double LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return double.NaN;
+        }
+    }
+
+    /// <summary>The report: settings, one row per phase, totals and the goals, as Markdown.</summary>
+    public static string Report(BenchSettings settings, List<PhaseResult> results, string command, DateTime startedUtc)
+    {
+        var s = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        s.AppendLine(inv, $"## Telemetry ingest: {settings.Robots} robots x {settings.Hz} Hz through {settings.Broker}");
+        s.AppendLine();
+        s.AppendLine(inv, $"`{command}`");
+        s.AppendLine();
+        s.AppendLine(inv, $"Run {startedUtc:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}); " +
+                          $"{settings.Connections} publishing MQTT connection(s), {settings.Phase.TotalSeconds:F0} s a phase, {settings.Rounds} round(s), phases back to back, baseline and control plane alternating.");
+        s.AppendLine();
+        s.AppendLine("| round | phase | published | received | lost | received / s | latency p50 | p99 | max | process CPU (cores) | minus publisher alone | CPU per message | load avg start / end |");
+        s.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var r in results)
+        {
+            var reference = results.FirstOrDefault(x => x.Round == r.Round && x.Kind == PhaseKind.PublisherAlone);
+            var net = reference is null || r.Kind == PhaseKind.PublisherAlone ? "" : (r.Cores - reference.Cores).ToString("F2", inv);
+            var perMessage = r.Kind == PhaseKind.PublisherAlone
+                ? (r.Cpu.TotalMilliseconds * 1000 / Math.Max(1, r.Published.Published)).ToString("F1", inv) + " µs (publish)"
+                : reference is null ? "" : ((r.Cpu - reference.Cpu * (r.Published.Elapsed / reference.Published.Elapsed)).TotalMilliseconds * 1000 / Math.Max(1, r.Received)).ToString("F1", inv) + " µs";
+            s.AppendLine(inv, $"| {r.Round} | {Name(r.Kind)} | {r.Published.Published} | {(r.Kind == PhaseKind.PublisherAlone ? "" : r.Received)} | {(r.Kind == PhaseKind.PublisherAlone ? "" : r.Lost)} | " +
+                              $"{(r.Kind == PhaseKind.PublisherAlone ? "" : r.ReceivedPerSecond.ToString("F0", inv))} | {Ms(r.Latency.P50)} | {Ms(r.Latency.P99)} | {Ms(r.Latency.Max)} | {r.Cores:F2} | {net} | {perMessage} | {r.LoadAverage.Start:F2} / {r.LoadAverage.End:F2} |");
+        }
+
+        s.AppendLine();
+        var baseline = results.Where(r => r.Kind == PhaseKind.Baseline).ToList();
+        var controlPlane = results.Where(r => r.Kind == PhaseKind.ControlPlane).ToList();
+        if (baseline.Count > 0 && controlPlane.Count > 0)
+        {
+            var baseRate = baseline.Sum(r => r.Received) / baseline.Sum(r => r.Received / Math.Max(r.ReceivedPerSecond, 1e-9));
+            var cpRate = controlPlane.Sum(r => r.Received) / controlPlane.Sum(r => r.Received / Math.Max(r.ReceivedPerSecond, 1e-9));
+            var ratio = cpRate / baseRate;
+            var cpP99 = controlPlane.Max(r => r.Latency.P99);
+            s.AppendLine(inv, $"Control plane vs. baseline: {cpRate:F0} vs. {baseRate:F0} messages / s processed, ratio **{ratio:F2}** (goal >= 0.5: {(ratio >= 0.5 ? "met" : "NOT met")}); " +
+                              $"control-plane p99 latency to the twin update, worst round: **{Ms(cpP99)}** (goal <= 50 ms: {(cpP99 <= 50 ? "met" : "NOT met")}); " +
+                              $"lost: baseline {baseline.Sum(r => r.Lost)}, control plane {controlPlane.Sum(r => r.Lost)} of {baseline.Sum(r => r.Published.Published)} and {controlPlane.Sum(r => r.Published.Published)}.");
+            s.AppendLine();
+            foreach (var r in controlPlane)
+            {
+                s.AppendLine(inv, $"Round {r.Round}, control plane, on the bus: {r.BusStates} `RobotStateChanged` consumed by the coordinator stand-in ({r.BusStates / r.Published.Elapsed.TotalSeconds:F0} / s; published by the gateway only on a significant change or as the 2 s heartbeat), " +
+                                  $"state timestamp to consumed p50 {Ms(r.BusLatency.P50)}, p99 {Ms(r.BusLatency.P99)}, max {Ms(r.BusLatency.Max)}; {r.BusNodeReached} `RobotNodeReached`.");
+            }
+
+            s.AppendLine();
+        }
+
+        var behind = results.Max(r => r.Published.MaxBehind);
+        var failed = results.Sum(r => r.Published.Failed);
+        var unreadable = results.Sum(r => r.Unreadable);
+        s.AppendLine(inv, $"Publisher: latest message {behind.TotalMilliseconds:F1} ms behind its schedule; {failed} publishes failed; {unreadable} baseline messages without a readable stamp.");
+        return s.ToString();
+    }
+
+    private static string Ms(double value) => double.IsNaN(value) ? "" : value.ToString(value < 10 ? "F2" : "F1", CultureInfo.InvariantCulture) + " ms";
+}
