@@ -29,13 +29,15 @@ internal static class Cli
         var rounds = new Option<int>("--rounds") { Description = "Rounds (publisher alone, baseline, control plane; the last two alternate in order).", DefaultValueFactory = _ => 1 };
         var warmup = new Option<double>("--warmup-s") { Description = "Seconds of each subscriber before the first round, not counted (0: none).", DefaultValueFactory = _ => 3 };
         var nodeSeconds = new Option<double>("--node-s") { Description = "Seconds between two waypoints reached per robot (a significant state change).", DefaultValueFactory = _ => 5 };
+        var leadIn = new Option<double>("--lead-in-s") { Description = "Seconds each phase publishes before it counts (the control plane's start-up burst; 0: none).", DefaultValueFactory = _ => 2 };
+        var profile = new Option<bool>("--profile") { Description = "Print each phase's latency per second and its GC collections and pauses." };
         var noPublisherAlone = new Option<bool>("--no-publisher-alone") { Description = "Skip the publisher-alone phase (its CPU is then not subtracted)." };
         var output = new Option<FileInfo?>("--out") { Description = "Also write the report (Markdown) to this file." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines." };
         var root = new RootCommand("Telemetry ingest bench: simulated VDA 5050 robots publish state through an external MQTT broker into the control plane " +
                                    "(the real MqttGateway + in-memory MassTransit bus), against a raw MQTTnet subscriber as the baseline, back to back in one run.")
         {
-            broker, robots, hz, seconds, connections, rounds, warmup, nodeSeconds, noPublisherAlone, output, quiet,
+            broker, robots, hz, seconds, connections, rounds, warmup, leadIn, nodeSeconds, profile, noPublisherAlone, output, quiet,
         };
 
         root.SetAction(async (result, token) =>
@@ -55,6 +57,8 @@ internal static class Cli
                     Rounds = Range("--rounds", result.GetValue(rounds), 1, 100),
                     Warmup = Seconds("--warmup-s", result.GetValue(warmup), allowZero: true),
                     NodeSeconds = Seconds("--node-s", result.GetValue(nodeSeconds), allowZero: false).TotalSeconds,
+                    LeadIn = Seconds("--lead-in-s", result.GetValue(leadIn), allowZero: true),
+                    Profile = result.GetValue(profile),
                     SkipPublisherAlone = result.GetValue(noPublisherAlone),
                     Progress = result.GetValue(quiet) ? null : stderr,
                 };

@@ -9,6 +9,7 @@ namespace RobotFleet.TelemetryLoad;
 internal sealed class LatencyRecorder(int capacity)
 {
     private readonly float[] _values = new float[capacity];
+    private readonly long[] _at = new long[capacity];
     private long _count;
     private long _lastAt;
 
@@ -22,9 +23,14 @@ internal sealed class LatencyRecorder(int capacity)
     public void Add(double milliseconds)
     {
         var i = Interlocked.Increment(ref _count) - 1;
+        var now = Stopwatch.GetTimestamp();
         if (i < _values.Length)
+        {
             _values[i] = (float)milliseconds;
-        Interlocked.Exchange(ref _lastAt, Stopwatch.GetTimestamp());
+            _at[i] = now;
+        }
+
+        Interlocked.Exchange(ref _lastAt, now);
     }
 
     /// <summary>Percentiles of what was kept (nearest rank): p50, p99 and max, milliseconds; NaN when empty.</summary>
@@ -36,6 +42,24 @@ internal sealed class LatencyRecorder(int capacity)
         var sorted = _values.AsSpan(0, n).ToArray();
         Array.Sort(sorted);
         return (Rank(sorted, 0.50), Rank(sorted, 0.99), sorted[^1]);
+    }
+
+    /// <summary>
+    /// Per second of arrival from <paramref name="start"/> (a <see cref="Stopwatch.GetTimestamp"/>): count, p99 and max,
+    /// milliseconds (for <c>--profile</c>: where in the phase the tail is).
+    /// </summary>
+    public List<(int Second, int Count, double P99, double Max)> PerSecond(long start)
+    {
+        var n = (int)Math.Min(Count, _values.Length);
+        return Enumerable.Range(0, n)
+            .GroupBy(i => (int)Math.Floor(Stopwatch.GetElapsedTime(start, _at[i]).TotalSeconds))
+            .OrderBy(g => g.Key)
+            .Select(g =>
+            {
+                var sorted = g.Select(i => _values[i]).Order().ToArray();
+                return (g.Key, sorted.Length, Rank(sorted, 0.99), (double)sorted[^1]);
+            })
+            .ToList();
     }
 
     private static double Rank(float[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];

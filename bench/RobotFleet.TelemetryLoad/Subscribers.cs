@@ -21,20 +21,25 @@ internal sealed class BaselineSubscriber : IAsyncDisposable
 {
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     private long _unreadable;
+    private volatile LatencyRecorder _recorder;
 
     private BaselineSubscriber(LatencyRecorder recorder)
     {
+        _recorder = recorder;
         _client.ApplicationMessageReceivedAsync += e =>
         {
             var payload = e.ApplicationMessage.Payload;
             var json = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
             if (StateMessages.TryReadStamp(json, out var sent, out _))
-                recorder.Add((DateTime.UtcNow - sent).TotalMilliseconds);
+                _recorder.Add((DateTime.UtcNow - sent).TotalMilliseconds);
             else
                 Interlocked.Increment(ref _unreadable);
             return Task.CompletedTask;
         };
     }
+
+    /// <summary>Records from now on into <paramref name="recorder"/>.</summary>
+    public void RecordInto(LatencyRecorder recorder) => _recorder = recorder;
 
     /// <summary>Messages whose stamp could not be read (should stay 0).</summary>
     public long Unreadable => Interlocked.Read(ref _unreadable);
@@ -134,6 +139,7 @@ internal sealed class ControlPlaneSubscriber : IAsyncDisposable
 {
     private readonly IHost _host;
     private MeterListener? _listener;
+    private volatile LatencyRecorder? _recorder;
 
     private ControlPlaneSubscriber(IHost host) => _host = host;
 
@@ -195,11 +201,15 @@ internal sealed class ControlPlaneSubscriber : IAsyncDisposable
                     l.EnableMeasurementEvents(instrument);
             },
         };
-        listener.SetMeasurementEventCallback<double>((_, value, _, _) => twinUpdates.Add(value));
+        subscriber._recorder = twinUpdates;
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) => subscriber._recorder?.Add(value));
         listener.Start();
         subscriber._listener = listener;
         return subscriber;
     }
+
+    /// <summary>Records from now on into <paramref name="recorder"/>.</summary>
+    public void RecordInto(LatencyRecorder recorder) => _recorder = recorder;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -32,6 +32,15 @@ internal sealed record BenchSettings
     /// <summary>Seconds between two waypoints reached (a significant change of the robot's state).</summary>
     public double NodeSeconds { get; init; } = 5;
 
+    /// <summary>
+    /// Each phase publishes this long after its subscriber started before it counts (not measured): the control plane's
+    /// first state of each robot is a burst of events (robot online, state, node reached) that is start-up, not steady ingest.
+    /// </summary>
+    public TimeSpan LeadIn { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Print each phase's latency per second (count, p99, max) and GC figures.</summary>
+    public bool Profile { get; init; }
+
     /// <summary>Skip the publisher-alone phase (its CPU is then not subtracted).</summary>
     public bool SkipPublisherAlone { get; init; }
 
@@ -60,7 +69,8 @@ internal sealed record PhaseResult(
     long BusStates,
     (double P50, double P99, double Max) BusLatency,
     long BusNodeReached,
-    long Unreadable)
+    long Unreadable,
+    (int Gen0, int Gen1, int Gen2, TimeSpan Pause) Gc)
 {
     /// <summary>Published but not received (QoS 0: dropped by a client or the broker).</summary>
     public long Lost => Kind == PhaseKind.PublisherAlone ? 0 : Published.Published - Received;
@@ -144,21 +154,42 @@ internal static class TelemetryBench
             else if (kind == PhaseKind.ControlPlane)
                 controlPlane = await ControlPlaneSubscriber.StartAsync(context.Settings.Broker, context.InterfaceName, clientId, context.Probe, context.PublishProbe, recorder, bus, cancellationToken);
             await Task.Delay(500, cancellationToken); // let the start settle: its CPU is not the phase's
+            if (context.Settings.LeadIn > TimeSpan.Zero && kind != PhaseKind.PublisherAlone)
+            {
+                var lead = await context.Publisher.RunAsync(context.Settings.LeadIn, cancellationToken);
+                await DrainAsync(recorder, lead.Published, cancellationToken);
+                if (context.Settings.Profile)
+                    context.Settings.Progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  lead-in of {Name(kind)} (not counted): {recorder.Count} of {lead.Published}, p99 {recorder.Summary().P99:F1} ms, max {recorder.Summary().Max:F1} ms"));
+                recorder = new LatencyRecorder(context.Capacity);
+                controlPlane?.RecordInto(recorder);
+                baseline?.RecordInto(recorder);
+            }
+
             bus.States = busStates;
+            var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
             var nodeReachedBefore = bus.NodeReached;
             var loadStart = LoadAverage();
             var cpuStart = ProcessCpu();
             var started = Stopwatch.GetTimestamp();
             var published = await context.Publisher.RunAsync(duration, cancellationToken);
             var cpu = ProcessCpu() - cpuStart;
+            var gc = (GC.CollectionCount(0) - gcBefore.Item1, GC.CollectionCount(1) - gcBefore.Item2, GC.CollectionCount(2) - gcBefore.Item3, GC.GetTotalPauseDuration() - gcBefore.Item4);
             var loadEnd = LoadAverage();
             if (kind != PhaseKind.PublisherAlone)
                 await DrainAsync(recorder, published.Published, cancellationToken);
             bus.States = null;
             var received = recorder.Count;
             var rate = received == 0 ? 0 : received / Stopwatch.GetElapsedTime(started, Math.Max(recorder.LastAt, started + 1)).TotalSeconds;
-            return new PhaseResult(kind, round, published, received, rate, recorder.Summary(), cpu, (loadStart, loadEnd), busStates.Count, busStates.Summary(),
-                bus.NodeReached - nodeReachedBefore, baseline?.Unreadable ?? 0);
+            var phase = new PhaseResult(kind, round, published, received, rate, recorder.Summary(), cpu, (loadStart, loadEnd), busStates.Count, busStates.Summary(),
+                bus.NodeReached - nodeReachedBefore, baseline?.Unreadable ?? 0, gc);
+            if (context.Settings.Profile && context.Settings.Progress is { } progress)
+            {
+                progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Name(kind)}: GC gen0 {gc.Item1}, gen1 {gc.Item2}, gen2 {gc.Item3}, pauses {gc.Item4.TotalMilliseconds:F0} ms"));
+                foreach (var (second, count, p99, max) in recorder.PerSecond(started))
+                    progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  s{second,3}: {count,6} received, p99 {p99,7:F1} ms, max {max,7:F1} ms"));
+            }
+
+            return phase;
         }
         finally
         {
