@@ -26,18 +26,17 @@ internal static class Cli
         var hz = new Option<int>("--hz") { Description = "State messages a second per robot.", DefaultValueFactory = _ => 10 };
         var seconds = new Option<double>("--seconds") { Description = "Length of each measured phase, seconds.", DefaultValueFactory = _ => 30 };
         var connections = new Option<int?>("--connections") { Description = "MQTT connections the robots share (robot i on connection i mod N); default one per robot." };
-        var rounds = new Option<int>("--rounds") { Description = "Rounds (publisher alone, baseline, control plane; the last two alternate in order).", DefaultValueFactory = _ => 1 };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds of baseline and control plane (their order alternates round by round).", DefaultValueFactory = _ => 1 };
         var warmup = new Option<double>("--warmup-s") { Description = "Seconds of each subscriber before the first round, not counted (0: none).", DefaultValueFactory = _ => 3 };
         var nodeSeconds = new Option<double>("--node-s") { Description = "Seconds between two waypoints reached per robot (a significant state change).", DefaultValueFactory = _ => 5 };
         var leadIn = new Option<double>("--lead-in-s") { Description = "Seconds each phase publishes before it counts (the control plane's start-up burst; 0: none).", DefaultValueFactory = _ => 2 };
         var profile = new Option<bool>("--profile") { Description = "Print each phase's latency per second and its GC collections and pauses." };
-        var noPublisherAlone = new Option<bool>("--no-publisher-alone") { Description = "Skip the publisher-alone phase (its CPU is then not subtracted)." };
         var output = new Option<FileInfo?>("--out") { Description = "Also write the report (Markdown) to this file." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines." };
         var root = new RootCommand("Telemetry ingest bench: simulated VDA 5050 robots publish state through an external MQTT broker into the control plane " +
                                    "(the real MqttGateway + in-memory MassTransit bus), against a raw MQTTnet subscriber as the baseline, back to back in one run.")
         {
-            broker, robots, hz, seconds, connections, rounds, warmup, leadIn, nodeSeconds, profile, noPublisherAlone, output, quiet,
+            broker, robots, hz, seconds, connections, rounds, warmup, leadIn, nodeSeconds, profile, output, quiet,
         };
 
         root.SetAction(async (result, token) =>
@@ -59,7 +58,6 @@ internal static class Cli
                     NodeSeconds = Seconds("--node-s", result.GetValue(nodeSeconds), allowZero: false).TotalSeconds,
                     LeadIn = Seconds("--lead-in-s", result.GetValue(leadIn), allowZero: true),
                     Profile = result.GetValue(profile),
-                    SkipPublisherAlone = result.GetValue(noPublisherAlone),
                     Progress = result.GetValue(quiet) ? null : stderr,
                 };
             }

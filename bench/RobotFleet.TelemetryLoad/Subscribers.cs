@@ -143,6 +143,12 @@ internal sealed class ControlPlaneSubscriber : IAsyncDisposable
 
     private ControlPlaneSubscriber(IHost host) => _host = host;
 
+    /// <summary>
+    /// How old the probe robot's states are stamped: a day, so that their state age tells them from the simulated robots'
+    /// (the gateway's histogram has no robot tag).
+    /// </summary>
+    public static readonly TimeSpan ProbeAge = TimeSpan.FromDays(1);
+
     /// <summary>The twins the gateway keeps.</summary>
     public RobotTwinRegistry Twins => _host.Services.GetRequiredService<RobotTwinRegistry>();
 
@@ -202,7 +208,11 @@ internal sealed class ControlPlaneSubscriber : IAsyncDisposable
             },
         };
         subscriber._recorder = twinUpdates;
-        listener.SetMeasurementEventCallback<double>((_, value, _, _) => subscriber._recorder?.Add(value));
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+        {
+            if (value < ProbeAge.TotalMilliseconds / 2) // not a probe state (a late copy may still come in)
+                subscriber._recorder?.Add(value);
+        });
         listener.Start();
         subscriber._listener = listener;
         return subscriber;

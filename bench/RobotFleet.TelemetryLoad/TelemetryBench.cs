@@ -41,9 +41,6 @@ internal sealed record BenchSettings
     /// <summary>Print each phase's latency per second (count, p99, max) and GC figures.</summary>
     public bool Profile { get; init; }
 
-    /// <summary>Skip the publisher-alone phase (its CPU is then not subtracted).</summary>
-    public bool SkipPublisherAlone { get; init; }
-
     /// <summary>Progress lines go here; null: none.</summary>
     public TextWriter? Progress { get; init; }
 }
@@ -51,7 +48,6 @@ internal sealed record BenchSettings
 /// <summary>The kinds of phase.</summary>
 internal enum PhaseKind
 {
-    PublisherAlone,
     Baseline,
     ControlPlane,
 }
@@ -65,6 +61,7 @@ internal sealed record PhaseResult(
     double ReceivedPerSecond,
     (double P50, double P99, double Max) Latency,
     TimeSpan Cpu,
+    TimeSpan PublisherCpu,
     (double Start, double End) LoadAverage,
     long BusStates,
     (double P50, double P99, double Max) BusLatency,
@@ -73,17 +70,24 @@ internal sealed record PhaseResult(
     (int Gen0, int Gen1, int Gen2, TimeSpan Pause) Gc)
 {
     /// <summary>Published but not received (QoS 0: dropped by a client or the broker).</summary>
-    public long Lost => Kind == PhaseKind.PublisherAlone ? 0 : Published.Published - Received;
+    public long Lost => Published.Published - Received;
 
-    /// <summary>Process CPU over the publishing window, in cores (CPU seconds a wall second).</summary>
+    /// <summary>This (the measuring) process's CPU over the publishing window, in cores (CPU seconds a wall second).</summary>
     public double Cores => Cpu.TotalSeconds / Published.Elapsed.TotalSeconds;
+
+    /// <summary>The publishing process's CPU over the same window, in cores.</summary>
+    public double PublisherCores => PublisherCpu.TotalSeconds / Published.Elapsed.TotalSeconds;
+
+    /// <summary>This process's CPU time per message received, microseconds.</summary>
+    public double CpuPerMessageMicroseconds => Received == 0 ? double.NaN : Cpu.TotalMilliseconds * 1000 / Received;
 }
 
 /// <summary>
 /// The bench: simulated robots publish VDA 5050 state to an external broker while either the raw subscriber (baseline) or the
 /// control plane (the real gateway + in-memory bus) takes it in, back to back in one invocation, alternating (round 1:
-/// baseline then control plane; round 2 the other way round; ...), each round starting with the publisher alone to measure
-/// what the publishing itself costs in CPU. Everything runs in this process; the broker is shared.
+/// baseline then control plane; round 2 the other way round; ...). The robots publish from a child process
+/// (<see cref="PublisherProcess"/>), so this process's CPU time and garbage collections are the subscriber's alone. The broker
+/// is shared.
 /// </summary>
 internal static class TelemetryBench
 {
@@ -97,7 +101,7 @@ internal static class TelemetryBench
         var capacity = (int)Math.Min(50_000_000, settings.Robots * (long)settings.Hz * (long)Math.Ceiling(Math.Max(settings.Phase.TotalSeconds, settings.Warmup.TotalSeconds) + 30));
         settings.Progress?.WriteLine($"telemetryload: {settings.Robots} robots x {settings.Hz} Hz over {settings.Connections} MQTT connection(s) to {settings.Broker}, interface '{interfaceName}'");
 
-        await using var publisher = await FleetPublisher.ConnectAsync(settings.Broker, settings.Robots, settings.Connections, interfaceName, manufacturer, settings.Hz,
+        await using var publisher = await PublisherProcess.StartAsync(settings.Broker, settings.Robots, settings.Connections, interfaceName, manufacturer, settings.Hz,
             settings.NodeSeconds, runId, cancellationToken);
         using var probeClient = new MqttClientFactory().CreateMqttClient();
         await probeClient.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(settings.Broker.Host, Port(settings.Broker)).WithClientId($"telemetryload-{runId}-probe")
@@ -106,7 +110,7 @@ internal static class TelemetryBench
         var probeTopic = Vda5050Topics.Build(interfaceName, manufacturer, probe.SerialNumber, Vda5050Topic.State);
         long probeHeader = 0;
         Task PublishProbe() => probeClient.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(probeTopic)
-            .WithPayload(probeMessages.Write(0, probe.SerialNumber, probeHeader++, DateTime.UtcNow)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce).Build(), cancellationToken);
+            .WithPayload(probeMessages.Write(0, probe.SerialNumber, probeHeader++, DateTime.UtcNow - ControlPlaneSubscriber.ProbeAge)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce).Build(), cancellationToken);
 
         var context = new PhaseContext(settings, publisher, interfaceName, runId, probe, PublishProbe, capacity);
         if (settings.Warmup > TimeSpan.Zero)
@@ -119,16 +123,12 @@ internal static class TelemetryBench
         var results = new List<PhaseResult>();
         for (var round = 1; round <= settings.Rounds; round++)
         {
-            var order = new List<PhaseKind>();
-            if (!settings.SkipPublisherAlone)
-                order.Add(PhaseKind.PublisherAlone);
-            order.AddRange(round % 2 == 1 ? [PhaseKind.Baseline, PhaseKind.ControlPlane] : [PhaseKind.ControlPlane, PhaseKind.Baseline]);
-            foreach (var kind in order)
+            foreach (var kind in round % 2 == 1 ? new[] { PhaseKind.Baseline, PhaseKind.ControlPlane } : [PhaseKind.ControlPlane, PhaseKind.Baseline])
             {
                 var result = await RunPhaseAsync(context, kind, round, settings.Phase, cancellationToken);
                 results.Add(result);
                 settings.Progress?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"round {round}, {Name(kind)}: published {result.Published.Published}, received {result.Received} ({result.ReceivedPerSecond:F0}/s), latency p50 {result.Latency.P50:F2} ms p99 {result.Latency.P99:F2} ms max {result.Latency.Max:F1} ms, CPU {result.Cores:F2} cores, load {result.LoadAverage.End:F2}"));
+                    $"round {round}, {Name(kind)}: published {result.Published.Published}, received {result.Received} ({result.ReceivedPerSecond:F0}/s), latency p50 {result.Latency.P50:F2} ms p99 {result.Latency.P99:F2} ms max {result.Latency.Max:F1} ms, CPU {result.Cores:F2} cores (publisher {result.PublisherCores:F2}), load {result.LoadAverage.End:F2}"));
             }
         }
 
@@ -137,7 +137,7 @@ internal static class TelemetryBench
         return results;
     }
 
-    private sealed record PhaseContext(BenchSettings Settings, FleetPublisher Publisher, string InterfaceName, string RunId, RobotId Probe, Func<Task> PublishProbe, int Capacity);
+    private sealed record PhaseContext(BenchSettings Settings, PublisherProcess Publisher, string InterfaceName, string RunId, RobotId Probe, Func<Task> PublishProbe, int Capacity);
 
     private static async Task<PhaseResult> RunPhaseAsync(PhaseContext context, PhaseKind kind, int round, TimeSpan duration, CancellationToken cancellationToken)
     {
@@ -154,9 +154,9 @@ internal static class TelemetryBench
             else if (kind == PhaseKind.ControlPlane)
                 controlPlane = await ControlPlaneSubscriber.StartAsync(context.Settings.Broker, context.InterfaceName, clientId, context.Probe, context.PublishProbe, recorder, bus, cancellationToken);
             await Task.Delay(500, cancellationToken); // let the start settle: its CPU is not the phase's
-            if (context.Settings.LeadIn > TimeSpan.Zero && kind != PhaseKind.PublisherAlone)
+            if (context.Settings.LeadIn > TimeSpan.Zero)
             {
-                var lead = await context.Publisher.RunAsync(context.Settings.LeadIn, cancellationToken);
+                var (lead, _) = await context.Publisher.RunAsync(context.Settings.LeadIn, cancellationToken);
                 await DrainAsync(recorder, lead.Published, cancellationToken);
                 if (context.Settings.Profile)
                     context.Settings.Progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  lead-in of {Name(kind)} (not counted): {recorder.Count} of {lead.Published}, p99 {recorder.Summary().P99:F1} ms, max {recorder.Summary().Max:F1} ms"));
@@ -171,16 +171,15 @@ internal static class TelemetryBench
             var loadStart = LoadAverage();
             var cpuStart = ProcessCpu();
             var started = Stopwatch.GetTimestamp();
-            var published = await context.Publisher.RunAsync(duration, cancellationToken);
+            var (published, publisherCpu) = await context.Publisher.RunAsync(duration, cancellationToken);
             var cpu = ProcessCpu() - cpuStart;
             var gc = (GC.CollectionCount(0) - gcBefore.Item1, GC.CollectionCount(1) - gcBefore.Item2, GC.CollectionCount(2) - gcBefore.Item3, GC.GetTotalPauseDuration() - gcBefore.Item4);
             var loadEnd = LoadAverage();
-            if (kind != PhaseKind.PublisherAlone)
-                await DrainAsync(recorder, published.Published, cancellationToken);
+            await DrainAsync(recorder, published.Published, cancellationToken);
             bus.States = null;
             var received = recorder.Count;
             var rate = received == 0 ? 0 : received / Stopwatch.GetElapsedTime(started, Math.Max(recorder.LastAt, started + 1)).TotalSeconds;
-            var phase = new PhaseResult(kind, round, published, received, rate, recorder.Summary(), cpu, (loadStart, loadEnd), busStates.Count, busStates.Summary(),
+            var phase = new PhaseResult(kind, round, published, received, rate, recorder.Summary(), cpu, publisherCpu, (loadStart, loadEnd), busStates.Count, busStates.Summary(),
                 bus.NodeReached - nodeReachedBefore, baseline?.Unreadable ?? 0, gc);
             if (context.Settings.Profile && context.Settings.Progress is { } progress)
             {
@@ -224,7 +223,6 @@ internal static class TelemetryBench
     /// <summary>The row name of a phase kind.</summary>
     public static string Name(PhaseKind kind) => kind switch
     {
-        PhaseKind.PublisherAlone => "publisher alone (CPU reference)",
         PhaseKind.Baseline => "raw MQTTnet subscriber (baseline)",
         _ => "control plane: gateway + in-memory bus",
     };
@@ -263,17 +261,12 @@ internal static class TelemetryBench
         s.AppendLine(inv, $"Run {startedUtc:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}); " +
                           $"{settings.Connections} publishing MQTT connection(s), {settings.Phase.TotalSeconds:F0} s a phase, {settings.Rounds} round(s), phases back to back, baseline and control plane alternating.");
         s.AppendLine();
-        s.AppendLine("| round | phase | published | received | lost | received / s | latency p50 | p99 | max | process CPU (cores) | minus publisher alone | CPU per message | load avg start / end |");
-        s.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        s.AppendLine("| round | phase | published | received | lost | received / s | latency p50 | p99 | max | CPU (cores) | CPU per message | GC gen0 / gen1 / gen2, pauses | publisher CPU (cores, own process) | load avg start / end |");
+        s.AppendLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
         foreach (var r in results)
         {
-            var reference = results.FirstOrDefault(x => x.Round == r.Round && x.Kind == PhaseKind.PublisherAlone);
-            var net = reference is null || r.Kind == PhaseKind.PublisherAlone ? "" : (r.Cores - reference.Cores).ToString("F2", inv);
-            var perMessage = r.Kind == PhaseKind.PublisherAlone
-                ? (r.Cpu.TotalMilliseconds * 1000 / Math.Max(1, r.Published.Published)).ToString("F1", inv) + " µs (publish)"
-                : reference is null ? "" : ((r.Cpu - reference.Cpu * (r.Published.Elapsed / reference.Published.Elapsed)).TotalMilliseconds * 1000 / Math.Max(1, r.Received)).ToString("F1", inv) + " µs";
-            s.AppendLine(inv, $"| {r.Round} | {Name(r.Kind)} | {r.Published.Published} | {(r.Kind == PhaseKind.PublisherAlone ? "" : r.Received)} | {(r.Kind == PhaseKind.PublisherAlone ? "" : r.Lost)} | " +
-                              $"{(r.Kind == PhaseKind.PublisherAlone ? "" : r.ReceivedPerSecond.ToString("F0", inv))} | {Ms(r.Latency.P50)} | {Ms(r.Latency.P99)} | {Ms(r.Latency.Max)} | {r.Cores:F2} | {net} | {perMessage} | {r.LoadAverage.Start:F2} / {r.LoadAverage.End:F2} |");
+            s.AppendLine(inv, $"| {r.Round} | {Name(r.Kind)} | {r.Published.Published} | {r.Received} | {r.Lost} | {r.ReceivedPerSecond:F0} | {Ms(r.Latency.P50)} | {Ms(r.Latency.P99)} | {Ms(r.Latency.Max)} | " +
+                              $"{r.Cores:F2} | {r.CpuPerMessageMicroseconds:F1} µs | {r.Gc.Gen0} / {r.Gc.Gen1} / {r.Gc.Gen2}, {r.Gc.Pause.TotalMilliseconds:F0} ms | {r.PublisherCores:F2} | {r.LoadAverage.Start:F2} / {r.LoadAverage.End:F2} |");
         }
 
         s.AppendLine();
