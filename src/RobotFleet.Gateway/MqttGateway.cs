@@ -304,6 +304,9 @@ public sealed class MqttGateway(
         if (before is null or RobotConnectionState.Unknown && twin.Connection == RobotConnectionState.Online)
             Emit(new RobotConnectionChanged(robot, RobotConnectionState.Online, now));
 
+        if (GatewayMetrics.StateAge.Enabled)
+            GatewayMetrics.StateAge.Record((time.GetUtcNow() - state.Timestamp).TotalMilliseconds);
+
         var previous = _lastStates.GetValueOrDefault(robot);
         // Unchanged states still go out as a heartbeat now and then, so the control plane can tell a silent robot from a quiet one.
         if (!StateMapper.IsSignificantChange(previous, current)

@@ -17,6 +17,8 @@ public static class PerceptionMapper
     public static bool TryParseTopic(string topic, out RobotId robot)
     {
         robot = null!;
+        if (!topic.StartsWith(ModelStatusMapper.Prefix + "/", StringComparison.Ordinal))
+            return false; // most messages are VDA 5050 state: no split, no allocation for them
         var parts = topic.Split('/');
         if (parts.Length != 5 || parts[0] != "robotfleet" || parts[1] != "v1" || parts[4] != "perception" || parts[2].Length == 0 || parts[3].Length == 0)
             return false;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using MassTransit;
@@ -52,6 +53,42 @@ public sealed class MqttGatewayTests
         Assert.Equal([true, false], rig.Published<RobotStateChanged>().Select(s => s.Driving));
         Assert.Equal(RobotConnectionState.Online, Assert.Single(rig.Published<RobotConnectionChanged>()).State);
         Assert.Equal("w0", Assert.Single(rig.Published<RobotNodeReached>()).WaypointId);
+    }
+
+    [Fact]
+    public async Task Each_state_applied_to_a_twin_records_its_age_on_the_gateway_meter_also_when_nothing_goes_on_the_bus()
+    {
+        var ages = new ConcurrentQueue<double>();
+        string? unit = null;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == GatewayMetrics.MeterName && instrument.Name == GatewayMetrics.StateAgeName)
+                {
+                    unit = instrument.Unit;
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, _, _) => ages.Enqueue(value));
+        listener.Start();
+        await using var rig = await Rig.StartAsync();
+        var state = StateMapperTests.BaseState() with { Timestamp = DateTimeOffset.UtcNow.AddHours(-1) };
+
+        await rig.Robot.PublishStateAsync(state);
+        // Pose only: no bus event, but the twin is updated, so it counts.
+        await rig.Robot.PublishStateAsync(state with { HeaderId = 1, Timestamp = DateTimeOffset.UtcNow.AddMinutes(-30), AgvPosition = state.AgvPosition! with { X = 7.5 } });
+        await WaitUntil(() => rig.Twins.Find(R1)?.Position?.X == 7.5, "twin pose updated");
+
+        // Ages between 20 minutes and 2 hours are this test's (the listener hears every gateway in this process; the other
+        // tests' states are fresh or stamped at the fixed Routes.T0, years ago).
+        var recorded = ages.Where(a => a is >= 20 * 60_000 and <= 2 * 3_600_000).ToList();
+        Assert.Equal("ms", unit);
+        Assert.Equal(2, recorded.Count);
+        Assert.InRange(recorded[0], 3_600_000, 3_600_000 + 2 * Timeout.TotalMilliseconds);
+        Assert.InRange(recorded[1], 1_800_000, 1_800_000 + 2 * Timeout.TotalMilliseconds);
+        Assert.Single(rig.Published<RobotStateChanged>());
     }
 
     [Fact]
