@@ -341,6 +341,7 @@ public sealed class PibtTrafficController
         agent.Decided = true;
         var u = agent.Path[0];
         var times = agent.Goal >= 0 ? Times(agent) : null;
+        var parentTimes = times is null && parent is { Goal: >= 0 } ? Times(parent) : null;
         var candidates = new List<(int Waypoint, int Lane, double Key, int Busy, ulong Tie)>();
         if (parent is null)
             candidates.Add((u, -1, times?[u] ?? 0, 0, 0));
@@ -356,7 +357,8 @@ public sealed class PibtTrafficController
             // Nobody is pushed into a dead end (only one going to its goal there enters it).
             if (parent is not null && _space.BranchOf[v] >= 0 && _space.BranchOf[v] != _space.BranchOf[u] && (times is null || !(times[v] < times[u])))
                 continue;
-            var key = times is null ? 1 : times[v];
+            // A robot without a goal that is pushed prefers a waypoint off the pusher's way (else it is pushed along it).
+            var key = times is not null ? times[v] : parentTimes is not null && parentTimes[v] < parentTimes[parent!.Path[0]] ? 2 : 1;
             candidates.Add((v, lane, key, _owner[v] == -1 ? 0 : 1, Mix((ulong)_step, (ulong)agent.Index, (ulong)v)));
         }
 

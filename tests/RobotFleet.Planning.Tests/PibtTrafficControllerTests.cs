@@ -1,0 +1,175 @@
+using RobotFleet.Maps;
+using RobotFleet.Planning.Traffic;
+
+namespace RobotFleet.Planning.Tests;
+
+/// <summary>The traffic space's resources and conflicts, and the PIBT controller's release decisions, step by step.</summary>
+public sealed class PibtTrafficControllerTests
+{
+    /// <summary>A corridor a-b-c-d-e, 2 m apart, two-way, with a side pocket p off c.</summary>
+    private static SiteMap Corridor() => TestMaps.Build(
+        ["a:0:0", "b:2:0", "c:4:0", "d:6:0", "e:8:0", "p:4:2"],
+        "a=b", "b=c", "c=d", "d=e", "c=p");
+
+    [Fact]
+    public void Waypoints_closer_than_three_radii_conflict_and_crossing_lanes_conflict()
+    {
+        // x1 and x2 are 1.2 m apart (< 3 x 0.5 m); lane w-e crosses lane s-n in the middle without a waypoint there.
+        var map = TestMaps.Build(["x1:0:0", "x2:1.2:0", "w:10:5", "e:20:5", "s:15:0", "n:15:10"], "x1=x2", "w=e", "s=n");
+        var space = new TrafficSpace(map, footprintRadius: 0.5);
+
+        Assert.True(space.ConflictsWith(space.IndexOf("x1"), space.IndexOf("x2")));
+        Assert.False(space.ConflictsWith(space.IndexOf("w"), space.IndexOf("s")));
+        var we = space.LaneBetween(space.IndexOf("w"), space.IndexOf("e"));
+        var sn = space.LaneBetween(space.IndexOf("s"), space.IndexOf("n"));
+        Assert.True(we >= 0 && sn >= 0);
+        var wide = new TrafficSpace(map, footprintRadius: 0.3);
+        Assert.False(wide.ConflictsWith(wide.IndexOf("x1"), wide.IndexOf("x2"))); // 1.2 m >= 3 x 0.3 m
+    }
+
+    [Fact]
+    public void A_free_robot_is_released_along_its_fastest_way_up_to_the_horizon()
+    {
+        var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { HorizonMetres = 4 });
+        controller.Place("r1", "a");
+        controller.SetGoal("r1", "e");
+
+        var releases = controller.Step();
+
+        var release = Assert.Single(releases);
+        Assert.Equal("r1", release.RobotId);
+        Assert.Equal(["b", "c"], release.Waypoints); // extended while less than 4 m ahead
+        Assert.False(release.Detour);
+        Assert.Equal(["a", "b", "c"], controller.Held("r1"));
+    }
+
+    [Fact]
+    public void Nothing_is_released_onto_what_another_robot_holds_and_reaching_a_waypoint_gives_up_what_is_behind()
+    {
+        var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5));
+        controller.Place("ahead", "c");
+        controller.SetBusy("ahead", true); // working at c: never pushed
+        controller.Place("behind", "a");
+        controller.SetGoal("behind", "e");
+
+        controller.Step();
+        Assert.Equal(["a", "b"], controller.Held("behind"));
+        Assert.Equal("ahead", controller.HolderOf("c"));
+
+        controller.Reached("behind", "b");
+        Assert.Null(controller.HolderOf("a"));
+        Assert.Equal(["b"], controller.Held("behind"));
+        Assert.Empty(controller.Step()); // c is still busy
+        Assert.Contains("held by or too close to ahead (busy)", controller.Explain("behind"));
+
+        controller.SetBusy("ahead", false);
+        controller.SetGoal("ahead", "e");
+        controller.Step();
+        Assert.Equal("c", controller.Held("ahead")[0]);
+        Assert.Contains("d", controller.Held("ahead"));
+    }
+
+    [Fact]
+    public void A_robot_in_the_way_is_pushed_aside_and_the_pusher_claims_its_place_until_it_has_left()
+    {
+        // "idle" stands at c with no goal; "mover" comes from b to e: idle steps off the mover's way, into the pocket p.
+        var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5));
+        controller.Place("idle", "c");
+        controller.Place("mover", "b");
+        controller.SetGoal("mover", "e");
+
+        var releases = controller.Step().ToDictionary(r => r.RobotId);
+
+        Assert.Equal(["p"], releases["idle"].Waypoints);
+        Assert.True(releases["idle"].Detour);
+        Assert.False(releases.ContainsKey("mover")); // c is claimed, not released, while idle is still on it
+        Assert.Equal("c", controller.Claim("mover"));
+        Assert.Empty(controller.Step());
+
+        controller.Reached("idle", "p");
+        var granted = Assert.Single(controller.Step());
+        Assert.Equal("mover", granted.RobotId);
+        Assert.Equal("c", granted.Waypoints[0]);
+        Assert.Null(controller.Claim("mover"));
+    }
+
+    [Fact]
+    public void Head_on_the_robot_of_lower_priority_backs_off_and_no_swap_is_ever_released()
+    {
+        // Corridor with the pocket: "east" (goal e) at b, "west" at c, working; once west is done and heads for a, east (whose
+        // goal is older: higher priority) pushes it, and west may not move onto b (no swap).
+        var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5));
+        controller.Place("east", "b");
+        controller.Place("west", "c");
+        controller.SetBusy("west", true);
+        controller.SetGoal("east", "e");
+        Assert.Empty(controller.Step());
+        controller.SetBusy("west", false);
+        controller.SetGoal("west", "a");
+
+        var releases = controller.Step().ToDictionary(r => r.RobotId);
+
+        Assert.True(releases.ContainsKey("west") && releases["west"].Detour, "west should make room");
+        Assert.DoesNotContain("b", controller.Held("west"));
+        Assert.Equal("c", controller.Claim("east"));
+    }
+
+    [Fact]
+    public void A_closed_lane_is_not_released_and_routes_go_round()
+    {
+        var ring = TestMaps.Build(["r0:0:0", "r1:4:0", "r2:4:4", "r3:0:4"], "r0=r1", "r1=r2", "r2=r3", "r3=r0");
+        var controller = new PibtTrafficController(new TrafficSpace(ring, 0.5), new PibtTrafficOptions { HorizonMetres = 1 });
+        controller.Place("r", "r0");
+        controller.SetGoal("r", "r1");
+        controller.CloseLane("r0-r1");
+
+        var release = Assert.Single(controller.Step());
+
+        Assert.Equal(["r3"], release.Waypoints);
+        Assert.Equal(12, controller.TimeToGoal("r", "r0"), 6);
+        controller.OpenLane("r0-r1");
+        Assert.Equal(4, controller.TimeToGoal("r", "r0"), 6);
+    }
+
+    [Fact]
+    public void Unknown_robots_waypoints_and_lanes_are_refused_by_name()
+    {
+        var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5));
+        Assert.Contains("'nowhere'", Assert.Throws<ArgumentException>(() => controller.Place("r", "nowhere")).Message);
+        Assert.Contains("'ghost'", Assert.Throws<KeyNotFoundException>(() => controller.SetGoal("ghost", "a")).Message);
+        Assert.Contains("'no-such-lane'", Assert.Throws<ArgumentException>(() => controller.CloseLane("no-such-lane")).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TrafficSpace(Corridor(), 0));
+    }
+
+    [Fact]
+    public void The_same_calls_give_the_same_releases()
+    {
+        static string Run()
+        {
+            var map = Maps.Generated.WarehouseGrid.Generate(new Maps.Generated.WarehouseGridOptions { Width = 12, Height = 12, Seed = 3 });
+            var controller = new PibtTrafficController(new TrafficSpace(map, 0.5), new PibtTrafficOptions { Seed = 7 });
+            var ids = map.Waypoints.Keys.Order(StringComparer.Ordinal).ToArray();
+            for (var i = 0; i < 20; i++)
+            {
+                controller.Place($"r{i}", ids[i * 7]);
+                controller.SetGoal($"r{i}", ids[(i * 37 + 11) % ids.Length]);
+            }
+
+            var log = new List<string>();
+            for (var step = 0; step < 30; step++)
+            {
+                foreach (var release in controller.Step())
+                {
+                    log.Add($"{step}:{release.RobotId}:{string.Join(",", release.Waypoints)}");
+                    controller.Reached(release.RobotId, release.Waypoints[^1]); // teleport to the end of what was released
+                }
+            }
+
+            return string.Join(";", log);
+        }
+
+        var first = Run();
+        Assert.NotEmpty(first);
+        Assert.Equal(first, Run());
+    }
+}
