@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using RobotFleet.ControlPlane;
 using RobotFleet.Maps;
 using RobotFleet.Maps.Generated;
 
@@ -38,10 +39,12 @@ internal static class Cli
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines." };
         var controller = new Option<string>("--controller") { Description = "coordinator: the real FleetCoordinator on an in-memory bus; pibt: the PIBT traffic controller (RobotFleet.Planning.Traffic) alone, with kinematic robots (doors, lifts).", DefaultValueFactory = _ => "coordinator" };
         controller.AcceptOnlyFromAmong("coordinator", "pibt");
+        var traffic = new Option<string>("--traffic") { Description = "The coordinator's traffic control (with --controller coordinator): reservation (default) or pibt.", DefaultValueFactory = _ => "reservation" };
+        traffic.AcceptOnlyFromAmong("reservation", "pibt");
 
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
-            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller,
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic,
         };
 
         // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
@@ -88,6 +91,7 @@ internal static class Cli
                         MissionsPerRobot = Positive("--missions-per-robot", result.GetValue(load)),
                         MaxWall = result.GetValue(maxWall) is { } w ? Duration("--max-wall-s", w, TimeSpan.FromSeconds) : null,
                         Progress = result.GetValue(quiet) ? null : stderr,
+                        Traffic = result.GetValue(traffic) == "pibt" ? TrafficControl.Pibt : TrafficControl.Reservation,
                     };
                     if (settings.Duration / settings.Tick > int.MaxValue)
                         throw new SimConfigurationException(result.GetValue(minutes) is null ? "--hours" : "--minutes", Fmt(settings.Duration.TotalMinutes) + " min",

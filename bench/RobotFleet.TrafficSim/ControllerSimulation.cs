@@ -140,7 +140,7 @@ internal sealed class ControllerSimulation
             Drive(robot, dt);
         var cpu = CpuClock.ProcessMilliseconds();
         var wall = Stopwatch.GetTimestamp();
-        var releases = Controller.Step();
+        var releases = Controller.Step(Now);
         _stepWall.Add(Stopwatch.GetElapsedTime(wall).TotalMilliseconds);
         _stepCpu.Add(CpuClock.ProcessMilliseconds() - cpu);
         foreach (var release in releases)

@@ -44,6 +44,9 @@ internal sealed record SimSettings
     /// <summary>Stop early (and say so) once this much wall-clock time has passed; null runs to the end.</summary>
     public TimeSpan? MaxWall { get; init; }
 
+    /// <summary>Which traffic control the coordinator runs.</summary>
+    public TrafficControl Traffic { get; init; } = TrafficControl.Reservation;
+
     /// <summary>Where progress lines go (every simulated minute); null for none.</summary>
     public TextWriter? Progress { get; init; }
 }
@@ -115,6 +118,8 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             RobotMaxSpeed = settings.Speed,
             TickInterval = settings.Tick,
             ParkIdleAfter = null,
+            TrafficControl = settings.Traffic,
+            FootprintRadius = settings.Radius,
         };
         _coordinator = new FleetCoordinator(options, _store, bus, _clock, _log);
         (_pickups, _dropoffs, EndpointRule) = MissionEndpoints(map);

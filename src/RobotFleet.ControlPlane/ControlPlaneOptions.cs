@@ -28,6 +28,12 @@ public sealed class ControlPlaneOptions
     /// <summary>Assumed top speed of a robot, m/s, for route times (until factsheets are used).</summary>
     public double RobotMaxSpeed { get; init; } = 1.0;
 
+    /// <summary>Which traffic control releases the robots' orders: the waypoint reservation rule (default) or the PIBT controller (<see cref="Planning.Traffic.PibtTrafficController"/>).</summary>
+    public TrafficControl TrafficControl { get; init; } = TrafficControl.Reservation;
+
+    /// <summary>Radius of the circle that holds a robot, in metres: with <see cref="TrafficControl.Pibt"/>, nothing within twice this of another robot's hold is released.</summary>
+    public double FootprintRadius { get; init; } = 0.5;
+
     /// <summary>How often the coordinator re-checks traffic and dispatch.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
@@ -93,4 +99,17 @@ public sealed class ControlPlaneOptions
 
     /// <summary>Estimated seconds per action, for mission duration estimates (default 2).</summary>
     public double ActionSecondsEstimate { get; init; } = 2;
+}
+
+/// <summary>The traffic control that decides how far each robot's order is released (the VDA 5050 base).</summary>
+public enum TrafficControl
+{
+    /// <summary>Waypoint reservations with the dead-end branch rule, circular waits detected and broken by re-routing and moving aside (<see cref="Planning.TrafficController"/>).</summary>
+    Reservation,
+
+    /// <summary>
+    /// Priority inheritance with backtracking over a geometric traffic space (<see cref="Planning.Traffic.PibtTrafficController"/>):
+    /// conflicts from the footprint, lifts, doorways and dead-end spurs one robot at a time, robots in the way pushed aside.
+    /// </summary>
+    Pibt,
 }

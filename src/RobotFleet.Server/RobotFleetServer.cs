@@ -69,7 +69,7 @@ public static class RobotFleetServer
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
             services.AddGateway(new GatewayOptions { BrokerPort = brokerPort, ProtocolVersion = Vda5050.MqttBrokerSettings.ParseProtocol(options.MqttProtocol) == Vda5050.MqttProtocol.V311 ? MQTTnet.Formatter.MqttProtocolVersion.V311 : MQTTnet.Formatter.MqttProtocolVersion.V500 });
         }
-        var controlPlane = new ControlPlaneOptions { Map = map, DataDirectory = options.DataDirectory, MissionsDatabase = options.MissionsDatabase };
+        var controlPlane = new ControlPlaneOptions { Map = map, DataDirectory = options.DataDirectory, MissionsDatabase = options.MissionsDatabase, TrafficControl = options.TrafficControl };
         services.AddMissions(controlPlane);
         services.AddModels(new ModelRegistryOptions
         {

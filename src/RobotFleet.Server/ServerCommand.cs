@@ -83,6 +83,8 @@ public static class ServerCommand
             if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
                 r.AddError($"--public-url must be an http(s) URL, not '{value}'");
         });
+        var traffic = new Option<string>("--traffic") { Description = "Traffic control: reservation (waypoint reservations, waits detected and broken) or pibt (PIBT controller: footprint conflicts, lifts, doorways, robots pushed aside); default $ROBOTFLEET_TRAFFIC or reservation", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_TRAFFIC") is { Length: > 0 } env ? env : "reservation" };
+        traffic.AcceptOnlyFromAmong("reservation", "pibt");
         var perceptionHz = new Option<double>("--perception-hz") { Description = "Camera frames a second each simulated robot runs its active model on (0: off)", DefaultValueFactory = _ => 0 };
         perceptionHz.Validators.Add(r => { if (TryValue(r, out double v) && (!double.IsFinite(v) || v < 0)) r.AddError($"--perception-hz must be 0 or more, not {v}"); });
 
@@ -90,7 +92,7 @@ public static class ServerCommand
         {
             demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb, modelLimit, requireModelSignature, trustedModelKeys, modelSigningKey,
             publicUrl, perceptionHz, bus, busPrefix,
-            mqttCa, mqttUsername, mqttPassword, mqttProtocol, schedulesDb,
+            mqttCa, mqttUsername, mqttPassword, mqttProtocol, schedulesDb, traffic,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -120,6 +122,7 @@ public static class ServerCommand
                 BindAddress = parse.GetValue(bind)!,
                 DataDirectory = parse.GetValue(dataDir)!,
                 MissionsDatabase = parse.GetValue(missionsDb),
+                TrafficControl = parse.GetValue(traffic) == "pibt" ? RobotFleet.ControlPlane.TrafficControl.Pibt : RobotFleet.ControlPlane.TrafficControl.Reservation,
                 Broker = brokerUrl is { Length: > 0 } external ? new Uri(external.Trim()) : null,
                 ModelUploadLimit = parse.GetValue(modelLimit) * 1024L * 1024,
                 RequireModelSignature = parse.GetValue(requireModelSignature),

@@ -6,13 +6,14 @@ public class TrafficSimulationTests
 {
     private static readonly WarehouseGridOptions SmallGrid = new() { Width = 20, Height = 20, Seed = 1 };
 
-    private static async Task<SimResult> RunAsync(int robots, TimeSpan duration, int seed = 1)
+    private static async Task<SimResult> RunAsync(int robots, TimeSpan duration, int seed = 1, ControlPlane.TrafficControl traffic = ControlPlane.TrafficControl.Reservation)
     {
         await using var simulation = await TrafficSimulation.StartAsync(WarehouseGrid.Generate(SmallGrid), new SimSettings
         {
             Robots = robots,
             Duration = duration,
             Seed = seed,
+            Traffic = traffic,
         });
         return await simulation.RunAsync();
     }
@@ -43,5 +44,18 @@ public class TrafficSimulationTests
 
         Assert.Equal((a.Fingerprint, a.Completed, a.Submitted, a.MetresDriven), (b.Fingerprint, b.Completed, b.Submitted, b.MetresDriven));
         Assert.NotEqual(a.Fingerprint, c.Fingerprint);
+    }
+
+    [Fact]
+    public async Task The_coordinator_with_the_PIBT_controller_completes_missions_with_twenty_robots_without_collisions_or_stalls()
+    {
+        var result = await RunAsync(20, TimeSpan.FromMinutes(10), traffic: ControlPlane.TrafficControl.Pibt);
+
+        Assert.True(result.Completed >= 40, $"only {result.Completed} missions completed");
+        Assert.Equal(0, result.Failed);
+        Assert.Equal(0, result.Collisions);
+        Assert.Equal(0, result.HoldConflicts);
+        Assert.Equal(0, result.Refusals);
+        Assert.Equal(0, result.Stalls);
     }
 }

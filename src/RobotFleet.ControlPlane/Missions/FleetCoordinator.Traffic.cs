@@ -33,6 +33,12 @@ public sealed partial class FleetCoordinator
         AssignQueuedMissions(now);
         if (now < _settleUntil)
             return; // just restarted: robots not yet heard from hold waypoints nobody here knows of
+        if (options.TrafficControl == TrafficControl.Pibt)
+        {
+            ReleaseByPibt();
+            return;
+        }
+
         ReleaseRoutes();
         ResolveWaits(time.GetUtcNow());
     }

@@ -12,6 +12,12 @@ public sealed record PibtTrafficOptions
     /// <summary>A claim on a waypoint that has not been granted after this many steps is dropped and the robot decides again (a robot it waited for may be lost).</summary>
     public int ClaimTimeoutSteps { get; init; } = 120;
 
+    /// <summary>
+    /// Seconds a robot with a goal stands still before it makes way for a robot that cannot make room for it and wants to
+    /// come through its waypoint (the swap situation at a dead end); shorter makes PIBT's ordinary pushes churn in jams.
+    /// </summary>
+    public double MakeWayAfterSeconds { get; init; } = 15;
+
     /// <summary>Seed of the tie-breaks (equal priorities, equally good moves); the controller is deterministic for a seed.</summary>
     public int Seed { get; init; } = 1;
 }
@@ -77,6 +83,7 @@ public sealed class PibtTrafficController
     private readonly HashSet<int> _closed = [];
     private int _closures;
     private long _step;
+    private double _now;
 
     /// <summary>Creates a controller with no robots.</summary>
     /// <param name="space">The traffic space of the site.</param>
@@ -179,6 +186,22 @@ public sealed class PibtTrafficController
             _owner[w] = agent.Index; // placed on an already-held waypoint and now past it
     }
 
+    /// <summary>
+    /// Takes back the last <paramref name="waypointCount"/> waypoints released to a robot, for a caller that could not send
+    /// them (the robot never heard of them): they and their lanes are free again. Never takes back the waypoint it stands on.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
+    public void Unrelease(string robotId, int waypointCount)
+    {
+        var agent = Get(robotId);
+        for (var i = 0; i < waypointCount && agent.Path.Count > 1; i++)
+        {
+            Free(agent.Path[^1], agent);
+            Free(SegmentBetween(agent.Path[^2], agent.Path[^1]), agent);
+            agent.Path.RemoveAt(agent.Path.Count - 1);
+        }
+    }
+
     /// <summary>Closes a lane (operator or perception): nothing more is released over it; what is already released stays (a robot on it drives on).</summary>
     /// <exception cref="ArgumentException">The lane is not on the map.</exception>
     public void CloseLane(string laneId)
@@ -271,9 +294,17 @@ public sealed class PibtTrafficController
     /// (PIBT, highest priority first), then extends moving robots' ways along their fastest routes while free.
     /// </summary>
     /// <returns>What was released to whom in this step.</returns>
-    public IReadOnlyList<TrafficRelease> Step()
+    /// <param name="nowSeconds">The caller's clock in seconds (any origin, never going back), for <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/>; null counts 0.25 s a step.</param>
+    public IReadOnlyList<TrafficRelease> Step(double? nowSeconds = null)
     {
         _step++;
+        _now = nowSeconds ?? _step * 0.25;
+        foreach (var agent in _agents)
+        {
+            var waiting = IsFree(agent) && agent.Goal >= 0 && agent.Goal != agent.Path[0];
+            agent.StandingSince = !waiting ? double.NaN : double.IsNaN(agent.StandingSince) ? _now : agent.StandingSince;
+        }
+
         var before = new int[_agents.Count];
         var detour = new bool[_agents.Count];
         foreach (var agent in _agents)
@@ -363,10 +394,13 @@ public sealed class PibtTrafficController
         }
 
         candidates.Sort((a, b) => a.Key != b.Key ? a.Key.CompareTo(b.Key) : a.Busy != b.Busy ? a.Busy.CompareTo(b.Busy) : a.Tie.CompareTo(b.Tie));
+        var makeWay = false;
         foreach (var (v, lane, key, _, _) in candidates)
         {
-            if (v == u)
+            if (v == u && !makeWay)
                 return true; // staying is its best choice
+            if (v == u)
+                continue; // it makes way instead (below): try the moves worse than staying
             if (parent is not null && v == parent.Path[0])
                 continue; // no swap with the robot pushing it
             if (double.IsPositiveInfinity(key) && parent is null)
@@ -395,6 +429,12 @@ public sealed class PibtTrafficController
                 if (!Decide(other, agent, detour) || (other.Path.Count == 1 && other.ClaimWaypoint < 0))
                 {
                     pushedAll = false; // backtrack (a robot already pushed keeps its move: it is a legal one)
+                    // Swap situation (PIBT's swap, Okumura 2023): the robot that cannot make room wants to come through this
+                    // robot's own waypoint (it is boxed in behind it, e.g. in a dead end). Staying would hold both for ever;
+                    // once this robot has stood still for MakeWayAfterSeconds it makes way instead, and the other follows it.
+                    if (parent is null && other.Goal >= 0 && _now - agent.StandingSince >= _options.MakeWayAfterSeconds
+                        && Times(other) is var theirs && theirs[u] < theirs[other.Path[0]])
+                        makeWay = true;
                     break;
                 }
             }
@@ -609,5 +649,6 @@ public sealed class PibtTrafficController
         public int ClaimSegment { get; set; } = -1;
         public long ClaimSince { get; set; }
         public bool ClaimDetour { get; set; }
+        public double StandingSince { get; set; } = double.NaN;
     }
 }

@@ -1,0 +1,139 @@
+using Microsoft.Extensions.Logging;
+using RobotFleet.Contracts;
+using RobotFleet.Maps;
+using RobotFleet.Planning.Traffic;
+
+namespace RobotFleet.ControlPlane.Missions;
+
+/// <summary>
+/// Release by the PIBT traffic controller (<see cref="ControlPlaneOptions.TrafficControl"/> = <see cref="TrafficControl.Pibt"/>):
+/// the controller is told where every robot stands, whether it is busy and which waypoint it heads for next (its plan's next
+/// target); what it releases is sent as order updates. A release along the plan extends the base; one off it (the robot was
+/// pushed aside, or the controller's fastest way differs) re-routes the plan through the released waypoints and on to its open
+/// targets; a robot without a plan that is pushed aside gets a move order.
+/// </summary>
+public sealed partial class FleetCoordinator
+{
+    private PibtTrafficController? _pibt;
+    private readonly HashSet<string> _pibtPlaced = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _pibtClosed = new(StringComparer.Ordinal);
+
+    private void ReleaseByPibt()
+    {
+        _pibt ??= new PibtTrafficController(new TrafficSpace(options.Map, options.FootprintRadius, options.RobotMaxSpeed));
+        foreach (var lane in _pibtClosed.Where(l => !_closedLanes.ContainsKey(l)).ToList())
+        {
+            _pibt.OpenLane(lane);
+            _pibtClosed.Remove(lane);
+        }
+
+        foreach (var lane in _closedLanes.Keys.Where(_pibtClosed.Add))
+            _pibt.CloseLane(lane);
+
+        foreach (var robot in _robots.Values)
+        {
+            var at = robot.Plan is { } current ? current.Steps[current.ReachedIndex].WaypointId : robot.WaypointId;
+            if (at is null || !options.Map.Waypoints.ContainsKey(at))
+            {
+                if (_pibtPlaced.Remove(robot.Key))
+                    _pibt.Remove(robot.Key);
+                continue;
+            }
+
+            if (_pibtPlaced.Add(robot.Key))
+                _pibt.Place(robot.Key, at);
+            else
+                _pibt.Reached(robot.Key, at);
+            var busy = robot.IsLost || robot.PausedFor is not null || robot.State is { Paused: true } || robot.HasFatalError
+                       || robot.Plan is { } plan && (plan.Orphaned || plan.CancelActionId is not null || ActsAtReachedStep(robot, plan));
+            _pibt.SetBusy(robot.Key, busy);
+            _pibt.SetGoal(robot.Key, busy ? null : NextStop(robot.Plan));
+        }
+
+        foreach (var release in _pibt.Step((time.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalSeconds))
+            ApplyRelease(_robots.Values.Single(r => r.Key == release.RobotId), release);
+
+        // New or re-routed plans the controller released nothing to this time still get their order (base: where they stand).
+        foreach (var robot in _robots.Values.Where(r => r.Plan is { Dirty: true, Orphaned: false, CancelActionId: null } && !r.IsLost))
+            Send(robot, robot.Plan!, robot.Plan!.ReleasedThrough);
+    }
+
+    /// <summary>True while the robot stands on a step of its plan whose actions have not all finished (it must not be moved on).</summary>
+    private static bool ActsAtReachedStep(TrackedRobot robot, RobotPlan plan)
+    {
+        var actions = plan.Steps[plan.ReachedIndex].Actions;
+        if (actions.Count == 0 || robot.State is not { } state || state.OrderId != plan.OrderId)
+            return false;
+        var done = state.Actions.Where(a => a.Status is RobotActionStatus.Finished or RobotActionStatus.Failed).Select(a => a.ActionId).ToHashSet();
+        return actions.Any(a => !done.Contains(a.ActionId));
+    }
+
+    /// <summary>The waypoint a plan heads for next: its next target after the step reached, else its last step; null at the end or without a plan.</summary>
+    private static string? NextStop(RobotPlan? plan)
+    {
+        if (plan is null || plan.Orphaned)
+            return null;
+        foreach (var (_, step) in plan.TargetSteps.OrderBy(t => t.StepIndex))
+        {
+            if (step > plan.ReachedIndex)
+                return plan.Steps[step].WaypointId;
+        }
+
+        return plan.Steps.Count - 1 > plan.ReachedIndex ? plan.Steps[^1].WaypointId : null;
+    }
+
+    private void ApplyRelease(TrackedRobot robot, TrafficRelease release)
+    {
+        var waypoints = release.Waypoints;
+        if (robot.Plan is not { } plan)
+        {
+            var from = robot.WaypointId!;
+            var move = new RobotPlan($"move-{robot.Key.Replace('/', '-')}-{++_evadeCounter}", null, from);
+            if (!move.Reroute([new PlanTarget(waypoints[^1], [], Refuge: true)], (a, _) => RouteThrough(a, waypoints)))
+            {
+                _pibt!.Unrelease(robot.Key, waypoints.Count);
+                return;
+            }
+
+            robot.Plan = move;
+            Send(robot, move, move.Steps.Count - 1);
+            logger.LogInformation("Traffic: moving {Robot} aside to '{Waypoint}' to make way", robot.Id, waypoints[^1]);
+            return;
+        }
+
+        var next = plan.ReleasedThrough + 1;
+        var alongPlan = next + waypoints.Count <= plan.Steps.Count && waypoints.Select((w, i) => plan.Steps[next + i].WaypointId == w).All(same => same);
+        if (!alongPlan)
+        {
+            var legs = 0;
+            var through = new PlanTarget(waypoints[^1], [], Refuge: true);
+            if (!plan.Reroute([through, .. plan.OpenTargets], (a, b) => legs++ == 0 ? RouteThrough(a, waypoints) : FindOpenRoute(a, b)))
+            {
+                // No way on from there to the plan's targets (closures): release nothing; the controller decides again.
+                _pibt!.Unrelease(robot.Key, waypoints.Count);
+                return;
+            }
+
+            if (release.Detour)
+                logger.LogInformation("Traffic: {Robot} makes way through '{Waypoint}'", robot.Id, waypoints[^1]);
+        }
+
+        Send(robot, plan, plan.ReleasedThrough + waypoints.Count);
+    }
+
+    /// <summary>The route from <paramref name="from"/> through <paramref name="waypoints"/> in order (lanes from the map), or null when two are not linked by a lane.</summary>
+    private Route? RouteThrough(string from, IReadOnlyList<string> waypoints)
+    {
+        var ids = new List<string> { from };
+        var lanes = new List<Lane>();
+        foreach (var w in waypoints)
+        {
+            if (options.Map.FindLane(ids[^1], w) is not { } lane)
+                return null;
+            lanes.Add(lane);
+            ids.Add(w);
+        }
+
+        return new Route(ids, lanes, lanes.Sum(l => l.Length), lanes.Sum(l => _graph.TravelTime(l, options.RobotMaxSpeed)));
+    }
+}
