@@ -62,11 +62,13 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// way to its goal (a lift is held from entering until it has left it).</para>
 /// <para><b>Limits</b> (measured with <c>bench/RobotFleet.TrafficSim --controller pibt</c>). Robots on a cycle that is
 /// packed full cannot all move round it at once (a rotation: PIBT allows it, the time-independent execution here does not).
-/// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end (the mouth of a branch) a robot
-/// that must come out while the robot of higher priority waiting at the mouth will not give way waits (no deadlock: the
-/// waiting one is not held by a claim, but no progress either) until that robot's priority falls (it reached its goal or
-/// got another); on maps with many dead ends and long lanes packed densely (the Open-RMF airport terminal with 20 or more
-/// robots) robots wait for minutes. Two-way single-lane aisles with traffic both ways jam for a minute or two before
+/// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end a robot that must come out past
+/// the robot of higher priority waiting at the mouth cannot be pushed (it may not swap places with its pusher). For that
+/// case the robot at the mouth, once it has stood still for <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/>, makes
+/// way (takes its next best move, worse than staying) so the other can follow it out: the swap of PIBT+ (K. Okumura,
+/// "Engineering LaCAM*", AAMAS 2024) in time-independent form. On maps with many dead ends, close junctions and long lanes
+/// packed densely (the Open-RMF airport terminal with 20 or more robots, the office map with 4) robots still wait for
+/// minutes or lock up. Two-way single-lane aisles with traffic both ways jam for a minute or two before
 /// PIBT's pushes clear them. A robot that never moves again (lost) holds its place until the caller removes it (claims on
 /// it time out and their robots decide again).</para>
 /// <para>Not thread-safe: one caller (the coordinator's single writer, or the simulation) at a time. Deterministic for
