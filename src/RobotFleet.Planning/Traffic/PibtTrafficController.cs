@@ -431,7 +431,7 @@ public sealed class PibtTrafficController
                 if (!Decide(other, agent, detour) || (other.Path.Count == 1 && other.ClaimWaypoint < 0))
                 {
                     pushedAll = false; // backtrack (a robot already pushed keeps its move: it is a legal one)
-                    // Swap situation (PIBT's swap, Okumura 2023): the robot that cannot make room wants to come through this
+                    // Swap situation (the swap of PIBT+, Okumura, AAMAS 2024): the robot that cannot make room wants to come through this
                     // robot's own waypoint (it is boxed in behind it, e.g. in a dead end). Staying would hold both for ever;
                     // once this robot has stood still for MakeWayAfterSeconds it makes way instead, and the other follows it.
                     if (parent is null && other.Goal >= 0 && _now - agent.StandingSince >= _options.MakeWayAfterSeconds
