@@ -175,7 +175,7 @@ internal sealed class ExternalBrokerFleet : IAsyncDisposable
         Http.Dispose();
         Server.Dispose();
         Agent.Dispose();
-        await ClearRetainedAsync();
+        await ClearRetainedAsync(SerialPrefix, Robots);
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);
@@ -191,18 +191,18 @@ internal sealed class ExternalBrokerFleet : IAsyncDisposable
     }
 
     /// <summary>
-    /// Clears what this test's robots left retained on the shared broker (connection, factsheet, model status), so later
+    /// Clears what a test's robots (serial numbers <c>{serialPrefix}-1..robots</c>) left retained on the shared broker (connection, factsheet, model status), so later
     /// tests and servers on it do not find them.
     /// </summary>
-    private async Task ClearRetainedAsync()
+    public static async Task ClearRetainedAsync(string serialPrefix, int robots)
     {
         try
         {
             using var client = new MqttClientFactory().CreateMqttClient();
-            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(Broker.Host, Broker.Port).WithClientId($"cleanup-{SerialPrefix}").Build());
-            for (var i = 1; i <= Robots; i++)
+            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(Broker.Host, Broker.Port).WithClientId($"cleanup-{serialPrefix}").Build());
+            for (var i = 1; i <= robots; i++)
             {
-                var serial = $"{SerialPrefix}-{i}";
+                var serial = $"{serialPrefix}-{i}";
                 foreach (var topic in new[] { $"uagv/v2/{Manufacturer}/{serial}/connection", $"uagv/v2/{Manufacturer}/{serial}/factsheet", $"robotfleet/v1/{Manufacturer}/{serial}/modelStatus" })
                 {
                     await client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(Array.Empty<byte>()).WithRetainFlag()

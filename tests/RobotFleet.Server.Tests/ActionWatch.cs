@@ -18,7 +18,8 @@ internal sealed class ActionWatch : IAsyncDisposable
     /// <summary>Action id -> how many times it turned FINISHED.</summary>
     public ConcurrentDictionary<string, int> Finished { get; } = new(StringComparer.Ordinal);
 
-    public static async Task<ActionWatch> StartAsync(int port)
+    /// <summary>Watches every robot's state on the broker at <paramref name="host"/>:<paramref name="port"/> (client id <paramref name="clientId"/>: unique on a shared broker).</summary>
+    public static async Task<ActionWatch> StartAsync(int port, string host = "127.0.0.1", string clientId = "action-watch")
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var watch = new ActionWatch(client);
@@ -35,7 +36,7 @@ internal sealed class ActionWatch : IAsyncDisposable
             }
             return Task.CompletedTask;
         };
-        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId("action-watch").Build());
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId(clientId).Build());
         await client.SubscribeAsync(Vda5050Topics.AllRobots("uagv", Vda5050Topic.State));
         return watch;
     }
