@@ -174,6 +174,15 @@ public static class RobotFleetServer
                     return;
                 }
 
+                // Submit, cancel and reassign go over the bus to the leader: wait for one (a new fleet's first seconds).
+                if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/api/missions")
+                    && !await leadership.WaitForLeaderAsync(TimeSpan.FromSeconds(15), context.RequestAborted))
+                {
+                    await Results.Json(new ApiError($"no control-plane instance leads yet (instance {leadership.InstanceId} is a standby); try again in a few seconds"),
+                        statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
+                    return;
+                }
+
                 await next();
             });
         }

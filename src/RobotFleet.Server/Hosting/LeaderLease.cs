@@ -13,7 +13,8 @@ namespace RobotFleet.Server.Hosting;
 /// killed process (SIGKILL, crash, host gone: the server sees the socket close, or TCP keepalive ends it) frees the lock
 /// at once and a standby's next try wins. The holder checks its connection every <see cref="CheckInterval"/>
 /// (<c>SELECT 1</c>); a failed check means the lock may be gone, i.e. leadership is lost. The lease's connection carries
-/// <c>Application Name=robotfleet-leader:{instance}</c>, so a standby can name the leader (<see cref="LeaderAsync"/>).
+/// <c>Application Name=robotfleet-lease:{instance}</c>, and <c>robotfleet-leader:{instance}</c> once the holder took on its
+/// duties (<see cref="AnnounceReadyAsync"/>), so a standby can name the ready leader (<see cref="LeaderAsync"/>).
 /// Advisory locks are per database: two fleets on two databases never contend. Not thread-safe: one caller (the
 /// <see cref="Leadership"/> loop) at a time.
 /// </remarks>
@@ -22,8 +23,11 @@ public sealed class LeaderLease : IAsyncDisposable
     /// <summary>The advisory lock key: the bytes of "RobotFlt" as a bigint, the same in every instance and version.</summary>
     public const long LockKey = 0x526F626F74466C74;
 
-    /// <summary>Application name prefix of the lease connection (<c>robotfleet-leader:{instance}</c>).</summary>
+    /// <summary>Application name of the lease connection once the leader is ready (<c>robotfleet-leader:{instance}</c>, see <see cref="AnnounceReadyAsync"/>).</summary>
     public const string ApplicationNamePrefix = "robotfleet-leader:";
+
+    /// <summary>Application name of the lease connection before its holder is ready (<c>robotfleet-lease:{instance}</c>).</summary>
+    public const string PendingApplicationNamePrefix = "robotfleet-lease:";
 
     private readonly string _connectionString;
     private NpgsqlConnection? _connection;
@@ -35,7 +39,7 @@ public sealed class LeaderLease : IAsyncDisposable
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString)
         {
-            ApplicationName = ApplicationNamePrefix + instanceId,
+            ApplicationName = PendingApplicationNamePrefix + instanceId,
             Pooling = false, // the session is the lease: never hand it back to a pool
             KeepAlive = 5, // seconds: a dead peer on a half-open socket is noticed by the check
             Timeout = 5,
@@ -96,8 +100,22 @@ public sealed class LeaderLease : IAsyncDisposable
     }
 
     /// <summary>
-    /// The instance id of the current leader as the database shows it (the application name of the session holding the
-    /// lock), or null when no one holds it. Uses a short-lived connection of its own.
+    /// Marks the lease as held by a ready leader (it consumes the decider's queues now): the lease session's application name
+    /// becomes <c>robotfleet-leader:{instance}</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The lease is not held.</exception>
+    public async Task AnnounceReadyAsync(CancellationToken cancellationToken)
+    {
+        if (!IsHeld || _connection is null)
+            throw new InvalidOperationException("the leader lease is not held");
+        await using var command = new NpgsqlCommand("SELECT set_config('application_name', @name, false)", _connection);
+        command.Parameters.AddWithValue("name", ApplicationNamePrefix + InstanceId);
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The instance id of the current ready leader as the database shows it (the application name of the session holding
+    /// the lock), or null when no one holds it or its holder is not ready yet. Uses a short-lived connection of its own.
     /// </summary>
     public async Task<string?> LeaderAsync(CancellationToken cancellationToken)
     {
@@ -113,7 +131,7 @@ public sealed class LeaderLease : IAsyncDisposable
         command.Parameters.AddWithValue("high", (long)(uint)(LockKey >> 32));
         command.Parameters.AddWithValue("low", (long)(uint)(LockKey & 0xFFFFFFFF));
         var name = await command.ExecuteScalarAsync(cancellationToken) as string;
-        return name is not null && name.StartsWith(ApplicationNamePrefix, StringComparison.Ordinal) ? name[ApplicationNamePrefix.Length..] : name;
+        return name is not null && name.StartsWith(ApplicationNamePrefix, StringComparison.Ordinal) ? name[ApplicationNamePrefix.Length..] : null;
     }
 
     /// <summary>Closes the lease connection, which releases the lock.</summary>

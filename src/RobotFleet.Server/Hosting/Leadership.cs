@@ -48,8 +48,29 @@ public sealed class Leadership(
     /// <summary>True when this instance shares the fleet with others (a leader lease is in use).</summary>
     public bool IsShared => lease is not null;
 
-    /// <summary>The leader's instance id as last seen: this instance's once it leads; on a standby the lease holder's, or null when none.</summary>
+    /// <summary>
+    /// The leader's instance id as last seen: this instance's once it leads; on a standby the id of the lease holder that took
+    /// on its duties (checked every second), or null when there is none (yet).
+    /// </summary>
     public string? Leader => IsLeader ? InstanceId : _leader;
+
+    /// <summary>
+    /// Waits until a leader consumes the decider's queues (this instance, or another as last seen), at most
+    /// <paramref name="timeout"/>; true when there is one. A request published before any leader of a new fleet connected its
+    /// queues would be lost.
+    /// </summary>
+    public async Task<bool> WaitForLeaderAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (Leader is null)
+        {
+            if (DateTime.UtcNow >= until)
+                return false;
+            await Task.Delay(100, cancellationToken);
+        }
+
+        return true;
+    }
 
     /// <inheritdoc />
     public Task WhenDecidingAsync(CancellationToken cancellationToken) => _leading.Task.WaitAsync(cancellationToken);
@@ -133,6 +154,7 @@ public sealed class Leadership(
         await ConnectDeciderEndpointsAsync(stoppingToken);
         _leading.TrySetResult(); // the coordinator's first tick loads the stored missions (restart path)
         gateway.StartPublishing();
+        await lease.AnnounceReadyAsync(stoppingToken); // standbys send requests over the bus from now on
 
         using var timer = new PeriodicTimer(LeaderLease.CheckInterval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
