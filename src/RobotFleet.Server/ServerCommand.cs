@@ -122,7 +122,7 @@ public static class ServerCommand
             try
             {
                 await app.RunAsync(cancellationToken);
-                return 0;
+                return Environment.ExitCode; // 0, or the code a stop asked for (75: this instance lost the leader lease)
             }
             catch (InvalidOperationException e) when (e.InnerException is System.Net.Sockets.SocketException)
             {

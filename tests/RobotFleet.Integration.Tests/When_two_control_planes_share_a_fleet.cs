@@ -120,6 +120,50 @@ public sealed class When_two_control_planes_share_a_fleet(ITestOutputHelper outp
         Assert.DoesNotContain("rejected order", agent.Output, StringComparison.Ordinal);
     }
 
+    [SharedFleetFact]
+    public async Task Should_stop_a_leader_whose_lease_session_ends_and_let_the_standby_lead()
+    {
+        var root = ExternalBrokerFleet.FindRepoRoot();
+        var unique = $"{Guid.NewGuid():N}"[..10];
+        var database = new NpgsqlConnectionStringBuilder(RealServers.Postgres) { Database = $"robotfleet_scaleout_{unique}" }.ConnectionString;
+        var dataDirectory = Path.Combine(Path.GetTempPath(), $"robotfleet-scaleout-{unique}");
+        Instance? a = null, b = null;
+        try
+        {
+            a = Instance.Start("A", ExternalBrokerFleet.Broker, database, unique, dataDirectory, Path.Combine(root, "maps", "office"));
+            Assert.True(await WaitUntilAsync(async () => (await a.InfoAsync())?.Role == "leader", TimeSpan.FromSeconds(60)), "A leads; " + a.Process.LogPath);
+            b = Instance.Start("B", ExternalBrokerFleet.Broker, database, unique, dataDirectory, Path.Combine(root, "maps", "office"));
+            Assert.True(await WaitUntilAsync(async () => await b.InfoAsync() is { Role: "standby", Leader: "A" }, TimeSpan.FromSeconds(60)), "B is a standby under A; " + b.Process.LogPath);
+
+            // What a database failover or a network cut does to the leader's lease session (its other connections are untouched).
+            await using (var admin = new NpgsqlConnection(database))
+            {
+                await admin.OpenAsync();
+                await using var terminate = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'robotfleet-leader:A'", admin);
+                Assert.Equal(1L, await terminate.ExecuteScalarAsync());
+            }
+
+            Assert.True(await WaitUntilAsync(() => Task.FromResult(a.Process.HasExited), TimeSpan.FromSeconds(30)), "A exits after losing its lease; " + a.Process.LogPath);
+            Assert.Equal(75, a.Process.ExitCode);
+            Assert.Contains("Instance A lost the leader lease", a.Process.Output, StringComparison.Ordinal);
+            Assert.True(await WaitUntilAsync(async () => (await b.InfoAsync())?.Role == "leader", TimeSpan.FromSeconds(30)), "B leads; " + b.Process.LogPath);
+        }
+        finally
+        {
+            b?.Dispose();
+            a?.Dispose();
+            await RobotFleet.Testing.ScratchDatabase.DropAsync(database);
+            try
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // best effort
+            }
+        }
+    }
+
     private static string Describe(IEnumerable<(string Id, string Status, string? Reason)> missions) =>
         string.Join(", ", missions.Select(m => $"{m.Id}={m.Status} {m.Reason}"));
 
