@@ -30,7 +30,7 @@ public sealed class Leadership(
     IMissionRepository repository,
     IServiceProvider services,
     IHostApplicationLifetime lifetime,
-    ILogger<Leadership> logger) : BackgroundService, ControlPlane.Missions.IDecidingTurn
+    ILogger<Leadership> logger) : BackgroundService, IHostedLifecycleService, ControlPlane.Missions.IDecidingTurn
 {
     /// <summary>The process exit code after leadership was lost (EX_TEMPFAIL): restart me.</summary>
     public const int LostLeadershipExitCode = 75;
@@ -86,6 +86,9 @@ public sealed class Leadership(
 
         try
         {
+            // Contend only once every hosted service (the bus among them) has started: the decider's endpoints connect to a
+            // running bus.
+            await WhenStartedAsync(stoppingToken);
             await StandbyAsync(lease, stoppingToken);
             await LeadAsync(lease, stoppingToken);
         }
@@ -95,23 +98,51 @@ public sealed class Leadership(
         }
         finally
         {
-            // Stopping: take nothing more from the decider's queues, then free the lease for a standby.
+            // Stopping (after the bus: hosted services stop in reverse order): free the lease for a standby.
             coordinator.StopDeciding();
             gateway.StopPublishing();
-            foreach (var endpoint in _endpoints)
-            {
-                try
-                {
-                    await endpoint.StopAsync(CancellationToken.None);
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    logger.LogDebug("Stopping a receive endpoint: {Error}", e.Message);
-                }
-            }
-
+            await StopDeciderEndpointsAsync();
             await lease.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// As the host begins to stop, before any service stops: take nothing more from the decider's queues (what is left there
+    /// waits for the next leader) and publish no more robot events.
+    /// </summary>
+    async Task IHostedLifecycleService.StoppingAsync(CancellationToken cancellationToken)
+    {
+        gateway.StopPublishing();
+        await StopDeciderEndpointsAsync();
+    }
+
+    Task IHostedLifecycleService.StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task StopDeciderEndpointsAsync()
+    {
+        var endpoints = Interlocked.Exchange(ref _endpoints, []);
+        foreach (var endpoint in endpoints)
+        {
+            try
+            {
+                await endpoint.StopAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                logger.LogDebug("Stopping a receive endpoint: {Error}", e.Message);
+            }
+        }
+    }
+
+    private async Task WhenStartedAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        await started.Task.WaitAsync(stoppingToken);
     }
 
     /// <summary>Until the lease is taken: mirrors the stored missions for the API and tries the lease, every second.</summary>
