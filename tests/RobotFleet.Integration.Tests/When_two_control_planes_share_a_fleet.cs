@@ -73,6 +73,10 @@ public sealed class When_two_control_planes_share_a_fleet(ITestOutputHelper outp
             Assert.True(leaderInfo is { RobotStatesPublished: > 0, RobotStatesHandled: > 0 }, $"leader A publishes and handles robot states: {leaderInfo}");
             Assert.True(standbyInfo is { RobotStatesPublished: 0, RobotStatesHandled: 0 }, $"standby B neither publishes nor handles robot states: {standbyInfo}");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await b.Http.GetAsync("/api/lanes/closed")).StatusCode);
+            // The standby serves a completed mission's state machine history from the shared tables.
+            var completed = (await b.MissionsAsync()).First(m => m.Status == "Completed").Id;
+            var history = (await b.Http.GetFromJsonAsync<JsonElement>($"/api/missions/{completed}/history")).EnumerateArray().Select(h => h.GetProperty("status").GetString()).ToList();
+            Assert.True(history is [.., "Executing", "Completed"], $"{completed} history on the standby: {string.Join(" > ", history)}");
 
             a.Process.Dispose(); // SIGKILL: no shutdown code runs, its PostgreSQL session (and the lease) goes with it
             var sinceKill = Stopwatch.StartNew();
