@@ -112,6 +112,8 @@ public sealed class Leadership(
     /// </summary>
     async Task IHostedLifecycleService.StoppingAsync(CancellationToken cancellationToken)
     {
+        if (lease is null)
+            return; // the only instance: its endpoints stop with the bus, as they always did
         gateway.StopPublishing();
         await StopDeciderEndpointsAsync();
     }
