@@ -41,8 +41,9 @@ public sealed class When_two_control_planes_share_a_fleet(ITestOutputHelper outp
         var database = new NpgsqlConnectionStringBuilder(RealServers.Postgres) { Database = $"robotfleet_scaleout_{unique}" }.ConnectionString;
         var broker = ExternalBrokerFleet.Broker;
         var dataDirectory = Path.Combine(Path.GetTempPath(), $"robotfleet-scaleout-{unique}");
-        var actions = await ActionWatch.StartAsync(broker.Port, broker.Host, $"action-watch-{unique}");
-        var agent = ChildProcess.Start("scaleout-agent", "RobotFleet.EdgeAgent.dll",
+        var actions = await ActionWatch.StartAsync(broker.Port, broker.Host, $"action-watch-{unique}",
+            Enumerable.Range(1, Robots).Select(i => $"uagv/v2/{ExternalBrokerFleet.Manufacturer}/{serialPrefix}-{i}/state").ToList());
+        var agent = ChildProcess.Start($"scaleout-{unique}-agent", "RobotFleet.EdgeAgent.dll",
         [
             "--simulate", "--robots", Robots.ToString(CultureInfo.InvariantCulture), "--serial-prefix", serialPrefix, "--time-scale", "20",
             "--broker", broker.ToString(), "--map", map,
@@ -214,7 +215,7 @@ public sealed class When_two_control_planes_share_a_fleet(ITestOutputHelper outp
         public static Instance Start(string name, Uri broker, string database, string unique, string dataDirectory, string map)
         {
             var port = RobotFleet.Server.Hosting.EmbeddedBroker.FreePort();
-            var process = ChildProcess.Start($"scaleout-server-{name}", "RobotFleet.Server.dll",
+            var process = ChildProcess.Start($"scaleout-{unique}-server-{name}", "RobotFleet.Server.dll",
             [
                 "--no-sim", "--broker", broker.ToString(), "--bus", RealServers.RabbitMq!, "--bus-prefix", $"it-scaleout-{unique}.",
                 "--missions-db", database, "--instance-id", name, "--data-dir", Path.Combine(dataDirectory, name),

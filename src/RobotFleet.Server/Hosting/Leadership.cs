@@ -213,8 +213,9 @@ public sealed class Leadership(
     }
 
     /// <summary>
-    /// Connects the receive endpoints only the decider consumes from: robot events, mission submit/cancel/reassign, and the
-    /// gateway's robot commands; the same queue names (and <c>--bus-prefix</c>) and limits as a single instance's.
+    /// Connects the receive endpoints only the decider consumes from: robot events (purged first: see the comment there),
+    /// mission submit/cancel/reassign, and the gateway's robot commands (both kept: requests and commands already decided);
+    /// the same queue names (and <c>--bus-prefix</c>) and limits as a single instance's.
     /// </summary>
     private async Task ConnectDeciderEndpointsAsync(CancellationToken stoppingToken)
     {
@@ -225,6 +226,11 @@ public sealed class Leadership(
         [
             connector.ConnectReceiveEndpoint(prefix + MissionsRegistration.RobotEventsQueue, (context, e) =>
             {
+                // What the previous leader's gateway published and its coordinator did not take is stale now (a robot's state
+                // from before an order it accepted since would requeue that mission): drop it. This gateway announces every
+                // robot's connection and factsheet afresh and passes on each robot's next state, as after a restart.
+                if (e is IRabbitMqQueueEndpointConfigurator rabbit)
+                    rabbit.PurgeOnStartup = true;
                 e.ConcurrentMessageLimit = 1;
                 e.ConfigureConsumer<RobotEventsConsumer>(context);
             }),
