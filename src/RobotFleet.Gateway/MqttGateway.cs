@@ -47,6 +47,11 @@ public sealed class MqttGateway(
     private readonly Lock _ingest = new();
     private volatile bool _publishing = !options.Standby;
     private long _statesPublished;
+    private DateTimeOffset _freshFrom = DateTimeOffset.MinValue;
+    private DateTimeOffset _freshUntil = DateTimeOffset.MinValue;
+
+    /// <summary>How long after <see cref="StartPublishing"/> states the robots stamped before it are held back; 10 s.</summary>
+    public static TimeSpan FreshStateWindow { get; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// True while robot messages become bus events and robots' missed orders are sent again: from the start, or on a standby
@@ -59,8 +64,9 @@ public sealed class MqttGateway(
 
     /// <summary>
     /// Makes a standby's gateway the fleet's ingest (its instance became the leader), as if it had just connected: every
-    /// robot's known connection and factsheet are announced on the bus, and each robot's next state goes out whatever it
-    /// shows. Idempotent; thread-safe (ordered with the message handler).
+    /// robot's known connection and factsheet are announced on the bus, and each robot's next state stamped from now on
+    /// goes out whatever it shows (for <see cref="FreshStateWindow"/>, states stamped earlier are held back). Idempotent;
+    /// thread-safe (ordered with the message handler).
     /// </summary>
     public void StartPublishing()
     {
@@ -72,6 +78,12 @@ public sealed class MqttGateway(
             _lastPublished.Clear();
             _publishing = true;
             var now = time.GetUtcNow();
+            // A standby's MQTT client may lag behind the robots: a state received before now but handled after it would show
+            // the new leader's coordinator an order update older than the last one the old leader sent, and the coordinator
+            // reconciles its restored plans with each robot's first state. For a while, pass on only states the robots
+            // stamped from now on (bounded: a robot whose clock runs behind is heard again after FreshStateWindow).
+            _freshFrom = now;
+            _freshUntil = now + FreshStateWindow;
             foreach (var twin in twins.All.Where(t => t.Connection != RobotConnectionState.Unknown))
                 Emit(new RobotConnectionChanged(twin.Robot, twin.Connection, now));
             foreach (var factsheet in _factsheets.Values)
@@ -346,6 +358,8 @@ public sealed class MqttGateway(
         if (before is null or RobotConnectionState.Unknown && twin.Connection == RobotConnectionState.Online)
             Emit(new RobotConnectionChanged(robot, RobotConnectionState.Online, now));
 
+        if (current.Timestamp < _freshFrom && now < _freshUntil)
+            return; // stamped before this gateway started publishing: maybe stale (see StartPublishing)
         var previous = _lastStates.GetValueOrDefault(robot);
         // Unchanged states still go out as a heartbeat now and then, so the control plane can tell a silent robot from a quiet one.
         if (!StateMapper.IsSignificantChange(previous, current)
