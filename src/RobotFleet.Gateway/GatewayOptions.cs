@@ -74,4 +74,11 @@ public sealed class GatewayOptions
     /// after this long (heartbeat; battery and position ride along), so silence means the robot stopped reporting.
     /// </summary>
     public TimeSpan StateHeartbeat { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Start as a standby's read-only observer: the gateway connects and keeps the twins current (so the API shows the whole
+    /// fleet), but publishes nothing on the bus and sends nothing to robots until <see cref="MqttGateway.StartPublishing"/>
+    /// (the instance became the leader). Default false: publishing from the start (a single instance).
+    /// </summary>
+    public bool Standby { get; set; }
 }

@@ -7,6 +7,9 @@ namespace RobotFleet.Gateway;
 /// <summary>Registers the gateway with dependency injection and MassTransit.</summary>
 public static class GatewayRegistration
 {
+    /// <summary>The queue of the gateway's consumers (robot commands): <c>robotfleet-gateway</c>.</summary>
+    public const string EndpointName = "robotfleet-gateway";
+
     /// <summary>Adds the twin registry and the MQTT gateway (a hosted service).</summary>
     public static IServiceCollection AddGateway(this IServiceCollection services, GatewayOptions options)
     {
@@ -30,7 +33,7 @@ public static class GatewayRegistration
 
     private static void ConfigureEndpoint(IEndpointRegistrationConfigurator endpoint)
     {
-        endpoint.Name = "robotfleet-gateway";
+        endpoint.Name = EndpointName;
         endpoint.ConcurrentMessageLimit = 1;
     }
 }

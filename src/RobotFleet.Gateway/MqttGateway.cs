@@ -44,6 +44,61 @@ public sealed class MqttGateway(
     private Task _lastEmitted = Task.CompletedTask;
     private bool _busBehind;
     private readonly CancellationTokenSource _drainEnd = new();
+    private readonly ConcurrentDictionary<RobotId, RobotFactsheetReceived> _factsheets = new();
+    private readonly Lock _ingest = new();
+    private volatile bool _publishing = !options.Standby;
+    private long _statesPublished;
+    private DateTimeOffset _freshFrom = DateTimeOffset.MinValue;
+    private DateTimeOffset _freshUntil = DateTimeOffset.MinValue;
+
+    /// <summary>How long after <see cref="StartPublishing"/> states the robots stamped before it are held back; 10 s.</summary>
+    public static TimeSpan FreshStateWindow { get; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// True while robot messages become bus events and robots' missed orders are sent again: from the start, or on a standby
+    /// (<see cref="GatewayOptions.Standby"/>) from <see cref="StartPublishing"/> until <see cref="StopPublishing"/>.
+    /// </summary>
+    public bool IsPublishing => _publishing;
+
+    /// <summary>How many <see cref="RobotStateChanged"/> events this gateway queued for the bus since it started (0 on a standby). Thread-safe.</summary>
+    public long StatesPublished => Interlocked.Read(ref _statesPublished);
+
+    /// <summary>
+    /// Makes a standby's gateway the fleet's ingest (its instance became the leader), as if it had just connected: every
+    /// robot's known connection and factsheet are announced on the bus, and each robot's next state stamped from now on
+    /// goes out whatever it shows (for <see cref="FreshStateWindow"/>, states stamped earlier are held back). Idempotent;
+    /// thread-safe (ordered with the message handler).
+    /// </summary>
+    public void StartPublishing()
+    {
+        lock (_ingest)
+        {
+            if (_publishing)
+                return;
+            _lastStates.Clear();
+            _lastPublished.Clear();
+            _publishing = true;
+            var now = time.GetUtcNow();
+            // A standby's MQTT client may lag behind the robots: a state received before now but handled after it would show
+            // the new leader's coordinator an order update older than the last one the old leader sent, and the coordinator
+            // reconciles its restored plans with each robot's first state. For a while, pass on only states the robots
+            // stamped from now on (bounded: a robot whose clock runs behind is heard again after FreshStateWindow).
+            _freshFrom = now;
+            _freshUntil = now + FreshStateWindow;
+            foreach (var twin in twins.All.Where(t => t.Connection != RobotConnectionState.Unknown))
+                Emit(new RobotConnectionChanged(twin.Robot, twin.Connection, now));
+            foreach (var factsheet in _factsheets.Values)
+                Emit(factsheet);
+            logger.LogInformation("MQTT gateway publishes robot events now ({Robots} robots known)", twins.All.Count);
+        }
+    }
+
+    /// <summary>Stops turning robot messages into bus events (leadership lost); the twins stay current. Thread-safe.</summary>
+    public void StopPublishing()
+    {
+        lock (_ingest)
+            _publishing = false;
+    }
 
     /// <summary>True while connected to the broker.</summary>
     public bool IsConnected => _client.IsConnected;
@@ -99,6 +154,7 @@ public sealed class MqttGateway(
         _lastStates.TryRemove(robot, out _);
         _sentOrders.TryRemove(robot, out _);
         _outbox.TryRemove(robot, out _);
+        _factsheets.TryRemove(robot, out _);
     }
 
     /// <inheritdoc />
@@ -152,6 +208,10 @@ public sealed class MqttGateway(
     /// <summary>Queues a domain event for the bus, in arrival order (see <see cref="PumpAsync"/>).</summary>
     private void Emit(object message)
     {
+        if (!_publishing)
+            return; // a standby observes only
+        if (message is RobotStateChanged)
+            Interlocked.Increment(ref _statesPublished);
         var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (_outgoing.Writer.TryWrite((message, published)))
             _lastEmitted = published.Task;
@@ -228,7 +288,10 @@ public sealed class MqttGateway(
 
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
-        if (OnMessage(e) is { } online)
+        Task? missed;
+        lock (_ingest)
+            missed = OnMessage(e);
+        if (missed is { } online)
             await online; // a robot came ONLINE: what it missed goes out before the next message is handled
         // While the bus keeps up, the next MQTT message waits until this one's events are published (as when publishing
         // inline), so the control plane hears robots about when the twins do. Once that takes over a second (the bus is slow or
@@ -283,7 +346,9 @@ public sealed class MqttGateway(
                     var factsheet = Vda5050Json.Deserialize<Factsheet>(bytes);
                     var actions = factsheet.ProtocolFeatures.AgvActions.Select(a => a.ActionType).ToList();
                     twins.Update(robot, t => t with { SupportedActions = actions });
-                    Emit(new RobotFactsheetReceived(robot, actions, factsheet.TypeSpecification.MaxLoadMass));
+                    var received = new RobotFactsheetReceived(robot, actions, factsheet.TypeSpecification.MaxLoadMass);
+                    _factsheets[robot] = received; // announced again if a standby's gateway starts publishing
+                    Emit(received);
                     break;
             }
         }
@@ -306,6 +371,8 @@ public sealed class MqttGateway(
 
         if (GatewayMetrics.StateAge.Enabled)
             GatewayMetrics.StateAge.Record((time.GetUtcNow() - state.Timestamp).TotalMilliseconds);
+        if (current.Timestamp < _freshFrom && now < _freshUntil)
+            return; // stamped before this gateway started publishing: maybe stale (see StartPublishing)
 
         var previous = _lastStates.GetValueOrDefault(robot);
         // Unchanged states still go out as a heartbeat now and then, so the control plane can tell a silent robot from a quiet one.
@@ -371,7 +438,7 @@ public sealed class MqttGateway(
 
         // ONLINE comes on every (re)connect of the robot, after it subscribed, and (retained) on every reconnect of the
         // gateway: both sides are connected now, so order updates lost while either was away can go out again.
-        return state == RobotConnectionState.Online ? SendMissedAsync(robot) : null;
+        return state == RobotConnectionState.Online && _publishing ? SendMissedAsync(robot) : null;
     }
 
     private async Task SendMissedAsync(RobotId robot)

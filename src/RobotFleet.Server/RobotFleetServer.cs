@@ -59,18 +59,32 @@ public static class RobotFleetServer
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(map);
+        // Several instances of one fleet share its PostgreSQL missions database; the one holding the leader lease decides
+        // (Leadership). SQLite and in-memory stores are one instance's own: it leads from the start.
+        var sharedStore = options.MissionsDatabase is { Length: > 0 } missionsDb && MissionDatabase.Parse(missionsDb) is { IsPostgres: true } postgres ? postgres : null;
+        if (string.IsNullOrWhiteSpace(options.InstanceId) || options.InstanceId.Length > 64 || options.InstanceId.Any(char.IsControl))
+            throw new ArgumentException($"--instance-id '{options.InstanceId}' must be 1 to 64 printable characters");
         if (externalBroker is not null)
         {
-            services.AddGateway(new GatewayOptions().UseBroker(externalBroker));
+            services.AddGateway(new GatewayOptions { Standby = sharedStore is not null }.UseBroker(externalBroker));
         }
         else
         {
             services.AddSingleton(sp => new EmbeddedBroker(bindAddress, brokerPort, sp.GetRequiredService<ILogger<EmbeddedBroker>>()));
             services.AddHostedService(sp => sp.GetRequiredService<EmbeddedBroker>());
-            services.AddGateway(new GatewayOptions { BrokerPort = brokerPort, ProtocolVersion = Vda5050.MqttBrokerSettings.ParseProtocol(options.MqttProtocol) == Vda5050.MqttProtocol.V311 ? MQTTnet.Formatter.MqttProtocolVersion.V311 : MQTTnet.Formatter.MqttProtocolVersion.V500 });
+            services.AddGateway(new GatewayOptions { BrokerPort = brokerPort, ProtocolVersion = Vda5050.MqttBrokerSettings.ParseProtocol(options.MqttProtocol) == Vda5050.MqttProtocol.V311 ? MQTTnet.Formatter.MqttProtocolVersion.V311 : MQTTnet.Formatter.MqttProtocolVersion.V500, Standby = sharedStore is not null });
         }
+        services.AddSingleton(sp => new Leadership(options, sharedStore is null ? null : new LeaderLease(sharedStore.ConnectionString, options.InstanceId),
+            sp.GetRequiredService<FleetCoordinator>(), sp.GetRequiredService<MqttGateway>(), sp.GetRequiredService<MissionStore>(),
+            sp.GetRequiredService<IMissionRepository>(), sp, sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<Leadership>>()));
+        services.AddSingleton<IDecidingTurn>(sp => sp.GetRequiredService<Leadership>());
+        services.AddHostedService(sp => sp.GetRequiredService<Leadership>());
+        services.AddSingleton<RobotEventCounter>();
+        services.AddConsumeObserver(sp => sp.GetRequiredService<RobotEventCounter>());
         var controlPlane = new ControlPlaneOptions { Map = map, DataDirectory = options.DataDirectory, MissionsDatabase = options.MissionsDatabase, TrafficControl = options.TrafficControl };
         services.AddMissions(controlPlane);
+        if (sharedStore is not null)
+            services.AddSingleton<ControlPlane.Schedules.IMissionCheck>(sp => new LeaderMissionCheck(sp.GetRequiredService<Leadership>(), sp.GetRequiredService<FleetCoordinator>()));
         services.AddModels(new ModelRegistryOptions
         {
             DataDirectory = options.DataDirectory,
@@ -97,9 +111,15 @@ public static class RobotFleetServer
             bus.AddRequestClient<SubmitMission>();
             bus.AddRequestClient<CancelMission>();
             bus.AddRequestClient<ReassignMission>();
+            // On a shared store the decider's consumers are connected by Leadership when this instance leads, never before.
+            Action<MassTransit.DependencyInjection.Registration.IRegistrationFilterConfigurator> deciderOnly = filter =>
+            {
+                if (sharedStore is not null)
+                    filter.Exclude(Leadership.DeciderConsumers);
+            };
             if (rabbitMq is null)
             {
-                bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context));
+                bus.UsingInMemory((context, cfg) => cfg.ConfigureEndpoints(context, deciderOnly));
                 return;
             }
 
@@ -113,11 +133,11 @@ public static class RobotFleetServer
                 if (options.BusPrefix is { Length: > 0 } prefix)
                 {
                     cfg.MessageTopology.SetEntityNameFormatter(new PrefixedEntityNameFormatter(cfg.MessageTopology.EntityNameFormatter, prefix));
-                    context.ConfigureEndpoints(new PrefixedReceiveConfigurator<IRabbitMqReceiveEndpointConfigurator>(cfg, prefix), endpointNameFormatter: null);
+                    context.ConfigureEndpoints(new PrefixedReceiveConfigurator<IRabbitMqReceiveEndpointConfigurator>(cfg, prefix), endpointNameFormatter: null, deciderOnly);
                 }
                 else
                 {
-                    cfg.ConfigureEndpoints(context);
+                    cfg.ConfigureEndpoints(context, deciderOnly);
                 }
             });
         });
@@ -134,9 +154,48 @@ public static class RobotFleetServer
 
         configure?.Invoke(builder);
         var app = builder.Build();
-        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RobotFleet.Server").LogInformation("Message bus: {Bus}{Prefix} (instance {Instance})",
-            rabbitMq is null ? "in-memory" : $"RabbitMQ {rabbitMq}", options.BusPrefix is { Length: > 0 } p ? $", names prefixed '{p}'" : "", instance);
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RobotFleet.Server").LogInformation("Message bus: {Bus}{Prefix} (instance {Instance}, queues {Queues}); {Mode}",
+            rabbitMq is null ? "in-memory" : $"RabbitMQ {rabbitMq}", options.BusPrefix is { Length: > 0 } p ? $", names prefixed '{p}'" : "", options.InstanceId, instance,
+            sharedStore is null ? "single instance (it decides)" : "shared PostgreSQL store: active/standby, starting as a standby until it takes the leader lease");
         app.UseBadRequestJson();
+        var leadership = app.Services.GetRequiredService<Leadership>();
+        if (sharedStore is not null)
+        {
+            if (rabbitMq is null)
+                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RobotFleet.Server").LogWarning(
+                    "Missions are in PostgreSQL but the bus is in memory: a standby instance cannot reach the leader; run every instance with --bus rabbitmq://...");
+            app.Use(async (context, next) =>
+            {
+                // A standby's coordinator holds nothing and must decide nothing: what only the coordinator answers goes to the leader.
+                if (!leadership.IsLeader && IsDeciderOnly(context.Request))
+                {
+                    await Results.Json(new ApiError($"instance {leadership.InstanceId} is a standby; send {context.Request.Method} {context.Request.Path} to the leader"
+                        + (leadership.Leader is { } leader ? $" (instance {leader})" : " (none elected yet: try again in a few seconds)")), statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
+                    return;
+                }
+
+                // Submit, cancel and reassign go over the bus to the leader: wait for one (a new fleet's first seconds).
+                if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/api/missions")
+                    && !await leadership.WaitForLeaderAsync(TimeSpan.FromSeconds(15), context.RequestAborted))
+                {
+                    await Results.Json(new ApiError($"no control-plane instance leads yet (instance {leadership.InstanceId} is a standby); try again in a few seconds"),
+                        statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
+                    return;
+                }
+
+                await next();
+            });
+        }
+
+        app.MapGet("/api/instance", (MqttGateway gateway, RobotEventCounter counter) => Results.Ok(new
+        {
+            instance = leadership.InstanceId,
+            role = leadership.IsLeader ? "leader" : "standby",
+            leader = leadership.Leader,
+            shared = leadership.IsShared,
+            robotStatesPublished = gateway.StatesPublished,
+            robotStatesHandled = counter.StatesHandled,
+        }));
         var webRoot = new PhysicalFileProvider(ResolveWebRoot(options.WebRoot));
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = webRoot });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = webRoot });
@@ -150,6 +209,22 @@ public static class RobotFleetServer
         // Open the model registry now: a bad key file or data directory fails the start, not the first upload.
         _ = app.Services.GetRequiredService<ModelRegistry>();
         return app;
+    }
+
+    /// <summary>
+    /// True for the API requests only the fleet coordinator answers (it reads or changes its own state directly, not over the
+    /// bus): pause, resume and priority of a mission, closed lanes, removing a robot. A standby refuses them (503).
+    /// </summary>
+    private static bool IsDeciderOnly(HttpRequest request)
+    {
+        var path = request.Path.Value ?? "";
+        if (path.StartsWith("/api/lanes", StringComparison.OrdinalIgnoreCase))
+            return true;
+        if (HttpMethods.IsDelete(request.Method) && path.StartsWith("/api/robots/", StringComparison.OrdinalIgnoreCase))
+            return true;
+        return HttpMethods.IsPost(request.Method) && path.StartsWith("/api/missions/", StringComparison.OrdinalIgnoreCase)
+            && (path.EndsWith("/pause", StringComparison.OrdinalIgnoreCase) || path.EndsWith("/resume", StringComparison.OrdinalIgnoreCase)
+                || path.EndsWith("/priority", StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>A temporary (auto-deleted, non-durable) endpoint of this process alone: its queue name ends with the instance id.</summary>

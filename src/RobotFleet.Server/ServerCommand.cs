@@ -68,6 +68,7 @@ public static class ServerCommand
         });
         var busPrefix = new Option<string?>("--bus-prefix") { Description = "Prefix of every RabbitMQ queue and exchange name, to share a virtual host between fleets; default $ROBOTFLEET_BUS_PREFIX or none", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_BUS_PREFIX") is { Length: > 0 } env ? env : null };
         var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db, missions: missions.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
+        var instanceId = new Option<string?>("--instance-id") { Description = "This instance's name among several of one fleet (shared PostgreSQL missions database); default $ROBOTFLEET_INSTANCE_ID or host-pid", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_INSTANCE_ID") is { Length: > 0 } env ? env : null };
         var missionsDb = new Option<string?>("--missions-db") { Description = "Missions database instead of missions.db in the data directory: a PostgreSQL connection string (Host=...;Database=...;Username=...) or a SQLite file; default $ROBOTFLEET_MISSIONS_DB", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_MISSIONS_DB") is { Length: > 0 } env ? env : null };
 
         var modelLimit = new Option<int>("--model-upload-limit-mb") { Description = "Largest .onnx file POST /api/models accepts, MiB", DefaultValueFactory = _ => 512 };
@@ -91,7 +92,7 @@ public static class ServerCommand
         var command = new RootCommand("RobotFleet server: control plane, embedded MQTT broker, HTTP API and simulated robots in one process")
         {
             demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb, modelLimit, requireModelSignature, trustedModelKeys, modelSigningKey,
-            publicUrl, perceptionHz, bus, busPrefix,
+            publicUrl, perceptionHz, bus, busPrefix, instanceId,
             mqttCa, mqttUsername, mqttPassword, mqttProtocol, schedulesDb, traffic,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -138,6 +139,8 @@ public static class ServerCommand
                 MqttProtocol = parse.GetValue(mqttProtocol) ?? Env("ROBOTFLEET_MQTT_PROTOCOL"),
                 SchedulesDatabase = parse.GetValue(schedulesDb) ?? Env("ROBOTFLEET_SCHEDULES_DB"),
             };
+            if (parse.GetValue(instanceId) is { } id)
+                options = options with { InstanceId = id };
             WebApplication app;
             try
             {
@@ -152,7 +155,7 @@ public static class ServerCommand
             try
             {
                 await app.RunAsync(cancellationToken);
-                return 0;
+                return Environment.ExitCode; // 0, or the code a stop asked for (75: this instance lost the leader lease)
             }
             catch (InvalidOperationException e) when (e.InnerException is System.Net.Sockets.SocketException)
             {

@@ -44,6 +44,13 @@ public sealed record ServerOptions
     /// </summary>
     public string? BusPrefix { get; init; }
 
+    /// <summary>
+    /// This instance's name among several control-plane instances of one fleet (<c>--instance-id</c>, env
+    /// <c>ROBOTFLEET_INSTANCE_ID</c>): logged on leader/standby changes and shown by <c>GET /api/instance</c>. Default
+    /// <c>{host name}-{process id}</c>.
+    /// </summary>
+    public string InstanceId { get; init; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
     /// <summary>Run only the control plane and broker, for external robots and agents.</summary>
     public bool NoSimulation { get; init; }
 

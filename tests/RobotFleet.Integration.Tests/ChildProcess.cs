@@ -33,6 +33,9 @@ internal sealed class ChildProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code once the process has exited, else null.</summary>
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
     /// <summary>Starts <c>dotnet {dll} {args}</c> from the test output directory.</summary>
     public static ChildProcess Start(string name, string dll, IEnumerable<string> args)
     {

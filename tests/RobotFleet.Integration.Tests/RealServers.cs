@@ -11,6 +11,10 @@ internal static class RealServers
 {
     public static string? Mqtt => Variable("ROBOTFLEET_TEST_MQTT");
 
+    public static string? RabbitMq => Variable("ROBOTFLEET_TEST_RABBITMQ");
+
+    public static string? Postgres => Variable("ROBOTFLEET_TEST_POSTGRES");
+
     public static string? ServicesScript => Variable("ROBOTFLEET_TEST_SERVICES_SCRIPT");
 
     private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;

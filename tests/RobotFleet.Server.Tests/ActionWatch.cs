@@ -18,7 +18,12 @@ internal sealed class ActionWatch : IAsyncDisposable
     /// <summary>Action id -> how many times it turned FINISHED.</summary>
     public ConcurrentDictionary<string, int> Finished { get; } = new(StringComparer.Ordinal);
 
-    public static async Task<ActionWatch> StartAsync(int port)
+    /// <summary>
+    /// Watches the robots' states on the broker at <paramref name="host"/>:<paramref name="port"/> (client id
+    /// <paramref name="clientId"/>: unique on a shared broker): every robot's, or only the state topics in
+    /// <paramref name="stateTopics"/> (on a shared broker, so other tests' robots do not load the watch: states are QoS 0).
+    /// </summary>
+    public static async Task<ActionWatch> StartAsync(int port, string host = "127.0.0.1", string clientId = "action-watch", IReadOnlyList<string>? stateTopics = null)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var watch = new ActionWatch(client);
@@ -35,8 +40,9 @@ internal sealed class ActionWatch : IAsyncDisposable
             }
             return Task.CompletedTask;
         };
-        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId("action-watch").Build());
-        await client.SubscribeAsync(Vda5050Topics.AllRobots("uagv", Vda5050Topic.State));
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId(clientId).Build());
+        foreach (var topic in stateTopics ?? [Vda5050Topics.AllRobots("uagv", Vda5050Topic.State)])
+            await client.SubscribeAsync(topic);
         return watch;
     }
 

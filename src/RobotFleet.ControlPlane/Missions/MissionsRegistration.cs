@@ -9,6 +9,9 @@ namespace RobotFleet.ControlPlane.Missions;
 /// <summary>Registers the missions feature.</summary>
 public static class MissionsRegistration
 {
+    /// <summary>The queue robot events reach the coordinator through: <c>robotfleet-robot-events</c>.</summary>
+    public const string RobotEventsQueue = "robotfleet-robot-events";
+
     /// <summary>
     /// Adds the mission store, its repository (in the database <see cref="MissionDatabase.From"/> chooses, else in memory), the
     /// fleet coordinator and its periodic tick. Add the bus side with <see cref="AddMissionsConsumers"/>.
@@ -21,6 +24,7 @@ public static class MissionsRegistration
         services.AddSingleton<IMissionRepository>(_ => MissionDatabase.From(options) is { } database ? new EfMissionRepository(database) : new InMemoryMissionRepository());
         services.AddSingleton<FleetCoordinator>();
         services.AddSingleton<Schedules.IMissionCheck>(sp => sp.GetRequiredService<FleetCoordinator>());
+        services.TryAddSingleton<IDecidingTurn, SoleInstance>();
         services.AddHostedService<CoordinatorShutdown>();
         services.AddHostedService<CoordinatorTicker>();
         return services;
@@ -39,7 +43,7 @@ public static class MissionsRegistration
         bus.AddConsumer<ReassignMissionConsumer>();
         bus.AddConsumer<RobotEventsConsumer>().Endpoint(e =>
         {
-            e.Name = "robotfleet-robot-events";
+            e.Name = RobotEventsQueue;
             e.ConcurrentMessageLimit = 1;
         });
     }
@@ -66,14 +70,36 @@ internal sealed class CoordinatorShutdown(FleetCoordinator coordinator, IHostApp
     }
 }
 
-/// <summary>Calls <see cref="FleetCoordinator.TickAsync"/> at start (which loads stored missions) and every <see cref="ControlPlaneOptions.TickInterval"/>.</summary>
-internal sealed class CoordinatorTicker(FleetCoordinator coordinator, ControlPlaneOptions options, TimeProvider time) : BackgroundService
+/// <summary>
+/// Says when this process may start deciding: at once for a single instance (<see cref="SoleInstance"/>); when it becomes
+/// the leader where several instances share one store (the server's leader lease). The coordinator's ticker, which loads
+/// the stored missions on its first tick, waits for it. Implementations are thread-safe.
+/// </summary>
+public interface IDecidingTurn
+{
+    /// <summary>Completes when this process is the one that decides; never completes on a standby that never leads.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    Task WhenDecidingAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The only instance: it decides from the start.</summary>
+internal sealed class SoleInstance : IDecidingTurn
+{
+    public Task WhenDecidingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// Calls <see cref="FleetCoordinator.TickAsync"/> once this process may decide (<see cref="IDecidingTurn"/>; the first tick
+/// loads stored missions) and every <see cref="ControlPlaneOptions.TickInterval"/> after.
+/// </summary>
+internal sealed class CoordinatorTicker(FleetCoordinator coordinator, ControlPlaneOptions options, TimeProvider time, IDecidingTurn turn) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.TickInterval, time);
         try
         {
+            await turn.WhenDecidingAsync(stoppingToken);
+            using var timer = new PeriodicTimer(options.TickInterval, time);
             await coordinator.TickAsync(stoppingToken); // loads stored missions at once
             while (await timer.WaitForNextTickAsync(stoppingToken))
                 await coordinator.TickAsync(stoppingToken);
