@@ -115,6 +115,26 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Fact]
+    public void A_pushed_robot_may_step_next_to_the_waypoint_it_leaves_when_that_is_its_only_way_off()
+    {
+        // c is 0.7 m from b (closer than 3 x 0.3 m: b and c conflict). "idle" on b is pushed by "mover" (from a to d); its
+        // only way off is c. The mover's claim on b must not rule c out (regression: the office map's patrol_C and L1_v46
+        // are 0.7 m apart, and robots there stood still for good).
+        var map = TestMaps.Build(["a:0:0", "b:2:0", "c:2.7:0", "d:4.7:0"], "a=b", "b=c", "c=d");
+        var space = new TrafficSpace(map, 0.3);
+        Assert.True(space.ConflictsWith(space.IndexOf("b"), space.IndexOf("c")));
+        var controller = new PibtTrafficController(space);
+        controller.Place("idle", "b");
+        controller.Place("mover", "a");
+        controller.SetGoal("mover", "d");
+
+        var releases = controller.Step().ToDictionary(r => r.RobotId);
+
+        Assert.Equal("c", releases["idle"].Waypoints[0]);
+        Assert.Equal("b", controller.Claim("mover"));
+    }
+
+    [Fact]
     public void A_closed_lane_is_not_released_and_routes_go_round()
     {
         var ring = TestMaps.Build(["r0:0:0", "r1:4:0", "r2:4:4", "r3:0:4"], "r0=r1", "r1=r2", "r2=r3", "r3=r0");

@@ -408,7 +408,7 @@ public sealed class PibtTrafficController
             if (double.IsPositiveInfinity(key) && parent is null)
                 continue; // not towards an unreachable goal unless made to move
             var segment = _space.LaneResource[lane];
-            if (_claimer[segment] != -1 || _owner[segment] is var so and >= 0 && so != agent.Index || ClaimedNear(v, agent))
+            if (_claimer[segment] != -1 || _owner[segment] is var so and >= 0 && so != agent.Index || ClaimedNear(v, agent, parent))
                 continue;
             var onWay = times is not null && times[v] < times[u];
             if (Blockers(v, segment, agent) is not { } blockers)
@@ -479,12 +479,17 @@ public sealed class PibtTrafficController
         return found;
     }
 
-    /// <summary>True when a resource conflicting with the waypoint is claimed by another robot (do not stop where a claim will need room).</summary>
-    private bool ClaimedNear(int waypoint, Agent agent)
+    /// <summary>
+    /// True when a resource conflicting with the waypoint is claimed by another robot (do not stop where a claim will need
+    /// room), not counting the claim of <paramref name="pusher"/>, the robot pushing this one off its waypoint: its claim is
+    /// on what this robot is leaving, and it waits until this robot has driven on anyway (on a map with waypoints closer than
+    /// the footprint, the only way off may be next to the waypoint left).
+    /// </summary>
+    private bool ClaimedNear(int waypoint, Agent agent, Agent? pusher = null)
     {
         foreach (var r in _space.Conflicts[waypoint])
         {
-            if (_claimer[r] is var c and >= 0 && c != agent.Index)
+            if (_claimer[r] is var c and >= 0 && c != agent.Index && c != pusher?.Index)
                 return true;
         }
 
