@@ -343,7 +343,21 @@ public sealed class PibtTrafficController
 
     private bool IsFree(Agent agent) => !agent.Removed && !agent.Busy && agent.Path.Count == 1 && agent.ClaimWaypoint < 0;
 
-    private double Priority(Agent agent) => agent.Goal >= 0 && agent.Goal != agent.Path[0] ? (_step - agent.GoalSince) + agent.Tie : agent.Tie - 1;
+    /// <summary>
+    /// PIBT's dynamic priority: steps since the robot got its goal (plus a tie-break below 1); below 0 without a goal or at
+    /// it. A robot leaving a dead-end spur goes before everyone (it can only come out one way, and robots waiting to go in
+    /// or passing by must make room for it, not it for them).
+    /// </summary>
+    private double Priority(Agent agent)
+    {
+        if (agent.Goal < 0 || agent.Goal == agent.Path[0])
+            return agent.Tie - 1;
+        var priority = (_step - agent.GoalSince) + agent.Tie;
+        var spur = _space.BranchOf[agent.Path[0]];
+        if (spur >= 0 && _space.BranchWaypoints[spur].Length <= TrafficSpace.MaxSpurWaypoints && _space.BranchOf[agent.Goal] != spur)
+            priority += 1e9;
+        return priority;
+    }
 
     private void GrantClaims(bool[] detour)
     {
@@ -410,6 +424,8 @@ public sealed class PibtTrafficController
             var segment = _space.LaneResource[lane];
             if (_claimer[segment] != -1 || _owner[segment] is var so and >= 0 && so != agent.Index || ClaimedNear(v, agent, parent))
                 continue;
+            if (times is not null && WaitsAtMouth(agent, v, times))
+                continue;
             var onWay = times is not null && times[v] < times[u];
             if (Blockers(v, segment, agent) is not { } blockers)
                 continue;
@@ -444,6 +460,13 @@ public sealed class PibtTrafficController
             if (pushedAll)
                 return true;
             DropClaim(agent);
+            // A robot that could not make room (often because its only way out is the very waypoint claimed from it, out of
+            // a dead end) decides again on its own later in this step, now that the claim is gone.
+            if (parent is null)
+            {
+                foreach (var other in blockers.Where(b => b.Decided && IsFree(b)))
+                    other.Decided = false;
+            }
         }
 
         return false;
@@ -453,6 +476,42 @@ public sealed class PibtTrafficController
     private bool Free(int waypoint, int segment, Agent agent) =>
         _owner[waypoint] == -1 && _owner[segment] == -1 && _claimer[waypoint] == -1 && _claimer[segment] == -1
         && !Blocked(waypoint, agent, -1) && !Blocked(segment, agent, -1) && !ClaimedNear(waypoint, agent);
+
+    /// <summary>
+    /// True when the robot's way from <paramref name="waypoint"/> goes on into a dead-end spur another robot is in: it would
+    /// stand on the spur's mouth, the only way out for the robot inside (and the two would have to swap). It waits before
+    /// the mouth instead.
+    /// </summary>
+    private bool WaitsAtMouth(Agent agent, int waypoint, float[] times)
+    {
+        if (waypoint == agent.Goal)
+            return false;
+        var next = -1;
+        var best = double.PositiveInfinity;
+        for (var k = _space.OutStart[waypoint]; k < _space.OutStart[waypoint + 1]; k++)
+        {
+            var lane = _space.OutLanes[k];
+            var to = _space.LaneTo[lane];
+            if (!_closed.Contains(lane) && times[to] + _space.LaneSecondsArray[lane] < best)
+            {
+                best = times[to] + _space.LaneSecondsArray[lane];
+                next = to;
+            }
+        }
+
+        if (next < 0)
+            return false;
+        var spur = _space.BranchOf[next];
+        if (spur < 0 || _space.BranchOf[waypoint] == spur || _space.BranchWaypoints[spur].Length > TrafficSpace.MaxSpurWaypoints)
+            return false;
+        foreach (var w in _space.BranchWaypoints[spur])
+        {
+            if (_owner[w] is var o and >= 0 && o != agent.Index)
+                return true;
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// The robots other than <paramref name="agent"/> holding the waypoint, the lane segment, or anything conflicting with
@@ -541,7 +600,7 @@ public sealed class PibtTrafficController
                 return;
             var v = _space.LaneTo[best];
             var segment = _space.LaneResource[best];
-            if (!Free(v, segment, agent))
+            if (!Free(v, segment, agent) || WaitsAtMouth(agent, v, times))
                 return;
             Take(agent, v, segment);
             ahead += _space.Lanes[best].Length;
