@@ -22,6 +22,7 @@ public sealed class When_a_command_line_is_wrong
     [InlineData("--mqtt-protocol", "4")]
     [InlineData("--mqtt-ca", "/no/such/ca.pem")]
     [InlineData("--public-url", "ftp://x")]
+    [InlineData("--traffic", "fast")]
     public async Task The_server_prints_a_usage_error_naming_the_option_and_exits_1(string option, string value)
     {
         var (code, error) = await InvokeAsync(ServerCommand.Build(), option, value);
@@ -30,6 +31,27 @@ public sealed class When_a_command_line_is_wrong
         Assert.Contains(option, error, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>A typo in ROBOTFLEET_TRAFFIC is refused at start, not silently replaced by the default (found by a new user).</summary>
+    [Fact]
+    public async Task The_server_refuses_a_traffic_control_from_the_environment_it_does_not_know()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "RobotFleet.Server.dll"));
+        info.ArgumentList.Add("--data-dir");
+        info.ArgumentList.Add(Path.Combine(Path.GetTempPath(), $"rf-traffic-{Guid.NewGuid():N}"));
+        info.Environment["ROBOTFLEET_TRAFFIC"] = "PIBT-fast";
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var error = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        var exited = process.WaitForExit(60_000);
+        if (!exited)
+            process.Kill(entireProcessTree: true);
+
+        Assert.True(exited, "the server started with ROBOTFLEET_TRAFFIC=PIBT-fast");
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("--traffic 'PIBT-fast' (from ROBOTFLEET_TRAFFIC)", await error, StringComparison.Ordinal);
     }
 
     [Theory]

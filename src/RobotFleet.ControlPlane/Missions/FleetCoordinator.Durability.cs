@@ -102,8 +102,8 @@ public sealed partial class FleetCoordinator
 
         if (snapshot.Plans.Count > 0 || _missions.Values.Any(m => !m.IsFinal))
             _settleUntil = time.GetUtcNow() + options.RestartSettle;
-        logger.LogInformation("Restored {Missions} missions ({Open} open) and {Plans} robot plans", snapshot.Missions.Count,
-            _missions.Values.Count(m => !m.IsFinal), snapshot.Plans.Count);
+        logger.LogInformation("Restored {Missions} missions ({Open} open) and {Plans} robot plans; traffic control: {Traffic}", snapshot.Missions.Count,
+            _missions.Values.Count(m => !m.IsFinal), snapshot.Plans.Count, options.TrafficControl);
     }
 
     /// <summary>
