@@ -84,8 +84,8 @@ public static class ServerCommand
             if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
                 r.AddError($"--public-url must be an http(s) URL, not '{value}'");
         });
-        var traffic = new Option<string?>("--traffic") { Description = "Traffic control: pibt (PIBT controller: footprint conflicts, lifts, doorways, robots pushed aside) or reservation (waypoint reservations, waits detected and broken); default $ROBOTFLEET_TRAFFIC or pibt" };
-        traffic.Validators.Add(r => { if (TryValue(r, out string? v) && v is not ("pibt" or "reservation")) r.AddError($"--traffic must be pibt or reservation, not '{v}'"); });
+        var traffic = new Option<string?>("--traffic") { Description = "Traffic control: reservation (waypoint reservations, waits detected and broken) or pibt (PIBT controller: footprint conflicts, lifts, doorways, robots pushed aside; experimental); default $ROBOTFLEET_TRAFFIC or reservation" };
+        traffic.Validators.Add(r => { if (TryValue(r, out string? v) && v is not ("pibt" or "reservation")) r.AddError($"--traffic must be reservation or pibt, not '{v}'"); });
         var perceptionHz = new Option<double>("--perception-hz") { Description = "Camera frames a second each simulated robot runs its active model on (0: off)", DefaultValueFactory = _ => 0 };
         perceptionHz.Validators.Add(r => { if (TryValue(r, out double v) && (!double.IsFinite(v) || v < 0)) r.AddError($"--perception-hz must be 0 or more, not {v}"); });
 
@@ -112,10 +112,10 @@ public static class ServerCommand
             }
 
             // As for the broker: the environment fallback is checked here, so a typo in ROBOTFLEET_TRAFFIC is refused, not ignored.
-            var trafficName = parse.GetValue(traffic) ?? Env("ROBOTFLEET_TRAFFIC") ?? "pibt";
+            var trafficName = parse.GetValue(traffic) ?? Env("ROBOTFLEET_TRAFFIC") ?? "reservation";
             if (trafficName is not ("pibt" or "reservation"))
             {
-                await Console.Error.WriteLineAsync($"robotfleet: --traffic '{trafficName}' (from ROBOTFLEET_TRAFFIC): must be pibt or reservation");
+                await Console.Error.WriteLineAsync($"robotfleet: --traffic '{trafficName}' (from ROBOTFLEET_TRAFFIC): must be reservation or pibt");
                 return 1;
             }
 

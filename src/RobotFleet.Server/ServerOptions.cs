@@ -83,8 +83,8 @@ public sealed record ServerOptions
     /// </summary>
     public string? MissionsDatabase { get; init; }
 
-    /// <summary>Which traffic control releases orders (<c>--traffic</c>, env <c>ROBOTFLEET_TRAFFIC</c>, default PIBT); see <see cref="RobotFleet.ControlPlane.TrafficControl"/>.</summary>
-    public RobotFleet.ControlPlane.TrafficControl TrafficControl { get; init; } = RobotFleet.ControlPlane.TrafficControl.Pibt;
+    /// <summary>Which traffic control releases orders (<c>--traffic</c>, env <c>ROBOTFLEET_TRAFFIC</c>, default the reservation rule); see <see cref="RobotFleet.ControlPlane.TrafficControl"/>.</summary>
+    public RobotFleet.ControlPlane.TrafficControl TrafficControl { get; init; } = RobotFleet.ControlPlane.TrafficControl.Reservation;
 
     /// <summary>The web console's static files; null finds <c>wwwroot</c> next to the program, else <c>src/RobotFleet.Server/wwwroot</c> upwards from it.</summary>
     public string? WebRoot { get; init; }
