@@ -77,7 +77,7 @@ public sealed class ConnectionTests
         Assert.Equal(ConnectionState.Offline, last.ConnectionState);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, double seconds = 10)
+    private static async Task WaitUntilAsync(Func<bool> condition, double seconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!condition())

@@ -116,7 +116,7 @@ internal sealed class Harness : IAsyncDisposable
         Actions = actions,
     }));
 
-    public Task<State> WaitForStateAsync(Func<State, bool> match, double seconds = 10) => Recorder.WaitForAsync("state", match, seconds);
+    public Task<State> WaitForStateAsync(Func<State, bool> match, double seconds = 30) => Recorder.WaitForAsync("state", match, seconds);
 
     /// <summary>Sends a stateRequest and waits for it to finish: every message sent before it has been handled.</summary>
     public async Task<State> SyncAsync()

@@ -348,7 +348,7 @@ public sealed class ModelManagerTests : IAsyncLifetime
     private static string Models(JsonElement status) => string.Join(", ", status.GetProperty("models").EnumerateArray()
         .Select(m => $"{m.GetProperty("name").GetString()} {m.GetProperty("version").GetString()} {m.GetProperty("state").GetString()}"));
 
-    private static async Task WaitUntilAsync(Func<bool> condition, double seconds = 10)
+    private static async Task WaitUntilAsync(Func<bool> condition, double seconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!condition())

@@ -95,7 +95,7 @@ internal sealed class Recorder : IAsyncDisposable
     public bool ReceivedRetained(string leaf, Func<byte[], bool> match) =>
         messages.Any(m => m.Topic == prefix + leaf && m.Retained && match(m.Payload));
 
-    public async Task<T> WaitForAsync<T>(string leaf, Func<T, bool> match, double seconds = 10)
+    public async Task<T> WaitForAsync<T>(string leaf, Func<T, bool> match, double seconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (DateTime.UtcNow < deadline)
@@ -121,7 +121,7 @@ internal sealed class Recorder : IAsyncDisposable
     }
 
     /// <summary>Waits for an extension message (raw JSON) that matches.</summary>
-    public async Task<System.Text.Json.JsonElement> WaitForExtensionAsync(string leaf, Func<System.Text.Json.JsonElement, bool> match, double seconds = 10)
+    public async Task<System.Text.Json.JsonElement> WaitForExtensionAsync(string leaf, Func<System.Text.Json.JsonElement, bool> match, double seconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (DateTime.UtcNow < deadline)
