@@ -39,7 +39,7 @@ internal static class Cli
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines." };
         var controller = new Option<string>("--controller") { Description = "coordinator: the real FleetCoordinator on an in-memory bus; pibt: the PIBT traffic controller (RobotFleet.Planning.Traffic) alone, with kinematic robots (doors, lifts).", DefaultValueFactory = _ => "coordinator" };
         controller.AcceptOnlyFromAmong("coordinator", "pibt");
-        var traffic = new Option<string>("--traffic") { Description = "The coordinator's traffic control (with --controller coordinator): reservation (default) or pibt.", DefaultValueFactory = _ => "reservation" };
+        var traffic = new Option<string?>("--traffic") { Description = "The coordinator's traffic control (with --controller coordinator): reservation (default) or pibt." };
         traffic.AcceptOnlyFromAmong("reservation", "pibt");
 
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
@@ -101,6 +101,12 @@ internal static class Cli
                 catch (SimConfigurationException e)
                 {
                     await stderr.WriteLineAsync($"trafficsim: {e.Message}");
+                    return UsageError;
+                }
+
+                if (result.GetValue(controller) == "pibt" && result.GetValue(traffic) is { } ignored)
+                {
+                    await stderr.WriteLineAsync($"trafficsim: --traffic {ignored}: applies to --controller coordinator (with --controller pibt the PIBT controller runs alone)");
                     return UsageError;
                 }
 

@@ -47,7 +47,8 @@ public static class RobotFleetServer
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://{bindAddress}:{options.HttpPort}");
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("MassTransit", LogLevel.Warning).AddFilter("Quartz", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("MassTransit", LogLevel.Warning).AddFilter("Quartz", LogLevel.Warning)
+            .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information); // "Now listening on: http://…" (where the API and web console are)
         builder.Logging.AddSimpleConsole(c =>
         {
             c.SingleLine = true;

@@ -32,6 +32,7 @@ public class CommandLineTests
     [InlineData("trafficsim: --max-wall-s 0: must be", "--max-wall-s", "0")]
     [InlineData("trafficsim: --minutes 1E+300: too large", "--minutes", "1e300")]
     [InlineData("trafficsim: Cannot parse argument 'abc' for option '--robots'", "--robots", "abc")]
+    [InlineData("trafficsim: --traffic reservation: applies to --controller coordinator", "--controller", "pibt", "--traffic", "reservation")]
     public async Task A_wrong_option_prints_one_line_naming_it_and_exits_with_2(string expected, params string[] args)
     {
         var (code, stdout, stderr) = await RunAsync(args);
