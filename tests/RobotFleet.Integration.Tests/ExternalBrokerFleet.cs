@@ -96,9 +96,12 @@ internal sealed class ExternalBrokerFleet : IAsyncDisposable
     }
 
     /// <summary>Submits deliveries between distinct random service locations (not chargers or parking places); returns their ids.</summary>
-    public async Task<IReadOnlyList<string>> SubmitDeliveriesAsync(int count, int seed)
+    public Task<IReadOnlyList<string>> SubmitDeliveriesAsync(int count, int seed) => SubmitDeliveriesAsync(Http, count, seed);
+
+    /// <summary>Submits deliveries through the server <paramref name="http"/> talks to, as <see cref="SubmitDeliveriesAsync(int, int)"/>.</summary>
+    public static async Task<IReadOnlyList<string>> SubmitDeliveriesAsync(HttpClient http, int count, int seed)
     {
-        var locations = (await Http.GetFromJsonAsync<JsonElement>("/api/locations")).EnumerateArray()
+        var locations = (await http.GetFromJsonAsync<JsonElement>("/api/locations")).EnumerateArray()
             .Where(l => !l.GetProperty("kinds").EnumerateArray().Any(k => k.GetString() is "charger" or "parking"))
             .Select(l => l.GetProperty("name").GetString()!).ToList();
         var random = new Random(seed);
@@ -107,7 +110,7 @@ internal sealed class ExternalBrokerFleet : IAsyncDisposable
         {
             var pickup = locations[random.Next(locations.Count)];
             var dropoff = locations.Where(l => l != pickup).ElementAt(random.Next(locations.Count - 1));
-            var response = await Http.PostAsJsonAsync("/api/missions", new { kind = "delivery", pickup, dropoff });
+            var response = await http.PostAsJsonAsync("/api/missions", new { kind = "delivery", pickup, dropoff });
             Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST /api/missions: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             ids.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
         }

@@ -61,7 +61,7 @@ public sealed class When_two_control_planes_share_a_fleet(ITestOutputHelper outp
                     $"{Robots} robots ONLINE on {instance.Name}; {instance.Process.LogPath}, agent {agent.LogPath}");
 
             // Submitted through the standby: over the bus to the leader; read back from the shared store.
-            ids.AddRange(await SubmitDeliveriesAsync(b.Http, 20, seed: 5));
+            ids.AddRange(await ExternalBrokerFleet.SubmitDeliveriesAsync(b.Http, 20, seed: 5));
             Assert.True(await WaitUntilAsync(async () =>
             {
                 var statuses = (await b.MissionsAsync()).Select(m => m.Status).ToList();
@@ -173,25 +173,6 @@ public sealed class When_two_control_planes_share_a_fleet(ITestOutputHelper outp
         string.Join(", ", missions.Select(m => $"{m.Id}={m.Status} {m.Reason}"));
 
     private static Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout) => ExternalBrokerFleet.WaitUntilAsync(condition, timeout);
-
-    private static async Task<List<string>> SubmitDeliveriesAsync(HttpClient http, int count, int seed)
-    {
-        var locations = (await http.GetFromJsonAsync<JsonElement>("/api/locations")).EnumerateArray()
-            .Where(l => !l.GetProperty("kinds").EnumerateArray().Any(k => k.GetString() is "charger" or "parking"))
-            .Select(l => l.GetProperty("name").GetString()!).ToList();
-        var random = new Random(seed);
-        var ids = new List<string>();
-        for (var i = 0; i < count; i++)
-        {
-            var pickup = locations[random.Next(locations.Count)];
-            var dropoff = locations.Where(l => l != pickup).ElementAt(random.Next(locations.Count - 1));
-            var response = await http.PostAsJsonAsync("/api/missions", new { kind = "delivery", pickup, dropoff });
-            Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST /api/missions: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            ids.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
-        }
-
-        return ids;
-    }
 
     /// <summary>What <c>GET /api/instance</c> says.</summary>
     private sealed record InstanceInfo(string Instance, string Role, string? Leader, long RobotStatesPublished, long RobotStatesHandled);
