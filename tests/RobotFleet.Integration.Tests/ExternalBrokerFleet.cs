@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using MQTTnet;
 using RobotFleet.Server.Hosting;
+using RobotFleet.TestSupport;
 
 namespace RobotFleet.Integration.Tests;
 
@@ -119,11 +120,14 @@ internal sealed class ExternalBrokerFleet : IAsyncDisposable
     }
 
     /// <summary>Every mission as <c>id=Status reason</c>, for messages; empty while the server does not answer.</summary>
-    public async Task<IReadOnlyList<(string Id, string Status, string? Reason)>> MissionsAsync()
+    public Task<IReadOnlyList<(string Id, string Status, string? Reason)>> MissionsAsync() => MissionsAsync(Http);
+
+    /// <summary>Every mission of the server <paramref name="http"/> talks to, as <see cref="MissionsAsync()"/>.</summary>
+    public static async Task<IReadOnlyList<(string Id, string Status, string? Reason)>> MissionsAsync(HttpClient http)
     {
         try
         {
-            return (await Http.GetFromJsonAsync<JsonElement>("/api/missions")).EnumerateArray()
+            return (await http.GetFromJsonAsync<JsonElement>("/api/missions")).EnumerateArray()
                 .Select(m => (m.GetProperty("id").GetString()!, m.GetProperty("status").GetString()!,
                     m.TryGetProperty("failureReason", out var reason) && reason.ValueKind == JsonValueKind.String ? reason.GetString() : null))
                 .ToList();

@@ -4,8 +4,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
-using Xunit.Abstractions;
 using RobotFleet.Server.Tests;
+using RobotFleet.TestSupport;
+using Xunit.Abstractions;
 
 namespace RobotFleet.Integration.Tests;
 
@@ -232,20 +233,7 @@ public sealed class When_two_control_planes_share_a_fleet(ITestOutputHelper outp
             }
         }
 
-        public async Task<IReadOnlyList<(string Id, string Status, string? Reason)>> MissionsAsync()
-        {
-            try
-            {
-                return (await Http.GetFromJsonAsync<JsonElement>("/api/missions")).EnumerateArray()
-                    .Select(m => (m.GetProperty("id").GetString()!, m.GetProperty("status").GetString()!,
-                        m.TryGetProperty("failureReason", out var reason) && reason.ValueKind == JsonValueKind.String ? reason.GetString() : null))
-                    .ToList();
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                return [];
-            }
-        }
+        public Task<IReadOnlyList<(string Id, string Status, string? Reason)>> MissionsAsync() => ExternalBrokerFleet.MissionsAsync(Http);
 
         public void Dispose()
         {

@@ -1,10 +1,9 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using RobotFleet.Server.Hosting;
+using RobotFleet.TestSupport;
 
 namespace RobotFleet.Server.Tests;
 
@@ -25,8 +24,6 @@ public sealed class When_the_control_plane_is_killed
     public async Task Should_complete_all_twenty_missions_without_a_pick_or_drop_twice(int robots)
     {
         var root = When_the_control_plane_restarts.FindRepoRoot();
-        var bin = AppContext.BaseDirectory;
-        var logs = Directory.CreateDirectory(Path.Combine(bin, "logs")).FullName;
         var dataDir = Path.Combine(Path.GetTempPath(), $"robotfleet-kill-{Guid.NewGuid():N}");
         await using var broker = new EmbeddedBroker(IPAddress.Loopback, 0, NullLogger<EmbeddedBroker>.Instance);
         await broker.StartAsync(CancellationToken.None);
@@ -34,14 +31,14 @@ public sealed class When_the_control_plane_is_killed
         var actions = await ActionWatch.StartAsync(broker.Port);
         var httpPort = EmbeddedBroker.FreePort();
         string[] serverArgs = ["--no-sim", "--broker", brokerUri, "--data-dir", dataDir, "--http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--map", Path.Combine(root, "maps", "office")];
-        using var agents = Child.Start(Path.Combine(bin, "RobotFleet.EdgeAgent.dll"),
+        using var agents = ChildProcess.Start($"killed-{robots}-agents", "RobotFleet.EdgeAgent.dll",
             ["--simulate", "--robots", robots.ToString(System.Globalization.CultureInfo.InvariantCulture), "--time-scale", "20", "--broker", brokerUri, "--map", Path.Combine(root, "maps", "office")]);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
-        Child? server = null;
+        ChildProcess? server = null;
         var ids = new List<string>();
         try
         {
-            server = Child.Start(Path.Combine(bin, "RobotFleet.Server.dll"), serverArgs);
+            server = ChildProcess.Start($"killed-{robots}-server-1", "RobotFleet.Server.dll", serverArgs);
             Assert.True(await RobotsOnlineAsync(http, robots), $"{robots} robots ONLINE; server output:\n" + server.Output);
             var locations = (await http.GetFromJsonAsync<JsonElement>("/api/locations")).EnumerateArray()
                 .Where(l => !l.GetProperty("kinds").EnumerateArray().Any(k => k.GetString() is "charger" or "parking"))
@@ -61,11 +58,9 @@ public sealed class When_the_control_plane_is_killed
                 var statuses = await StatusesAsync(http);
                 return statuses.Count(s => s == "Completed") >= 3 && statuses.Contains("Executing");
             }, TimeSpan.FromSeconds(60)), "missions running before the kill");
-            server.Kill(); // SIGKILL: no shutdown code runs
-            File.WriteAllText(Path.Combine(logs, $"killed-{robots}-server-1.log"), server.Output);
-            server.Dispose();
+            server.Dispose(); // SIGKILL: no shutdown code runs
 
-            server = Child.Start(Path.Combine(bin, "RobotFleet.Server.dll"), serverArgs);
+            server = ChildProcess.Start($"killed-{robots}-server-2", "RobotFleet.Server.dll", serverArgs);
             Assert.True(await ServerHost.WaitUntilAsync(async () => (await StatusesAsync(http)).Count == 20, TimeSpan.FromSeconds(30)), "20 missions after the restart; output:\n" + server.Output);
             var done = await ServerHost.WaitUntilAsync(async () => (await StatusesAsync(http)).All(s => s == "Completed"), TimeSpan.FromSeconds(180));
             var missions = (await http.GetFromJsonAsync<JsonElement>("/api/missions")).EnumerateArray().ToList();
@@ -76,8 +71,6 @@ public sealed class When_the_control_plane_is_killed
         finally
         {
             server?.Dispose();
-            File.WriteAllText(Path.Combine(logs, $"killed-{robots}-server-2.log"), server?.Output ?? "");
-            File.WriteAllText(Path.Combine(logs, $"killed-{robots}-agents.log"), agents.Output);
             await actions.DisposeAsync();
             try
             {
@@ -121,72 +114,6 @@ public sealed class When_the_control_plane_is_killed
         catch (HttpRequestException)
         {
             return [];
-        }
-    }
-
-    /// <summary>A <c>dotnet</c> child process whose output is collected; disposing kills it (SIGKILL) if still running.</summary>
-    private sealed class Child : IDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-
-        private Child(Process process) => _process = process;
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                    return _output.ToString();
-            }
-        }
-
-        public static Child Start(string dll, IEnumerable<string> args)
-        {
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            info.ArgumentList.Add(dll);
-            foreach (var arg in args)
-                info.ArgumentList.Add(arg);
-            var process = new Process { StartInfo = info };
-            var child = new Child(process);
-            process.OutputDataReceived += (_, e) => child.Append(e.Data);
-            process.ErrorDataReceived += (_, e) => child.Append(e.Data);
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return child;
-        }
-
-        private void Append(string? line)
-        {
-            if (line is null)
-                return;
-            lock (_output)
-                _output.AppendLine(line);
-        }
-
-        /// <summary>SIGKILL on Linux (Process.Kill).</summary>
-        public void Kill()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: false);
-                _process.WaitForExit(10_000);
-            }
-        }
-
-        public void Dispose()
-        {
-            try
-            {
-                Kill();
-            }
-            catch (InvalidOperationException)
-            {
-                // never started or already gone
-            }
-
-            _process.Dispose();
         }
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace RobotFleet.Integration.Tests;
+namespace RobotFleet.TestSupport;
 
 /// <summary>
 /// A <c>dotnet {dll}</c> child process (the server, the edge agent) whose output is collected and written, as it comes,
