@@ -199,7 +199,7 @@ public sealed class When_the_bus_is_rabbitmq
             .ToDictionary(m => m.GetProperty("id").GetString()!, m => m.GetProperty("status").GetString());
 
         public async Task<string> DescribeAsync() => string.Join(", ", (await _server.GetJsonAsync("/api/missions")).EnumerateArray()
-            .Select(m => $"{m.GetProperty("id")}={m.GetProperty("status")} {m.GetProperty("failureReason")}")) + $"; log {ServerHost.LogPath}";
+            .Select(m => $"{m.GetProperty("id")}={m.GetProperty("status")} {m.GetProperty("failureReason")}")) + $"; log {_server.LogPath}";
 
         /// <summary>
         /// Each mission's history, as the coordinator recorded it and as the state machine took it in (over the bus), shows

@@ -15,11 +15,12 @@ public sealed class ServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ServerHost(WebApplication app, HttpClient http, int mqttPort)
+    private ServerHost(WebApplication app, HttpClient http, int mqttPort, string logPath)
     {
         _app = app;
         Http = http;
         MqttPort = mqttPort;
+        LogPath = logPath;
     }
 
     public HttpClient Http { get; }
@@ -30,8 +31,15 @@ public sealed class ServerHost : IAsyncDisposable
 
     public SimulatedFleet Fleet => Services.GetRequiredService<SimulatedRobots>().Fleet ?? throw new InvalidOperationException("no simulated robots");
 
-    /// <summary>Log file of the most recently started server.</summary>
-    public static string LogPath { get; private set; } = "";
+    /// <summary>This server's log file (one per server: test classes run in parallel, so no "latest server" is shared).</summary>
+    public string LogPath { get; }
+
+    /// <summary>This server's log so far (the server may still be writing it).</summary>
+    public string ReadLog()
+    {
+        using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(stream).ReadToEnd();
+    }
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -41,14 +49,14 @@ public sealed class ServerHost : IAsyncDisposable
     public static async Task<ServerHost> StartAsync(ServerOptions options, [CallerMemberName] string name = "")
     {
         var logs = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "logs"));
-        LogPath = Path.Combine(logs.FullName, $"{name}.log");
-        for (var n = 2; File.Exists(LogPath) && File.GetLastWriteTimeUtc(LogPath) > StartedAt; n++)
-            LogPath = Path.Combine(logs.FullName, $"{name}-{n}.log"); // several servers of one test class in this run
+        var logPath = Path.Combine(logs.FullName, $"{name}.log");
+        for (var n = 2; File.Exists(logPath) && File.GetLastWriteTimeUtc(logPath) > StartedAt; n++)
+            logPath = Path.Combine(logs.FullName, $"{name}-{n}.log"); // several servers of one test class in this run
         var app = RobotFleetServer.Build(options with { HttpPort = 0, MqttPort = 0 },
-            builder => builder.Logging.AddProvider(new FileLoggerProvider(LogPath)));
+            builder => builder.Logging.AddProvider(new FileLoggerProvider(logPath)));
         await app.StartAsync();
         var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
-        return new ServerHost(app, http, options.Broker?.Port ?? app.Services.GetRequiredService<EmbeddedBroker>().Port);
+        return new ServerHost(app, http, options.Broker?.Port ?? app.Services.GetRequiredService<EmbeddedBroker>().Port, logPath);
     }
 
     public async Task<JsonElement> GetJsonAsync(string path) =>

@@ -25,10 +25,10 @@ public sealed class When_the_broker_is_external_and_secured
         var url = new Uri($"mqtt://{User}:{Uri.EscapeDataString(Password)}@127.0.0.1:{mosquitto.Port}");
         await using var server = await ServerHost.StartAsync(Options(url) with { MqttProtocol = "3.1.1" });
 
-        Assert.True(await RobotsOnlineAsync(server, 2), $"2 robots ONLINE through Mosquitto; server log: {ServerHost.LogPath}\n{mosquitto.Log}");
+        Assert.True(await RobotsOnlineAsync(server, 2), $"2 robots ONLINE through Mosquitto; server log: {server.LogPath}\n{mosquitto.Log}");
         Assert.Contains($"u'{User}'", mosquitto.Log, StringComparison.Ordinal); // Mosquitto logs each CONNECT's user
         Assert.Contains("(p2, ", mosquitto.Log, StringComparison.Ordinal); // Mosquitto's p2 = MQTT 3.1.1
-        Assert.DoesNotContain(Password, File.ReadAllText(ServerHost.LogPath), StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, server.ReadLog(), StringComparison.Ordinal);
     }
 
     [MosquittoFact]
@@ -37,7 +37,7 @@ public sealed class When_the_broker_is_external_and_secured
         await using var mosquitto = await Mosquitto.StartAsync(User, Password);
         await using var server = await ServerHost.StartAsync(Options(new Uri($"mqtt://127.0.0.1:{mosquitto.Port}")) with { MqttUsername = User, MqttPassword = Password });
 
-        Assert.True(await RobotsOnlineAsync(server, 2), $"2 robots ONLINE through Mosquitto; server log: {ServerHost.LogPath}\n{mosquitto.Log}");
+        Assert.True(await RobotsOnlineAsync(server, 2), $"2 robots ONLINE through Mosquitto; server log: {server.LogPath}\n{mosquitto.Log}");
         Assert.Contains("(p5, ", mosquitto.Log, StringComparison.Ordinal); // MQTT 5 by default
     }
 
@@ -47,9 +47,9 @@ public sealed class When_the_broker_is_external_and_secured
         await using var mosquitto = await Mosquitto.StartAsync(User, Password);
         await using var server = await ServerHost.StartAsync(Options(new Uri($"mqtt://127.0.0.1:{mosquitto.Port}")) with { MqttUsername = User, MqttPassword = "wrong" });
 
-        Assert.True(await ServerHost.WaitUntilAsync(() => Task.FromResult(ReadLog().Contains("refused the gateway's connection", StringComparison.Ordinal)), TimeSpan.FromSeconds(20)),
-            $"no refusal logged; server log {ServerHost.LogPath}");
-        var line = ReadLog().Split('\n').First(l => l.Contains("refused the gateway's connection", StringComparison.Ordinal));
+        Assert.True(await ServerHost.WaitUntilAsync(() => Task.FromResult(server.ReadLog().Contains("refused the gateway's connection", StringComparison.Ordinal)), TimeSpan.FromSeconds(20)),
+            $"no refusal logged; server log {server.LogPath}");
+        var line = server.ReadLog().Split('\n').First(l => l.Contains("refused the gateway's connection", StringComparison.Ordinal));
         Assert.Contains("--mqtt-password", line, StringComparison.Ordinal);
         Assert.Contains($"user '{User}'", line, StringComparison.Ordinal);
         Assert.DoesNotContain("wrong", line, StringComparison.Ordinal); // never the password
@@ -63,13 +63,13 @@ public sealed class When_the_broker_is_external_and_secured
         var url = new Uri($"mqtts://{User}:{Uri.EscapeDataString(Password)}@localhost:{mosquitto.Port}");
         await using (var server = await ServerHost.StartAsync(Options(url) with { MqttCaFile = mosquitto.CaFile }))
         {
-            Assert.True(await RobotsOnlineAsync(server, 2), $"2 robots ONLINE through Mosquitto over TLS; server log: {ServerHost.LogPath}\n{mosquitto.Log}");
+            Assert.True(await RobotsOnlineAsync(server, 2), $"2 robots ONLINE through Mosquitto over TLS; server log: {server.LogPath}\n{mosquitto.Log}");
         }
 
         // Without the CA file the system trust store does not know the test CA: no connection.
         await using var untrusting = await ServerHost.StartAsync(Options(url));
-        Assert.True(await ServerHost.WaitUntilAsync(() => Task.FromResult(ReadLog().Contains("MQTT gateway cannot reach broker", StringComparison.Ordinal)), TimeSpan.FromSeconds(20)),
-            $"no TLS failure logged; server log {ServerHost.LogPath}");
+        Assert.True(await ServerHost.WaitUntilAsync(() => Task.FromResult(untrusting.ReadLog().Contains("MQTT gateway cannot reach broker", StringComparison.Ordinal)), TimeSpan.FromSeconds(20)),
+            $"no TLS failure logged; server log {untrusting.LogPath}");
         Assert.Equal(0, (await untrusting.GetJsonAsync("/api/robots")).EnumerateArray().Count(r => r.GetProperty("connection").GetString() == "ONLINE"));
     }
 
@@ -88,10 +88,4 @@ public sealed class When_the_broker_is_external_and_secured
     [InlineData(null, null, null)]
     public void The_schedules_follow_the_missions_database_when_it_is_postgres(string? schedules, string? missions, string? used) =>
         Assert.Equal(used, new ServerOptions { SchedulesDatabase = schedules, MissionsDatabase = missions }.SchedulesDatabaseSetting);
-
-    private static string ReadLog()
-    {
-        using var stream = new FileStream(ServerHost.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return new StreamReader(stream).ReadToEnd();
-    }
 }
