@@ -11,19 +11,31 @@ internal static class MapsCommands
         var building = new Argument<FileInfo>("building") { Description = "Open-RMF *.building.yaml file to convert." };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory to write site.geojson into (created if missing).", Required = true };
         var id = new Option<string?>("--id") { Description = "Map id (default: file name without .building.yaml)." };
-        var importRmf = new Command("import-rmf", "Convert an Open-RMF building map into a RobotFleet site map (site.geojson).") { building, output, id };
-        importRmf.SetAction(result => ImportRmf(result.GetValue(building)!, result.GetValue(output)!, result.GetValue(id)));
+        var graph = new Option<int?>("--graph")
+        {
+            Description = "Import only this nav graph (lane graph_idx; a lane without one is graph 0), e.g. one fleet's graph (default: all graphs merged).",
+        };
+        var maxLaneLength = new Option<double?>("--max-lane-length")
+        {
+            Description = $"Split lanes longer than this many metres into equal pieces with waypoints between (at least {RmfImportOptions.MinMaxLaneLength} m; lanes through doors and lift rides are not split; default: no splitting).",
+        };
+        var importRmf = new Command("import-rmf", "Convert an Open-RMF building map into a RobotFleet site map (site.geojson).") { building, output, id, graph, maxLaneLength };
+        importRmf.SetAction(result => ImportRmf(
+            result.GetValue(building)!,
+            result.GetValue(output)!,
+            result.GetValue(id),
+            new RmfImportOptions { NavGraph = result.GetValue(graph), MaxLaneLength = result.GetValue(maxLaneLength) }));
         return new Command("maps", "Site map tools.") { importRmf };
     }
 
-    private static int ImportRmf(FileInfo building, DirectoryInfo output, string? mapId)
+    private static int ImportRmf(FileInfo building, DirectoryInfo output, string? mapId, RmfImportOptions options)
     {
         try
         {
             SiteMap map;
             if (mapId is null)
             {
-                map = RmfBuildingImporter.Import(building.FullName);
+                map = RmfBuildingImporter.Import(building.FullName, options);
             }
             else
             {
@@ -32,19 +44,25 @@ internal static class MapsCommands
                     throw new FileNotFoundException($"No building file at '{building.FullName}'.", building.FullName);
                 }
                 using var reader = building.OpenText();
-                map = RmfBuildingImporter.Import(reader, building.FullName, mapId);
+                map = RmfBuildingImporter.Import(reader, building.FullName, mapId, options);
             }
             output.Create();
             var target = Path.Combine(output.FullName, SiteMapGeoJson.FileName);
             File.WriteAllText(target, SiteMapGeoJson.Write(map) + Environment.NewLine);
             Console.WriteLine(
                 $"{building.Name} -> {target}: map '{map.Id}', {map.Levels.Count} level(s), {map.Waypoints.Count} waypoints, " +
-                $"{map.Lanes.Count} lanes, {map.Locations.Count} locations, {map.Doors.Count} doors, {map.Warnings.Count} warning(s)");
+                $"{map.Lanes.Count} lanes, {map.Locations.Count} locations, {map.Doors.Count} doors, {map.Warnings.Count} warning(s); " +
+                (options.NavGraph is { } g ? $"nav graph {g}" : "all nav graphs merged") + ", " +
+                (options.MaxLaneLength is { } m ? FormattableString.Invariant($"lanes split into pieces of at most {m} m") : "lanes not split"));
             return 0;
         }
         catch (SiteMapValidationException e)
         {
             return Fail($"{e.Source}: {e.Problems.Count} map problem(s): {string.Join("; ", e.Problems.Select(p => p.Message))}");
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            return Fail(e.Message);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

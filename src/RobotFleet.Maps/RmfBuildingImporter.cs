@@ -17,6 +17,28 @@ public sealed record RmfImportOptions
     /// timing): a ride from a lift's stop to the one two served levels up takes twice this. Finite and &gt; 0.
     /// </summary>
     public double LiftRideSeconds { get; init; } = DefaultLiftRideSeconds;
+
+    /// <summary>Smallest accepted <see cref="MaxLaneLength"/>: 0.5 m.</summary>
+    public const double MinMaxLaneLength = 0.5;
+
+    /// <summary>
+    /// The one nav graph to import (lane parameter <c>graph_idx</c>; a lane without it is graph 0, as in the traffic editor),
+    /// or null (the default) to merge all graphs. With a graph chosen, only its lanes are imported, a vertex becomes a waypoint
+    /// only when one of those lanes ends at it or it is the <c>lift_cabin</c> vertex of a lift that graph reaches (a lift no
+    /// lane of the graph reaches is left out, warning <c>rmf-lift-off-graph</c>), and named or flagged vertices off the graph
+    /// are dropped with their locations. A graph no lane of the file has makes the import fail with a
+    /// <see cref="SiteMapValidationException"/> (rule <c>rmf-nav-graph</c>) that names the graphs the file has.
+    /// </summary>
+    public int? NavGraph { get; init; }
+
+    /// <summary>
+    /// Longest lane in metres, or null (the default) to keep lanes as drawn. Every longer lane is split into equal pieces no
+    /// longer than this, with waypoints <c>{laneId}_{k}</c> inserted on the straight line between its ends; the pieces are
+    /// <c>{laneId}_p{k}</c> (a two-way lane's reverse pieces <c>{laneId}_p{k}:r</c> share those waypoints) and keep the lane's
+    /// speed limit. Lanes through a door and lift rides are never split. Finite and &gt;= <see cref="MinMaxLaneLength"/>
+    /// (0.5 m), else the import throws <see cref="ArgumentOutOfRangeException"/>.
+    /// </summary>
+    public double? MaxLaneLength { get; init; }
 }
 
 /// <summary>
@@ -37,11 +59,17 @@ public static class RmfBuildingImporter
 
     /// <summary>Imports a building file with the given settings; the map id is the file name without <c>.building.yaml</c>.</summary>
     /// <param name="buildingYamlPath">Path of the <c>*.building.yaml</c> file.</param>
-    /// <param name="options">Import settings (lift ride time).</param>
+    /// <param name="options">Import settings (lift ride time, nav graph, longest lane).</param>
     /// <returns>The validated map.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist; the message names it.</exception>
-    /// <exception cref="SiteMapValidationException">The file cannot be read or yields an invalid map; all problems are listed.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="RmfImportOptions.LiftRideSeconds"/> is not a finite number &gt; 0.</exception>
+    /// <exception cref="SiteMapValidationException">
+    /// The file cannot be read or yields an invalid map, or <see cref="RmfImportOptions.NavGraph"/> is a graph the file has no
+    /// lane of (rule <c>rmf-nav-graph</c>); all problems are listed.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <see cref="RmfImportOptions.LiftRideSeconds"/> is not a finite number &gt; 0, or <see cref="RmfImportOptions.MaxLaneLength"/>
+    /// is set but not a finite number &gt;= 0.5 m; the message names the setting.
+    /// </exception>
     public static SiteMap Import(string buildingYamlPath, RmfImportOptions options)
     {
         ArgumentNullException.ThrowIfNull(buildingYamlPath);
@@ -70,16 +98,27 @@ public static class RmfBuildingImporter
     /// <param name="yaml">Reader over the YAML text.</param>
     /// <param name="sourceName">File name or description used in error messages.</param>
     /// <param name="mapId">Id the imported map gets.</param>
-    /// <param name="options">Import settings (lift ride time).</param>
+    /// <param name="options">Import settings (lift ride time, nav graph, longest lane).</param>
     /// <returns>The validated map.</returns>
-    /// <exception cref="SiteMapValidationException">The text cannot be read or yields an invalid map; all problems are listed.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><see cref="RmfImportOptions.LiftRideSeconds"/> is not a finite number &gt; 0.</exception>
+    /// <exception cref="SiteMapValidationException">
+    /// The text cannot be read or yields an invalid map, or <see cref="RmfImportOptions.NavGraph"/> is a graph the file has no
+    /// lane of (rule <c>rmf-nav-graph</c>); all problems are listed.
+    /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <see cref="RmfImportOptions.LiftRideSeconds"/> is not a finite number &gt; 0, or <see cref="RmfImportOptions.MaxLaneLength"/>
+    /// is set but not a finite number &gt;= 0.5 m; the message names the setting.
+    /// </exception>
     public static SiteMap Import(TextReader yaml, string sourceName, string mapId, RmfImportOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!double.IsFinite(options.LiftRideSeconds) || options.LiftRideSeconds <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.LiftRideSeconds, "LiftRideSeconds must be a finite number > 0 (s).");
+        }
+        if (options.MaxLaneLength is { } max && (!double.IsFinite(max) || max < RmfImportOptions.MinMaxLaneLength))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), max,
+                $"MaxLaneLength must be a finite number >= {RmfImportOptions.MinMaxLaneLength.ToString(CultureInfo.InvariantCulture)} (m), or null for no splitting.");
         }
         ArgumentNullException.ThrowIfNull(yaml);
         ArgumentNullException.ThrowIfNull(sourceName);
@@ -117,6 +156,9 @@ public static class RmfBuildingImporter
         private readonly List<Door> _doors = [];
         private readonly List<Drawing> _drawings = [];
 
+        /// <summary>With <see cref="RmfImportOptions.NavGraph"/> set: the lifts whose cabin vertex a lane of that graph ends at; else null.</summary>
+        private HashSet<string>? _liftsOnGraph;
+
         public SiteMap Run()
         {
             var system = Scalar(root, "coordinate_system") ?? "reference_image";
@@ -133,7 +175,10 @@ public static class RmfBuildingImporter
             var vertices = levels.Children.ToDictionary(
                 entry => ((YamlScalarNode)entry.Key).Value!,
                 entry => ReadVertices(((YamlScalarNode)entry.Key).Value!, entry.Value as YamlMappingNode));
-            var nameCounts = vertices.Values.SelectMany(v => v).Where(v => v.Name.Length > 0)
+            // With a nav graph chosen: per level, the vertices that may become waypoints (null: all graphs, no restriction).
+            var keep = options.NavGraph is { } graph ? VerticesOnGraph(levels, vertices, graph) : null;
+            var nameCounts = vertices.SelectMany(e => e.Value.Where(v => keep is null || keep[e.Key].Contains(v.Index)))
+                .Where(v => v.Name.Length > 0)
                 .CountBy(v => v.Name, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
             var scales = levels.Children.ToDictionary(e => ((YamlScalarNode)e.Key).Value!, e => MeasuredScale(e.Value, vertices[((YamlScalarNode)e.Key).Value!]));
             var measured = scales.Values.OfType<double>().ToArray();
@@ -150,11 +195,16 @@ public static class RmfBuildingImporter
                 {
                     _warnings.Add(MapProblem.Of(levelId, "rmf-scale-assumed", $"level has no measurements; using {fallbackScale:0.#####} m/px"));
                 }
-                ImportLevel(levelId, level, vertices[levelId], scale, ySign, nameCounts);
+                ImportLevel(levelId, level, vertices[levelId], scale, ySign, nameCounts, keep?[levelId]);
             }
 
             ImportLifts();
             MarkDoorLanes();
+            if (options.MaxLaneLength is { } maxLength && _problems.Count == 0)
+            {
+                // After MarkDoorLanes: lanes through a door keep their one door id and are not split.
+                SplitLongLanes(maxLength);
+            }
             if (_problems.Count > 0)
             {
                 throw new SiteMapValidationException(sourceName, _problems);
@@ -162,6 +212,132 @@ public static class RmfBuildingImporter
             // rmf_demos files mostly carry the placeholder name "building": the map id says more.
             var name = Scalar(root, "name") is { Length: > 0 } n && n != "building" ? n : mapId;
             return new SiteMap(mapId, name, _levels, _waypoints, _lanes, _locations, null, _doors, _drawings, null, _warnings, sourceName, _lifts);
+        }
+
+        /// <summary>
+        /// The vertices of each level that the chosen nav graph keeps: the ends of its lanes and the <c>lift_cabin</c> vertices
+        /// (on every level) of the lifts whose cabin one of its lanes ends at; sets <see cref="_liftsOnGraph"/>.
+        /// </summary>
+        /// <exception cref="SiteMapValidationException">No lane of the file is on the graph (rule <c>rmf-nav-graph</c>).</exception>
+        private Dictionary<string, HashSet<int>> VerticesOnGraph(YamlMappingNode levels, Dictionary<string, List<RmfVertex>> vertices, int graph)
+        {
+            var present = new SortedSet<double>();
+            var ends = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
+            foreach (var (key, node) in levels.Children)
+            {
+                var levelId = ((YamlScalarNode)key).Value!;
+                var levelVertices = vertices[levelId];
+                var onLevel = ends[levelId] = [];
+                foreach (var entry in Entries(node as YamlMappingNode, "lanes"))
+                {
+                    var laneGraph = GraphOf(entry);
+                    present.Add(laneGraph);
+                    if (laneGraph != graph)
+                    {
+                        continue;
+                    }
+                    // Bad indices are reported when the level's lanes are imported.
+                    foreach (var end in entry.Take(2))
+                    {
+                        if (Number(end) is { } i && i >= 0 && i < levelVertices.Count && i == Math.Floor(i))
+                        {
+                            onLevel.Add((int)i);
+                        }
+                    }
+                }
+            }
+            if (!present.Contains(graph))
+            {
+                var graphs = present.Count == 0
+                    ? "the file has no lanes"
+                    : $"the file's lanes are on nav graph(s) {string.Join(", ", present.Select(g => g.ToString(CultureInfo.InvariantCulture)))}";
+                throw new SiteMapValidationException(sourceName, [MapProblem.Of("", "rmf-nav-graph", $"no lane is on nav graph {graph} (graph_idx); {graphs}")]);
+            }
+            string? Cabin(string levelId, int index) => StringParameter(vertices[levelId][index].Parameters, "lift_cabin") is { Length: > 0 } c ? c : null;
+            _liftsOnGraph = ends.SelectMany(e => e.Value.Select(i => Cabin(e.Key, i))).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            return ends.ToDictionary(
+                e => e.Key,
+                e => e.Value.Concat(vertices[e.Key].Where(v => Cabin(e.Key, v.Index) is { } c && _liftsOnGraph.Contains(c)).Select(v => v.Index)).ToHashSet(),
+                StringComparer.Ordinal);
+        }
+
+        /// <summary>The nav graph of a lane entry: its <c>graph_idx</c> parameter, 0 without one (as in the traffic editor).</summary>
+        private static double GraphOf(IList<YamlNode> laneEntry) => Number(Parameter(laneEntry.ElementAtOrDefault(2) as YamlMappingNode, "graph_idx")) ?? 0;
+
+        /// <summary>
+        /// Replaces every lane longer than <paramref name="max"/> metres (not through a door, not a lift ride) by equal pieces
+        /// no longer than it: waypoints <c>{laneId}_{k}</c> on the straight line between its ends, pieces <c>{laneId}_p{k}</c>
+        /// with its speed limit and width; a two-way lane's reverse becomes the pieces' reverses <c>{laneId}_p{k}:r</c>.
+        /// </summary>
+        private void SplitLongLanes(double max)
+        {
+            var waypoint = _waypoints.ToDictionary(w => w.Id, StringComparer.Ordinal);
+            var byId = new Dictionary<string, Lane>(StringComparer.Ordinal);
+            foreach (var lane in _lanes)
+            {
+                byId.TryAdd(lane.Id, lane);
+            }
+            bool Splits(Lane lane) => lane.Length > max && lane.DoorId is null && lane.LiftId is null;
+            // The reverse half of a two-way lane, as SiteMapGeoJson pairs them: same ends swapped, speed limit and width.
+            Lane? ReverseOf(Lane lane) =>
+                byId.GetValueOrDefault(lane.Id + SiteMapGeoJson.TwoWayReverseSuffix) is { } r
+                && r.FromWaypointId == lane.ToWaypointId && r.ToWaypointId == lane.FromWaypointId && r.LevelId == lane.LevelId
+                && r.SpeedLimit == lane.SpeedLimit && r.Width == lane.Width && Splits(r)
+                    ? r
+                    : null;
+            var pairedReverses = _lanes.Where(Splits).Select(ReverseOf).OfType<Lane>().Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+            var result = new List<Lane>(_lanes.Count);
+            foreach (var lane in _lanes)
+            {
+                if (pairedReverses.Contains(lane.Id))
+                {
+                    continue; // split with its forward lane
+                }
+                if (!Splits(lane))
+                {
+                    result.Add(lane);
+                    continue;
+                }
+                var (a, b) = (waypoint[lane.FromWaypointId], waypoint[lane.ToWaypointId]);
+                var reverse = ReverseOf(lane);
+                var points = Divide(lane, a, b, max);
+                _waypoints.AddRange(points.Skip(1).Take(points.Count - 2));
+                for (var k = 1; k < points.Count; k++)
+                {
+                    var piece = $"{lane.Id}_p{k.ToString(CultureInfo.InvariantCulture)}";
+                    result.Add(Lane.Between(piece, points[k - 1], points[k], lane.SpeedLimit, lane.Width));
+                    if (reverse is not null)
+                    {
+                        result.Add(Lane.Between(piece + SiteMapGeoJson.TwoWayReverseSuffix, points[k], points[k - 1], reverse.SpeedLimit, reverse.Width));
+                    }
+                }
+            }
+            _lanes.Clear();
+            _lanes.AddRange(result);
+        }
+
+        /// <summary>
+        /// The lane's ends with the fewest equally spaced waypoints between them (rounded to 1 µm like vertices) that leave
+        /// no piece longer than <paramref name="max"/> metres.
+        /// </summary>
+        private static List<Waypoint> Divide(Lane lane, Waypoint a, Waypoint b, double max)
+        {
+            for (var pieces = (int)Math.Ceiling(lane.Length / max); ; pieces++)
+            {
+                var points = new List<Waypoint>(pieces + 1) { a };
+                for (var k = 1; k < pieces; k++)
+                {
+                    var t = (double)k / pieces;
+                    points.Add(new Waypoint($"{lane.Id}_{k.ToString(CultureInfo.InvariantCulture)}", lane.LevelId,
+                        Math.Round(a.X + ((b.X - a.X) * t), 6), Math.Round(a.Y + ((b.Y - a.Y) * t), 6), null));
+                }
+                points.Add(b);
+                // Rounding can leave a piece a micrometre over when the length is a multiple of max: one more piece then.
+                if (points.Zip(points.Skip(1)).All(p => Lane.StraightDistance(p.First, p.Second) <= max))
+                {
+                    return points;
+                }
+            }
         }
 
         /// <summary>
@@ -180,6 +356,11 @@ public static class RmfBuildingImporter
             foreach (var (key, node) in lifts.Children)
             {
                 var liftId = ((YamlScalarNode)key).Value!;
+                if (_liftsOnGraph is not null && !_liftsOnGraph.Contains(liftId))
+                {
+                    _warnings.Add(MapProblem.Of(liftId, "rmf-lift-off-graph", $"no lane of nav graph {options.NavGraph} reaches the lift's cabin; the lift is left out"));
+                    continue;
+                }
                 var lift = node as YamlMappingNode;
                 var levelDoors = lift is not null && Child(lift, "level_doors") is YamlMappingNode ld
                     ? ld.Children.ToDictionary(
@@ -253,7 +434,15 @@ public static class RmfBuildingImporter
             }
         }
 
-        private void ImportLevel(string levelId, YamlMappingNode? level, List<RmfVertex> vertices, double scale, double ySign, Dictionary<string, int> nameCounts)
+        /// <summary>Imports one level's waypoints, lanes, locations, doors, walls and floors.</summary>
+        /// <param name="levelId">The level's id.</param>
+        /// <param name="level">The level's YAML mapping, null when empty.</param>
+        /// <param name="vertices">The level's vertices.</param>
+        /// <param name="scale">Metres per unit of the file's coordinates.</param>
+        /// <param name="ySign">-1 to flip the image y axis north, 1 to keep it.</param>
+        /// <param name="nameCounts">How often each vertex name occurs among the imported vertices of the building.</param>
+        /// <param name="keep">With a nav graph chosen, the vertices that may become waypoints; null to keep every named, flagged or used one.</param>
+        private void ImportLevel(string levelId, YamlMappingNode? level, List<RmfVertex> vertices, double scale, double ySign, Dictionary<string, int> nameCounts, HashSet<int>? keep)
         {
             // Rounded to the micrometre: keeps files readable, far below any robot's precision.
             Coordinate At(RmfVertex v) => new(Math.Round(v.X * scale, 6), Math.Round(ySign * v.Y * scale, 6));
@@ -268,15 +457,18 @@ public static class RmfBuildingImporter
                 return null;
             }
 
-            // Waypoints: every named or flagged vertex and every lane end.
-            var lanes = Entries(level, "lanes").Select((entry, i) => (Id: $"{levelId}_lane{i}", Entry: entry)).ToList();
+            // Waypoints: every named or flagged vertex and every lane end (with a nav graph chosen: the vertices it keeps).
+            // Lane ids count every lane of the level, so a lane has the same id whichever graph is imported.
+            var lanes = Entries(level, "lanes").Select((entry, i) => (Id: $"{levelId}_lane{i}", Entry: entry))
+                .Where(l => options.NavGraph is not { } graph || GraphOf(l.Entry) == graph)
+                .ToList();
             var laneEnds = lanes.Select(l => (From: Vertex(l.Entry.ElementAtOrDefault(0), l.Id), To: Vertex(l.Entry.ElementAtOrDefault(1), l.Id), l.Id, Parameters: l.Entry.ElementAtOrDefault(2) as YamlMappingNode)).ToList();
             var used = laneEnds.SelectMany(l => new[] { l.From, l.To }).OfType<RmfVertex>().Select(v => v.Index).ToHashSet();
             var waypointAt = new Dictionary<int, Waypoint>();
             foreach (var v in vertices)
             {
                 var kinds = Kinds(v.Parameters);
-                if (v.Name.Length == 0 && kinds.Count == 0 && !used.Contains(v.Index))
+                if (keep is not null ? !keep.Contains(v.Index) : v.Name.Length == 0 && kinds.Count == 0 && !used.Contains(v.Index))
                 {
                     continue;
                 }
