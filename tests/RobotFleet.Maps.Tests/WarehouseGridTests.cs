@@ -121,11 +121,18 @@ public class WarehouseGridTests
         var map = SiteMapGeoJson.Load(Path.Combine(RepoRoot(), "maps", "airport_terminal"));
 
         Assert.Equal("airport_terminal", map.Id);
-        Assert.Equal(197, map.Waypoints.Count);
-        Assert.Equal(446, map.Lanes.Count);
-        Assert.Equal(90, map.Locations.Count);
-        Assert.Equal(47, map.Locations.Values.Count(l => l.Kinds.Contains(LocationKind.Parking)));
-        Assert.Equal(16, map.Locations.Values.Count(l => l.Kinds.Contains(LocationKind.Charger)));
+        // The tinyRobot fleet's nav graph (graph_idx 2) alone, lanes split into pieces of at most 3 m (maps/airport_terminal/ATTRIBUTION.md).
+        Assert.Equal(447, map.Waypoints.Count);
+        Assert.Equal(920, map.Lanes.Count);
+        Assert.Equal(60, map.Locations.Count);
+        Assert.Equal(30, map.Locations.Values.Count(l => l.Kinds.Contains(LocationKind.Parking)));
+        Assert.Equal(8, map.Locations.Values.Count(l => l.Kinds.Contains(LocationKind.Charger)));
+        Assert.All(new[] { "charger_tinyRobot_0", "charger_tinyRobot_1", "charger_tinyRobot_2", "charger_tinyRobot_3" }, n => Assert.Contains(n, map.Locations.Keys));
+        Assert.DoesNotContain("charger_deliveryRobot_0", map.Locations.Keys);
+        // Only the three lanes through doors (not split) are longer than 3 m.
+        Assert.Equal(["L1_lane162", "L1_lane162:r", "L1_lane169", "L1_lane169:r", "L1_lane172", "L1_lane172:r"],
+            map.Lanes.Where(l => l.Length > 3).Select(l => l.Id).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(map.Warnings, w => w.Rule == "lanes-cross-without-waypoint");
         Assert.True(File.Exists(Path.Combine(RepoRoot(), "maps", "airport_terminal", "LICENSE")));
     }
 
