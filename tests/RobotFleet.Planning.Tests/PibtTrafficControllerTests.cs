@@ -28,6 +28,36 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Fact]
+    public void A_dead_end_chain_of_any_length_takes_one_robot_and_a_forked_dead_end_tree_of_more_than_four_does_not()
+    {
+        // A loop l1-l2-l3-l4; off l1 a dead-end chain s1..s6 (a long lane split into 2 m pieces: nobody can pass in it);
+        // off l3 a forked tree f1 - (f2 - f3, f4 - f5) of five waypoints (robots can make room for each other in it).
+        var map = TestMaps.Build(
+            ["l1:0:0", "l2:10:0", "l3:10:10", "l4:0:10", "s1:-2:0", "s2:-4:0", "s3:-6:0", "s4:-8:0", "s5:-10:0", "s6:-12:0",
+             "f1:12:10", "f2:14:12", "f3:16:14", "f4:14:8", "f5:16:6"],
+            "l1=l2", "l2=l3", "l3=l4", "l4=l1", "l1=s1", "s1=s2", "s2=s3", "s3=s4", "s4=s5", "s5=s6",
+            "l3=f1", "f1=f2", "f2=f3", "f1=f4", "f4=f5");
+        var space = new TrafficSpace(map, footprintRadius: 0.5);
+        int W(string id) => space.IndexOf(id);
+
+        Assert.True(space.ConflictsWith(W("s1"), W("s6"))); // 10 m apart, one resource
+        Assert.True(space.ConflictsWith(W("s2"), W("s5")));
+        Assert.False(space.ConflictsWith(W("f3"), W("f5"))); // the tree is left to PIBT's pushes
+        Assert.False(space.ConflictsWith(W("l2"), W("s3")));
+
+        var controller = new PibtTrafficController(space);
+        controller.Place("r1", "s6");
+        controller.Place("r2", "l2");
+        controller.SetGoal("r2", "s3");
+        for (var i = 0; i < 5; i++)
+            controller.Step();
+        Assert.Equal(["l2"], controller.Held("r2")); // not into the chain while r1 is at its end
+        controller.Remove("r1");
+        controller.Step();
+        Assert.Contains("l1", controller.Held("r2"));
+    }
+
+    [Fact]
     public void A_free_robot_is_released_along_its_fastest_way_up_to_the_horizon()
     {
         var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { HorizonMetres = 4 });

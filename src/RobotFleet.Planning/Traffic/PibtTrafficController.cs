@@ -354,7 +354,7 @@ public sealed class PibtTrafficController
             return agent.Tie - 1;
         var priority = (_step - agent.GoalSince) + agent.Tie;
         var spur = _space.BranchOf[agent.Path[0]];
-        if (spur >= 0 && _space.BranchWaypoints[spur].Length <= TrafficSpace.MaxSpurWaypoints && _space.BranchOf[agent.Goal] != spur)
+        if (spur >= 0 && _space.SpurArray[spur] && _space.BranchOf[agent.Goal] != spur)
             priority += 1e9;
         return priority;
     }
@@ -502,7 +502,7 @@ public sealed class PibtTrafficController
         if (next < 0)
             return false;
         var spur = _space.BranchOf[next];
-        if (spur < 0 || _space.BranchOf[waypoint] == spur || _space.BranchWaypoints[spur].Length > TrafficSpace.MaxSpurWaypoints)
+        if (spur < 0 || _space.BranchOf[waypoint] == spur || !_space.SpurArray[spur])
             return false;
         foreach (var w in _space.BranchWaypoints[spur])
         {

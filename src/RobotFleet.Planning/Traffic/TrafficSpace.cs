@@ -13,7 +13,8 @@ namespace RobotFleet.Planning.Traffic;
 /// standing on the other). On top of geometry: all stops and rides of one lift conflict (the lift is one session,
 /// whoever holds any part of it holds all of it), all lanes through one door conflict (one robot in a doorway), and all
 /// waypoints and lanes of one dead-end spur (a <see cref="DeadEndBranches"/> branch, a tree hanging off the map's loops, of
-/// at most <see cref="MaxSpurWaypoints"/> waypoints) conflict (one robot in a spur at a time).
+/// at most <see cref="MaxSpurWaypoints"/> waypoints, or a single chain of any length: a long dead-end lane split into
+/// pieces, where nobody can pass) conflict (one robot in a spur at a time).
 /// Also the directed graph (outgoing lanes per waypoint) and fastest travel times to a goal (seconds, reverse Dijkstra,
 /// cached per goal and lane-closure set).
 /// </summary>
@@ -110,6 +111,20 @@ public sealed class TrafficSpace
                 BranchOf[w] = b;
         }
 
+        var neighbours = new List<int>[WaypointCount];
+        for (var w = 0; w < WaypointCount; w++)
+            neighbours[w] = [];
+        for (var l = 0; l < Lanes.Length; l++)
+        {
+            if (LaneFrom[l] == LaneTo[l] || Lanes[l].LiftId is not null)
+                continue;
+            if (!neighbours[LaneFrom[l]].Contains(LaneTo[l]))
+                neighbours[LaneFrom[l]].Add(LaneTo[l]);
+            if (!neighbours[LaneTo[l]].Contains(LaneFrom[l]))
+                neighbours[LaneTo[l]].Add(LaneFrom[l]);
+        }
+
+        SpurArray = BranchWaypoints.Select(b => b.Length <= MaxSpurWaypoints || b.All(w => neighbours[w].Count <= 2)).ToArray();
         Conflicts = BuildConflicts(map, segments);
         _cacheCapacity = (int)Math.Max(64, Math.Min(int.MaxValue, cacheBytes / Math.Max(1, 4L * WaypointCount)));
     }
@@ -153,8 +168,14 @@ public sealed class TrafficSpace
     /// <summary>The waypoints of each dead-end branch.</summary>
     internal int[][] BranchWaypoints { get; }
 
-    /// <summary>Dead-end branches of at most this many waypoints (spurs: chargers, docks, pick faces) are one resource each.</summary>
+    /// <summary>
+    /// Dead-end branches of at most this many waypoints (spurs: chargers, docks, pick faces) are one resource each; so is a
+    /// dead-end branch of any length that is a single chain (a dead-end corridor: nobody can pass in it).
+    /// </summary>
     public const int MaxSpurWaypoints = 4;
+
+    /// <summary>For each dead-end branch, whether it is a spur: one resource, one robot in it at a time (see <see cref="MaxSpurWaypoints"/>).</summary>
+    internal bool[] SpurArray { get; }
 
     /// <summary>For each resource, the other resources it conflicts with.</summary>
     internal int[][] Conflicts { get; }
@@ -339,7 +360,7 @@ public sealed class TrafficSpace
         // two lifts) are left to PIBT's pushes: as one resource they would take one robot per wing.
         for (var b = 0; b < BranchWaypoints.Length; b++)
         {
-            if (BranchWaypoints[b].Length > MaxSpurWaypoints)
+            if (!SpurArray[b])
                 continue;
             var parts = BranchWaypoints[b].ToList();
             for (var l = 0; l < Lanes.Length; l++)
