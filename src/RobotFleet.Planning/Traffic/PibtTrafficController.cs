@@ -9,8 +9,12 @@ public sealed record PibtTrafficOptions
     /// <summary>Most waypoints released ahead of a robot at once (bounds what one robot holds).</summary>
     public int HorizonWaypoints { get; init; } = 6;
 
-    /// <summary>A claim on a waypoint that has not been granted after this many steps is dropped and the robot decides again (a robot it waited for may be lost).</summary>
-    public int ClaimTimeoutSteps { get; init; } = 120;
+    /// <summary>
+    /// Seconds (of the clock given to <see cref="PibtTrafficController.Step"/>) after which a claim on a waypoint that has not
+    /// been granted is dropped and the robot decides again (a robot it waited for may be lost). In seconds, not steps: the
+    /// control plane steps on every state report, so steps come faster the more robots report.
+    /// </summary>
+    public double ClaimTimeoutSeconds { get; init; } = 30;
 
     /// <summary>
     /// Seconds a robot with a goal stands still before it makes way for a robot that cannot make room for it and wants to
@@ -272,7 +276,7 @@ public sealed class PibtTrafficController
                     waiting.Add($"{_agents[o].Id} ({(_agents[o].Busy ? "busy" : _agents[o].Path.Count > 1 ? "driving" : _agents[o].ClaimWaypoint >= 0 ? "waiting" : "standing")} at {_space.WaypointId(_agents[o].Path[0])})");
             }
 
-            own += $"; its claim since step {agent.ClaimSince} waits for {(waiting.Count == 0 ? "nobody" : string.Join(", ", waiting.Distinct()))}";
+            own += $"; its claim since {agent.ClaimSince:0.#} s waits for {(waiting.Count == 0 ? "nobody" : string.Join(", ", waiting.Distinct()))}";
         }
 
         if (agent.Path.Count > 1)
@@ -367,7 +371,7 @@ public sealed class PibtTrafficController
                 continue;
             var v = agent.ClaimWaypoint;
             var lane = _space.LaneBetween(agent.Path[^1], v);
-            if (lane < 0 || _closed.Contains(lane) || _step - agent.ClaimSince > _options.ClaimTimeoutSteps)
+            if (lane < 0 || _closed.Contains(lane) || _now - agent.ClaimSince > _options.ClaimTimeoutSeconds)
             {
                 DropClaim(agent);
                 continue;
@@ -640,7 +644,7 @@ public sealed class PibtTrafficController
     {
         agent.ClaimWaypoint = waypoint;
         agent.ClaimSegment = segment;
-        agent.ClaimSince = _step;
+        agent.ClaimSince = _now;
         agent.ClaimDetour = detour;
         _claimer[waypoint] = agent.Index;
         _claimer[segment] = agent.Index;
@@ -713,7 +717,7 @@ public sealed class PibtTrafficController
         public bool Decided { get; set; }
         public int ClaimWaypoint { get; set; } = -1;
         public int ClaimSegment { get; set; } = -1;
-        public long ClaimSince { get; set; }
+        public double ClaimSince { get; set; }
         public bool ClaimDetour { get; set; }
         public double StandingSince { get; set; } = double.NaN;
     }
