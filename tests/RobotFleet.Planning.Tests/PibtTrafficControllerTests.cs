@@ -28,6 +28,29 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Fact]
+    public void Robots_standing_with_a_goal_are_listed_with_how_long_they_have_stood()
+    {
+        // r1 at e wants a, but r2 is busy on b (never moves, never pushed): r1 drives to c and waits there.
+        var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5));
+        controller.Place("r1", "e");
+        controller.Place("r2", "b");
+        controller.SetBusy("r2", true);
+        controller.SetGoal("r1", "a");
+        for (var t = 0; t <= 40; t++)
+        {
+            controller.Step(t);
+            foreach (var w in controller.Held("r1").Skip(1))
+                controller.Reached("r1", w);
+        }
+
+        var standing = Assert.Single(controller.StandingLongerThan(20));
+        Assert.Equal("r1", standing.RobotId);
+        Assert.InRange(standing.Seconds, 20, 40);
+        Assert.Empty(controller.StandingLongerThan(41));
+        Assert.DoesNotContain(controller.StandingLongerThan(0), s => s.RobotId == "r2"); // busy, not waiting
+    }
+
+    [Fact]
     public void A_dead_end_chain_of_any_length_takes_one_robot_and_a_forked_dead_end_tree_of_more_than_four_does_not()
     {
         // A loop l1-l2-l3-l4; off l1 a dead-end chain s1..s6 (a long lane split into 2 m pieces: nobody can pass in it);

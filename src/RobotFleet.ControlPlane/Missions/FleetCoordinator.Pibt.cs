@@ -17,6 +17,7 @@ public sealed partial class FleetCoordinator
     private PibtTrafficController? _pibt;
     private readonly HashSet<string> _pibtPlaced = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pibtClosed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> _pibtExplained = new(StringComparer.Ordinal);
 
     private void ReleaseByPibt()
     {
@@ -44,14 +45,32 @@ public sealed partial class FleetCoordinator
                 _pibt.Place(robot.Key, at);
             else
                 _pibt.Reached(robot.Key, at);
+            // The controller must hold no more than the robot was sent: a release whose plan was replaced before it went out
+            // (the mission ended, was cancelled or re-assigned in between) is taken back, or the controller would wait for
+            // the robot to drive a way it never heard of, and every robot behind it with it.
+            var sent = robot.Plan is { Orphaned: false } sentPlan
+                ? sentPlan.Steps.Skip(sentPlan.ReachedIndex).Take(Math.Max(1, sentPlan.ReleasedThrough - sentPlan.ReachedIndex + 1)).Select(s => s.WaypointId).ToList()
+                : [at];
+            var held = _pibt.Held(robot.Key);
+            if (held.Count > sent.Count && held.Take(sent.Count).SequenceEqual(sent, StringComparer.Ordinal))
+                _pibt.Unrelease(robot.Key, held.Count - sent.Count);
             var busy = robot.IsLost || robot.PausedFor is not null || robot.State is { Paused: true } || robot.HasFatalError
                        || robot.Plan is { } plan && (plan.Orphaned || plan.CancelActionId is not null || ActsAtReachedStep(robot, plan));
             _pibt.SetBusy(robot.Key, busy);
             _pibt.SetGoal(robot.Key, busy ? null : NextStop(robot.Plan));
         }
 
-        foreach (var release in _pibt.Step((time.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalSeconds))
+        var now = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalSeconds;
+        foreach (var release in _pibt.Step(now))
             ApplyRelease(_robots.Values.Single(r => r.Key == release.RobotId), release);
+        // Why a robot waits, in words, once it has stood 30 s and every 30 s after: the operator's first question at a stuck robot.
+        foreach (var (key, seconds) in _pibt.StandingLongerThan(30))
+        {
+            if (_pibtExplained.TryGetValue(key, out var last) && now - last < 30)
+                continue;
+            _pibtExplained[key] = now;
+            logger.LogInformation("Traffic: {Robot} has waited {Seconds:0} s: {Why}", _robots.Values.Single(r => r.Key == key).Id, seconds, _pibt.Explain(key));
+        }
 
         // New or re-routed plans the controller released nothing to this time still get their order (base: where they stand).
         foreach (var robot in _robots.Values.Where(r => r.Plan is { Dirty: true, Orphaned: false, CancelActionId: null } && !r.IsLost))

@@ -285,6 +285,14 @@ public sealed class PibtTrafficController
                (parts.Count == 0 ? "no lane out" : string.Join("; ", parts));
     }
 
+    /// <summary>
+    /// The robots that have a goal and have stood still, not busy, for at least <paramref name="seconds"/> (of the clock given
+    /// to <see cref="Step"/>) as of the last step, with how long; for operators' logs next to <see cref="Explain"/>.
+    /// </summary>
+    public IReadOnlyList<(string RobotId, double Seconds)> StandingLongerThan(double seconds) =>
+        _agents.Where(a => !a.Removed && !double.IsNaN(a.StandingSince) && _now - a.StandingSince >= seconds)
+            .Select(a => (a.Id, _now - a.StandingSince)).ToList();
+
     /// <summary>The robot holding a waypoint, or null.</summary>
     public string? HolderOf(string waypointId) => _owner[_space.IndexOf(waypointId)] is var o and >= 0 ? _agents[o].Id : null;
 
