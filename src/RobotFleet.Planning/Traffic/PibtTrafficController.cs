@@ -70,9 +70,10 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// the robot of higher priority waiting at the mouth cannot be pushed (it may not swap places with its pusher). For that
 /// case the robot at the mouth, once it has stood still for <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/>, makes
 /// way (takes its next best move, worse than staying) so the other can follow it out: the swap of PIBT+ (K. Okumura,
-/// "Engineering LaCAM*", AAMAS 2024) in time-independent form. On maps with many dead ends, close junctions and long lanes
-/// packed densely (the Open-RMF airport terminal with 20 or more robots, the office map with 4) robots still wait for
-/// minutes or lock up. Two-way single-lane aisles with traffic both ways jam for a minute or two before
+/// "Engineering LaCAM*", AAMAS 2024) in time-independent form. On tree-like maps with long corridors packed densely (the
+/// Open-RMF airport terminal with 50 robots) robots meeting head-on in a corridor wait for minutes while one platoon is
+/// pushed back; an idle robot parked in a one-way dead end whose exit a robot wanting in stands on is not moved out (the
+/// control plane's tests on the office map). Two-way single-lane aisles with traffic both ways jam for a minute or two before
 /// PIBT's pushes clear them. A robot that never moves again (lost) holds its place until the caller removes it (claims on
 /// it time out and their robots decide again).</para>
 /// <para>Not thread-safe: one caller (the coordinator's single writer, or the simulation) at a time. Deterministic for
