@@ -51,6 +51,32 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Fact]
+    public void An_idle_robot_in_a_dead_end_another_robot_heads_for_comes_out_and_makes_room()
+    {
+        // A loop a-b-c-d with a pocket p off c. r1 has no goal and stands in p (a dead end); r2 wants p. PIBT cannot swap
+        // them through the pocket's one way out: r1 leaves for the mouth c, r2 pushes it on and goes in (regression: the
+        // office map's lounge, where the robot wanting in stood on the mouth for good).
+        var map = TestMaps.Build(["a:0:0", "b:4:0", "c:4:4", "d:0:4", "p:6:4"], "a=b", "b=c", "c=d", "d=a", "c=p");
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        controller.Place("r1", "p");
+        controller.Place("r2", "a");
+        controller.SetGoal("r2", "p");
+        for (var t = 0; t <= 60 && controller.Held("r2")[0] != "p"; t++)
+        {
+            controller.Step(t);
+            foreach (var robot in new[] { "r1", "r2" })
+            {
+                foreach (var w in controller.Held(robot).Skip(1))
+                    controller.Reached(robot, w);
+            }
+        }
+
+        Assert.Equal("p", controller.Held("r2")[0]);
+        Assert.NotEqual("p", controller.Held("r1")[0]);
+        Assert.NotEqual("c", controller.Held("r1")[0]); // not left on the mouth either
+    }
+
+    [Fact]
     public void A_dead_end_chain_of_any_length_takes_one_robot_and_a_forked_dead_end_tree_of_more_than_four_does_not()
     {
         // A loop l1-l2-l3-l4; off l1 a dead-end chain s1..s6 (a long lane split into 2 m pieces: nobody can pass in it);

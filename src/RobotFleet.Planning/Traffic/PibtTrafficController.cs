@@ -243,7 +243,7 @@ public sealed class PibtTrafficController
     {
         var agent = Get(robotId);
         var u = agent.Path[0];
-        var times = agent.Goal >= 0 ? Times(agent) : null;
+        var times = agent.Target >= 0 ? Times(agent) : null;
         var parts = new List<string>();
         for (var k = _space.OutStart[u]; k < _space.OutStart[u + 1]; k++)
         {
@@ -267,7 +267,7 @@ public sealed class PibtTrafficController
             parts.Add($"{_space.WaypointId(v)}{time}: {why}");
         }
 
-        var own = times is null ? "no goal" : $"{times[u]:0.#} s to goal {_space.WaypointId(agent.Goal)}";
+        var own = times is null ? "no goal" : $"{times[u]:0.#} s to {(agent.Goal >= 0 ? "goal" : "leave the dead end for another robot, via")} {_space.WaypointId(agent.Target)}";
         if (agent.ClaimWaypoint >= 0)
         {
             var waiting = new List<string>();
@@ -314,9 +314,10 @@ public sealed class PibtTrafficController
     {
         _step++;
         _now = nowSeconds ?? _step * 0.25;
+        EvacuateSpurs();
         foreach (var agent in _agents)
         {
-            var waiting = IsFree(agent) && agent.Goal >= 0 && agent.Goal != agent.Path[0];
+            var waiting = IsFree(agent) && agent.Target >= 0 && agent.Target != agent.Path[0];
             agent.StandingSince = !waiting ? double.NaN : double.IsNaN(agent.StandingSince) ? _now : agent.StandingSince;
         }
 
@@ -354,6 +355,42 @@ public sealed class PibtTrafficController
         return releases;
     }
 
+    /// <summary>
+    /// A robot without a goal standing in a dead-end spur that another robot's goal lies in leaves it for the spur's mouth
+    /// (from where the robot going in pushes it on, like any idle robot in its way): PIBT cannot swap the two, since the only
+    /// way out is the waypoint the robot going in waits on, and the make-way rule needs a robot that wants to get somewhere.
+    /// </summary>
+    private void EvacuateSpurs()
+    {
+        HashSet<int>? wanted = null;
+        foreach (var agent in _agents)
+        {
+            if (agent.Removed || agent.Goal >= 0 || agent.Path.Count == 0)
+            {
+                agent.Evacuate = -1;
+                continue;
+            }
+
+            var spur = _space.BranchOf[agent.Path[0]];
+            if (spur < 0 || !_space.SpurArray[spur])
+            {
+                agent.Evacuate = -1;
+                continue;
+            }
+
+            wanted ??= _agents.Where(a => !a.Removed && a.Goal >= 0 && _space.BranchOf[a.Goal] >= 0).Select(a => _space.BranchOf[a.Goal]).ToHashSet();
+            if (!wanted.Contains(spur))
+            {
+                agent.Evacuate = -1;
+            }
+            else if (agent.Evacuate < 0)
+            {
+                agent.Evacuate = _space.BranchMouth[spur];
+                agent.EvacuateSince = _step;
+            }
+        }
+    }
+
     private bool IsFree(Agent agent) => !agent.Removed && !agent.Busy && agent.Path.Count == 1 && agent.ClaimWaypoint < 0;
 
     /// <summary>
@@ -363,11 +400,11 @@ public sealed class PibtTrafficController
     /// </summary>
     private double Priority(Agent agent)
     {
-        if (agent.Goal < 0 || agent.Goal == agent.Path[0])
+        if (agent.Target < 0 || agent.Target == agent.Path[0])
             return agent.Tie - 1;
-        var priority = (_step - agent.GoalSince) + agent.Tie;
+        var priority = (_step - (agent.Goal >= 0 ? agent.GoalSince : agent.EvacuateSince)) + agent.Tie;
         var spur = _space.BranchOf[agent.Path[0]];
-        if (spur >= 0 && _space.SpurArray[spur] && _space.BranchOf[agent.Goal] != spur)
+        if (spur >= 0 && _space.SpurArray[spur] && _space.BranchOf[agent.Target] != spur)
             priority += 1e9;
         return priority;
     }
@@ -400,8 +437,8 @@ public sealed class PibtTrafficController
     {
         agent.Decided = true;
         var u = agent.Path[0];
-        var times = agent.Goal >= 0 ? Times(agent) : null;
-        var parentTimes = times is null && parent is { Goal: >= 0 } ? Times(parent) : null;
+        var times = agent.Target >= 0 ? Times(agent) : null;
+        var parentTimes = times is null && parent is { Target: >= 0 } ? Times(parent) : null;
         var candidates = new List<(int Waypoint, int Lane, double Key, int Busy, ulong Tie)>();
         if (parent is null)
             candidates.Add((u, -1, times?[u] ?? 0, 0, 0));
@@ -463,7 +500,7 @@ public sealed class PibtTrafficController
                     // Swap situation (the swap of PIBT+, Okumura, AAMAS 2024): the robot that cannot make room wants to come through this
                     // robot's own waypoint (it is boxed in behind it, e.g. in a dead end). Staying would hold both for ever;
                     // once this robot has stood still for MakeWayAfterSeconds it makes way instead, and the other follows it.
-                    if (parent is null && other.Goal >= 0 && _now - agent.StandingSince >= _options.MakeWayAfterSeconds
+                    if (parent is null && other.Target >= 0 && _now - agent.StandingSince >= _options.MakeWayAfterSeconds
                         && Times(other) is var theirs && theirs[u] < theirs[other.Path[0]])
                         makeWay = true;
                     break;
@@ -497,7 +534,7 @@ public sealed class PibtTrafficController
     /// </summary>
     private bool WaitsAtMouth(Agent agent, int waypoint, float[] times)
     {
-        if (waypoint == agent.Goal)
+        if (waypoint == agent.Target)
             return false;
         var next = -1;
         var best = double.PositiveInfinity;
@@ -580,7 +617,7 @@ public sealed class PibtTrafficController
     /// <summary>Extends a robot's way along its fastest route while the waypoints and lanes ahead are free, within the horizon.</summary>
     private void Extend(Agent agent)
     {
-        if (agent.Goal < 0)
+        if (agent.Target < 0)
             return;
         var times = Times(agent);
         var ahead = 0.0;
@@ -592,7 +629,7 @@ public sealed class PibtTrafficController
         while (agent.Path.Count - 1 < _options.HorizonWaypoints && ahead < _options.HorizonMetres)
         {
             var u = agent.Path[^1];
-            if (u == agent.Goal)
+            if (u == agent.Target)
                 return;
             var best = -1;
             var bestKey = (double)times[u];
@@ -692,7 +729,7 @@ public sealed class PibtTrafficController
 
     private int SegmentBetween(int from, int to) => _space.LaneBetween(from, to) is var lane and >= 0 ? _space.LaneResource[lane] : -1;
 
-    private float[] Times(Agent agent) => _space.TimesTo(agent.Goal, _closures, _closed.Contains);
+    private float[] Times(Agent agent) => _space.TimesTo(agent.Target, _closures, _closed.Contains);
 
     private Agent Get(string robotId) =>
         _byId.TryGetValue(robotId, out var agent) && !agent.Removed ? agent : throw new KeyNotFoundException($"robot '{robotId}' is not under traffic control (Place it first)");
@@ -721,6 +758,13 @@ public sealed class PibtTrafficController
         public List<int> Path { get; } = [];
         public int Goal { get; set; } = -1;
         public long GoalSince { get; set; }
+
+        /// <summary>Without a goal, in a dead-end spur another robot's goal lies in: the spur's mouth, where it goes to make room; else -1.</summary>
+        public int Evacuate { get; set; } = -1;
+        public long EvacuateSince { get; set; }
+
+        /// <summary>Where it heads: its goal, else where it leaves a spur for, else -1.</summary>
+        public int Target => Goal >= 0 ? Goal : Evacuate;
         public bool Busy { get; set; }
         public bool Removed { get; set; }
         public bool Decided { get; set; }

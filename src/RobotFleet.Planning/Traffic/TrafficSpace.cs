@@ -105,6 +105,7 @@ public sealed class TrafficSpace
         BranchOf = new int[WaypointCount];
         Array.Fill(BranchOf, -1);
         BranchWaypoints = branches.All.Select(b => b.Waypoints.Select(w => _index[w]).ToArray()).ToArray();
+        BranchMouth = branches.All.Select(b => _index[b.Mouth]).ToArray();
         for (var b = 0; b < BranchWaypoints.Length; b++)
         {
             foreach (var w in BranchWaypoints[b])
@@ -167,6 +168,9 @@ public sealed class TrafficSpace
 
     /// <summary>The waypoints of each dead-end branch.</summary>
     internal int[][] BranchWaypoints { get; }
+
+    /// <summary>For each dead-end branch, the waypoint on the loops it hangs off (its way out).</summary>
+    internal int[] BranchMouth { get; }
 
     /// <summary>
     /// Dead-end branches of at most this many waypoints (spurs: chargers, docks, pick faces) are one resource each; so is a
