@@ -1,0 +1,309 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using MassTransit;
+using MassTransit.RabbitMqTransport;
+using MassTransit.RabbitMqTransport.Configuration;
+using MassTransit.Transports;
+using RabbitMQ.Client;
+
+namespace RobotFleet.Server.Hosting;
+
+/// <summary>The bus watchdog's probe: sent to this instance's own bus queue and consumed there (a round trip over the broker).</summary>
+/// <param name="Id">Tells one probe's round trip from another's.</param>
+public sealed record BusProbe(Guid Id);
+
+/// <summary>
+/// Keeps the RabbitMQ bus moving after a broker restart: detects a stalled bus and makes MassTransit open a new connection.
+/// Only where the bus is RabbitMQ (<c>--bus rabbitmq://...</c>); the in-memory bus has no connection to stall.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The rule comes from the open upstream bug rabbitmq/rabbitmq-dotnet-client#1930 ("BasicPublishAsync hangs after RabbitMQ
+/// server restart", publisher confirms on; seen with RabbitMQ.Client 7.2.2 and MassTransit 8.5): after the broker came back,
+/// publishes on the restored connection can wait for the channel's RPC lock (in <c>ExchangeDeclareAsync</c>) for minutes,
+/// while the broker itself is fine. Turning publisher confirms off would make such publishes silently lossy, so they stay on
+/// and this watchdog breaks the hang instead.
+/// </para>
+/// <para>
+/// Stalled means, while the broker accepts TCP connections: a probe (<see cref="BusProbe"/>, every <see cref="ProbeInterval"/>,
+/// sent to this instance's bus queue, the channel the coordinator and the gateway publish on) has not come back for
+/// <see cref="StallAfter"/>, or a message has been in a consumer for that long (a consumer's publish or response caught on
+/// another endpoint's channel). The time counts from the latest of: the probe's or consume's start, the broker answering
+/// again after an outage, and the previous recycle; so an outage itself is never a stall.
+/// </para>
+/// <para>
+/// Acting means aborting the current AMQP connection (<see cref="RecycleAsync"/>): MassTransit drops every channel of it and
+/// opens a new connection with new channels, for the endpoints configured with the bus and those connected at run time
+/// (the leader's decider endpoints) alike. What was in flight fails on the old connection and is not lost: the coordinator
+/// and the gateway publish again until the bus takes a message; a consume that failed is not acknowledged, so the broker
+/// delivers the message again (its consumers tolerate a repeat); a request whose response never comes fails to its caller
+/// (an API error), never silently. A consume still running after a recycle is reported once and does not cause another.
+/// </para>
+/// <para>Thread-safe: the consume observer methods run on any thread; the rest runs on the background service's loop.</para>
+/// </remarks>
+public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker consumes, IServiceProvider services, IHostApplicationLifetime lifetime, ILogger<BusWatchdog> logger)
+    : BackgroundService
+{
+    /// <summary>How often a probe is sent and the stall conditions are checked: 5 s.</summary>
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a probe may be out, or a message in a consumer, with the broker reachable, before the bus counts as stalled: 20 s.</summary>
+    public static readonly TimeSpan StallAfter = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long one probe may take to come back before the next is sent (the stall still counts from the first): 10 s.</summary>
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _probes = new();
+    private long _recycles;
+
+    /// <summary>How many times this watchdog has recycled the connection (by itself or through <see cref="RecycleAsync"/>).</summary>
+    public long Recycles => Interlocked.Read(ref _recycles);
+
+    /// <summary>When the latest probe came back (UTC), or null before the first.</summary>
+    public DateTimeOffset? LastProbeReturnedAt { get; private set; }
+
+    /// <summary>
+    /// Aborts the bus's current AMQP connection so that MassTransit opens a new one with new channels (see the remarks on the
+    /// class). Waits at most 10 s for the current connection (none while MassTransit is still connecting: then it returns false).
+    /// </summary>
+    /// <param name="reason">Why, for the log and the connection's close reason.</param>
+    /// <param name="cancellationToken">Stops waiting for the connection.</param>
+    /// <returns>True when a connection was aborted.</returns>
+    public async Task<bool> RecycleAsync(string reason, CancellationToken cancellationToken)
+    {
+        var host = services.GetRequiredService<IBusInstance>().HostConfiguration as IRabbitMqHostConfiguration
+                   ?? throw new InvalidOperationException("the bus watchdog runs only on a RabbitMQ bus (--bus rabbitmq://...)");
+        IConnection? connection = null;
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(TimeSpan.FromSeconds(10));
+        try
+        {
+            await host.ConnectionContextSupervisor.Send(Pipe.Execute<ConnectionContext>(context => connection = context.Connection), wait.Token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Bus watchdog: no RabbitMQ connection to recycle at {Address} ({Error})", address, e.Message);
+            return false;
+        }
+
+        if (connection is null)
+            return false;
+        Interlocked.Increment(ref _recycles);
+        logger.LogWarning("Bus watchdog: {Reason}; having the broker close the RabbitMQ connection to {Address} so that MassTransit opens a new one "
+            + "(the hang after a broker restart of RabbitMQ.Client 7.2.2, rabbitmq/rabbitmq-dotnet-client#1930)", reason, address);
+        if (await BrokerClosesAsync(connection, cancellationToken))
+            return true;
+        try
+        {
+            // The connection does not even get a declare through: close it from this side (MassTransit then also drops
+            // its per-message-type send channels, but only as each fails once).
+            logger.LogWarning("Bus watchdog: the broker did not close the connection to {Address} within 5 s; aborting it", address);
+            await connection.AbortAsync(Constants.ConnectionForced, "RobotFleet bus watchdog: " + reason, TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning("Bus watchdog: aborting the RabbitMQ connection to {Address} failed: {Error}", address, e.Message);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Has the broker close <paramref name="connection"/>: on a channel of its own, declares an exchange of a type that does not
+    /// exist, which RabbitMQ answers by closing the whole connection (503 COMMAND_INVALID, a connection error). The client then
+    /// sees a broker-initiated close, as when the broker restarts, on which MassTransit stops every channel of the connection
+    /// at once; after a close from this side (an abort) it keeps its per-message-type send channels until each fails once, and
+    /// each such failure held the decider up for several seconds here. True when the connection closed within 5 s.
+    /// </summary>
+    private async Task<bool> BrokerClosesAsync(IConnection connection, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: timeout.Token);
+            await channel.ExchangeDeclareAsync("robotfleet.bus-watchdog", "x-robotfleet-reconnect", durable: false, autoDelete: true,
+                arguments: null, passive: false, noWait: false, cancellationToken: timeout.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogDebug("Bus watchdog: the reconnect declare ended: {Error}", e.Message);
+        }
+
+        while (connection.IsOpen && !timeout.IsCancellationRequested)
+            await Task.Delay(50, CancellationToken.None);
+        return !connection.IsOpen;
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            // Probe only once every hosted service (the bus among them) has started.
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+                await started.Task.WaitAsync(stoppingToken);
+            var bus = services.GetRequiredService<IBus>();
+            using var handle = bus.ConnectHandler<BusProbe>(context =>
+            {
+                if (_probes.TryRemove(context.Message.Id, out var returned))
+                    returned.TrySetResult();
+                return Task.CompletedTask;
+            });
+            await WatchAsync(bus, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // shutting down
+        }
+    }
+
+    private async Task WatchAsync(IBus bus, CancellationToken stoppingToken)
+    {
+        var clock = Stopwatch.StartNew();
+        TimeSpan? reachableSince = clock.Elapsed; // the bus started: the broker answered
+        var lastRecycle = TimeSpan.Zero;
+        TimeSpan? failingSince = null; // the first probe since the last one that came back
+        Task<bool>? probe = null;
+        var probeStarted = TimeSpan.Zero;
+        using var timer = new PeriodicTimer(ProbeInterval);
+        do
+        {
+            var now = clock.Elapsed;
+            if (probe is { IsCompleted: true })
+            {
+                if (probe.Result)
+                {
+                    if (failingSince is { } since && lastRecycle > since)
+                        logger.LogInformation("Bus watchdog: the bus works again ({Seconds:F0} s after the recycle)", (now - lastRecycle).TotalSeconds);
+                    failingSince = null;
+                    LastProbeReturnedAt = DateTimeOffset.UtcNow;
+                }
+
+                probe = null;
+            }
+
+            if (probe is null)
+            {
+                probeStarted = now;
+                failingSince ??= now;
+                probe = ProbeAsync(bus, stoppingToken);
+            }
+
+            if (!await BrokerAnswersAsync(stoppingToken))
+            {
+                reachableSince = null;
+                continue;
+            }
+
+            reachableSince ??= now;
+            var from = Max(reachableSince.Value, lastRecycle);
+            string? stall = null;
+            if (failingSince is { } failing && now - Max(failing, from) >= StallAfter)
+                stall = $"no bus probe came back for {(now - failing).TotalSeconds:F0} s (the current one sent {(now - probeStarted).TotalSeconds:F0} s ago)";
+            else if (consumes.Stalled(StallAfter, DateTime.UtcNow - (clock.Elapsed - from)) is { } consume)
+                stall = $"a {consume.Type} message has been in a consumer for {consume.Age.TotalSeconds:F0} s";
+            if (stall is null)
+                continue;
+
+            lastRecycle = now;
+            consumes.ForgetRunning(); // reported now; a consume that outlives the recycle does not cause another
+            if (await RecycleAsync(stall + " while the broker accepts connections", stoppingToken))
+                lastRecycle = clock.Elapsed;
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Sends one probe to this instance's bus queue; true when it came back within <see cref="ProbeTimeout"/>.</summary>
+    private async Task<bool> ProbeAsync(IBus bus, CancellationToken stoppingToken)
+    {
+        var probe = new BusProbe(Guid.NewGuid());
+        var returned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _probes[probe.Id] = returned;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            timeout.CancelAfter(ProbeTimeout);
+            var endpoint = await bus.GetSendEndpoint(bus.Address);
+            await endpoint.Send(probe, timeout.Token);
+            await returned.Task.WaitAsync(timeout.Token);
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException && !stoppingToken.IsCancellationRequested)
+        {
+            logger.LogDebug("Bus watchdog: probe {Id} did not come back: {Error}", probe.Id, e.Message);
+            return false;
+        }
+        finally
+        {
+            _probes.TryRemove(probe.Id, out _);
+        }
+    }
+
+    /// <summary>True when the broker accepts a TCP connection within 2 s (a restarting broker does not).</summary>
+    private async Task<bool> BrokerAnswersAsync(CancellationToken stoppingToken)
+    {
+        using var client = new TcpClient();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await client.ConnectAsync(address.Host, address.Port, timeout.Token);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}
+
+/// <summary>
+/// Which messages are in a consumer now, and since when (a MassTransit consume observer, connected to every receive endpoint
+/// of the bus, also those connected at run time); the <see cref="BusWatchdog"/> reads it. Thread-safe.
+/// </summary>
+public sealed class BusConsumeTracker : IConsumeObserver
+{
+    private readonly ConcurrentDictionary<ConsumeContext, (string Type, DateTime Since)> _running = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// The oldest consume that has run for <paramref name="after"/> counted from no earlier than <paramref name="notBefore"/>
+    /// (UTC), with its message type and age; null when there is none.
+    /// </summary>
+    public (string Type, TimeSpan Age)? Stalled(TimeSpan after, DateTime notBefore)
+    {
+        var now = DateTime.UtcNow;
+        foreach (var (type, since) in _running.Values.OrderBy(v => v.Since))
+        {
+            if (now - (since > notBefore ? since : notBefore) >= after)
+                return (type, now - since);
+        }
+
+        return null;
+    }
+
+    /// <summary>Stops watching the consumes running now (after a recycle: one that outlives it is not a reason for another).</summary>
+    public void ForgetRunning() => _running.Clear();
+
+    Task IConsumeObserver.PreConsume<T>(ConsumeContext<T> context)
+    {
+        _running[context] = (typeof(T).Name, DateTime.UtcNow);
+        return Task.CompletedTask;
+    }
+
+    Task IConsumeObserver.PostConsume<T>(ConsumeContext<T> context)
+    {
+        _running.TryRemove(context, out _);
+        return Task.CompletedTask;
+    }
+
+    Task IConsumeObserver.ConsumeFault<T>(ConsumeContext<T> context, Exception exception)
+    {
+        _running.TryRemove(context, out _);
+        return Task.CompletedTask;
+    }
+}
