@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace RobotFleet.Server.Tests;
 
@@ -86,7 +87,7 @@ public sealed class RabbitMqRestartFactAttribute : FactAttribute
 /// apart (<c>--bus-prefix</c>), so it sees no other run's messages on a shared broker. The tests of this class run one after
 /// the other (one class, one xunit collection): the restart test restarts the broker under everyone on it.
 /// </summary>
-public sealed class When_the_bus_is_rabbitmq
+public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
 {
     [RabbitMqFact]
     public async Task Should_complete_deliveries()
@@ -117,6 +118,7 @@ public sealed class When_the_bus_is_rabbitmq
 
         var done = await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.All(s => s == "Completed"), TimeSpan.FromSeconds(180));
         Assert.True(done, $"all completed after RabbitMQ restarted ({restarted.TotalSeconds:F0} s, {restart.Elapsed.TotalSeconds:F0} s ago): " + await run.DescribeAsync());
+        var completed = restart.Elapsed;
         await run.AssertEachHistoryOnceAsync(ids);
         // Missions submitted after the restart go through the bus as well.
         var later = await run.SubmitAsync(2, seed: 4);
@@ -125,8 +127,8 @@ public sealed class When_the_bus_is_rabbitmq
             var statuses = await run.StatusesAsync();
             return later.All(id => statuses.GetValueOrDefault(id) == "Completed");
         }, TimeSpan.FromSeconds(90)), "missions after the restart completed: " + await run.DescribeAsync());
-        Console.WriteLine($"RabbitMQ restart took {restarted.TotalSeconds:F1} s; all missions completed {restart.Elapsed.TotalSeconds:F1} s after it began; "
-            + $"bus watchdog recycles: {run.Watchdog.Recycles}");
+        output.WriteLine($"RabbitMQ restart took {restarted.TotalSeconds:F1} s; the missions were all completed {completed.TotalSeconds:F1} s after it began, "
+            + $"the later ones {restart.Elapsed.TotalSeconds:F1} s after; bus watchdog recycles: {run.Watchdog.Recycles}");
     }
 
     // What the watchdog does when it finds the bus stalled (the upstream hang itself cannot be provoked on purpose): abort the

@@ -28,17 +28,19 @@ public sealed record BusProbe(Guid Id);
 /// <para>
 /// Stalled means, while the broker accepts TCP connections: a probe (<see cref="BusProbe"/>, every <see cref="ProbeInterval"/>,
 /// sent to this instance's bus queue, the channel the coordinator and the gateway publish on) has not come back for
-/// <see cref="StallAfter"/>, or a message has been in a consumer for that long (a consumer's publish or response caught on
-/// another endpoint's channel). The time counts from the latest of: the probe's or consume's start, the broker answering
-/// again after an outage, and the previous recycle; so an outage itself is never a stall.
+/// <see cref="StallAfter"/>, or a message has been in a consumer for <see cref="ConsumeStallAfter"/> (a consumer's publish or
+/// response caught on another endpoint's channel; longer, since a consumer may also wait for the database). The time counts
+/// from the latest of: the probe's or consume's start, the broker answering again after an outage, and the previous recycle;
+/// so an outage itself is never a stall.
 /// </para>
 /// <para>
-/// Acting means aborting the current AMQP connection (<see cref="RecycleAsync"/>): MassTransit drops every channel of it and
-/// opens a new connection with new channels, for the endpoints configured with the bus and those connected at run time
+/// Acting means having the broker close the current AMQP connection (<see cref="RecycleAsync"/>): MassTransit drops every
+/// channel of it and opens a new connection with new channels, for the endpoints configured with the bus and those connected at run time
 /// (the leader's decider endpoints) alike. What was in flight fails on the old connection and is not lost: the coordinator
 /// and the gateway publish again until the bus takes a message; a consume that failed is not acknowledged, so the broker
 /// delivers the message again (its consumers tolerate a repeat); a request whose response never comes fails to its caller
-/// (an API error), never silently. A consume still running after a recycle is reported once and does not cause another.
+/// (an API error), never silently. A consume still running <see cref="ConsumeStallAfter"/> after it began and after a recycle
+/// is reported (a warning) and does not cause another: a new connection does not end it.
 /// </para>
 /// <para>Thread-safe: the consume observer methods run on any thread; the rest runs on the background service's loop.</para>
 /// </remarks>
@@ -48,28 +50,35 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
     /// <summary>How often a probe is sent and the stall conditions are checked: 5 s.</summary>
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a probe may be out, or a message in a consumer, with the broker reachable, before the bus counts as stalled: 20 s.</summary>
+    /// <summary>How long probes may fail to come back, with the broker reachable, before the bus counts as stalled: 20 s.</summary>
     public static readonly TimeSpan StallAfter = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long a message may be in a consumer, with the broker reachable, before the bus counts as stalled: 60 s.</summary>
+    public static readonly TimeSpan ConsumeStallAfter = TimeSpan.FromSeconds(60);
 
     /// <summary>How long one probe may take to come back before the next is sent (the stall still counts from the first): 10 s.</summary>
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _probes = new();
     private long _recycles;
+    private long _lastProbeReturnedTicks;
 
     /// <summary>How many times this watchdog has recycled the connection (by itself or through <see cref="RecycleAsync"/>).</summary>
     public long Recycles => Interlocked.Read(ref _recycles);
 
     /// <summary>When the latest probe came back (UTC), or null before the first.</summary>
-    public DateTimeOffset? LastProbeReturnedAt { get; private set; }
+    public DateTimeOffset? LastProbeReturnedAt =>
+        Interlocked.Read(ref _lastProbeReturnedTicks) is > 0 and var ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     /// <summary>
-    /// Aborts the bus's current AMQP connection so that MassTransit opens a new one with new channels (see the remarks on the
-    /// class). Waits at most 10 s for the current connection (none while MassTransit is still connecting: then it returns false).
+    /// Closes the bus's current AMQP connection so that MassTransit opens a new one with new channels (see the remarks on the
+    /// class): has the broker close it (<see cref="BrokerClosesAsync"/>), or, when that does not happen within 5 s, aborts it.
+    /// Waits at most 10 s for the current connection (none while MassTransit is still connecting: then it returns false).
+    /// Logs a warning naming the upstream bug. Thread-safe.
     /// </summary>
     /// <param name="reason">Why, for the log and the connection's close reason.</param>
     /// <param name="cancellationToken">Stops waiting for the connection.</param>
-    /// <returns>True when a connection was aborted.</returns>
+    /// <returns>True when a connection was closed (or aborted).</returns>
     public async Task<bool> RecycleAsync(string reason, CancellationToken cancellationToken)
     {
         var host = services.GetRequiredService<IBusInstance>().HostConfiguration as IRabbitMqHostConfiguration
@@ -166,7 +175,8 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
         TimeSpan? reachableSince = clock.Elapsed; // the bus started: the broker answered
         var lastRecycle = TimeSpan.Zero;
         TimeSpan? failingSince = null; // the first probe since the last one that came back
-        Task<bool>? probe = null;
+        Task<string?>? probe = null; // its error, or null when it came back
+        var failures = 0;
         var probeStarted = TimeSpan.Zero;
         using var timer = new PeriodicTimer(ProbeInterval);
         do
@@ -174,12 +184,20 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
             var now = clock.Elapsed;
             if (probe is { IsCompleted: true })
             {
-                if (probe.Result)
+                if (probe.Result is { } error)
                 {
-                    if (failingSince is { } since && lastRecycle > since)
-                        logger.LogInformation("Bus watchdog: the bus works again ({Seconds:F0} s after the recycle)", (now - lastRecycle).TotalSeconds);
+                    if (failures++ == 0)
+                        logger.LogInformation("Bus watchdog: a probe did not come back within {Timeout} s ({Error}); probing every {Interval} s",
+                            ProbeTimeout.TotalSeconds, error, ProbeInterval.TotalSeconds);
+                }
+                else
+                {
+                    if (failures > 0 && failingSince is { } since)
+                        logger.LogInformation("Bus watchdog: probes come back again, {Seconds:F0} s after the first that did not{Recycled}", (now - since).TotalSeconds,
+                            lastRecycle > since ? $" ({(now - lastRecycle).TotalSeconds:F0} s after the recycle)" : "");
+                    failures = 0;
                     failingSince = null;
-                    LastProbeReturnedAt = DateTimeOffset.UtcNow;
+                    Interlocked.Exchange(ref _lastProbeReturnedTicks, DateTimeOffset.UtcNow.UtcTicks);
                 }
 
                 probe = null;
@@ -199,25 +217,29 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
             }
 
             reachableSince ??= now;
+            foreach (var (type, age) in consumes.StuckSinceRecycle(ConsumeStallAfter))
+                logger.LogWarning("Bus watchdog: a {Type} message has been in a consumer for {Seconds:F0} s, since before the RabbitMQ connection was recycled: "
+                    + "that consume is stuck (rabbitmq/rabbitmq-dotnet-client#1930) and holds one of its endpoint's message slots until this process restarts",
+                    type, age.TotalSeconds);
             var from = Max(reachableSince.Value, lastRecycle);
             string? stall = null;
             if (failingSince is { } failing && now - Max(failing, from) >= StallAfter)
                 stall = $"no bus probe came back for {(now - failing).TotalSeconds:F0} s (the current one sent {(now - probeStarted).TotalSeconds:F0} s ago)";
-            else if (consumes.Stalled(StallAfter, DateTime.UtcNow - (clock.Elapsed - from)) is { } consume)
+            else if (consumes.Stalled(ConsumeStallAfter, DateTime.UtcNow - (clock.Elapsed - from)) is { } consume)
                 stall = $"a {consume.Type} message has been in a consumer for {consume.Age.TotalSeconds:F0} s";
             if (stall is null)
                 continue;
 
             lastRecycle = now;
-            consumes.ForgetRunning(); // reported now; a consume that outlives the recycle does not cause another
+            consumes.SetAsideRunning(); // a consume that outlives the recycle does not cause another (it is reported below)
             if (await RecycleAsync(stall + " while the broker accepts connections", stoppingToken))
                 lastRecycle = clock.Elapsed;
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    /// <summary>Sends one probe to this instance's bus queue; true when it came back within <see cref="ProbeTimeout"/>.</summary>
-    private async Task<bool> ProbeAsync(IBus bus, CancellationToken stoppingToken)
+    /// <summary>Sends one probe to this instance's bus queue; null when it came back within <see cref="ProbeTimeout"/>, else why not.</summary>
+    private async Task<string?> ProbeAsync(IBus bus, CancellationToken stoppingToken)
     {
         var probe = new BusProbe(Guid.NewGuid());
         var returned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -229,12 +251,11 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
             var endpoint = await bus.GetSendEndpoint(bus.Address);
             await endpoint.Send(probe, timeout.Token);
             await returned.Task.WaitAsync(timeout.Token);
-            return true;
+            return null;
         }
         catch (Exception e) when (e is not OutOfMemoryException && !stoppingToken.IsCancellationRequested)
         {
-            logger.LogDebug("Bus watchdog: probe {Id} did not come back: {Error}", probe.Id, e.Message);
-            return false;
+            return e is OperationCanceledException ? "timed out" : e.Message;
         }
         finally
         {
@@ -269,6 +290,7 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
 public sealed class BusConsumeTracker : IConsumeObserver
 {
     private readonly ConcurrentDictionary<ConsumeContext, (string Type, DateTime Since)> _running = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<ConsumeContext, (string Type, DateTime Since)> _setAside = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>
     /// The oldest consume that has run for <paramref name="after"/> counted from no earlier than <paramref name="notBefore"/>
@@ -286,8 +308,35 @@ public sealed class BusConsumeTracker : IConsumeObserver
         return null;
     }
 
-    /// <summary>Stops watching the consumes running now (after a recycle: one that outlives it is not a reason for another).</summary>
-    public void ForgetRunning() => _running.Clear();
+    /// <summary>
+    /// Sets the consumes running now aside (at a recycle): one that outlives it is no reason for another, since a new connection
+    /// does not end it; <see cref="StuckSinceRecycle"/> reports it instead.
+    /// </summary>
+    public void SetAsideRunning()
+    {
+        foreach (var (context, consume) in _running)
+        {
+            if (_running.TryRemove(context, out _))
+                _setAside[context] = consume;
+        }
+    }
+
+    /// <summary>
+    /// The consumes set aside at a recycle that are still running <paramref name="after"/> after they began, each returned once
+    /// (message type and age).
+    /// </summary>
+    public IReadOnlyList<(string Type, TimeSpan Age)> StuckSinceRecycle(TimeSpan after)
+    {
+        var now = DateTime.UtcNow;
+        var stuck = new List<(string Type, TimeSpan Age)>();
+        foreach (var (context, (type, since)) in _setAside)
+        {
+            if (now - since >= after && _setAside.TryRemove(context, out _))
+                stuck.Add((type, now - since));
+        }
+
+        return stuck;
+    }
 
     Task IConsumeObserver.PreConsume<T>(ConsumeContext<T> context)
     {
@@ -297,13 +346,19 @@ public sealed class BusConsumeTracker : IConsumeObserver
 
     Task IConsumeObserver.PostConsume<T>(ConsumeContext<T> context)
     {
-        _running.TryRemove(context, out _);
+        Remove(context);
         return Task.CompletedTask;
     }
 
     Task IConsumeObserver.ConsumeFault<T>(ConsumeContext<T> context, Exception exception)
     {
-        _running.TryRemove(context, out _);
+        Remove(context);
         return Task.CompletedTask;
+    }
+
+    private void Remove(ConsumeContext context)
+    {
+        _running.TryRemove(context, out _);
+        _setAside.TryRemove(context, out _);
     }
 }
