@@ -248,8 +248,10 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(ProbeTimeout);
-            var endpoint = await bus.GetSendEndpoint(bus.Address);
-            await endpoint.Send(probe, timeout.Token);
+            // WaitAsync as well as the token: a send caught in the upstream hang may ignore its cancellation, and a probe that
+            // never ends would keep the next from being sent after a recycle.
+            var endpoint = await bus.GetSendEndpoint(bus.Address).WaitAsync(timeout.Token);
+            await endpoint.Send(probe, timeout.Token).WaitAsync(timeout.Token);
             await returned.Task.WaitAsync(timeout.Token);
             return null;
         }
