@@ -22,8 +22,9 @@ public sealed record BusProbe(Guid Id);
 /// The rule comes from the open upstream bug rabbitmq/rabbitmq-dotnet-client#1930 ("BasicPublishAsync hangs after RabbitMQ
 /// server restart", publisher confirms on; seen with RabbitMQ.Client 7.2.2 and MassTransit 8.5): after the broker came back,
 /// publishes on the restored connection can wait for the channel's RPC lock (in <c>ExchangeDeclareAsync</c>) for minutes,
-/// while the broker itself is fine. Turning publisher confirms off would make such publishes silently lossy, so they stay on
-/// and this watchdog breaks the hang instead.
+/// while the broker itself is fine, and a publish may never complete, whatever its cancellation token says. Turning
+/// publisher confirms off would make such publishes silently lossy, so they stay on and this watchdog breaks the hang
+/// instead (the coordinator and the gateway also leave a publish attempt behind after 10 s and publish again).
 /// </para>
 /// <para>
 /// Stalled means, while the broker accepts TCP connections: a probe (<see cref="BusProbe"/>, every <see cref="ProbeInterval"/>,
@@ -35,8 +36,8 @@ public sealed record BusProbe(Guid Id);
 /// </para>
 /// <para>
 /// Acting means having the broker close the current AMQP connection (<see cref="RecycleAsync"/>): MassTransit drops every
-/// channel of it and opens a new connection with new channels, for the endpoints configured with the bus and those connected at run time
-/// (the leader's decider endpoints) alike. What was in flight fails on the old connection and is not lost: the coordinator
+/// channel of it and opens a new connection with new channels, for the endpoints configured with the bus and those connected
+/// at run time (the leader's decider endpoints) alike. What was in flight fails on the old connection and is not lost: the coordinator
 /// and the gateway publish again until the bus takes a message; a consume that failed is not acknowledged, so the broker
 /// delivers the message again (its consumers tolerate a repeat); a request whose response never comes fails to its caller
 /// (an API error), never silently. A consume still running <see cref="ConsumeStallAfter"/> after it began and after a recycle
@@ -79,6 +80,7 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
     /// <param name="reason">Why, for the log and the connection's close reason.</param>
     /// <param name="cancellationToken">Stops waiting for the connection.</param>
     /// <returns>True when a connection was closed (or aborted).</returns>
+    /// <exception cref="InvalidOperationException">The bus is not on RabbitMQ.</exception>
     public async Task<bool> RecycleAsync(string reason, CancellationToken cancellationToken)
     {
         var host = services.GetRequiredService<IBusInstance>().HostConfiguration as IRabbitMqHostConfiguration
