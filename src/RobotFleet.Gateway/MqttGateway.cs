@@ -233,10 +233,12 @@ public sealed class MqttGateway(
             {
                 try
                 {
-                    // A publish caught on a connection that broke can wait forever: give each attempt 10 s.
+                    // A publish caught on a connection that broke can wait forever: give each attempt 10 s, and leave it behind
+                    // after that even where it ignores its cancellation (RabbitMQ.Client 7.2.2 after a broker restart,
+                    // rabbitmq/rabbitmq-dotnet-client#1930); if it completes after all, the event arrives twice (tolerated).
                     using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_drainEnd.Token);
                     attempt.CancelAfter(TimeSpan.FromSeconds(10));
-                    await bus.Publish(message, message.GetType(), attempt.Token);
+                    await bus.Publish(message, message.GetType(), attempt.Token).WaitAsync(TimeSpan.FromSeconds(11), attempt.Token);
                     break;
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)

@@ -142,6 +142,17 @@ public static class RobotFleetServer
                 }
             });
         });
+        if (rabbitMq is not null)
+        {
+            // RabbitMQ.Client 7.2.2 can hang publishing after a broker restart (rabbitmq/rabbitmq-dotnet-client#1930): the
+            // watchdog notices a stalled bus and makes MassTransit reconnect.
+            services.AddSingleton<BusConsumeTracker>();
+            services.AddConsumeObserver(sp => sp.GetRequiredService<BusConsumeTracker>());
+            services.AddSingleton(sp => new BusWatchdog(rabbitMq, sp.GetRequiredService<BusConsumeTracker>(), sp,
+                sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<BusWatchdog>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<BusWatchdog>());
+        }
+
         services.AddSingleton<SimulatedRobots>();
         services.AddHostedService(sp => sp.GetRequiredService<SimulatedRobots>());
         if (options.Demo)

@@ -269,12 +269,18 @@ public sealed partial class FleetCoordinator(
         }
     }
 
+    /// <summary>How long one attempt to publish a decision's message may take before it is tried again: 10 s.</summary>
+    private static readonly TimeSpan PublishAttemptTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Publishes a message the committed decision caused, again and again (backing off up to 5 s) until the bus takes it: the
     /// decision is already stored, so a command or lifecycle fact dropped on a broken connection (RabbitMQ restarting) would
     /// leave a robot without its order or the mission's history without a step. Holds the lock meanwhile: nothing can be
-    /// decided without the bus anyway. Each attempt gets 10 s (one caught on a broken connection may otherwise never return).
-    /// Gives up (throws) once <see cref="StopDeciding"/> was called. A retried message may arrive twice; its consumers tolerate that.
+    /// decided without the bus anyway. Each attempt gets 10 s (one caught on a broken connection may otherwise never return),
+    /// after which it is left behind even where it ignores its cancellation: after a broker restart RabbitMQ.Client 7.2.2 can
+    /// leave a publish waiting forever, token or not (rabbitmq/rabbitmq-dotnet-client#1930), and this lock would be held with it.
+    /// Gives up (throws) once <see cref="StopDeciding"/> was called. A retried message may arrive twice (also one left behind
+    /// that completes after all); its consumers tolerate that.
     /// </summary>
     private async Task PublishUntilTakenAsync(object message)
     {
@@ -283,8 +289,8 @@ public sealed partial class FleetCoordinator(
             try
             {
                 // A publish caught on a connection that broke can wait forever: give each attempt 10 s.
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                await bus.Publish(message, message.GetType(), timeout.Token);
+                using var timeout = new CancellationTokenSource(PublishAttemptTimeout);
+                await bus.Publish(message, message.GetType(), timeout.Token).WaitAsync(PublishAttemptTimeout + TimeSpan.FromSeconds(1));
                 if (attempt > 1)
                     logger.LogInformation("Published {Message} after {Attempts} attempts", message.GetType().Name, attempt);
                 return;
