@@ -63,19 +63,23 @@ public sealed class When_the_bus_is_configured
 }
 
 /// <summary>
-/// Runs where <c>ROBOTFLEET_TEST_RABBITMQ</c> holds a RabbitMQ address and <c>ROBOTFLEET_TEST_SERVICES_SCRIPT</c> names the
-/// script that restarts it (<c>&lt;script&gt; restart rabbitmq</c>, as <c>.ci/services</c> does; <c>.ci/run</c> sets both);
-/// skipped otherwise. The test restarts the broker under everyone on it.
+/// Runs where <c>ROBOTFLEET_TEST_RABBITMQ_OUTAGE</c> holds the address of a RabbitMQ broker of its own (no other test uses
+/// it: the test restarts it, and test projects run side by side) and <c>ROBOTFLEET_TEST_SERVICES_SCRIPT</c> names the script
+/// that restarts it (<c>&lt;script&gt; restart rabbitmq-outage</c>, as <c>.ci/services</c> does; <c>.ci/run</c> sets both);
+/// skipped otherwise.
 /// </summary>
 public sealed class RabbitMqRestartFactAttribute : FactAttribute
 {
     public RabbitMqRestartFactAttribute()
     {
-        if (RabbitMqFactAttribute.Address is null)
-            Skip = "no RabbitMQ: set ROBOTFLEET_TEST_RABBITMQ=amqp://guest:guest@127.0.0.1:5672/ to run";
+        if (Address is null)
+            Skip = "no broker to restart: set ROBOTFLEET_TEST_RABBITMQ_OUTAGE=amqp://guest:guest@127.0.0.1:5673/ (a RabbitMQ no other test uses, e.g. '.ci/services start rabbitmq-outage') to run";
         else if (Script is null)
-            Skip = "no services script: set ROBOTFLEET_TEST_SERVICES_SCRIPT to the script that restarts RabbitMQ ('<script> restart rabbitmq', e.g. .ci/services) to run";
+            Skip = "no services script: set ROBOTFLEET_TEST_SERVICES_SCRIPT to the script that restarts that broker ('<script> restart rabbitmq-outage', e.g. .ci/services) to run";
     }
+
+    /// <summary>The address of the RabbitMQ broker the restart test may restart, or null.</summary>
+    public static string? Address => Environment.GetEnvironmentVariable("ROBOTFLEET_TEST_RABBITMQ_OUTAGE") is { Length: > 0 } a ? a : null;
 
     /// <summary>The script that restarts RabbitMQ, or null.</summary>
     public static string? Script => Environment.GetEnvironmentVariable("ROBOTFLEET_TEST_SERVICES_SCRIPT") is { Length: > 0 } s ? s : null;
@@ -85,7 +89,8 @@ public sealed class RabbitMqRestartFactAttribute : FactAttribute
 /// Issue 7: the whole server on RabbitMQ (<c>--bus</c>), missions in PostgreSQL where <c>ROBOTFLEET_TEST_POSTGRES</c> is set
 /// (a database of its own per test), else SQLite in a temporary data directory. Each test names its queues and exchanges
 /// apart (<c>--bus-prefix</c>), so it sees no other run's messages on a shared broker. The tests of this class run one after
-/// the other (one class, one xunit collection): the restart test restarts the broker under everyone on it.
+/// the other (one class, one xunit collection). The restart test runs on a broker of its own
+/// (<see cref="RabbitMqRestartFactAttribute.Address"/>), which it restarts.
 /// </summary>
 public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
 {
@@ -111,7 +116,7 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
     [RabbitMqRestartFact]
     public async Task Should_lose_no_mission_when_rabbitmq_restarts()
     {
-        await using var run = await BusRun.StartAsync("restart", timeScale: 3);
+        await using var run = await BusRun.StartAsync("restart", timeScale: 3, bus: RabbitMqRestartFactAttribute.Address);
         var ids = await run.SubmitAsync(6, seed: 3);
         Assert.True(await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.Contains("Executing"), TimeSpan.FromSeconds(60)),
             "a mission executing before the restart: " + await run.DescribeAsync());
@@ -164,12 +169,12 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
     {
         var info = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add("restart");
-        info.ArgumentList.Add("rabbitmq");
+        info.ArgumentList.Add("rabbitmq-outage");
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         Assert.True(process.WaitForExit(120_000), "RabbitMQ restart took over 120 s");
-        Assert.True(process.ExitCode == 0, $"'{script} restart rabbitmq' exited {process.ExitCode}: {output.Result}{error.Result}");
+        Assert.True(process.ExitCode == 0, $"'{script} restart rabbitmq-outage' exited {process.ExitCode}: {output.Result}{error.Result}");
     }
 
     /// <summary>A server in this process on RabbitMQ with 3 simulated robots (time scale 20 unless told), and its own missions database.</summary>
@@ -193,7 +198,7 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
         /// <summary>The server's log so far.</summary>
         public string ReadLog() => _server.ReadLog();
 
-        public static async Task<BusRun> StartAsync(string name, int timeScale = 20)
+        public static async Task<BusRun> StartAsync(string name, int timeScale = 20, string? bus = null)
         {
             var unique = Guid.NewGuid().ToString("N")[..10];
             string? database = null, dataDir = null;
@@ -205,7 +210,7 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
             {
                 Robots = 3,
                 TimeScale = timeScale,
-                Bus = RabbitMqFactAttribute.Address,
+                Bus = bus ?? RabbitMqFactAttribute.Address,
                 BusPrefix = $"test-{name}-{unique}.",
                 MissionsDatabase = database,
                 DataDirectory = dataDir,
