@@ -63,7 +63,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// (PIBT's reachability theorem, for graphs in which every two adjacent waypoints lie on a cycle).</para>
 /// <para><b>Dead ends, lifts, doors</b> are resources of the <see cref="TrafficSpace"/>: a dead-end spur, a lift and a
 /// doorway each take one robot at a time. Nobody is pushed into a dead end or onto a lift: a robot enters one only on its
-/// way to its goal (a lift is held from entering until it has left it).</para>
+/// way to its goal (a lift is held from entering until it has left it). A robot without a goal in a spur that another
+/// robot heads for leaves it for the spur's mouth, and is pushed on from there.</para>
 /// <para><b>Limits</b> (measured with <c>bench/RobotFleet.TrafficSim --controller pibt</c>). Robots on a cycle that is
 /// packed full cannot all move round it at once (a rotation: PIBT allows it, the time-independent execution here does not).
 /// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end a robot that must come out past
@@ -277,7 +278,7 @@ public sealed class PibtTrafficController
                     waiting.Add($"{_agents[o].Id} ({(_agents[o].Busy ? "busy" : _agents[o].Path.Count > 1 ? "driving" : _agents[o].ClaimWaypoint >= 0 ? "waiting" : "standing")} at {_space.WaypointId(_agents[o].Path[0])})");
             }
 
-            own += $"; its claim since {agent.ClaimSince:0.#} s waits for {(waiting.Count == 0 ? "nobody" : string.Join(", ", waiting.Distinct()))}";
+            own += $"; its claim for {_now - agent.ClaimSince:0.#} s waits for {(waiting.Count == 0 ? "nobody" : string.Join(", ", waiting.Distinct()))}";
         }
 
         if (agent.Path.Count > 1)
@@ -287,7 +288,7 @@ public sealed class PibtTrafficController
     }
 
     /// <summary>
-    /// The robots that have a goal and have stood still, not busy, for at least <paramref name="seconds"/> (of the clock given
+    /// The robots that have a goal (or a dead-end spur to leave for another robot) and have stood still, not busy, for at least <paramref name="seconds"/> (of the clock given
     /// to <see cref="Step"/>) as of the last step, with how long; for operators' logs next to <see cref="Explain"/>.
     /// </summary>
     public IReadOnlyList<(string RobotId, double Seconds)> StandingLongerThan(double seconds) =>
