@@ -21,9 +21,10 @@ internal sealed class ExternalBrokerFleet : IAsyncDisposable
 
     private readonly string _dataDirectory;
 
-    private ExternalBrokerFleet(string prefix, int robots, string dataDirectory, ChildProcess agent, ChildProcess server, HttpClient http)
+    private ExternalBrokerFleet(string prefix, int robots, string dataDirectory, ChildProcess agent, ChildProcess server, HttpClient http, Uri broker)
     {
         SerialPrefix = prefix;
+        BrokerUri = broker;
         Robots = robots;
         _dataDirectory = dataDirectory;
         Agent = agent;
@@ -32,6 +33,9 @@ internal sealed class ExternalBrokerFleet : IAsyncDisposable
     }
 
     public string SerialPrefix { get; }
+
+    /// <summary>The broker this fleet's server and robots are on.</summary>
+    public Uri BrokerUri { get; }
 
     public int Robots { get; }
 
@@ -43,9 +47,10 @@ internal sealed class ExternalBrokerFleet : IAsyncDisposable
 
     public static Uri Broker => new(RealServers.Mqtt ?? throw new InvalidOperationException("ROBOTFLEET_TEST_MQTT is not set"));
 
-    /// <summary>Starts the agent and the server and waits until the server shows every robot ONLINE.</summary>
-    public static async Task<ExternalBrokerFleet> StartAsync(int robots, [CallerMemberName] string name = "")
+    /// <summary>Starts the agent and the server on <paramref name="broker"/> (default <see cref="Broker"/>) and waits until the server shows every robot ONLINE.</summary>
+    public static async Task<ExternalBrokerFleet> StartAsync(int robots, Uri? broker = null, [CallerMemberName] string name = "")
     {
+        broker ??= Broker;
         var root = FindRepoRoot();
         var map = Path.Combine(root, "maps", "office");
         var prefix = $"it{Guid.NewGuid():N}"[..10];
@@ -54,19 +59,19 @@ internal sealed class ExternalBrokerFleet : IAsyncDisposable
         var agent = ChildProcess.Start($"{name}-agent", "RobotFleet.EdgeAgent.dll",
         [
             "--simulate", "--robots", robots.ToString(CultureInfo.InvariantCulture), "--serial-prefix", prefix, "--time-scale", "20",
-            "--broker", Broker.ToString(), "--map", map,
+            "--broker", broker.ToString(), "--map", map,
         ]);
         var server = ChildProcess.Start($"{name}-server", "RobotFleet.Server.dll",
         [
-            "--no-sim", "--broker", Broker.ToString(), "--data-dir", dataDirectory,
+            "--no-sim", "--broker", broker.ToString(), "--data-dir", dataDirectory,
             "--http-port", httpPort.ToString(CultureInfo.InvariantCulture), "--map", map,
         ]);
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
-        var fleet = new ExternalBrokerFleet(prefix, robots, dataDirectory, agent, server, http);
+        var fleet = new ExternalBrokerFleet(prefix, robots, dataDirectory, agent, server, http, broker);
         try
         {
             Assert.True(await WaitUntilAsync(async () => (await fleet.OurRobotsAsync()).Count(r => r.Connection == "ONLINE") == robots, TimeSpan.FromSeconds(90)),
-                $"{robots} robots ONLINE on {Broker}; server log {server.LogPath}, agent log {agent.LogPath}\n{server.Output}");
+                $"{robots} robots ONLINE on {broker}; server log {server.LogPath}, agent log {agent.LogPath}\n{server.Output}");
         }
         catch
         {
@@ -182,7 +187,7 @@ internal sealed class ExternalBrokerFleet : IAsyncDisposable
         Http.Dispose();
         Server.Dispose();
         Agent.Dispose();
-        await ClearRetainedAsync(SerialPrefix, Robots);
+        await ClearRetainedAsync(SerialPrefix, Robots, BrokerUri);
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);
@@ -198,15 +203,16 @@ internal sealed class ExternalBrokerFleet : IAsyncDisposable
     }
 
     /// <summary>
-    /// Clears what a test's robots (serial numbers <c>{serialPrefix}-1..robots</c>) left retained on the shared broker (connection, factsheet, model status), so later
-    /// tests and servers on it do not find them.
+    /// Clears what a test's robots (serial numbers <c>{serialPrefix}-1..robots</c>) left retained on a broker (default the
+    /// shared <see cref="Broker"/>; connection, factsheet, model status), so later tests and servers on it do not find them.
     /// </summary>
-    public static async Task ClearRetainedAsync(string serialPrefix, int robots)
+    public static async Task ClearRetainedAsync(string serialPrefix, int robots, Uri? broker = null)
     {
+        broker ??= Broker;
         try
         {
             using var client = new MqttClientFactory().CreateMqttClient();
-            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(Broker.Host, Broker.Port).WithClientId($"cleanup-{serialPrefix}").Build());
+            await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(broker.Host, broker.Port).WithClientId($"cleanup-{serialPrefix}").Build());
             // Twice, a second apart: the last will (CONNECTIONBROKEN, retained) of an agent killed just before may reach the
             // broker's retained store after the first round (seen once: a robot's connection stayed retained).
             for (var round = 0; round < 2; round++)

@@ -11,6 +11,9 @@ internal static class RealServers
 {
     public static string? Mqtt => Variable("ROBOTFLEET_TEST_MQTT");
 
+    /// <summary>A Mosquitto of its own for the test that restarts the broker (other test projects use the first meanwhile).</summary>
+    public static string? MqttOutage => Variable("ROBOTFLEET_TEST_MQTT_OUTAGE");
+
     public static string? RabbitMq => Variable("ROBOTFLEET_TEST_RABBITMQ");
 
     public static string? Postgres => Variable("ROBOTFLEET_TEST_POSTGRES");
@@ -56,7 +59,7 @@ public sealed class MosquittoRestartFactAttribute : FactAttribute
 {
     public MosquittoRestartFactAttribute()
     {
-        if (RealServers.Mqtt is null || RealServers.ServicesScript is null)
-            Skip = "no restartable MQTT broker: run .ci/services start and eval \"$(.ci/services env)\" (sets ROBOTFLEET_TEST_MQTT and ROBOTFLEET_TEST_SERVICES_SCRIPT)";
+        if (RealServers.MqttOutage is null || RealServers.ServicesScript is null)
+            Skip = "no restartable MQTT broker: run .ci/services start and eval \"$(.ci/services env)\" (sets ROBOTFLEET_TEST_MQTT_OUTAGE, a Mosquitto only this test uses, and ROBOTFLEET_TEST_SERVICES_SCRIPT)";
     }
 }
