@@ -24,8 +24,8 @@ internal static class Cli
     {
         var site = new Option<string>("--site") { Description = "warehouse:WxH (generated grid, e.g. warehouse:100x100), airport (maps/airport_terminal), office, or a map directory holding site.geojson.", DefaultValueFactory = _ => "warehouse:100x100" };
         var robots = new Option<int>("--robots") { Description = "Simulated robots.", DefaultValueFactory = _ => 50 };
-        var hours = new Option<double>("--hours") { Description = "Simulated hours to run.", DefaultValueFactory = _ => 0.1 };
-        var minutes = new Option<double?>("--minutes") { Description = "Simulated minutes to run (overrides --hours)." };
+        var hours = new Option<double?>("--hours") { Description = "Simulated hours to run (default 0.1)." };
+        var minutes = new Option<double?>("--minutes") { Description = "Simulated minutes to run (instead of --hours)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the robots' start places and the missions (and of the generated grid).", DefaultValueFactory = _ => 1 };
         var tickMs = new Option<int>("--tick-ms") { Description = "Simulated milliseconds per tick.", DefaultValueFactory = _ => 250 };
         var speed = new Option<double>("--speed") { Description = "Robot speed, m/s.", DefaultValueFactory = _ => 1.0 };
@@ -79,8 +79,10 @@ internal static class Cli
                     {
                         Robots = Positive("--robots", result.GetValue(robots)),
                         Duration = result.GetValue(minutes) is { } m
-                            ? Duration("--minutes", m, TimeSpan.FromMinutes)
-                            : Duration("--hours", result.GetValue(hours), TimeSpan.FromHours),
+                            ? result.GetValue(hours) is { } h
+                                ? throw new SimConfigurationException("--hours", Fmt(h), "give --hours or --minutes, not both")
+                                : Duration("--minutes", m, TimeSpan.FromMinutes)
+                            : Duration("--hours", result.GetValue(hours) ?? 0.1, TimeSpan.FromHours),
                         Seed = result.GetValue(seed),
                         Tick = TimeSpan.FromMilliseconds(Positive("--tick-ms", result.GetValue(tickMs))),
                         Speed = Positive("--speed", result.GetValue(speed)),

@@ -21,6 +21,8 @@ internal static class MapsCommands
         };
         var importRmf = new Command("import-rmf", "Convert an Open-RMF building map into a RobotFleet site map (site.geojson).") { building, output, id, graph, maxLaneLength };
         importRmf.SetAction(result => ImportRmf(
+            result.InvocationConfiguration.Output,
+            result.InvocationConfiguration.Error,
             result.GetValue(building)!,
             result.GetValue(output)!,
             result.GetValue(id),
@@ -28,8 +30,20 @@ internal static class MapsCommands
         return new Command("maps", "Site map tools.") { importRmf };
     }
 
-    private static int ImportRmf(FileInfo building, DirectoryInfo output, string? mapId, RmfImportOptions options)
+    private static int ImportRmf(TextWriter stdout, TextWriter stderr, FileInfo building, DirectoryInfo output, string? mapId, RmfImportOptions options)
     {
+        int Fail(string message)
+        {
+            stderr.WriteLine($"robotfleet: error: {message}");
+            return 1;
+        }
+
+        // Refused here, naming the option as typed (the importer's own errors name its settings).
+        if (options.NavGraph is < 0)
+            return Fail(FormattableString.Invariant($"--graph {options.NavGraph}: must be a graph number >= 0 (the lanes' graph_idx)"));
+        if (options.MaxLaneLength is { } max && (!double.IsFinite(max) || max < RmfImportOptions.MinMaxLaneLength))
+            return Fail(FormattableString.Invariant($"--max-lane-length {max}: must be a finite number of metres >= {RmfImportOptions.MinMaxLaneLength}"));
+        var target = Path.Combine(output.FullName, SiteMapGeoJson.FileName);
         try
         {
             SiteMap map;
@@ -46,12 +60,20 @@ internal static class MapsCommands
                 using var reader = building.OpenText();
                 map = RmfBuildingImporter.Import(reader, building.FullName, mapId, options);
             }
-            output.Create();
-            var target = Path.Combine(output.FullName, SiteMapGeoJson.FileName);
-            File.WriteAllText(target, SiteMapGeoJson.Write(map) + Environment.NewLine);
-            Console.WriteLine(
+            try
+            {
+                output.Create();
+                File.WriteAllText(target, SiteMapGeoJson.Write(map) + Environment.NewLine);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Fail($"--out {output.FullName}: cannot write {SiteMapGeoJson.FileName} there: {e.Message}");
+            }
+
+            var rides = map.Lanes.Count(l => l.LiftId is not null);
+            stdout.WriteLine(
                 $"{building.Name} -> {target}: map '{map.Id}', {map.Levels.Count} level(s), {map.Waypoints.Count} waypoints, " +
-                $"{map.Lanes.Count} lanes, {map.Locations.Count} locations, {map.Doors.Count} doors, {map.Warnings.Count} warning(s); " +
+                $"{map.Lanes.Count - rides} lanes{(rides > 0 ? $" (and {rides} lift rides, which the GeoJSON file does not hold yet)" : "")}, {map.Locations.Count} locations, {map.Doors.Count} doors, {map.Warnings.Count} warning(s); " +
                 (options.NavGraph is { } g ? $"nav graph {g}" : "all nav graphs merged") + ", " +
                 (options.MaxLaneLength is { } m ? FormattableString.Invariant($"lanes split into pieces of at most {m} m") : "lanes not split"));
             return 0;
@@ -68,11 +90,5 @@ internal static class MapsCommands
         {
             return Fail($"{building.FullName}: {e.Message}");
         }
-    }
-
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine($"robotfleet: error: {message}");
-        return 1;
     }
 }

@@ -83,6 +83,29 @@ public sealed class When_a_command_line_is_wrong
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--graph", "-1")]
+    [InlineData("--max-lane-length", "0.1")]
+    [InlineData("--max-lane-length", "NaN")]
+    public async Task The_map_import_refuses_a_bad_graph_or_lane_length_before_it_writes_anything(string option, string value)
+    {
+        var output = Directory.CreateTempSubdirectory("robotfleet-import-");
+        try
+        {
+            var building = Path.Combine(When_the_control_plane_restarts.FindRepoRoot(), "maps", "hotel", "hotel.building.yaml");
+            var root = new RootCommand("test") { MapsCommands.Create() };
+            var (code, error) = await InvokeAsync(root, "maps", "import-rmf", building, "--out", output.FullName, option, value);
+
+            Assert.Equal(1, code);
+            Assert.Contains($"{option} {value}: must be", error, StringComparison.Ordinal); // the option as typed, not the importer's setting
+            Assert.False(File.Exists(Path.Combine(output.FullName, "site.geojson")));
+        }
+        finally
+        {
+            output.Delete(recursive: true);
+        }
+    }
+
     internal static async Task<(int Code, string Error)> InvokeAsync(RootCommand command, params string[] args)
     {
         using var output = new StringWriter();

@@ -21,6 +21,7 @@ public class CommandLineTests
     [InlineData("trafficsim: --robots 500: must be within 1..", "--site", "warehouse:10x10", "--robots", "500")]
     [InlineData("trafficsim: --minutes -1: must be", "--minutes", "-1")]
     [InlineData("trafficsim: --hours 0: must be", "--hours", "0")]
+    [InlineData("trafficsim: --hours 1: give --hours or --minutes, not both", "--hours", "1", "--minutes", "1")]
     [InlineData("trafficsim: --tick-ms 0: must be > 0", "--tick-ms", "0")]
     [InlineData("trafficsim: --tick-ms -250: must be > 0", "--tick-ms", "-250")]
     [InlineData("trafficsim: --radius 0: must be", "--radius", "0")]
