@@ -48,12 +48,15 @@ public sealed partial class FleetCoordinator
             // The controller must hold no more than the robot was sent: a release whose plan was replaced before it went out
             // (the mission ended, was cancelled or re-assigned in between) is taken back, or the controller would wait for
             // the robot to drive a way it never heard of, and every robot behind it with it.
-            var sent = robot.Plan is { Orphaned: false } sentPlan
-                ? sentPlan.Steps.Skip(sentPlan.ReachedIndex).Take(Math.Max(1, sentPlan.ReleasedThrough - sentPlan.ReachedIndex + 1)).Select(s => s.WaypointId).ToList()
-                : [at];
-            var held = _pibt.Held(robot.Key);
-            if (held.Count > sent.Count && held.Take(sent.Count).SequenceEqual(sent, StringComparer.Ordinal))
-                _pibt.Unrelease(robot.Key, held.Count - sent.Count);
+            // (Counted first: this runs for every robot on every state report; the lists are built only on a difference.)
+            var sentCount = robot.Plan is { Orphaned: false } sentPlan ? Math.Max(1, sentPlan.ReleasedThrough - sentPlan.ReachedIndex + 1) : 1;
+            if (_pibt.HeldCount(robot.Key) > sentCount)
+            {
+                var sent = robot.Plan is { Orphaned: false } p ? p.Steps.Skip(p.ReachedIndex).Take(sentCount).Select(s => s.WaypointId).ToList() : [at];
+                var held = _pibt.Held(robot.Key);
+                if (held.Take(sent.Count).SequenceEqual(sent, StringComparer.Ordinal))
+                    _pibt.Unrelease(robot.Key, held.Count - sent.Count);
+            }
             var busy = robot.IsLost || robot.PausedFor is not null || robot.State is { Paused: true } || robot.HasFatalError
                        || robot.Plan is { } plan && (plan.Orphaned || plan.CancelActionId is not null || ActsAtReachedStep(robot, plan));
             _pibt.SetBusy(robot.Key, busy);

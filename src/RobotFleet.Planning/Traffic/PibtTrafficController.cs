@@ -230,6 +230,10 @@ public sealed class PibtTrafficController
     /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
     public IReadOnlyList<string> Held(string robotId) => Get(robotId).Path.Select(_space.WaypointId).ToList();
 
+    /// <summary>How many waypoints a robot holds (<see cref="Held"/>'s count, without building the list).</summary>
+    /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
+    public int HeldCount(string robotId) => Get(robotId).Path.Count;
+
     /// <summary>The waypoint a robot waits to be released onto (its claim), or null.</summary>
     /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
     public string? Claim(string robotId) => Get(robotId).ClaimWaypoint is var c and >= 0 ? _space.WaypointId(c) : null;
