@@ -573,6 +573,8 @@ internal sealed class CountingLogger : ILogger<FleetCoordinator>
         var key = $"{logLevel}: {template ?? formatter(state, exception)}";
         if (Recent.Count < 50)
             Recent.Add(formatter(state, exception));
+        if (Environment.GetEnvironmentVariable("TRAFFICSIM_DEBUG") == "1" && template?.Contains("has waited") == true)
+            Console.Error.WriteLine("DBG " + formatter(state, exception));
         Counts[key] = Counts.GetValueOrDefault(key) + 1;
     }
 }

@@ -107,6 +107,46 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Fact]
+    public void Two_robots_that_start_in_one_dead_end_spur_both_come_out_and_a_robot_outside_waits_until_they_have()
+    {
+        // A loop l1-l2-l3-l4; off l2 a dead-end tree of four waypoints (one spur): x, with the place p1 beyond it, and y with
+        // the place p0 beyond it (the airport terminal's n31_0 / n31_1). Robots parked at p0 and p1 are both in the spur; the
+        // spur rule (one robot in a spur) kept each waiting for the other for ever (regression: 15 of 50 robots stalled for
+        // good through the control plane on the airport terminal, robots placed at neighbouring places).
+        var map = TestMaps.Build(
+            ["l1:0:0", "l2:10:0", "l3:10:10", "l4:0:10", "x:13:0", "p1:16:0", "y:13:3", "p0:16:3"],
+            "l1=l2", "l2=l3", "l3=l4", "l4=l1", "l2=x", "x=p1", "x=y", "y=p0");
+        var space = new TrafficSpace(map, footprintRadius: 0.5);
+        Assert.True(space.ConflictsWith(space.IndexOf("p0"), space.IndexOf("p1"))); // one spur
+        var controller = new PibtTrafficController(space);
+        controller.Place("r1", "p1");
+        controller.Place("r2", "p0");
+        controller.Place("r3", "l4");
+        controller.SetGoal("r1", "l1");
+        controller.SetGoal("r2", "l3");
+        controller.SetGoal("r3", "p1");
+        var r3InSpurWhileOthersThere = false;
+        for (var t = 0; t <= 120 && !(controller.Held("r1")[0] == "l1" && controller.Held("r2")[0] == "l3" && controller.Held("r3")[0] == "p1"); t++)
+        {
+            controller.Step(t);
+            foreach (var robot in new[] { "r1", "r2", "r3" })
+            {
+                foreach (var w in controller.Held(robot).Skip(1))
+                    controller.Reached(robot, w);
+            }
+
+            var spur = new[] { "x", "p1", "y", "p0" };
+            r3InSpurWhileOthersThere |= controller.Held("r3").Any(spur.Contains)
+                                       && (controller.Held("r1").Any(spur.Contains) || controller.Held("r2").Any(spur.Contains));
+        }
+
+        Assert.Equal("l1", controller.Held("r1")[0]);
+        Assert.Equal("l3", controller.Held("r2")[0]);
+        Assert.Equal("p1", controller.Held("r3")[0]);
+        Assert.False(r3InSpurWhileOthersThere);
+    }
+
+    [Fact]
     public void A_free_robot_is_released_along_its_fastest_way_up_to_the_horizon()
     {
         var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { HorizonMetres = 4 });

@@ -586,7 +586,9 @@ public sealed class PibtTrafficController
         foreach (var resource in new[] { waypoint, segment })
         {
             Add(resource);
-            foreach (var r in _space.Conflicts[resource])
+            foreach (var r in _space.HardConflicts[resource])
+                Add(r);
+            foreach (var r in SpurPartsFor(resource, agent))
                 Add(r);
         }
 
@@ -601,9 +603,9 @@ public sealed class PibtTrafficController
     /// </summary>
     private bool ClaimedNear(int waypoint, Agent agent, Agent? pusher = null)
     {
-        foreach (var r in _space.Conflicts[waypoint])
+        foreach (var r in _space.HardConflicts[waypoint].Concat(SpurPartsFor(waypoint, agent)))
         {
-            if (_claimer[r] is var c and >= 0 && c != agent.Index && c != pusher?.Index)
+            if (r != waypoint && _claimer[r] is var c and >= 0 && c != agent.Index && c != pusher?.Index)
                 return true;
         }
 
@@ -675,13 +677,31 @@ public sealed class PibtTrafficController
             return true;
         if (_owner[resource] is var o and >= 0 && o != own && o != except)
             return true;
-        foreach (var r in _space.Conflicts[resource])
+        foreach (var r in _space.HardConflicts[resource])
         {
             if (_owner[r] is var o2 and >= 0 && o2 != own && o2 != except)
                 return true;
         }
 
+        foreach (var r in SpurPartsFor(resource, agent))
+        {
+            if (_owner[r] is var o3 and >= 0 && o3 != own && o3 != except)
+                return true;
+        }
+
         return false;
+    }
+
+    /// <summary>
+    /// The resources of the dead-end spur <paramref name="resource"/> is part of, when the spur rule applies to
+    /// <paramref name="agent"/>: it keeps robots out of a spur another robot is in, so it applies to a robot outside that
+    /// spur. Robots already in one spur together (parked at neighbouring places, or placed there) move in it and out of it
+    /// apart only by geometry, else each would wait for the other for ever. Empty when the resource is in no spur.
+    /// </summary>
+    private int[] SpurPartsFor(int resource, Agent agent)
+    {
+        var spur = _space.SpurOfResource[resource];
+        return spur < 0 || agent.Path.Count > 0 && _space.BranchOf[agent.Path[0]] == spur ? [] : _space.SpurParts[spur];
     }
 
     private void Take(Agent agent, int waypoint, int segment)

@@ -126,7 +126,7 @@ public sealed class TrafficSpace
         }
 
         SpurArray = BranchWaypoints.Select(b => b.Length <= MaxSpurWaypoints || b.All(w => neighbours[w].Count <= 2)).ToArray();
-        Conflicts = BuildConflicts(map, segments);
+        (Conflicts, HardConflicts, SpurParts, SpurOfResource) = BuildConflicts(map, segments);
         _cacheCapacity = (int)Math.Max(64, Math.Min(int.MaxValue, cacheBytes / Math.Max(1, 4L * WaypointCount)));
     }
 
@@ -181,8 +181,21 @@ public sealed class TrafficSpace
     /// <summary>For each dead-end branch, whether it is a spur: one resource, one robot in it at a time (see <see cref="MaxSpurWaypoints"/>).</summary>
     internal bool[] SpurArray { get; }
 
-    /// <summary>For each resource, the other resources it conflicts with.</summary>
+    /// <summary>For each resource, the other resources it conflicts with (geometry, lifts, doors and dead-end spurs).</summary>
     internal int[][] Conflicts { get; }
+
+    /// <summary>
+    /// For each resource, the resources it conflicts with by geometry, lift or door: what two robots may never hold at once.
+    /// <see cref="Conflicts"/> without the spur rule, which only keeps robots from going into a spur another robot is in: two
+    /// robots already in one spur (parked there, or placed there at start) may move in it and out of it apart from these.
+    /// </summary>
+    internal int[][] HardConflicts { get; }
+
+    /// <summary>For each spur (by dead-end branch number; empty for a branch that is no spur), its resources: its waypoints and every lane segment touching them.</summary>
+    internal int[][] SpurParts { get; }
+
+    /// <summary>For each resource, the spur it is a part of (<see cref="SpurParts"/>), or -1.</summary>
+    internal int[] SpurOfResource { get; }
 
     /// <summary>The waypoint id of waypoint number <paramref name="waypoint"/>.</summary>
     public string WaypointId(int waypoint) => _ids[waypoint];
@@ -278,7 +291,7 @@ public sealed class TrafficSpace
         return times;
     }
 
-    private int[][] BuildConflicts(SiteMap map, Dictionary<(int, int), int> segments)
+    private (int[][] All, int[][] Hard, int[][] SpurParts, int[] SpurOf) BuildConflicts(SiteMap map, Dictionary<(int, int), int> segments)
     {
         var sets = new HashSet<int>[ResourceCount];
         for (var r = 0; r < ResourceCount; r++)
@@ -359,28 +372,6 @@ public sealed class TrafficSpace
             }
         }
 
-        // A dead-end spur takes one robot at a time (a robot in it can only come out the way the next one goes in): its
-        // waypoints and every lane touching them conflict. Larger dead-end trees (a hotel wing hanging off the loop through
-        // two lifts) are left to PIBT's pushes: as one resource they would take one robot per wing.
-        for (var b = 0; b < BranchWaypoints.Length; b++)
-        {
-            if (!SpurArray[b])
-                continue;
-            var parts = BranchWaypoints[b].ToList();
-            for (var l = 0; l < Lanes.Length; l++)
-            {
-                if (BranchOf[LaneFrom[l]] == b || BranchOf[LaneTo[l]] == b)
-                    parts.Add(LaneResource[l]);
-            }
-
-            parts = parts.Distinct().ToList();
-            foreach (var a in parts)
-            {
-                foreach (var c in parts)
-                    Link(a, c);
-            }
-        }
-
         foreach (var lanes in doors.Values)
         {
             foreach (var a in lanes)
@@ -399,6 +390,38 @@ public sealed class TrafficSpace
             Link(LaneResource[l], LaneTo[l]);
         }
 
-        return sets.Select(s => s.Order().ToArray()).ToArray();
+        var hard = sets.Select(s => s.Order().ToArray()).ToArray();
+
+        // A dead-end spur takes one robot at a time (a robot in it can only come out the way the next one goes in): its
+        // waypoints and every lane touching them conflict. Larger dead-end trees (a hotel wing hanging off the loop through
+        // two lifts) are left to PIBT's pushes: as one resource they would take one robot per wing.
+        var spurParts = new int[BranchWaypoints.Length][];
+        var spurOf = new int[ResourceCount];
+        Array.Fill(spurOf, -1);
+        for (var b = 0; b < BranchWaypoints.Length; b++)
+        {
+            if (!SpurArray[b])
+            {
+                spurParts[b] = [];
+                continue;
+            }
+
+            var parts = BranchWaypoints[b].ToList();
+            for (var l = 0; l < Lanes.Length; l++)
+            {
+                if (BranchOf[LaneFrom[l]] == b || BranchOf[LaneTo[l]] == b)
+                    parts.Add(LaneResource[l]);
+            }
+
+            spurParts[b] = parts.Distinct().Order().ToArray();
+            foreach (var a in spurParts[b])
+            {
+                spurOf[a] = b;
+                foreach (var c in spurParts[b])
+                    Link(a, c);
+            }
+        }
+
+        return (sets.Select(s => s.Order().ToArray()).ToArray(), hard, spurParts, spurOf);
     }
 }
