@@ -147,6 +147,36 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Fact]
+    public void An_idle_robot_parked_in_a_pocket_too_close_to_the_corridor_comes_out_for_a_robot_passing_by()
+    {
+        // A corridor a-b-c-e between two triangles (a-h-i, e-f-g); the pocket p off b is 1.2 m from b (closer than 3 radii:
+        // nobody passes b while a robot stands in p). r1 has no goal and stands in p; r2 wants from a to c. r1 cannot be
+        // pushed anywhere but b, the waypoint r2 claims; it leaves for b and is pushed on from there (regression: the office
+        // map's pantry beside patrol_D1, where a robot passing by waited for good).
+        var map = TestMaps.Build(
+            ["a:0:0", "b:4:0", "c:8:0", "e:12:0", "p:4:1.2", "h:-3:3", "i:-3:-3", "f:15:3", "g:15:-3"],
+            "a=b", "b=c", "c=e", "b=p", "a=h", "h=i", "i=a", "e=f", "f=g", "g=e");
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        controller.Place("r1", "p");
+        controller.Place("r2", "a");
+        controller.SetGoal("r2", "c");
+        var reached = false;
+        for (var t = 0; t <= 60 && !reached; t++)
+        {
+            controller.Step(t);
+            foreach (var robot in new[] { "r1", "r2" })
+            {
+                foreach (var w in controller.Held(robot).Skip(1))
+                    controller.Reached(robot, w);
+            }
+
+            reached = controller.Held("r2")[0] == "c";
+        }
+
+        Assert.True(reached, controller.Explain("r2"));
+    }
+
+    [Fact]
     public void A_free_robot_is_released_along_its_fastest_way_up_to_the_horizon()
     {
         var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { HorizonMetres = 4 });

@@ -361,9 +361,10 @@ public sealed class PibtTrafficController
     }
 
     /// <summary>
-    /// A robot without a goal standing in a dead-end spur that another robot's goal lies in leaves it for the spur's mouth
-    /// (from where the robot going in pushes it on, like any idle robot in its way): PIBT cannot swap the two, since the only
-    /// way out is the waypoint the robot going in waits on, and the make-way rule needs a robot that wants to get somewhere.
+    /// A robot without a goal standing in a dead-end spur that another robot's goal lies in, or that a robot could not push
+    /// out of its way, leaves it for the spur's mouth (from where the robot that wants past pushes it on, like any idle robot
+    /// in its way): PIBT cannot swap the two, since the only way out is the waypoint the other robot waits for, and the
+    /// make-way rule needs a robot that wants to get somewhere.
     /// </summary>
     private void EvacuateSpurs()
     {
@@ -373,6 +374,7 @@ public sealed class PibtTrafficController
             if (agent.Removed || agent.Goal >= 0 || agent.Path.Count == 0)
             {
                 agent.Evacuate = -1;
+                agent.EvacuateAsked = -1;
                 continue;
             }
 
@@ -380,11 +382,12 @@ public sealed class PibtTrafficController
             if (spur < 0 || !_space.SpurArray[spur])
             {
                 agent.Evacuate = -1;
+                agent.EvacuateAsked = -1;
                 continue;
             }
 
             wanted ??= _agents.Where(a => !a.Removed && a.Goal >= 0 && _space.BranchOf[a.Goal] >= 0).Select(a => _space.BranchOf[a.Goal]).ToHashSet();
-            if (!wanted.Contains(spur))
+            if (!wanted.Contains(spur) && agent.EvacuateAsked != spur)
             {
                 agent.Evacuate = -1;
             }
@@ -502,6 +505,11 @@ public sealed class PibtTrafficController
                 if (!Decide(other, agent, detour) || (other.Path.Count == 1 && other.ClaimWaypoint < 0))
                 {
                     pushedAll = false; // backtrack (a robot already pushed keeps its move: it is a legal one)
+                    // An idle robot in a dead-end spur can only be pushed out through the spur's mouth, often the very
+                    // waypoint claimed from it (a parking place beside a corridor, too close to it to pass): it leaves
+                    // for the mouth in the next step, first of all robots, and is pushed on from there.
+                    if (other.Goal < 0 && _space.BranchOf[other.Path[0]] is var spur and >= 0 && _space.SpurArray[spur])
+                        other.EvacuateAsked = spur;
                     // Swap situation (the swap of PIBT+, Okumura, AAMAS 2024): the robot that cannot make room wants to come through this
                     // robot's own waypoint (it is boxed in behind it, e.g. in a dead end). Staying would hold both for ever;
                     // once this robot has stood still for MakeWayAfterSeconds it makes way instead, and the other follows it.
@@ -786,6 +794,9 @@ public sealed class PibtTrafficController
 
         /// <summary>Without a goal, in a dead-end spur another robot's goal lies in: the spur's mouth, where it goes to make room; else -1.</summary>
         public int Evacuate { get; set; } = -1;
+
+        /// <summary>The spur it stands in without a goal when a robot could not push it out of its way (it leaves it then), else -1.</summary>
+        public int EvacuateAsked { get; set; } = -1;
         public long EvacuateSince { get; set; }
 
         /// <summary>Where it heads: its goal, else where it leaves a spur for, else -1.</summary>
