@@ -51,6 +51,28 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Fact]
+    public void A_robot_waiting_on_a_claim_is_listed_as_standing_for_as_long_as_it_has_not_moved()
+    {
+        // r2 was released c-d-e and never reports progress (stuck on the way); r1 behind it claims c and waits on its claim
+        // (renewed after each timeout). Operators must see r1 standing the whole time (regression: a robot waiting on a
+        // claim was never listed, and its standing time restarted at every claim timeout).
+        var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { ClaimTimeoutSeconds = 10 });
+        controller.Place("r2", "c");
+        controller.SetGoal("r2", "e");
+        controller.Step(0);
+        Assert.Equal(["c", "d", "e"], controller.Held("r2"));
+        controller.Place("r1", "b");
+        controller.SetGoal("r1", "e");
+        for (var t = 1; t <= 60; t++)
+            controller.Step(t);
+
+        Assert.Equal(["b"], controller.Held("r1"));
+        var standing = Assert.Single(controller.StandingLongerThan(45));
+        Assert.Equal("r1", standing.RobotId);
+        Assert.InRange(standing.Seconds, 45, 60);
+    }
+
+    [Fact]
     public void An_idle_robot_in_a_dead_end_another_robot_heads_for_comes_out_and_makes_room()
     {
         // A loop a-b-c-d with a pocket p off c. r1 has no goal and stands in p (a dead end); r2 wants p. PIBT cannot swap

@@ -292,12 +292,13 @@ public sealed class PibtTrafficController
     }
 
     /// <summary>
-    /// The robots that have a goal (or a dead-end spur to leave for another robot) and have stood still, not busy, for at least <paramref name="seconds"/> (of the clock given
-    /// to <see cref="Step"/>) as of the last step, with how long; for operators' logs next to <see cref="Explain"/>.
+    /// The robots that have a goal (or a dead-end spur to leave for another robot) and have stood still, not busy, for at
+    /// least <paramref name="seconds"/> (of the clock given to <see cref="Step"/>) as of the last step, with how long, waiting
+    /// on a claim included; for operators' logs next to <see cref="Explain"/>.
     /// </summary>
     public IReadOnlyList<(string RobotId, double Seconds)> StandingLongerThan(double seconds) =>
-        _agents.Where(a => !a.Removed && !double.IsNaN(a.StandingSince) && _now - a.StandingSince >= seconds)
-            .Select(a => (a.Id, _now - a.StandingSince)).ToList();
+        _agents.Where(a => !a.Removed && !double.IsNaN(a.StillSince) && _now - a.StillSince >= seconds)
+            .Select(a => (a.Id, _now - a.StillSince)).ToList();
 
     /// <summary>The robot holding a waypoint, or null.</summary>
     public string? HolderOf(string waypointId) => _owner[_space.IndexOf(waypointId)] is var o and >= 0 ? _agents[o].Id : null;
@@ -324,6 +325,9 @@ public sealed class PibtTrafficController
         {
             var waiting = IsFree(agent) && agent.Target >= 0 && agent.Target != agent.Path[0];
             agent.StandingSince = !waiting ? double.NaN : double.IsNaN(agent.StandingSince) ? _now : agent.StandingSince;
+            // Standing still for operators: waiting on a claim counts too (the robot does not move either way).
+            var still = !agent.Removed && !agent.Busy && agent.Path.Count == 1 && agent.Target >= 0 && agent.Target != agent.Path[0];
+            agent.StillSince = !still ? double.NaN : double.IsNaN(agent.StillSince) ? _now : agent.StillSince;
         }
 
         var before = new int[_agents.Count];
@@ -809,5 +813,8 @@ public sealed class PibtTrafficController
         public double ClaimSince { get; set; }
         public bool ClaimDetour { get; set; }
         public double StandingSince { get; set; } = double.NaN;
+
+        /// <summary>Since when it has stood still with somewhere to go, deciding or waiting on a claim (NaN while it moves, works or has nowhere to go).</summary>
+        public double StillSince { get; set; } = double.NaN;
     }
 }
