@@ -63,8 +63,10 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// (PIBT's reachability theorem, for graphs in which every two adjacent waypoints lie on a cycle).</para>
 /// <para><b>Dead ends, lifts, doors</b> are resources of the <see cref="TrafficSpace"/>: a dead-end spur, a lift and a
 /// doorway each take one robot at a time. Nobody is pushed into a dead end or onto a lift: a robot enters one only on its
-/// way to its goal (a lift is held from entering until it has left it). A robot without a goal in a spur that another
-/// robot heads for leaves it for the spur's mouth, and is pushed on from there.</para>
+/// way to its goal (a lift is held from entering until it has left it). The spur rule keeps robots out of a spur another
+/// robot is in; robots that are in one spur together (parked there) move in it and out of it apart by geometry alone. A
+/// robot without a goal in a spur that another robot heads for, or that a robot could not push out of its way, leaves it
+/// for the spur's mouth, and is pushed on from there.</para>
 /// <para><b>Limits</b> (measured with <c>bench/RobotFleet.TrafficSim --controller pibt</c>). Robots on a cycle that is
 /// packed full cannot all move round it at once (a rotation: PIBT allows it, the time-independent execution here does not).
 /// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end a robot that must come out past
@@ -73,8 +75,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// way (takes its next best move, worse than staying) so the other can follow it out: the swap of PIBT+ (K. Okumura,
 /// "Engineering LaCAM*", AAMAS 2024) in time-independent form. On tree-like maps with long corridors packed densely (the
 /// Open-RMF airport terminal with 50 robots) robots meeting head-on in a corridor wait for minutes while one platoon is
-/// pushed back; an idle robot parked in a one-way dead end whose exit a robot wanting in stands on is not moved out (the
-/// control plane's tests on the office map). Two-way single-lane aisles with traffic both ways jam for a minute or two before
+/// pushed back; in the control plane, robots pushed back and forth on a small, tight map (the office) can wait up to a claim
+/// timeout more than once. Two-way single-lane aisles with traffic both ways jam for a minute or two before
 /// PIBT's pushes clear them. A robot that never moves again (lost) holds its place until the caller removes it (claims on
 /// it time out and their robots decide again).</para>
 /// <para>Not thread-safe: one caller (the coordinator's single writer, or the simulation) at a time. Deterministic for

@@ -14,7 +14,8 @@ namespace RobotFleet.Planning.Traffic;
 /// whoever holds any part of it holds all of it), all lanes through one door conflict (one robot in a doorway), and all
 /// waypoints and lanes of one dead-end spur (a <see cref="DeadEndBranches"/> branch, a tree hanging off the map's loops, of
 /// at most <see cref="MaxSpurWaypoints"/> waypoints, or a single chain of any length: a long dead-end lane split into
-/// pieces, where nobody can pass) conflict (one robot in a spur at a time).
+/// pieces, where nobody can pass) conflict (one robot in a spur at a time: <see cref="PibtTrafficController"/> applies that
+/// to robots going in; robots already in one spur together move apart by the other conflicts).
 /// Also the directed graph (outgoing lanes per waypoint) and fastest travel times to a goal (seconds, reverse Dijkstra,
 /// cached per goal and lane-closure set).
 /// </summary>
