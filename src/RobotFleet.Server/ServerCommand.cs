@@ -54,7 +54,7 @@ public static class ServerCommand
                 r.AddError($"--mqtt-ca '{file}': no such file");
         });
         var schedulesDb = new Option<string?>("--schedules-db") { Description = "Schedules (Quartz) store: memory, a PostgreSQL connection string (Host=...; clustered across instances) or a SQLite file; default $ROBOTFLEET_SCHEDULES_DB, else the missions database when it is PostgreSQL, else robotfleet.db in the data directory" };
-        var bus = new Option<string?>("--bus") { Description = "Message bus: memory, or RabbitMQ as rabbitmq://user:pass@host:port/vhost (also amqp://); default $ROBOTFLEET_BUS or memory", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_BUS") is { Length: > 0 } env ? env : null };
+        var bus = new Option<string?>("--bus") { Description = "Message bus: memory, or RabbitMQ as rabbitmq://user:pass@host:port/vhost (also amqp://); default $ROBOTFLEET_BUS or memory" };
         bus.Validators.Add(r =>
         {
             try
@@ -69,7 +69,7 @@ public static class ServerCommand
         var busPrefix = new Option<string?>("--bus-prefix") { Description = "Prefix of every RabbitMQ queue and exchange name, to share a virtual host between fleets; default $ROBOTFLEET_BUS_PREFIX or none", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_BUS_PREFIX") is { Length: > 0 } env ? env : null };
         var dataDir = new Option<string>("--data-dir") { Description = "Data directory (schedules: robotfleet.db, missions: missions.db); default $ROBOTFLEET_DATA_DIR or ./data", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_DATA_DIR") is { Length: > 0 } env ? env : "./data" };
         var instanceId = new Option<string?>("--instance-id") { Description = "This instance's name among several of one fleet (shared PostgreSQL missions database); default $ROBOTFLEET_INSTANCE_ID or host-pid", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_INSTANCE_ID") is { Length: > 0 } env ? env : null };
-        var missionsDb = new Option<string?>("--missions-db") { Description = "Missions database instead of missions.db in the data directory: a PostgreSQL connection string (Host=...;Database=...;Username=...) or a SQLite file; default $ROBOTFLEET_MISSIONS_DB", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_MISSIONS_DB") is { Length: > 0 } env ? env : null };
+        var missionsDb = new Option<string?>("--missions-db") { Description = "Missions database instead of missions.db in the data directory: a PostgreSQL connection string (Host=...;Database=...;Username=...) or a SQLite file; default $ROBOTFLEET_MISSIONS_DB" };
 
         var modelLimit = new Option<int>("--model-upload-limit-mb") { Description = "Largest .onnx file POST /api/models accepts, MiB", DefaultValueFactory = _ => 512 };
         modelLimit.Validators.Add(r => { if (TryValue(r, out int v) && v <= 0) r.AddError($"--model-upload-limit-mb must be positive, not {v}"); });
@@ -111,6 +111,19 @@ public static class ServerCommand
                 return 1;
             }
 
+            // Likewise the bus and the missions database (a RabbitMQ URL or a connection string may hold a password: help
+            // printed them as defaults).
+            var busUrl = parse.GetValue(bus) ?? Env("ROBOTFLEET_BUS");
+            try
+            {
+                Hosting.RabbitMqBusAddress.Parse(busUrl);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"robotfleet: {e.Message} (from ROBOTFLEET_BUS)");
+                return 1;
+            }
+
             // As for the broker: the environment fallback is checked here, so a typo in ROBOTFLEET_TRAFFIC is refused, not ignored.
             var trafficName = parse.GetValue(traffic) ?? Env("ROBOTFLEET_TRAFFIC") ?? "reservation";
             if (trafficName is not ("pibt" or "reservation"))
@@ -130,7 +143,7 @@ public static class ServerCommand
                 NoSimulation = parse.GetValue(noSim),
                 BindAddress = parse.GetValue(bind)!,
                 DataDirectory = parse.GetValue(dataDir)!,
-                MissionsDatabase = parse.GetValue(missionsDb),
+                MissionsDatabase = parse.GetValue(missionsDb) ?? Env("ROBOTFLEET_MISSIONS_DB"),
                 TrafficControl = trafficName == "pibt" ? RobotFleet.ControlPlane.TrafficControl.Pibt : RobotFleet.ControlPlane.TrafficControl.Reservation,
                 Broker = brokerUrl is { Length: > 0 } external ? new Uri(external.Trim()) : null,
                 ModelUploadLimit = parse.GetValue(modelLimit) * 1024L * 1024,
@@ -139,7 +152,7 @@ public static class ServerCommand
                 ModelSigningKeyFile = parse.GetValue(modelSigningKey),
                 PublicBaseUrl = parse.GetValue(publicUrl) is { Length: > 0 } url ? new Uri(url) : null,
                 PerceptionRate = parse.GetValue(perceptionHz),
-                Bus = parse.GetValue(bus),
+                Bus = busUrl,
                 BusPrefix = parse.GetValue(busPrefix),
                 MqttCaFile = parse.GetValue(mqttCa) ?? Env("ROBOTFLEET_MQTT_CA"),
                 MqttUsername = parse.GetValue(mqttUsername) ?? Env("ROBOTFLEET_MQTT_USERNAME"),

@@ -54,6 +54,51 @@ public sealed class When_a_command_line_is_wrong
         Assert.Contains("--traffic 'PIBT-fast' (from ROBOTFLEET_TRAFFIC)", await error, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Help never prints a password from the environment: the bus URL and the missions connection string were shown as
+    /// the options' defaults (noticed in review).
+    /// </summary>
+    [Fact]
+    public async Task Help_does_not_print_the_bus_or_database_passwords_from_the_environment()
+    {
+        var (code, output, _) = await RunServerAsync(
+            new Dictionary<string, string> { ["ROBOTFLEET_BUS"] = "rabbitmq://fleet:bus-s3cret@rabbit:5672/", ["ROBOTFLEET_MISSIONS_DB"] = "Host=db;Username=fleet;Password=db-s3cret" },
+            "--help");
+
+        Assert.Equal(0, code);
+        Assert.Contains("--missions-db", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>A malformed ROBOTFLEET_BUS is refused at start naming the variable (its check moved from the option's default to start-up).</summary>
+    [Fact]
+    public async Task The_server_refuses_a_bus_from_the_environment_it_cannot_read()
+    {
+        var (code, _, error) = await RunServerAsync(new Dictionary<string, string> { ["ROBOTFLEET_BUS"] = "http://rabbit:5672/" }, "--data-dir", Path.Combine(Path.GetTempPath(), $"rf-bus-{Guid.NewGuid():N}"));
+
+        Assert.Equal(1, code);
+        Assert.Contains("ROBOTFLEET_BUS", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Output, string Error)> RunServerAsync(Dictionary<string, string> environment, params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "RobotFleet.Server.dll"));
+        foreach (var arg in args)
+            info.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment)
+            info.Environment[name] = value;
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var exited = process.WaitForExit(60_000);
+        if (!exited)
+            process.Kill(entireProcessTree: true);
+        Assert.True(exited, $"the server did not exit within 60 s ({string.Join(" ", args)})");
+        return (process.ExitCode, await output, await error);
+    }
+
     [Theory]
     [InlineData("--demo")]
     [InlineData("--no-sim")]
