@@ -22,7 +22,7 @@ internal static class Cli
     /// <param name="handleSignals">Take SIGINT and SIGTERM (the process's own; off in tests).</param>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation, bool handleSignals = false)
     {
-        var site = new Option<string>("--site") { Description = "warehouse:WxH (generated grid, e.g. warehouse:100x100), airport (maps/airport_terminal), office, or a map directory holding site.geojson.", DefaultValueFactory = _ => "warehouse:100x100" };
+        var site = new Option<string>("--site") { Description = "warehouse:WxH (generated grid, e.g. warehouse:100x100), airport (maps/airport_terminal), office, hotel or clinic (maps/hotel, maps/clinic: the Open-RMF buildings read with their lifts and doors), a map directory holding site.geojson, or an Open-RMF *.building.yaml file.", DefaultValueFactory = _ => "warehouse:100x100" };
         var robots = new Option<int>("--robots") { Description = "Simulated robots.", DefaultValueFactory = _ => 50 };
         var hours = new Option<double?>("--hours") { Description = "Simulated hours to run (default 0.1)." };
         var minutes = new Option<double?>("--minutes") { Description = "Simulated minutes to run (instead of --hours)." };
@@ -38,9 +38,9 @@ internal static class Cli
         var output = new Option<FileInfo?>("--out") { Description = "Also write the report (Markdown) to this file." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines." };
         var controller = new Option<string>("--controller") { Description = "coordinator: the real FleetCoordinator on an in-memory bus; pibt: the PIBT traffic controller (RobotFleet.Planning.Traffic) alone, with kinematic robots (doors, lifts).", DefaultValueFactory = _ => "coordinator" };
-        controller.AcceptOnlyFromAmong("coordinator", "pibt");
+        controller.Validators.Add(r => { if (r.GetValueOrDefault<string>() is var v && v is not ("coordinator" or "pibt")) r.AddError($"--controller must be coordinator or pibt, not '{v}'"); });
         var traffic = new Option<string?>("--traffic") { Description = "The coordinator's traffic control (with --controller coordinator): reservation (default) or pibt." };
-        traffic.AcceptOnlyFromAmong("reservation", "pibt");
+        traffic.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } v && v is not ("reservation" or "pibt")) r.AddError($"--traffic must be reservation or pibt, not '{v}'"); });
 
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
@@ -271,6 +271,8 @@ internal static partial class Sites
         {
             "airport" => Path.Combine(RepoRoot(spec), "maps", "airport_terminal"),
             "office" => Path.Combine(RepoRoot(spec), "maps", "office"),
+            "hotel" => Path.Combine(RepoRoot(spec), "maps", "hotel"),
+            "clinic" => Path.Combine(RepoRoot(spec), "maps", "clinic"),
             _ => spec,
         };
         string file;
@@ -279,8 +281,15 @@ internal static partial class Sites
             file = Path.Combine(dir, "site.geojson");
             if (!File.Exists(file))
             {
-                throw new SimConfigurationException("--site", spec,
-                    $"the directory '{dir}' holds no site.geojson; an RMF building must be imported first with `robotfleet maps import-rmf FILE --out DIR`, then pass DIR");
+                // An Open-RMF building is read as it is, lifts and doors included (the GeoJSON file holds neither yet).
+                var buildings = Directory.GetFiles(dir, "*.building.yaml");
+                if (buildings.Length != 1)
+                {
+                    throw new SimConfigurationException("--site", spec,
+                        $"the directory '{dir}' holds no site.geojson and {(buildings.Length == 0 ? "no" : "more than one")} *.building.yaml; pass a map directory or one Open-RMF building file");
+                }
+
+                file = buildings[0];
             }
         }
         else if (File.Exists(dir))
@@ -288,12 +297,12 @@ internal static partial class Sites
         else
         {
             throw new SimConfigurationException("--site", spec,
-                "no such site: expected warehouse:WxH (e.g. warehouse:100x100), airport, office, or a map directory holding site.geojson");
+                "no such site: expected warehouse:WxH (e.g. warehouse:100x100), airport, office, hotel, clinic, a map directory holding site.geojson, or an Open-RMF *.building.yaml");
         }
 
         try
         {
-            return SiteMapGeoJson.Load(file);
+            return file.EndsWith(".building.yaml", StringComparison.OrdinalIgnoreCase) ? RmfBuildingImporter.Import(file) : SiteMapGeoJson.Load(file);
         }
         catch (Exception e) when (e is SiteMapValidationException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException)
         {

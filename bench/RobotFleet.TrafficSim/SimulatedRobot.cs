@@ -20,6 +20,7 @@ internal sealed class SimulatedRobot
     private RouteWaypoint? _target;
     private double _segmentLength;
     private double _travelled;
+    private bool _riding;
     private string? _runningAction;
     private double _actionLeft;
     private string? _pendingCancel;
@@ -147,7 +148,10 @@ internal sealed class SimulatedRobot
                 if (ahead is not { Released: true })
                     break;
                 _target = ahead;
-                _segmentLength = Distance(At, _map.Waypoints[ahead.WaypointId]);
+                // A lift ride takes its ride seconds, in the cabin (at the stop it left): it does not cross the floor plan.
+                var lane = _map.FindLane(At.Id, ahead.WaypointId);
+                _riding = lane is { LiftId: not null };
+                _segmentLength = _riding ? (lane!.RideSeconds ?? 0) * _speed : Distance(At, _map.Waypoints[ahead.WaypointId]);
                 _travelled = 0;
             }
 
@@ -157,12 +161,12 @@ internal sealed class SimulatedRobot
             if (reach < remaining)
             {
                 _travelled += reach;
-                Odometer += reach;
+                Odometer += _riding ? 0 : reach;
                 break;
             }
 
             budget -= remaining / _speed;
-            Odometer += remaining;
+            Odometer += _riding ? 0 : remaining;
             At = _map.Waypoints[_target.WaypointId];
             LastSequenceId = _target.SequenceId;
             _target = null;
@@ -262,7 +266,7 @@ internal sealed class SimulatedRobot
 
     private void UpdatePosition()
     {
-        if (_target is null || _segmentLength <= 0)
+        if (_target is null || _segmentLength <= 0 || _riding)
         {
             (X, Y) = (At.X, At.Y);
             return;

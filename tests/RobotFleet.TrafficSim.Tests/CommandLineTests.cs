@@ -34,6 +34,9 @@ public class CommandLineTests
     [InlineData("trafficsim: --minutes 1E+300: too large", "--minutes", "1e300")]
     [InlineData("trafficsim: Cannot parse argument 'abc' for option '--robots'", "--robots", "abc")]
     [InlineData("trafficsim: --traffic reservation: applies to --controller coordinator", "--controller", "pibt", "--traffic", "reservation")]
+    [InlineData("trafficsim: --traffic must be reservation or pibt, not 'foo'", "--traffic", "foo")]
+    [InlineData("trafficsim: --controller must be coordinator or pibt, not 'foo'", "--controller", "foo")]
+    [InlineData("trafficsim: --robots 29: only", "--site", "office", "--robots", "29", "--minutes", "1")]
     public async Task A_wrong_option_prints_one_line_naming_it_and_exits_with_2(string expected, params string[] args)
     {
         var (code, stdout, stderr) = await RunAsync(args);
@@ -46,7 +49,7 @@ public class CommandLineTests
     }
 
     [Fact]
-    public async Task A_directory_without_site_geojson_says_to_import_the_RMF_building_first()
+    public async Task A_directory_without_a_site_file_is_refused_saying_what_it_looks_for()
     {
         var dir = Directory.CreateTempSubdirectory("trafficsim-hotel-");
         try
@@ -55,12 +58,29 @@ public class CommandLineTests
 
             Assert.Equal(Cli.UsageError, code);
             Assert.StartsWith($"trafficsim: --site {dir.FullName}: the directory", stderr, StringComparison.Ordinal);
-            Assert.Contains("robotfleet maps import-rmf FILE --out DIR", stderr, StringComparison.Ordinal);
+            Assert.Contains("no site.geojson and no *.building.yaml", stderr, StringComparison.Ordinal);
         }
         finally
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData("hotel")]
+    [InlineData("clinic")]
+    public void The_Open_RMF_buildings_are_read_with_their_lifts_and_doors(string site)
+    {
+        // The GeoJSON file holds neither lifts nor doors: a site given as an Open-RMF building (by name, directory or file)
+        // is read from its YAML, so the PIBT simulation drives lifts and waits at doors (found by a new user: no command
+        // line reached them).
+        var byName = Sites.Load(site, 1);
+        var byFile = Sites.Load(Path.Combine(Sites.RepoRoot(), "maps", site, $"{site}.building.yaml"), 1);
+
+        Assert.NotEmpty(byName.Lifts);
+        Assert.Contains(byName.Lanes, l => l.DoorId is not null);
+        Assert.Contains(byName.Lanes, l => l.LiftId is not null);
+        Assert.Equal(byName.Waypoints.Count, byFile.Waypoints.Count);
     }
 
     [Fact]
