@@ -71,9 +71,11 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// packed full cannot all move round it at once (a rotation: PIBT allows it, the time-independent execution here does not).
 /// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end a robot that must come out past
 /// the robot of higher priority waiting at the mouth cannot be pushed (it may not swap places with its pusher). For that
-/// case the robot at the mouth, once it has stood still for <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/>, makes
-/// way (takes its next best move, worse than staying) so the other can follow it out: the swap of PIBT+ (K. Okumura,
-/// "Engineering LaCAM*", AAMAS 2024) in time-independent form. On tree-like maps with long corridors packed densely (the
+/// case the robot at the mouth, once it has stood still for <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/> (waiting
+/// on claims included), makes way (takes its next best move, worse than staying) so the other can follow it out: the swap
+/// of PIBT+ (K. Okumura, "Engineering LaCAM*", AAMAS 2024) in time-independent form; likewise when the robot in its way
+/// has already decided to stay and wants through its waypoint (a robot coming off a lift that no robot may ride to make
+/// room, facing one that wants on). On tree-like maps with long corridors packed densely (the
 /// Open-RMF airport terminal with 50 robots) robots meeting head-on in a corridor wait for minutes while one platoon is
 /// pushed back; in the control plane, robots pushed back and forth on a small, tight map (the office) can wait up to a claim
 /// timeout more than once. Two-way single-lane aisles with traffic both ways jam for a minute or two before
@@ -325,9 +327,8 @@ public sealed class PibtTrafficController
         EvacuateSpurs();
         foreach (var agent in _agents)
         {
-            var waiting = IsFree(agent) && agent.Target >= 0 && agent.Target != agent.Path[0];
-            agent.StandingSince = !waiting ? double.NaN : double.IsNaN(agent.StandingSince) ? _now : agent.StandingSince;
-            // Standing still for operators: waiting on a claim counts too (the robot does not move either way).
+            // Standing still, deciding or waiting on a claim (the robot does not move either way): for operators, and for
+            // making way (a claim renewed after each timeout must not keep a robot from ever making way).
             var still = !agent.Removed && !agent.Busy && agent.Path.Count == 1 && agent.Target >= 0 && agent.Target != agent.Path[0];
             agent.StillSince = !still ? double.NaN : double.IsNaN(agent.StillSince) ? _now : agent.StillSince;
         }
@@ -503,7 +504,15 @@ public sealed class PibtTrafficController
             // Robots in the way: ones driving off with a granted move that ends clear of here are followed; ones standing
             // that have not decided are pushed (they must move first: priority inheritance); anything else rules this out.
             if (blockers.Any(b => !Follows(b, v, segment) && (b.Decided || !IsFree(b))))
+            {
+                // The same swap situation seen from the other side: the robot in the way has already decided to stay
+                // (it could not make room) and wants to come through this robot's waypoint.
+                if (parent is null && _now - agent.StillSince >= _options.MakeWayAfterSeconds
+                    && blockers.Any(b => b.Decided && WantsThrough(b, u)))
+                    makeWay = true;
                 continue;
+            }
+
             SetClaim(agent, v, segment, !onWay);
             var pushedAll = true;
             foreach (var other in blockers.Where(b => !b.Decided))
@@ -519,7 +528,7 @@ public sealed class PibtTrafficController
                     // Swap situation (the swap of PIBT+, Okumura, AAMAS 2024): the robot that cannot make room wants to come through this
                     // robot's own waypoint (it is boxed in behind it, e.g. in a dead end). Staying would hold both for ever;
                     // once this robot has stood still for MakeWayAfterSeconds it makes way instead, and the other follows it.
-                    if (parent is null && other.Target >= 0 && _now - agent.StandingSince >= _options.MakeWayAfterSeconds
+                    if (parent is null && other.Target >= 0 && _now - agent.StillSince >= _options.MakeWayAfterSeconds
                         && Times(other) is var theirs && theirs[u] < theirs[other.Path[0]])
                         makeWay = true;
                     break;
@@ -540,6 +549,11 @@ public sealed class PibtTrafficController
 
         return false;
     }
+
+    /// <summary>True when <paramref name="other"/> stands still, not busy, with somewhere to go through <paramref name="waypoint"/> (a neighbour of where it stands).</summary>
+    private bool WantsThrough(Agent other, int waypoint) =>
+        !other.Busy && other.Path.Count == 1 && other.ClaimWaypoint < 0 && other.Target >= 0
+        && Times(other) is var theirs && theirs[waypoint] < theirs[other.Path[0]];
 
     /// <summary>True when the waypoint and the lane segment to it can be taken at once: nobody holds or claims them or anything conflicting, and no claim is next to the waypoint.</summary>
     private bool Free(int waypoint, int segment, Agent agent) =>
@@ -814,7 +828,6 @@ public sealed class PibtTrafficController
         public int ClaimSegment { get; set; } = -1;
         public double ClaimSince { get; set; }
         public bool ClaimDetour { get; set; }
-        public double StandingSince { get; set; } = double.NaN;
 
         /// <summary>Since when it has stood still with somewhere to go, deciding or waiting on a claim (NaN while it moves, works or has nowhere to go).</summary>
         public double StillSince { get; set; } = double.NaN;
