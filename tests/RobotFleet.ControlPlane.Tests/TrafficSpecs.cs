@@ -89,10 +89,17 @@ public sealed class When_two_robots_meet_head_on
 
 public sealed class When_a_robot_is_lost
 {
-    [Fact]
-    public async Task Should_keep_its_hold_and_fail_the_blocked_mission_after_the_timeout_naming_it()
+    [Theory]
+    [InlineData(TrafficControl.Reservation)]
+    [InlineData(TrafficControl.Pibt)]
+    public async Task Should_keep_its_hold_and_fail_the_blocked_mission_after_the_timeout_naming_it(TrafficControl traffic)
     {
-        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        // With PIBT too (regression: a mission blocked by a lost robot waited for ever: only the reservation rule had the timeout).
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), configure: o => new ControlPlaneOptions
+        {
+            Map = o.Map, BlockedResolveAfter = o.BlockedResolveAfter, ReplanCooldown = o.ReplanCooldown, LostBlockerTimeout = o.LostBlockerTimeout,
+            ParkIdleAfter = o.ParkIdleAfter, TrafficControl = traffic,
+        });
         var lost = await fleet.AddRobotAsync("lost", "C");
         var robot = await fleet.AddRobotAsync("r1", "A");
         lost.Online = false;

@@ -66,6 +66,7 @@ public sealed partial class FleetCoordinator
         var now = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalSeconds;
         foreach (var release in _pibt.Step(now))
             ApplyRelease(_robots.Values.Single(r => r.Key == release.RobotId), release);
+        FailMissionsBlockedByLostRobots();
         // Why a robot waits, in words, once it has stood 30 s and every 30 s after: the operator's first question at a stuck robot.
         foreach (var (key, seconds) in _pibt.StandingLongerThan(30))
         {
@@ -78,6 +79,27 @@ public sealed partial class FleetCoordinator
         // New or re-routed plans the controller released nothing to this time still get their order (base: where they stand).
         foreach (var robot in _robots.Values.Where(r => r.Plan is { Dirty: true, Orphaned: false, CancelActionId: null } && !r.IsLost))
             Send(robot, robot.Plan!, robot.Plan!.ReleasedThrough);
+    }
+
+    /// <summary>
+    /// A robot that has stood still for <see cref="ControlPlaneOptions.LostBlockerTimeout"/> because a lost robot (or one
+    /// whose order nobody here knows) holds the next waypoint of its plan, or stands too close to it, gives its mission up
+    /// naming that robot and waypoint, as with the reservation rule: PIBT found it no way round in all that time, and the
+    /// lost robot keeps its place until an operator removes it.
+    /// </summary>
+    private void FailMissionsBlockedByLostRobots()
+    {
+        foreach (var (key, _) in _pibt!.StandingLongerThan(options.LostBlockerTimeout.TotalSeconds))
+        {
+            var robot = _robots.Values.Single(r => r.Key == key);
+            if (robot.IsLost || robot.Plan is not { Orphaned: false, CancelActionId: null } plan || plan.ReleasedThrough + 1 >= plan.Steps.Count)
+                continue;
+            var where = plan.Steps[plan.ReleasedThrough + 1].WaypointId;
+            var lost = _pibt.HoldersInTheWay(key, where).Select(k => _robots.Values.Single(r => r.Key == k))
+                .FirstOrDefault(b => b.IsLost || b.Plan is { Orphaned: true });
+            if (lost is not null)
+                Abandon(robot, MissionOf(robot), $"blocked for {options.LostBlockerTimeout.TotalSeconds:F0} s by lost robot {lost.Id} ({(lost.Silent ? "silent" : lost.Connection)}) holding waypoint '{where}', and no way round");
+        }
     }
 
     /// <summary>True while the robot stands on a step of its plan whose actions have not all finished (it must not be moved on).</summary>

@@ -304,6 +304,30 @@ public sealed class PibtTrafficController
         _agents.Where(a => !a.Removed && !double.IsNaN(a.StillSince) && _now - a.StillSince >= seconds)
             .Select(a => (a.Id, _now - a.StillSince)).ToList();
 
+    /// <summary>
+    /// The robots (other than <paramref name="robotId"/>) holding a waypoint, anything too close to it, or the lane to it
+    /// from where the robot stands: what keeps it from being released to the robot. Empty when nothing does.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
+    /// <exception cref="ArgumentException">The waypoint is not on the map.</exception>
+    public IReadOnlyList<string> HoldersInTheWay(string robotId, string waypointId)
+    {
+        var agent = Get(robotId);
+        var v = _space.IndexOf(waypointId);
+        var segment = SegmentBetween(agent.Path[0], v);
+        var found = new List<string>();
+        foreach (var resource in segment >= 0 ? new[] { v, segment } : [v])
+        {
+            foreach (var r in _space.HardConflicts[resource].Concat(SpurPartsFor(resource, agent)).Append(resource))
+            {
+                if (_owner[r] is var o and >= 0 && o != agent.Index && !found.Contains(_agents[o].Id))
+                    found.Add(_agents[o].Id);
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>The robot holding a waypoint, or null.</summary>
     public string? HolderOf(string waypointId) => _owner[_space.IndexOf(waypointId)] is var o and >= 0 ? _agents[o].Id : null;
 
