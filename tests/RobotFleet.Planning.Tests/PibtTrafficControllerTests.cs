@@ -199,6 +199,23 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Fact]
+    public void Explain_lists_each_way_out_once_when_two_lanes_lead_to_the_same_waypoint()
+    {
+        // Open-RMF buildings with several nav graphs (hotel, clinic) have two lanes between the same waypoints; operators
+        // saw every way out twice (found by a new user).
+        var (a, b, c) = (new Waypoint("a", "L1", 0, 0, null), new Waypoint("b", "L1", 2, 0, null), new Waypoint("c", "L1", 0, 2, null));
+        var map = new SiteMap("t", "T", [new Level("L1", 0)], [a, b, c],
+            [Lane.Between("ab-1", a, b, null), Lane.Between("ab-2", a, b, null), Lane.Between("ba-1", b, a, null), Lane.Between("ac", a, c, null), Lane.Between("ca", c, a, null)], []);
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        controller.Place("r1", "a");
+
+        var why = controller.Explain("r1");
+
+        Assert.Equal(1, why.Split("b: ").Length - 1);
+        Assert.Equal(1, why.Split("c: ").Length - 1);
+    }
+
+    [Fact]
     public void A_free_robot_is_released_along_its_fastest_way_up_to_the_horizon()
     {
         var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { HorizonMetres = 4 });

@@ -254,10 +254,13 @@ public sealed class PibtTrafficController
         var u = agent.Path[0];
         var times = agent.Target >= 0 ? Times(agent) : null;
         var parts = new List<string>();
+        var listed = new HashSet<int>();
         for (var k = _space.OutStart[u]; k < _space.OutStart[u + 1]; k++)
         {
             var lane = _space.OutLanes[k];
             var v = _space.LaneTo[lane];
+            if (!listed.Add(v))
+                continue; // two lanes to one waypoint (nav graphs of several fleets merged): one way out
             var segment = _space.LaneResource[lane];
             string why;
             if (_closed.Contains(lane))
