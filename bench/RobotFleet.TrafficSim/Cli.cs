@@ -22,7 +22,7 @@ internal static class Cli
     /// <param name="handleSignals">Take SIGINT and SIGTERM (the process's own; off in tests).</param>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation, bool handleSignals = false)
     {
-        var site = new Option<string>("--site") { Description = "warehouse:WxH (generated grid, e.g. warehouse:100x100), airport (maps/airport_terminal), office, hotel or clinic (maps/hotel, maps/clinic: the Open-RMF buildings read with their lifts and doors), a map directory holding site.geojson, or an Open-RMF *.building.yaml file.", DefaultValueFactory = _ => "warehouse:100x100" };
+        var site = new Option<string>("--site") { Description = "warehouse:WxH (generated grid, e.g. warehouse:100x100), airport (maps/airport_terminal), office, hotel or clinic (maps/hotel, maps/clinic: the Open-RMF buildings read with their lifts and doors), a map directory holding site.geojson (else its one *.building.yaml), or an Open-RMF *.building.yaml file.", DefaultValueFactory = _ => "warehouse:100x100" };
         var robots = new Option<int>("--robots") { Description = "Simulated robots.", DefaultValueFactory = _ => 50 };
         var hours = new Option<double?>("--hours") { Description = "Simulated hours to run (default 0.1)." };
         var minutes = new Option<double?>("--minutes") { Description = "Simulated minutes to run (instead of --hours)." };
