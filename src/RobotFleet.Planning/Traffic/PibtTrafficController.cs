@@ -555,8 +555,7 @@ public sealed class PibtTrafficController
                     // Swap situation (the swap of PIBT+, Okumura, AAMAS 2024): the robot that cannot make room wants to come through this
                     // robot's own waypoint (it is boxed in behind it, e.g. in a dead end). Staying would hold both for ever;
                     // once this robot has stood still for MakeWayAfterSeconds it makes way instead, and the other follows it.
-                    if (parent is null && other.Target >= 0 && _now - agent.StillSince >= _options.MakeWayAfterSeconds
-                        && Times(other) is var theirs && theirs[u] < theirs[other.Path[0]])
+                    if (parent is null && _now - agent.StillSince >= _options.MakeWayAfterSeconds && WantsThrough(other, u))
                         makeWay = true;
                     break;
                 }
@@ -658,9 +657,16 @@ public sealed class PibtTrafficController
     /// </summary>
     private bool ClaimedNear(int waypoint, Agent agent, Agent? pusher = null)
     {
-        foreach (var r in _space.HardConflicts[waypoint].Concat(SpurPartsFor(waypoint, agent)))
+        bool ClaimedByAnother(int r) => r != waypoint && _claimer[r] is var c and >= 0 && c != agent.Index && c != pusher?.Index;
+        foreach (var r in _space.HardConflicts[waypoint])
         {
-            if (r != waypoint && _claimer[r] is var c and >= 0 && c != agent.Index && c != pusher?.Index)
+            if (ClaimedByAnother(r))
+                return true;
+        }
+
+        foreach (var r in SpurPartsFor(waypoint, agent))
+        {
+            if (ClaimedByAnother(r))
                 return true;
         }
 
