@@ -355,7 +355,7 @@ internal sealed class ControllerSimulation
             if (stalled && !robot.Stalled)
             {
                 Stalls++;
-                if (StallNotes.Count < 10)
+                if (Stalls <= 10)
                 {
                     StallNotes.Add(string.Create(CultureInfo.InvariantCulture, $"t={Now:F1} s {Controller.Explain(robot.Id)}"));
                     if (Environment.GetEnvironmentVariable("TRAFFICSIM_DEBUG") == "1")

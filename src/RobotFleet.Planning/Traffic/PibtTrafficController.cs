@@ -24,6 +24,25 @@ public sealed record PibtTrafficOptions
 
     /// <summary>Seed of the tie-breaks (equal priorities, equally good moves); the controller is deterministic for a seed.</summary>
     public int Seed { get; init; } = 1;
+
+    /// <summary>
+    /// Seconds a robot with a goal stands still (waiting on claims included) before the controller searches the
+    /// configurations of the robots standing round it for moves that get it on (the jam fallback, see
+    /// <see cref="PibtTrafficController"/>); again at most this often per robot. 0 turns the fallback off.
+    /// </summary>
+    public double ResolveJamAfterSeconds { get; init; } = 45;
+
+    /// <summary>Hops (lanes, either way) round the standing robot within which the jam fallback moves robots.</summary>
+    public int JamRadiusHops { get; init; } = 10;
+
+    /// <summary>Most robots one jam search moves (the standing robot and the nearest robots standing round it; at most 8).</summary>
+    public int JamRobots { get; init; } = 6;
+
+    /// <summary>Most configurations one jam search expands (bounds the time of a step that searches).</summary>
+    public int JamSearchBudget { get; init; } = 20_000;
+
+    /// <summary>Seconds a jam plan may wait for its next move to be clear (robots outside it in the way) before it is given up.</summary>
+    public double JamPlanPatienceSeconds { get; init; } = 30;
 }
 
 /// <summary>What one <see cref="PibtTrafficController.Step"/> released to one robot.</summary>
@@ -166,7 +185,13 @@ public sealed class PibtTrafficController
 
     /// <summary>Marks a robot busy (running an action, paused, in error) or not: a busy robot never moves and is never pushed; what it holds stays held.</summary>
     /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
-    public void SetBusy(string robotId, bool busy) => Get(robotId).Busy = busy;
+    public void SetBusy(string robotId, bool busy)
+    {
+        var agent = Get(robotId);
+        agent.Busy = busy;
+        if (busy && agent.Plan is not null)
+            EndPlan(agent.Plan);
+    }
 
     /// <summary>
     /// A robot reports it reached a waypoint: it gives up everything it held before it. A waypoint it did not hold (it was
@@ -206,6 +231,8 @@ public sealed class PibtTrafficController
     public void Unrelease(string robotId, int waypointCount)
     {
         var agent = Get(robotId);
+        if (agent.Plan is not null && waypointCount > 0)
+            EndPlan(agent.Plan);
         for (var i = 0; i < waypointCount && agent.Path.Count > 1; i++)
         {
             Free(agent.Path[^1], agent);
@@ -294,6 +321,8 @@ public sealed class PibtTrafficController
 
         if (agent.Path.Count > 1)
             own += "; released on to " + string.Join(" ", agent.Path.Skip(1).Select(_space.WaypointId));
+        if (agent.Plan is { } plan)
+            own += $"; in a jam plan for {plan.Stuck.Id}, {plan.Next} of {plan.Moves.Count} moves released";
         return $"{agent.Id} at {_space.WaypointId(u)} ({own}{(agent.Busy ? ", busy" : "")}{(agent.ClaimWaypoint >= 0 ? $", claims {_space.WaypointId(agent.ClaimWaypoint)}" : "")}): " +
                (parts.Count == 0 ? "no lane out" : string.Join("; ", parts));
     }
@@ -368,6 +397,7 @@ public sealed class PibtTrafficController
             agent.Decided = false;
         }
 
+        RunPlans(detour);
         GrantClaims(detour);
         var deciding = _agents.Where(IsFree).OrderByDescending(Priority).ThenBy(a => a.Index).ToList();
         foreach (var agent in _agents)
@@ -380,9 +410,11 @@ public sealed class PibtTrafficController
 
         foreach (var agent in _agents)
         {
-            if (!agent.Removed && !agent.Busy && agent.ClaimWaypoint < 0 && agent.Path.Count > 0)
+            if (!agent.Removed && !agent.Busy && agent.ClaimWaypoint < 0 && agent.Path.Count > 0 && agent.Plan is null)
                 Extend(agent);
         }
+
+        ResolveJam(detour);
 
         var releases = new List<TrafficRelease>();
         foreach (var agent in _agents)
@@ -433,7 +465,7 @@ public sealed class PibtTrafficController
         }
     }
 
-    private bool IsFree(Agent agent) => !agent.Removed && !agent.Busy && agent.Path.Count == 1 && agent.ClaimWaypoint < 0;
+    private bool IsFree(Agent agent) => !agent.Removed && !agent.Busy && agent.Path.Count == 1 && agent.ClaimWaypoint < 0 && agent.Plan is null;
 
     /// <summary>
     /// PIBT's dynamic priority: steps since the robot got its goal (plus a tie-break below 1); below 0 without a goal or at
@@ -455,7 +487,7 @@ public sealed class PibtTrafficController
     {
         foreach (var agent in _agents)
         {
-            if (agent.ClaimWaypoint < 0)
+            if (agent.ClaimWaypoint < 0 || agent.Plan is not null)
                 continue;
             var v = agent.ClaimWaypoint;
             var lane = _space.LaneBetween(agent.Path[^1], v);
@@ -472,6 +504,181 @@ public sealed class PibtTrafficController
             Take(agent, v, segment);
             detour[agent.Index] |= agent.ClaimDetour;
         }
+    }
+
+    /// <summary>
+    /// Releases the next moves of the jam plans in order, each once nothing conflicting with it is held by another robot
+    /// (the next move waiting is claimed, so robots outside the plan leave it clear); ends a plan when its last move is
+    /// released, or when its next move has waited <see cref="PibtTrafficOptions.JamPlanPatienceSeconds"/>.
+    /// </summary>
+    private void RunPlans(bool[] detour)
+    {
+        foreach (var plan in _agents.Select(a => a.Plan).OfType<JamPlan>().Distinct().ToList())
+        {
+            while (plan.Next < plan.Moves.Count)
+            {
+                var (agent, from, to, lane) = plan.Moves[plan.Next];
+                var segment = _space.LaneResource[lane];
+                if (agent.Path.Count == 0 || agent.Path[^1] != from || _closed.Contains(lane))
+                {
+                    EndPlan(plan); // the robot is not where the plan expects it (or the lane closed): PIBT takes over again
+                    break;
+                }
+
+                if (HeldByAnother(to, agent) || HeldByAnother(segment, agent))
+                {
+                    if (_now - plan.Since > _options.JamPlanPatienceSeconds)
+                    {
+                        EndPlan(plan);
+                        break;
+                    }
+
+                    if (agent.ClaimWaypoint != to && _claimer[to] == -1 && _claimer[segment] == -1)
+                    {
+                        DropClaim(agent);
+                        SetClaim(agent, to, segment, true);
+                    }
+
+                    break;
+                }
+
+                DropClaim(agent);
+                Take(agent, to, segment);
+                detour[agent.Index] = true;
+                plan.Next++;
+                plan.Since = _now;
+            }
+
+            if (plan.Next >= plan.Moves.Count)
+                EndPlan(plan);
+        }
+    }
+
+    /// <summary>True when the resource or one conflicting with it (geometry, lift, door) is held by a robot other than <paramref name="agent"/>.</summary>
+    private bool HeldByAnother(int resource, Agent agent)
+    {
+        if (_owner[resource] is var o and >= 0 && o != agent.Index)
+            return true;
+        foreach (var r in _space.HardConflicts[resource])
+        {
+            if (_owner[r] is var o2 and >= 0 && o2 != agent.Index)
+                return true;
+        }
+
+        return false;
+    }
+
+    private void EndPlan(JamPlan plan)
+    {
+        foreach (var agent in plan.Robots)
+        {
+            if (agent.Plan == plan)
+            {
+                agent.Plan = null;
+                DropClaim(agent);
+            }
+        }
+
+        plan.Next = plan.Moves.Count;
+    }
+
+    /// <summary>
+    /// The jam fallback: the robot that has stood still longest, at least <see cref="PibtTrafficOptions.ResolveJamAfterSeconds"/>
+    /// (and not searched for in that time), gets a <see cref="JointSearch"/> over the robots standing within
+    /// <see cref="PibtTrafficOptions.JamRadiusHops"/> of it, robots outside it and moving robots held fixed. A plan found is
+    /// released move by move (<see cref="RunPlans"/>); its robots stand by for PIBT meanwhile. One search a step at most.
+    /// </summary>
+    private void ResolveJam(bool[] detour)
+    {
+        if (_options.ResolveJamAfterSeconds <= 0)
+            return;
+        Agent? stuck = null;
+        foreach (var agent in _agents)
+        {
+            if (agent.Removed || agent.Busy || agent.Plan is not null || agent.Path.Count != 1 || double.IsNaN(agent.StillSince)
+                || _now - agent.StillSince < _options.ResolveJamAfterSeconds
+                || !double.IsNaN(agent.LastJamSearch) && _now - agent.LastJamSearch < _options.ResolveJamAfterSeconds)
+                continue;
+            if (stuck is null || agent.StillSince < stuck.StillSince)
+                stuck = agent;
+        }
+
+        if (stuck is null)
+            return;
+        stuck.LastJamSearch = _now;
+
+        // The region: waypoints within the radius, either way along lanes, nearest first.
+        var start = stuck.Path[0];
+        var hops = new Dictionary<int, int> { [start] = 0 };
+        var region = new List<int> { start };
+        for (var i = 0; i < region.Count && region.Count < 4096; i++)
+        {
+            var w = region[i];
+            if (hops[w] >= _options.JamRadiusHops)
+                continue;
+            for (var e = _space.OutStart[w]; e < _space.OutStart[w + 1]; e++)
+            {
+                var to = _space.LaneTo[_space.OutLanes[e]];
+                if (!_closed.Contains(_space.OutLanes[e]) && hops.TryAdd(to, hops[w] + 1))
+                    region.Add(to);
+            }
+
+            for (var e = _space.InStart[w]; e < _space.InStart[w + 1]; e++)
+            {
+                var from = _space.LaneFrom[_space.InLanes[e]];
+                if (!_closed.Contains(_space.InLanes[e]) && hops.TryAdd(from, hops[w] + 1))
+                    region.Add(from);
+            }
+        }
+
+        var robots = new List<Agent> { stuck };
+        foreach (var agent in _agents.Where(a => a != stuck && !a.Removed && !a.Busy && a.Plan is null && a.Path.Count == 1
+                     && hops.ContainsKey(a.Path[0]) && _owner[a.Path[0]] == a.Index).OrderBy(a => hops[a.Path[0]]).ThenBy(a => a.Index))
+        {
+            if (robots.Count >= Math.Min(_options.JamRobots, JointSearch.MaxRobots))
+                break;
+            robots.Add(agent);
+        }
+
+        var blocked = new HashSet<int>();
+        foreach (var agent in _agents)
+        {
+            if (agent.Removed || robots.Contains(agent))
+                continue;
+            for (var i = 0; i < agent.Path.Count; i++)
+            {
+                Block(agent.Path[i]);
+                if (i > 0 && SegmentBetween(agent.Path[i - 1], agent.Path[i]) is var segment and >= 0)
+                    Block(segment);
+            }
+        }
+
+        void Block(int resource)
+        {
+            blocked.Add(resource);
+            blocked.UnionWith(_space.HardConflicts[resource]);
+        }
+
+        var moves = JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(), 0, Times(stuck), blocked,
+            _closed.Contains, _options.JamSearchBudget, clearAhead: 3);
+        if (moves is null || moves.Count == 0)
+            return;
+        var at = robots.Select(a => a.Path[0]).ToArray();
+        var steps = new List<(Agent Agent, int From, int To, int Lane)>();
+        foreach (var (slot, lane) in moves)
+        {
+            steps.Add((robots[slot], at[slot], _space.LaneTo[lane], lane));
+            at[slot] = _space.LaneTo[lane];
+        }
+
+        var plan = new JamPlan(stuck, robots, steps, _now);
+        foreach (var agent in robots)
+        {
+            DropClaim(agent);
+            agent.Plan = plan;
+        }
+
+        RunPlans(detour);
     }
 
     /// <summary>PIBT's decision for one robot (recursive through the robots it pushes); true when it moves or stays by choice.</summary>
@@ -796,6 +1003,8 @@ public sealed class PibtTrafficController
 
     private void ReleaseAll(Agent agent)
     {
+        if (agent.Plan is not null)
+            EndPlan(agent.Plan);
         DropClaim(agent);
         for (var i = 0; i < agent.Path.Count; i++)
         {
@@ -864,5 +1073,23 @@ public sealed class PibtTrafficController
 
         /// <summary>Since when it has stood still with somewhere to go, deciding or waiting on a claim (NaN while it moves, works or has nowhere to go).</summary>
         public double StillSince { get; set; } = double.NaN;
+
+        /// <summary>The jam plan that moves it (it neither decides nor is pushed meanwhile), or null.</summary>
+        public JamPlan? Plan { get; set; }
+
+        /// <summary>When a jam search last ran for it (NaN: never).</summary>
+        public double LastJamSearch { get; set; } = double.NaN;
+    }
+
+    /// <summary>Moves found by a jam search, released one after another in order; its robots stand by until it ends.</summary>
+    private sealed class JamPlan(Agent stuck, List<Agent> robots, List<(Agent Agent, int From, int To, int Lane)> moves, double now)
+    {
+        public Agent Stuck { get; } = stuck;
+        public List<Agent> Robots { get; } = robots;
+        public List<(Agent Agent, int From, int To, int Lane)> Moves { get; } = moves;
+        public int Next { get; set; }
+
+        /// <summary>When its last move was released (or it began).</summary>
+        public double Since { get; set; } = now;
     }
 }
