@@ -67,6 +67,9 @@ internal sealed class ControllerSimulation
 
     public int Stalls { get; private set; }
 
+    /// <summary>Times a robot with a goal stood still (did not move or work at all) for the stall threshold: a deadlock in the narrow sense, a subset of <see cref="Stalls"/>.</summary>
+    public int StoodStill { get; private set; }
+
     public double LongestStall { get; private set; }
 
     public int Completed { get; private set; }
@@ -181,6 +184,7 @@ internal sealed class ControllerSimulation
         {
             robot.ActionLeft -= dt;
             robot.LastProgress = Now;
+            robot.LastMoved = Now;
             if (robot.ActionLeft <= 0)
             {
                 Controller.SetBusy(robot.Id, false);
@@ -209,7 +213,8 @@ internal sealed class ControllerSimulation
                 var wait = Math.Min(budget, _doorSeconds - robot.DoorWaited);
                 robot.DoorWaited += wait;
                 budget -= wait;
-                robot.LastProgress = Now;
+                robot.LastMoved = Now;
+                NoteProgress(robot, robot.Path[1], reached: false);
                 continue;
             }
 
@@ -220,7 +225,8 @@ internal sealed class ControllerSimulation
                 robot.Progress += budget / seconds;
                 MetresDriven += laneInfo.LiftId is null ? budget / seconds * laneInfo.Length : 0;
                 budget = 0;
-                robot.LastProgress = Now;
+                robot.LastMoved = Now;
+                NoteProgress(robot, robot.Path[1], reached: false);
                 break;
             }
 
@@ -232,7 +238,8 @@ internal sealed class ControllerSimulation
             robot.DoorWaited = 0;
             robot.Path.RemoveAt(0);
             Controller.Reached(robot.Id, Space.WaypointId(robot.Path[0]));
-            robot.LastProgress = Now;
+            robot.LastMoved = Now;
+            NoteProgress(robot, robot.Path[0], reached: true);
         }
 
         if (robot.Path.Count == 1 && robot.Goal >= 0 && robot.Path[0] == robot.Goal)
@@ -240,6 +247,23 @@ internal sealed class ControllerSimulation
             robot.ActionLeft = Math.Max(_settings.ActionSeconds, 1e-9);
             Controller.SetBusy(robot.Id, true);
         }
+    }
+
+    /// <summary>
+    /// Progress is getting nearer the goal than ever before on the way to it: driving (or waiting at a door) on a lane to a
+    /// waypoint with a lower travel time to the goal than any waypoint reached so far, or reaching one. A robot pushed back
+    /// and forth without getting anywhere makes none (a livelock counts as a stall, not only a robot standing still).
+    /// </summary>
+    private void NoteProgress(Robot robot, int waypoint, bool reached)
+    {
+        if (robot.Goal < 0)
+            return;
+        var time = Controller.TimeToGoal(robot.Id, Space.WaypointId(waypoint));
+        if (!(time < robot.BestTime - 1e-6))
+            return;
+        robot.LastProgress = Now;
+        if (reached)
+            robot.BestTime = time;
     }
 
     private void NextGoal(Robot robot)
@@ -268,7 +292,9 @@ internal sealed class ControllerSimulation
         robot.Goal = Space.IndexOf(robot.Goals[0]);
         robot.Goals.RemoveAt(0);
         robot.LastProgress = Now;
+        robot.LastMoved = Now;
         Controller.SetGoal(robot.Id, Space.WaypointId(robot.Goal));
+        robot.BestTime = Controller.TimeToGoal(robot.Id, Space.WaypointId(robot.Path[0]));
     }
 
     /// <summary>A random delivery the robot can drive (pickup reachable from where it stands, dropoff from the pickup); null after 200 draws without one.</summary>
@@ -367,6 +393,10 @@ internal sealed class ControllerSimulation
             }
 
             robot.Stalled = stalled;
+            var still = robot.Goal >= 0 && Now - robot.LastMoved >= _settings.StallAfter.TotalSeconds;
+            if (still && !robot.Still)
+                StoodStill++;
+            robot.Still = still;
             if (robot.Goal >= 0)
                 LongestStall = Math.Max(LongestStall, Now - robot.LastProgress);
         }
@@ -374,6 +404,9 @@ internal sealed class ControllerSimulation
 
     /// <summary>Robots still stalled now.</summary>
     public int StalledNow => _robots.Count(r => r.Stalled);
+
+    /// <summary>Robots standing still now for the stall threshold or longer.</summary>
+    public int StandingNow => _robots.Count(r => r.Still);
 
     /// <summary>A Markdown report of a random-mission run.</summary>
     public string Report(string command, TimeSpan wall, bool stoppedEarly)
@@ -387,6 +420,8 @@ internal sealed class ControllerSimulation
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count} directed lanes. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
             $"footprint radius {_settings.Radius} m, actions {_settings.ActionSeconds} s, door opening {_doorSeconds} s, stall threshold T = {_settings.StallAfter.TotalSeconds} s; missions: {EndpointRule}.");
+        text.AppendLine();
+        text.AppendLine(StallDefinition);
         text.AppendLine();
         text.AppendLine(ControllerTableHeader);
         text.AppendLine(TableRow(wall));
@@ -408,9 +443,15 @@ internal sealed class ControllerSimulation
         return text.ToString();
     }
 
+    /// <summary>What the stall columns count, for reports.</summary>
+    public const string StallDefinition =
+        "A stall is a robot with a mission that comes no nearer its next stop (travel time to it) than it has been for T: " +
+        "standing still, or pushed back and forth; longest stall in seconds. 'Stood still' counts only robots that did not move " +
+        "at all for T (the narrow deadlock), a subset.";
+
     public const string ControllerTableHeader =
-        "| site | robots | sim time | wall | step p50 ms | step p99 ms | step max ms | step CPU p50 / p99 ms | collisions | stalls >= T | stalled at end | longest wait s | completed | missions / sim h |\n" +
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        "| site | robots | sim time | wall | step p50 ms | step p99 ms | step max ms | step CPU p50 / p99 ms | collisions | stalls >= T | stalled at end | longest stall s | stood still >= T | standing at end | completed | missions / sim h |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     public string TableRow(TimeSpan wall)
     {
@@ -418,7 +459,7 @@ internal sealed class ControllerSimulation
         var c = StepCpu;
         var hours = Now / 3600;
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {_map.Id} | {_robots.Count} | {Now / 60:0.#} min | {wall.TotalSeconds:F0} s | {w.P50:F2} | {w.P99:F2} | {w.Max:F1} | {c.P50:F2} / {c.P99:F2} | {Collisions} | {Stalls} | {StalledNow} | {LongestStall:F0} | {Completed} | {(hours > 0 ? Completed / hours : 0):F0} |");
+            $"| {_map.Id} | {_robots.Count} | {Now / 60:0.#} min | {wall.TotalSeconds:F0} s | {w.P50:F2} | {w.P99:F2} | {w.Max:F1} | {c.P50:F2} / {c.P99:F2} | {Collisions} | {Stalls} | {StalledNow} | {LongestStall:F0} | {StoodStill} | {StandingNow} | {Completed} | {(hours > 0 ? Completed / hours : 0):F0} |");
     }
 
     private sealed class Robot(string id, int start)
@@ -432,6 +473,14 @@ internal sealed class ControllerSimulation
         public int Goal { get; set; } = -1;
         public double ActionLeft { get; set; }
         public double LastProgress { get; set; }
+
+        /// <summary>Last time it drove, waited at a door, worked or got a goal (nearer its goal or not).</summary>
+        public double LastMoved { get; set; }
+
+        public bool Still { get; set; }
+
+        /// <summary>Lowest travel time to the goal, in seconds, of a waypoint reached since the goal was set.</summary>
+        public double BestTime { get; set; } = double.PositiveInfinity;
         public bool Stalled { get; set; }
         public bool Delivering { get; set; }
     }

@@ -26,6 +26,8 @@ internal sealed record SimResult(
     int Stalls,
     int StalledAtEnd,
     double LongestStallSeconds,
+    int StoodStill,
+    int StandingAtEnd,
     int Refusals,
     double MetresDriven,
     LatencySummary PerTick,
@@ -50,14 +52,14 @@ internal sealed record SimResult(
     public double Speedup => Wall.TotalSeconds > 0 ? Simulated.TotalSeconds / Wall.TotalSeconds : 0;
 
     public const string TableHeader =
-        "| site | robots | sim time | ticks | wall | sim/wall | tick p50 ms | tick p99 ms | tick max ms | tick CPU p50 / p99 / max ms | coordinator.TickAsync p50 / p99 / max ms | state call p50 / p99 / max ms | collisions | hold conflicts | stalls >= T | stalled at end | longest stall s | completed | failed | missions / sim h |\n" +
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        "| site | robots | sim time | ticks | wall | sim/wall | tick p50 ms | tick p99 ms | tick max ms | tick CPU p50 / p99 / max ms | coordinator.TickAsync p50 / p99 / max ms | state call p50 / p99 / max ms | collisions | hold conflicts | stalls >= T | stalled at end | longest stall s | stood still >= T | standing at end | completed | failed | missions / sim h |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     /// <summary>One row of the table under <see cref="TableHeader"/>.</summary>
     public string TableRow() => string.Create(CultureInfo.InvariantCulture,
         $"| {MapId} | {Robots} | {Fmt(Simulated)}{(StoppedEarly ? " (stopped early)" : "")} | {Ticks} | {Wall.TotalSeconds:F0} s | {Speedup:F2} | " +
         $"{PerTick.P50:F2} | {PerTick.P99:F2} | {PerTick.Max:F1} | {PerTickCpu.P50:F2} / {PerTickCpu.P99:F2} / {PerTickCpu.Max:F1} | {TickCalls.P50:F2} / {TickCalls.P99:F2} / {TickCalls.Max:F1} | " +
-        $"{StateCalls.P50:F2} / {StateCalls.P99:F2} / {StateCalls.Max:F1} | {Collisions} | {HoldConflicts} | {Stalls} | {StalledAtEnd} | {LongestStallSeconds:F0} | " +
+        $"{StateCalls.P50:F2} / {StateCalls.P99:F2} / {StateCalls.Max:F1} | {Collisions} | {HoldConflicts} | {Stalls} | {StalledAtEnd} | {LongestStallSeconds:F0} | {StoodStill} | {StandingAtEnd} | " +
         $"{Completed} | {Failed} | {MissionsPerHour:F0} |");
 
     /// <summary>The whole report: settings, the table row, latencies of each kind of call, and what the coordinator logged most.</summary>
@@ -73,6 +75,8 @@ internal sealed record SimResult(
             $"Site `{MapId}`: {Waypoints} waypoints, {Lanes} directed lanes. Seed {s.Seed}, tick {s.Tick.TotalMilliseconds:F0} ms, speed {s.Speed} m/s, " +
             $"footprint radius {s.Radius} m, actions {s.ActionSeconds} s each, heartbeat {s.Heartbeat.TotalSeconds} s, stall threshold T = {s.StallAfter.TotalSeconds} s, " +
             $"{s.MissionsPerRobot} open mission(s) per robot; missions: {EndpointRule}.");
+        text.AppendLine();
+        text.AppendLine(ControllerSimulation.StallDefinition);
         text.AppendLine();
         text.AppendLine(TableHeader);
         text.AppendLine(TableRow());

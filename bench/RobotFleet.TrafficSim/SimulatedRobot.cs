@@ -24,9 +24,14 @@ internal sealed class SimulatedRobot
     private string? _runningAction;
     private double _actionLeft;
     private string? _pendingCancel;
+    private readonly Func<string, string, double> _travelTime;
+    private string? _destination;
+    private double _bestTime = double.PositiveInfinity;
 
-    public SimulatedRobot(RobotId id, SiteMap map, Waypoint start, double speed, double actionSeconds, DateTimeOffset now)
+    /// <param name="travelTime">Fastest travel time in seconds from one waypoint id to another (for what counts as progress).</param>
+    public SimulatedRobot(RobotId id, SiteMap map, Waypoint start, double speed, double actionSeconds, DateTimeOffset now, Func<string, string, double> travelTime)
     {
+        _travelTime = travelTime;
         Id = id;
         _map = map;
         _speed = speed;
@@ -35,6 +40,7 @@ internal sealed class SimulatedRobot
         X = start.X;
         Y = start.Y;
         LastProgress = now;
+        LastMoved = now;
     }
 
     public RobotId Id { get; }
@@ -62,8 +68,16 @@ internal sealed class SimulatedRobot
 
     public DateTimeOffset LastReport { get; set; }
 
-    /// <summary>Last time it reached a waypoint, finished an action or took a new order.</summary>
+    /// <summary>
+    /// Last time it made progress: came nearer the next node of its order with an action (else its last node) than ever
+    /// before (driving on a lane to,
+    /// or reaching, a waypoint with a lower travel time to it than any reached so far), finished an action, or took a new
+    /// order or a new node to head for. Driving back and forth without getting nearer (pushed aside and back) is no progress.
+    /// </summary>
     public DateTimeOffset LastProgress { get; private set; }
+
+    /// <summary>Last time it reached a waypoint, drove, finished an action or took a new order (nearer or not).</summary>
+    public DateTimeOffset LastMoved { get; private set; }
 
     /// <summary>Metres driven.</summary>
     public double Odometer { get; private set; }
@@ -157,7 +171,8 @@ internal sealed class SimulatedRobot
 
             var remaining = _segmentLength - _travelled;
             var reach = _speed * budget;
-            LastProgress = now; // driving is progress (a lane may take minutes)
+            LastMoved = now;
+            NoteProgress(_target.WaypointId, reached: false, now); // driving nearer is progress (a lane may take minutes)
             if (reach < remaining)
             {
                 _travelled += reach;
@@ -170,7 +185,8 @@ internal sealed class SimulatedRobot
             At = _map.Waypoints[_target.WaypointId];
             LastSequenceId = _target.SequenceId;
             _target = null;
-            LastProgress = now;
+            LastMoved = now;
+            NoteProgress(At.Id, reached: true, now);
             Dirty = true;
         }
 
@@ -225,14 +241,49 @@ internal sealed class SimulatedRobot
             _errors.Clear();
             LastSequenceId = route.Waypoints[0].SequenceId;
             LastProgress = now;
+            LastMoved = now;
         }
 
         _nodes.AddRange(route.Waypoints);
+        NoteProgress(At.Id, reached: true, now);
         foreach (var action in route.Waypoints.SelectMany(w => w.Actions))
             _actions.TryAdd(action.ActionId, new RobotActionProgress(action.ActionId, action.ActionType, RobotActionStatus.Waiting, null));
         OrderId = route.OrderId;
         UpdateId = route.OrderUpdateId;
         Dirty = true;
+    }
+
+    /// <summary>Counts progress towards where the order heads (see <see cref="LastProgress"/>); a new place to head for starts afresh.</summary>
+    private void NoteProgress(string waypointId, bool reached, DateTimeOffset now)
+    {
+        // Where it heads: the next node ahead with an action to run (a pickup before the dropoff), else the order's last node.
+        RouteWaypoint? last = null;
+        foreach (var node in _nodes)
+        {
+            if (node.SequenceId <= LastSequenceId)
+                continue;
+            var stop = node.Actions.Count > 0;
+            var lastStop = last is { Actions.Count: > 0 };
+            if (last is null || (stop && !lastStop) || (stop == lastStop && (stop ? node.SequenceId < last.SequenceId : node.SequenceId > last.SequenceId)))
+                last = node;
+        }
+
+        if (last is null)
+            return;
+        if (last.WaypointId != _destination)
+        {
+            _destination = last.WaypointId;
+            _bestTime = _travelTime(At.Id, _destination);
+            LastProgress = now;
+        }
+
+        var time = _travelTime(waypointId, _destination);
+        if (time < _bestTime - 1e-6)
+        {
+            LastProgress = now;
+            if (reached)
+                _bestTime = time;
+        }
     }
 
     private void Cancel(RobotAction cancel)
@@ -261,6 +312,7 @@ internal sealed class SimulatedRobot
         if (_actions.TryGetValue(actionId, out var progress))
             _actions[actionId] = progress with { Status = status, ResultDescription = result };
         LastProgress = now;
+        LastMoved = now;
         Dirty = true;
     }
 

@@ -82,6 +82,8 @@ internal sealed class TrafficSimulation : IAsyncDisposable
     private readonly HashSet<(int, int)> _touching = [];
     private readonly HashSet<(int, int)> _sharing = [];
     private readonly Dictionary<SimulatedRobot, DateTimeOffset> _stalled = [];
+    private readonly Dictionary<SimulatedRobot, DateTimeOffset> _standing = [];
+    private int _stoodStill;
     private readonly List<string> _stallNotes = [];
     private readonly List<string> _slowCalls = [];
     private const double SlowCallMs = 1000;
@@ -209,7 +211,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             _map.Id, _map.Waypoints.Count, _map.Lanes.Count, _robots.Count, _settings, tick, simulated, wall.Elapsed, stoppedEarly,
             _submitted, _completed, _failed, _cancelled, _rejected, _open.Count,
             _collisions, _minSeparation, _holdConflicts, _stalls,
-            _stalled.Count, _longestStall,
+            _stalled.Count, _longestStall, _stoodStill, _standing.Count,
             _robots.Sum(r => r.Refusals), _robots.Sum(r => r.Odometer),
             _perTick.Summary(), _tickCalls.Summary(), _stateCalls.Summary(), _submitCalls.Summary(),
             _log.Counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(12).ToList(),
@@ -258,9 +260,10 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             throw new SimConfigurationException("--robots", _settings.Robots.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 $"only {starts.Count} robots fit on '{_map.Id}' {apart:0.##} m apart (three footprint radii) off the lifts");
         var now = _clock.GetUtcNow();
+        var space = new RobotFleet.Planning.Traffic.TrafficSpace(_map, _settings.Radius, _settings.Speed); // travel times, for what counts as progress
         for (var i = 0; i < starts.Count; i++)
         {
-            var robot = new SimulatedRobot(new RobotId("sim", $"r{i:0000}"), _map, _map.Waypoints[starts[i]], _settings.Speed, _settings.ActionSeconds, now);
+            var robot = new SimulatedRobot(new RobotId("sim", $"r{i:0000}"), _map, _map.Waypoints[starts[i]], _settings.Speed, _settings.ActionSeconds, now, space.TravelTime);
             _robots.Add(robot);
             _byId[robot.Id] = robot;
         }
@@ -398,6 +401,14 @@ internal sealed class TrafficSimulation : IAsyncDisposable
 
         foreach (var robot in _robots)
         {
+            if (!robot.Busy || now - robot.LastMoved < _settings.StallAfter)
+                _standing.Remove(robot);
+            else if (!_standing.TryGetValue(robot, out var since) || since != robot.LastMoved)
+            {
+                _stoodStill++;
+                _standing[robot] = robot.LastMoved;
+            }
+
             var stalledFor = robot.Busy ? now - robot.LastProgress : TimeSpan.Zero;
             if (stalledFor < _settings.StallAfter)
             {

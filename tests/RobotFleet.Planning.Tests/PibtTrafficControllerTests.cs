@@ -349,6 +349,46 @@ public sealed class PibtTrafficControllerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new TrafficSpace(Corridor(), 0));
     }
 
+    [Theory]
+    [InlineData("b", "d")]
+    [InlineData("a", "e")]
+    public void Head_on_in_a_corridor_with_one_side_pocket_both_robots_get_through(string start1, string start2)
+    {
+        // The corridor a-b-c-d-e with the pocket p off c is a tree: PIBT's reachability theorem does not hold, and PIBT alone
+        // pushed the two back and forth for good (r1 at c, r2 at e, claiming and giving way in turn). The jam fallback
+        // parks one in the pocket and lets the other past (regression: without it, ResolveJamAfterSeconds = 0, neither got through in 600 s).
+        static int Run(string a, string b, double resolveAfter)
+        {
+            var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { ResolveJamAfterSeconds = resolveAfter });
+            controller.Place("r1", a);
+            controller.Place("r2", b);
+            controller.SetGoal("r1", "e");
+            controller.SetGoal("r2", "a");
+            for (var t = 0; t < 600; t++)
+            {
+                if (controller.Held("r1")[0] == "e" && controller.Held("r2")[0] == "a")
+                    return t;
+                controller.Step(t);
+                foreach (var robot in new[] { "r1", "r2" })
+                {
+                    var held = controller.Held(robot);
+                    for (var i = 1; i < held.Count; i++)
+                    {
+                        var other = controller.Held(robot == "r1" ? "r2" : "r1");
+                        Assert.DoesNotContain(held[i], other);
+                    }
+
+                    foreach (var w in held.Skip(1))
+                        controller.Reached(robot, w);
+                }
+            }
+
+            return -1;
+        }
+
+        Assert.InRange(Run(start1, start2, 30), 1, 120);
+    }
+
     [Fact]
     public void The_same_calls_give_the_same_releases()
     {

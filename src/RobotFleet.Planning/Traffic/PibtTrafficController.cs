@@ -26,11 +26,12 @@ public sealed record PibtTrafficOptions
     public int Seed { get; init; } = 1;
 
     /// <summary>
-    /// Seconds a robot with a goal stands still (waiting on claims included) before the controller searches the
-    /// configurations of the robots standing round it for moves that get it on (the jam fallback, see
-    /// <see cref="PibtTrafficController"/>); again at most this often per robot. 0 turns the fallback off.
+    /// Seconds a robot with a goal (or a spur to leave) goes without coming nearer it than ever before (standing, waiting on
+    /// claims, or pushed back and forth) before the controller searches the configurations of the robots standing round it
+    /// for moves that get it on (the jam fallback, see <see cref="PibtTrafficController"/>); a failed search is tried again
+    /// after a third of this. 0 turns the fallback off.
     /// </summary>
-    public double ResolveJamAfterSeconds { get; init; } = 45;
+    public double ResolveJamAfterSeconds { get; init; } = 30;
 
     /// <summary>Hops (lanes, either way) round the standing robot within which the jam fallback moves robots.</summary>
     public int JamRadiusHops { get; init; } = 10;
@@ -100,6 +101,14 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// timeout more than once. Two-way single-lane aisles with traffic both ways jam for a minute or two before
 /// PIBT's pushes clear them. A robot that never moves again (lost) holds its place until the caller removes it (claims on
 /// it time out and their robots decide again).</para>
+/// <para><b>Jam fallback.</b> Where PIBT's pushes and make-way still leave a robot without progress (not nearer its goal
+/// than before) for <see cref="PibtTrafficOptions.ResolveJamAfterSeconds"/>, standing or pushed back and forth (on maps
+/// that are trees round a dead end or a lift, where the reachability theorem does not hold), a bounded search over the
+/// configurations of the few robots standing round it (<see cref="JointSearch"/>: LaCAM's configuration search, K. Okumura,
+/// AAAI 2023, as a weighted A* over single moves) looks for moves after which it is nearer its goal with its way clear;
+/// those moves are released one after another, each only once nothing conflicting is held (so still collision-free), and
+/// its robots neither decide nor are pushed until the plan is through or has waited
+/// <see cref="PibtTrafficOptions.JamPlanPatienceSeconds"/>.</para>
 /// <para>Not thread-safe: one caller (the coordinator's single writer, or the simulation) at a time. Deterministic for
 /// a seed and a sequence of calls.</para>
 /// </remarks>
@@ -387,6 +396,7 @@ public sealed class PibtTrafficController
             // making way (a claim renewed after each timeout must not keep a robot from ever making way).
             var still = !agent.Removed && !agent.Busy && agent.Path.Count == 1 && agent.Target >= 0 && agent.Target != agent.Path[0];
             agent.StillSince = !still ? double.NaN : double.IsNaN(agent.StillSince) ? _now : agent.StillSince;
+            TrackProgress(agent);
         }
 
         var before = new int[_agents.Count];
@@ -399,6 +409,7 @@ public sealed class PibtTrafficController
 
         RunPlans(detour);
         GrantClaims(detour);
+        ResolveJam(detour);
         var deciding = _agents.Where(IsFree).OrderByDescending(Priority).ThenBy(a => a.Index).ToList();
         foreach (var agent in _agents)
             agent.Decided = !IsFree(agent);
@@ -413,8 +424,6 @@ public sealed class PibtTrafficController
             if (!agent.Removed && !agent.Busy && agent.ClaimWaypoint < 0 && agent.Path.Count > 0 && agent.Plan is null)
                 Extend(agent);
         }
-
-        ResolveJam(detour);
 
         var releases = new List<TrafficRelease>();
         foreach (var agent in _agents)
@@ -462,6 +471,29 @@ public sealed class PibtTrafficController
                 agent.Evacuate = _space.BranchMouth[spur];
                 agent.EvacuateSince = _step;
             }
+        }
+    }
+
+    /// <summary>
+    /// Keeps the time since a robot last came nearer its target than ever before (since it got that target): what the jam
+    /// fallback waits on, so that robots pushed back and forth without getting anywhere count as jammed, not only robots
+    /// standing still.
+    /// </summary>
+    private void TrackProgress(Agent agent)
+    {
+        if (agent.Removed || agent.Target < 0 || agent.Path.Count == 0 || agent.Busy)
+        {
+            agent.ProgressTarget = -1;
+            agent.ProgressSince = double.NaN;
+            return;
+        }
+
+        var time = Times(agent)[agent.Path[0]];
+        if (agent.ProgressTarget != agent.Target || time < agent.BestTime - 1e-3)
+        {
+            agent.ProgressTarget = agent.Target;
+            agent.BestTime = time;
+            agent.ProgressSince = _now;
         }
     }
 
@@ -583,10 +615,12 @@ public sealed class PibtTrafficController
     }
 
     /// <summary>
-    /// The jam fallback: the robot that has stood still longest, at least <see cref="PibtTrafficOptions.ResolveJamAfterSeconds"/>
-    /// (and not searched for in that time), gets a <see cref="JointSearch"/> over the robots standing within
-    /// <see cref="PibtTrafficOptions.JamRadiusHops"/> of it, robots outside it and moving robots held fixed. A plan found is
-    /// released move by move (<see cref="RunPlans"/>); its robots stand by for PIBT meanwhile. One search a step at most.
+    /// The jam fallback: of the robots standing now that have gone at least <see cref="PibtTrafficOptions.ResolveJamAfterSeconds"/>
+    /// without progress (<see cref="TrackProgress"/>; and not searched for in the last third of that), the one without
+    /// progress longest gets a <see cref="JointSearch"/> over the nearest robots standing within
+    /// <see cref="PibtTrafficOptions.JamRadiusHops"/> of it, every other robot held fixed where it holds. A plan found is
+    /// released move by move (<see cref="RunPlans"/>); its robots stand by for PIBT meanwhile. One search a step at most; it
+    /// runs before PIBT decides, while the robots round it stand.
     /// </summary>
     private void ResolveJam(bool[] detour)
     {
@@ -595,11 +629,12 @@ public sealed class PibtTrafficController
         Agent? stuck = null;
         foreach (var agent in _agents)
         {
-            if (agent.Removed || agent.Busy || agent.Plan is not null || agent.Path.Count != 1 || double.IsNaN(agent.StillSince)
-                || _now - agent.StillSince < _options.ResolveJamAfterSeconds
-                || !double.IsNaN(agent.LastJamSearch) && _now - agent.LastJamSearch < _options.ResolveJamAfterSeconds)
+            if (agent.Removed || agent.Busy || agent.Plan is not null || agent.Path.Count != 1
+                || !double.IsNaN(agent.LastJamSearch) && _now - agent.LastJamSearch < _options.ResolveJamAfterSeconds / 3)
                 continue;
-            if (stuck is null || agent.StillSince < stuck.StillSince)
+            if (double.IsNaN(agent.ProgressSince) || _now - agent.ProgressSince < _options.ResolveJamAfterSeconds)
+                continue;
+            if (stuck is null || agent.ProgressSince < stuck.ProgressSince)
                 stuck = agent;
         }
 
@@ -1076,6 +1111,15 @@ public sealed class PibtTrafficController
 
         /// <summary>The jam plan that moves it (it neither decides nor is pushed meanwhile), or null.</summary>
         public JamPlan? Plan { get; set; }
+
+        /// <summary>The target its progress is kept for (<see cref="TrackProgress"/>), or -1.</summary>
+        public int ProgressTarget { get; set; } = -1;
+
+        /// <summary>Its lowest travel time to <see cref="ProgressTarget"/> from a waypoint it reached, in seconds.</summary>
+        public float BestTime { get; set; }
+
+        /// <summary>When it last reached a waypoint nearer its target than any before (NaN: no target, busy).</summary>
+        public double ProgressSince { get; set; } = double.NaN;
 
         /// <summary>When a jam search last ran for it (NaN: never).</summary>
         public double LastJamSearch { get; set; } = double.NaN;

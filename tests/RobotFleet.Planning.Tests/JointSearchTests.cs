@@ -1,0 +1,91 @@
+using RobotFleet.Maps;
+using RobotFleet.Planning.Traffic;
+
+namespace RobotFleet.Planning.Tests;
+
+/// <summary>The jam fallback's joint search on small maps: its plans are sequences of legal single moves that get the stuck robot on.</summary>
+public sealed class JointSearchTests
+{
+    /// <summary>A corridor a-b-c-d-e, 2 m apart, two-way, with a side pocket p off c (2 m from c).</summary>
+    private static readonly SiteMap Corridor = TestMaps.Build(
+        ["a:0:0", "b:2:0", "c:4:0", "d:6:0", "e:8:0", "p:4:2"],
+        "a=b", "b=c", "c=d", "d=e", "c=p");
+
+    [Fact]
+    public void Head_on_in_a_corridor_the_other_robot_steps_into_the_pocket_and_the_stuck_robot_passes()
+    {
+        var space = new TrafficSpace(Corridor, 0.5);
+        var times = Times(space, "e");
+        var start = new[] { space.IndexOf("b"), space.IndexOf("d") };
+
+        var plan = JointSearch.Solve(space, Enumerable.Range(0, space.WaypointCount).ToList(), start, 0, times, [], _ => false, 10_000, 3);
+
+        Assert.NotNull(plan);
+        var end = Replay(space, start, plan);
+        Assert.True(times[end[0]] < times[start[0]], $"the stuck robot ends at {space.WaypointId(end[0])}");
+        Assert.Equal("p", space.WaypointId(end[1])); // out of the way: the pocket is the only place off the corridor
+        Assert.True(plan.Count <= 4, $"{plan.Count} moves: {Describe(space, start, plan)}");
+    }
+
+    [Fact]
+    public void No_plan_when_the_only_place_to_go_is_held_from_outside_the_search()
+    {
+        var space = new TrafficSpace(Corridor, 0.5);
+        var times = Times(space, "e");
+        var start = new[] { space.IndexOf("b"), space.IndexOf("d") };
+        var blocked = new HashSet<int> { space.IndexOf("p"), space.IndexOf("a"), space.IndexOf("e") }; // robots outside stand there
+        foreach (var w in blocked.ToList())
+            blocked.UnionWith(Enumerable.Range(0, space.ResourceCount).Where(r => space.ConflictsWith(w, r)));
+
+        Assert.Null(JointSearch.Solve(space, Enumerable.Range(0, space.WaypointCount).ToList(), start, 0, times, blocked, _ => false, 10_000, 3));
+    }
+
+    [Fact]
+    public void A_closed_lane_is_never_in_a_plan_and_a_start_outside_the_region_is_refused()
+    {
+        var space = new TrafficSpace(Corridor, 0.5);
+        var times = Times(space, "e");
+        var start = new[] { space.IndexOf("b"), space.IndexOf("d") };
+        var cp = space.LaneIndexOf("c-p");
+
+        var plan = JointSearch.Solve(space, Enumerable.Range(0, space.WaypointCount).ToList(), start, 0, times, [], lane => lane == cp, 10_000, 3);
+
+        Assert.Null(plan); // the pocket was the only way past; r2 could back out to e, but then it stands on r1's way
+        var region = new List<int> { space.IndexOf("a"), space.IndexOf("b") };
+        var error = Assert.Throws<ArgumentException>(() => JointSearch.Solve(space, region, start, 0, times, [], _ => false, 10, 3));
+        Assert.Contains("waypoint d", error.Message);
+    }
+
+    private static float[] Times(TrafficSpace space, string goal)
+    {
+        var times = new float[space.WaypointCount];
+        for (var w = 0; w < space.WaypointCount; w++)
+            times[w] = (float)space.TravelTime(space.WaypointId(w), goal);
+        return times;
+    }
+
+    /// <summary>Plays a plan move by move, checking each is a lane out of where the robot stands and ends clear of the other robots.</summary>
+    private static int[] Replay(TrafficSpace space, int[] start, IReadOnlyList<JointSearch.Move> plan)
+    {
+        var at = (int[])start.Clone();
+        foreach (var (slot, lane) in plan)
+        {
+            Assert.Equal(at[slot], space.LaneFrom[lane]);
+            var to = space.LaneTo[lane];
+            for (var j = 0; j < at.Length; j++)
+            {
+                if (j == slot)
+                    continue;
+                Assert.False(at[j] == to || space.ConflictsWith(at[j], to) || space.ConflictsWith(at[j], space.LaneResource[lane]),
+                    $"robot {slot} to {space.WaypointId(to)} comes too close to robot {j} at {space.WaypointId(at[j])}");
+            }
+
+            at[slot] = to;
+        }
+
+        return at;
+    }
+
+    private static string Describe(TrafficSpace space, int[] start, IReadOnlyList<JointSearch.Move> plan) =>
+        string.Join(", ", plan.Select(m => $"{m.Slot}:{space.WaypointId(space.LaneFrom[m.Lane])}->{space.WaypointId(space.LaneTo[m.Lane])}"));
+}
