@@ -31,7 +31,7 @@ internal static class Cli
         var speed = new Option<double>("--speed") { Description = "Robot speed, m/s.", DefaultValueFactory = _ => 1.0 };
         var radius = new Option<double>("--radius") { Description = "Robot footprint radius, m (closer than twice this is a collision).", DefaultValueFactory = _ => 0.5 };
         var actionSeconds = new Option<double>("--action-s") { Description = "Seconds each pick or drop takes.", DefaultValueFactory = _ => 5 };
-        var stallSeconds = new Option<double>("--stall-s") { Description = "A robot with an order and no progress for this many simulated seconds counts as stalled (deadlock).", DefaultValueFactory = _ => 120 };
+        var stallSeconds = new Option<double>("--stall-s") { Description = "A robot with an order that comes no nearer its next stop for this many simulated seconds counts as stalled (standing, or pushed back and forth); the reports count robots that did not move at all for it apart ('stood still').", DefaultValueFactory = _ => 120 };
         var heartbeat = new Option<double>("--heartbeat-s") { Description = "Robots report unchanged state at least this often, simulated seconds.", DefaultValueFactory = _ => 2 };
         var load = new Option<double>("--missions-per-robot") { Description = "Unfinished missions kept open per robot.", DefaultValueFactory = _ => 1.0 };
         var maxWall = new Option<double?>("--max-wall-s") { Description = "Stop early after this many wall-clock seconds (the report says so)." };
@@ -42,9 +42,10 @@ internal static class Cli
         var traffic = new Option<string?>("--traffic") { Description = "The coordinator's traffic control (with --controller coordinator): reservation (default) or pibt." };
         traffic.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } v && v is not ("reservation" or "pibt")) r.AddError($"--traffic must be reservation or pibt, not '{v}'"); });
 
+        var jamAfter = new Option<double?>("--jam-after-s") { Description = "With --controller pibt: seconds a robot goes without progress before the PIBT controller's jam fallback searches for moves that free it (default 30; 0 turns the fallback off, for comparison)." };
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
-            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic,
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter,
         };
 
         // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
@@ -94,6 +95,11 @@ internal static class Cli
                         MaxWall = result.GetValue(maxWall) is { } w ? Duration("--max-wall-s", w, TimeSpan.FromSeconds) : null,
                         Progress = result.GetValue(quiet) ? null : stderr,
                         Traffic = result.GetValue(traffic) == "pibt" ? TrafficControl.Pibt : TrafficControl.Reservation,
+                        JamAfterSeconds = result.GetValue(jamAfter) is { } j
+                            ? result.GetValue(controller) != "pibt"
+                                ? throw new SimConfigurationException("--jam-after-s", Fmt(j), "applies to --controller pibt only")
+                                : !double.IsFinite(j) || j < 0 ? throw new SimConfigurationException("--jam-after-s", Fmt(j), "must be a number of seconds >= 0") : j
+                            : null,
                     };
                     if (settings.Duration / settings.Tick > int.MaxValue)
                         throw new SimConfigurationException(result.GetValue(minutes) is null ? "--hours" : "--minutes", Fmt(settings.Duration.TotalMinutes) + " min",

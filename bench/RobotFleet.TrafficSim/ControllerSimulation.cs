@@ -40,7 +40,8 @@ internal sealed class ControllerSimulation
         _random = new Random(settings.Seed);
         _doorSeconds = doorSeconds;
         Space = new TrafficSpace(map, settings.Radius, settings.Speed);
-        Controller = new PibtTrafficController(Space, options ?? new PibtTrafficOptions { Seed = settings.Seed });
+        var defaults = new PibtTrafficOptions { Seed = settings.Seed };
+        Controller = new PibtTrafficController(Space, options ?? defaults with { ResolveJamAfterSeconds = settings.JamAfterSeconds ?? defaults.ResolveJamAfterSeconds });
         if (randomMissions)
         {
             var (pickups, dropoffs, rule) = TrafficSimulation.MissionEndpoints(map);
@@ -366,6 +367,11 @@ internal sealed class ControllerSimulation
                         {
                             CollisionNotes.Add(string.Create(CultureInfo.InvariantCulture,
                                 $"t={Now:F1} s {_robots[i].Id} (at {Space.WaypointId(_robots[i].Path[0])}) and {_robots[j].Id} (at {Space.WaypointId(_robots[j].Path[0])}) {d:F2} m apart"));
+                            if (Environment.GetEnvironmentVariable("TRAFFICSIM_DEBUG") == "1")
+                            {
+                                foreach (var k in new[] { i, j })
+                                    CollisionNotes.Add("  . " + Controller.Explain(_robots[k].Id) + " | sim path " + string.Join(" ", _robots[k].Path.Select(Space.WaypointId)) + $" progress {_robots[k].Progress:F2}");
+                            }
                         }
                     }
                 }

@@ -44,6 +44,9 @@ internal sealed record SimSettings
     /// <summary>Stop early (and say so) once this much wall-clock time has passed; null runs to the end.</summary>
     public TimeSpan? MaxWall { get; init; }
 
+    /// <summary>The PIBT controller's <c>ResolveJamAfterSeconds</c> in the controller-alone simulation; null for its default.</summary>
+    public double? JamAfterSeconds { get; init; }
+
     /// <summary>Which traffic control the coordinator runs.</summary>
     public TrafficControl Traffic { get; init; } = TrafficControl.Reservation;
 

@@ -148,6 +148,32 @@ public sealed class PibtScenarioTests
     }
 
     [Fact]
+    public void No_two_robots_ever_hold_one_waypoint_while_jam_plans_move_robots_there_and_back()
+    {
+        // Regression: a jam plan may send a robot from u to v and back to u; both moves were released at once, so reaching v
+        // gave up u (and the lane) while the robot still had to come back over them, and another robot was released onto u:
+        // a collision on the airport terminal, 20 robots, seed 1, at t = 875 s (L1_lane79_1).
+        var sim = new ControllerSimulation(Sites.Load("airport", 1), new SimSettings { Robots = 20, Duration = TimeSpan.FromMinutes(20), Seed = 1 }, randomMissions: true);
+        sim.AddRandomRobots(20);
+        var robots = sim.Reached.Keys.ToList();
+        while (sim.Now < 1200)
+        {
+            sim.Tick();
+            var holders = new Dictionary<string, string>();
+            foreach (var robot in robots)
+            {
+                foreach (var waypoint in sim.Controller.Held(robot))
+                {
+                    Assert.False(holders.TryGetValue(waypoint, out var other) && other != robot, $"t={sim.Now} s: {robot} and {other} both hold {waypoint}");
+                    holders[waypoint] = robot;
+                }
+            }
+        }
+
+        Assert.Equal(0, sim.Collisions);
+    }
+
+    [Fact]
     public void A_lane_closed_ahead_of_a_moving_robot_is_never_released_again_and_the_robot_goes_round()
     {
         // A ring of ten waypoints 4 m apart; from r0 to r4 the short way is r0-r1-r2-r3-r4 (16 m), the long way 24 m. Once the

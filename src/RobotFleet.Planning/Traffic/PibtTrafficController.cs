@@ -40,7 +40,7 @@ public sealed record PibtTrafficOptions
     public int JamRobots { get; init; } = 6;
 
     /// <summary>Most configurations one jam search expands (bounds the time of a step that searches).</summary>
-    public int JamSearchBudget { get; init; } = 20_000;
+    public int JamSearchBudget { get; init; } = 2_000;
 
     /// <summary>Seconds a jam plan may wait for its next move to be clear (robots outside it in the way) before it is given up.</summary>
     public double JamPlanPatienceSeconds { get; init; } = 30;
@@ -557,9 +557,16 @@ public sealed class PibtTrafficController
                     break;
                 }
 
+                // Back over what it still holds (a plan may send a robot there and back): not before it has reached the
+                // turn, else reaching it would give up the waypoint or lane it comes back over while it still needs them.
+                if (agent.Path.Contains(to) || _owner[segment] == agent.Index)
+                    break; // waits on its own robot, which drives on: no patience spent
+
                 if (HeldByAnother(to, agent) || HeldByAnother(segment, agent))
                 {
-                    if (_now - plan.Since > _options.JamPlanPatienceSeconds)
+                    if (double.IsNaN(plan.BlockedSince))
+                        plan.BlockedSince = _now;
+                    if (_now - plan.BlockedSince > _options.JamPlanPatienceSeconds)
                     {
                         EndPlan(plan);
                         break;
@@ -578,7 +585,7 @@ public sealed class PibtTrafficController
                 Take(agent, to, segment);
                 detour[agent.Index] = true;
                 plan.Next++;
-                plan.Since = _now;
+                plan.BlockedSince = double.NaN;
             }
 
             if (plan.Next >= plan.Moves.Count)
@@ -706,7 +713,7 @@ public sealed class PibtTrafficController
             at[slot] = _space.LaneTo[lane];
         }
 
-        var plan = new JamPlan(stuck, robots, steps, _now);
+        var plan = new JamPlan(stuck, robots, steps);
         foreach (var agent in robots)
         {
             DropClaim(agent);
@@ -1126,14 +1133,14 @@ public sealed class PibtTrafficController
     }
 
     /// <summary>Moves found by a jam search, released one after another in order; its robots stand by until it ends.</summary>
-    private sealed class JamPlan(Agent stuck, List<Agent> robots, List<(Agent Agent, int From, int To, int Lane)> moves, double now)
+    private sealed class JamPlan(Agent stuck, List<Agent> robots, List<(Agent Agent, int From, int To, int Lane)> moves)
     {
         public Agent Stuck { get; } = stuck;
         public List<Agent> Robots { get; } = robots;
         public List<(Agent Agent, int From, int To, int Lane)> Moves { get; } = moves;
         public int Next { get; set; }
 
-        /// <summary>When its last move was released (or it began).</summary>
-        public double Since { get; set; } = now;
+        /// <summary>Since when its next move has waited for robots outside it to clear the way (NaN: it does not).</summary>
+        public double BlockedSince { get; set; } = double.NaN;
     }
 }
