@@ -95,11 +95,11 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// on claims included), makes way (takes its next best move, worse than staying) so the other can follow it out: the swap
 /// of PIBT+ (K. Okumura, "Engineering LaCAM*", AAMAS 2024) in time-independent form; likewise when the robot in its way
 /// has already decided to stay and wants through its waypoint (a robot coming off a lift that no robot may ride to make
-/// room, facing one that wants on). On tree-like maps with long corridors packed densely (the
-/// Open-RMF airport terminal with 50 robots) robots meeting head-on in a corridor wait for minutes while one platoon is
-/// pushed back; in the control plane, robots pushed back and forth on a small, tight map (the office) can wait up to a claim
-/// timeout more than once. Two-way single-lane aisles with traffic both ways jam for a minute or two before
-/// PIBT's pushes clear them. A robot that never moves again (lost) holds its place until the caller removes it (claims on
+/// room, facing one that wants on). On tree-like maps with long single-lane corridors packed densely (the Open-RMF airport
+/// terminal with 20 or 50 robots), and on a warehouse grid from 200 robots, robots are pushed back and forth: every hour a
+/// robot goes two minutes or more without getting nearer its goal hundreds of times (figures in
+/// <c>bench/results/traffic-pibt.md</c>); the jam fallback below cuts that threefold on the warehouse at 200 robots, not
+/// on the airport. A robot that never moves again (lost) holds its place until the caller removes it (claims on
 /// it time out and their robots decide again).</para>
 /// <para><b>Jam fallback.</b> Where PIBT's pushes and make-way still leave a robot without progress (not nearer its goal
 /// than before) for <see cref="PibtTrafficOptions.ResolveJamAfterSeconds"/>, standing or pushed back and forth (on maps
