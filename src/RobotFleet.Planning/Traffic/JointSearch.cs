@@ -4,7 +4,7 @@ namespace RobotFleet.Planning.Traffic;
 /// A bounded search over the joint configurations of a few robots standing in a jam, for a sequence of single-robot moves
 /// (one robot drives one lane, the others stand) after which one of them, the <i>stuck</i> robot, is nearer its goal with
 /// its way ahead clear of the others: what <see cref="PibtTrafficController"/> falls back on when PIBT leaves a robot
-/// standing. It is the configuration-space search of LaCAM (K. Okumura, "LaCAM: Search-Based Algorithm for Quick
+/// without progress. It is the configuration-space search of LaCAM (K. Okumura, "LaCAM: Search-Based Algorithm for Quick
 /// Multi-Agent Pathfinding", AAAI 2023) cut down to a weighted A* over single moves in a small region, with a node budget,
 /// and a goal that is local progress rather than every robot at its goal.
 /// </summary>
@@ -14,7 +14,8 @@ namespace RobotFleet.Planning.Traffic;
 /// segment conflicting with another robot's waypoint or with a resource in <c>blocked</c> (held by robots outside the
 /// search). Costs are seconds of driving (<see cref="TrafficSpace.LaneSeconds"/>). The heuristic adds to the stuck robot's
 /// lost time to its goal, for every other robot standing on or next to its fastest way ahead, the hops that robot needs to
-/// get off it (the push-and-swap intuition: clear the way first). Pure function of its arguments; thread-safe.
+/// get off it (clear the way first, as in push and swap: R. Luna, K. Bekris, "Push and Swap: Fast Cooperative
+/// Path-Finding with Completeness Guarantees", IJCAI 2011). Pure function of its arguments; thread-safe.
 /// </remarks>
 internal static class JointSearch
 {

@@ -636,7 +636,7 @@ public sealed class PibtTrafficController
         Agent? stuck = null;
         foreach (var agent in _agents)
         {
-            if (agent.Removed || agent.Busy || agent.Plan is not null || agent.Path.Count != 1
+            if (agent.Removed || agent.Busy || agent.Plan is not null || agent.Path.Count != 1 || _owner[agent.Path[0]] != agent.Index
                 || !double.IsNaN(agent.LastJamSearch) && _now - agent.LastJamSearch < _options.ResolveJamAfterSeconds / 3)
                 continue;
             if (double.IsNaN(agent.ProgressSince) || _now - agent.ProgressSince < _options.ResolveJamAfterSeconds)
