@@ -24,17 +24,17 @@ internal static class Cli
     {
         var site = new Option<string>("--site") { Description = "warehouse:WxH (generated grid, e.g. warehouse:100x100), airport (maps/airport_terminal), office, hotel or clinic (maps/hotel, maps/clinic: the Open-RMF buildings read with their lifts and doors), a map directory holding site.geojson (else its one *.building.yaml), or an Open-RMF *.building.yaml file.", DefaultValueFactory = _ => "warehouse:100x100" };
         var robots = new Option<int>("--robots") { Description = "Simulated robots.", DefaultValueFactory = _ => 50 };
-        var hours = new Option<double?>("--hours") { Description = "Simulated hours to run (default 0.1)." };
-        var minutes = new Option<double?>("--minutes") { Description = "Simulated minutes to run (instead of --hours)." };
+        var hours = new Option<double?>("--hours") { CustomParser = NullableNumber, Description = "Simulated hours to run (default 0.1)." };
+        var minutes = new Option<double?>("--minutes") { CustomParser = NullableNumber, Description = "Simulated minutes to run (instead of --hours)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the robots' start places and the missions (and of the generated grid).", DefaultValueFactory = _ => 1 };
         var tickMs = new Option<int>("--tick-ms") { Description = "Simulated milliseconds per tick.", DefaultValueFactory = _ => 250 };
-        var speed = new Option<double>("--speed") { Description = "Robot speed, m/s.", DefaultValueFactory = _ => 1.0 };
-        var radius = new Option<double>("--radius") { Description = "Robot footprint radius, m (closer than twice this is a collision).", DefaultValueFactory = _ => 0.5 };
-        var actionSeconds = new Option<double>("--action-s") { Description = "Seconds each pick or drop takes.", DefaultValueFactory = _ => 5 };
-        var stallSeconds = new Option<double>("--stall-s") { Description = "A robot with an order that comes no nearer its next stop for this many simulated seconds counts as stalled (standing, or pushed back and forth); the reports count robots that did not move at all for it apart ('stood still').", DefaultValueFactory = _ => 120 };
-        var heartbeat = new Option<double>("--heartbeat-s") { Description = "Robots report unchanged state at least this often, simulated seconds.", DefaultValueFactory = _ => 2 };
-        var load = new Option<double>("--missions-per-robot") { Description = "Unfinished missions kept open per robot.", DefaultValueFactory = _ => 1.0 };
-        var maxWall = new Option<double?>("--max-wall-s") { Description = "Stop early after this many wall-clock seconds (the report says so)." };
+        var speed = new Option<double>("--speed") { CustomParser = Number, Description = "Robot speed, m/s.", DefaultValueFactory = _ => 1.0 };
+        var radius = new Option<double>("--radius") { CustomParser = Number, Description = "Robot footprint radius, m (closer than twice this is a collision).", DefaultValueFactory = _ => 0.5 };
+        var actionSeconds = new Option<double>("--action-s") { CustomParser = Number, Description = "Seconds each pick or drop takes.", DefaultValueFactory = _ => 5 };
+        var stallSeconds = new Option<double>("--stall-s") { CustomParser = Number, Description = "A robot with an order that comes no nearer its next stop for this many simulated seconds counts as stalled (standing, or pushed back and forth); the reports count robots that did not move at all for it apart ('stood still').", DefaultValueFactory = _ => 120 };
+        var heartbeat = new Option<double>("--heartbeat-s") { CustomParser = Number, Description = "Robots report unchanged state at least this often, simulated seconds.", DefaultValueFactory = _ => 2 };
+        var load = new Option<double>("--missions-per-robot") { CustomParser = Number, Description = "Unfinished missions kept open per robot.", DefaultValueFactory = _ => 1.0 };
+        var maxWall = new Option<double?>("--max-wall-s") { CustomParser = NullableNumber, Description = "Stop early after this many wall-clock seconds (the report says so)." };
         var output = new Option<FileInfo?>("--out") { Description = "Also write the report (Markdown) to this file." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines." };
         var controller = new Option<string>("--controller") { Description = "coordinator: the real FleetCoordinator on an in-memory bus; pibt: the PIBT traffic controller (RobotFleet.Planning.Traffic) alone, with kinematic robots (doors, lifts).", DefaultValueFactory = _ => "coordinator" };
@@ -42,7 +42,7 @@ internal static class Cli
         var traffic = new Option<string?>("--traffic") { Description = "The coordinator's traffic control (with --controller coordinator): reservation (default) or pibt." };
         traffic.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } v && v is not ("reservation" or "pibt")) r.AddError($"--traffic must be reservation or pibt, not '{v}'"); });
 
-        var jamAfter = new Option<double?>("--jam-after-s") { Description = "With --controller pibt: seconds a robot goes without progress before the PIBT controller's jam fallback searches for moves that free it (default 30; 0 turns the fallback off, for comparison)." };
+        var jamAfter = new Option<double?>("--jam-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress before the PIBT controller's jam fallback searches for moves that free it (default 30; 0 turns the fallback off, for comparison)." };
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
             site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter,
@@ -217,6 +217,24 @@ internal static class Cli
             await File.WriteAllTextAsync(output.FullName, report, CancellationToken.None);
         return signal() != 0 ? signal() : 0;
     }
+
+    /// <summary>
+    /// Reads a number option the same way on every machine: an optional sign, digits, '.' for a fraction, an optional
+    /// exponent (invariant culture). No thousands separators: '1,5' is refused naming the option, where the default parser
+    /// read it as 15.
+    /// </summary>
+    private static double? NullableNumber(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            return value;
+        var option = result.Parent is System.CommandLine.Parsing.OptionResult o ? o.Option.Name : "option";
+        result.AddError($"{option} {token}: not a number (digits, '.' for a fraction, no thousands separators)");
+        return null;
+    }
+
+    /// <inheritdoc cref="NullableNumber"/>
+    private static double Number(System.CommandLine.Parsing.ArgumentResult result) => NullableNumber(result) ?? 0;
 
     private static int Positive(string option, int value) =>
         value > 0 ? value : throw new SimConfigurationException(option, value.ToString(CultureInfo.InvariantCulture), "must be > 0");

@@ -16,6 +16,7 @@ namespace RobotFleet.TrafficSim;
 /// </summary>
 internal sealed class ControllerSimulation
 {
+    private readonly double _jamAfterSeconds;
     private readonly SiteMap _map;
     private readonly SimSettings _settings;
     private readonly List<Robot> _robots = [];
@@ -41,7 +42,9 @@ internal sealed class ControllerSimulation
         _doorSeconds = doorSeconds;
         Space = new TrafficSpace(map, settings.Radius, settings.Speed);
         var defaults = new PibtTrafficOptions { Seed = settings.Seed };
-        Controller = new PibtTrafficController(Space, options ?? defaults with { ResolveJamAfterSeconds = settings.JamAfterSeconds ?? defaults.ResolveJamAfterSeconds });
+        options ??= defaults with { ResolveJamAfterSeconds = settings.JamAfterSeconds ?? defaults.ResolveJamAfterSeconds };
+        _jamAfterSeconds = options.ResolveJamAfterSeconds;
+        Controller = new PibtTrafficController(Space, options);
         if (randomMissions)
         {
             var (pickups, dropoffs, rule) = TrafficSimulation.MissionEndpoints(map);
@@ -425,7 +428,8 @@ internal sealed class ControllerSimulation
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count} directed lanes. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
-            $"footprint radius {_settings.Radius} m, actions {_settings.ActionSeconds} s, door opening {_doorSeconds} s, stall threshold T = {_settings.StallAfter.TotalSeconds} s; missions: {EndpointRule}.");
+            $"footprint radius {_settings.Radius} m, actions {_settings.ActionSeconds} s, door opening {_doorSeconds} s, stall threshold T = {_settings.StallAfter.TotalSeconds} s; " +
+            $"jam fallback {(_jamAfterSeconds > 0 ? $"after {_jamAfterSeconds} s without progress" : "off")}; missions: {EndpointRule}.");
         text.AppendLine();
         text.AppendLine(StallDefinition);
         text.AppendLine();
@@ -491,3 +495,4 @@ internal sealed class ControllerSimulation
         public bool Delivering { get; set; }
     }
 }
+
