@@ -141,11 +141,12 @@ public sealed class When_two_control_planes_share_a_fleet(ITestOutputHelper outp
             b = Instance.Start("B", ExternalBrokerFleet.Broker, database, unique, dataDirectory, Path.Combine(root, "maps", "office"));
             Assert.True(await WaitUntilAsync(async () => await b.InfoAsync() is { Role: "standby", Leader: "A" }, TimeSpan.FromSeconds(60)), "B is a standby under A; " + b.Process.LogPath);
 
-            // What a database failover or a network cut does to the leader's lease session (its other connections are untouched).
+            // What a database failover or a network cut does to the leader's lease session (its other connections are untouched);
+            // only in this test's database: pg_stat_activity lists the whole cluster, where other tests run instances named A.
             await using (var admin = new NpgsqlConnection(database))
             {
                 await admin.OpenAsync();
-                await using var terminate = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'robotfleet-leader:A'", admin);
+                await using var terminate = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'robotfleet-leader:A' AND datname = current_database()", admin);
                 Assert.Equal(1L, await terminate.ExecuteScalarAsync());
             }
 

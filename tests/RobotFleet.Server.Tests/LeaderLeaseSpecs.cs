@@ -59,12 +59,14 @@ public sealed class When_instances_contend_for_the_leader_lease
             Assert.True(await a.TryAcquireAsync(CancellationToken.None));
             await a.AnnounceReadyAsync(CancellationToken.None);
 
-            // What a database restart or a network cut does to the leader's session.
+            // What a database restart or a network cut does to the leader's session. Only in this test's database:
+            // pg_stat_activity lists the whole cluster, and other test processes run instances named A at the same time
+            // (regression: this killed the integration test's leader A, and counted 2).
             await using (var admin = new NpgsqlConnection(database))
             {
                 await admin.OpenAsync();
                 await using var kill = new NpgsqlCommand(
-                    $"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '{LeaderLease.ApplicationNamePrefix}A'", admin);
+                    $"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '{LeaderLease.ApplicationNamePrefix}A' AND datname = current_database()", admin);
                 Assert.Equal(1L, await kill.ExecuteScalarAsync());
             }
 
