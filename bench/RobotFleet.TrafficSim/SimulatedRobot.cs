@@ -70,9 +70,9 @@ internal sealed class SimulatedRobot
 
     /// <summary>
     /// Last time it made progress: came nearer the next node of its order with an action (else its last node) than ever
-    /// before (driving on a lane to,
-    /// or reaching, a waypoint with a lower travel time to it than any reached so far), finished an action, or took a new
-    /// order or a new node to head for. Driving back and forth without getting nearer (pushed aside and back) is no progress.
+    /// before (driving on a lane to, or reaching, a waypoint with a lower travel time to it than any reached so far),
+    /// finished an action, or took a new order or a new node to head for. Driving back and forth without getting nearer
+    /// (pushed aside and back) is no progress.
     /// </summary>
     public DateTimeOffset LastProgress { get; private set; }
 
@@ -257,22 +257,22 @@ internal sealed class SimulatedRobot
     private void NoteProgress(string waypointId, bool reached, DateTimeOffset now)
     {
         // Where it heads: the next node ahead with an action to run (a pickup before the dropoff), else the order's last node.
-        RouteWaypoint? last = null;
+        RouteWaypoint? heading = null;
         foreach (var node in _nodes)
         {
             if (node.SequenceId <= LastSequenceId)
                 continue;
             var stop = node.Actions.Count > 0;
-            var lastStop = last is { Actions.Count: > 0 };
-            if (last is null || (stop && !lastStop) || (stop == lastStop && (stop ? node.SequenceId < last.SequenceId : node.SequenceId > last.SequenceId)))
-                last = node;
+            var headingStop = heading is { Actions.Count: > 0 };
+            if (heading is null || (stop && !headingStop) || (stop == headingStop && (stop ? node.SequenceId < heading.SequenceId : node.SequenceId > heading.SequenceId)))
+                heading = node;
         }
 
-        if (last is null)
+        if (heading is null)
             return;
-        if (last.WaypointId != _destination)
+        if (heading.WaypointId != _destination)
         {
-            _destination = last.WaypointId;
+            _destination = heading.WaypointId;
             _bestTime = _travelTime(At.Id, _destination);
             LastProgress = now;
         }
