@@ -96,7 +96,7 @@ internal static class JointSearch
             }
 
             routeIndex[l0] = step;
-            var ahead = BestLane(space, w0, times, closed);
+            var ahead = space.FastestLaneOut(w0, times, closed);
             if (ahead < 0)
                 break;
             laneSum += space.LaneSecondsArray[ahead];
@@ -162,7 +162,7 @@ internal static class JointSearch
                 return false;
             for (var n = 0; n < clearAhead && times[w] > 0; n++)
             {
-                var lane = BestLane(space, w, times, closed);
+                var lane = space.FastestLaneOut(w, times, closed);
                 if (lane < 0 || !local.ContainsKey(space.LaneTo[lane]))
                     return true;
                 if (Occupied(Bits(space.LaneTo[lane]), pos, stuck) || Occupied(Bits(space.LaneResource[lane]), pos, stuck))
@@ -228,28 +228,6 @@ internal static class JointSearch
         }
 
         return null;
-    }
-
-    /// <summary>The lane out of <paramref name="w"/> on the fastest way to the goal (it must lower the time), or -1.</summary>
-    internal static int BestLane(TrafficSpace space, int w, float[] times, Func<int, bool> closed)
-    {
-        var best = -1;
-        var bestKey = double.PositiveInfinity;
-        for (var e = space.OutStart[w]; e < space.OutStart[w + 1]; e++)
-        {
-            var lane = space.OutLanes[e];
-            var to = space.LaneTo[lane];
-            if (closed(lane) || !(times[to] < times[w]))
-                continue;
-            var key = times[to] + space.LaneSecondsArray[lane];
-            if (key < bestKey - 1e-9)
-            {
-                best = lane;
-                bestKey = key;
-            }
-        }
-
-        return best;
     }
 
     private static UInt128 Key(ReadOnlySpan<int> pos)

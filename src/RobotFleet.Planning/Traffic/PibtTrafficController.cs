@@ -121,6 +121,8 @@ public sealed class PibtTrafficController
     private readonly int[] _owner;
     private readonly int[] _claimer;
     private readonly HashSet<int> _closed = [];
+    private readonly Func<int, bool> _isClosed;
+    private readonly List<JamPlan> _plans = [];
     private int _closures;
     private long _step;
     private double _now;
@@ -137,6 +139,7 @@ public sealed class PibtTrafficController
         _claimer = new int[space.ResourceCount];
         Array.Fill(_owner, -1);
         Array.Fill(_claimer, -1);
+        _isClosed = _closed.Contains;
     }
 
     /// <summary>The traffic space the controller reserves.</summary>
@@ -481,7 +484,7 @@ public sealed class PibtTrafficController
     /// </summary>
     private void TrackProgress(Agent agent)
     {
-        if (agent.Removed || agent.Target < 0 || agent.Path.Count == 0 || agent.Busy)
+        if (_options.ResolveJamAfterSeconds <= 0 || agent.Removed || agent.Target < 0 || agent.Path.Count == 0 || agent.Busy)
         {
             agent.ProgressTarget = -1;
             agent.ProgressSince = double.NaN;
@@ -545,7 +548,9 @@ public sealed class PibtTrafficController
     /// </summary>
     private void RunPlans(bool[] detour)
     {
-        foreach (var plan in _agents.Select(a => a.Plan).OfType<JamPlan>().Distinct().ToList())
+        if (_plans.Count == 0)
+            return;
+        foreach (var plan in _plans.OrderBy(p => p.Robots.Min(r => r.Index)).ToArray()) // by robot number, deterministic
         {
             while (plan.Next < plan.Moves.Count)
             {
@@ -609,6 +614,7 @@ public sealed class PibtTrafficController
 
     private void EndPlan(JamPlan plan)
     {
+        _plans.Remove(plan);
         foreach (var agent in plan.Robots)
         {
             if (agent.Plan == plan)
@@ -702,7 +708,7 @@ public sealed class PibtTrafficController
         }
 
         var moves = JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(), 0, Times(stuck), blocked,
-            _closed.Contains, _options.JamSearchBudget, clearAhead: 3);
+            _isClosed, _options.JamSearchBudget, clearAhead: 3);
         if (moves is null || moves.Count == 0)
             return;
         var at = robots.Select(a => a.Path[0]).ToArray();
@@ -714,6 +720,7 @@ public sealed class PibtTrafficController
         }
 
         var plan = new JamPlan(stuck, robots, steps);
+        _plans.Add(plan);
         foreach (var agent in robots)
         {
             DropClaim(agent);
@@ -948,21 +955,7 @@ public sealed class PibtTrafficController
             var u = agent.Path[^1];
             if (u == agent.Target)
                 return;
-            var best = -1;
-            var bestKey = (double)times[u];
-            for (var k = _space.OutStart[u]; k < _space.OutStart[u + 1]; k++)
-            {
-                var lane = _space.OutLanes[k];
-                if (_closed.Contains(lane))
-                    continue;
-                var key = times[_space.LaneTo[lane]] + _space.LaneSecondsArray[lane];
-                if (times[_space.LaneTo[lane]] < times[u] && (best < 0 || key < bestKey - 1e-9))
-                {
-                    best = lane;
-                    bestKey = key;
-                }
-            }
-
+            var best = _space.FastestLaneOut(u, times, _isClosed);
             if (best < 0)
                 return;
             var v = _space.LaneTo[best];
@@ -1066,7 +1059,7 @@ public sealed class PibtTrafficController
 
     private int SegmentBetween(int from, int to) => _space.LaneBetween(from, to) is var lane and >= 0 ? _space.LaneResource[lane] : -1;
 
-    private float[] Times(Agent agent) => _space.TimesTo(agent.Target, _closures, _closed.Contains);
+    private float[] Times(Agent agent) => _space.TimesTo(agent.Target, _closures, _isClosed);
 
     private Agent Get(string robotId) =>
         _byId.TryGetValue(robotId, out var agent) && !agent.Removed ? agent : throw new KeyNotFoundException($"robot '{robotId}' is not under traffic control (Place it first)");

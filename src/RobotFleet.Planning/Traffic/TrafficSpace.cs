@@ -226,6 +226,32 @@ public sealed class TrafficSpace
         return -1;
     }
 
+    /// <summary>
+    /// The lane out of <paramref name="waypoint"/> on the fastest way to a goal: the one, among lanes that are not closed and
+    /// lower the travel time (<paramref name="times"/>, seconds to the goal, as <see cref="TimesTo"/> gives them), with the
+    /// lowest time to the goal plus its own seconds (the first of equals); -1 when none lowers it (at the goal, or no way).
+    /// </summary>
+    internal int FastestLaneOut(int waypoint, float[] times, Func<int, bool> closed)
+    {
+        var best = -1;
+        var bestKey = double.PositiveInfinity;
+        for (var e = OutStart[waypoint]; e < OutStart[waypoint + 1]; e++)
+        {
+            var lane = OutLanes[e];
+            var to = LaneTo[lane];
+            if (closed(lane) || !(times[to] < times[waypoint]))
+                continue;
+            var key = times[to] + _laneSeconds[lane];
+            if (key < bestKey - 1e-9)
+            {
+                best = lane;
+                bestKey = key;
+            }
+        }
+
+        return best;
+    }
+
     /// <summary>Fastest travel time in seconds from one waypoint to another with no lane closed; +infinity when there is no way.</summary>
     /// <exception cref="ArgumentException">A waypoint is not on the map.</exception>
     public double TravelTime(string fromWaypointId, string toWaypointId) =>
