@@ -390,6 +390,49 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Fact]
+    public void A_robot_pushed_head_on_steps_aside_instead_of_being_pushed_back_along_the_pushers_whole_way()
+    {
+        // A two-way corridor c0..c16 (2 m apart) with a one-way passing loop c8 > u1 > u2 > c7 above it (8.5 s longer than
+        // c8 > c7) and a long one-way way back c16 > f1 > f2 > c0 (so no part is a dead end). r1 (first goal, higher
+        // priority) comes to c7 on its way east to c16; r2 at c8 is to drive west to c0. Stepping back to c9 costs r2 only
+        // 2 s more than where it stands, the loop 8.5 s, so plain PIBT backed it off along r1's way one waypoint per step,
+        // all the way to c16 and round the far loop (regression: the warehouse cross-aisles, where robots were pushed back
+        // up to 17 waypoints and 227 an hour stalled at 200 robots). Pricing a move along the pusher's way by the retreat it
+        // starts sends r2 round the passing loop at once.
+        var points = Enumerable.Range(0, 17).Select(i => $"c{i}:{2 * i}:0").Concat(["u1:16:4", "u2:14:4", "f1:32:20", "f2:0:20"]).ToArray();
+        var lanes = Enumerable.Range(0, 16).Select(i => $"c{i}=c{i + 1}").Concat(["c8>u1", "u1>u2", "u2>c7", "c16>f1", "f1>f2", "f2>c0"]).ToArray();
+        var controller = new PibtTrafficController(new TrafficSpace(TestMaps.Build(points, lanes), 0.5), new PibtTrafficOptions { ResolveJamAfterSeconds = 0 });
+        controller.Place("r1", "c5");
+        controller.Place("r2", "c8");
+        controller.SetGoal("r1", "c16"); // first: the higher priority
+        controller.Step(0);
+        Assert.Equal(["c5", "c6", "c7"], controller.Held("r1"));
+        controller.SetGoal("r2", "c0");
+
+        var eastmost = 8;
+        var done = -1;
+        for (var t = 1; t < 200 && done < 0; t++)
+        {
+            controller.Step(t);
+            foreach (var robot in new[] { "r1", "r2" })
+            {
+                foreach (var w in controller.Held(robot).Skip(1))
+                {
+                    controller.Reached(robot, w);
+                    if (robot == "r2" && w.StartsWith('c'))
+                        eastmost = Math.Max(eastmost, int.Parse(w[1..]));
+                }
+            }
+
+            if (controller.Held("r1")[0] == "c16" && controller.Held("r2")[0] == "c0")
+                done = t;
+        }
+
+        Assert.Equal(8, eastmost); // never pushed east of where it stood
+        Assert.InRange(done, 1, 40);
+    }
+
+    [Fact]
     public void The_same_calls_give_the_same_releases()
     {
         static string Run()

@@ -566,12 +566,21 @@ public sealed class PibtTrafficController
                 // turn, else reaching it would give up the waypoint or lane it comes back over while it still needs them.
                 if (agent.Path.Contains(to) || _owner[segment] == agent.Index)
                     break; // waits on its own robot, which drives on: no patience spent
+                // No further ahead than the horizon (as Extend): a plan that sends a robot a long way round must not hold
+                // the whole way for the minute it drives it (regression: the clinic, where a robot held 21 waypoints of a
+                // loop ending beside two waiting robots, and they stood for two minutes).
+                if (agent.Path.Count - 1 >= _options.HorizonWaypoints || AheadMetres(agent) >= _options.HorizonMetres)
+                    break; // waits on its own robot, which drives on: no patience spent
 
                 if (HeldByAnother(to, agent) || HeldByAnother(segment, agent))
                 {
                     if (double.IsNaN(plan.BlockedSince))
                         plan.BlockedSince = _now;
-                    if (_now - plan.BlockedSince > _options.JamPlanPatienceSeconds)
+                    // The robot in the way stands outside the plan and wants through a waypoint one of the plan's robots
+                    // stands on (which it cannot push): the two would wait on each other until the patience runs out
+                    // (regression: the clinic, where that stood the plan's robots still for two minutes).
+                    var circular = _owner[to] is var o and >= 0 && _agents[o].Plan is null && plan.Robots.Any(r => r.Path.Count > 0 && WantsThrough(_agents[o], r.Path[^1]));
+                    if (circular || _now - plan.BlockedSince > _options.JamPlanPatienceSeconds)
                     {
                         EndPlan(plan);
                         break;
@@ -595,7 +604,34 @@ public sealed class PibtTrafficController
 
             if (plan.Next >= plan.Moves.Count)
                 EndPlan(plan);
+            else
+                FreeFinished(plan);
         }
+    }
+
+    /// <summary>
+    /// Lets the robots of a plan decide again once every move left is one robot's: the others have made room and would
+    /// otherwise stand by, without progress, for as long as that robot drives its way out (within the horizon, move by move).
+    /// </summary>
+    private void FreeFinished(JamPlan plan)
+    {
+        var last = plan.Moves[plan.Next].Agent;
+        for (var i = plan.Next + 1; i < plan.Moves.Count; i++)
+        {
+            if (plan.Moves[i].Agent != last)
+                return;
+        }
+
+        foreach (var agent in plan.Robots)
+        {
+            if (agent != last && agent.Plan == plan)
+            {
+                agent.Plan = null;
+                DropClaim(agent);
+            }
+        }
+
+        plan.Robots.RemoveAll(a => a != last);
     }
 
     /// <summary>True when the resource or one conflicting with it (geometry, lift, door) is held by a robot other than <paramref name="agent"/>.</summary>
@@ -731,12 +767,14 @@ public sealed class PibtTrafficController
     }
 
     /// <summary>PIBT's decision for one robot (recursive through the robots it pushes); true when it moves or stays by choice.</summary>
-    private bool Decide(Agent agent, Agent? parent, bool[] detour)
+    private bool Decide(Agent agent, Agent? parent, bool[] detour, List<int>? chase = null)
     {
         agent.Decided = true;
         var u = agent.Path[0];
         var times = agent.Target >= 0 ? Times(agent) : null;
         var parentTimes = times is null && parent is { Target: >= 0 } ? Times(parent) : null;
+        var chaseAt = chase?.IndexOf(u) ?? -1;
+        var chaseNext = chaseAt >= 0 && chaseAt + 1 < chase!.Count ? chase[chaseAt + 1] : -1;
         var candidates = new List<(int Waypoint, int Lane, double Key, int Busy, ulong Tie)>();
         if (parent is null)
             candidates.Add((u, -1, times?[u] ?? 0, 0, 0));
@@ -753,7 +791,10 @@ public sealed class PibtTrafficController
             if (parent is not null && _space.BranchOf[v] >= 0 && _space.BranchOf[v] != _space.BranchOf[u] && (times is null || !(times[v] < times[u])))
                 continue;
             // A robot without a goal that is pushed prefers a waypoint off the pusher's way (else it is pushed along it).
-            var key = times is not null ? times[v] : parentTimes is not null && parentTimes[v] < parentTimes[parent!.Path[0]] ? 2 : 1;
+            // A pushed robot ahead of the pusher on its way is pushed again at every step it retreats along it: a move back
+            // along that way costs the retreat to where it can best step aside (see ChaseKey), not one waypoint.
+            var key = times is not null ? v == chaseNext && !(times[v] < times[u]) ? ChaseKey(agent, times, chase!, chaseAt + 1) : times[v]
+                : parentTimes is not null && parentTimes[v] < parentTimes[parent!.Path[0]] ? 2 : 1;
             candidates.Add((v, lane, key, _owner[v] == -1 ? 0 : 1, Mix((ulong)_step, (ulong)agent.Index, (ulong)v)));
         }
 
@@ -798,9 +839,12 @@ public sealed class PibtTrafficController
 
             SetClaim(agent, v, segment, !onWay);
             var pushedAll = true;
+            // The way the robots pushed from here will be pushed along: the pusher's own way on from here, or the way this
+            // robot is pushed along (it retreats ahead of the one that pushes it); none when it steps aside.
+            var pushedAlong = parent is null ? WayThrough(agent, u, v) : v == chaseNext ? chase : null;
             foreach (var other in blockers.Where(b => !b.Decided))
             {
-                if (!Decide(other, agent, detour) || (other.Path.Count == 1 && other.ClaimWaypoint < 0))
+                if (!Decide(other, agent, detour, pushedAlong) || (other.Path.Count == 1 && other.ClaimWaypoint < 0))
                 {
                     pushedAll = false; // backtrack (a robot already pushed keeps its move: it is a legal one)
                     // An idle robot in a dead-end spur can only be pushed out through the spur's mouth, often the very
@@ -831,6 +875,68 @@ public sealed class PibtTrafficController
 
         return false;
     }
+
+    /// <summary>
+    /// The waypoints a robot pushing from <paramref name="from"/> to <paramref name="to"/> goes on through: those two, then
+    /// its fastest route to its target, at most <see cref="ChaseHorizon"/> waypoints; null without a target.
+    /// </summary>
+    private List<int>? WayThrough(Agent agent, int from, int to)
+    {
+        if (agent.Target < 0)
+            return null;
+        var times = Times(agent);
+        var way = new List<int>(ChaseHorizon) { from, to };
+        while (way.Count < ChaseHorizon && way[^1] != agent.Target && _space.FastestLaneOut(way[^1], times, _isClosed) is var lane and >= 0)
+            way.Add(_space.LaneTo[lane]);
+        return way;
+    }
+
+    /// <summary>
+    /// The key (seconds) of a pushed robot's move onto <c>way[start]</c>, the next waypoint of the way it is pushed along:
+    /// it will be pushed on at each step until it can step aside, so the move costs the drive along the way to the best
+    /// place to leave it plus the travel time from the side waypoint it leaves to (or the drive to its target, when that
+    /// lies on the way). PIBT leaves the order of a pushed robot's candidates free (Okumura et al. 2022, §3), so this keeps
+    /// its guarantees; it stops the chase in which one robot pushes another back along a whole two-way corridor, one
+    /// waypoint at a time, because each single step back was its cheapest move.
+    /// </summary>
+    private double ChaseKey(Agent agent, float[] times, List<int> way, int start)
+    {
+        var along = 0.0;
+        var best = double.PositiveInfinity;
+        for (var j = start; j < way.Count; j++)
+        {
+            var w = way[j];
+            if (j > start)
+            {
+                var lane = _space.LaneBetween(way[j - 1], w);
+                if (lane < 0 || _closed.Contains(lane))
+                    break; // it cannot be pushed on along this way
+                along += _space.LaneSecondsArray[lane];
+            }
+
+            if (w == agent.Target)
+            {
+                best = Math.Min(best, along);
+                break;
+            }
+
+            for (var k = _space.OutStart[w]; k < _space.OutStart[w + 1]; k++)
+            {
+                var lane = _space.OutLanes[k];
+                var side = _space.LaneTo[lane];
+                if (_closed.Contains(lane) || way.Contains(side) || float.IsPositiveInfinity(times[side]))
+                    continue;
+                if ((_space.LiftArray[side] || (_space.BranchOf[side] >= 0 && _space.BranchOf[side] != _space.BranchOf[w])) && !(times[side] < times[w]))
+                    continue; // not pushed into a lift or a dead end (as in Decide)
+                best = Math.Min(best, along + _space.LaneSecondsArray[lane] + times[side]);
+            }
+        }
+
+        return double.IsPositiveInfinity(best) ? times[way[start]] + (2 * along) : Math.Max(best, times[way[start]]);
+    }
+
+    /// <summary>How many waypoints ahead a pusher's way is followed to price a pushed robot's retreat along it.</summary>
+    private const int ChaseHorizon = 40;
 
     /// <summary>True when <paramref name="other"/> stands still, not busy, with somewhere to go through <paramref name="waypoint"/> (a neighbour of where it stands).</summary>
     private bool WantsThrough(Agent other, int waypoint) =>
@@ -943,13 +1049,11 @@ public sealed class PibtTrafficController
     {
         if (agent.Target < 0)
             return;
-        var times = Times(agent);
-        var ahead = 0.0;
-        for (var i = 1; i < agent.Path.Count; i++)
-            ahead += _space.Lanes[_space.LaneBetween(agent.Path[i - 1], agent.Path[i])].Length;
         // A standing robot extends only by deciding; a moving one (or one that just moved) extends here.
         if (agent.Path.Count == 1)
             return;
+        var times = Times(agent);
+        var ahead = AheadMetres(agent);
         while (agent.Path.Count - 1 < _options.HorizonWaypoints && ahead < _options.HorizonMetres)
         {
             var u = agent.Path[^1];
@@ -965,6 +1069,15 @@ public sealed class PibtTrafficController
             Take(agent, v, segment);
             ahead += _space.Lanes[best].Length;
         }
+    }
+
+    /// <summary>Metres of lane the robot holds ahead of the waypoint it last reached.</summary>
+    private double AheadMetres(Agent agent)
+    {
+        var ahead = 0.0;
+        for (var i = 1; i < agent.Path.Count; i++)
+            ahead += _space.Lanes[_space.LaneBetween(agent.Path[i - 1], agent.Path[i])].Length;
+        return ahead;
     }
 
     /// <summary>
