@@ -101,7 +101,7 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// has already decided to stay and wants through its waypoint (a robot coming off a lift that no robot may ride to make
 /// room, facing one that wants on). On tree-like maps with long single-lane corridors packed densely (the Open-RMF airport
 /// terminal with 20 or 50 robots) robots are pushed back and forth: every hour a robot goes two minutes or more without
-/// getting nearer its goal 80 to 100 times with 20 robots and 270 to 280 times with 50; on the 100 x 100 warehouse grid
+/// getting nearer its goal 64 to 91 times with 20 robots and 207 to 280 times with 50; on the 100 x 100 warehouse grid
 /// 10 to 30 times at 200 robots and about 500 at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot that never
 /// moves again (lost) holds its place until the caller removes it (claims on
 /// it time out and their robots decide again).</para>
@@ -901,7 +901,7 @@ public sealed class PibtTrafficController
     /// The key (seconds) of a pushed robot's move onto <c>way[start]</c>, the next waypoint of the way it is pushed along:
     /// it will be pushed on at each step until it can step aside, so the move costs the drive along the way to the best
     /// place to leave it plus the travel time from the side waypoint it leaves to (or the drive to its target, when that
-    /// lies on the way). PIBT leaves the order of a pushed robot's candidates free (Okumura et al. 2022, §3), so this keeps
+    /// lies on the way). PIBT leaves the order of a pushed robot's candidates free (Okumura et al. 2022), so this keeps
     /// its guarantees; it stops the chase in which one robot pushes another back along a whole two-way corridor, one
     /// waypoint at a time, because each single step back was its cheapest move.
     /// </summary>
