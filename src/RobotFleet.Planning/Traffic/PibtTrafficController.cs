@@ -44,6 +44,21 @@ public sealed record PibtTrafficOptions
 
     /// <summary>Seconds a jam plan may wait for its next move to be clear (robots outside it in the way) before it is given up.</summary>
     public double JamPlanPatienceSeconds { get; init; } = 30;
+
+    /// <summary>
+    /// Seconds a robot with a goal goes without coming nearer it than ever before (as for
+    /// <see cref="ResolveJamAfterSeconds"/>) before it may take precedence over every robot that has not waited as long (see
+    /// <see cref="PrecedenceShare"/>). 0 turns precedence off.
+    /// </summary>
+    public double PrecedenceAfterSeconds { get; init; } = 30;
+
+    /// <summary>
+    /// Share of the fleet (0..1; at least one robot) that may hold precedence at once: the robots longest without progress.
+    /// Kept small because a robot given precedence pushes the others, who then lose progress themselves: with every robot
+    /// past the threshold given it (the whole share, 1), the warehouse at 500 robots had 1,410 stalls an hour instead of
+    /// 506.
+    /// </summary>
+    public double PrecedenceShare { get; init; } = 0.02;
 }
 
 /// <summary>What one <see cref="PibtTrafficController.Step"/> released to one robot.</summary>
@@ -124,6 +139,9 @@ public sealed class PibtTrafficController
     private readonly PibtTrafficOptions _options;
     private readonly List<Agent> _agents = [];
     private readonly Dictionary<string, Agent> _byId = new(StringComparer.Ordinal);
+
+    /// <summary>Robots whose progress stopped at or before this time take precedence this step (<see cref="GivePrecedence"/>).</summary>
+    private double _precedenceBefore = double.NegativeInfinity;
     private readonly int[] _owner;
     private readonly int[] _claimer;
     private readonly HashSet<int> _closed = [];
@@ -419,6 +437,7 @@ public sealed class PibtTrafficController
         RunPlans(detour);
         GrantClaims(detour);
         ResolveJam(detour);
+        GivePrecedence();
         var deciding = _agents.Where(IsFree).OrderByDescending(Priority).ThenBy(a => a.Index).ToList();
         foreach (var agent in _agents)
             agent.Decided = !IsFree(agent);
@@ -490,7 +509,7 @@ public sealed class PibtTrafficController
     /// </summary>
     private void TrackProgress(Agent agent)
     {
-        if (_options.ResolveJamAfterSeconds <= 0 || agent.Removed || agent.Target < 0 || agent.Path.Count == 0 || agent.Busy)
+        if ((_options.ResolveJamAfterSeconds <= 0 && _options.PrecedenceAfterSeconds <= 0) || agent.Removed || agent.Target < 0 || agent.Path.Count == 0 || agent.Busy)
         {
             agent.ProgressTarget = -1;
             agent.ProgressSince = double.NaN;
@@ -506,6 +525,33 @@ public sealed class PibtTrafficController
         }
     }
 
+    /// <summary>
+    /// Picks the robots that take precedence this step: those with a goal that have gone
+    /// <see cref="PibtTrafficOptions.PrecedenceAfterSeconds"/> or more without progress, the longest first, at most
+    /// <see cref="PibtTrafficOptions.PrecedenceShare"/> of the fleet. A robot that keeps losing head-on meetings (pushed
+    /// round a loop each time) otherwise never gets nearer its goal: PIBT's priority grows with the time since a goal was
+    /// given, the same for a robot that drove well and one that was pushed about. Its priority then lies above every
+    /// robot's without precedence, so PIBT's guarantees hold as for any priority order.
+    /// </summary>
+    private void GivePrecedence()
+    {
+        _precedenceBefore = double.NegativeInfinity;
+        if (_options.PrecedenceAfterSeconds <= 0)
+            return;
+        var most = Math.Max(1, (int)(_agents.Count * _options.PrecedenceShare));
+        var waiting = new List<double>();
+        foreach (var agent in _agents)
+        {
+            if (!agent.Removed && agent.Goal >= 0 && !double.IsNaN(agent.ProgressSince) && _now - agent.ProgressSince >= _options.PrecedenceAfterSeconds)
+                waiting.Add(agent.ProgressSince);
+        }
+
+        if (waiting.Count == 0)
+            return;
+        waiting.Sort();
+        _precedenceBefore = waiting[Math.Min(most, waiting.Count) - 1];
+    }
+
     private bool IsFree(Agent agent) => !agent.Removed && !agent.Busy && agent.Path.Count == 1 && agent.ClaimWaypoint < 0 && agent.Plan is null;
 
     /// <summary>
@@ -518,6 +564,8 @@ public sealed class PibtTrafficController
         if (agent.Target < 0 || agent.Target == agent.Path[0])
             return agent.Tie - 1;
         var priority = (_step - (agent.Goal >= 0 ? agent.GoalSince : agent.EvacuateSince)) + agent.Tie;
+        if (agent.Goal >= 0 && agent.ProgressSince <= _precedenceBefore)
+            priority += 1e6 + ((_now - agent.ProgressSince) * 1e3); // longest without progress first
         var spur = _space.BranchOf[agent.Path[0]];
         if (spur >= 0 && _space.SpurArray[spur] && _space.BranchOf[agent.Target] != spur)
             priority += 1e9;
