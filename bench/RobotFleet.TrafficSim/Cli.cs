@@ -43,9 +43,10 @@ internal static class Cli
         traffic.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } v && v is not ("reservation" or "pibt")) r.AddError($"--traffic must be reservation or pibt, not '{v}'"); });
 
         var jamAfter = new Option<double?>("--jam-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress before the PIBT controller's jam fallback searches for moves that free it (default 30; 0 turns the fallback off, for comparison)." };
+        var precedenceAfter = new Option<double?>("--precedence-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress before it may take precedence over the other robots (the longest waiting, at most 2 % of the fleet; default 30; 0 turns precedence off, for comparison)." };
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
-            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter,
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter,
         };
 
         // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
@@ -99,6 +100,11 @@ internal static class Cli
                             ? result.GetValue(controller) != "pibt"
                                 ? throw new SimConfigurationException("--jam-after-s", Fmt(j), "applies to --controller pibt only")
                                 : !double.IsFinite(j) || j < 0 ? throw new SimConfigurationException("--jam-after-s", Fmt(j), "must be a number of seconds >= 0") : j
+                            : null,
+                        PrecedenceAfterSeconds = result.GetValue(precedenceAfter) is { } pa
+                            ? result.GetValue(controller) != "pibt"
+                                ? throw new SimConfigurationException("--precedence-after-s", Fmt(pa), "applies to --controller pibt only")
+                                : !double.IsFinite(pa) || pa < 0 ? throw new SimConfigurationException("--precedence-after-s", Fmt(pa), "must be a number of seconds >= 0") : pa
                             : null,
                     };
                     if (settings.Duration / settings.Tick > int.MaxValue)

@@ -17,6 +17,7 @@ namespace RobotFleet.TrafficSim;
 internal sealed class ControllerSimulation
 {
     private readonly double _jamAfterSeconds;
+    private readonly double _precedenceAfterSeconds;
     private readonly SiteMap _map;
     private readonly SimSettings _settings;
     private readonly List<Robot> _robots = [];
@@ -42,8 +43,13 @@ internal sealed class ControllerSimulation
         _doorSeconds = doorSeconds;
         Space = new TrafficSpace(map, settings.Radius, settings.Speed);
         var defaults = new PibtTrafficOptions { Seed = settings.Seed };
-        options ??= defaults with { ResolveJamAfterSeconds = settings.JamAfterSeconds ?? defaults.ResolveJamAfterSeconds };
+        options ??= defaults with
+        {
+            ResolveJamAfterSeconds = settings.JamAfterSeconds ?? defaults.ResolveJamAfterSeconds,
+            PrecedenceAfterSeconds = settings.PrecedenceAfterSeconds ?? defaults.PrecedenceAfterSeconds,
+        };
         _jamAfterSeconds = options.ResolveJamAfterSeconds;
+        _precedenceAfterSeconds = options.PrecedenceAfterSeconds;
         Controller = new PibtTrafficController(Space, options);
         if (randomMissions)
         {
@@ -429,7 +435,8 @@ internal sealed class ControllerSimulation
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count} directed lanes. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
             $"footprint radius {_settings.Radius} m, actions {_settings.ActionSeconds} s, door opening {_doorSeconds} s, stall threshold T = {_settings.StallAfter.TotalSeconds} s; " +
-            $"jam fallback {(_jamAfterSeconds > 0 ? $"after {_jamAfterSeconds} s without progress" : "off")}; missions: {EndpointRule}.");
+            $"jam fallback {(_jamAfterSeconds > 0 ? $"after {_jamAfterSeconds} s without progress" : "off")}; " +
+            $"precedence {(_precedenceAfterSeconds > 0 ? $"after {_precedenceAfterSeconds} s without progress" : "off")}; missions: {EndpointRule}.");
         text.AppendLine();
         text.AppendLine(StallDefinition);
         text.AppendLine();

@@ -47,6 +47,9 @@ internal sealed record SimSettings
     /// <summary>The PIBT controller's <c>ResolveJamAfterSeconds</c> in the controller-alone simulation; null for its default.</summary>
     public double? JamAfterSeconds { get; init; }
 
+    /// <summary>The PIBT controller's <c>PrecedenceAfterSeconds</c> in the controller-alone simulation; null for its default.</summary>
+    public double? PrecedenceAfterSeconds { get; init; }
+
     /// <summary>Which traffic control the coordinator runs.</summary>
     public TrafficControl Traffic { get; init; } = TrafficControl.Reservation;
 

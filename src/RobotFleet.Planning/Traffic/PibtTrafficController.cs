@@ -82,7 +82,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// (<see cref="Reached"/>).</para>
 /// <para><b>Deciding</b> (each <see cref="Step"/>): robots standing at the end of what they hold, not busy, decide one at a
 /// time, highest priority first; a robot's priority grows with every step since it got its goal and drops when it has none
-/// (PIBT's dynamic priority). A deciding robot tries its neighbour waypoints (and staying) best first, by travel time to its
+/// (PIBT's dynamic priority), and the few robots longest without progress rank above all others
+/// (<see cref="PibtTrafficOptions.PrecedenceAfterSeconds"/>). A deciding robot tries its neighbour waypoints (and staying) best first, by travel time to its
 /// goal. A free one is taken at once. One held by a robot that has not decided yet is <i>claimed</i>, and that robot must
 /// move out of the way first: it decides at once, inheriting the priority, and may not move onto the claimer's waypoint
 /// (no swaps); if it cannot move anywhere the claimer backtracks to its next choice. A pushed robot that would back away
@@ -116,8 +117,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// has already decided to stay and wants through its waypoint (a robot coming off a lift that no robot may ride to make
 /// room, facing one that wants on). On tree-like maps with long single-lane corridors packed densely (the Open-RMF airport
 /// terminal with 20 or 50 robots) robots are pushed back and forth: every hour a robot goes two minutes or more without
-/// getting nearer its goal 64 to 91 times with 20 robots and 207 to 280 times with 50; on the 100 x 100 warehouse grid
-/// 10 to 30 times at 200 robots and about 500 at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot that never
+/// getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; on the 100 x 100 warehouse grid
+/// 1 to 5 times at 200 robots and about 650 at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot that never
 /// moves again (lost) holds its place until the caller removes it (claims on
 /// it time out and their robots decide again).</para>
 /// <para><b>Jam fallback.</b> Where PIBT's pushes and make-way still leave a robot without progress (not nearer its goal
@@ -556,8 +557,9 @@ public sealed class PibtTrafficController
 
     /// <summary>
     /// PIBT's dynamic priority: steps since the robot got its goal (plus a tie-break below 1); below 0 without a goal or at
-    /// it. A robot leaving a dead-end spur goes before everyone (it can only come out one way, and robots waiting to go in
-    /// or passing by must make room for it, not it for them).
+    /// it. The robots picked by <see cref="GivePrecedence"/> come above all of those, the longest without progress first. A
+    /// robot leaving a dead-end spur goes before everyone (it can only come out one way, and robots waiting to go in or
+    /// passing by must make room for it, not it for them).
     /// </summary>
     private double Priority(Agent agent)
     {
