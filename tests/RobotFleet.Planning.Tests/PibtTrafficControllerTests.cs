@@ -432,6 +432,30 @@ public sealed class PibtTrafficControllerTests
         Assert.InRange(done, 1, 40);
     }
 
+    [Theory]
+    [InlineData("PrecedenceShare", 1.5)]
+    [InlineData("PrecedenceShare", double.NaN)]
+    [InlineData("PrecedenceAfterSeconds", -1.0)]
+    [InlineData("ResolveJamAfterSeconds", double.PositiveInfinity)]
+    [InlineData("HorizonMetres", 0.0)]
+    [InlineData("ClaimTimeoutSeconds", 0.0)]
+    public void Settings_out_of_range_are_refused_naming_the_setting(string name, double value)
+    {
+        var options = name switch
+        {
+            "PrecedenceShare" => new PibtTrafficOptions { PrecedenceShare = value },
+            "PrecedenceAfterSeconds" => new PibtTrafficOptions { PrecedenceAfterSeconds = value },
+            "ResolveJamAfterSeconds" => new PibtTrafficOptions { ResolveJamAfterSeconds = value },
+            "HorizonMetres" => new PibtTrafficOptions { HorizonMetres = value },
+            _ => new PibtTrafficOptions { ClaimTimeoutSeconds = value },
+        };
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), options));
+        Assert.Contains($"PibtTrafficOptions.{name} must be", error.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { JamRobots = 9 }));
+        _ = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { PrecedenceAfterSeconds = 0, ResolveJamAfterSeconds = 0, PrecedenceShare = 1 }); // the edges are allowed
+    }
+
     [Fact]
     public void The_same_calls_give_the_same_releases()
     {

@@ -155,16 +155,40 @@ public sealed class PibtTrafficController
     /// <summary>Creates a controller with no robots.</summary>
     /// <param name="space">The traffic space of the site.</param>
     /// <param name="options">Settings; null for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of its range (not finite, negative, a share above 1); the message names it.</exception>
     public PibtTrafficController(TrafficSpace space, PibtTrafficOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(space);
         _space = space;
-        _options = options ?? new PibtTrafficOptions();
+        _options = Validated(options ?? new PibtTrafficOptions());
         _owner = new int[space.ResourceCount];
         _claimer = new int[space.ResourceCount];
         Array.Fill(_owner, -1);
         Array.Fill(_claimer, -1);
         _isClosed = _closed.Contains;
+    }
+
+    private static PibtTrafficOptions Validated(PibtTrafficOptions o)
+    {
+        static void Check(bool ok, string name, object value, string rule)
+        {
+            if (!ok)
+                throw new ArgumentOutOfRangeException("options", value, $"PibtTrafficOptions.{name} must be {rule}, not {value}.");
+        }
+
+        static bool Seconds(double v) => double.IsFinite(v) && v >= 0;
+        Check(double.IsFinite(o.HorizonMetres) && o.HorizonMetres > 0, nameof(o.HorizonMetres), o.HorizonMetres, "a finite number of metres > 0");
+        Check(o.HorizonWaypoints >= 1, nameof(o.HorizonWaypoints), o.HorizonWaypoints, "at least 1");
+        Check(double.IsFinite(o.ClaimTimeoutSeconds) && o.ClaimTimeoutSeconds > 0, nameof(o.ClaimTimeoutSeconds), o.ClaimTimeoutSeconds, "a finite number of seconds > 0");
+        Check(Seconds(o.MakeWayAfterSeconds), nameof(o.MakeWayAfterSeconds), o.MakeWayAfterSeconds, "a finite number of seconds >= 0");
+        Check(Seconds(o.ResolveJamAfterSeconds), nameof(o.ResolveJamAfterSeconds), o.ResolveJamAfterSeconds, "a finite number of seconds >= 0 (0: off)");
+        Check(o.JamRadiusHops >= 1, nameof(o.JamRadiusHops), o.JamRadiusHops, "at least 1");
+        Check(o.JamRobots is >= 1 and <= 8, nameof(o.JamRobots), o.JamRobots, "1 to 8");
+        Check(o.JamSearchBudget >= 1, nameof(o.JamSearchBudget), o.JamSearchBudget, "at least 1");
+        Check(Seconds(o.JamPlanPatienceSeconds), nameof(o.JamPlanPatienceSeconds), o.JamPlanPatienceSeconds, "a finite number of seconds >= 0");
+        Check(Seconds(o.PrecedenceAfterSeconds), nameof(o.PrecedenceAfterSeconds), o.PrecedenceAfterSeconds, "a finite number of seconds >= 0 (0: off)");
+        Check(o.PrecedenceShare is >= 0 and <= 1, nameof(o.PrecedenceShare), o.PrecedenceShare, "a share from 0 to 1");
+        return o;
     }
 
     /// <summary>The traffic space the controller reserves.</summary>
@@ -439,7 +463,7 @@ public sealed class PibtTrafficController
         GrantClaims(detour);
         ResolveJam(detour);
         GivePrecedence();
-        var deciding = _agents.Where(IsFree).OrderByDescending(Priority).ThenBy(a => a.Index).ToList();
+        var deciding = _agents.Where(IsFree).OrderByDescending(Rank).ThenByDescending(Priority).ThenBy(a => a.Index).ToList();
         foreach (var agent in _agents)
             agent.Decided = !IsFree(agent);
         foreach (var agent in deciding)
@@ -556,22 +580,32 @@ public sealed class PibtTrafficController
     private bool IsFree(Agent agent) => !agent.Removed && !agent.Busy && agent.Path.Count == 1 && agent.ClaimWaypoint < 0 && agent.Plan is null;
 
     /// <summary>
-    /// PIBT's dynamic priority: steps since the robot got its goal (plus a tie-break below 1); below 0 without a goal or at
-    /// it. The robots picked by <see cref="GivePrecedence"/> come above all of those, the longest without progress first. A
-    /// robot leaving a dead-end spur goes before everyone (it can only come out one way, and robots waiting to go in or
-    /// passing by must make room for it, not it for them).
+    /// The class a deciding robot is ordered by before its <see cref="Priority"/>: 2 for a robot leaving a dead-end spur (it
+    /// goes before everyone: it can only come out one way, and robots waiting to go in or passing by must make room for it,
+    /// not it for them), 1 for a robot picked by <see cref="GivePrecedence"/>, else 0.
+    /// </summary>
+    private int Rank(Agent agent)
+    {
+        if (agent.Target < 0 || agent.Target == agent.Path[0])
+            return 0;
+        var spur = _space.BranchOf[agent.Path[0]];
+        if (spur >= 0 && _space.SpurArray[spur] && _space.BranchOf[agent.Target] != spur)
+            return 2;
+        return agent.Goal >= 0 && agent.ProgressSince <= _precedenceBefore ? 1 : 0;
+    }
+
+    /// <summary>
+    /// PIBT's dynamic priority within a <see cref="Rank"/>: steps since the robot got its goal (plus a tie-break below 1);
+    /// below 0 without a goal or at it. Among the robots with precedence (rank 1), seconds without progress instead: the
+    /// longest first.
     /// </summary>
     private double Priority(Agent agent)
     {
         if (agent.Target < 0 || agent.Target == agent.Path[0])
             return agent.Tie - 1;
-        var priority = (_step - (agent.Goal >= 0 ? agent.GoalSince : agent.EvacuateSince)) + agent.Tie;
-        if (agent.Goal >= 0 && agent.ProgressSince <= _precedenceBefore)
-            priority += 1e6 + ((_now - agent.ProgressSince) * 1e3); // longest without progress first
-        var spur = _space.BranchOf[agent.Path[0]];
-        if (spur >= 0 && _space.SpurArray[spur] && _space.BranchOf[agent.Target] != spur)
-            priority += 1e9;
-        return priority;
+        if (Rank(agent) == 1)
+            return _now - agent.ProgressSince + (agent.Tie * 1e-3);
+        return (_step - (agent.Goal >= 0 ? agent.GoalSince : agent.EvacuateSince)) + agent.Tie;
     }
 
     private void GrantClaims(bool[] detour)
