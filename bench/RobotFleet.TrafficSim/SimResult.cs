@@ -62,6 +62,16 @@ internal sealed record SimResult(
         $"{StateCalls.P50:F2} / {StateCalls.P99:F2} / {StateCalls.Max:F1} | {Collisions} | {HoldConflicts} | {Stalls} | {StalledAtEnd} | {LongestStallSeconds:F0} | {StoodStill} | {StandingAtEnd} | " +
         $"{Completed} | {Failed} | {MissionsPerHour:F0} |");
 
+    /// <summary>How the report names the coordinator's traffic control (PIBT with the controller's default settings).</summary>
+    internal static string TrafficControlText(RobotFleet.ControlPlane.TrafficControl traffic)
+    {
+        if (traffic != RobotFleet.ControlPlane.TrafficControl.Pibt)
+            return "the reservation rule (release only to free waypoints)";
+        var o = new RobotFleet.Planning.Traffic.PibtTrafficOptions();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"PIBT, jam fallback after {o.ResolveJamAfterSeconds} s without progress, precedence after {o.PrecedenceAfterSeconds} s without progress (at most {o.PrecedenceShare:P0} of the fleet)");
+    }
+
     /// <summary>The whole report: settings, the table row, latencies of each kind of call, and what the coordinator logged most.</summary>
     public string ToMarkdown(string command)
     {
@@ -74,7 +84,7 @@ internal sealed record SimResult(
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Site `{MapId}`: {Waypoints} waypoints, {Lanes} directed lanes. Seed {s.Seed}, tick {s.Tick.TotalMilliseconds:F0} ms, speed {s.Speed} m/s, " +
             $"footprint radius {s.Radius} m, actions {s.ActionSeconds} s each, heartbeat {s.Heartbeat.TotalSeconds} s, stall threshold T = {s.StallAfter.TotalSeconds} s, " +
-            $"{s.MissionsPerRobot} open mission(s) per robot; missions: {EndpointRule}.");
+            $"{s.MissionsPerRobot} open mission(s) per robot; missions: {EndpointRule}; traffic control: {TrafficControlText(s.Traffic)}.");
         text.AppendLine();
         text.AppendLine(ControllerSimulation.StallDefinition);
         text.AppendLine();

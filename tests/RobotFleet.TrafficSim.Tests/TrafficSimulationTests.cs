@@ -33,6 +33,7 @@ public class TrafficSimulationTests
         Assert.True(result.MetresDriven > 500, $"robots drove only {result.MetresDriven} m");
         Assert.Equal(result.Ticks, result.PerTick.Count);
         Assert.Contains("| warehouse-20x20 | 5 |", result.ToMarkdown("test"));
+        Assert.Contains("traffic control: the reservation rule", result.ToMarkdown("test"));
     }
 
     [Fact]
@@ -88,5 +89,7 @@ public class TrafficSimulationTests
         Assert.Equal(0, result.Refusals);
         Assert.Equal(0, result.StoodStill);
         Assert.Equal(0, result.StalledAtEnd);
+        // The report says which traffic control ran, with PIBT's settings (it did not say before).
+        Assert.Contains("traffic control: PIBT, jam fallback after 30 s without progress, precedence after 30 s", result.ToMarkdown("test"));
     }
 }
