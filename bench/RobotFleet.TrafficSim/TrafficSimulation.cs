@@ -74,7 +74,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
     private readonly IBusControl _bus;
     private readonly ManualClock _clock = new(Epoch);
     private readonly MissionStore _store = new();
-    private readonly CountingLogger _log = new();
+    private readonly CountingLogger _log;
     private readonly FleetCoordinator _coordinator;
     private readonly List<SimulatedRobot> _robots = [];
     private readonly Dictionary<RobotId, SimulatedRobot> _byId = [];
@@ -129,6 +129,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             TrafficControl = settings.Traffic,
             FootprintRadius = settings.Radius,
         };
+        _log = new CountingLogger(_clock);
         _coordinator = new FleetCoordinator(options, _store, bus, _clock, _log);
         (_pickups, _dropoffs, EndpointRule) = MissionEndpoints(map);
         bus.ConnectPublishObserver(new Mailroom(_byId));
@@ -438,6 +439,16 @@ internal sealed class TrafficSimulation : IAsyncDisposable
     private string DescribeStall(SimulatedRobot robot, DateTimeOffset now)
     {
         var next = robot.NextWaypoint;
+        var head = $"{(now - Epoch):hh\\:mm\\:ss} {robot.Id.SerialNumber} at '{robot.At.Id}', order '{robot.OrderId}', no progress since {(robot.LastProgress - Epoch):hh\\:mm\\:ss}; " +
+                   $"next waypoint '{next}' ({(robot.NextReleased ? "released" : "not released")}), ";
+        if (_settings.Traffic == TrafficControl.Pibt)
+        {
+            // The reservation rule's blocker does not apply: say what the PIBT controller last logged about the robot.
+            var wait = _log.LastWait.Where(w => w.Key == robot.Id.ToString() || w.Key == robot.Id.SerialNumber || w.Key.EndsWith("/" + robot.Id.SerialNumber, StringComparison.Ordinal))
+                .Select(w => w.Value).Where(w => w.At >= robot.LastProgress).Select(w => $"{(w.At - Epoch):hh\\:mm\\:ss} {w.Line}").FirstOrDefault();
+            return head + (wait is null ? "the coordinator logged no wait of 30 s or more for it since its last progress (pushed about, on a detour, or waiting in shorter spells)" : $"logged at {wait}");
+        }
+
         var holds = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var other in _robots)
         {
@@ -451,8 +462,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
         var holder = blockerKey is null ? null : _robots.FirstOrDefault(r => r.Id.SerialNumber == blockerKey);
         var rule = holder is null ? "" : holder.HeldWaypoints.Contains(next ?? "") ? "holds that waypoint: " : "in the dead-end branch ahead or past the mouth (branch rule): ";
         var about = holder is null ? "no robot blocks it by the waypoint and branch rules" : $"blocker {holder.Id.SerialNumber} {rule}(at '{holder.At.Id}', order '{holder.OrderId}', {(holder.Busy ? "busy" : "idle")}, next '{holder.NextWaypoint}' {(holder.NextReleased ? "released" : "not released")}, holds {holder.HeldWaypoints.Count()} waypoints, last progress {(holder.LastProgress - Epoch):hh\\:mm\\:ss})";
-        return $"{(now - Epoch):hh\\:mm\\:ss} {robot.Id.SerialNumber} at '{robot.At.Id}', order '{robot.OrderId}', no progress since {(robot.LastProgress - Epoch):hh\\:mm\\:ss}; " +
-               $"next waypoint '{next}' ({(robot.NextReleased ? "released" : "not released")}), {about}";
+        return head + about;
     }
 
     /// <summary>
@@ -587,12 +597,15 @@ internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
 }
 
 /// <summary>Counts the coordinator's log lines (information and up) by message template: what traffic control did.</summary>
-internal sealed class CountingLogger : ILogger<FleetCoordinator>
+internal sealed class CountingLogger(TimeProvider clock) : ILogger<FleetCoordinator>
 {
     public Dictionary<string, int> Counts { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Lines logged since the harness last cleared this (it does before each timed call).</summary>
     public List<string> Recent { get; } = [];
+
+    /// <summary>The last "Traffic: robot has waited" line of each robot (by the logged robot id) and when: the PIBT controller's reason.</summary>
+    public Dictionary<string, (DateTimeOffset At, string Line)> LastWait { get; } = new(StringComparer.Ordinal);
 
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -606,6 +619,9 @@ internal sealed class CountingLogger : ILogger<FleetCoordinator>
         var key = $"{logLevel}: {template ?? formatter(state, exception)}";
         if (Recent.Count < 50)
             Recent.Add(formatter(state, exception));
+        if (template?.Contains("has waited", StringComparison.Ordinal) == true && state is IReadOnlyList<KeyValuePair<string, object?>> fields
+            && fields.FirstOrDefault(v => v.Key == "Robot").Value?.ToString() is { } robot)
+            LastWait[robot] = (clock.GetUtcNow(), formatter(state, exception));
         if (Environment.GetEnvironmentVariable("TRAFFICSIM_DEBUG") == "1" && template?.Contains("has waited") == true)
             Console.Error.WriteLine("DBG " + formatter(state, exception));
         Counts[key] = Counts.GetValueOrDefault(key) + 1;
