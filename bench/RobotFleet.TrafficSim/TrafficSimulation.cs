@@ -444,9 +444,9 @@ internal sealed class TrafficSimulation : IAsyncDisposable
         if (_settings.Traffic == TrafficControl.Pibt)
         {
             // The reservation rule's blocker does not apply: say what the PIBT controller last logged about the robot.
-            var wait = _log.LastWait.Where(w => w.Key == robot.Id.ToString() || w.Key == robot.Id.SerialNumber || w.Key.EndsWith("/" + robot.Id.SerialNumber, StringComparison.Ordinal))
-                .Select(w => w.Value).Where(w => w.At >= robot.LastProgress).Select(w => $"{(w.At - Epoch):hh\\:mm\\:ss} {w.Line}").FirstOrDefault();
-            return head + (wait is null ? "the coordinator logged no wait of 30 s or more for it since its last progress (pushed about, on a detour, or waiting in shorter spells)" : $"logged at {wait}");
+            return head + (_log.LastWait.TryGetValue(robot.Id.ToString(), out var wait) && wait.At >= robot.LastProgress
+                ? $"logged at {(wait.At - Epoch):hh\\:mm\\:ss} {wait.Line}"
+                : "the coordinator logged no wait of 30 s or more for it since its last progress (pushed about, on a detour, or waiting in shorter spells)");
         }
 
         var holds = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -874,11 +874,7 @@ public sealed class PibtTrafficController
             if (_closed.Contains(lane))
                 continue;
             var v = _space.LaneTo[lane];
-            // A lift is entered only on the way to the goal, never to make room.
-            if (_space.LiftArray[v] && (times is null || !(times[v] < times[u])))
-                continue;
-            // Nobody is pushed into a dead end (only one going to its goal there enters it).
-            if (parent is not null && _space.BranchOf[v] >= 0 && _space.BranchOf[v] != _space.BranchOf[u] && (times is null || !(times[v] < times[u])))
+            if (OffWayInto(u, v, times, pushed: parent is not null))
                 continue;
             // A robot without a goal that is pushed prefers a waypoint off the pusher's way (else it is pushed along it).
             // A pushed robot ahead of the pusher on its way is pushed again at every step it retreats along it: a move back
@@ -1014,16 +1010,24 @@ public sealed class PibtTrafficController
             {
                 var lane = _space.OutLanes[k];
                 var side = _space.LaneTo[lane];
-                if (_closed.Contains(lane) || way.Contains(side) || float.IsPositiveInfinity(times[side]))
+                if (_closed.Contains(lane) || way.Contains(side) || float.IsPositiveInfinity(times[side]) || OffWayInto(w, side, times, pushed: true))
                     continue;
-                if ((_space.LiftArray[side] || (_space.BranchOf[side] >= 0 && _space.BranchOf[side] != _space.BranchOf[w])) && !(times[side] < times[w]))
-                    continue; // not pushed into a lift or a dead end (as in Decide)
                 best = Math.Min(best, along + _space.LaneSecondsArray[lane] + times[side]);
             }
         }
 
         return double.IsPositiveInfinity(best) ? times[way[start]] + (2 * along) : Math.Max(best, times[way[start]]);
     }
+
+    /// <summary>
+    /// True when the move from <paramref name="from"/> to <paramref name="to"/> is not on the robot's way to its target
+    /// (<paramref name="times"/>; null without one) and enters a lift, or, for a robot being pushed, a dead-end branch: a
+    /// lift is entered only on the way to the goal, never to make room, and nobody is pushed into a dead end (only a robot
+    /// going to its goal there enters it).
+    /// </summary>
+    private bool OffWayInto(int from, int to, float[]? times, bool pushed) =>
+        (times is null || !(times[to] < times[from]))
+        && (_space.LiftArray[to] || (pushed && _space.BranchOf[to] >= 0 && _space.BranchOf[to] != _space.BranchOf[from]));
 
     /// <summary>How many waypoints ahead a pusher's way is followed to price a pushed robot's retreat along it.</summary>
     private const int ChaseHorizon = 40;
