@@ -44,9 +44,10 @@ internal static class Cli
 
         var jamAfter = new Option<double?>("--jam-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress before the PIBT controller's jam fallback searches for moves that free it (default 30; 0 turns the fallback off, for comparison)." };
         var precedenceAfter = new Option<double?>("--precedence-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress before it may take precedence over the other robots (the longest waiting, at most 2 % of the fleet; default 30; 0 turns precedence off, for comparison)." };
+        var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes one way round (RobotFleet.Planning.OneWayLoops: Robbins' orientation; corridors that are the only way into a part of the map stay two-way)." };
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
-            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter,
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, oneWayLoops,
         };
 
         // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
@@ -111,6 +112,8 @@ internal static class Cli
                         throw new SimConfigurationException(result.GetValue(minutes) is null ? "--hours" : "--minutes", Fmt(settings.Duration.TotalMinutes) + " min",
                             $"too many ticks of {settings.Tick.TotalMilliseconds:F0} ms (more than {int.MaxValue})");
                     map = Sites.Load(siteSpec, settings.Seed);
+                    if (result.GetValue(oneWayLoops))
+                        map = RobotFleet.Planning.OneWayLoops.Orient(map);
                 }
                 catch (SimConfigurationException e)
                 {

@@ -56,6 +56,44 @@ public sealed class JointSearchTests
         Assert.Contains("waypoint d", error.Message);
     }
 
+    /// <summary>The corridor a-b-c-d-e closed into a loop by e-f-g-a (6 m round), with a dead-end spur p1-p2 off c.</summary>
+    private static readonly SiteMap LoopWithSpur = TestMaps.Build(
+        ["a:0:0", "b:2:0", "c:4:0", "d:6:0", "e:8:0", "f:8:-6", "g:0:-6", "p1:4:2", "p2:4:4"],
+        "a=b", "b=c", "c=d", "d=e", "e=f", "f=g", "g=a", "c=p1", "p1=p2");
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void No_plan_sends_a_robot_into_a_spur_another_robot_is_in(bool inSearch)
+    {
+        // Regression (airport terminal, one-way loops, seed 2): a jam plan moved a robot into a dead-end spur a robot was
+        // coming out of; PIBT's spur rule was not applied in the search, and the two (then three) stood for good in the spur.
+        var space = new TrafficSpace(LoopWithSpur, 0.5);
+        var times = Times(space, "e");
+        var spur = space.BranchOf[space.IndexOf("p2")];
+        Assert.True(spur >= 0 && space.SpurArray[spur], "p1-p2 is a spur");
+        var start = inSearch
+            ? new[] { space.IndexOf("b"), space.IndexOf("d"), space.IndexOf("p2") }
+            : new[] { space.IndexOf("b"), space.IndexOf("d") };
+        var blocked = inSearch ? [] : new HashSet<int>(space.HardConflicts[space.IndexOf("p2")].Append(space.IndexOf("p2")));
+
+        var plan = JointSearch.Solve(space, Enumerable.Range(0, space.WaypointCount).ToList(), start, 0, times, blocked, _ => false, 10_000, 3,
+            inSearch ? null : new HashSet<int> { spur });
+
+        Assert.NotNull(plan);
+        var at = (int[])start.Clone();
+        foreach (var (slot, lane) in plan)
+        {
+            var to = space.LaneTo[lane];
+            if (space.BranchOf[to] == spur && space.BranchOf[at[slot]] != spur)
+                Assert.Fail($"robot {slot} sent into the spur at {space.WaypointId(to)} while another robot is in it: {Describe(space, start, plan)}");
+            at[slot] = to;
+        }
+
+        var end = Replay(space, start, plan);
+        Assert.True(times[end[0]] < times[start[0]], $"the stuck robot ends at {space.WaypointId(end[0])}");
+    }
+
     private static float[] Times(TrafficSpace space, string goal)
     {
         var times = new float[space.WaypointCount];

@@ -12,7 +12,9 @@ namespace RobotFleet.Planning.Traffic;
 /// Robots are slots 0..k-1 (at most 8) standing on waypoints of the region; two robots may never stand on conflicting
 /// resources (<see cref="TrafficSpace.HardConflicts"/>: geometry, lifts, doors), and a move may not use a waypoint or lane
 /// segment conflicting with another robot's waypoint or with a resource in <c>blocked</c> (held by robots outside the
-/// search). Costs are seconds of driving (<see cref="TrafficSpace.LaneSeconds"/>). The heuristic adds to the stuck robot's
+/// search). The spur rule of <see cref="PibtTrafficController"/> holds here too: no robot drives into a dead-end spur
+/// (<see cref="TrafficSpace.SpurArray"/>) another robot is in, of the search or outside it (<c>occupiedSpurs</c>); two
+/// robots in one spur, one going in and one coming out, could only pass by a swap. Costs are seconds of driving (<see cref="TrafficSpace.LaneSeconds"/>). The heuristic adds to the stuck robot's
 /// lost time to its goal, for every other robot standing on or next to its fastest way ahead, the hops that robot needs to
 /// get off it (clear the way first, as in push and swap: R. Luna, K. Bekris, "Push and Swap: Fast Cooperative
 /// Path-Finding with Completeness Guarantees", IJCAI 2011). Pure function of its arguments; thread-safe.
@@ -39,9 +41,10 @@ internal static class JointSearch
     /// <param name="closed">True for a lane number that is closed.</param>
     /// <param name="budget">Most configurations expanded.</param>
     /// <param name="clearAhead">Waypoints of the stuck robot's way ahead that must be clear at the end.</param>
+    /// <param name="occupiedSpurs">Dead-end spurs (by branch number) robots outside the search are in; null for none.</param>
     /// <exception cref="ArgumentException">Too many robots, or a start waypoint outside the region.</exception>
     public static List<Move>? Solve(TrafficSpace space, IReadOnlyList<int> region, int[] start, int stuck, float[] times,
-        HashSet<int> blocked, Func<int, bool> closed, int budget, int clearAhead)
+        HashSet<int> blocked, Func<int, bool> closed, int budget, int clearAhead, IReadOnlySet<int>? occupiedSpurs = null)
     {
         var k = start.Length;
         if (k is < 1 or > MaxRobots || region.Count > ushort.MaxValue)
@@ -155,6 +158,23 @@ internal static class JointSearch
             return false;
         }
 
+        // Into a spur only from outside it, when no other robot is in it (PibtTrafficController's spur rule).
+        bool IntoTakenSpur(int from, int to, ReadOnlySpan<int> pos, int except)
+        {
+            var spur = space.BranchOf[to];
+            if (spur < 0 || !space.SpurArray[spur] || space.BranchOf[from] == spur)
+                return false;
+            if (occupiedSpurs?.Contains(spur) == true)
+                return true;
+            for (var j = 0; j < k; j++)
+            {
+                if (j != except && space.BranchOf[region[pos[j]]] == spur)
+                    return true;
+            }
+
+            return false;
+        }
+
         bool IsGoal(ReadOnlySpan<int> pos)
         {
             var w = region[pos[stuck]];
@@ -208,7 +228,7 @@ internal static class JointSearch
                     if (closed(lane) || v == u || !local.TryGetValue(v, out var lv) || blocked.Contains(v) || blocked.Contains(segment))
                         continue;
                     pos = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(positions).Slice(node * k, k);
-                    if (Occupied(Bits(v), pos, i) || Occupied(Bits(segment), pos, i))
+                    if (Occupied(Bits(v), pos, i) || Occupied(Bits(segment), pos, i) || IntoTakenSpur(u, v, pos, i))
                         continue;
                     pos.CopyTo(next);
                     next[i] = lv;

@@ -815,12 +815,15 @@ public sealed class PibtTrafficController
         }
 
         var blocked = new HashSet<int>();
+        var occupiedSpurs = new HashSet<int>();
         foreach (var agent in _agents)
         {
             if (agent.Removed || robots.Contains(agent))
                 continue;
             for (var i = 0; i < agent.Path.Count; i++)
             {
+                if (_space.BranchOf[agent.Path[i]] is var spur and >= 0 && _space.SpurArray[spur])
+                    occupiedSpurs.Add(spur);
                 Block(agent.Path[i]);
                 if (i > 0 && SegmentBetween(agent.Path[i - 1], agent.Path[i]) is var segment and >= 0)
                     Block(segment);
@@ -834,7 +837,7 @@ public sealed class PibtTrafficController
         }
 
         var moves = JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(), 0, Times(stuck), blocked,
-            _isClosed, _options.JamSearchBudget, clearAhead: 3);
+            _isClosed, _options.JamSearchBudget, clearAhead: 3, occupiedSpurs);
         if (moves is null || moves.Count == 0)
             return;
         var at = robots.Select(a => a.Path[0]).ToArray();
@@ -1043,32 +1046,32 @@ public sealed class PibtTrafficController
         && !Blocked(waypoint, agent, -1) && !Blocked(segment, agent, -1) && !ClaimedNear(waypoint, agent);
 
     /// <summary>
-    /// True when the robot's way from <paramref name="waypoint"/> goes on into a dead-end spur another robot is in: it would
-    /// stand on the spur's mouth, the only way out for the robot inside (and the two would have to swap). It waits before
-    /// the mouth instead.
+    /// True when the robot would stand in the way out of a dead-end spur another robot is in, on its way into that spur:
+    /// on the spur's mouth (the only way out; the two would have to swap), or one waypoint before the mouth but too close to
+    /// the mouth or the spur (by geometry) for the robot inside to come out past it. It waits further back instead, where
+    /// it can let the robot out without being pushed on (on a one-way loop, round the whole loop).
     /// </summary>
     private bool WaitsAtMouth(Agent agent, int waypoint, float[] times)
     {
-        if (waypoint == agent.Target)
-            return false;
-        var next = -1;
-        var best = double.PositiveInfinity;
-        for (var k = _space.OutStart[waypoint]; k < _space.OutStart[waypoint + 1]; k++)
+        var at = waypoint;
+        for (var hop = 1; hop <= 2 && at != agent.Target; hop++)
         {
-            var lane = _space.OutLanes[k];
-            var to = _space.LaneTo[lane];
-            if (!_closed.Contains(lane) && times[to] + _space.LaneSecondsArray[lane] < best)
-            {
-                best = times[to] + _space.LaneSecondsArray[lane];
-                next = to;
-            }
+            var lane = _space.FastestLaneOut(at, times, _isClosed);
+            if (lane < 0)
+                return false;
+            var next = _space.LaneTo[lane];
+            var spur = _space.BranchOf[next];
+            if (spur >= 0 && _space.BranchOf[waypoint] != spur && _space.SpurArray[spur])
+                return SomeoneElseIn(spur, agent) && (hop == 1 || InTheWayOut(waypoint, spur));
+            at = next;
         }
 
-        if (next < 0)
-            return false;
-        var spur = _space.BranchOf[next];
-        if (spur < 0 || _space.BranchOf[waypoint] == spur || !_space.SpurArray[spur])
-            return false;
+        return false;
+    }
+
+    /// <summary>True when a robot other than <paramref name="agent"/> holds a waypoint of the spur.</summary>
+    private bool SomeoneElseIn(int spur, Agent agent)
+    {
         foreach (var w in _space.BranchWaypoints[spur])
         {
             if (_owner[w] is var o and >= 0 && o != agent.Index)
@@ -1076,6 +1079,13 @@ public sealed class PibtTrafficController
         }
 
         return false;
+    }
+
+    /// <summary>True when a robot on the waypoint keeps the robot in the spur from coming out: it conflicts by geometry with the spur's mouth or a part of the spur.</summary>
+    private bool InTheWayOut(int waypoint, int spur)
+    {
+        var conflicts = _space.HardConflicts[waypoint];
+        return conflicts.Contains(_space.BranchMouth[spur]) || _space.SpurParts[spur].Any(conflicts.Contains);
     }
 
     /// <summary>

@@ -1,0 +1,148 @@
+using RobotFleet.Maps;
+
+namespace RobotFleet.Planning;
+
+/// <summary>
+/// A traffic rule for maps drawn with two-way single lanes: every loop is driven one way round, like a roundabout, so no
+/// two robots meet head-on on it; lanes that are the only link between two parts of the map (bridges: corridors into
+/// dead-end wings, spurs) stay two-way, since no orientation could keep both sides reachable otherwise.
+/// </summary>
+/// <remarks>
+/// Method: Robbins' theorem (Robbins, "A theorem on graphs, with an application to a problem of traffic control", Amer.
+/// Math. Monthly 46, 1939): a connected graph has a strongly connected orientation exactly when it has no bridge, and a
+/// depth-first search gives one (tree links away from the root, back links towards it). Here the undirected graph is the
+/// map's two-way connections (a lane in each direction between the same two waypoints, lift rides excluded); Tarjan's
+/// bridge search (Tarjan, "A note on finding the bridges of a graph", IPL 2(6), 1974) in the same search keeps bridges
+/// two-way and orients every other connection by the search. Each two-edge-connected part then stays strongly connected,
+/// bridges and one-way lanes are kept, so every waypoint reachable from another before stays reachable. Routes round a
+/// loop may get longer: a robot whose goal lies just behind it on a loop drives the loop round. Pure and thread-safe.
+/// </remarks>
+public static class OneWayLoops
+{
+    /// <summary>
+    /// The map with, for each two-way connection on a loop, the lane against the loop's direction removed; everything else
+    /// (waypoints, one-way lanes, bridges, lift rides, locations, zones, doors, drawings, lifts) as it was.
+    /// </summary>
+    /// <param name="map">The site map.</param>
+    /// <returns>The oriented map, or <paramref name="map"/> itself when it has no loop of two-way connections.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="map"/> is null.</exception>
+    public static SiteMap Orient(SiteMap map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var removed = LanesAgainstTheLoops(map);
+        if (removed.Count == 0)
+        {
+            return map;
+        }
+
+        // Lane-crossing warnings are found again by the new map for the lanes it keeps.
+        return new SiteMap(map.Id, map.Name, map.Levels, map.Waypoints.Values, map.Lanes.Where(l => !removed.Contains(l.Id)),
+            map.Locations.Values, map.Zones, map.Doors, map.Drawings, map.GeoAnchor,
+            map.Warnings.Where(w => w.Rule != "lanes-cross-without-waypoint"), map.Id, map.Lifts);
+    }
+
+    /// <summary>The ids of the lanes <see cref="Orient"/> removes: on each two-way connection of a loop, the lane against the search's direction.</summary>
+    /// <param name="map">The site map.</param>
+    /// <returns>Lane ids (empty when the map has no loop of two-way connections).</returns>
+    public static IReadOnlySet<string> LanesAgainstTheLoops(SiteMap map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        // Two-way connections: an undirected link for each pair of waypoints with a lane each way (lift rides excluded).
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var id in map.Waypoints.Keys)
+        {
+            index[id] = index.Count;
+        }
+
+        var directed = new HashSet<(int, int)>();
+        foreach (var lane in map.Lanes.Where(l => l.LiftId is null))
+        {
+            directed.Add((index[lane.FromWaypointId], index[lane.ToWaypointId]));
+        }
+
+        var links = directed.Where(d => d.Item1 < d.Item2 && directed.Contains((d.Item2, d.Item1))).OrderBy(d => d).ToArray();
+        var adjacent = new List<(int To, int Link)>[index.Count];
+        for (var i = 0; i < adjacent.Length; i++)
+        {
+            adjacent[i] = [];
+        }
+
+        for (var k = 0; k < links.Length; k++)
+        {
+            adjacent[links[k].Item1].Add((links[k].Item2, k));
+            adjacent[links[k].Item2].Add((links[k].Item1, k));
+        }
+
+        // Iterative depth-first search: discovery order, low link, and the direction each link is first walked in.
+        var discovered = new int[index.Count];
+        var low = new int[index.Count];
+        Array.Fill(discovered, -1);
+        var along = new (int From, int To)[links.Length];
+        var seen = new bool[links.Length];
+        var bridge = new bool[links.Length];
+        var counter = 0;
+        var stack = new Stack<(int Node, int ParentLink, int Next)>();
+        for (var root = 0; root < index.Count; root++)
+        {
+            if (discovered[root] >= 0 || adjacent[root].Count == 0)
+            {
+                continue;
+            }
+
+            discovered[root] = low[root] = counter++;
+            stack.Push((root, -1, 0));
+            while (stack.Count > 0)
+            {
+                var (node, parentLink, next) = stack.Pop();
+                if (next < adjacent[node].Count)
+                {
+                    stack.Push((node, parentLink, next + 1));
+                    var (to, link) = adjacent[node][next];
+                    if (seen[link])
+                    {
+                        continue;
+                    }
+
+                    seen[link] = true;
+                    along[link] = (node, to);
+                    if (discovered[to] < 0)
+                    {
+                        discovered[to] = low[to] = counter++;
+                        stack.Push((to, link, 0));
+                    }
+                    else
+                    {
+                        low[node] = Math.Min(low[node], discovered[to]);
+                    }
+
+                    continue;
+                }
+
+                if (parentLink >= 0)
+                {
+                    var parent = along[parentLink].From;
+                    low[parent] = Math.Min(low[parent], low[node]);
+                    bridge[parentLink] = low[node] > discovered[parent];
+                }
+            }
+        }
+
+        var ids = map.Waypoints.Keys.ToArray();
+        var removed = new HashSet<string>(StringComparer.Ordinal);
+        for (var k = 0; k < links.Length; k++)
+        {
+            if (bridge[k])
+            {
+                continue;
+            }
+
+            var (from, to) = along[k];
+            foreach (var lane in map.OutgoingLanes(ids[to]).Where(l => l.LiftId is null && l.ToWaypointId == ids[from]))
+            {
+                removed.Add(lane.Id);
+            }
+        }
+
+        return removed;
+    }
+}
