@@ -97,6 +97,7 @@ internal static class Cli
                         MaxWall = result.GetValue(maxWall) is { } w ? Duration("--max-wall-s", w, TimeSpan.FromSeconds) : null,
                         Progress = result.GetValue(quiet) ? null : stderr,
                         Traffic = result.GetValue(traffic) == "pibt" ? TrafficControl.Pibt : TrafficControl.Reservation,
+                        OneWayLoops = result.GetValue(oneWayLoops),
                         JamAfterSeconds = result.GetValue(jamAfter) is { } j
                             ? result.GetValue(controller) != "pibt"
                                 ? throw new SimConfigurationException("--jam-after-s", Fmt(j), "applies to --controller pibt only")
@@ -112,7 +113,7 @@ internal static class Cli
                         throw new SimConfigurationException(result.GetValue(minutes) is null ? "--hours" : "--minutes", Fmt(settings.Duration.TotalMinutes) + " min",
                             $"too many ticks of {settings.Tick.TotalMilliseconds:F0} ms (more than {int.MaxValue})");
                     map = Sites.Load(siteSpec, settings.Seed);
-                    if (result.GetValue(oneWayLoops))
+                    if (settings.OneWayLoops)
                         map = RobotFleet.Planning.OneWayLoops.Orient(map);
                 }
                 catch (SimConfigurationException e)

@@ -35,6 +35,8 @@ public static class RobotFleetServer
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         var map = SiteMapGeoJson.Load(ResolveMapDirectory(options.MapDirectory));
+        if (options.OneWayLoops)
+            map = Planning.OneWayLoops.Orient(map);
         if (!IPAddress.TryParse(options.BindAddress, out var bindAddress) || bindAddress.AddressFamily != AddressFamily.InterNetwork)
             throw new ArgumentException($"--bind-address '{options.BindAddress}' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)");
         var brokerPort = options.MqttPort == 0 ? EmbeddedBroker.FreePort() : options.MqttPort;

@@ -86,6 +86,7 @@ public static class ServerCommand
         });
         var traffic = new Option<string?>("--traffic") { Description = "Traffic control: reservation (waypoint reservations, waits detected and broken) or pibt (PIBT controller: footprint conflicts, lifts, doorways, robots pushed aside; experimental); default $ROBOTFLEET_TRAFFIC or reservation" };
         traffic.Validators.Add(r => { if (TryValue(r, out string? v) && v is not ("pibt" or "reservation")) r.AddError($"--traffic must be reservation or pibt, not '{v}'"); });
+        var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes of the map one way round (bridges into dead-end wings stay two-way): no head-on meetings on loops; routes round a loop may get longer" };
         var perceptionHz = new Option<double>("--perception-hz") { Description = "Camera frames a second each simulated robot runs its active model on (0: off)", DefaultValueFactory = _ => 0 };
         perceptionHz.Validators.Add(r => { if (TryValue(r, out double v) && (!double.IsFinite(v) || v < 0)) r.AddError($"--perception-hz must be 0 or more, not {v}"); });
 
@@ -93,7 +94,7 @@ public static class ServerCommand
         {
             demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb, modelLimit, requireModelSignature, trustedModelKeys, modelSigningKey,
             publicUrl, perceptionHz, bus, busPrefix, instanceId,
-            mqttCa, mqttUsername, mqttPassword, mqttProtocol, schedulesDb, traffic,
+            mqttCa, mqttUsername, mqttPassword, mqttProtocol, schedulesDb, traffic, oneWayLoops,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -145,6 +146,7 @@ public static class ServerCommand
                 DataDirectory = parse.GetValue(dataDir)!,
                 MissionsDatabase = parse.GetValue(missionsDb) ?? Env("ROBOTFLEET_MISSIONS_DB"),
                 TrafficControl = trafficName == "pibt" ? RobotFleet.ControlPlane.TrafficControl.Pibt : RobotFleet.ControlPlane.TrafficControl.Reservation,
+                OneWayLoops = parse.GetValue(oneWayLoops),
                 Broker = brokerUrl is { Length: > 0 } external ? new Uri(external.Trim()) : null,
                 ModelUploadLimit = parse.GetValue(modelLimit) * 1024L * 1024,
                 RequireModelSignature = parse.GetValue(requireModelSignature),

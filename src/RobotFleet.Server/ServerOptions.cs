@@ -86,6 +86,13 @@ public sealed record ServerOptions
     /// <summary>Which traffic control releases orders (<c>--traffic</c>, env <c>ROBOTFLEET_TRAFFIC</c>, default the reservation rule); see <see cref="RobotFleet.ControlPlane.TrafficControl"/>.</summary>
     public RobotFleet.ControlPlane.TrafficControl TrafficControl { get; init; } = RobotFleet.ControlPlane.TrafficControl.Reservation;
 
+    /// <summary>
+    /// Whether the map's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>; default off): the map is
+    /// passed through <see cref="RobotFleet.Planning.OneWayLoops.Orient"/> when loaded, so routing, traffic control and the
+    /// map the API serves all use the one-way lanes.
+    /// </summary>
+    public bool OneWayLoops { get; init; }
+
     /// <summary>The web console's static files; null finds <c>wwwroot</c> next to the program, else <c>src/RobotFleet.Server/wwwroot</c> upwards from it.</summary>
     public string? WebRoot { get; init; }
 

@@ -21,9 +21,21 @@ public sealed class When_a_fleet_runs_deliveries
     [InlineData(3, ControlPlane.TrafficControl.Reservation)]
     [InlineData(3, ControlPlane.TrafficControl.Pibt)]
     [InlineData(7, ControlPlane.TrafficControl.Pibt)]
-    public async Task Should_complete_ten_deliveries_without_two_robots_on_one_waypoint(int seed, ControlPlane.TrafficControl traffic)
+    [InlineData(3, ControlPlane.TrafficControl.Pibt, true)]
+    [InlineData(7, ControlPlane.TrafficControl.Reservation, true)]
+    public async Task Should_complete_ten_deliveries_without_two_robots_on_one_waypoint(int seed, ControlPlane.TrafficControl traffic, bool oneWayLoops = false)
     {
-        await using var server = await ServerHost.StartAsync(new ServerOptions { Robots = 3, TimeScale = 20, TrafficControl = traffic });
+        await using var server = await ServerHost.StartAsync(new ServerOptions { Robots = 3, TimeScale = 20, TrafficControl = traffic, OneWayLoops = oneWayLoops });
+        if (oneWayLoops)
+        {
+            // The map served is the one driven: the office's loops one way round, fewer two-way lanes than in the file.
+            var twoWayServed = (await server.GetJsonAsync("/api/map")).GetProperty("features").EnumerateArray()
+                .Count(f => f.GetProperty("properties").GetProperty("type").GetString() == "lane" && f.GetProperty("properties").GetProperty("direction").GetString() == "two-way");
+            var file = RobotFleet.Maps.SiteMapGeoJson.Load(RobotFleetServer.ResolveMapDirectory("maps/office"));
+            var twoWayInFile = file.Lanes.Count(l => file.FindLane(l.ToWaypointId, l.FromWaypointId) is not null) / 2;
+            Assert.True(twoWayServed < twoWayInFile, $"{twoWayServed} two-way lanes served, {twoWayInFile} in the file");
+        }
+
         var watch = await StateWatch.StartAsync(server.MqttPort);
         Assert.True(await ServerHost.WaitUntilAsync(async () => (await server.GetJsonAsync("/api/robots")).EnumerateArray()
             .Count(r => r.GetProperty("connection").GetString() == "ONLINE") == 3, TimeSpan.FromSeconds(30)), "3 robots ONLINE");

@@ -102,6 +102,22 @@ public class CommandLineTests
         Assert.Contains("'warehouse-2x2' has 1 distinct usable pickup/dropoff waypoint", e.Problem, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--controller", "pibt")]
+    [InlineData("--traffic", "pibt")]
+    public async Task With_one_way_loops_both_simulations_drive_the_oriented_map_and_say_so(params string[] controller)
+    {
+        string[] common = ["--site", "airport", "--robots", "5", "--minutes", "2", "--quiet"];
+        var (code, stdout, stderr) = await RunAsync([.. common, .. controller, "--one-way-loops"]);
+        var (plainCode, plain, _) = await RunAsync([.. common, .. controller]);
+
+        Assert.Equal(0, code);
+        Assert.Equal(0, plainCode);
+        Assert.Contains("447 waypoints, 549 directed lanes (its loops driven one way round, --one-way-loops)", stdout, StringComparison.Ordinal);
+        Assert.Contains("447 waypoints, 920 directed lanes. ", plain, StringComparison.Ordinal);
+        Assert.Equal("", stderr);
+    }
+
     [Fact]
     public async Task Small_sites_that_have_two_usable_waypoints_run_and_draw_missions()
     {
