@@ -115,10 +115,11 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// on claims included), makes way (takes its next best move, worse than staying) so the other can follow it out: the swap
 /// of PIBT+ (K. Okumura, "Engineering LaCAM*", AAMAS 2024) in time-independent form; likewise when the robot in its way
 /// has already decided to stay and wants through its waypoint (a robot coming off a lift that no robot may ride to make
-/// room, facing one that wants on). On tree-like maps with long single-lane corridors packed densely (the Open-RMF airport
-/// terminal with 20 or 50 robots) robots are pushed back and forth: every hour a robot goes two minutes or more without
-/// getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; on the 100 x 100 warehouse grid
-/// 1 to 5 times at 200 robots and about 650 at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot that never
+/// room, facing one that wants on). On maps with long two-way single-lane corridors on loops, packed densely (the
+/// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
+/// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
+/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and 0 to 3 times. On the 100 x 100 warehouse grid it happens
+/// 1 to 5 times an hour at 200 robots and about 650 at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot that never
 /// moves again (lost) holds its place until the caller removes it (claims on
 /// it time out and their robots decide again).</para>
 /// <para><b>Jam fallback.</b> Where PIBT's pushes and make-way still leave a robot without progress (not nearer its goal
