@@ -114,7 +114,11 @@ internal static class Cli
                             $"too many ticks of {settings.Tick.TotalMilliseconds:F0} ms (more than {int.MaxValue})");
                     map = Sites.Load(siteSpec, settings.Seed);
                     if (settings.OneWayLoops)
-                        map = RobotFleet.Planning.OneWayLoops.Orient(map);
+                    {
+                        var oriented = RobotFleet.Planning.OneWayLoops.Orient(map);
+                        settings = settings with { LanesAgainstLoops = map.Lanes.Count - oriented.Lanes.Count };
+                        map = oriented;
+                    }
                 }
                 catch (SimConfigurationException e)
                 {

@@ -433,7 +433,7 @@ internal sealed class ControllerSimulation
         text.AppendLine(CultureInfo.InvariantCulture, $"Command: `{command}`");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count} directed lanes{(_settings.OneWayLoops ? " (its loops driven one way round, --one-way-loops)" : "")}. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
+            $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count} directed lanes{_settings.OneWayLoopsText}. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
             $"footprint radius {_settings.Radius} m, actions {_settings.ActionSeconds} s, door opening {_doorSeconds} s, stall threshold T = {_settings.StallAfter.TotalSeconds} s; " +
             $"jam fallback {(_jamAfterSeconds > 0 ? $"after {_jamAfterSeconds} s without progress" : "off")}; " +
             $"precedence {(_precedenceAfterSeconds > 0 ? $"after {_precedenceAfterSeconds} s without progress" : "off")}; missions: {EndpointRule}.");

@@ -50,8 +50,16 @@ internal sealed record SimSettings
     /// <summary>The PIBT controller's <c>PrecedenceAfterSeconds</c> in the controller-alone simulation; null for its default.</summary>
     public double? PrecedenceAfterSeconds { get; init; }
 
-    /// <summary>Whether the site's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>: the map was passed through <see cref="Planning.OneWayLoops.Orient"/>); said in the reports.</summary>
+    /// <summary>Whether the site's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>: the map is passed through <see cref="Planning.OneWayLoops.Orient"/>).</summary>
     public bool OneWayLoops { get; init; }
+
+    /// <summary>With <see cref="OneWayLoops"/>: how many lanes against the loops' direction the orientation removed (0: the map has no loop of two-way lanes); said in the reports.</summary>
+    public int LanesAgainstLoops { get; init; }
+
+    /// <summary>What the reports say after the lane count about <see cref="OneWayLoops"/>: empty when off.</summary>
+    public string OneWayLoopsText => !OneWayLoops ? ""
+        : LanesAgainstLoops > 0 ? $" (--one-way-loops: its loops driven one way round, {LanesAgainstLoops} lanes against them removed)"
+        : " (--one-way-loops: no loop of two-way lanes, map unchanged)";
 
     /// <summary>Which traffic control the coordinator runs.</summary>
     public TrafficControl Traffic { get; init; } = TrafficControl.Reservation;

@@ -35,6 +35,7 @@ public static class RobotFleetServer
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         var map = SiteMapGeoJson.Load(ResolveMapDirectory(options.MapDirectory));
+        var lanesAsDrawn = map.Lanes.Count;
         if (options.OneWayLoops)
             map = Planning.OneWayLoops.Orient(map);
         if (!IPAddress.TryParse(options.BindAddress, out var bindAddress) || bindAddress.AddressFamily != AddressFamily.InterNetwork)
@@ -171,6 +172,12 @@ public static class RobotFleetServer
         app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RobotFleet.Server").LogInformation("Message bus: {Bus}{Prefix} (instance {Instance}, queues {Queues}); {Mode}",
             rabbitMq is null ? "in-memory" : $"RabbitMQ {rabbitMq}", options.BusPrefix is { Length: > 0 } p ? $", names prefixed '{p}'" : "", options.InstanceId, instance,
             sharedStore is null ? "single instance (it decides)" : "shared PostgreSQL store: active/standby, starting as a standby until it takes the leader lease");
+        if (options.OneWayLoops)
+        {
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RobotFleet.Server").LogInformation(
+                "Map {Map}: loops driven one way round (--one-way-loops): {Removed} of {Lanes} lanes against them removed", map.Id, lanesAsDrawn - map.Lanes.Count, lanesAsDrawn);
+        }
+
         app.UseBadRequestJson();
         var leadership = app.Services.GetRequiredService<Leadership>();
         if (sharedStore is not null)

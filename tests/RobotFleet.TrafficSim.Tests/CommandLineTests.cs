@@ -113,9 +113,14 @@ public class CommandLineTests
 
         Assert.Equal(0, code);
         Assert.Equal(0, plainCode);
-        Assert.Contains("447 waypoints, 549 directed lanes (its loops driven one way round, --one-way-loops)", stdout, StringComparison.Ordinal);
+        Assert.Contains("447 waypoints, 549 directed lanes (--one-way-loops: its loops driven one way round, 371 lanes against them removed)", stdout, StringComparison.Ordinal);
         Assert.Contains("447 waypoints, 920 directed lanes. ", plain, StringComparison.Ordinal);
         Assert.Equal("", stderr);
+
+        // A site without a loop of two-way lanes is left as it is, and the report says so rather than claim one-way loops.
+        var (hotelCode, hotel, _) = await RunAsync(["--site", "hotel", "--robots", "2", "--minutes", "1", "--quiet", .. controller, "--one-way-loops"]);
+        Assert.Equal(0, hotelCode);
+        Assert.Contains("(--one-way-loops: no loop of two-way lanes, map unchanged)", hotel, StringComparison.Ordinal);
     }
 
     [Fact]
