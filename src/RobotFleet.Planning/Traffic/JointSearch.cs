@@ -14,8 +14,8 @@ namespace RobotFleet.Planning.Traffic;
 /// segment conflicting with another robot's waypoint or with a resource in <c>blocked</c> (held by robots outside the
 /// search). The spur rule of <see cref="PibtTrafficController"/> holds here too: no robot drives into a dead-end spur
 /// (<see cref="TrafficSpace.SpurArray"/>) another robot is in, of the search or outside it (<c>occupiedSpurs</c>); two
-/// robots in one spur, one going in and one coming out, could only pass by a swap. Costs are seconds of driving (<see cref="TrafficSpace.LaneSeconds"/>). The heuristic adds to the stuck robot's
-/// lost time to its goal, for every other robot standing on or next to its fastest way ahead, the hops that robot needs to
+/// robots in one spur, one going in and one coming out, could only pass by a swap. Costs are seconds of driving
+/// (<see cref="TrafficSpace.LaneSeconds"/>). The heuristic adds to the stuck robot's lost time to its goal, for every other robot standing on or next to its fastest way ahead, the hops that robot needs to
 /// get off it (clear the way first, as in push and swap: R. Luna, K. Bekris, "Push and Swap: Fast Cooperative
 /// Path-Finding with Completeness Guarantees", IJCAI 2011). Pure function of its arguments; thread-safe.
 /// </remarks>

@@ -119,9 +119,9 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
 /// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
 /// loops driven one way round (<see cref="OneWayLoops"/>) 0 and 0 to 3 times. On the 100 x 100 warehouse grid it happens
-/// 1 to 5 times an hour at 200 robots and about 650 at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot that never
-/// moves again (lost) holds its place until the caller removes it (claims on
-/// it time out and their robots decide again).</para>
+/// 1 to 5 times an hour at 200 robots and about 650 at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot
+/// that never moves again (lost) holds its place until the caller removes it (claims on it time out and their robots
+/// decide again).</para>
 /// <para><b>Jam fallback.</b> Where PIBT's pushes and make-way still leave a robot without progress (not nearer its goal
 /// than before) for <see cref="PibtTrafficOptions.ResolveJamAfterSeconds"/>, standing or pushed back and forth (on maps
 /// that are trees round a dead end or a lift, where the reachability theorem does not hold), a bounded search over the
