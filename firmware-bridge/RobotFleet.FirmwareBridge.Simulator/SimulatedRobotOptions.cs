@@ -43,8 +43,9 @@ public sealed record SimulatedRobotOptions
     public double CameraRange { get; init; } = 4;
 
     /// <summary>
-    /// The default action durations: pick 2 s, drop 2 s, startCharging 1 s, stopCharging 1 s, clean 3 s, wait 1 s
-    /// (the simulator ignores a <c>wait</c> action's <c>seconds</c> parameter).
+    /// The default action durations: pick 2 s, drop 2 s, startCharging 1 s, stopCharging 1 s, openDoor 3 s (the door
+    /// opening before the robot drives through it), clean 3 s, wait 1 s (the simulator ignores a <c>wait</c> action's
+    /// <c>seconds</c> parameter).
     /// </summary>
     public static IReadOnlyDictionary<string, double> DefaultActionDurations { get; } = new Dictionary<string, double>(StringComparer.Ordinal)
     {
@@ -52,6 +53,7 @@ public sealed record SimulatedRobotOptions
         ["drop"] = 2,
         ["startCharging"] = 1,
         ["stopCharging"] = 1,
+        ["openDoor"] = 3,
         ["clean"] = 3,
         ["wait"] = 1,
     };

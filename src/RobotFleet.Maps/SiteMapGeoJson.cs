@@ -68,8 +68,8 @@ public static class SiteMapGeoJson
     }
 
     /// <summary>
-    /// Writes a map as indented GeoJSON text that <see cref="Parse"/> reads back to an equal map, except that lifts, their
-    /// ride lanes and lanes' door ids are not written (the format has no place for them yet): a multi-level map reads back
+    /// Writes a map as indented GeoJSON text that <see cref="Parse"/> reads back to an equal map, except that lifts and their
+    /// ride lanes are not written (the format has no place for them yet): a multi-level map reads back
     /// with its levels unlinked.
     /// </summary>
     /// <param name="map">The map.</param>
@@ -128,7 +128,7 @@ public static class SiteMapGeoJson
             lane.Id.EndsWith(TwoWayReverseSuffix, StringComparison.Ordinal)
             && map.Lanes.FirstOrDefault(l => l.Id == lane.Id[..^TwoWayReverseSuffix.Length]) is { } forward
             && forward.FromWaypointId == lane.ToWaypointId && forward.ToWaypointId == lane.FromWaypointId
-            && forward.LevelId == lane.LevelId && forward.SpeedLimit == lane.SpeedLimit && forward.Width == lane.Width;
+            && forward.LevelId == lane.LevelId && forward.SpeedLimit == lane.SpeedLimit && forward.Width == lane.Width && forward.DoorId == lane.DoorId;
         // Lift rides join levels, which a lane feature cannot express yet: the format does not carry lifts (maps/README.md).
         foreach (var lane in map.Lanes.Where(l => !reverses.Contains(l.Id) && l.LiftId is null))
         {
@@ -143,6 +143,8 @@ public static class SiteMapGeoJson
                 w.WriteString("direction", twoWay ? "two-way" : "one-way");
                 WriteOptional(w, "speedLimit", lane.SpeedLimit);
                 WriteOptional(w, "width", lane.Width);
+                if (lane.DoorId is { } door)
+                    w.WriteString("door", door);
             });
         }
 
@@ -230,6 +232,16 @@ public static class SiteMapGeoJson
             foreach (var f in features.Where(f => f.Type != "waypoint"))
             {
                 ReadOther(f);
+            }
+
+            // A lane's door must be a door feature on the lane's level (checked here, once per lane feature: doors may come
+            // after the lanes in the file, and a two-way feature's reverse lane would repeat the problem).
+            foreach (var lane in _lanes.Where(l => l.DoorId is not null && !l.Id.EndsWith(TwoWayReverseSuffix, StringComparison.Ordinal)))
+            {
+                if (!_doors.Any(d => d.Id == lane.DoorId && d.LevelId == lane.LevelId))
+                {
+                    Add(lane.Id, "lane-door-unknown", $"door '{lane.DoorId}' is not a door feature on level '{lane.LevelId}'");
+                }
             }
 
             if (_problems.Count > 0)
@@ -375,14 +387,15 @@ public static class SiteMapGeoJson
             }
             var speedLimit = OptionalPositive(f, "speedLimit");
             var width = OptionalPositive(f, "width");
+            var door = OptionalString(f, "door");
             if (_problems.Count > count || from is null || to is null || level is null)
             {
                 return;
             }
-            _lanes.Add(Lane.Between(f.Id, from, to, speedLimit, width));
+            _lanes.Add(Lane.Between(f.Id, from, to, speedLimit, width) with { DoorId = door });
             if (direction == "two-way")
             {
-                _lanes.Add(Lane.Between(f.Id + TwoWayReverseSuffix, to, from, speedLimit, width));
+                _lanes.Add(Lane.Between(f.Id + TwoWayReverseSuffix, to, from, speedLimit, width) with { DoorId = door });
             }
         }
 

@@ -30,6 +30,30 @@ public sealed class When_missions_of_each_kind_run
     }
 
     [Fact]
+    public async Task Should_have_the_door_opened_on_the_waypoint_before_it_each_way()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.CorridorWithDoor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync(Mission("there", MissionKind.Delivery) with { Pickup = "a", Dropoff = "d" }));
+
+        var route = Assert.Single(fleet.Routes(robot));
+        Assert.Equal([("A", ["pick"]), ("B", ["openDoor"]), ("C", []), ("D", ["drop"])], Plan(route).Select(p => (p.Waypoint, p.Actions)).ToList(), new PlanComparer());
+        var open = route.Waypoints[1].Actions[0];
+        Assert.Equal("door1", open.Parameters["doorId"]);
+        Assert.Equal("HARD", open.BlockingType);
+        await fleet.RunUntilAsync(() => fleet.Mission("there").Status == MissionStatus.Completed);
+        Assert.Equal(RobotActionStatus.Finished, robot.Actions[open.ActionId].Status);
+
+        // And back through the same door the other way: opened from C.
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync(Mission("back", MissionKind.Delivery) with { Pickup = "d", Dropoff = "a" }));
+        var back = fleet.Routes(robot)[^1];
+        Assert.Equal([("D", ["pick"]), ("C", ["openDoor"]), ("B", []), ("A", ["drop"])], Plan(back).Select(p => (p.Waypoint, p.Actions)).ToList(), new PlanComparer());
+        await fleet.RunUntilAsync(() => fleet.Mission("back").Status == MissionStatus.Completed);
+        Assert.Equal(["A", "B", "C", "D", "C", "B", "A"], robot.Trail);
+    }
+
+    [Fact]
     public async Task Should_clean_every_waypoint_of_the_zone_with_a_clean_action()
     {
         await using var fleet = await Fleet.StartAsync(TestMaps.Yard());

@@ -76,6 +76,16 @@ internal static class TestMaps
     public static SiteMap Office() => SiteMapGeoJson.Parse(
         File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "maps", "office", "site.geojson")), "maps/office/site.geojson");
 
+    /// <summary>
+    /// Corridor A(0,0) - B(5,0) - C(10,0) - D(15,0), two-way, with a door (<c>door1</c>, "lab_door") across B - C at x = 7.5:
+    /// the GeoJSON lane feature names it in its <c>door</c> property. Locations a, d at their waypoints (pickup, dropoff).
+    /// </summary>
+    public static SiteMap CorridorWithDoor() => FromGeoJson(
+        Waypoint("A", 0, 0), Waypoint("B", 5, 0), Waypoint("C", 10, 0), Waypoint("D", 15, 0),
+        Lane("A", 0, 0, "B", 5, 0), Lane("B", 5, 0, "C", 10, 0).Replace("\"direction\"", "\"door\": \"door1\", \"direction\""), Lane("C", 10, 0, "D", 15, 0),
+        """{ "type": "Feature", "id": "door1", "geometry": { "type": "LineString", "coordinates": [[7.5, -1], [7.5, 1]] }, "properties": { "type": "door", "level": "L1", "name": "lab_door" } }""",
+        Location("a", "A", 0, 0, "pickup", "dropoff"), Location("d", "D", 15, 0, "pickup", "dropoff"));
+
     private static string Waypoint(string id, double x, double y) =>
         $$"""{ "type": "Feature", "id": "{{id}}", "geometry": { "type": "Point", "coordinates": [{{x}}, {{y}}] }, "properties": { "type": "waypoint", "level": "L1" } }""";
 

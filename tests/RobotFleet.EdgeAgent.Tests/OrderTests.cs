@@ -28,6 +28,24 @@ public sealed class OrderTests
     }
 
     [Fact]
+    public async Task Open_door_on_the_node_before_a_door_holds_the_robot_there_until_the_door_is_open()
+    {
+        // The control plane puts a HARD openDoor action on the node before a lane through a door (RobotPlan.OpenDoorAction);
+        // the simulated firmware takes 3 s for it. The robot must not drive on while it runs.
+        await using var h = await Harness.StartAsync();
+        await h.SendAsync(h.Order("o-door", 0,
+            [N("n1", 0, 0, actions: A("openDoor", "a-door")), N("n2", 2, 2)],
+            [E("e1", 1, "n1", "n2")]));
+
+        var opening = await h.WaitForStateAsync(s => s.OrderId == "o-door" && s.ActionStates.Any(a => a.ActionId == "a-door" && a.ActionStatus == ActionStatus.Running));
+        Assert.Equal("n1", opening.LastNodeId);
+        Assert.False(opening.Driving);
+        var done = await h.WaitForStateAsync(s => s.OrderId == "o-door" && s.LastNodeId == "n2");
+        Assert.Equal(ActionStatus.Finished, Assert.Single(done.ActionStates, a => a.ActionId == "a-door").ActionStatus);
+        Assert.Empty(done.Errors);
+    }
+
+    [Fact]
     public async Task Stops_at_the_end_of_the_base_and_continues_after_an_update()
     {
         await using var h = await Harness.StartAsync();

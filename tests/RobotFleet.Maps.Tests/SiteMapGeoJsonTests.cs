@@ -83,6 +83,20 @@ public class SiteMapGeoJsonTests
     }
 
     [Fact]
+    public void A_lane_through_a_door_names_it_both_ways_and_round_trips()
+    {
+        var map = SiteMapGeoJson.Parse(Doc(
+            LaneAB(extra: ",\"door\":\"door1\""),
+            Feature("door1", """{"type":"LineString","coordinates":[[5,-1],[5,1]]}""", """{"type":"door","level":"L1","name":"front"}""")), "inline.geojson");
+
+        Assert.Equal("door1", map.FindLane("a", "b")!.DoorId);
+        Assert.Equal("door1", map.FindLane("b", "a")!.DoorId);
+        var text = SiteMapGeoJson.Write(map);
+        Assert.Contains("\"door\": \"door1\"", text);
+        Assert.Equal(map.Lanes, SiteMapGeoJson.Parse(text, "written").Lanes);
+    }
+
+    [Fact]
     public void Imported_office_round_trips_through_GeoJson()
     {
         var office = TestMaps.ImportOffice();
@@ -128,6 +142,7 @@ public class SiteMapGeoJsonTests
         { Feature("w", """{"type":"Point","coordinates":[1,1]}""", """{"type":"waypoint"}"""), "w", "property-missing" },
         { LaneAB(direction: "sideways"), "ab", "property-invalid" },
         { LaneAB(extra: ""","speedLimit":-1"""), "ab", "property-invalid" },
+        { LaneAB(extra: ",\"door\":\"nodoor\""), "ab", "lane-door-unknown" },
         { Feature("ax", """{"type":"LineString","coordinates":[[0,0],[10,0]]}""", """{"type":"lane","level":"L1","from":"a","to":"x","direction":"one-way"}"""), "ax", "lane-waypoint-unknown" },
         { Feature("ac", """{"type":"LineString","coordinates":[[0,0],[5,5]]}""", """{"type":"lane","level":"L1","from":"a","to":"c","direction":"one-way"}"""), "ac", "lane-endpoint-mismatch" },
         { Feature("abc", """{"type":"LineString","coordinates":[[0,0],[10,0],[10,10]]}""", """{"type":"lane","level":"L1","from":"a","to":"c","direction":"one-way"}"""), "abc", "geometry-invalid" },

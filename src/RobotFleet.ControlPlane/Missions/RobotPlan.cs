@@ -197,10 +197,28 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
         return plan;
     }
 
+    /// <summary>Action type of the action put on the waypoint before a lane through a door: the robot waits there until the door is open (a HARD action, VDA 5050 §6.6.4).</summary>
+    public const string OpenDoorAction = "openDoor";
+
     private void AppendLeg(Route route, PlanTarget target)
     {
         for (var i = 0; i < route.Lanes.Count; i++)
+        {
+            // A lane through a door: the robot opens it (waits for it to open) on the waypoint before, unless that waypoint
+            // was already sent as released, which can no longer change (VDA 5050 §6.6: released nodes are fixed).
+            if (route.Lanes[i].DoorId is { } door && (Steps.Count - 1 > ReleasedThrough || UpdateId < 0))
+            {
+                var before = Steps[^1];
+                Steps[^1] = before with
+                {
+                    Actions = [.. before.Actions, new RobotAction($"{OrderId}-{OpenDoorAction}-{before.SequenceId}", OpenDoorAction, "HARD",
+                        new Dictionary<string, string>(StringComparer.Ordinal) { ["doorId"] = door })],
+                };
+            }
+
             Steps.Add(new PlanStep(route.WaypointIds[i + 1], Steps[^1].SequenceId + 2, route.Lanes[i], []));
+        }
+
         // A target's actions run at its step; when consecutive targets share a waypoint their actions add up.
         var last = Steps[^1];
         Steps[^1] = last with { Actions = [.. last.Actions, .. target.Actions] };
