@@ -197,7 +197,7 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
         return plan;
     }
 
-    /// <summary>Action type of the action put on the waypoint before a lane through a door: the robot waits there until the door is open (a HARD action, VDA 5050 §6.6.4).</summary>
+    /// <summary>Action type of the action put on the waypoint before a lane through a door: the robot waits there until the door is open (blocking type HARD: it does not drive while the action runs).</summary>
     public const string OpenDoorAction = "openDoor";
 
     private void AppendLeg(Route route, PlanTarget target)
