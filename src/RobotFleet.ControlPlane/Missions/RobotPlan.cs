@@ -130,6 +130,11 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
 
         Steps.RemoveRange(ReleasedThrough + 1, Steps.Count - ReleasedThrough - 1);
         TargetSteps.RemoveAll(t => t.StepIndex > ReleasedThrough);
+        if (UpdateId < 0 && Steps[ReleasedThrough] is var start && start.Actions.Any(a => a.ActionType == OpenDoorAction))
+        {
+            // Nothing sent yet: the door the old way went through may be off the new way (AppendLeg adds it back if not).
+            Steps[ReleasedThrough] = start with { Actions = start.Actions.Where(a => a.ActionType != OpenDoorAction).ToList() };
+        }
 
         foreach (var (route, target) in legs)
             AppendLeg(route, target);
@@ -147,6 +152,11 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
     {
         Steps.RemoveRange(ReleasedThrough + 1, Steps.Count - ReleasedThrough - 1);
         TargetSteps.RemoveAll(t => t.StepIndex > ReleasedThrough);
+        if (UpdateId < 0 && Steps[ReleasedThrough] is var start && start.Actions.Any(a => a.ActionType == OpenDoorAction))
+        {
+            // Nothing sent yet: the door the old way went through may be off the new way (AppendLeg adds it back if not).
+            Steps[ReleasedThrough] = start with { Actions = start.Actions.Where(a => a.ActionType != OpenDoorAction).ToList() };
+        }
         MissionId = null;
         Orphaned = true;
         YieldAtStep = null;
@@ -206,12 +216,13 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
         {
             // A lane through a door: the robot opens it (waits for it to open) on the waypoint before, unless that waypoint
             // was already sent as released, which can no longer change (VDA 5050 §6.6: released nodes are fixed).
-            if (route.Lanes[i].DoorId is { } door && (Steps.Count - 1 > ReleasedThrough || UpdateId < 0))
+            var before = Steps[^1];
+            var openId = $"{OrderId}-{OpenDoorAction}-{before.SequenceId}";
+            if (route.Lanes[i].DoorId is { } door && (Steps.Count - 1 > ReleasedThrough || UpdateId < 0) && before.Actions.All(a => a.ActionId != openId))
             {
-                var before = Steps[^1];
                 Steps[^1] = before with
                 {
-                    Actions = [.. before.Actions, new RobotAction($"{OrderId}-{OpenDoorAction}-{before.SequenceId}", OpenDoorAction, "HARD",
+                    Actions = [.. before.Actions, new RobotAction(openId, OpenDoorAction, "HARD",
                         new Dictionary<string, string>(StringComparer.Ordinal) { ["doorId"] = door })],
                 };
             }
