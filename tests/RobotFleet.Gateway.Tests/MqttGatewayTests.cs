@@ -184,6 +184,9 @@ public sealed class MqttGatewayTests
 
         await rig.Robot.UnsubscribeAsync();
         await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
+        // The order first, then its cancel, as the control plane sends them: the in-memory bus may run two consumers at
+        // once, and a cancel handled before the order it cancels left the order to go out (failed once in CI under load).
+        await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Any(), "order-2 handled");
         await rig.Bus.Publish(new TriggerInstantActions(R1, [Action("ia-1", "cancelOrder")]));
         await WaitUntil(() => rig.Harness.Consumed.Select<TriggerInstantActions>().Any(), "cancelOrder handled");
         await rig.Robot.SubscribeAsync();
