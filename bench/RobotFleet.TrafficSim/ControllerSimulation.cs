@@ -28,6 +28,9 @@ internal sealed class ControllerSimulation
     private readonly Latencies _stepCpu = new();
     private readonly string[] _pickups = [];
     private readonly string[] _dropoffs = [];
+    /// <summary>Seconds a door takes to open in both simulations, unless a test sets another time.</summary>
+    internal const double DoorOpeningSeconds = 3;
+
     private readonly double _doorSeconds;
 
     /// <param name="map">The site.</param>
@@ -35,7 +38,7 @@ internal sealed class ControllerSimulation
     /// <param name="randomMissions">Robots without goals get a random delivery (pickup, dropoff).</param>
     /// <param name="doorSeconds">How long a robot waits for a door to open before driving a lane through it.</param>
     /// <param name="options">Controller settings (its seed defaults to the run's).</param>
-    public ControllerSimulation(SiteMap map, SimSettings settings, bool randomMissions, double doorSeconds = 3, PibtTrafficOptions? options = null)
+    public ControllerSimulation(SiteMap map, SimSettings settings, bool randomMissions, double doorSeconds = DoorOpeningSeconds, PibtTrafficOptions? options = null)
     {
         _map = map;
         _settings = settings;

@@ -11,13 +11,11 @@ namespace RobotFleet.TrafficSim;
 /// </summary>
 internal sealed class SimulatedRobot
 {
-    private readonly SiteMap _map;
-    private readonly double _speed;
-    /// <summary>The control plane's door action (put on the waypoint before a lane through a door) and how long the door takes to open, s (as in <see cref="ControllerSimulation"/>).</summary>
+    /// <summary>The control plane's door action, put on the waypoint before a lane through a door; it takes <see cref="ControllerSimulation.DoorOpeningSeconds"/>.</summary>
     private const string OpenDoorAction = "openDoor";
 
-    private const double DoorSeconds = 3;
-
+    private readonly SiteMap _map;
+    private readonly double _speed;
     private readonly double _actionSeconds;
     private readonly List<RouteWaypoint> _nodes = [];
     private readonly Dictionary<string, RobotActionProgress> _actions = [];
@@ -157,7 +155,7 @@ internal sealed class SimulatedRobot
                 if (here?.Actions.FirstOrDefault(a => _actions.TryGetValue(a.ActionId, out var p) && p.Status == RobotActionStatus.Waiting) is { } next)
                 {
                     _runningAction = next.ActionId;
-                    _actionLeft = next.ActionType == OpenDoorAction ? DoorSeconds : _actionSeconds;
+                    _actionLeft = next.ActionType == OpenDoorAction ? ControllerSimulation.DoorOpeningSeconds : _actionSeconds;
                     _actions[next.ActionId] = _actions[next.ActionId] with { Status = RobotActionStatus.Running };
                     Dirty = true;
                     continue;
