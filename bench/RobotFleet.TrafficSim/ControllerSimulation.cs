@@ -18,6 +18,7 @@ internal sealed class ControllerSimulation
 {
     private readonly double _jamAfterSeconds;
     private readonly double _precedenceAfterSeconds;
+    private readonly string _jamSpares;
     private readonly SiteMap _map;
     private readonly SimSettings _settings;
     private readonly List<Robot> _robots = [];
@@ -50,9 +51,13 @@ internal sealed class ControllerSimulation
         {
             ResolveJamAfterSeconds = settings.JamAfterSeconds ?? defaults.ResolveJamAfterSeconds,
             PrecedenceAfterSeconds = settings.PrecedenceAfterSeconds ?? defaults.PrecedenceAfterSeconds,
+            JamSparesAfterSeconds = settings.JamSparesAfterSeconds ?? defaults.JamSparesAfterSeconds,
         };
         _jamAfterSeconds = options.ResolveJamAfterSeconds;
         _precedenceAfterSeconds = options.PrecedenceAfterSeconds;
+        _jamSpares = options.ResolveJamAfterSeconds <= 0 ? "" : options.JamSparesAfterSeconds > 0
+            ? string.Create(CultureInfo.InvariantCulture, $" (sparing robots {options.JamSparesAfterSeconds} s without progress until {options.JamSparesUntilSeconds} s)")
+            : " (sparing no robot)";
         Controller = new PibtTrafficController(Space, options);
         if (randomMissions)
         {
@@ -438,7 +443,7 @@ internal sealed class ControllerSimulation
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count} directed lanes{_settings.OneWayLoopsText}. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
             $"footprint radius {_settings.Radius} m, actions {_settings.ActionSeconds} s, door opening {_doorSeconds} s, stall threshold T = {_settings.StallAfter.TotalSeconds} s; " +
-            $"jam fallback {(_jamAfterSeconds > 0 ? $"after {_jamAfterSeconds} s without progress" : "off")}; " +
+            $"jam fallback {(_jamAfterSeconds > 0 ? $"after {_jamAfterSeconds} s without progress" : "off")}{_jamSpares}; " +
             $"precedence {(_precedenceAfterSeconds > 0 ? $"after {_precedenceAfterSeconds} s without progress" : "off")}; missions: {EndpointRule}.");
         text.AppendLine();
         text.AppendLine(StallDefinition);

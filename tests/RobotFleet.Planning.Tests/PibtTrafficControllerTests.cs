@@ -439,6 +439,8 @@ public sealed class PibtTrafficControllerTests
     [InlineData("ResolveJamAfterSeconds", double.PositiveInfinity)]
     [InlineData("HorizonMetres", 0.0)]
     [InlineData("ClaimTimeoutSeconds", 0.0)]
+    [InlineData("JamSparesAfterSeconds", -10.0)]
+    [InlineData("JamSparesUntilSeconds", double.NaN)]
     public void Settings_out_of_range_are_refused_naming_the_setting(string name, double value)
     {
         var options = name switch
@@ -447,6 +449,8 @@ public sealed class PibtTrafficControllerTests
             "PrecedenceAfterSeconds" => new PibtTrafficOptions { PrecedenceAfterSeconds = value },
             "ResolveJamAfterSeconds" => new PibtTrafficOptions { ResolveJamAfterSeconds = value },
             "HorizonMetres" => new PibtTrafficOptions { HorizonMetres = value },
+            "JamSparesAfterSeconds" => new PibtTrafficOptions { JamSparesAfterSeconds = value },
+            "JamSparesUntilSeconds" => new PibtTrafficOptions { JamSparesUntilSeconds = value },
             _ => new PibtTrafficOptions { ClaimTimeoutSeconds = value },
         };
 

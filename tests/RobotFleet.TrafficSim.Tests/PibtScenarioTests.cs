@@ -180,6 +180,33 @@ public sealed class PibtScenarioTests
     }
 
     [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void On_a_warehouse_at_200_robots_jam_plans_leave_robots_that_are_held_up_themselves_where_they_stand(int seed)
+    {
+        // A jam plan for one robot cleared its way by moving the robots round it, whatever that cost them: traced on seed 3,
+        // a robot waiting on a two-way cross-aisle to go west was sent south into a one-way aisle (from 98 to 136 s to its
+        // goal in one move) so that a robot coming east could pass, three times in a row, and stalled. Robots that have
+        // gone 10 s without progress are now left out of another robot's plan until that robot has gone 60 s without it.
+        // Measured over an hour, seeds 1 to 10: 27 stalls without, 6 with; over these 30 minutes 2 and 2 without, 0 with.
+        static ControllerSimulation Run(int seed, double sparesAfter)
+        {
+            var sim = new ControllerSimulation(Sites.Load("warehouse:100x100", seed), new SimSettings { Robots = 200, Duration = TimeSpan.FromMinutes(30), Seed = seed },
+                randomMissions: true, options: new PibtTrafficOptions { Seed = seed, JamSparesAfterSeconds = sparesAfter });
+            sim.AddRandomRobots(200);
+            while (sim.Now < 1800)
+                sim.Tick();
+            return sim;
+        }
+
+        var spared = Run(seed, 10);
+        var not = Run(seed, 0);
+        Assert.Equal(0, spared.Collisions);
+        Assert.True(spared.Stalls == 0, string.Join(Environment.NewLine, spared.StallNotes));
+        Assert.Equal(2, not.Stalls);
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public void On_the_airport_terminal_at_50_robots_one_way_loops_end_the_head_on_meetings(int seed)

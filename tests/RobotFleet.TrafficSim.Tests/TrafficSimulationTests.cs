@@ -90,7 +90,7 @@ public class TrafficSimulationTests
         Assert.Equal(0, result.StoodStill);
         Assert.Equal(0, result.StalledAtEnd);
         // The report says which traffic control ran, with PIBT's settings (it did not say before).
-        Assert.Contains("traffic control: PIBT, jam fallback after 30 s without progress, precedence after 30 s", result.ToMarkdown("test"));
+        Assert.Contains("traffic control: PIBT, jam fallback after 30 s without progress (sparing robots 10 s without progress until 60 s), precedence after 30 s", result.ToMarkdown("test"));
         // Stall notes give the PIBT controller's reason, not the reservation rule's blocker (they did before).
         Assert.All(result.StallNotes, note => Assert.DoesNotContain("waypoint and branch rules", note));
         Assert.All(result.StallNotes, note => Assert.True(note.Contains("logged at", StringComparison.Ordinal) || note.Contains("logged no wait", StringComparison.Ordinal), note));

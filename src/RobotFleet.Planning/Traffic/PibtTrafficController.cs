@@ -42,6 +42,22 @@ public sealed record PibtTrafficOptions
     /// <summary>Most configurations one jam search expands (bounds the time of a step that searches).</summary>
     public int JamSearchBudget { get; init; } = 2_000;
 
+    /// <summary>
+    /// Seconds a robot with a goal goes without progress (as for <see cref="ResolveJamAfterSeconds"/>) after which another
+    /// robot's jam plan leaves it where it stands, until that other robot has gone <see cref="JamSparesUntilSeconds"/>
+    /// without progress. A plan may otherwise clear the way by sending a robot that is itself held up back round a loop
+    /// (on a warehouse grid, from a two-way cross-aisle into a one-way aisle: 40 s lost in one move), which then stalls
+    /// in its turn. 0 spares no robot.
+    /// </summary>
+    public double JamSparesAfterSeconds { get; init; } = 10;
+
+    /// <summary>
+    /// Seconds the robot a jam search is for goes without progress before its search may move every robot round it, the
+    /// ones spared (<see cref="JamSparesAfterSeconds"/>) included: robots queued for one goal, each held up, must still
+    /// make way for the one that has to leave. Used only when the search without the spared robots finds no plan.
+    /// </summary>
+    public double JamSparesUntilSeconds { get; init; } = 60;
+
     /// <summary>Seconds a jam plan may wait for its next move to be clear (robots outside it in the way) before it is given up.</summary>
     public double JamPlanPatienceSeconds { get; init; } = 30;
 
@@ -186,6 +202,8 @@ public sealed class PibtTrafficController
         Check(o.JamRadiusHops >= 1, nameof(o.JamRadiusHops), o.JamRadiusHops, "at least 1");
         Check(o.JamRobots is >= 1 and <= 8, nameof(o.JamRobots), o.JamRobots, "1 to 8");
         Check(o.JamSearchBudget >= 1, nameof(o.JamSearchBudget), o.JamSearchBudget, "at least 1");
+        Check(Seconds(o.JamSparesAfterSeconds), nameof(o.JamSparesAfterSeconds), o.JamSparesAfterSeconds, "a finite number of seconds >= 0 (0: off)");
+        Check(Seconds(o.JamSparesUntilSeconds), nameof(o.JamSparesUntilSeconds), o.JamSparesUntilSeconds, "a finite number of seconds >= 0");
         Check(Seconds(o.JamPlanPatienceSeconds), nameof(o.JamPlanPatienceSeconds), o.JamPlanPatienceSeconds, "a finite number of seconds >= 0");
         Check(Seconds(o.PrecedenceAfterSeconds), nameof(o.PrecedenceAfterSeconds), o.PrecedenceAfterSeconds, "a finite number of seconds >= 0 (0: off)");
         Check(o.PrecedenceShare is >= 0 and <= 1, nameof(o.PrecedenceShare), o.PrecedenceShare, "a share from 0 to 1");
@@ -806,39 +824,47 @@ public sealed class PibtTrafficController
             }
         }
 
-        var robots = new List<Agent> { stuck };
-        foreach (var agent in _agents.Where(a => a != stuck && !a.Removed && !a.Busy && a.Plan is null && a.Path.Count == 1
-                     && hops.ContainsKey(a.Path[0]) && _owner[a.Path[0]] == a.Index).OrderBy(a => hops[a.Path[0]]).ThenBy(a => a.Index))
+        // First without the robots that are held up themselves (spared); with them only once the stuck robot has waited
+        // JamSparesUntilSeconds, or when none is spared.
+        var nearby = _agents.Where(a => a != stuck && !a.Removed && !a.Busy && a.Plan is null && a.Path.Count == 1
+            && hops.ContainsKey(a.Path[0]) && _owner[a.Path[0]] == a.Index).OrderBy(a => hops[a.Path[0]]).ThenBy(a => a.Index).ToList();
+        List<Agent> robots = [];
+        List<JointSearch.Move>? moves = null;
+        var spareFirst = nearby.Any(Spared);
+        foreach (var spare in spareFirst ? [true, false] : new[] { false })
         {
-            if (robots.Count >= Math.Min(_options.JamRobots, JointSearch.MaxRobots))
+            if (!spare && spareFirst && _now - stuck.ProgressSince < _options.JamSparesUntilSeconds)
                 break;
-            robots.Add(agent);
-        }
+            robots = [stuck, .. nearby.Where(a => !(spare && Spared(a))).Take(Math.Min(_options.JamRobots, JointSearch.MaxRobots) - 1)];
 
-        var blocked = new HashSet<int>();
-        var occupiedSpurs = new HashSet<int>();
-        foreach (var agent in _agents)
-        {
-            if (agent.Removed || robots.Contains(agent))
-                continue;
-            for (var i = 0; i < agent.Path.Count; i++)
+            var blocked = new HashSet<int>();
+            var occupiedSpurs = new HashSet<int>();
+            foreach (var agent in _agents)
             {
-                if (_space.BranchOf[agent.Path[i]] is var spur and >= 0 && _space.SpurArray[spur])
-                    occupiedSpurs.Add(spur);
-                Block(agent.Path[i]);
-                if (i > 0 && SegmentBetween(agent.Path[i - 1], agent.Path[i]) is var segment and >= 0)
-                    Block(segment);
+                if (agent.Removed || robots.Contains(agent))
+                    continue;
+                for (var i = 0; i < agent.Path.Count; i++)
+                {
+                    if (_space.BranchOf[agent.Path[i]] is var spur and >= 0 && _space.SpurArray[spur])
+                        occupiedSpurs.Add(spur);
+                    Block(agent.Path[i]);
+                    if (i > 0 && SegmentBetween(agent.Path[i - 1], agent.Path[i]) is var segment and >= 0)
+                        Block(segment);
+                }
             }
+
+            void Block(int resource)
+            {
+                blocked.Add(resource);
+                blocked.UnionWith(_space.HardConflicts[resource]);
+            }
+
+            moves = JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(), 0, Times(stuck), blocked,
+                _isClosed, _options.JamSearchBudget, clearAhead: 3, occupiedSpurs);
+            if (moves is { Count: > 0 })
+                break;
         }
 
-        void Block(int resource)
-        {
-            blocked.Add(resource);
-            blocked.UnionWith(_space.HardConflicts[resource]);
-        }
-
-        var moves = JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(), 0, Times(stuck), blocked,
-            _isClosed, _options.JamSearchBudget, clearAhead: 3, occupiedSpurs);
         if (moves is null || moves.Count == 0)
             return;
         var at = robots.Select(a => a.Path[0]).ToArray();
@@ -859,6 +885,11 @@ public sealed class PibtTrafficController
 
         RunPlans(detour);
     }
+
+    /// <summary>True when another robot's jam plan leaves this robot where it stands: it has a goal and has gone <see cref="PibtTrafficOptions.JamSparesAfterSeconds"/> without progress.</summary>
+    private bool Spared(Agent agent) =>
+        _options.JamSparesAfterSeconds > 0 && agent.Goal >= 0 && !double.IsNaN(agent.ProgressSince)
+        && _now - agent.ProgressSince >= _options.JamSparesAfterSeconds;
 
     /// <summary>PIBT's decision for one robot (recursive through the robots it pushes); true when it moves or stays by choice.</summary>
     private bool Decide(Agent agent, Agent? parent, bool[] detour, List<int>? chase = null)
