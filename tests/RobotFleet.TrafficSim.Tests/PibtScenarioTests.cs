@@ -162,18 +162,8 @@ public sealed class PibtScenarioTests
         // for it than for robots that drove well. Giving precedence to the few robots longest without progress (30 s or
         // more; 2 % of the fleet) lets them through. Measured over an hour, seeds 1 / 2 / 3: 10 / 14 / 30 stalls without,
         // 3 / 1 / 5 with.
-        static ControllerSimulation Run(int seed, double precedenceAfter)
-        {
-            var sim = new ControllerSimulation(Sites.Load("warehouse:100x100", seed), new SimSettings { Robots = 200, Duration = TimeSpan.FromMinutes(30), Seed = seed },
-                randomMissions: true, options: new PibtTrafficOptions { Seed = seed, PrecedenceAfterSeconds = precedenceAfter });
-            sim.AddRandomRobots(200);
-            while (sim.Now < 1800)
-                sim.Tick();
-            return sim;
-        }
-
-        var with = Run(seed, 30);
-        var without = Run(seed, 0);
+        var with = WarehouseHalfHour(new PibtTrafficOptions { Seed = seed, PrecedenceAfterSeconds = 30 });
+        var without = WarehouseHalfHour(new PibtTrafficOptions { Seed = seed, PrecedenceAfterSeconds = 0 });
         Assert.Equal(0, with.Collisions);
         Assert.Equal(0, with.StalledNow);
         Assert.True(with.Stalls < without.Stalls, $"{with.Stalls} stalls with precedence, {without.Stalls} without");
@@ -189,21 +179,22 @@ public sealed class PibtScenarioTests
         // goal in one move) so that a robot coming east could pass, three times in a row, and stalled. Robots that have
         // gone 10 s without progress are now left out of another robot's plan until that robot has gone 60 s without it.
         // Measured over an hour, seeds 1 to 10: 27 stalls without, 6 with; over these 30 minutes 2 and 2 without, 0 with.
-        static ControllerSimulation Run(int seed, double sparesAfter)
-        {
-            var sim = new ControllerSimulation(Sites.Load("warehouse:100x100", seed), new SimSettings { Robots = 200, Duration = TimeSpan.FromMinutes(30), Seed = seed },
-                randomMissions: true, options: new PibtTrafficOptions { Seed = seed, JamSparesAfterSeconds = sparesAfter });
-            sim.AddRandomRobots(200);
-            while (sim.Now < 1800)
-                sim.Tick();
-            return sim;
-        }
-
-        var spared = Run(seed, 10);
-        var not = Run(seed, 0);
+        var spared = WarehouseHalfHour(new PibtTrafficOptions { Seed = seed, JamSparesAfterSeconds = 10 });
+        var not = WarehouseHalfHour(new PibtTrafficOptions { Seed = seed, JamSparesAfterSeconds = 0 });
         Assert.Equal(0, spared.Collisions);
         Assert.True(spared.Stalls == 0, string.Join(Environment.NewLine, spared.StallNotes));
         Assert.Equal(2, not.Stalls);
+    }
+
+    /// <summary>200 robots with random deliveries for 30 simulated minutes on the generated 100 x 100 warehouse of the options' seed.</summary>
+    private static ControllerSimulation WarehouseHalfHour(PibtTrafficOptions options)
+    {
+        var sim = new ControllerSimulation(Sites.Load("warehouse:100x100", options.Seed),
+            new SimSettings { Robots = 200, Duration = TimeSpan.FromMinutes(30), Seed = options.Seed }, randomMissions: true, options: options);
+        sim.AddRandomRobots(200);
+        while (sim.Now < 1800)
+            sim.Tick();
+        return sim;
     }
 
     [Theory]
