@@ -39,7 +39,7 @@ public sealed record PibtTrafficOptions
     /// <summary>Most robots one jam search moves (the standing robot and the nearest robots standing round it; at most 8).</summary>
     public int JamRobots { get; init; } = 6;
 
-    /// <summary>Most configurations one jam search expands (bounds the time of a step that searches).</summary>
+    /// <summary>Most configurations one jam search expands (bounds the time of a step that searches; a step may search twice, see <see cref="JamSparesUntilSeconds"/>).</summary>
     public int JamSearchBudget { get; init; } = 2_000;
 
     /// <summary>
@@ -776,9 +776,11 @@ public sealed class PibtTrafficController
     /// The jam fallback: of the robots standing now that have gone at least <see cref="PibtTrafficOptions.ResolveJamAfterSeconds"/>
     /// without progress (<see cref="TrackProgress"/>; and not searched for in the last third of that), the one without
     /// progress longest gets a <see cref="JointSearch"/> over the nearest robots standing within
-    /// <see cref="PibtTrafficOptions.JamRadiusHops"/> of it, every other robot held fixed where it holds. A plan found is
-    /// released move by move (<see cref="RunPlans"/>); its robots stand by for PIBT meanwhile. One search a step at most; it
-    /// runs before PIBT decides, while the robots round it stand.
+    /// <see cref="PibtTrafficOptions.JamRadiusHops"/> of it, every other robot held fixed where it holds; robots held up
+    /// themselves (<see cref="PibtTrafficOptions.JamSparesAfterSeconds"/>) are held fixed too, and are searched with only when
+    /// that finds nothing and the stuck robot has waited <see cref="PibtTrafficOptions.JamSparesUntilSeconds"/>. A plan found
+    /// is released move by move (<see cref="RunPlans"/>); its robots stand by for PIBT meanwhile. One robot searched for a
+    /// step at most (two searches at most); it runs before PIBT decides, while the robots round it stand.
     /// </summary>
     private void ResolveJam(bool[] detour)
     {
@@ -830,12 +832,13 @@ public sealed class PibtTrafficController
             && hops.ContainsKey(a.Path[0]) && _owner[a.Path[0]] == a.Index).OrderBy(a => hops[a.Path[0]]).ThenBy(a => a.Index).ToList();
         List<Agent> robots = [];
         List<JointSearch.Move>? moves = null;
-        var spareFirst = nearby.Any(Spared);
+        var others = Math.Min(_options.JamRobots, JointSearch.MaxRobots) - 1;
+        var spareFirst = nearby.Take(others).Any(Spared); // else both searches would take the same robots
         foreach (var spare in spareFirst ? [true, false] : new[] { false })
         {
             if (!spare && spareFirst && _now - stuck.ProgressSince < _options.JamSparesUntilSeconds)
                 break;
-            robots = [stuck, .. nearby.Where(a => !(spare && Spared(a))).Take(Math.Min(_options.JamRobots, JointSearch.MaxRobots) - 1)];
+            robots = [stuck, .. nearby.Where(a => !(spare && Spared(a))).Take(others)];
 
             var blocked = new HashSet<int>();
             var occupiedSpurs = new HashSet<int>();
