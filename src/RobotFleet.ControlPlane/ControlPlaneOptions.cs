@@ -37,6 +37,13 @@ public sealed class ControlPlaneOptions
     /// <summary>How often the coordinator re-checks traffic and dispatch.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How long after publishing a mission's latest lifecycle fact the coordinator checks that the mission state machine took
+    /// it in, and publishes again what it has not (a fact confirmed by the broker can still miss the machine, e.g. published
+    /// before the machine's queue was bound to its exchange); checked again this long after each re-publication.
+    /// </summary>
+    public TimeSpan LifecycleCatchUpAfter { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a robot waits for a held waypoint before traffic moves the holder aside or re-routes.</summary>
     public TimeSpan BlockedResolveAfter { get; init; } = TimeSpan.FromSeconds(1);
 

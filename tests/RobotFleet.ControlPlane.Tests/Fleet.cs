@@ -63,6 +63,9 @@ internal sealed class Fleet : IAsyncDisposable
 
     public FleetCoordinator Coordinator { get; private set; }
 
+    /// <summary>Reads the mission state machine's instances.</summary>
+    public IMissionHistoryReader Reader => _services.GetRequiredService<IMissionHistoryReader>();
+
     public Dictionary<string, SimRobot> Robots { get; } = [];
 
     /// <summary>The coordinator's log lines (information and up), stamped with the fleet clock.</summary>
@@ -72,7 +75,7 @@ internal sealed class Fleet : IAsyncDisposable
     public List<string> Violations { get; } = [];
 
     public static async Task<Fleet> StartAsync(SiteMap map, TimeSpan? lostBlockerTimeout = null, Func<ControlPlaneOptions, ControlPlaneOptions>? configure = null, string? dataDirectory = null,
-        string? missionsDatabase = null)
+        string? missionsDatabase = null, Action<IBusRegistrationConfigurator>? bus = null)
     {
         var options = new ControlPlaneOptions
         {
@@ -86,7 +89,11 @@ internal sealed class Fleet : IAsyncDisposable
         };
         options = configure?.Invoke(options) ?? options;
         var services = new ServiceCollection();
-        services.AddMassTransitTestHarness(bus => bus.AddMissionLifecycle(options)); // the mission state machine publishes MissionStatusChanged
+        services.AddMassTransitTestHarness(x =>
+        {
+            x.AddMissionLifecycle(options); // the mission state machine publishes MissionStatusChanged
+            bus?.Invoke(x);
+        });
         var provider = services.BuildServiceProvider(true);
         var harness = provider.GetRequiredService<ITestHarness>();
         await harness.Start();
@@ -136,9 +143,11 @@ internal sealed class Fleet : IAsyncDisposable
         return Published();
     }
 
+    /// <summary>One tick of the coordinator, followed by its lifecycle catch-up, as the server's ticker runs them.</summary>
     public async Task TickAsync()
     {
         await Coordinator.TickAsync(CancellationToken.None);
+        await Coordinator.CatchUpLifecycleAsync(CancellationToken.None);
         AfterCoordinatorCall();
     }
 
@@ -211,7 +220,7 @@ internal sealed class Fleet : IAsyncDisposable
     /// </summary>
     public async Task AssertLifecycleAgreesAsync()
     {
-        var reader = _services.GetRequiredService<IMissionHistoryReader>();
+        var reader = Reader;
         foreach (var mission in Store.All)
         {
             var until = DateTime.UtcNow + TimeSpan.FromSeconds(20); // the machine retries a conflict for up to ~6 s; a loaded CI run needed more than 5 s

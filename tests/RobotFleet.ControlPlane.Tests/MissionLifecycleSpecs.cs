@@ -1,3 +1,4 @@
+using MassTransit;
 using RobotFleet.ControlPlane.Missions;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
@@ -575,5 +576,78 @@ public sealed class When_an_operator_reassigns_a_mission
         Assert.Equal(ReassignOutcome.UnknownMission, await fleet.Coordinator.ReassignAsync(new ReassignMission("nope", r1.Id, "alice"), CancellationToken.None));
         Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m1").Status);
         Assert.Equal(3, fleet.Mission("m1").History.Count);
+    }
+}
+
+public sealed class When_a_lifecycle_fact_misses_the_mission_state_machine
+{
+    // On RabbitMQ the broker confirms a fact published to an exchange no queue is bound to yet (the machine's endpoint still
+    // starting) and drops it; the coordinator cannot tell from the publish. Here the machine's endpoint drops the mission's
+    // first fact unread, the way that fact never reached it.
+    [Fact]
+    public async Task Should_publish_the_missing_facts_again_until_the_machine_has_every_one()
+    {
+        var drop = new DropFirst<MissionSubmitted>();
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), bus: x => x.AddConfigureEndpointsCallback((_, name, e) =>
+        {
+            if (name == "robotfleet-mission-lifecycle")
+                e.UseFilter(drop);
+        }));
+        await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        Assert.Equal(MissionStatus.Dispatched, fleet.Mission("m1").Status);
+
+        // Facts 2 and 3 overtook the lost first one: the machine keeps them until it comes.
+        Assert.True(await Eventually(() => drop.Dropped == 1), "the machine's endpoint dropped the submission");
+        var reader = fleet.Reader;
+        Assert.True(await Eventually(async () => (await reader.FindAsync("m1", CancellationToken.None))?.Parked is not null), "facts 2 and 3 parked");
+        Assert.Equal(0, (await reader.FindAsync("m1", CancellationToken.None))!.LastSequence);
+
+        // Not before LifecycleCatchUpAfter (10 s) has passed since the last fact was published.
+        Assert.Equal(0, await fleet.Coordinator.CatchUpLifecycleAsync(CancellationToken.None));
+        fleet.Time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(3, await fleet.Coordinator.CatchUpLifecycleAsync(CancellationToken.None));
+        Assert.True(await Eventually(async () => (await reader.FindAsync("m1", CancellationToken.None))?.LastSequence == 3), "the machine took in facts 1..3");
+        Assert.Equal(["Queued", "Assigned", "Dispatched"], (await reader.FindAsync("m1", CancellationToken.None))!.History.Select(h => h.To));
+        Assert.Contains(fleet.Log, l => l.Contains("Mission m1: the mission state machine has applied 0 of its 3 lifecycle facts 10 s after the last was published; publishing facts 1..3 again"));
+
+        // The mission runs to its end; once the machine has every fact, nothing is published again.
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
+        await fleet.AssertLifecycleAgreesAsync();
+        var logged = fleet.Log.Count(l => l.Contains("publishing facts"));
+        await fleet.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(logged, fleet.Log.Count(l => l.Contains("publishing facts")));
+        Assert.Equal(1, drop.Dropped);
+    }
+
+    private static async Task<bool> Eventually(Func<bool> condition) => await Eventually(() => Task.FromResult(condition()));
+
+    private static async Task<bool> Eventually(Func<Task<bool>> condition)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > until)
+                return false;
+            await Task.Delay(10);
+        }
+
+        return true;
+    }
+
+    /// <summary>Drops the first <typeparamref name="T"/> to reach the endpoint, unread (as if it never arrived).</summary>
+    private sealed class DropFirst<T> : IFilter<ConsumeContext>
+        where T : class
+    {
+        private int _dropped;
+
+        public int Dropped => Volatile.Read(ref _dropped);
+
+        public Task Send(ConsumeContext context, IPipe<ConsumeContext> next) =>
+            context.TryGetMessage<T>(out _) && Interlocked.CompareExchange(ref _dropped, 1, 0) == 0 ? Task.CompletedTask : next.Send(context);
+
+        public void Probe(ProbeContext context)
+        {
+        }
     }
 }

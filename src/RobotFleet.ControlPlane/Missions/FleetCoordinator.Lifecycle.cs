@@ -11,6 +11,10 @@ namespace RobotFleet.ControlPlane.Missions;
 /// </summary>
 public sealed partial class FleetCoordinator
 {
+    /// <summary>Missions whose latest lifecycle fact the state machine has not been seen to apply, with when it was published.</summary>
+    private readonly Dictionary<string, DateTimeOffset> _unconfirmedFacts = new(StringComparer.Ordinal);
+    private DateTimeOffset _nextLifecycleCatchUp;
+
     /// <summary>
     /// Pauses (<paramref name="pause"/> true: VDA <c>startPause</c>, Dispatched or Executing -> Paused) or resumes
     /// (<c>stopPause</c>, Paused -> Executing, or Dispatched when the robot has not shown the order yet) the robot running a
@@ -115,6 +119,7 @@ public sealed partial class FleetCoordinator
         updated = updated with { History = [.. history, entry] };
         Save(updated);
         _outbox.Add(FactOf(updated.Id, updated.History, updated.History.Count));
+        ExpectLifecycleFacts(updated.Id);
         logger.LogInformation("Mission {Mission} {Status} ({Reason})", mission.Id, status, reason);
     }
 
@@ -128,7 +133,81 @@ public sealed partial class FleetCoordinator
         for (var sequence = (int)from + 1; sequence <= mission.History.Count; sequence++)
             _outbox.Add(FactOf(mission.Id, mission.History, sequence));
         if (from < mission.History.Count)
+        {
             logger.LogInformation("Mission {Mission}: re-publishing lifecycle facts {From}..{To}", mission.Id, from + 1, mission.History.Count);
+            ExpectLifecycleFacts(mission.Id);
+        }
+    }
+
+    /// <summary>Notes that facts of <paramref name="missionId"/> were just published, for <see cref="CatchUpLifecycleAsync"/> to check.</summary>
+    private void ExpectLifecycleFacts(string missionId)
+    {
+        if (lifecycle is not null)
+            _unconfirmedFacts[missionId] = time.GetUtcNow();
+    }
+
+    /// <summary>
+    /// Checks that the mission state machine took in the lifecycle facts published at least
+    /// <see cref="ControlPlaneOptions.LifecycleCatchUpAfter"/> ago, and publishes again every fact it has not applied (it
+    /// ignores one it has, and keeps one that overtook its predecessor until that comes). A fact the broker confirmed can still
+    /// miss the machine: published before the machine's queue was bound to its exchange, or dropped with a connection the bus
+    /// watchdog recycled. A mission leaves the check once the machine has all its facts. Reads the machine's store outside the
+    /// coordinator's lock; does nothing without an <see cref="Lifecycle.IMissionHistoryReader"/>, or after <see cref="StopDeciding"/>.
+    /// Called with every tick; checks at most once every <see cref="ControlPlaneOptions.LifecycleCatchUpAfter"/> / 2. A failed
+    /// read of the machine's store is logged and tried again at the next check. Thread-safe.
+    /// </summary>
+    /// <returns>How many facts were published again.</returns>
+    public async Task<int> CatchUpLifecycleAsync(CancellationToken cancellationToken)
+    {
+        if (lifecycle is null || _stopped)
+            return 0;
+        var now = time.GetUtcNow();
+        if (now < _nextLifecycleCatchUp)
+            return 0;
+        _nextLifecycleCatchUp = now + options.LifecycleCatchUpAfter / 2;
+        var due = await UnderLockAsync(() => _unconfirmedFacts.Where(u => now - u.Value >= options.LifecycleCatchUpAfter)
+            .ToDictionary(u => u.Key, u => u.Value, StringComparer.Ordinal), cancellationToken);
+        if (due.Count == 0)
+            return 0;
+        IReadOnlyDictionary<string, long> applied;
+        try
+        {
+            applied = await lifecycle.AppliedSequencesAsync(due.Keys, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The machine's store is unreachable (the database restarting): the missions stay due for the next check.
+            logger.LogWarning("Checking that the mission state machine took in {Count} missions' lifecycle facts failed: {Error}; trying again in {Seconds:F0} s",
+                due.Count, e.Message, (options.LifecycleCatchUpAfter / 2).TotalSeconds);
+            return 0;
+        }
+
+        var republished = 0;
+        await DecideAsync(() =>
+        {
+            foreach (var (id, publishedAt) in due)
+            {
+                // Published again since the check began: that publication gets its own check.
+                if (!_unconfirmedFacts.TryGetValue(id, out var latest) || latest != publishedAt)
+                    continue;
+                var machine = applied.GetValueOrDefault(id);
+                if (!_missions.TryGetValue(id, out var mission) || machine >= mission.History.Count)
+                {
+                    _unconfirmedFacts.Remove(id);
+                    continue;
+                }
+
+                logger.LogWarning("Mission {Mission}: the mission state machine has applied {Applied} of its {Count} lifecycle facts {Seconds:F0} s after the last was published; "
+                    + "publishing facts {From}..{Count} again", id, machine, mission.History.Count, (now - publishedAt).TotalSeconds, machine + 1, mission.History.Count);
+                for (var sequence = (int)machine + 1; sequence <= mission.History.Count; sequence++)
+                    _outbox.Add(FactOf(id, mission.History, sequence));
+                republished += mission.History.Count - (int)machine;
+                ExpectLifecycleFacts(id);
+            }
+
+            return true;
+        }, cancellationToken);
+        return republished;
     }
 
     /// <summary>The lifecycle fact of history entry <paramref name="sequence"/> (1-based).</summary>

@@ -90,7 +90,8 @@ internal sealed class SoleInstance : IDecidingTurn
 
 /// <summary>
 /// Calls <see cref="FleetCoordinator.TickAsync"/> once this process may decide (<see cref="IDecidingTurn"/>; the first tick
-/// loads stored missions) and every <see cref="ControlPlaneOptions.TickInterval"/> after.
+/// loads stored missions) and every <see cref="ControlPlaneOptions.TickInterval"/> after, each followed by
+/// <see cref="FleetCoordinator.CatchUpLifecycleAsync"/>.
 /// </summary>
 internal sealed class CoordinatorTicker(FleetCoordinator coordinator, ControlPlaneOptions options, TimeProvider time, IDecidingTurn turn) : BackgroundService
 {
@@ -102,7 +103,10 @@ internal sealed class CoordinatorTicker(FleetCoordinator coordinator, ControlPla
             using var timer = new PeriodicTimer(options.TickInterval, time);
             await coordinator.TickAsync(stoppingToken); // loads stored missions at once
             while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
                 await coordinator.TickAsync(stoppingToken);
+                await coordinator.CatchUpLifecycleAsync(stoppingToken);
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

@@ -184,6 +184,7 @@ public sealed class Leadership(
     private async Task LeadAsync(LeaderLease lease, CancellationToken stoppingToken)
     {
         logger.LogWarning("Instance {Instance} is the leader now (PostgreSQL advisory lock {Key}): it decides and ingests robot messages", InstanceId, LeaderLease.LockKey);
+        await WaitForBusEndpointsAsync(stoppingToken);
         await ConnectDeciderEndpointsAsync(stoppingToken);
         _leading.TrySetResult(); // the coordinator's first tick loads the stored missions (restart path)
         gateway.StartPublishing();
@@ -201,6 +202,29 @@ public sealed class Leadership(
             Environment.ExitCode = LostLeadershipExitCode;
             lifetime.StopApplication();
             return;
+        }
+    }
+
+    /// <summary>
+    /// Waits, at most 60 s, until the bus's own receive endpoints are ready (their queues bound to their messages' exchanges):
+    /// the host starts while MassTransit is still declaring them, and a lifecycle fact published before the mission state
+    /// machine's queue is bound to its exchange is confirmed by the broker and dropped. Longer (the broker unreachable): logs a
+    /// warning and goes on; the coordinator publishes again what the machine has not taken in
+    /// (<see cref="FleetCoordinator.CatchUpLifecycleAsync"/>).
+    /// </summary>
+    private async Task WaitForBusEndpointsAsync(CancellationToken stoppingToken)
+    {
+        var bus = services.GetRequiredService<IBusControl>();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (bus.CheckHealth() is { Status: not BusHealthStatus.Healthy } health)
+        {
+            if (waited.Elapsed >= TimeSpan.FromSeconds(60))
+            {
+                logger.LogWarning("The bus's receive endpoints are not all ready after 60 s ({Status}: {Description}); deciding anyway", health.Status, health.Description);
+                return;
+            }
+
+            await Task.Delay(100, stoppingToken);
         }
     }
 

@@ -137,6 +137,16 @@ public sealed class EfMissionStateStore : IMissionHistoryReader
         return db.States.AsNoTracking().ToDictionary(s => s.MissionId, s => s.LastSequence, StringComparer.Ordinal);
     }
 
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, long>> AppliedSequencesAsync(IReadOnlyCollection<string> missionIds, CancellationToken cancellationToken)
+    {
+        await using var db = CreateContext();
+        var ids = missionIds.Select(MissionCorrelation.IdOf).ToList();
+        var stored = await db.States.AsNoTracking().Where(s => ids.Contains(s.CorrelationId))
+            .ToDictionaryAsync(s => s.MissionId, s => s.LastSequence, StringComparer.Ordinal, cancellationToken);
+        return missionIds.Distinct(StringComparer.Ordinal).ToDictionary(id => id, id => stored.GetValueOrDefault(id), StringComparer.Ordinal);
+    }
+
     /// <summary>The instance with its history, or null.</summary>
     internal static async Task<MissionState?> LoadAsync(MissionStateDbContext db, Guid correlationId, bool tracked, CancellationToken cancellationToken)
     {

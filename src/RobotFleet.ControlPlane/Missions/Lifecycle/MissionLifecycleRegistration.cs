@@ -18,6 +18,12 @@ public interface IMissionHistoryReader
     /// Empty when nothing is stored durably.
     /// </summary>
     IReadOnlyDictionary<string, long> LastSequences();
+
+    /// <summary>
+    /// The last fact sequence the machine has applied for each of <paramref name="missionIds"/> (0 for a mission it has not
+    /// seen), for the coordinator to publish again what it published but the machine never took in.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, long>> AppliedSequencesAsync(IReadOnlyCollection<string> missionIds, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -57,17 +63,30 @@ public sealed class InMemoryMissionHistoryReader(IndexedSagaDictionary<MissionSt
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, long> LastSequences() => new Dictionary<string, long>();
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, long>> AppliedSequencesAsync(IReadOnlyCollection<string> missionIds, CancellationToken cancellationToken)
+    {
+        var applied = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var id in missionIds)
+            applied[id] = (await FindAsync(id, cancellationToken))?.LastSequence ?? 0;
+        return applied;
+    }
 }
 
 /// <summary>
 /// The mission state machine's endpoint: message retry outside an in-memory outbox, so a message whose save failed
 /// (<see cref="Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException"/>) runs again on a fresh read, and
-/// <see cref="Contracts.MissionStatusChanged"/> leaves only after the instance was saved. Up to 16 messages at once,
+/// <see cref="Contracts.MissionStatusChanged"/> leaves only after the instance was saved. An attempt still running after
+/// <see cref="AttemptTimeout"/> is left behind and runs again (<see cref="LeaveHungAttemptFilter"/>). Up to 16 messages at once,
 /// partitioned by mission: one mission's facts are handled one at a time in this process (no wasted conflicts); several
 /// processes consuming the same queue race, and the machine's ordering and the version check sort that out.
 /// </summary>
 public sealed class MissionStateDefinition : SagaDefinition<MissionState>
 {
+    /// <summary>How long one attempt at a fact may take (the database save and the outbox's publication together): 30 s.</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>Names the endpoint <c>robotfleet-mission-lifecycle</c>.</summary>
     public MissionStateDefinition()
     {
@@ -79,6 +98,7 @@ public sealed class MissionStateDefinition : SagaDefinition<MissionState>
     protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator, ISagaConfigurator<MissionState> sagaConfigurator, IRegistrationContext context)
     {
         endpointConfigurator.UseMessageRetry(r => r.Intervals(10, 20, 50, 100, 200, 400, 800, 1600, 3200));
+        endpointConfigurator.UseFilter(new LeaveHungAttemptFilter(AttemptTimeout));
         endpointConfigurator.UseInMemoryOutbox(context);
         var partitioner = endpointConfigurator.CreatePartitioner(ConcurrentMessageLimit ?? 16);
         PartitionByMission<MissionSubmitted>(sagaConfigurator, partitioner);
@@ -98,6 +118,40 @@ public sealed class MissionStateDefinition : SagaDefinition<MissionState>
     private static void PartitionByMission<T>(ISagaConfigurator<MissionState> saga, IPartitioner partitioner)
         where T : class, IMissionLifecycleFact =>
         saga.Message<T>(m => m.UsePartitioner(partitioner, c => MissionCorrelation.IdOf(c.Message.MissionId)));
+}
+
+/// <summary>
+/// Fails a consume attempt still running after a time limit and leaves it behind, so that the message retry around it runs
+/// the message again and the endpoint is free. The case it is for: after a RabbitMQ connection broke, RabbitMQ.Client 7.2.2
+/// can leave a publish waiting forever, whatever its cancellation token says (rabbitmq/rabbitmq-dotnet-client#1930); the
+/// state machine's outbox publication caught that way held its attempt, and MassTransit does not restart an endpoint on the
+/// new connection while one of its deliveries is in flight, so every later fact waited behind it. The attempt left behind
+/// may still finish: the instance's version check and the machine's sequence check make that harmless (a fact applied by
+/// it is a duplicate for the retry, and the other way round). Thread-safe.
+/// </summary>
+/// <param name="timeout">How long an attempt may run.</param>
+public sealed class LeaveHungAttemptFilter(TimeSpan timeout) : IFilter<ConsumeContext>
+{
+    /// <inheritdoc />
+    /// <exception cref="TimeoutException">The attempt ran longer than the time limit (the message retry takes it).</exception>
+    public async Task Send(ConsumeContext context, IPipe<ConsumeContext> next)
+    {
+        var attempt = next.Send(context);
+        try
+        {
+            await attempt.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            // Observe whatever the attempt left behind ends with.
+            _ = attempt.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw new TimeoutException($"consuming {string.Join(", ", context.SupportedMessageTypes)} took over {timeout.TotalSeconds:F0} s "
+                + "(a publish hung on a broken RabbitMQ connection, rabbitmq/rabbitmq-dotnet-client#1930?); left behind, running it again");
+        }
+    }
+
+    /// <inheritdoc />
+    public void Probe(ProbeContext context) => context.CreateFilterScope("leaveHungAttempt").Add("timeout", timeout);
 }
 
 /// <summary>Registers the mission lifecycle state machine.</summary>
