@@ -183,7 +183,7 @@ public sealed class PibtScenarioTests
         var not = WarehouseHalfHour(new PibtTrafficOptions { Seed = seed, JamSparesAfterSeconds = 0 });
         Assert.Equal(0, spared.Collisions);
         Assert.True(spared.Stalls == 0, string.Join(Environment.NewLine, spared.StallNotes));
-        Assert.Equal(2, not.Stalls);
+        Assert.True(not.Stalls > 0, "without sparing the seed stalls (2 on both seeds when measured)");
     }
 
     /// <summary>200 robots with random deliveries for 30 simulated minutes on the generated 100 x 100 warehouse of the options' seed.</summary>

@@ -889,10 +889,13 @@ public sealed class PibtTrafficController
         RunPlans(detour);
     }
 
-    /// <summary>True when another robot's jam plan leaves this robot where it stands: it has a goal and has gone <see cref="PibtTrafficOptions.JamSparesAfterSeconds"/> without progress.</summary>
+    /// <summary>
+    /// True when another robot's jam plan leaves this robot where it stands: it has a goal it is not standing on and has gone
+    /// <see cref="PibtTrafficOptions.JamSparesAfterSeconds"/> without progress (one waiting on its goal is not held up).
+    /// </summary>
     private bool Spared(Agent agent) =>
-        _options.JamSparesAfterSeconds > 0 && agent.Goal >= 0 && !double.IsNaN(agent.ProgressSince)
-        && _now - agent.ProgressSince >= _options.JamSparesAfterSeconds;
+        _options.JamSparesAfterSeconds > 0 && agent.Goal >= 0 && agent.Path.Count > 0 && agent.Path[0] != agent.Goal
+        && !double.IsNaN(agent.ProgressSince) && _now - agent.ProgressSince >= _options.JamSparesAfterSeconds;
 
     /// <summary>PIBT's decision for one robot (recursive through the robots it pushes); true when it moves or stays by choice.</summary>
     private bool Decide(Agent agent, Agent? parent, bool[] detour, List<int>? chase = null)
