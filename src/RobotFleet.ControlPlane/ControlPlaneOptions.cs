@@ -44,6 +44,13 @@ public sealed class ControlPlaneOptions
     /// </summary>
     public TimeSpan LifecycleCatchUpAfter { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long the mission state machine's endpoint lets one attempt at a fact run (its database save and its publication of
+    /// <see cref="Contracts.MissionStatusChanged"/>) before it leaves it behind and runs the fact again
+    /// (<see cref="Missions.Lifecycle.LeaveHungAttemptFilter{TMessage}"/>).
+    /// </summary>
+    public TimeSpan LifecycleAttemptTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a robot waits for a held waypoint before traffic moves the holder aside or re-routes.</summary>
     public TimeSpan BlockedResolveAfter { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -29,9 +29,13 @@ internal sealed class LifecycleBus : IAsyncDisposable
 
     /// <summary>Starts the bus; <paramref name="dataDirectory"/> puts the instances in <c>missions.db</c> there (EF Core repository).</summary>
     public static async Task<LifecycleBus> StartAsync(string? dataDirectory = null, Action<IServiceCollection>? services = null, Action<IBusRegistrationConfigurator>? bus = null,
-        string? missionsDatabase = null)
+        string? missionsDatabase = null, TimeSpan? attemptTimeout = null)
     {
-        var options = new ControlPlaneOptions { Map = TestMaps.Corridor(), DataDirectory = dataDirectory, MissionsDatabase = missionsDatabase };
+        var options = new ControlPlaneOptions
+        {
+            Map = TestMaps.Corridor(), DataDirectory = dataDirectory, MissionsDatabase = missionsDatabase,
+            LifecycleAttemptTimeout = attemptTimeout ?? TimeSpan.FromSeconds(30),
+        };
         var collection = new ServiceCollection();
         var logs = new LogCollector();
         collection.AddLogging(b => b.AddProvider(logs));

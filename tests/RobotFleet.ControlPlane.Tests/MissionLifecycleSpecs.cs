@@ -620,6 +620,27 @@ public sealed class When_a_lifecycle_fact_misses_the_mission_state_machine
         Assert.Equal(1, drop.Dropped);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the machine's instances in SQLite (EfMissionStateStore.AppliedSequencesAsync)
+    public async Task Should_publish_a_lost_submission_again_while_the_mission_waits_in_the_queue(bool sqlite)
+    {
+        var drop = new DropFirst<MissionSubmitted>();
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), dataDirectory: sqlite ? dir.Path : null, bus: x => x.AddConfigureEndpointsCallback((_, name, e) =>
+        {
+            if (name == "robotfleet-mission-lifecycle")
+                e.UseFilter(drop);
+        }));
+        await fleet.SubmitAsync("m1", "b", "d"); // no robot: the mission stays Queued, with no later fact to show the gap
+        Assert.True(await Eventually(() => drop.Dropped == 1), "the machine's endpoint dropped the submission");
+
+        await fleet.WaitAsync(TimeSpan.FromSeconds(12));
+
+        Assert.True(await Eventually(async () => (await fleet.Reader.FindAsync("m1", CancellationToken.None))?.CurrentState == "Queued"), "the machine has the mission queued");
+        Assert.Single(fleet.Log, l => l.Contains("Mission m1: the mission state machine has applied 0 of its 1 lifecycle facts"));
+    }
+
     private static async Task<bool> Eventually(Func<bool> condition) => await Eventually(() => Task.FromResult(condition()));
 
     private static async Task<bool> Eventually(Func<Task<bool>> condition)

@@ -11,9 +11,12 @@ namespace RobotFleet.ControlPlane.Missions;
 /// </summary>
 public sealed partial class FleetCoordinator
 {
-    /// <summary>Missions whose latest lifecycle fact the state machine has not been seen to apply, with when it was published.</summary>
-    private readonly Dictionary<string, DateTimeOffset> _unconfirmedFacts = new(StringComparer.Ordinal);
-    private DateTimeOffset _nextLifecycleCatchUp;
+    /// <summary>
+    /// Missions whose lifecycle facts the state machine has not been seen to apply all of: when the latest was published, the
+    /// sequence the machine had applied at the last check (-1: not checked yet), and how often they were published again.
+    /// </summary>
+    private readonly Dictionary<string, (DateTimeOffset PublishedAt, long Applied, int Republished)> _unconfirmedFacts = new(StringComparer.Ordinal);
+    private long _nextLifecycleCatchUpTicks;
 
     /// <summary>
     /// Pauses (<paramref name="pause"/> true: VDA <c>startPause</c>, Dispatched or Executing -> Paused) or resumes
@@ -119,7 +122,6 @@ public sealed partial class FleetCoordinator
         updated = updated with { History = [.. history, entry] };
         Save(updated);
         _outbox.Add(FactOf(updated.Id, updated.History, updated.History.Count));
-        ExpectLifecycleFacts(updated.Id);
         logger.LogInformation("Mission {Mission} {Status} ({Reason})", mission.Id, status, reason);
     }
 
@@ -133,17 +135,16 @@ public sealed partial class FleetCoordinator
         for (var sequence = (int)from + 1; sequence <= mission.History.Count; sequence++)
             _outbox.Add(FactOf(mission.Id, mission.History, sequence));
         if (from < mission.History.Count)
-        {
             logger.LogInformation("Mission {Mission}: re-publishing lifecycle facts {From}..{To}", mission.Id, from + 1, mission.History.Count);
-            ExpectLifecycleFacts(mission.Id);
-        }
     }
 
-    /// <summary>Notes that facts of <paramref name="missionId"/> were just published, for <see cref="CatchUpLifecycleAsync"/> to check.</summary>
+    /// <summary>Notes that a fact of <paramref name="missionId"/> was just published, for <see cref="CatchUpLifecycleAsync"/> to check. Under the lock.</summary>
     private void ExpectLifecycleFacts(string missionId)
     {
-        if (lifecycle is not null)
-            _unconfirmedFacts[missionId] = time.GetUtcNow();
+        if (lifecycle is null)
+            return;
+        var (_, applied, republished) = _unconfirmedFacts.GetValueOrDefault(missionId, (default, -1, 0));
+        _unconfirmedFacts[missionId] = (time.GetUtcNow(), applied, republished);
     }
 
     /// <summary>
@@ -151,10 +152,13 @@ public sealed partial class FleetCoordinator
     /// <see cref="ControlPlaneOptions.LifecycleCatchUpAfter"/> ago, and publishes again every fact it has not applied (it
     /// ignores one it has, and keeps one that overtook its predecessor until that comes). A fact the broker confirmed can still
     /// miss the machine: published before the machine's queue was bound to its exchange, or dropped with a connection the bus
-    /// watchdog recycled. A mission leaves the check once the machine has all its facts. Reads the machine's store outside the
-    /// coordinator's lock; does nothing without an <see cref="Lifecycle.IMissionHistoryReader"/>, or after <see cref="StopDeciding"/>.
-    /// Called with every tick; checks at most once every <see cref="ControlPlaneOptions.LifecycleCatchUpAfter"/> / 2. A failed
-    /// read of the machine's store is logged and tried again at the next check. Thread-safe.
+    /// watchdog recycled. A mission leaves the check once the machine has all its facts. Where the machine applied more since
+    /// the last check it is only behind (a backlog), and the check waits; each time a mission's facts are published again its
+    /// next check waits twice as long (10, 20, 40 s ... up to 32 times <see cref="ControlPlaneOptions.LifecycleCatchUpAfter"/>).
+    /// Reads the machine's store outside the coordinator's lock, for at most half of
+    /// <see cref="ControlPlaneOptions.LifecycleCatchUpAfter"/>; a failed or slow read is logged and tried at the next check.
+    /// Does nothing without an <see cref="Lifecycle.IMissionHistoryReader"/>, or after <see cref="StopDeciding"/>. Called with
+    /// every tick; checks at most once every <see cref="ControlPlaneOptions.LifecycleCatchUpAfter"/> / 2. Thread-safe.
     /// </summary>
     /// <returns>How many facts were published again.</returns>
     public async Task<int> CatchUpLifecycleAsync(CancellationToken cancellationToken)
@@ -162,33 +166,37 @@ public sealed partial class FleetCoordinator
         if (lifecycle is null || _stopped)
             return 0;
         var now = time.GetUtcNow();
-        if (now < _nextLifecycleCatchUp)
+        var interval = options.LifecycleCatchUpAfter / 2;
+        var next = Interlocked.Read(ref _nextLifecycleCatchUpTicks);
+        if (now.UtcTicks < next || Interlocked.CompareExchange(ref _nextLifecycleCatchUpTicks, (now + interval).UtcTicks, next) != next)
             return 0;
-        _nextLifecycleCatchUp = now + options.LifecycleCatchUpAfter / 2;
-        var due = await UnderLockAsync(() => _unconfirmedFacts.Where(u => now - u.Value >= options.LifecycleCatchUpAfter)
+        var due = await UnderLockAsync(() => _unconfirmedFacts
+            .Where(u => now - u.Value.PublishedAt >= options.LifecycleCatchUpAfter * (1 << Math.Min(u.Value.Republished, 5)))
             .ToDictionary(u => u.Key, u => u.Value, StringComparer.Ordinal), cancellationToken);
         if (due.Count == 0)
             return 0;
         IReadOnlyDictionary<string, long> applied;
+        using var read = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        read.CancelAfter(interval);
         try
         {
-            applied = await lifecycle.AppliedSequencesAsync(due.Keys, cancellationToken);
+            applied = await lifecycle.AppliedSequencesAsync(due.Keys, read.Token);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The machine's store is unreachable (the database restarting): the missions stay due for the next check.
+            // The machine's store is unreachable or slow (the database restarting): the missions stay due for the next check.
             logger.LogWarning("Checking that the mission state machine took in {Count} missions' lifecycle facts failed: {Error}; trying again in {Seconds:F0} s",
-                due.Count, e.Message, (options.LifecycleCatchUpAfter / 2).TotalSeconds);
+                due.Count, e.Message, interval.TotalSeconds);
             return 0;
         }
 
         var republished = 0;
         await DecideAsync(() =>
         {
-            foreach (var (id, publishedAt) in due)
+            foreach (var (id, seen) in due)
             {
                 // Published again since the check began: that publication gets its own check.
-                if (!_unconfirmedFacts.TryGetValue(id, out var latest) || latest != publishedAt)
+                if (!_unconfirmedFacts.TryGetValue(id, out var latest) || latest.PublishedAt != seen.PublishedAt)
                     continue;
                 var machine = applied.GetValueOrDefault(id);
                 if (!_missions.TryGetValue(id, out var mission) || machine >= mission.History.Count)
@@ -197,12 +205,18 @@ public sealed partial class FleetCoordinator
                     continue;
                 }
 
+                if (seen.Applied >= 0 && machine > seen.Applied)
+                {
+                    _unconfirmedFacts[id] = (now, machine, seen.Republished); // moving, only behind: check again later
+                    continue;
+                }
+
                 logger.LogWarning("Mission {Mission}: the mission state machine has applied {Applied} of its {Count} lifecycle facts {Seconds:F0} s after the last was published; "
-                    + "publishing facts {From}..{Count} again", id, machine, mission.History.Count, (now - publishedAt).TotalSeconds, machine + 1, mission.History.Count);
+                    + "publishing facts {From}..{Count} again", id, machine, mission.History.Count, (now - seen.PublishedAt).TotalSeconds, machine + 1, mission.History.Count);
                 for (var sequence = (int)machine + 1; sequence <= mission.History.Count; sequence++)
                     _outbox.Add(FactOf(id, mission.History, sequence));
                 republished += mission.History.Count - (int)machine;
-                ExpectLifecycleFacts(id);
+                _unconfirmedFacts[id] = (now, machine, seen.Republished + 1);
             }
 
             return true;

@@ -259,7 +259,11 @@ public sealed partial class FleetCoordinator(
             await PersistAsync();
             PublishRoutes();
             foreach (var message in _outbox)
+            {
                 await PublishUntilTakenAsync(message);
+                if (message is IMissionLifecycleFact fact)
+                    ExpectLifecycleFacts(fact.MissionId);
+            }
             return result;
         }
         finally

@@ -78,18 +78,19 @@ public sealed class InMemoryMissionHistoryReader(IndexedSagaDictionary<MissionSt
 /// The mission state machine's endpoint: message retry outside an in-memory outbox, so a message whose save failed
 /// (<see cref="Microsoft.EntityFrameworkCore.DbUpdateConcurrencyException"/>) runs again on a fresh read, and
 /// <see cref="Contracts.MissionStatusChanged"/> leaves only after the instance was saved. An attempt still running after
-/// <see cref="AttemptTimeout"/> is left behind and runs again (<see cref="LeaveHungAttemptFilter"/>). Up to 16 messages at once,
+/// <see cref="ControlPlaneOptions.LifecycleAttemptTimeout"/> is left behind and runs again (<see cref="LeaveHungAttemptFilter{TMessage}"/>). Up to 16 messages at once,
 /// partitioned by mission: one mission's facts are handled one at a time in this process (no wasted conflicts); several
 /// processes consuming the same queue race, and the machine's ordering and the version check sort that out.
 /// </summary>
 public sealed class MissionStateDefinition : SagaDefinition<MissionState>
 {
-    /// <summary>How long one attempt at a fact may take (the database save and the outbox's publication together): 30 s.</summary>
-    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
+    private readonly TimeSpan _attemptTimeout;
 
     /// <summary>Names the endpoint <c>robotfleet-mission-lifecycle</c>.</summary>
-    public MissionStateDefinition()
+    /// <param name="options">Gives <see cref="ControlPlaneOptions.LifecycleAttemptTimeout"/>.</param>
+    public MissionStateDefinition(ControlPlaneOptions options)
     {
+        _attemptTimeout = options.LifecycleAttemptTimeout;
         EndpointName = "robotfleet-mission-lifecycle";
         ConcurrentMessageLimit = 16;
     }
@@ -98,7 +99,7 @@ public sealed class MissionStateDefinition : SagaDefinition<MissionState>
     protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator, ISagaConfigurator<MissionState> sagaConfigurator, IRegistrationContext context)
     {
         endpointConfigurator.UseMessageRetry(r => r.Intervals(10, 20, 50, 100, 200, 400, 800, 1600, 3200));
-        endpointConfigurator.UseFilter(new LeaveHungAttemptFilter(AttemptTimeout));
+        _ = new LeaveHungAttemptObserver(endpointConfigurator, _attemptTimeout); // between the retry and the outbox
         endpointConfigurator.UseInMemoryOutbox(context);
         var partitioner = endpointConfigurator.CreatePartitioner(ConcurrentMessageLimit ?? 16);
         PartitionByMission<MissionSubmitted>(sagaConfigurator, partitioner);
@@ -124,17 +125,20 @@ public sealed class MissionStateDefinition : SagaDefinition<MissionState>
 /// Fails a consume attempt still running after a time limit and leaves it behind, so that the message retry around it runs
 /// the message again and the endpoint is free. The case it is for: after a RabbitMQ connection broke, RabbitMQ.Client 7.2.2
 /// can leave a publish waiting forever, whatever its cancellation token says (rabbitmq/rabbitmq-dotnet-client#1930); the
-/// state machine's outbox publication caught that way held its attempt, and MassTransit does not restart an endpoint on the
-/// new connection while one of its deliveries is in flight, so every later fact waited behind it. The attempt left behind
-/// may still finish: the instance's version check and the machine's sequence check make that harmless (a fact applied by
-/// it is a duplicate for the retry, and the other way round). Thread-safe.
+/// state machine's outbox publication of <see cref="MissionStatusChanged"/> caught that way held its attempt, and MassTransit
+/// does not restart an endpoint on a new connection while one of its deliveries is in flight, so every later fact waited
+/// behind it. Connect it with <see cref="LeaveHungAttemptObserver"/> between the message retry and the outbox, so that the
+/// outbox's publication is inside the time limit. The retry finds the fact applied (the instance was saved before the
+/// outbox published) and the machine announces the status again (<see cref="MissionStateMachine"/>). Thread-safe.
 /// </summary>
+/// <typeparam name="TMessage">The message type of the pipe it is in.</typeparam>
 /// <param name="timeout">How long an attempt may run.</param>
-public sealed class LeaveHungAttemptFilter(TimeSpan timeout) : IFilter<ConsumeContext>
+public sealed class LeaveHungAttemptFilter<TMessage>(TimeSpan timeout) : IFilter<ConsumeContext<TMessage>>
+    where TMessage : class
 {
     /// <inheritdoc />
     /// <exception cref="TimeoutException">The attempt ran longer than the time limit (the message retry takes it).</exception>
-    public async Task Send(ConsumeContext context, IPipe<ConsumeContext> next)
+    public async Task Send(ConsumeContext<TMessage> context, IPipe<ConsumeContext<TMessage>> next)
     {
         var attempt = next.Send(context);
         try
@@ -145,13 +149,38 @@ public sealed class LeaveHungAttemptFilter(TimeSpan timeout) : IFilter<ConsumeCo
         {
             // Observe whatever the attempt left behind ends with.
             _ = attempt.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            throw new TimeoutException($"consuming {string.Join(", ", context.SupportedMessageTypes)} took over {timeout.TotalSeconds:F0} s "
+            throw new TimeoutException($"consuming {typeof(TMessage).Name} took over {timeout.TotalSeconds:F0} s "
                 + "(a publish hung on a broken RabbitMQ connection, rabbitmq/rabbitmq-dotnet-client#1930?); left behind, running it again");
         }
     }
 
     /// <inheritdoc />
     public void Probe(ProbeContext context) => context.CreateFilterScope("leaveHungAttempt").Add("timeout", timeout);
+}
+
+/// <summary>
+/// Puts a <see cref="LeaveHungAttemptFilter{TMessage}"/> in the pipe of every message type of an endpoint, at the place it is
+/// created: after the steps connected before it (the message retry), before those connected after it (the in-memory
+/// outbox). MassTransit places a filter given with <c>UseFilter</c> after all of these, inside the outbox.
+/// </summary>
+public sealed class LeaveHungAttemptObserver : ConfigurationObserver, IMessageConfigurationObserver
+{
+    private readonly TimeSpan _timeout;
+
+    /// <summary>Connects to <paramref name="configurator"/>.</summary>
+    /// <param name="configurator">The endpoint.</param>
+    /// <param name="timeout">How long an attempt may run.</param>
+    public LeaveHungAttemptObserver(IConsumePipeConfigurator configurator, TimeSpan timeout)
+        : base(configurator)
+    {
+        _timeout = timeout;
+        Connect(this);
+    }
+
+    /// <inheritdoc />
+    public void MessageConfigured<TMessage>(IConsumePipeConfigurator configurator)
+        where TMessage : class =>
+        configurator.AddPipeSpecification(new FilterPipeSpecification<ConsumeContext<TMessage>>(new LeaveHungAttemptFilter<TMessage>(_timeout)));
 }
 
 /// <summary>Registers the mission lifecycle state machine.</summary>
@@ -164,6 +193,7 @@ public static class MissionLifecycleRegistration
     /// </summary>
     public static void AddMissionLifecycle(this IBusRegistrationConfigurator bus, ControlPlaneOptions options)
     {
+        bus.TryAddSingleton(options); // for MissionStateDefinition
         var saga = bus.AddSagaStateMachine<MissionStateMachine, MissionState, MissionStateDefinition>();
         if (MissionDatabase.From(options) is { } database)
         {

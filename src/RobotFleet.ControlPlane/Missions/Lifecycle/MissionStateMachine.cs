@@ -14,7 +14,8 @@ namespace RobotFleet.ControlPlane.Missions.Lifecycle;
 /// </summary>
 /// <remarks>
 /// The coordinator decides; this machine checks, records and announces. Facts apply strictly in their per-mission
-/// <see cref="IMissionLifecycleFact.Sequence"/>: one already applied is ignored (redelivery), one that arrives ahead of a
+/// <see cref="IMissionLifecycleFact.Sequence"/>: one already applied is ignored (redelivery; the latest one on a retry or a
+/// redelivery has its status announced again, since the attempt that applied it may not have), one that arrives ahead of a
 /// predecessor is parked in <see cref="MissionState.Parked"/> and applied once the gap closes. A fact that is illegal in the
 /// current state is recorded as rejected (<see cref="MissionHistoryEntry.Accepted"/> false), logged as a warning, and not
 /// applied. Final states keep their instance (the history stays). Run it behind an in-memory outbox
@@ -192,6 +193,10 @@ public sealed class MissionStateMachine : MassTransitStateMachine<MissionState>
         if (fact.Sequence <= saga.LastSequence)
         {
             _logger.LogDebug("Mission {Mission}: fact {Sequence} ({Event}) already applied; ignored", fact.MissionId, fact.Sequence, context.Event.Name);
+            // The latest fact once more on a retry or a redelivery: the attempt that applied it may have been left behind, or
+            // failed, before its announcement left the outbox (LeaveHungAttemptFilter): announce it again.
+            if ((context.GetRetryAttempt() > 0 || context.ReceiveContext.Redelivered) && saga.History is [.., { Accepted: true } last] && last.Sequence == fact.Sequence)
+                await context.Publish(new MissionStatusChanged(saga.MissionId, Enum.Parse<MissionStatus>(last.To), MissionCorrelation.Robot(saga.Robot), fact.Reason, fact.Timestamp));
             return;
         }
 
