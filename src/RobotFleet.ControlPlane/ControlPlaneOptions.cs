@@ -40,7 +40,8 @@ public sealed class ControlPlaneOptions
     /// <summary>
     /// How long after publishing a mission's latest lifecycle fact the coordinator checks that the mission state machine took
     /// it in, and publishes again what it has not (a fact confirmed by the broker can still miss the machine, e.g. published
-    /// before the machine's queue was bound to its exchange); checked again this long after each re-publication.
+    /// before the machine's queue was bound to its exchange). After each re-publication of a mission's facts the next check of
+    /// it waits twice as long as the one before, up to 32 times this.
     /// </summary>
     public TimeSpan LifecycleCatchUpAfter { get; init; } = TimeSpan.FromSeconds(10);
 
