@@ -132,10 +132,16 @@ public sealed partial class FleetCoordinator
     private void CatchUpLifecycle(MissionView mission, IReadOnlyDictionary<string, long> applied)
     {
         var from = applied.GetValueOrDefault(mission.Id);
-        for (var sequence = (int)from + 1; sequence <= mission.History.Count; sequence++)
-            _outbox.Add(FactOf(mission.Id, mission.History, sequence));
-        if (from < mission.History.Count)
+        if (RepublishFacts(mission, from) > 0)
             logger.LogInformation("Mission {Mission}: re-publishing lifecycle facts {From}..{To}", mission.Id, from + 1, mission.History.Count);
+    }
+
+    /// <summary>Puts in the outbox the facts of <paramref name="mission"/>'s history after sequence <paramref name="applied"/>; returns how many.</summary>
+    private int RepublishFacts(MissionView mission, long applied)
+    {
+        for (var sequence = (int)applied + 1; sequence <= mission.History.Count; sequence++)
+            _outbox.Add(FactOf(mission.Id, mission.History, sequence));
+        return Math.Max(0, mission.History.Count - (int)applied);
     }
 
     /// <summary>Notes that a fact of <paramref name="missionId"/> was just published, for <see cref="CatchUpLifecycleAsync"/> to check. Under the lock.</summary>
@@ -213,9 +219,7 @@ public sealed partial class FleetCoordinator
 
                 logger.LogWarning("Mission {Mission}: the mission state machine has applied {Applied} of its {Count} lifecycle facts {Seconds:F0} s after the last was published; "
                     + "publishing facts {From}..{Count} again", id, machine, mission.History.Count, (now - seen.PublishedAt).TotalSeconds, machine + 1, mission.History.Count);
-                for (var sequence = (int)machine + 1; sequence <= mission.History.Count; sequence++)
-                    _outbox.Add(FactOf(id, mission.History, sequence));
-                republished += mission.History.Count - (int)machine;
+                republished += RepublishFacts(mission, machine);
                 _unconfirmedFacts[id] = (now, machine, seen.Republished + 1);
             }
 
