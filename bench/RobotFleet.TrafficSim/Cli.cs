@@ -43,12 +43,13 @@ internal static class Cli
         traffic.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } v && v is not ("reservation" or "pibt")) r.AddError($"--traffic must be reservation or pibt, not '{v}'"); });
 
         var jamAfter = new Option<double?>("--jam-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress before the PIBT controller's jam fallback searches for moves that free it (default 30; 0 turns the fallback off, for comparison)." };
-        var precedenceAfter = new Option<double?>("--precedence-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress before it may take precedence over the other robots (the longest waiting, at most 2 % of the fleet; default 30; 0 turns precedence off, for comparison)." };
+        var precedenceAfter = new Option<double?>("--precedence-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress before it may take precedence over the other robots (the longest waiting, at most --precedence-share of the fleet; default 30; 0 turns precedence off, for comparison)." };
+        var precedenceShare = new Option<double?>("--precedence-share") { CustomParser = NullableNumber, Description = "With --controller pibt: the share of the fleet (0 to 1, at least one robot) that may hold precedence at once (default 0.05)." };
         var jamSparesAfter = new Option<double?>("--jam-spares-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress after which another robot's jam plan leaves it where it stands until that robot has gone 60 s without progress (default 10; 0 spares no robot, for comparison)." };
         var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes one way round (RobotFleet.Planning.OneWayLoops: Robbins' orientation; corridors that are the only way into a part of the map stay two-way)." };
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
-            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, jamSparesAfter, oneWayLoops,
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, oneWayLoops,
         };
 
         // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
@@ -108,6 +109,11 @@ internal static class Cli
                             ? result.GetValue(controller) != "pibt"
                                 ? throw new SimConfigurationException("--precedence-after-s", Fmt(pa), "applies to --controller pibt only")
                                 : !double.IsFinite(pa) || pa < 0 ? throw new SimConfigurationException("--precedence-after-s", Fmt(pa), "must be a number of seconds >= 0") : pa
+                            : null,
+                        PrecedenceShare = result.GetValue(precedenceShare) is { } ps
+                            ? result.GetValue(controller) != "pibt"
+                                ? throw new SimConfigurationException("--precedence-share", Fmt(ps), "applies to --controller pibt only")
+                                : !(ps >= 0 && ps <= 1) ? throw new SimConfigurationException("--precedence-share", Fmt(ps), "must be a share from 0 to 1") : ps
                             : null,
                         JamSparesAfterSeconds = result.GetValue(jamSparesAfter) is { } js
                             ? result.GetValue(controller) != "pibt"

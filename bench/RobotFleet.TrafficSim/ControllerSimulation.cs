@@ -18,6 +18,7 @@ internal sealed class ControllerSimulation
 {
     private readonly double _jamAfterSeconds;
     private readonly double _precedenceAfterSeconds;
+    private readonly double _precedenceShare;
     private readonly string _jamSpares;
     private readonly SiteMap _map;
     private readonly SimSettings _settings;
@@ -51,10 +52,12 @@ internal sealed class ControllerSimulation
         {
             ResolveJamAfterSeconds = settings.JamAfterSeconds ?? defaults.ResolveJamAfterSeconds,
             PrecedenceAfterSeconds = settings.PrecedenceAfterSeconds ?? defaults.PrecedenceAfterSeconds,
+            PrecedenceShare = settings.PrecedenceShare ?? defaults.PrecedenceShare,
             JamSparesAfterSeconds = settings.JamSparesAfterSeconds ?? defaults.JamSparesAfterSeconds,
         };
         _jamAfterSeconds = options.ResolveJamAfterSeconds;
         _precedenceAfterSeconds = options.PrecedenceAfterSeconds;
+        _precedenceShare = options.PrecedenceShare;
         _jamSpares = options.ResolveJamAfterSeconds <= 0 ? "" : options.JamSparesAfterSeconds > 0
             ? string.Create(CultureInfo.InvariantCulture, $" (sparing robots {options.JamSparesAfterSeconds} s without progress until {options.JamSparesUntilSeconds} s)")
             : " (sparing no robot)";
@@ -171,6 +174,33 @@ internal sealed class ControllerSimulation
         }
 
         Observe();
+        TraceRobots();
+    }
+
+    private readonly string[] _trace = (Environment.GetEnvironmentVariable("TRAFFICSIM_TRACE") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    private readonly double _traceFrom = Environment.GetEnvironmentVariable("TRAFFICSIM_TRACE_FROM") is { Length: > 0 } from
+        ? double.TryParse(from, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && double.IsFinite(seconds) ? seconds
+            : throw new SimConfigurationException("TRAFFICSIM_TRACE_FROM", from, "not a number of simulated seconds")
+        : 0;
+    private readonly Dictionary<string, string> _lastTrace = [];
+
+    /// <summary>
+    /// Debugging aid: for the robots named in <c>TRAFFICSIM_TRACE</c> (comma-separated ids), writes the controller's
+    /// <see cref="PibtTrafficController.Explain"/> to standard error each time it changes, for 200 simulated seconds from
+    /// <c>TRAFFICSIM_TRACE_FROM</c> (seconds, default 0). An id that is no robot of the run is said once.
+    /// </summary>
+    private void TraceRobots()
+    {
+        if (_trace.Length == 0 || Now < _traceFrom || Now > _traceFrom + 200)
+            return;
+        foreach (var id in _trace)
+        {
+            var line = _byId.ContainsKey(id) ? Controller.Explain(id) : $"{id}: no such robot in this run";
+            if (_lastTrace.TryGetValue(id, out var last) && last == line)
+                continue;
+            _lastTrace[id] = line;
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trace t={Now:F2} s {line}"));
+        }
     }
 
     /// <summary>Ticks until every robot has reached all its goals (true) or <paramref name="seconds"/> simulated seconds pass (false).</summary>
@@ -444,7 +474,7 @@ internal sealed class ControllerSimulation
             $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count} directed lanes{_settings.OneWayLoopsText}. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
             $"footprint radius {_settings.Radius} m, actions {_settings.ActionSeconds} s, door opening {_doorSeconds} s, stall threshold T = {_settings.StallAfter.TotalSeconds} s; " +
             $"jam fallback {(_jamAfterSeconds > 0 ? $"after {_jamAfterSeconds} s without progress" : "off")}{_jamSpares}; " +
-            $"precedence {(_precedenceAfterSeconds > 0 ? $"after {_precedenceAfterSeconds} s without progress" : "off")}; missions: {EndpointRule}.");
+            $"precedence {(_precedenceAfterSeconds > 0 ? $"after {_precedenceAfterSeconds} s without progress (at most {_precedenceShare:P0} of the fleet)" : "off")}; missions: {EndpointRule}.");
         text.AppendLine();
         text.AppendLine(StallDefinition);
         text.AppendLine();

@@ -50,6 +50,9 @@ internal sealed record SimSettings
     /// <summary>The PIBT controller's <c>PrecedenceAfterSeconds</c> in the controller-alone simulation; null for its default.</summary>
     public double? PrecedenceAfterSeconds { get; init; }
 
+    /// <summary>The PIBT controller's <c>PrecedenceShare</c> (0..1) in the controller-alone simulation; null for its default.</summary>
+    public double? PrecedenceShare { get; init; }
+
     /// <summary>The PIBT controller's <c>JamSparesAfterSeconds</c> in the controller-alone simulation; null for its default.</summary>
     public double? JamSparesAfterSeconds { get; init; }
 

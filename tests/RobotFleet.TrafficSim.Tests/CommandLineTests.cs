@@ -42,6 +42,8 @@ public class CommandLineTests
     [InlineData("trafficsim: --jam-after-s 1,5: not a number", "--controller", "pibt", "--jam-after-s", "1,5")] // was read as 15
     [InlineData("trafficsim: --precedence-after-s 10: applies to --controller pibt only", "--precedence-after-s", "10")]
     [InlineData("trafficsim: --precedence-after-s -1: must be a number of seconds >= 0", "--controller", "pibt", "--precedence-after-s", "-1")]
+    [InlineData("trafficsim: --precedence-share 0.1: applies to --controller pibt only", "--precedence-share", "0.1")]
+    [InlineData("trafficsim: --precedence-share 1.5: must be a share from 0 to 1", "--controller", "pibt", "--precedence-share", "1.5")]
     [InlineData("trafficsim: --jam-spares-after-s 10: applies to --controller pibt only", "--jam-spares-after-s", "10")]
     [InlineData("trafficsim: --jam-spares-after-s -1: must be a number of seconds >= 0", "--controller", "pibt", "--jam-spares-after-s", "-1")]
     [InlineData("trafficsim: --speed 1,5: not a number", "--speed", "1,5")]
