@@ -253,6 +253,33 @@ public sealed class PibtScenarioTests
         Assert.True(oneWay.Completed > 2 * twoWay.Completed, $"{oneWay.Completed} deliveries with one-way loops, {twoWay.Completed} with two-way");
     }
 
+    [Fact]
+    public void On_the_airport_terminal_with_one_way_loops_a_robot_without_precedence_does_not_push_another_round_a_loop()
+    {
+        // Regression, traced on seed 2 (t = 2850 s): r0015, 26 s from its goal, stood at a junction whose only ways out
+        // were its own (held) and, off a dead-end branch it may not be pushed into, forward round a 190 s one-way loop. A
+        // robot that had waited a few seconds pushed it there; it went round, met the same traffic and went 238 s without
+        // progress. Pushes that cost more than 60 s now need a pusher with precedence. Seeds 1 to 10, an hour each: 2 stalls
+        // without the limit, none with it.
+        static ControllerSimulation Run(double limit)
+        {
+            var sim = new ControllerSimulation(OneWayLoops.Orient(Sites.Load("airport", 2)),
+                new SimSettings { Robots = 50, Duration = TimeSpan.FromSeconds(3000), Seed = 2 }, randomMissions: true,
+                options: new PibtTrafficOptions { Seed = 2, PushDetourLimitSeconds = limit });
+            sim.AddRandomRobots(50);
+            while (sim.Now < 3000)
+                sim.Tick();
+            return sim;
+        }
+
+        var limited = Run(60);
+        var unlimited = Run(0);
+        Assert.Equal(60, new PibtTrafficOptions().PushDetourLimitSeconds);
+        Assert.Equal(0, limited.Collisions);
+        Assert.True(limited.Stalls == 0, string.Join(Environment.NewLine, limited.StallNotes));
+        Assert.True(unlimited.Stalls > 0, "without the limit the seed stalls (once by t = 3000 s, when measured)");
+    }
+
     [Theory]
     [InlineData("airport")]
     [InlineData("clinic")]
