@@ -112,15 +112,22 @@ public sealed partial class FleetCoordinator
         return actions.Any(a => !done.Contains(a.ActionId));
     }
 
-    /// <summary>The waypoint a plan heads for next: its next target after the step reached, else its last step; null at the end or without a plan.</summary>
-    private static string? NextStop(RobotPlan? plan)
+    /// <summary>
+    /// The waypoint a plan heads for next, the goal the traffic controller steers the robot to: its next target after the
+    /// step reached that is not a refuge, else its next refuge (a plan that only moves the robot aside), else its last
+    /// step; null at the end or without a plan. A refuge is where the controller itself just sent the robot: taken as the
+    /// goal, every push changed the robot's goal and back, and the controller's clock of time without progress (which its
+    /// jam fallback and precedence wait on) started again at each one, so neither ever came into play here.
+    /// </summary>
+    internal static string? NextStop(RobotPlan? plan)
     {
         if (plan is null || plan.Orphaned)
             return null;
-        foreach (var (_, step) in plan.TargetSteps.OrderBy(t => t.StepIndex))
+        var ahead = plan.TargetSteps.Where(t => t.StepIndex > plan.ReachedIndex).OrderBy(t => t.StepIndex).ToList();
+        if (ahead.Count > 0)
         {
-            if (step > plan.ReachedIndex)
-                return plan.Steps[step].WaypointId;
+            var real = ahead.FindIndex(t => !t.Target.Refuge);
+            return plan.Steps[ahead[real >= 0 ? real : 0].StepIndex].WaypointId;
         }
 
         return plan.Steps.Count - 1 > plan.ReachedIndex ? plan.Steps[^1].WaypointId : null;
