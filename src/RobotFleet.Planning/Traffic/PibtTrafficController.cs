@@ -132,7 +132,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// further down the push). A claim never targets a robot that has already decided this step, except one driving off with
 /// a granted move; with the no-swap rule this means the claims of one step form a forest whose roots are granted moves,
 /// and every granted move ends once the robot drives it. So waits always end: no circular wait. What PIBT adds is progress:
-/// the robot of highest priority can push any robot in its way (priority inheritance), and backtracking finds a way out for
+/// the robot of highest priority can push any robot in its way (priority inheritance; a push that costs the pushed robot
+/// more than <see cref="PibtTrafficOptions.PushDetourLimitSeconds"/> once it holds precedence), and backtracking finds a way out for
 /// the pushed when there is one; since priorities grow while robots are not at their goals, each gets its turn at the top
 /// (PIBT's reachability theorem, for graphs in which every two adjacent waypoints lie on a cycle).</para>
 /// <para><b>Dead ends, lifts, doors</b> are resources of the <see cref="TrafficSpace"/>: a dead-end spur, a lift and a
@@ -152,8 +153,9 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// room, facing one that wants on). On maps with long two-way single-lane corridors on loops, packed densely (the
 /// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
 /// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
-/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and 0 to 3 times. On the 100 x 100 warehouse grid it happens
-/// 1 to 5 times an hour at 200 robots and about 650 at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot
+/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and 0 to 1 times. On the 100 x 100 warehouse grid it happened
+/// once in 60 simulated hours at 200 robots and 500 to 1,700 times an hour at 500 (figures in
+/// <c>bench/results/traffic-pibt.md</c>). A robot
 /// that never moves again (lost) holds its place until the caller removes it (claims on it time out and their robots
 /// decide again).</para>
 /// <para><b>Jam fallback.</b> Where PIBT's pushes and make-way still leave a robot without progress (not nearer its goal
