@@ -178,7 +178,7 @@ internal sealed class ControllerSimulation
     }
 
     private readonly string[] _trace = (Environment.GetEnvironmentVariable("TRAFFICSIM_TRACE") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    private readonly double _traceFrom = Environment.GetEnvironmentVariable("TRAFFICSIM_TRACE_FROM") is { Length: > 0 } from
+    private readonly double _traceFrom = Environment.GetEnvironmentVariable("TRAFFICSIM_TRACE") is { Length: > 0 } && Environment.GetEnvironmentVariable("TRAFFICSIM_TRACE_FROM") is { Length: > 0 } from
         ? double.TryParse(from, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && double.IsFinite(seconds) ? seconds
             : throw new SimConfigurationException("TRAFFICSIM_TRACE_FROM", from, "not a number of simulated seconds")
         : 0;

@@ -433,6 +433,39 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Theory]
+    [InlineData(60.0)]
+    [InlineData(0.0)]
+    public void A_push_round_a_long_one_way_loop_waits_until_the_pusher_holds_precedence(double limit)
+    {
+        // b waits on its goal j. Its ways off j: g, held by a busy robot; the dead end d, which nobody is pushed into; and
+        // round a one-way loop back to j (about 80 s). a, coming from k, wants into d through j. With the limit, a may not
+        // push b round the loop before a holds precedence (30 s without progress); without it, at once.
+        var map = TestMaps.Build(["k:0:0", "j:4:0", "g:8:0", "h:12:0", "d:4:-4", "l1:4:10", "l2:-10:10", "l3:-10:-10", "l4:4:-10"],
+            "k>j", "j=g", "g=h", "j=d", "j>l1", "l1>l2", "l2>l3", "l3>l4", "l4>k");
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5),
+            new PibtTrafficOptions { ResolveJamAfterSeconds = 0, PushDetourLimitSeconds = limit });
+        controller.Place("a", "k");
+        controller.Place("b", "j");
+        controller.Place("c", "g");
+        controller.SetBusy("c", true);
+        controller.SetGoal("b", "j");
+        controller.SetGoal("a", "d");
+        var pushedAt = -1.0;
+        for (var t = 0.25; t <= 40 && pushedAt < 0; t += 0.25)
+        {
+            controller.Step(t);
+            if (controller.Held("b").Contains("l1"))
+                pushedAt = t;
+        }
+
+        if (limit > 0)
+            Assert.InRange(pushedAt, 30, 31); // not before a has gone 30 s without progress
+        else
+            Assert.InRange(pushedAt, 0.25, 1);
+        Assert.Equal("j", controller.Claim("a")); // a follows b off j
+    }
+
+    [Theory]
     [InlineData("PrecedenceShare", 1.5)]
     [InlineData("PrecedenceShare", double.NaN)]
     [InlineData("PrecedenceAfterSeconds", -1.0)]

@@ -8,7 +8,7 @@ namespace RobotFleet.ControlPlane.Missions;
 /// <summary>
 /// Release by the PIBT traffic controller (<see cref="ControlPlaneOptions.TrafficControl"/> = <see cref="TrafficControl.Pibt"/>):
 /// the controller is told where every robot stands, whether it is busy and which waypoint it heads for next (its plan's next
-/// target); what it releases is sent as order updates. A release along the plan extends the base; one off it (the robot was
+/// target that is not a refuge, see <see cref="NextStop"/>); what it releases is sent as order updates. A release along the plan extends the base; one off it (the robot was
 /// pushed aside, or the controller's fastest way differs) re-routes the plan through the released waypoints and on to its open
 /// targets; a robot without a plan that is pushed aside gets a move order.
 /// </summary>

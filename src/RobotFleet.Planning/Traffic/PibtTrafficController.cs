@@ -53,10 +53,10 @@ public sealed record PibtTrafficOptions
 
     /// <summary>
     /// Seconds the robot a jam search is for goes without progress before its search may move the robots round it that are
-    /// spared (<see cref="JamSparesAfterSeconds"/>) but have not gone as long without progress as it has: robots queued for
-    /// one goal, each held up, must still make way for the one that has to leave. A robot held up longer than the one the
-    /// search is for is never moved by its plan (its own search, and precedence, come first). Used only when the search
-    /// without the spared robots finds no plan.
+    /// spared (<see cref="JamSparesAfterSeconds"/>) and have gone no longer without progress than it has (the same time
+    /// counts as no longer): robots queued for one goal, each held up, must still make way for the one that has to leave. A
+    /// spared robot held up longer than the robot the search is for is never moved by its plan (its own search, and
+    /// precedence, come first). Used only when the search without the spared robots finds no plan.
     /// </summary>
     public double JamSparesUntilSeconds { get; init; } = 60;
 
@@ -75,18 +75,23 @@ public sealed record PibtTrafficOptions
     /// A robot given precedence pushes the others, who then lose progress themselves, so neither few nor all is best;
     /// measured on the 100 x 100 warehouse, one hour (<c>bench/RobotFleet.TrafficSim</c>, 2026-12-01): at 200 robots,
     /// seeds 1 to 10, 0.02 left 5 stalls (robots 2 minutes without progress), 0.05 and 0.10 none; seeds 1 to 60, 0.05 left
-    /// 1 and 0.10 left 2; at 500 robots (seed 1), 0.02 / 0.05 / 0.10 / 1 left 832 / 494 / 1,227 / 818.
+    /// 1 and 0.10 left 2; at 500 robots (seed 1), 0.02 / 0.05 / 0.10 / 1 left 832 / 494 / 1,227 / 818 (all with the jam
+    /// plans' rule of the same day; before it, with 0.02, 272: at 500 robots the two changes together cost stalls).
     /// </summary>
     public double PrecedenceShare { get; init; } = 0.05;
 
     /// <summary>
-    /// Most seconds a push may cost a robot (travel time to its goal from the waypoint it is pushed to, minus from where it
-    /// stands) unless the robot that started the push holds precedence (<see cref="PrecedenceAfterSeconds"/>, or it is
-    /// leaving a dead-end spur); a push that would cost more is refused and the pusher tries its next move or waits. On
+    /// Most seconds a push may cost a robot unless the robot that started the push holds precedence (<see cref="PrecedenceAfterSeconds"/>, or it is
+    /// leaving a dead-end spur); a push that would cost more is refused and the pusher tries its next move or waits. The
+    /// cost is the key the pushed robot's moves are ranked by, less its travel time to its goal from where it stands: for
+    /// most moves the travel time from the waypoint it is pushed to; for a move back along the pusher's own way, the
+    /// retreat that move starts (the drive to the best place to step aside plus the travel time from there, or twice the
+    /// drive along the way when there is none within 40 waypoints); a move from which its goal cannot be reached costs
+    /// without limit. On
     /// loops driven one way round (<see cref="OneWayLoops"/>) the only way to make room is often forward, round the whole
     /// loop: on the airport terminal a robot 26 s from its goal was pushed round a 190 s loop by a robot that had waited
-    /// a few seconds. A pusher that cannot get on gains precedence after <see cref="PrecedenceAfterSeconds"/> and may push
-    /// then, so PIBT's guarantee holds, later. Applies only while precedence is on; 0 turns it off. It must exceed the
+    /// a few seconds. The robot longest without progress always holds precedence and may push any robot, so PIBT's
+    /// guarantee still holds for it (see <see cref="PibtTrafficController"/>). Applies only while precedence is on; 0 turns it off. It must exceed the
     /// detours that make room well: on the warehouse grid, round an aisle loop (about 40 s); 30 s left 7 stalls on seeds
     /// 1 to 10 at 200 robots (none with 60 or 120 s) and 23 % fewer deliveries.
     /// </summary>
@@ -123,8 +128,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// along the way to the best place to step aside, plus the travel time from there (PIBT leaves the order of a pushed
 /// robot's candidates free, so this keeps its guarantees; without it robots were pushed back along whole two-way
 /// corridors one waypoint at a time). A push that would cost the pushed robot more than
-/// <see cref="PibtTrafficOptions.PushDetourLimitSeconds"/> is refused unless the pusher holds precedence (it then waits, and
-/// gains precedence if it waits long). One held by a robot already driving off
+/// <see cref="PibtTrafficOptions.PushDetourLimitSeconds"/> is refused unless the robot that started it holds precedence
+/// (it then tries its next move, or waits). One held by a robot already driving off
 /// it is claimed too (following). A claim is granted once the waypoint and lane are clear. Moving robots then have their way
 /// extended along their fastest route while it is free, up to <see cref="PibtTrafficOptions.HorizonMetres"/>.</para>
 /// <para><b>Why no deadlock</b> (Coffman: a deadlock needs a circular wait). A robot waits only through a claim, and only on
@@ -132,10 +137,13 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// further down the push). A claim never targets a robot that has already decided this step, except one driving off with
 /// a granted move; with the no-swap rule this means the claims of one step form a forest whose roots are granted moves,
 /// and every granted move ends once the robot drives it. So waits always end: no circular wait. What PIBT adds is progress:
-/// the robot of highest priority can push any robot in its way (priority inheritance; a push that costs the pushed robot
-/// more than <see cref="PibtTrafficOptions.PushDetourLimitSeconds"/> once it holds precedence), and backtracking finds a way out for
+/// the robot of highest priority can push any robot in its way (priority inheritance), and backtracking finds a way out for
 /// the pushed when there is one; since priorities grow while robots are not at their goals, each gets its turn at the top
-/// (PIBT's reachability theorem, for graphs in which every two adjacent waypoints lie on a cycle).</para>
+/// (PIBT's reachability theorem, for graphs in which every two adjacent waypoints lie on a cycle). With precedence on, the
+/// top is the robot longest without progress (<see cref="PibtTrafficOptions.PrecedenceAfterSeconds"/>): it always holds
+/// precedence, so it may also make the pushes that cost a robot more than
+/// <see cref="PibtTrafficOptions.PushDetourLimitSeconds"/> (refused to robots without precedence), and its wait only grows
+/// until it gets nearer its goal.</para>
 /// <para><b>Dead ends, lifts, doors</b> are resources of the <see cref="TrafficSpace"/>: a dead-end spur, a lift and a
 /// doorway each take one robot at a time. Nobody is pushed into a dead end or onto a lift: a robot enters one only on its
 /// way to its goal (a lift is held from entering until it has left it). The spur rule keeps robots out of a spur another
@@ -153,7 +161,7 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// room, facing one that wants on). On maps with long two-way single-lane corridors on loops, packed densely (the
 /// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
 /// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
-/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and 0 to 1 times. On the 100 x 100 warehouse grid it happened
+/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 30 one-hour runs with 50 robots, 7 times in all. On the 100 x 100 warehouse grid it happened
 /// once in 60 simulated hours at 200 robots and 500 to 1,700 times an hour at 500 (figures in
 /// <c>bench/results/traffic-pibt.md</c>). A robot
 /// that never moves again (lost) holds its place until the caller removes it (claims on it time out and their robots
@@ -798,8 +806,9 @@ public sealed class PibtTrafficController
     /// without progress (<see cref="TrackProgress"/>; and not searched for in the last third of that), the one without
     /// progress longest gets a <see cref="JointSearch"/> over the nearest robots standing within
     /// <see cref="PibtTrafficOptions.JamRadiusHops"/> of it, every other robot held fixed where it holds; robots held up
-    /// themselves (<see cref="PibtTrafficOptions.JamSparesAfterSeconds"/>) are held fixed too, and are searched with only when
-    /// that finds nothing and the stuck robot has waited <see cref="PibtTrafficOptions.JamSparesUntilSeconds"/>. A plan found
+    /// themselves (<see cref="PibtTrafficOptions.JamSparesAfterSeconds"/>) are held fixed too, and those of them that have gone
+    /// no longer without progress than the stuck robot are searched with only when that finds nothing and the stuck robot has
+    /// waited <see cref="PibtTrafficOptions.JamSparesUntilSeconds"/>. A plan found
     /// is released move by move (<see cref="RunPlans"/>); its robots stand by for PIBT meanwhile. One robot searched for a
     /// step at most (two searches at most); it runs before PIBT decides, while the robots round it stand.
     /// </summary>
@@ -848,7 +857,7 @@ public sealed class PibtTrafficController
         }
 
         // First without the robots that are held up themselves (spared); once the stuck robot has waited
-        // JamSparesUntilSeconds, with the spared robots that have not waited longer than it. A robot held up longer is never
+        // JamSparesUntilSeconds, with the spared robots that have not waited longer than it. A spared robot held up longer is never
         // moved for one held up less: that hands the turn its wait has earned (GivePrecedence) to the other robot, and on a
         // grid sends it round a loop again.
         var nearby = _agents.Where(a => a != stuck && !a.Removed && !a.Busy && a.Plan is null && a.Path.Count == 1
