@@ -474,7 +474,7 @@ internal sealed class ControllerSimulation
             $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count} directed lanes{_settings.OneWayLoopsText}. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
             $"footprint radius {_settings.Radius} m, actions {_settings.ActionSeconds} s, door opening {_doorSeconds} s, stall threshold T = {_settings.StallAfter.TotalSeconds} s; " +
             $"jam fallback {(_jamAfterSeconds > 0 ? $"after {_jamAfterSeconds} s without progress" : "off")}{_jamSpares}; " +
-            $"precedence {(_precedenceAfterSeconds > 0 ? $"after {_precedenceAfterSeconds} s without progress (at most {_precedenceShare:P0} of the fleet)" : "off")}; missions: {EndpointRule}.");
+            $"precedence {(_precedenceAfterSeconds > 0 ? $"after {_precedenceAfterSeconds} s without progress (at most {_precedenceShare:P0} of the fleet, at least one robot)" : "off")}; missions: {EndpointRule}.");
         text.AppendLine();
         text.AppendLine(StallDefinition);
         text.AppendLine();
