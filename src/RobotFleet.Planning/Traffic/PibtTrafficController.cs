@@ -615,7 +615,9 @@ public sealed class PibtTrafficController
         var waiting = new List<double>();
         foreach (var agent in _agents)
         {
-            if (!agent.Removed && agent.Goal >= 0 && !double.IsNaN(agent.ProgressSince) && _now - agent.ProgressSince >= _options.PrecedenceAfterSeconds)
+            // A robot standing on its goal is not held up (Rank gives it none): it takes no place of the share.
+            if (!agent.Removed && agent.Goal >= 0 && agent.Path.Count > 0 && agent.Path[0] != agent.Goal && !double.IsNaN(agent.ProgressSince)
+                && _now - agent.ProgressSince >= _options.PrecedenceAfterSeconds)
                 waiting.Add(agent.ProgressSince);
         }
 
