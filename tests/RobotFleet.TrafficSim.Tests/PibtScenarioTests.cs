@@ -218,11 +218,22 @@ public sealed class PibtScenarioTests
     private static ControllerSimulation WarehouseHalfHour(PibtTrafficOptions options) => Warehouse(options, 1800);
 
     /// <summary>200 robots with random deliveries for <paramref name="seconds"/> simulated seconds on the generated 100 x 100 warehouse of the options' seed.</summary>
-    private static ControllerSimulation Warehouse(PibtTrafficOptions options, double seconds)
+    private static ControllerSimulation Warehouse(PibtTrafficOptions options, double seconds) =>
+        Simulate(Sites.Load("warehouse:100x100", options.Seed), 200, options, seconds);
+
+    /// <summary>50 robots with random deliveries for <paramref name="seconds"/> simulated seconds on the Open-RMF airport terminal, its loops driven one way round or not.</summary>
+    private static ControllerSimulation Airport(PibtTrafficOptions options, bool oneWayLoops, double seconds)
     {
-        var sim = new ControllerSimulation(Sites.Load("warehouse:100x100", options.Seed),
-            new SimSettings { Robots = 200, Duration = TimeSpan.FromSeconds(seconds), Seed = options.Seed }, randomMissions: true, options: options);
-        sim.AddRandomRobots(200);
+        var map = Sites.Load("airport", options.Seed);
+        return Simulate(oneWayLoops ? OneWayLoops.Orient(map) : map, 50, options, seconds);
+    }
+
+    /// <summary>The robots with random deliveries for <paramref name="seconds"/> simulated seconds on the map, with the options' seed.</summary>
+    private static ControllerSimulation Simulate(SiteMap map, int robots, PibtTrafficOptions options, double seconds)
+    {
+        var sim = new ControllerSimulation(map,
+            new SimSettings { Robots = robots, Duration = TimeSpan.FromSeconds(seconds), Seed = options.Seed }, randomMissions: true, options: options);
+        sim.AddRandomRobots(robots);
         while (sim.Now < seconds)
             sim.Tick();
         return sim;
@@ -236,19 +247,8 @@ public sealed class PibtScenarioTests
         // The terminal's corridors are long two-way single lanes on loops: with 50 robots PIBT pushed robots back along them
         // head-on, 221 to 282 times an hour a robot went 2 minutes without progress (seeds 1 to 3). Driving each loop one way
         // round (OneWayLoops, Robbins' orientation) leaves head-on meetings only on the bridges into dead-end wings.
-        static ControllerSimulation Run(int seed, bool oneWay)
-        {
-            var map = Sites.Load("airport", seed);
-            var sim = new ControllerSimulation(oneWay ? OneWayLoops.Orient(map) : map,
-                new SimSettings { Robots = 50, Duration = TimeSpan.FromMinutes(30), Seed = seed }, randomMissions: true);
-            sim.AddRandomRobots(50);
-            while (sim.Now < 1800)
-                sim.Tick();
-            return sim;
-        }
-
-        var oneWay = Run(seed, oneWay: true);
-        var twoWay = Run(seed, oneWay: false);
+        var oneWay = Airport(new PibtTrafficOptions { Seed = seed }, oneWayLoops: true, 1800);
+        var twoWay = Airport(new PibtTrafficOptions { Seed = seed }, oneWayLoops: false, 1800);
         Assert.Equal(0, oneWay.Collisions);
         Assert.True(oneWay.Stalls == 0, string.Join(Environment.NewLine, oneWay.StallNotes));
         Assert.True(twoWay.Stalls > 20, $"{twoWay.Stalls} stalls with two-way loops: the comparison shows nothing");
@@ -263,19 +263,8 @@ public sealed class PibtScenarioTests
         // robot that had waited a few seconds pushed it there; it went round, met the same traffic and went 238 s without
         // progress. Pushes that cost more than 60 s now need a pusher with precedence. Seeds 1 to 10, an hour each: 2 stalls
         // without the limit, none with it.
-        static ControllerSimulation Run(double limit)
-        {
-            var sim = new ControllerSimulation(OneWayLoops.Orient(Sites.Load("airport", 2)),
-                new SimSettings { Robots = 50, Duration = TimeSpan.FromSeconds(3000), Seed = 2 }, randomMissions: true,
-                options: new PibtTrafficOptions { Seed = 2, PushDetourLimitSeconds = limit });
-            sim.AddRandomRobots(50);
-            while (sim.Now < 3000)
-                sim.Tick();
-            return sim;
-        }
-
-        var limited = Run(60);
-        var unlimited = Run(0);
+        var limited = Airport(new PibtTrafficOptions { Seed = 2, PushDetourLimitSeconds = 60 }, oneWayLoops: true, 3000);
+        var unlimited = Airport(new PibtTrafficOptions { Seed = 2, PushDetourLimitSeconds = 0 }, oneWayLoops: true, 3000);
         Assert.Equal(60, new PibtTrafficOptions().PushDetourLimitSeconds);
         Assert.Equal(0, limited.Collisions);
         Assert.True(limited.Stalls == 0, string.Join(Environment.NewLine, limited.StallNotes));

@@ -215,16 +215,10 @@ public sealed class Leadership(
     private async Task WaitForBusEndpointsAsync(CancellationToken stoppingToken)
     {
         var bus = services.GetRequiredService<IBusControl>();
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (bus.CheckHealth() is { Status: not BusHealthStatus.Healthy } health)
+        if (await bus.WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(60)).WaitAsync(stoppingToken) != BusHealthStatus.Healthy)
         {
-            if (waited.Elapsed >= TimeSpan.FromSeconds(60))
-            {
-                logger.LogWarning("The bus's receive endpoints are not all ready after 60 s ({Status}: {Description}); deciding anyway", health.Status, health.Description);
-                return;
-            }
-
-            await Task.Delay(100, stoppingToken);
+            var health = bus.CheckHealth();
+            logger.LogWarning("The bus's receive endpoints are not all ready after 60 s ({Status}: {Description}); deciding anyway", health.Status, health.Description);
         }
     }
 
