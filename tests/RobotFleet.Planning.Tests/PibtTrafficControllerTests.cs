@@ -303,6 +303,43 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Fact]
+    public void Head_on_the_robot_that_made_way_goes_on_into_the_pocket_instead_of_pushing_the_other_back()
+    {
+        // The control plane's test corridor A-B-C-D (5 m apart) with a pocket S off B, a tree: "east" at C is to go to D,
+        // "west" at D to A. Once east has made way (back to B) and west follows (to C), east backs off on into S and west
+        // passes. Regression: east pushed west back into D at once, the two took turns four times, and both arrived after 62 s.
+        var map = TestMaps.Build(["A:0:0", "B:5:0", "C:10:0", "D:15:0", "S:5:4"], "A=B", "B=C", "C=D", "B=S");
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        controller.Place("east", "C");
+        controller.Place("west", "D");
+        controller.SetGoal("east", "D");
+        controller.SetGoal("west", "A");
+        var trail = new Dictionary<string, List<string>> { ["east"] = ["C"], ["west"] = ["D"] };
+        var arrived = double.NaN;
+        for (var t = 0.0; t < 120 && double.IsNaN(arrived); t += 0.5)
+        {
+            controller.Step(t);
+            foreach (var robot in trail.Keys)
+            {
+                var held = controller.Held(robot);
+                if (held.Count > 1)
+                {
+                    controller.Reached(robot, held[1]); // one waypoint each half second
+                    trail[robot].Add(held[1]);
+                }
+            }
+
+            if (controller.Held("east")[0] == "D" && controller.Held("west")[0] == "A")
+                arrived = t;
+        }
+
+        Assert.Equal(["C", "B", "S", "B", "C", "D"], trail["east"]);
+        Assert.Equal(["D", "C", "B", "A"], trail["west"]);
+        // MakeWayAfterSeconds (15 s) of standing face to face, then a few steps.
+        Assert.InRange(arrived, 15, 20);
+    }
+
+    [Fact]
     public void A_pushed_robot_may_step_next_to_the_waypoint_it_leaves_when_that_is_its_only_way_off()
     {
         // c is 0.7 m from b (closer than 3 x 0.3 m: b and c conflict). "idle" on b is pushed by "mover" (from a to d); its

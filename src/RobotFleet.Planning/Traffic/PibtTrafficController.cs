@@ -158,7 +158,9 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// on claims included), makes way (takes its next best move, worse than staying) so the other can follow it out: the swap
 /// of PIBT+ (K. Okumura, "Engineering LaCAM*", AAMAS 2024) in time-independent form; likewise when the robot in its way
 /// has already decided to stay and wants through its waypoint (a robot coming off a lift that no robot may ride to make
-/// room, facing one that wants on). On maps with long two-way single-lane corridors on loops, packed densely (the
+/// room, facing one that wants on). As in PIBT+, the swap goes on until the two have passed: while the other robot follows,
+/// the robot that made way neither pushes it back nor takes the waypoint it heads for next, so it goes on backing off, or
+/// into a side pocket, instead of the two taking turns pushing each other along the corridor. On maps with long two-way single-lane corridors on loops, packed densely (the
 /// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
 /// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
 /// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 30 one-hour runs with 50 robots, 7 times in all. On the 100 x 100 warehouse grid it happened
@@ -970,6 +972,26 @@ public sealed class PibtTrafficController
 
         candidates.Sort((a, b) => a.Key != b.Key ? a.Key.CompareTo(b.Key) : a.Busy != b.Busy ? a.Busy.CompareTo(b.Busy) : a.Tie.CompareTo(b.Tie));
         var makeWay = false;
+        // Still making way for a robot that follows it (the swap of PIBT+ goes on until the two have passed): the waypoint
+        // that robot heads for next is left to it, and it is not pushed back. Over once it no longer follows, or after
+        // twice MakeWayAfterSeconds without a move to make way.
+        var followerNext = -1;
+        if (parent is null && agent.MadeWayFor >= 0)
+        {
+            var follower = _agents[agent.MadeWayFor];
+            followerNext = follower.Removed || follower.Busy || follower.Target < 0 || follower.Path.Count == 0 ? -1
+                : _space.FastestLaneOut(follower.Path[^1], Times(follower), _isClosed) is var next and >= 0 ? _space.LaneTo[next] : -1;
+            // It follows: it holds or claims the waypoint this robot left for it, or heads there next and can take it (a robot
+            // that cannot follow, e.g. kept off it by geometry, is not waited for).
+            var from = agent.MadeWayFrom;
+            var followed = follower.Path.Contains(from) || follower.ClaimWaypoint == from || followerNext == from && !_space.ConflictsWith(u, from);
+            if (followerNext < 0 || !followed || _now - agent.MadeWaySince > 2 * _options.MakeWayAfterSeconds)
+            {
+                agent.MadeWayFor = -1;
+                followerNext = -1;
+            }
+        }
+
         foreach (var (v, lane, key, _, _) in candidates)
         {
             if (v == u && !makeWay)
@@ -978,6 +1000,8 @@ public sealed class PibtTrafficController
                 continue; // it makes way instead (below): try the moves worse than staying
             if (parent is not null && v == parent.Path[0])
                 continue; // no swap with the robot pushing it
+            if (v == followerNext)
+                continue; // left to the robot it makes way for
             if (double.IsPositiveInfinity(key) && parent is null)
                 continue; // not towards an unreachable goal unless made to move
             if (parent is not null && !rootPrecedence && times is not null && _options.PushDetourLimitSeconds > 0
@@ -995,7 +1019,20 @@ public sealed class PibtTrafficController
             {
                 Take(agent, v, segment);
                 detour[agent.Index] |= !onWay;
+                if (!makeWay)
+                    agent.MadeWayFor = -1;
+                else
+                    (agent.MadeWaySince, agent.MadeWayFrom) = (_now, u);
                 return true;
+            }
+
+            // It made way for the robot in the way, which still wants through here: pushing it back would undo the swap and
+            // the two would take turns for ever (regression: head-on in a corridor with one pocket, 60 s for two robots). It
+            // makes way on instead, into the pocket or back, until the other is past.
+            if (parent is null && !makeWay && agent.MadeWayFor >= 0 && blockers.Any(b => b.Index == agent.MadeWayFor))
+            {
+                makeWay = true;
+                continue;
             }
 
             // Robots in the way: ones driving off with a granted move that ends clear of here are followed; ones standing
@@ -1005,8 +1042,12 @@ public sealed class PibtTrafficController
                 // The same swap situation seen from the other side: the robot in the way has already decided to stay
                 // (it could not make room) and wants to come through this robot's waypoint.
                 if (parent is null && _now - agent.StillSince >= _options.MakeWayAfterSeconds
-                    && blockers.Any(b => b.Decided && WantsThrough(b, u)))
+                    && blockers.FirstOrDefault(b => b.Decided && WantsThrough(b, u)) is { } waiting)
+                {
                     makeWay = true;
+                    agent.MadeWayFor = waiting.Index;
+                }
+
                 continue;
             }
 
@@ -1029,13 +1070,24 @@ public sealed class PibtTrafficController
                     // robot's own waypoint (it is boxed in behind it, e.g. in a dead end). Staying would hold both for ever;
                     // once this robot has stood still for MakeWayAfterSeconds it makes way instead, and the other follows it.
                     if (parent is null && _now - agent.StillSince >= _options.MakeWayAfterSeconds && WantsThrough(other, u))
+                    {
                         makeWay = true;
+                        agent.MadeWayFor = other.Index;
+                    }
+
                     break;
                 }
             }
 
             if (pushedAll)
+            {
+                if (!makeWay)
+                    agent.MadeWayFor = -1;
+                else
+                    (agent.MadeWaySince, agent.MadeWayFrom) = (_now, u);
                 return true;
+            }
+
             DropClaim(agent);
             // A robot that could not make room (often because its only way out is the very waypoint claimed from it, out of
             // a dead end) decides again on its own later in this step, now that the claim is gone.
@@ -1046,6 +1098,7 @@ public sealed class PibtTrafficController
             }
         }
 
+        agent.MadeWayFor = -1; // no way to make: PIBT's order decides again
         return false;
     }
 
@@ -1409,6 +1462,15 @@ public sealed class PibtTrafficController
 
         /// <summary>Since when it has stood still with somewhere to go, deciding or waiting on a claim (NaN while it moves, works or has nowhere to go).</summary>
         public double StillSince { get; set; } = double.NaN;
+
+        /// <summary>Index of the robot this one last made way for (it followed onto the waypoint this one left), while that robot still wants through; -1 for none.</summary>
+        public int MadeWayFor { get; set; } = -1;
+
+        /// <summary>When this robot last moved to make way for <see cref="MadeWayFor"/>, seconds.</summary>
+        public double MadeWaySince { get; set; }
+
+        /// <summary>The waypoint this robot last left to make way for <see cref="MadeWayFor"/>.</summary>
+        public int MadeWayFrom { get; set; } = -1;
 
         /// <summary>The jam plan that moves it (it neither decides nor is pushed meanwhile), or null.</summary>
         public JamPlan? Plan { get; set; }
