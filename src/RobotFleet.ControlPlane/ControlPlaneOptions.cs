@@ -28,8 +28,8 @@ public sealed class ControlPlaneOptions
     /// <summary>Assumed top speed of a robot, m/s, for route times (until factsheets are used).</summary>
     public double RobotMaxSpeed { get; init; } = 1.0;
 
-    /// <summary>Which traffic control releases the robots' orders: the waypoint reservation rule (default) or the PIBT controller (<see cref="Planning.Traffic.PibtTrafficController"/>).</summary>
-    public TrafficControl TrafficControl { get; init; } = TrafficControl.Reservation;
+    /// <summary>Which traffic control releases the robots' orders: the PIBT controller (default, <see cref="Planning.Traffic.PibtTrafficController"/>) or the older waypoint reservation rule.</summary>
+    public TrafficControl TrafficControl { get; init; } = TrafficControl.Pibt;
 
     /// <summary>Radius of the circle that holds a robot, in metres: with <see cref="TrafficControl.Pibt"/>, nothing within twice this of another robot's hold is released.</summary>
     public double FootprintRadius { get; init; } = 0.5;

@@ -84,7 +84,7 @@ public static class ServerCommand
             if (value is not null && !(Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
                 r.AddError($"--public-url must be an http(s) URL, not '{value}'");
         });
-        var traffic = new Option<string?>("--traffic") { Description = "Traffic control: reservation (waypoint reservations, waits detected and broken) or pibt (PIBT controller: footprint conflicts, lifts, doorways, robots pushed aside; experimental); default $ROBOTFLEET_TRAFFIC or reservation" };
+        var traffic = new Option<string?>("--traffic") { Description = "Traffic control: pibt (PIBT controller: footprint conflicts, lifts, doorways, robots pushed aside) or reservation (the older rule: waypoint reservations, waits detected and broken; ignores the footprint); default $ROBOTFLEET_TRAFFIC or pibt" };
         traffic.Validators.Add(r => { if (TryValue(r, out string? v) && v is not ("pibt" or "reservation")) r.AddError($"--traffic must be reservation or pibt, not '{v}'"); });
         var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes of the map one way round (bridges into dead-end wings stay two-way): no head-on meetings on loops; routes round a loop may get longer" };
         var perceptionHz = new Option<double>("--perception-hz") { Description = "Camera frames a second each simulated robot runs its active model on (0: off)", DefaultValueFactory = _ => 0 };
@@ -126,7 +126,7 @@ public static class ServerCommand
             }
 
             // As for the broker: the environment fallback is checked here, so a typo in ROBOTFLEET_TRAFFIC is refused, not ignored.
-            var trafficName = parse.GetValue(traffic) ?? Env("ROBOTFLEET_TRAFFIC") ?? "reservation";
+            var trafficName = parse.GetValue(traffic) ?? Env("ROBOTFLEET_TRAFFIC") ?? "pibt";
             if (trafficName is not ("pibt" or "reservation"))
             {
                 await Console.Error.WriteLineAsync($"robotfleet: --traffic '{trafficName}' (from ROBOTFLEET_TRAFFIC): must be reservation or pibt");

@@ -83,8 +83,8 @@ public sealed record ServerOptions
     /// </summary>
     public string? MissionsDatabase { get; init; }
 
-    /// <summary>Which traffic control releases orders (<c>--traffic</c>, env <c>ROBOTFLEET_TRAFFIC</c>, default the reservation rule); see <see cref="RobotFleet.ControlPlane.TrafficControl"/>.</summary>
-    public RobotFleet.ControlPlane.TrafficControl TrafficControl { get; init; } = RobotFleet.ControlPlane.TrafficControl.Reservation;
+    /// <summary>Which traffic control releases orders (<c>--traffic</c>, env <c>ROBOTFLEET_TRAFFIC</c>, default the PIBT controller); see <see cref="RobotFleet.ControlPlane.TrafficControl"/>.</summary>
+    public RobotFleet.ControlPlane.TrafficControl TrafficControl { get; init; } = RobotFleet.ControlPlane.TrafficControl.Pibt;
 
     /// <summary>
     /// Whether the map's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>; default off): the map is

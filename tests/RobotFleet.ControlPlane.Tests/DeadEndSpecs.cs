@@ -36,7 +36,8 @@ public sealed class When_a_robot_heads_into_a_dead_end_where_another_robot_stand
     [Fact]
     public async Task Should_move_out_an_idle_robot_shut_in_by_the_robots_outside()
     {
-        await using var fleet = await Fleet.StartAsync(TestMaps.LoopWithRoom());
+        // Pinned to the reservation rule (its move-aside orders).
+        await using var fleet = await Fleet.StartAsync(TestMaps.LoopWithRoom(), traffic: TrafficControl.Reservation);
         var shutIn = await fleet.AddRobotAsync("shut-in", "R2");
         var comer = await fleet.AddRobotAsync("comer", "A");
         var bystander = await fleet.AddRobotAsync("bystander", "C");

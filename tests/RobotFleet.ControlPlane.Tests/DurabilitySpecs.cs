@@ -51,7 +51,8 @@ public sealed class When_the_control_plane_restarts
     public async Task Should_complete_a_mission_whose_order_finished_while_it_was_down()
     {
         using var dir = new TempDataDir();
-        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), dataDirectory: dir.Path);
+        // Pinned to the reservation rule: it releases the whole way, so the robot can finish its order while the control plane is down.
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), dataDirectory: dir.Path, traffic: TrafficControl.Reservation);
         var robot = await fleet.AddRobotAsync("r1", "A");
         Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "b", "d"));
         await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing);
@@ -111,7 +112,8 @@ public sealed class When_the_control_plane_restarts
     public async Task Should_restitch_a_robot_that_missed_updates_committed_but_never_published()
     {
         using var dir = new TempDataDir();
-        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), dataDirectory: dir.Path);
+        // Pinned to the reservation rule (its order updates; PIBT's run through the restart tests above).
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), dataDirectory: dir.Path, traffic: TrafficControl.Reservation);
         var robot = await fleet.AddRobotAsync("r1", "A");
         var blocker = await fleet.AddRobotAsync("r2", "C");
         Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "e"));
@@ -136,7 +138,8 @@ public sealed class When_the_control_plane_restarts
     public async Task Should_keep_a_robot_that_gives_way_at_its_refuge_until_the_other_is_past()
     {
         using var dir = new TempDataDir();
-        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), dataDirectory: dir.Path);
+        // Pinned to the reservation rule: it keeps the refuge in the stored plan; PIBT's making way is not kept over a restart (both robots still arrive).
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), dataDirectory: dir.Path, traffic: TrafficControl.Reservation);
         var east = await fleet.AddRobotAsync("east", "A");
         var west = await fleet.AddRobotAsync("west", "D");
         await fleet.SubmitAsync("m-east", "a", "d");
@@ -159,7 +162,8 @@ public sealed class When_the_control_plane_restarts
     public async Task Should_release_nothing_more_until_the_robots_have_reported_where_they_stand()
     {
         using var dir = new TempDataDir();
-        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), dataDirectory: dir.Path);
+        // Pinned to the reservation rule: it leaves the idle robot standing in the way until BlockedResolveAfter (PIBT pushes it at once); the settle time is the same for both.
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), dataDirectory: dir.Path, traffic: TrafficControl.Reservation);
         var robot = await fleet.AddRobotAsync("r1", "A");
         var idle = await fleet.AddRobotAsync("r2", "C");
         Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "e"));

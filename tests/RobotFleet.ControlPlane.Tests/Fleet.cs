@@ -74,12 +74,17 @@ internal sealed class Fleet : IAsyncDisposable
     /// <summary>Invariant violations seen so far (asserted empty at the end of each run).</summary>
     public List<string> Violations { get; } = [];
 
+    /// <summary>
+    /// Starts a fleet on the map with the test timings; <paramref name="traffic"/> picks the traffic control (null: the
+    /// product's default), for tests of behaviour that belongs to one of them.
+    /// </summary>
     public static async Task<Fleet> StartAsync(SiteMap map, TimeSpan? lostBlockerTimeout = null, Func<ControlPlaneOptions, ControlPlaneOptions>? configure = null, string? dataDirectory = null,
-        string? missionsDatabase = null, Action<IBusRegistrationConfigurator>? bus = null)
+        string? missionsDatabase = null, Action<IBusRegistrationConfigurator>? bus = null, TrafficControl? traffic = null)
     {
         var options = new ControlPlaneOptions
         {
             Map = map,
+            TrafficControl = traffic ?? new ControlPlaneOptions { Map = map }.TrafficControl,
             BlockedResolveAfter = TimeSpan.FromSeconds(2),
             ReplanCooldown = TimeSpan.FromSeconds(3),
             LostBlockerTimeout = lostBlockerTimeout ?? TimeSpan.FromSeconds(20),

@@ -109,7 +109,8 @@ public sealed class When_a_mission_is_assigned
     [Fact]
     public async Task Should_send_one_order_from_the_robot_waypoint_through_pick_to_drop()
     {
-        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        // Pinned to the reservation rule: it releases the whole free way at once; PIBT releases a few metres ahead.
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), traffic: TrafficControl.Reservation);
         var robot = await fleet.AddRobotAsync("r1", "A");
 
         await fleet.SubmitAsync("m1", "b", "d");
@@ -428,7 +429,8 @@ public sealed class When_a_mission_is_cancelled
         // Regression: a cancelled robot used to be taken as holding every waypoint left in its order,
         // horizon included; one of those was another robot's, the hold table became inconsistent and
         // no robot got any release until the cancelled robot moved ("Traffic invariant broken").
-        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor());
+        // Pinned to the reservation rule (its horizon claims).
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), traffic: TrafficControl.Reservation);
         var r2 = await fleet.AddRobotAsync("r2", "D");
         var r1 = await fleet.AddRobotAsync("r1", "A");
         await fleet.SubmitAsync("m1", "a", "e");

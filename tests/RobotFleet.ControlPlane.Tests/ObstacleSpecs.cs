@@ -59,7 +59,8 @@ public sealed class When_an_obstacle_is_seen_on_a_lane
     [Fact]
     public async Task Should_cancel_and_re_plan_the_mission_round_it_when_it_is_in_the_released_base()
     {
-        await using var fleet = await Fleet.StartAsync(TestMaps.Yard());
+        // Pinned to the reservation rule: it releases the whole free way at once, so the obstacle lies in the released base; PIBT releases a few metres ahead.
+        await using var fleet = await Fleet.StartAsync(TestMaps.Yard(), traffic: TrafficControl.Reservation);
         var a = await fleet.AddRobotAsync("a", "A");
         await fleet.SubmitAsync("m1", "a", "d");
         var first = Assert.Single(fleet.Routes(a));

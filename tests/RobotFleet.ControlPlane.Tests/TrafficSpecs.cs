@@ -7,7 +7,8 @@ public sealed class When_an_idle_robot_stands_on_the_route
     [Fact]
     public async Task Should_release_up_to_it_move_it_aside_after_the_wait_and_then_extend_the_order()
     {
-        await using var fleet = await Fleet.StartAsync(TestMaps.TJunction());
+        // Pinned to the reservation rule: it releases up to a standing robot and moves it aside after BlockedResolveAfter; PIBT pushes it at once.
+        await using var fleet = await Fleet.StartAsync(TestMaps.TJunction(), traffic: TrafficControl.Reservation);
         var a = await fleet.AddRobotAsync("a", "W0");
         var b = await fleet.AddRobotAsync("b", "W2");
         var submitted = fleet.Time.Now;
@@ -57,10 +58,14 @@ public sealed class When_an_idle_robot_stands_on_the_route
 
 public sealed class When_two_robots_meet_head_on
 {
-    [Fact]
-    public async Task Should_move_one_into_the_spur_and_complete_both()
+    [Theory]
+    [InlineData(TrafficControl.Reservation)]
+    [InlineData(TrafficControl.Pibt)]
+    public async Task Should_move_one_into_the_spur_and_complete_both(TrafficControl traffic)
     {
-        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        // With PIBT too (regression: east made way to B, then pushed west back into D at once; the two took turns four
+        // times and arrived after 64 s instead of 19 s).
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), traffic: traffic);
         var east = await fleet.AddRobotAsync("east", "A");
         var west = await fleet.AddRobotAsync("west", "D");
 
@@ -78,6 +83,9 @@ public sealed class When_two_robots_meet_head_on
         // east had C released and drove there; it gives way in the spur S (west is at a dead end) until west is past.
         Assert.Equal(["A", "B", "C", "B", "S", "B", "C", "D"], east.Trail);
         Assert.Equal(["D", "C", "B", "A"], west.Trail);
+        Assert.InRange(fleet.Time.Now - fleet.Mission("m-east").CreatedAt, TimeSpan.Zero, TimeSpan.FromSeconds(25));
+        if (traffic == TrafficControl.Pibt)
+            return; // PIBT re-routes east through B, then through S, in two updates
         var aside = fleet.Routes(east)[1];
         Assert.Equal(("m-east", 1L), (aside.OrderId, aside.OrderUpdateId));
         Assert.Equal(["C", "B", "S", "B", "C", "D"], aside.Waypoints.Select(w => w.WaypointId));
@@ -140,10 +148,18 @@ public sealed class When_a_robot_is_lost
         Assert.DoesNotContain(fleet.Routes(robot).SelectMany(r => r.Waypoints), w => w.WaypointId == "C" && w.Released);
     }
 
-    [Fact]
-    public async Task Should_requeue_its_mission_keep_its_hold_until_an_operator_removes_it()
+    [Theory]
+    [InlineData(TrafficControl.Reservation)]
+    [InlineData(TrafficControl.Pibt)]
+    public async Task Should_requeue_its_mission_keep_its_hold_until_an_operator_removes_it(TrafficControl traffic)
     {
-        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        // With PIBT too (regression: the controller took back what had been released to a lost robot, since its plan was
+        // orphaned, and released C, where the lost robot may still be driving, to the other robot).
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), configure: o => new ControlPlaneOptions
+        {
+            Map = o.Map, BlockedResolveAfter = o.BlockedResolveAfter, ReplanCooldown = o.ReplanCooldown, LostBlockerTimeout = o.LostBlockerTimeout,
+            ParkIdleAfter = o.ParkIdleAfter, TrafficControl = traffic,
+        });
         var lost = await fleet.AddRobotAsync("lost", "A");
         await fleet.SubmitAsync("m-lost", "b", "c");
         await fleet.RunUntilAsync(() => lost.LastNodeId == "B" && lost.Actions["m-lost-pick"].Status == RobotActionStatus.Finished);
@@ -170,10 +186,14 @@ public sealed class When_a_robot_is_lost
         Assert.True(await fleet.Coordinator.RemoveRobotAsync(lost.Id, "alice", CancellationToken.None));
         fleet.Robots.Remove("lost");
 
-        var update = fleet.Routes(robot)[^1];
-        Assert.Equal(1, update.OrderUpdateId);
-        Assert.Equal(["D", "C", "B", "A"], update.Waypoints.Select(w => w.WaypointId));
-        Assert.All(update.Waypoints, w => Assert.True(w.Released));
+        if (traffic == TrafficControl.Reservation)
+        {
+            // The reservation rule releases the whole way at once, as soon as the robot is removed.
+            var update = fleet.Routes(robot)[^1];
+            Assert.Equal(1, update.OrderUpdateId);
+            Assert.Equal(["D", "C", "B", "A"], update.Waypoints.Select(w => w.WaypointId));
+            Assert.All(update.Waypoints, w => Assert.True(w.Released));
+        }
 
         await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed);
         Assert.False(await fleet.Coordinator.RemoveRobotAsync(lost.Id, "alice", CancellationToken.None));

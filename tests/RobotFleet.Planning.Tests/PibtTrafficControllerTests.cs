@@ -340,6 +340,34 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Fact]
+    public void A_robot_placed_with_a_released_way_holds_it_and_nobody_else_is_released_onto_it()
+    {
+        // After a restart the control plane places "r1" at a with b and c still released to it (it may be driving there);
+        // "r2" at e wants a. r2 gets d at most until r1 reports it has reached c (regression: only a was held, and b and c,
+        // where r1 may be driving, could be released to r2).
+        var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5));
+        controller.Place("r1", "a", ["b", "c"]);
+        controller.Place("r2", "e");
+        controller.SetBusy("r1", true); // not heard from yet
+        controller.SetGoal("r2", "a");
+        Assert.Equal(["a", "b", "c"], controller.Held("r1"));
+
+        for (var t = 0; t < 10; t++)
+        {
+            controller.Step(t);
+            Assert.DoesNotContain(controller.Held("r2"), w => w is "b" or "c");
+            foreach (var w in controller.Held("r2").Skip(1))
+                controller.Reached("r2", w);
+        }
+
+        Assert.Equal(["d"], controller.Held("r2")); // as near as it may come
+        Assert.Equal(["a", "b", "c"], controller.Held("r1"));
+        controller.SetBusy("r1", false);
+        controller.Reached("r1", "c"); // r1 reports where it stands: a and b are free again
+        Assert.Equal(["c"], controller.Held("r1"));
+    }
+
+    [Fact]
     public void A_pushed_robot_may_step_next_to_the_waypoint_it_leaves_when_that_is_its_only_way_off()
     {
         // c is 0.7 m from b (closer than 3 x 0.3 m: b and c conflict). "idle" on b is pushed by "mover" (from a to d); its

@@ -41,18 +41,20 @@ public sealed partial class FleetCoordinator
                 continue;
             }
 
+            // A robot first seen with a plan (after a restart) holds what was released to it: it may still be driving there.
             if (_pibtPlaced.Add(robot.Key))
-                _pibt.Place(robot.Key, at);
+                _pibt.Place(robot.Key, at, robot.Plan is { } placed ? placed.Steps.Take(placed.ReleasedThrough + 1).Skip(placed.ReachedIndex + 1).Select(s => s.WaypointId) : []);
             else
                 _pibt.Reached(robot.Key, at);
             // The controller must hold no more than the robot was sent: a release whose plan was replaced before it went out
             // (the mission ended, was cancelled or re-assigned in between) is taken back, or the controller would wait for
-            // the robot to drive a way it never heard of, and every robot behind it with it.
+            // the robot to drive a way it never heard of, and every robot behind it with it. An orphaned plan (a lost robot's)
+            // keeps what was sent: the robot may still drive it.
             // (Counted first: this runs for every robot on every state report; the lists are built only on a difference.)
-            var sentCount = robot.Plan is { Orphaned: false } sentPlan ? Math.Max(1, sentPlan.ReleasedThrough - sentPlan.ReachedIndex + 1) : 1;
+            var sentCount = robot.Plan is { } sentPlan ? Math.Max(1, sentPlan.ReleasedThrough - sentPlan.ReachedIndex + 1) : 1;
             if (_pibt.HeldCount(robot.Key) > sentCount)
             {
-                var sent = robot.Plan is { Orphaned: false } p ? p.Steps.Skip(p.ReachedIndex).Take(sentCount).Select(s => s.WaypointId).ToList() : [at];
+                var sent = robot.Plan is { } p ? p.Steps.Skip(p.ReachedIndex).Take(sentCount).Select(s => s.WaypointId).ToList() : [at];
                 var held = _pibt.Held(robot.Key);
                 if (held.Take(sent.Count).SequenceEqual(sent, StringComparer.Ordinal))
                     _pibt.Unrelease(robot.Key, held.Count - sent.Count);

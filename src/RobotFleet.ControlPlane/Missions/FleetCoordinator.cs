@@ -221,6 +221,10 @@ public sealed partial class FleetCoordinator(
     {
         if (!_robots.Remove(robotId, out var robot))
             return false;
+        // PIBT's holds go too (regression: the removed robot kept holding its waypoint in the controller, and the next tick
+        // failed looking up the robot in the way).
+        if (_pibtPlaced.Remove(robot.Key))
+            _pibt?.Remove(robot.Key);
         if (robot.Plan?.MissionId is { } missionId && _missions.TryGetValue(missionId, out var mission))
             Transition(mission, MissionStatus.Failed, actor, $"robot {robotId} removed by operator");
         Process();

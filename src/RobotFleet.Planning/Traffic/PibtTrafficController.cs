@@ -271,6 +271,30 @@ public sealed class PibtTrafficController
             _owner[w] = agent.Index;
     }
 
+    /// <summary>
+    /// Puts a robot standing at a waypoint that was already released further (<paramref name="releasedAhead"/>, in driving
+    /// order: a robot that may still drive its released base, e.g. after the caller restarted, or one that was lost): it
+    /// holds them as if released here. It holds them up to the first that another robot holds, or that no lane leads to from
+    /// the one before; as <see cref="Place(string, string)"/> when it shares its waypoint.
+    /// </summary>
+    /// <exception cref="ArgumentException">A waypoint is not on the map.</exception>
+    public void Place(string robotId, string waypointId, IEnumerable<string> releasedAhead)
+    {
+        ArgumentNullException.ThrowIfNull(releasedAhead);
+        Place(robotId, waypointId);
+        var agent = _byId[robotId];
+        if (_owner[agent.Path[0]] != agent.Index)
+            return;
+        foreach (var id in releasedAhead)
+        {
+            var v = _space.IndexOf(id);
+            var lane = _space.LaneBetween(agent.Path[^1], v);
+            if (lane < 0 || _owner[v] != -1 || _owner[_space.LaneResource[lane]] != -1)
+                return;
+            Take(agent, v, _space.LaneResource[lane]);
+        }
+    }
+
     /// <summary>Takes a robot out of traffic control (it releases everything it holds); unknown robots are ignored.</summary>
     public void Remove(string robotId)
     {
@@ -306,7 +330,7 @@ public sealed class PibtTrafficController
 
     /// <summary>
     /// A robot reports it reached a waypoint: it gives up everything it held before it. A waypoint it did not hold (it was
-    /// somewhere else than traffic control knew) places it there (<see cref="Place"/>).
+    /// somewhere else than traffic control knew) places it there (<see cref="Place(string, string)"/>).
     /// </summary>
     /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
     /// <exception cref="ArgumentException">The waypoint is not on the map.</exception>
