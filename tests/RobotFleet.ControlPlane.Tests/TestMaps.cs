@@ -86,6 +86,14 @@ internal static class TestMaps
         """{ "type": "Feature", "id": "door1", "geometry": { "type": "LineString", "coordinates": [[7.5, -1], [7.5, 1]] }, "properties": { "type": "door", "level": "L1", "name": "lab_door" } }""",
         Location("a", "A", 0, 0, "pickup", "dropoff"), Location("d", "D", 15, 0, "pickup", "dropoff"));
 
+    /// <summary>The corridor of <see cref="CorridorWithDoor"/> with a pocket S(5,4) off B, as in <see cref="Corridor"/>. Locations a, d.</summary>
+    public static SiteMap CorridorWithDoorAndPocket() => FromGeoJson(
+        Waypoint("A", 0, 0), Waypoint("B", 5, 0), Waypoint("C", 10, 0), Waypoint("D", 15, 0), Waypoint("S", 5, 4),
+        Lane("A", 0, 0, "B", 5, 0), Lane("B", 5, 0, "C", 10, 0).Replace("\"direction\"", "\"door\": \"door1\", \"direction\""), Lane("C", 10, 0, "D", 15, 0),
+        Lane("B", 5, 0, "S", 5, 4),
+        """{ "type": "Feature", "id": "door1", "geometry": { "type": "LineString", "coordinates": [[7.5, -1], [7.5, 1]] }, "properties": { "type": "door", "level": "L1", "name": "lab_door" } }""",
+        Location("a", "A", 0, 0, "pickup", "dropoff"), Location("d", "D", 15, 0, "pickup", "dropoff"));
+
     private static string Waypoint(string id, double x, double y) =>
         $$"""{ "type": "Feature", "id": "{{id}}", "geometry": { "type": "Point", "coordinates": [{{x}}, {{y}}] }, "properties": { "type": "waypoint", "level": "L1" } }""";
 

@@ -95,6 +95,36 @@ public sealed class When_two_robots_meet_head_on
     }
 }
 
+public sealed class When_two_robots_meet_head_on_at_a_door
+{
+    [Fact]
+    public async Task Should_pass_with_one_in_the_pocket_opening_the_door_once_each_way()
+    {
+        // The door lies between B and C; the pocket S is off B. Regression: with PIBT the two bounced at the door for good,
+        // each return adding a door action. The robot busy opening the door had its goal taken away and given back, which
+        // reset its PIBT priority, and the robot that had made way stopped doing so while the other opened the door.
+        await using var fleet = await Fleet.StartAsync(TestMaps.CorridorWithDoorAndPocket());
+        var east = await fleet.AddRobotAsync("east", "A");
+        var west = await fleet.AddRobotAsync("west", "D");
+
+        await fleet.SubmitAsync("m-east", "a", "d");
+        await fleet.SubmitAsync("m-west", "d", "a");
+        await fleet.RunUntilAsync(() => fleet.Mission("m-east").IsFinal && fleet.Mission("m-west").IsFinal, maxRounds: 240);
+
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m-east").Status);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m-west").Status);
+        Assert.Equal("D", east.LastNodeId);
+        Assert.Equal("A", west.LastNodeId);
+        // east goes through the door, back through it to make way, waits in the pocket and goes through again: three door
+        // actions; west one. Both arrive in 21 s.
+        Assert.Equal(["A", "B", "C", "B", "S", "B", "C", "D"], east.Trail);
+        Assert.Equal(["D", "C", "B", "A"], west.Trail);
+        Assert.Equal(3, east.Executed.Count(a => a.Contains("openDoor", StringComparison.Ordinal)));
+        Assert.Equal(1, west.Executed.Count(a => a.Contains("openDoor", StringComparison.Ordinal)));
+        Assert.InRange(fleet.Time.Now - fleet.Mission("m-east").CreatedAt, TimeSpan.Zero, TimeSpan.FromSeconds(30));
+    }
+}
+
 public sealed class When_a_robot_is_lost
 {
     [Theory]

@@ -1003,7 +1003,8 @@ public sealed class PibtTrafficController
         if (parent is null && agent.MadeWayFor >= 0)
         {
             var follower = _agents[agent.MadeWayFor];
-            followerNext = follower.Removed || follower.Busy || follower.Target < 0 || follower.Path.Count == 0 ? -1
+            // (A busy follower still follows: it opens a door on the way, say.)
+            followerNext = follower.Removed || follower.Target < 0 || follower.Path.Count == 0 ? -1
                 : _space.FastestLaneOut(follower.Path[^1], Times(follower), _isClosed) is var next and >= 0 ? _space.LaneTo[next] : -1;
             // It follows: it holds or claims the waypoint this robot left for it, or heads there next and can take it (a robot
             // that cannot follow, e.g. kept off it by geometry, is not waited for).
