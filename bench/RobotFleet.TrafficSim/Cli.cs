@@ -39,7 +39,7 @@ internal static class Cli
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines." };
         var controller = new Option<string>("--controller") { Description = "coordinator: the real FleetCoordinator on an in-memory bus; pibt: the PIBT traffic controller (RobotFleet.Planning.Traffic) alone, with kinematic robots (doors, lifts).", DefaultValueFactory = _ => "coordinator" };
         controller.Validators.Add(r => { if (r.GetValueOrDefault<string>() is var v && v is not ("coordinator" or "pibt")) r.AddError($"--controller must be coordinator or pibt, not '{v}'"); });
-        var traffic = new Option<string?>("--traffic") { Description = "The coordinator's traffic control (with --controller coordinator): reservation (default) or pibt." };
+        var traffic = new Option<string?>("--traffic") { Description = "The coordinator's traffic control (with --controller coordinator): reservation (this tool's default, as in results/traffic.md) or pibt (the server's default)." };
         traffic.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } v && v is not ("reservation" or "pibt")) r.AddError($"--traffic must be reservation or pibt, not '{v}'"); });
 
         var jamAfter = new Option<double?>("--jam-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress before the PIBT controller's jam fallback searches for moves that free it (default 30; 0 turns the fallback off, for comparison)." };
