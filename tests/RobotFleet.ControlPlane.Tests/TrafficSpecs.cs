@@ -133,11 +133,7 @@ public sealed class When_a_robot_is_lost
     public async Task Should_keep_its_hold_and_fail_the_blocked_mission_after_the_timeout_naming_it(TrafficControl traffic)
     {
         // With PIBT too (regression: a mission blocked by a lost robot waited for ever: only the reservation rule had the timeout).
-        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), configure: o => new ControlPlaneOptions
-        {
-            Map = o.Map, BlockedResolveAfter = o.BlockedResolveAfter, ReplanCooldown = o.ReplanCooldown, LostBlockerTimeout = o.LostBlockerTimeout,
-            ParkIdleAfter = o.ParkIdleAfter, TrafficControl = traffic,
-        });
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), traffic: traffic);
         var lost = await fleet.AddRobotAsync("lost", "C");
         var robot = await fleet.AddRobotAsync("r1", "A");
         lost.Online = false;
@@ -185,11 +181,7 @@ public sealed class When_a_robot_is_lost
     {
         // With PIBT too (regression: the controller took back what had been released to a lost robot, since its plan was
         // orphaned, and released C, where the lost robot may still be driving, to the other robot).
-        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), configure: o => new ControlPlaneOptions
-        {
-            Map = o.Map, BlockedResolveAfter = o.BlockedResolveAfter, ReplanCooldown = o.ReplanCooldown, LostBlockerTimeout = o.LostBlockerTimeout,
-            ParkIdleAfter = o.ParkIdleAfter, TrafficControl = traffic,
-        });
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), traffic: traffic);
         var lost = await fleet.AddRobotAsync("lost", "A");
         await fleet.SubmitAsync("m-lost", "b", "c");
         await fleet.RunUntilAsync(() => lost.LastNodeId == "B" && lost.Actions["m-lost-pick"].Status == RobotActionStatus.Finished);
