@@ -112,7 +112,7 @@ public sealed class When_the_control_plane_restarts
     public async Task Should_restitch_a_robot_that_missed_updates_committed_but_never_published()
     {
         using var dir = new TempDataDir();
-        // Pinned to the reservation rule (its order updates; PIBT's run through the restart tests above).
+        // Pinned to the reservation rule (its order updates). Not yet a PIBT version of this test.
         await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), dataDirectory: dir.Path, traffic: TrafficControl.Reservation);
         var robot = await fleet.AddRobotAsync("r1", "A");
         var blocker = await fleet.AddRobotAsync("r2", "C");

@@ -125,6 +125,29 @@ public sealed class When_two_robots_meet_head_on_at_a_door
     }
 }
 
+public sealed class When_a_robot_must_pass_a_door_to_get_past_an_idle_robot
+{
+    [Fact]
+    public async Task Should_complete_its_mission_making_way_in_the_pocket_while_the_idle_robot_is_moved_out()
+    {
+        // An idle robot stands at the dead end D; the mover at A delivers to d, through the door between B and C. Only a
+        // jam plan gets the idle robot out past the mover, which waits in the pocket S. Regression (found by review): the plan ended as
+        // soon as the mover got busy opening the door, and the mover went back and forth through the door for good.
+        await using var fleet = await Fleet.StartAsync(TestMaps.CorridorWithDoorAndPocket());
+        var idle = await fleet.AddRobotAsync("idle", "D");
+        var mover = await fleet.AddRobotAsync("mover", "A");
+
+        await fleet.SubmitAsync("m1", "a", "d");
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal, maxRounds: 240);
+
+        // The mover backs off through the door into the pocket, the idle robot is pushed out to A, the mover goes on: 36.5 s.
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        Assert.Equal(["A", "B", "C", "B", "S", "B", "C", "D"], mover.Trail);
+        Assert.Equal("A", idle.LastNodeId);
+        Assert.InRange(fleet.Time.Now - fleet.Mission("m1").CreatedAt, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(60));
+    }
+}
+
 public sealed class When_a_robot_is_lost
 {
     [Theory]

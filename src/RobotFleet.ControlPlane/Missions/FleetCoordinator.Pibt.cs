@@ -62,7 +62,7 @@ public sealed partial class FleetCoordinator
             var busy = robot.IsLost || robot.PausedFor is not null || robot.State is { Paused: true } || robot.HasFatalError
                        || robot.Plan is { } plan && (plan.Orphaned || plan.CancelActionId is not null || ActsAtReachedStep(robot, plan));
             _pibt.SetBusy(robot.Key, busy);
-            // A busy robot keeps its goal (it does not move anyway): taken away for a door or other action on the way and given
+            // A robot busy on its way (opening a door, an action) keeps its goal; it does not move meanwhile. Taken away and given
             // back, the goal counted as new, the robot lost its PIBT priority at every door and the robot it had pushed back
             // pushed it back in turn (regression: two robots bounced at a door for good).
             _pibt.SetGoal(robot.Key, NextStop(robot.Plan));

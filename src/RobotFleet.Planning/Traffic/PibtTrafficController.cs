@@ -158,9 +158,10 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// on claims included), makes way (takes its next best move, worse than staying) so the other can follow it out: the swap
 /// of PIBT+ (K. Okumura, "Engineering LaCAM*", AAMAS 2024) in time-independent form; likewise when the robot in its way
 /// has already decided to stay and wants through its waypoint (a robot coming off a lift that no robot may ride to make
-/// room, facing one that wants on). As in PIBT+, the swap goes on until the two have passed: while the other robot follows,
-/// the robot that made way neither pushes it back nor takes the waypoint it heads for next, so it goes on backing off, or
-/// into a side pocket, instead of the two taking turns pushing each other along the corridor. On maps with long two-way single-lane corridors on loops, packed densely (the
+/// room, facing one that wants on). As in PIBT+, the swap goes on until the two have passed: while the other robot follows
+/// (holds or claims the waypoint left for it, or heads there next and may take it; at most twice MakeWayAfterSeconds
+/// between two moves), the robot that made way neither pushes it back nor takes the waypoint it heads for next, so it goes
+/// on backing off, or into a side pocket, instead of the two taking turns pushing each other along the corridor. On maps with long two-way single-lane corridors on loops, packed densely (the
 /// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
 /// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
 /// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 30 one-hour runs with 50 robots, 7 times in all. On the 100 x 100 warehouse grid it happened
@@ -275,7 +276,8 @@ public sealed class PibtTrafficController
     /// Puts a robot standing at a waypoint that was already released further (<paramref name="releasedAhead"/>, in driving
     /// order: a robot that may still drive its released base, e.g. after the caller restarted, or one that was lost): it
     /// holds them as if released here. It holds them up to the first that another robot holds, or that no lane leads to from
-    /// the one before; as <see cref="Place(string, string)"/> when it shares its waypoint.
+    /// the one before; as <see cref="Place(string, string)"/> when it shares its waypoint. Only holders are checked, not the
+    /// footprint: the caller released these waypoints before, when they were clear.
     /// </summary>
     /// <exception cref="ArgumentException">A waypoint is not on the map.</exception>
     public void Place(string robotId, string waypointId, IEnumerable<string> releasedAhead)
@@ -324,8 +326,6 @@ public sealed class PibtTrafficController
     {
         var agent = Get(robotId);
         agent.Busy = busy;
-        if (busy && agent.Plan is not null)
-            EndPlan(agent.Plan);
     }
 
     /// <summary>
@@ -725,6 +725,18 @@ public sealed class PibtTrafficController
                 if (agent.Path.Count == 0 || agent.Path[^1] != from || _closed.Contains(lane))
                 {
                     EndPlan(plan); // the robot is not where the plan expects it (or the lane closed): PIBT takes over again
+                    break;
+                }
+
+                // A busy robot (opening a door on the plan's way, say) goes on with the plan once done; one busy for longer
+                // than the patience (paused, in error) ends it. Regression: a plan ended as soon as its robot got busy, so
+                // a robot that had to open a door on the way went back and forth through the door for good.
+                if (agent.Busy)
+                {
+                    if (double.IsNaN(plan.BlockedSince))
+                        plan.BlockedSince = _now;
+                    if (_now - plan.BlockedSince > _options.JamPlanPatienceSeconds)
+                        EndPlan(plan);
                     break;
                 }
 
@@ -1488,7 +1500,7 @@ public sealed class PibtTrafficController
         /// <summary>Since when it has stood still with somewhere to go, deciding or waiting on a claim (NaN while it moves, works or has nowhere to go).</summary>
         public double StillSince { get; set; } = double.NaN;
 
-        /// <summary>Index of the robot this one last made way for (it followed onto the waypoint this one left), while that robot still wants through; -1 for none.</summary>
+        /// <summary>Index of the robot this one decided to make way for, kept while that robot follows (see <see cref="Decide"/>); -1 for none.</summary>
         public int MadeWayFor { get; set; } = -1;
 
         /// <summary>When this robot last moved to make way for <see cref="MadeWayFor"/>, seconds.</summary>
