@@ -1,4 +1,5 @@
 using RobotFleet.Contracts;
+using RobotFleet.Maps;
 
 namespace RobotFleet.ControlPlane.Tests;
 
@@ -65,25 +66,8 @@ public sealed class When_two_robots_meet_head_on
     {
         // With PIBT too (regression: east made way to B, then pushed west back into D at once; the two took turns four
         // times and arrived after 64 s instead of 19 s).
-        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), traffic: traffic);
-        var east = await fleet.AddRobotAsync("east", "A");
-        var west = await fleet.AddRobotAsync("west", "D");
-
-        await fleet.SubmitAsync("m-east", "a", "d");
-        await fleet.SubmitAsync("m-west", "d", "a");
-        Assert.Equal(east.Id, fleet.Mission("m-east").Robot);
-        Assert.Equal(west.Id, fleet.Mission("m-west").Robot);
-
-        await fleet.RunUntilAsync(() => fleet.Mission("m-east").IsFinal && fleet.Mission("m-west").IsFinal, maxRounds: 120);
-
-        Assert.Equal(MissionStatus.Completed, fleet.Mission("m-east").Status);
-        Assert.Equal(MissionStatus.Completed, fleet.Mission("m-west").Status);
-        Assert.Equal("D", east.LastNodeId);
-        Assert.Equal("A", west.LastNodeId);
-        // east had C released and drove there; it gives way in the spur S (west is at a dead end) until west is past.
-        Assert.Equal(["A", "B", "C", "B", "S", "B", "C", "D"], east.Trail);
-        Assert.Equal(["D", "C", "B", "A"], west.Trail);
-        Assert.InRange(fleet.Time.Now - fleet.Mission("m-east").CreatedAt, TimeSpan.Zero, TimeSpan.FromSeconds(25));
+        var (fleet, east, _) = await MeetInTheCorridorAsync(TestMaps.Corridor(), traffic, maxRounds: 120, within: TimeSpan.FromSeconds(25));
+        await using var disposeFleet = fleet;
         if (traffic == TrafficControl.Pibt)
             return; // PIBT re-routes east through B, then through S, in two updates
         var aside = fleet.Routes(east)[1];
@@ -93,35 +77,53 @@ public sealed class When_two_robots_meet_head_on
         Assert.Equal([true, true, true, false, false, false], aside.Waypoints.Select(w => w.Released));
         Assert.Equal("m-east-drop", Assert.Single(aside.Waypoints[^1].Actions).ActionId);
     }
-}
 
-public sealed class When_two_robots_meet_head_on_at_a_door
-{
     [Fact]
-    public async Task Should_pass_with_one_in_the_pocket_opening_the_door_once_each_way()
+    public async Task Should_pass_at_a_door_with_one_in_the_pocket_opening_it_only_to_go_through()
     {
         // The door lies between B and C; the pocket S is off B. Regression: with PIBT the two bounced at the door for good,
         // each return adding a door action. The robot busy opening the door had its goal taken away and given back, which
         // reset its PIBT priority, and the robot that had made way stopped doing so while the other opened the door.
-        await using var fleet = await Fleet.StartAsync(TestMaps.CorridorWithDoorAndPocket());
-        var east = await fleet.AddRobotAsync("east", "A");
-        var west = await fleet.AddRobotAsync("west", "D");
-
-        await fleet.SubmitAsync("m-east", "a", "d");
-        await fleet.SubmitAsync("m-west", "d", "a");
-        await fleet.RunUntilAsync(() => fleet.Mission("m-east").IsFinal && fleet.Mission("m-west").IsFinal, maxRounds: 240);
-
-        Assert.Equal(MissionStatus.Completed, fleet.Mission("m-east").Status);
-        Assert.Equal(MissionStatus.Completed, fleet.Mission("m-west").Status);
-        Assert.Equal("D", east.LastNodeId);
-        Assert.Equal("A", west.LastNodeId);
+        var (fleet, east, west) = await MeetInTheCorridorAsync(TestMaps.CorridorWithDoorAndPocket(), traffic: null, maxRounds: 240, within: TimeSpan.FromSeconds(30));
+        await using var disposeFleet = fleet;
         // east goes through the door, back through it to make way, waits in the pocket and goes through again: three door
         // actions; west one. Both arrive in 21 s.
-        Assert.Equal(["A", "B", "C", "B", "S", "B", "C", "D"], east.Trail);
-        Assert.Equal(["D", "C", "B", "A"], west.Trail);
         Assert.Equal(3, east.Executed.Count(a => a.Contains("openDoor", StringComparison.Ordinal)));
         Assert.Equal(1, west.Executed.Count(a => a.Contains("openDoor", StringComparison.Ordinal)));
-        Assert.InRange(fleet.Time.Now - fleet.Mission("m-east").CreatedAt, TimeSpan.Zero, TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// "east" at A delivers to d, "west" at D to a, on a corridor A-B-C-D with the pocket S off B; asserts both complete
+    /// within <paramref name="within"/>, east giving way in S. The caller disposes the fleet.
+    /// </summary>
+    private static async Task<(Fleet Fleet, SimRobot East, SimRobot West)> MeetInTheCorridorAsync(SiteMap map, TrafficControl? traffic, int maxRounds, TimeSpan within)
+    {
+        var fleet = await Fleet.StartAsync(map, traffic: traffic);
+        try
+        {
+            var east = await fleet.AddRobotAsync("east", "A");
+            var west = await fleet.AddRobotAsync("west", "D");
+
+            await fleet.SubmitAsync("m-east", "a", "d");
+            await fleet.SubmitAsync("m-west", "d", "a");
+            Assert.Equal(east.Id, fleet.Mission("m-east").Robot);
+            Assert.Equal(west.Id, fleet.Mission("m-west").Robot);
+            await fleet.RunUntilAsync(() => fleet.Mission("m-east").IsFinal && fleet.Mission("m-west").IsFinal, maxRounds);
+
+            Assert.Equal(MissionStatus.Completed, fleet.Mission("m-east").Status);
+            Assert.Equal(MissionStatus.Completed, fleet.Mission("m-west").Status);
+            // east had C released and drove there; it gives way in S (west is at a dead end) until west is past.
+            Assert.Equal(["A", "B", "C", "B", "S", "B", "C", "D"], east.Trail);
+            Assert.Equal(["D", "C", "B", "A"], west.Trail);
+            var took = fleet.Time.Now - fleet.Mission("m-east").CreatedAt;
+            Assert.True(took <= within, $"took {took}, more than {within}");
+            return (fleet, east, west);
+        }
+        catch
+        {
+            await fleet.DisposeAsync();
+            throw;
+        }
     }
 }
 

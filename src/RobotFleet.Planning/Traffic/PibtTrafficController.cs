@@ -1056,10 +1056,7 @@ public sealed class PibtTrafficController
             {
                 Take(agent, v, segment);
                 detour[agent.Index] |= !onWay;
-                if (!makeWay)
-                    agent.MadeWayFor = -1;
-                else
-                    (agent.MadeWaySince, agent.MadeWayFrom) = (_now, u);
+                NoteMove();
                 return true;
             }
 
@@ -1118,10 +1115,7 @@ public sealed class PibtTrafficController
 
             if (pushedAll)
             {
-                if (!makeWay)
-                    agent.MadeWayFor = -1;
-                else
-                    (agent.MadeWaySince, agent.MadeWayFrom) = (_now, u);
+                NoteMove();
                 return true;
             }
 
@@ -1137,6 +1131,15 @@ public sealed class PibtTrafficController
 
         agent.MadeWayFor = -1; // no way to make: PIBT's order decides again
         return false;
+
+        // A move to make way is remembered (the other robot is expected to follow); any other move ends the making way.
+        void NoteMove()
+        {
+            if (makeWay)
+                (agent.MadeWaySince, agent.MadeWayFrom) = (_now, u);
+            else
+                agent.MadeWayFor = -1;
+        }
     }
 
     /// <summary>
