@@ -8,7 +8,7 @@ namespace RobotFleet.Server.Alerts;
 /// <summary>What an alert is about.</summary>
 public enum AlertKind
 {
-    /// <summary>A robot runs a mission but has reached no new waypoint for <see cref="ServerOptions.StuckAfter"/>.</summary>
+    /// <summary>A robot runs a mission but has made no progress on it for <see cref="ServerOptions.StuckAfter"/>: standing still, or going back and forth (see <see cref="ProgressWatch"/>).</summary>
     RobotStuck,
 
     /// <summary>A robot raised a WARNING or FATAL error.</summary>
@@ -39,7 +39,7 @@ public sealed record Alert(
     DateTimeOffset RaisedAt, DateTimeOffset? AcknowledgedAt, string? AcknowledgedBy);
 
 /// <summary>
-/// Raises operator alerts: robot stuck (executing, no new waypoint for <see cref="ServerOptions.StuckAfter"/>),
+/// Raises operator alerts: robot stuck (on a mission, no progress for <see cref="ServerOptions.StuckAfter"/>, see <see cref="ProgressWatch"/>),
 /// error raised (WARNING/FATAL), robot lost (CONNECTIONBROKEN) and mission failed; keeps the latest
 /// <see cref="Capacity"/> in memory, and lets operators acknowledge them. Thread-safe.
 /// </summary>
@@ -50,7 +50,7 @@ public sealed class AlertService(ServerOptions options, RobotTwinRegistry twins,
 
     private readonly Lock _lock = new();
     private readonly LinkedList<Alert> _alerts = [];
-    private readonly Dictionary<RobotId, (string Node, DateTimeOffset Since, bool Alerted)> _progress = [];
+    private readonly ProgressWatch _progress = new();
     private long _counter;
 
     /// <summary>Raised (on the raising thread) when an alert is added or acknowledged.</summary>
@@ -107,33 +107,28 @@ public sealed class AlertService(ServerOptions options, RobotTwinRegistry twins,
         return alert;
     }
 
-    /// <summary>Checks every robot with a mission for progress; called every second by the service's own timer (not concurrently).</summary>
+    /// <summary>Checks every robot with a mission for progress (see <see cref="ProgressWatch"/>); called every second by the service's own timer (not concurrently).</summary>
     internal void CheckStuck()
     {
         var now = time.GetUtcNow();
         var running = coordinator.Routes.All.Where(r => r.MissionId is not null).ToDictionary(r => r.Robot);
-        foreach (var robot in _progress.Keys.Where(r => !running.ContainsKey(r)).ToList())
-            _progress.Remove(robot);
+        foreach (var robot in _progress.Robots.Where(r => !running.ContainsKey(r)).ToList())
+            _progress.Forget(robot);
         foreach (var (robot, route) in running)
         {
             if (twins.Find(robot) is not { Connection: RobotConnectionState.Online, Paused: false } twin)
             {
-                _progress.Remove(robot);
+                _progress.Forget(robot);
                 continue;
             }
 
-            if (!_progress.TryGetValue(robot, out var seen) || seen.Node != twin.LastNodeId)
-            {
-                _progress[robot] = (twin.LastNodeId, now, false);
+            if (_progress.Look(robot, route.MissionId!, twin.LastNodeId, route.WaypointIds.Count, now, options.StuckAfter) is not { } stall)
                 continue;
-            }
-
-            if (!seen.Alerted && now - seen.Since >= options.StuckAfter)
-            {
-                _progress[robot] = seen with { Alerted = true };
-                Raise(AlertKind.RobotStuck, "warning", robot, route.MissionId,
-                    $"robot {robot} has not moved past waypoint '{twin.LastNodeId}' for {(now - seen.Since).TotalSeconds:F0} s on mission {route.MissionId}");
-            }
+            var where = stall.Waypoints.Count == 1
+                ? $"has not moved past waypoint '{stall.Waypoints[0]}'"
+                : $"has gone back and forth between waypoints {string.Join(", ", stall.Waypoints.Select(w => $"'{w}'"))} without getting nearer its goal";
+            Raise(AlertKind.RobotStuck, "warning", robot, route.MissionId,
+                $"robot {robot} {where} for {(now - stall.Since).TotalSeconds:F0} s on mission {route.MissionId}");
         }
     }
 
