@@ -159,6 +159,31 @@ public sealed class When_the_control_plane_restarts
     }
 
     [Fact]
+    public async Task Should_hold_for_a_robot_the_way_released_to_it_before_the_restart_under_pibt()
+    {
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor(), dataDirectory: dir.Path);
+        var first = await fleet.AddRobotAsync("r1", "A");
+        var second = await fleet.AddRobotAsync("r2", "S");
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "d"));
+        await fleet.RunUntilAsync(() => first.HeldWaypoints.Contains("B"));
+        Assert.Equal("A", first.LastNodeId);
+
+        // r1 was released B and C and may drive there any moment; it stands still for 10 s after the restart (someone in
+        // front of it). The new coordinator must not release B to r2, whose pick-up is there: r2 leaves a dead-end spur, so
+        // PIBT lets it decide first, and only r1's hold on B keeps it in the spur. (RunUntilAsync fails the test as soon as
+        // two robots hold one waypoint; without the hold, r1 and r2 both hold B once r1 drives on.)
+        await fleet.RestartAsync();
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m2", "b", "a"));
+        await fleet.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(MissionStatus.Executing, fleet.Mission("m2").Status);
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal && fleet.Mission("m2").IsFinal, maxRounds: 400);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m2").Status);
+        Assert.Equal(second.Id, fleet.Mission("m2").Robot);
+    }
+
+    [Fact]
     public async Task Should_release_nothing_more_until_the_robots_have_reported_where_they_stand()
     {
         using var dir = new TempDataDir();
