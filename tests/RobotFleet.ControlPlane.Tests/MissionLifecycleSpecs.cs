@@ -449,6 +449,26 @@ public sealed class When_a_mission_is_cancelled
     }
 
     [Fact]
+    public async Task Should_not_claim_the_cancelled_orders_horizon_so_traffic_goes_on_under_pibt()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor());
+        var r2 = await fleet.AddRobotAsync("r2", "E");
+        var r1 = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "a", "d");
+        await fleet.RunUntilAsync(() => r1.LastNodeId == "B");
+        Assert.Contains("D", r1.PendingWaypointIds); // its goal, in its order's horizon
+
+        // Before r1 reports the cancel done, r2 gets a mission through D and is released onto it.
+        Assert.True(await fleet.Coordinator.CancelAsync(new CancelMission("m1", "alice"), CancellationToken.None));
+        await fleet.SubmitAsync("m2", "f", "e");
+        fleet.AfterCoordinatorCall();
+        await fleet.RunUntilAsync(() => fleet.Mission("m2").Status == MissionStatus.Completed);
+        Assert.Equal(MissionStatus.Cancelled, fleet.Mission("m1").Status);
+        Assert.Equal(r2.Id, fleet.Mission("m2").Robot);
+        Assert.Equal(["E", "D", "F", "D", "E"], r2.Trail);
+    }
+
+    [Fact]
     public async Task Should_resume_a_robot_paused_for_the_mission_once_the_mission_is_gone()
     {
         // Regression: a robot paused for a mission stayed paused (and held its waypoint) after the mission was cancelled.

@@ -59,7 +59,8 @@ public sealed class When_an_obstacle_is_seen_on_a_lane
     [Fact]
     public async Task Should_cancel_and_re_plan_the_mission_round_it_when_it_is_in_the_released_base()
     {
-        // Pinned to the reservation rule: it releases the whole free way at once, so the obstacle lies in the released base; PIBT releases a few metres ahead.
+        // Pinned to the reservation rule: it releases the whole free way at once, so the obstacle two lanes ahead lies in the
+        // released base. The PIBT version below has it on the next lane.
         await using var fleet = await Fleet.StartAsync(TestMaps.Yard(), traffic: TrafficControl.Reservation);
         var a = await fleet.AddRobotAsync("a", "A");
         await fleet.SubmitAsync("m1", "a", "d");
@@ -83,6 +84,31 @@ public sealed class When_an_obstacle_is_seen_on_a_lane
         Assert.DoesNotContain("CD", string.Join("-", a.Trail));
         Assert.Equal("D", a.LastNodeId);
         // The pick made at A before the detour is not made again: the new order starts at the drop.
+        Assert.Equal(["m1-pick", "m1-r1-d1-drop"], a.Executed);
+    }
+
+    [Fact]
+    public async Task Should_cancel_and_re_plan_the_mission_round_it_when_it_is_in_the_released_base_under_pibt()
+    {
+        // PIBT releases a few metres ahead: the lane B - C, just ahead of the robot at B, is in its base.
+        await using var fleet = await Fleet.StartAsync(TestMaps.Yard());
+        var a = await fleet.AddRobotAsync("a", "A");
+        await fleet.SubmitAsync("m1", "a", "d");
+        await fleet.RunUntilAsync(() => a.LastNodeId == "B");
+        Assert.Contains("C", a.HeldWaypoints);
+
+        await fleet.Coordinator.OnPerceptionAsync(Seen(a, fleet.Time.Now, (7.5, 0)), CancellationToken.None);
+        fleet.AfterCoordinatorCall();
+
+        Assert.Equal("cancelOrder", Assert.Single(Assert.Single(fleet.InstantActions(a)).Actions).ActionType);
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status);
+        Assert.Empty(fleet.Mission("m1").FailedRobots);
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        Assert.Equal("m1-r1-d1", fleet.Routes(a)[^1].OrderId);
+        Assert.DoesNotContain(fleet.Routes(a)[^1].Lanes, l => l.LaneId.StartsWith("BC", StringComparison.Ordinal));
+        Assert.Equal(["A", "B", "E", "F", "P", "D"], a.Trail); // round by the top (F - C - D is as long)
         Assert.Equal(["m1-pick", "m1-r1-d1-drop"], a.Executed);
     }
 
