@@ -531,6 +531,41 @@ public sealed class PibtTrafficControllerTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_robot_pushed_off_a_spur_mouth_steps_into_an_empty_spur_beside_it_rather_than_round_a_one_way_loop(bool sideSpur)
+    {
+        // b stands on j, the mouth of the spur n, where it goes next; a leaves n for l2 and pushes b off j. b's ways off j:
+        // round the one-way loop j > l1 > ... > k > j (about 130 s), or (with sideSpur) into the empty spur s beside j. It steps
+        // into s, lets a out, and is in n in seconds (regression: airport terminal, seed 65, 794 s round a loop).
+        string[] lanes = sideSpur ? ["k>j", "j=n", "j=s", "j>l1", "l1>l2", "l2>l3", "l3>l4", "l4>k"] : ["k>j", "j=n", "j>l1", "l1>l2", "l2>l3", "l3>l4", "l4>k"];
+        var map = TestMaps.Build(["k:0:0", "j:4:0", "n:4:-4", "s:8:2", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10"], lanes);
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        controller.Place("a", "n");
+        controller.Place("b", "j");
+        controller.SetGoal("a", "l2");
+        controller.SetGoal("b", "n");
+        var roundTheLoop = false;
+        var done = -1.0;
+        for (var t = 0.25; t <= 200 && done < 0; t += 0.25)
+        {
+            controller.Step(t);
+            foreach (var robot in new[] { "a", "b" })
+            {
+                foreach (var w in controller.Held(robot).Skip(1))
+                    controller.Reached(robot, w);
+            }
+
+            roundTheLoop |= controller.Held("b").Contains("l1");
+            if (controller.Held("b")[0] == "n" && controller.Held("a")[0] == "l2")
+                done = t;
+        }
+
+        Assert.True(done > 0, "b never reached n");
+        Assert.Equal(!sideSpur, roundTheLoop); // without the side spur the only way off j is round the loop
+    }
+
+    [Theory]
     [InlineData("PrecedenceShare", 1.5)]
     [InlineData("PrecedenceShare", double.NaN)]
     [InlineData("PrecedenceAfterSeconds", -1.0)]

@@ -146,7 +146,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// until it gets nearer its goal.</para>
 /// <para><b>Dead ends, lifts, doors</b> are resources of the <see cref="TrafficSpace"/>: a dead-end spur, a lift and a
 /// doorway each take one robot at a time. Nobody is pushed into a dead end or onto a lift: a robot enters one only on its
-/// way to its goal (a lift is held from entering until it has left it). The spur rule keeps robots out of a spur another
+/// way to its goal (a lift is held from entering until it has left it). One exception: a robot pushed by a robot coming
+/// out of a spur may step into an empty spur beside it rather than drive a long way round (a one-way loop). The spur rule keeps robots out of a spur another
 /// robot is in; robots that are in one spur together (parked there) move in it and out of it apart by geometry alone. A
 /// robot without a goal in a spur that another robot heads for, or that a robot could not push out of its way, leaves it
 /// for the spur's mouth, and is pushed on from there.</para>
@@ -996,14 +997,20 @@ public sealed class PibtTrafficController
             if (_closed.Contains(lane))
                 continue;
             var v = _space.LaneTo[lane];
+            var refuge = false;
             if (OffWayInto(u, v, times, pushed: parent is not null))
-                continue;
+            {
+                if (parent is null || !EmptySpurRefuge(u, v, agent, parent))
+                    continue;
+                refuge = true;
+            }
+
             // A robot without a goal that is pushed prefers a waypoint off the pusher's way (else it is pushed along it).
             // A pushed robot ahead of the pusher on its way is pushed again at every step it retreats along it: a move back
             // along that way costs the retreat to where it can best step aside (see ChaseKey), not one waypoint.
             var key = times is not null ? v == chaseNext && !(times[v] < times[u]) ? ChaseKey(agent, times, chase!, chaseAt + 1) : times[v]
                 : parentTimes is not null && parentTimes[v] < parentTimes[parent!.Path[0]] ? 2 : 1;
-            candidates.Add((v, lane, key, _owner[v] == -1 ? 0 : 1, Mix((ulong)_step, (ulong)agent.Index, (ulong)v)));
+            candidates.Add((v, lane, refuge ? key + SpurRefugeCostSeconds : key, _owner[v] == -1 ? 0 : 1, Mix((ulong)_step, (ulong)agent.Index, (ulong)v)));
         }
 
         candidates.Sort((a, b) => a.Key != b.Key ? a.Key.CompareTo(b.Key) : a.Busy != b.Busy ? a.Busy.CompareTo(b.Busy) : a.Tie.CompareTo(b.Tie));
@@ -1208,6 +1215,27 @@ public sealed class PibtTrafficController
     private bool OffWayInto(int from, int to, float[]? times, bool pushed) =>
         (times is null || !(times[to] < times[from]))
         && (_space.LiftArray[to] || (pushed && _space.BranchOf[to] >= 0 && _space.BranchOf[to] != _space.BranchOf[from]));
+
+    /// <summary>
+    /// True when a pushed robot may step from <paramref name="from"/> into the dead-end spur of <paramref name="to"/> to make
+    /// room, the one exception to "nobody is pushed into a dead end": the robot pushing is coming out of another spur (so
+    /// this one stands at or near that spur's mouth, often to go in next), this spur is empty (nobody else holds a waypoint
+    /// of it), and the robot pushing does not head into it. The move is priced <see cref="SpurRefugeCostSeconds"/> above its
+    /// travel time, so it is taken only in place of a longer retreat: on a one-way loop the other way off may be the whole
+    /// loop (regression: airport terminal, seed 65, a robot at a spur's mouth pushed out by the robot leaving the spur sent
+    /// round a 380 s loop with an empty charger spur beside it; 794 s without progress).
+    /// </summary>
+    private bool EmptySpurRefuge(int from, int to, Agent agent, Agent pusher)
+    {
+        var spur = _space.BranchOf[to];
+        var pusherSpur = _space.BranchOf[pusher.Path[0]];
+        return pusherSpur >= 0 && _space.SpurArray[pusherSpur] && pusherSpur != spur
+               && !_space.LiftArray[to] && spur >= 0 && spur != _space.BranchOf[from] && _space.SpurArray[spur]
+               && !SomeoneElseIn(spur, agent) && (pusher.Target < 0 || _space.BranchOf[pusher.Target] != spur);
+    }
+
+    /// <summary>What a pushed robot's step into an empty spur (<see cref="EmptySpurRefuge"/>) costs above its travel time, in seconds.</summary>
+    private const double SpurRefugeCostSeconds = 60;
 
     /// <summary>How many waypoints ahead a pusher's way is followed to price a pushed robot's retreat along it.</summary>
     private const int ChaseHorizon = 40;
