@@ -565,6 +565,38 @@ public sealed class PibtTrafficControllerTests
         Assert.Equal(!sideSpur, roundTheLoop); // without the side spur the only way off j is round the loop
     }
 
+    [Fact]
+    public void A_robot_pushed_off_a_spur_mouth_is_not_sent_into_the_spur_its_pusher_heads_for()
+    {
+        // As above with the side spur, but a, coming out of n, heads for s itself: b may not take refuge there (found by
+        // review: without this guard b steps into s, then, leaving a spur, pushes a back, and the two take turns for 60 s).
+        var map = TestMaps.Build(["k:0:0", "j:4:0", "n:4:-4", "s:8:2", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10"],
+            "k>j", "j=n", "j=s", "j>l1", "l1>l2", "l2>l3", "l3>l4", "l4>k");
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        controller.Place("a", "n");
+        controller.Place("b", "j");
+        controller.SetGoal("a", "s");
+        controller.SetGoal("b", "n");
+        var bInS = false;
+        var done = -1.0;
+        for (var t = 0.25; t <= 200 && done < 0; t += 0.25)
+        {
+            controller.Step(t);
+            foreach (var robot in new[] { "a", "b" })
+            {
+                foreach (var w in controller.Held(robot).Skip(1))
+                    controller.Reached(robot, w);
+            }
+
+            bInS |= controller.Held("b").Contains("s");
+            if (controller.Held("b")[0] == "n" && controller.Held("a")[0] == "s")
+                done = t;
+        }
+
+        Assert.False(bInS);
+        Assert.InRange(done, 0.25, 30);
+    }
+
     [Theory]
     [InlineData("PrecedenceShare", 1.5)]
     [InlineData("PrecedenceShare", double.NaN)]

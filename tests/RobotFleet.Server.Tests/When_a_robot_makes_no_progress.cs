@@ -15,48 +15,76 @@ public sealed class When_a_robot_makes_no_progress
 
     private readonly ProgressWatch _watch = new();
 
-    private Stall? Look(double seconds, string waypoint, int left, string mission = "m-1") =>
-        _watch.Look(Robot, mission, waypoint, left, T0.AddSeconds(seconds), After);
+    /// <summary>One look at the robot at <paramref name="seconds"/>: it stands on the first waypoint of <paramref name="route"/> (what is left of its route).</summary>
+    private Stall? Look(double seconds, string[] route, string mission = "m-1", bool acting = false) =>
+        _watch.Look(Robot, mission, route[0], route, acting, T0.AddSeconds(seconds), After);
 
     [Fact]
     public void A_robot_standing_still_stalls_once_after_the_limit()
     {
-        Assert.Null(Look(0, "A", 5));
-        Assert.Null(Look(30, "B", 4));
-        Assert.Null(Look(89, "B", 4));
-        var stall = Look(90, "B", 4);
+        Assert.Null(Look(0, ["A", "B", "C", "D", "E"]));
+        Assert.Null(Look(30, ["B", "C", "D", "E"]));
+        Assert.Null(Look(89, ["B", "C", "D", "E"]));
+        var stall = Look(90, ["B", "C", "D", "E"]);
         Assert.NotNull(stall);
         Assert.Equal(T0.AddSeconds(30), stall.Since);
         Assert.Equal(["B"], stall.Waypoints);
-        Assert.Null(Look(91, "B", 4));
-        Assert.Null(Look(500, "B", 4));
+        Assert.Null(Look(91, ["B", "C", "D", "E"]));
+        Assert.Null(Look(500, ["B", "C", "D", "E"]));
     }
 
     [Fact]
     public void A_robot_pushed_back_and_forth_between_the_same_waypoints_stalls_though_it_keeps_reaching_waypoints()
     {
-        // Route A-B-C-D-E; the robot reaches C (3 left), is pushed back to B (the route is re-planned from B: 4 left),
-        // comes back to C, and so on every 10 s. Each look sees a waypoint other than the last one, which the old rule
-        // (no new lastNodeId for 60 s) took for progress.
-        Assert.Null(Look(0, "A", 5));
-        Assert.Null(Look(10, "B", 4));
-        Assert.Null(Look(20, "C", 3));
+        // Route A-B-C-D-E; the robot reaches C, is pushed back to B (and routed on from there the same way), comes back to
+        // C, and so on every 10 s. Each look sees a waypoint other than the last one, which the old rule (no new
+        // lastNodeId for 60 s) took for progress.
+        Assert.Null(Look(0, ["A", "B", "C", "D", "E"]));
+        Assert.Null(Look(10, ["B", "C", "D", "E"]));
+        Assert.Null(Look(20, ["C", "D", "E"]));
         Stall? stall = null;
         for (var t = 30; t <= 200 && stall is null; t += 10)
-            stall = t % 20 == 10 ? Look(t, "B", 4) : Look(t, "C", 3);
+            stall = t % 20 == 10 ? Look(t, ["B", "C", "D", "E"]) : Look(t, ["C", "D", "E"]);
         Assert.NotNull(stall);
         Assert.Equal(T0.AddSeconds(20), stall.Since);
         Assert.Equal(["C", "B"], stall.Waypoints);
     }
 
     [Fact]
+    public void A_robot_pushed_aside_into_a_pocket_and_back_again_and_again_stalls()
+    {
+        Assert.Null(Look(0, ["B", "C", "D"]));
+        Assert.Null(Look(10, ["C", "D"]));
+        Stall? stall = null;
+        for (var t = 20; t <= 200 && stall is null; t += 10)
+            stall = t % 20 == 0 ? Look(t, ["S", "C", "D"]) : Look(t, ["C", "D"]);
+        Assert.NotNull(stall);
+        Assert.Equal(["C", "S"], stall!.Waypoints.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void A_robot_on_a_detour_makes_progress_though_its_route_grows()
     {
-        Assert.Null(Look(0, "A", 5));
-        Assert.Null(Look(10, "B", 4));
+        Assert.Null(Look(0, ["A", "B", "C", "D", "E"]));
+        Assert.Null(Look(10, ["B", "C", "D", "E"]));
         // A lane ahead closes: the route from B round it is 12 waypoints; each is new and reached within 50 s.
-        for (var i = 0; i < 11; i++)
-            Assert.Null(Look(60 + 50 * i, $"D{i}", 12 - i));
+        string[] detour = ["B", "X0", "X1", "X2", "X3", "X4", "X5", "X6", "X7", "X8", "X9", "E"];
+        Assert.Null(Look(20, detour));
+        for (var i = 1; i < detour.Length; i++)
+            Assert.Null(Look(20 + (50 * i), detour[i..]));
+    }
+
+    [Fact]
+    public void A_robot_on_a_detour_that_first_drives_back_past_where_it_has_been_makes_progress()
+    {
+        // Found by review: A, B, C, D at 25 s a lane; the lane D - E closes and the new route from D goes back through C
+        // and B to F, G and E. C and B were reached before, on the old route; on the new one each is nearer the goal.
+        string[] route = ["A", "B", "C", "D", "E"];
+        for (var i = 0; i < 4; i++)
+            Assert.Null(Look(25 * i, route[i..]));
+        string[] detour = ["D", "C", "B", "F", "G", "E"];
+        for (var i = 0; i < detour.Length; i++)
+            Assert.Null(Look(80 + (25 * i), detour[i..]));
     }
 
     [Fact]
@@ -65,31 +93,52 @@ public sealed class When_a_robot_makes_no_progress
         // Route A-B-C(pick)-B-A-E, one waypoint every 50 s: B and A are reached a second time, each nearer the goal.
         string[] route = ["A", "B", "C", "B", "A", "E"];
         for (var i = 0; i < route.Length; i++)
-            Assert.Null(Look(50 * i, route[i], route.Length - i));
+            Assert.Null(Look(50 * i, route[i..]));
+    }
+
+    [Fact]
+    public void A_robot_running_a_long_action_makes_progress_until_it_is_done()
+    {
+        // A 120 s wait at C: no alarm while it runs; standing 60 s after it is done is a stall.
+        Assert.Null(Look(0, ["B", "C", "D"]));
+        Assert.Null(Look(5, ["C", "D"], acting: true));
+        for (var t = 10; t <= 125; t += 5)
+            Assert.Null(Look(t, ["C", "D"], acting: true));
+        Assert.Null(Look(184, ["C", "D"]));
+        Assert.Equal(["C"], Look(185, ["C", "D"])?.Waypoints);
     }
 
     [Fact]
     public void Progress_after_a_stall_lets_the_next_stall_be_told_and_a_new_mission_starts_afresh()
     {
-        Assert.Null(Look(0, "A", 3));
-        Assert.NotNull(Look(60, "A", 3));
-        Assert.Null(Look(70, "B", 2));
-        Assert.NotNull(Look(130, "B", 2));
+        Assert.Null(Look(0, ["A", "B", "C"]));
+        Assert.NotNull(Look(60, ["A", "B", "C"]));
+        Assert.Null(Look(70, ["B", "C"]));
+        Assert.NotNull(Look(130, ["B", "C"]));
 
         // The next mission starts at B: standing there is not a stall until the limit has passed on this mission.
-        Assert.Null(Look(140, "B", 4, mission: "m-2"));
-        Assert.Null(Look(199, "B", 4, mission: "m-2"));
-        Assert.Equal(["B"], Look(200, "B", 4, mission: "m-2")?.Waypoints);
+        Assert.Null(Look(140, ["B", "C", "D", "E"], mission: "m-2"));
+        Assert.Null(Look(199, ["B", "C", "D", "E"], mission: "m-2"));
+        Assert.Equal(["B"], Look(200, ["B", "C", "D", "E"], mission: "m-2")?.Waypoints);
+    }
+
+    [Fact]
+    public void A_new_route_where_the_robot_stands_is_not_progress()
+    {
+        // Re-planned while it stands (a new order from the same waypoint): the time without progress goes on.
+        Assert.Null(Look(0, ["A", "B", "C"]));
+        Assert.Null(Look(30, ["A", "F", "C"]));
+        Assert.NotNull(Look(60, ["A", "F", "C"]));
     }
 
     [Fact]
     public void A_forgotten_robot_starts_afresh()
     {
-        Assert.Null(Look(0, "A", 3));
+        Assert.Null(Look(0, ["A", "B", "C"]));
         _watch.Forget(Robot);
         Assert.Empty(_watch.Robots);
-        Assert.Null(Look(59, "A", 3));
-        Assert.Null(Look(100, "A", 3));
-        Assert.NotNull(Look(119, "A", 3));
+        Assert.Null(Look(59, ["A", "B", "C"]));
+        Assert.Null(Look(100, ["A", "B", "C"]));
+        Assert.NotNull(Look(119, ["A", "B", "C"]));
     }
 }

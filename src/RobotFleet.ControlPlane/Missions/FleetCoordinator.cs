@@ -328,10 +328,12 @@ public sealed partial class FleetCoordinator(
 
             var released = Math.Max(1, plan.ReleasedThrough - plan.ReachedIndex + 1);
             var remaining = plan.Steps.Count - plan.ReachedIndex;
-            if (current is not null && current.OrderId == plan.OrderId && current.ReleasedCount == released && current.WaypointIds.Count == remaining
+            var acting = ActsAtReachedStep(robot, plan);
+            if (current is not null && current.OrderId == plan.OrderId && current.ReleasedCount == released && current.Acting == acting
+                && current.WaypointIds.Count == remaining
                 && Enumerable.Range(0, remaining).All(i => current.WaypointIds[i] == plan.Steps[plan.ReachedIndex + i].WaypointId))
                 continue;
-            Routes.Set(robot.Id, new RouteView(robot.Id, plan.OrderId, plan.MissionId, plan.RemainingWaypoints, released));
+            Routes.Set(robot.Id, new RouteView(robot.Id, plan.OrderId, plan.MissionId, plan.RemainingWaypoints, released, acting));
         }
 
         Routes.RemoveAllExcept(_robots.Keys.ToHashSet());

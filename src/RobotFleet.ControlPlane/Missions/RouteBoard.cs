@@ -12,7 +12,8 @@ namespace RobotFleet.ControlPlane.Missions;
 /// <param name="MissionId">Mission served, or null for a move that only clears the way.</param>
 /// <param name="WaypointIds">Remaining waypoint ids in route order, starting at the last one reached.</param>
 /// <param name="ReleasedCount">How many of <paramref name="WaypointIds"/>, from the start, are released (at least 1).</param>
-public sealed record RouteView(RobotId Robot, string OrderId, string? MissionId, IReadOnlyList<string> WaypointIds, int ReleasedCount);
+/// <param name="Acting">True while the robot runs an action of its plan at the waypoint it last reached (a pick, a wait, charging) and so is not expected to move.</param>
+public sealed record RouteView(RobotId Robot, string OrderId, string? MissionId, IReadOnlyList<string> WaypointIds, int ReleasedCount, bool Acting = false);
 
 /// <summary>
 /// The routes the coordinator has dispatched, one <see cref="RouteView"/> per robot with a plan.

@@ -1223,7 +1223,10 @@ public sealed class PibtTrafficController
     /// of it), and the robot pushing does not head into it. The move is priced <see cref="SpurRefugeCostSeconds"/> above its
     /// travel time, so it is taken only in place of a longer retreat: on a one-way loop the other way off may be the whole
     /// loop (regression: airport terminal, seed 65, a robot at a spur's mouth pushed out by the robot leaving the spur sent
-    /// round a 380 s loop with an empty charger spur beside it; 794 s without progress).
+    /// round a 380 s loop with an empty charger spur beside it; 794 s without progress). Once in, the robot is one leaving
+    /// a spur, which goes first (<see cref="Rank"/>), so it comes out as soon as its way is clear; meanwhile other robots
+    /// bound for that spur wait (only the pusher's goal is checked), and a spur that is a dead-end corridor is held whole.
+    /// Pushed-robot candidate order is free in PIBT (Okumura et al. 2022), so the reachability argument stands.
     /// </summary>
     private bool EmptySpurRefuge(int from, int to, Agent agent, Agent pusher)
     {

@@ -122,7 +122,7 @@ public sealed class AlertService(ServerOptions options, RobotTwinRegistry twins,
                 continue;
             }
 
-            if (_progress.Look(robot, route.MissionId!, twin.LastNodeId, route.WaypointIds.Count, now, options.StuckAfter) is not { } stall)
+            if (_progress.Look(robot, route.MissionId!, twin.LastNodeId, route.WaypointIds, route.Acting, now, options.StuckAfter) is not { } stall)
                 continue;
             var where = stall.Waypoints.Count == 1
                 ? $"has not moved past waypoint '{stall.Waypoints[0]}'"

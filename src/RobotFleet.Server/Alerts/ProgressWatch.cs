@@ -12,10 +12,14 @@ public sealed record Stall(DateTimeOffset Since, IReadOnlyList<string> Waypoints
 
 /// <summary>
 /// Tells, for each robot on a mission, whether it is still making progress. Progress is reaching a waypoint not
-/// reached before on the same mission, or having fewer waypoints left on the route than ever before on it. So a
-/// robot standing still and a robot going back and forth between the same waypoints (pushed back and forth in a
-/// corridor, or through a door) both stall, while a robot on a detour round a closed lane, or going back the way it
-/// came after a pick-up, does not. Not thread-safe: one caller (the alert service's timer).
+/// reached before on the same route, having fewer waypoints left on the route than ever before on it, or running an
+/// action of the mission (a long wait, charging). A route is the same while one of the old and the new remaining
+/// waypoints ends the other (the robot drove on, or was pushed back or aside and is routed on the same way); any other
+/// change is a new route (re-planned round a closed lane, a new order), on which the count starts afresh, though the
+/// time without progress goes on. So a robot standing still and a robot going back and forth between the same
+/// waypoints (pushed back and forth in a corridor, or through a door) both stall, while a robot on a detour, even one
+/// that first drives back past where it has been, or going back the way it came after a pick-up, does not. Waypoints
+/// are counted, not metres. Not thread-safe: one caller (the alert service's timer).
 /// </summary>
 public sealed class ProgressWatch
 {
@@ -28,22 +32,26 @@ public sealed class ProgressWatch
     /// <param name="robot">The robot.</param>
     /// <param name="missionId">The mission it runs; another mission than at the last look starts afresh.</param>
     /// <param name="lastNodeId">The waypoint it last reached (VDA <c>lastNodeId</c>).</param>
-    /// <param name="waypointsLeft">How many waypoints its route still has, counting the one last reached.</param>
+    /// <param name="route">The waypoints its route still has, from the one last reached, in order.</param>
+    /// <param name="acting">True while it runs an action of its plan at <paramref name="lastNodeId"/>: progress.</param>
     /// <param name="now">Time of the look (UTC).</param>
     /// <param name="after">How long without progress makes a stall.</param>
-    public Stall? Look(RobotId robot, string missionId, string lastNodeId, int waypointsLeft, DateTimeOffset now, TimeSpan after)
+    public Stall? Look(RobotId robot, string missionId, string lastNodeId, IReadOnlyList<string> route, bool acting, DateTimeOffset now, TimeSpan after)
     {
         if (!_tracks.TryGetValue(robot, out var track) || track.MissionId != missionId)
         {
             _tracks[robot] = track = new Track(missionId);
-            track.Progress(lastNodeId, waypointsLeft, now);
+            track.Progress(lastNodeId, route.Count, now);
+            track.Route = route;
             return null;
         }
 
-        var newWaypoint = !track.Reached.Contains(lastNodeId);
-        if (newWaypoint || waypointsLeft < track.FewestLeft)
+        if (!EndsWith(track.Route, route) && !EndsWith(route, track.Route))
+            track.NewRoute(lastNodeId, route.Count);
+        track.Route = route;
+        if (acting || !track.Reached.Contains(lastNodeId) || route.Count < track.FewestLeft)
         {
-            track.Progress(lastNodeId, waypointsLeft, now);
+            track.Progress(lastNodeId, route.Count, now);
             return null;
         }
 
@@ -53,6 +61,19 @@ public sealed class ProgressWatch
             return null;
         track.Told = true;
         return new Stall(track.Since, [.. track.SinceProgress]);
+    }
+
+    private static bool EndsWith(IReadOnlyList<string> list, IReadOnlyList<string> end)
+    {
+        if (end.Count > list.Count)
+            return false;
+        for (var i = 1; i <= end.Count; i++)
+        {
+            if (!string.Equals(list[^i], end[^i], StringComparison.Ordinal))
+                return false;
+        }
+
+        return true;
     }
 
     /// <summary>Forgets a robot (it finished its mission, was paused or went offline): its next look starts afresh.</summary>
@@ -70,6 +91,16 @@ public sealed class ProgressWatch
         public List<string> SinceProgress { get; } = [];
 
         public int FewestLeft { get; private set; } = int.MaxValue;
+
+        public IReadOnlyList<string> Route { get; set; } = [];
+
+        /// <summary>A new route: what was reached and the fewest left count afresh on it, from where the robot stands; the time without progress goes on.</summary>
+        public void NewRoute(string lastNodeId, int waypointsLeft)
+        {
+            Reached.Clear();
+            Reached.Add(lastNodeId);
+            FewestLeft = waypointsLeft;
+        }
 
         public DateTimeOffset Since { get; private set; }
 
