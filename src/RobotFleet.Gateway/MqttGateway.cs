@@ -124,14 +124,21 @@ public sealed class MqttGateway(
 
     /// <summary>
     /// Sends instant actions to a robot (QoS 0, not retained); while the gateway is not connected they are kept, as orders
-    /// are (see <see cref="PublishOrderAsync"/>). A <c>cancelOrder</c> ends the sending again of the robot's latest order.
+    /// are (see <see cref="PublishOrderAsync"/>). A <c>cancelOrder</c> ends the sending again of the robot's latest order,
+    /// and drops the orders kept for the robot while the gateway was not connected: sent after all, ahead of the cancel, an
+    /// update whose predecessor was lost in the outage is rejected, and a new order would be started only to be cancelled.
     /// </summary>
     public async Task PublishInstantActionsAsync(TriggerInstantActions command, CancellationToken cancellationToken)
     {
         var message = OrderMapper.ToInstantActions(command, NextHeaderId(command.Robot, Vda5050Topic.InstantActions), time.GetUtcNow());
         var payload = Vda5050Json.SerializeToUtf8Bytes(message);
         if (command.Actions.Any(a => a.ActionType == "cancelOrder"))
+        {
             _sentOrders.TryRemove(command.Robot, out _); // its mission may be given to another robot: never send that order again
+            if (_outbox.TryGetValue(command.Robot, out var kept) && kept.Any(m => m.Topic == Vda5050Topic.Order))
+                _outbox[command.Robot] = new ConcurrentQueue<(Vda5050Topic, byte[])>(kept.Where(m => m.Topic != Vda5050Topic.Order));
+        }
+
         if (Keep(command.Robot, Vda5050Topic.InstantActions, payload, "instant actions " + string.Join(", ", command.Actions.Select(a => a.ActionType))))
             return;
         await PublishAsync(command.Robot, Vda5050Topic.InstantActions, payload, cancellationToken);
@@ -460,6 +467,10 @@ public sealed class MqttGateway(
             return sent;
         while (outbox.TryPeek(out var message))
         {
+            // A kept update goes out after the updates before it that the robot missed (lost as the broker went down, or
+            // while the robot was away): sent first, it would be rejected, its base not starting where the robot's ends.
+            if (message.Topic == Vda5050Topic.Order && !await ResendMissedOrderUpdatesAsync(robot, sent, before: message.Payload))
+                break; // kept for the next ONLINE
             try
             {
                 await PublishAsync(robot, message.Topic, message.Payload, CancellationToken.None);
@@ -480,15 +491,22 @@ public sealed class MqttGateway(
     /// <summary>
     /// Sends again, oldest first, the updates of the order last sent to <paramref name="robot"/> that its last reported state
     /// does not show (another order id, or a lower update id): QoS 0 orders published while the broker, the gateway or the
-    /// robot was away are lost. A robot that did get one ignores the copy (the same order id and update id twice).
+    /// robot was away are lost. A robot that did get one ignores the copy (the same order id and update id twice). With
+    /// <paramref name="before"/> (a kept update about to go out), only the updates sent before that one. Adds what it sends
+    /// to <paramref name="justSent"/> (and skips what is in it); false when the broker could not be reached.
     /// </summary>
-    private async Task ResendMissedOrderUpdatesAsync(RobotId robot, HashSet<byte[]> justSent)
+    private async Task<bool> ResendMissedOrderUpdatesAsync(RobotId robot, HashSet<byte[]> justSent, byte[]? before = null)
     {
         if (!_sentOrders.TryGetValue(robot, out var sent) || twins.Find(robot) is not { } twin)
-            return;
+            return true;
         List<(long UpdateId, byte[] Payload)> missed;
         lock (sent)
-            missed = sent.Updates.Where(u => (twin.OrderId != sent.OrderId || u.UpdateId > twin.OrderUpdateId) && !justSent.Contains(u.Payload)).ToList();
+        {
+            var end = before is null ? sent.Updates.Count : sent.Updates.FindIndex(u => ReferenceEquals(u.Payload, before));
+            missed = sent.Updates.Take(end < 0 ? 0 : end)
+                .Where(u => (twin.OrderId != sent.OrderId || u.UpdateId > twin.OrderUpdateId) && !justSent.Contains(u.Payload)).ToList();
+        }
+
         foreach (var (updateId, payload) in missed)
         {
             logger.LogInformation("Sending order {OrderId}/{OrderUpdateId} to {Robot} again: its state shows {ReportedOrderId}/{ReportedUpdateId}",
@@ -500,9 +518,13 @@ public sealed class MqttGateway(
             catch (Exception e) when (e is InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
             {
                 logger.LogWarning("Could not send order {OrderId}/{OrderUpdateId} to {Robot} again: {Error}", sent.OrderId, updateId, robot, e.Message);
-                return; // the next ONLINE tries again
+                return false; // the next ONLINE tries again
             }
+
+            justSent.Add(payload);
         }
+
+        return true;
     }
 
     /// <summary>The updates of the order last sent to a robot, in the order sent; lock it to read or add.</summary>

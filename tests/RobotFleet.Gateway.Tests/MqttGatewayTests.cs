@@ -224,6 +224,64 @@ public sealed class MqttGatewayTests
         Assert.Equal("stopPause", Vda5050Json.Deserialize<InstantActions>(Assert.Single(rig.Robot.Received("instantActions"))).Actions.Single().ActionType);
     }
 
+    [Fact]
+    public async Task An_update_kept_while_the_broker_is_down_goes_out_after_the_updates_before_it_that_the_robot_missed()
+    {
+        // The same outage, the robot not lost: update 0 was lost (the robot away), update 1 kept. The kept update went out
+        // first and was rejected, then the missed one; the robot waited at the end of update 0's base.
+        await using var rig = await Rig.StartAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
+        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+
+        await rig.Robot.UnsubscribeAsync();
+        await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
+        await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Any(), "update 0 handled");
+        await rig.StopBrokerAsync();
+        await WaitUntil(() => !rig.Gateway.IsConnected, "gateway disconnected");
+        await rig.Bus.Publish(Line("order-2", 1, waypoints: 3, releasedThrough: 2, firstWaypoint: 1, firstSequenceId: 2));
+        await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Count() >= 2, "update 1 handled (kept)");
+
+        await rig.StartBrokerAsync();
+        await rig.Robot.ReconnectAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await WaitUntil(() => rig.Robot.Received("order").Count >= 2, "both updates");
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { HeaderId = 1, Driving = false });
+        await WaitUntil(() => rig.Published<RobotStateChanged>().Any(c => !c.Driving), "the state after ONLINE");
+
+        var received = rig.Robot.Received("order").Select(Vda5050Json.Deserialize<Order>).Select(o => (o.OrderId, o.OrderUpdateId)).ToList();
+        Assert.Equal([("order-2", 0L), ("order-2", 1L)], received);
+    }
+
+    [Fact]
+    public async Task An_order_kept_while_the_broker_is_down_and_then_cancelled_does_not_go_out()
+    {
+        // Found against a real Mosquitto restarted mid-run (CI): update 3 of an order was lost as the broker went down,
+        // update 4 was kept, then the robot was lost and its order cancelled. Back online, the robot got update 4 first
+        // and rejected it ("update must start at the last base node"), then the cancel.
+        await using var rig = await Rig.StartAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
+        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+
+        await rig.StopBrokerAsync();
+        await WaitUntil(() => !rig.Gateway.IsConnected, "gateway disconnected");
+        await rig.Bus.Publish(Line("order-1", 4, waypoints: 3, releasedThrough: 2, firstWaypoint: 1, firstSequenceId: 2));
+        await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Any(), "the update handled");
+        await rig.Bus.Publish(new TriggerInstantActions(R1, [Action("ia-1", "cancelOrder")]));
+        await WaitUntil(() => rig.Harness.Consumed.Select<TriggerInstantActions>().Any(), "cancelOrder handled");
+
+        await rig.StartBrokerAsync();
+        await rig.Robot.ReconnectAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await WaitUntil(() => rig.Robot.Received("instantActions").Count >= 1, "the kept cancelOrder");
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { HeaderId = 1, Driving = false });
+        await WaitUntil(() => rig.Published<RobotStateChanged>().Any(c => !c.Driving), "the state after ONLINE");
+
+        Assert.Equal("cancelOrder", Vda5050Json.Deserialize<InstantActions>(Assert.Single(rig.Robot.Received("instantActions"))).Actions.Single().ActionType);
+        Assert.Empty(rig.Robot.Received("order"));
+    }
+
     [Theory]
     [InlineData("{ not json")]
     [InlineData("null")]

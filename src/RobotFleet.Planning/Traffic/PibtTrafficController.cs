@@ -147,10 +147,10 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// <para><b>Dead ends, lifts, doors</b> are resources of the <see cref="TrafficSpace"/>: a dead-end spur, a lift and a
 /// doorway each take one robot at a time. Nobody is pushed into a dead end or onto a lift: a robot enters one only on its
 /// way to its goal (a lift is held from entering until it has left it). One exception: a robot pushed by a robot coming
-/// out of a spur may step into an empty spur beside it rather than drive a long way round (a one-way loop). The spur rule keeps robots out of a spur another
-/// robot is in; robots that are in one spur together (parked there) move in it and out of it apart by geometry alone. A
-/// robot without a goal in a spur that another robot heads for, or that a robot could not push out of its way, leaves it
-/// for the spur's mouth, and is pushed on from there.</para>
+/// out of a spur may step into an empty spur beside it rather than drive a long way round (a one-way loop). The spur
+/// rule keeps robots out of a spur another robot is in; robots that are in one spur together (parked there) move in it
+/// and out of it apart by geometry alone. A robot without a goal in a spur that another robot heads for, or that a robot
+/// could not push out of its way, leaves it for the spur's mouth, and is pushed on from there.</para>
 /// <para><b>Limits</b> (measured with <c>bench/RobotFleet.TrafficSim --controller pibt</c>). Robots on a cycle that is
 /// packed full cannot all move round it at once (a rotation: PIBT allows it, the time-independent execution here does not).
 /// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end a robot that must come out past

@@ -94,6 +94,10 @@ public sealed class ProgressWatch
 
         public IReadOnlyList<string> Route { get; set; } = [];
 
+        public DateTimeOffset Since { get; private set; }
+
+        public bool Told { get; set; }
+
         /// <summary>A new route: what was reached and the fewest left count afresh on it, from where the robot stands; the time without progress goes on.</summary>
         public void NewRoute(string lastNodeId, int waypointsLeft)
         {
@@ -101,10 +105,6 @@ public sealed class ProgressWatch
             Reached.Add(lastNodeId);
             FewestLeft = waypointsLeft;
         }
-
-        public DateTimeOffset Since { get; private set; }
-
-        public bool Told { get; set; }
 
         public void Progress(string lastNodeId, int waypointsLeft, DateTimeOffset now)
         {
