@@ -145,10 +145,7 @@ public sealed class MqttGatewayTests
     {
         // Found against a real Mosquitto restarted mid-run (tests/RobotFleet.Integration.Tests): QoS 0 orders sent while the
         // robot (or the gateway) was disconnected were lost, and the robot waited at the end of its released base for ever.
-        await using var rig = await Rig.StartAsync();
-        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
-        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
-        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+        await using var rig = await OnlineWithOrder1Async();
 
         await rig.Robot.UnsubscribeAsync(); // away: a clean-session robot gets nothing until it subscribes again
         await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
@@ -177,10 +174,7 @@ public sealed class MqttGatewayTests
     {
         // The control plane cancels the order of a lost robot and gives its mission to another: sending it again when the
         // robot is back would run the mission twice.
-        await using var rig = await Rig.StartAsync();
-        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
-        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
-        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+        await using var rig = await OnlineWithOrder1Async();
 
         await rig.Robot.UnsubscribeAsync();
         await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
@@ -202,22 +196,16 @@ public sealed class MqttGatewayTests
     {
         // Found against a real Mosquitto restarted mid-run: both faulted ("not connected") and were lost; a lost stopPause
         // or order update leaves a robot waiting for ever.
-        await using var rig = await Rig.StartAsync();
-        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
-        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
-        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+        await using var rig = await OnlineWithOrder1Async();
 
-        await rig.StopBrokerAsync();
-        await WaitUntil(() => !rig.Gateway.IsConnected, "gateway disconnected");
+        await BrokerDownAsync(rig);
         await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
         await rig.Bus.Publish(new TriggerInstantActions(R1, [Action("ia-1", "stopPause")]));
         await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Any() && rig.Harness.Consumed.Select<TriggerInstantActions>().Any(), "both handled");
         Assert.Empty(rig.Harness.Published.Select<Fault<DispatchRoute>>());
         Assert.Empty(rig.Harness.Published.Select<Fault<TriggerInstantActions>>());
 
-        await rig.StartBrokerAsync();
-        await rig.Robot.ReconnectAsync();
-        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await BrokerBackWithTheRobotOnlineAsync(rig);
         await WaitUntil(() => rig.Robot.Received("order").Count >= 1 && rig.Robot.Received("instantActions").Count >= 1, "the kept order and instant actions");
 
         Assert.Equal(("order-2", 0L), rig.Robot.Received("order").Select(Vda5050Json.Deserialize<Order>).Select(o => (o.OrderId, o.OrderUpdateId)).Single());
@@ -229,22 +217,16 @@ public sealed class MqttGatewayTests
     {
         // The same outage, the robot not lost: update 0 was lost (the robot away), update 1 kept. The kept update went out
         // first and was rejected, then the missed one; the robot waited at the end of update 0's base.
-        await using var rig = await Rig.StartAsync();
-        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
-        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
-        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+        await using var rig = await OnlineWithOrder1Async();
 
         await rig.Robot.UnsubscribeAsync();
         await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
         await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Any(), "update 0 handled");
-        await rig.StopBrokerAsync();
-        await WaitUntil(() => !rig.Gateway.IsConnected, "gateway disconnected");
+        await BrokerDownAsync(rig);
         await rig.Bus.Publish(Line("order-2", 1, waypoints: 3, releasedThrough: 2, firstWaypoint: 1, firstSequenceId: 2));
         await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Count() >= 2, "update 1 handled (kept)");
 
-        await rig.StartBrokerAsync();
-        await rig.Robot.ReconnectAsync();
-        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await BrokerBackWithTheRobotOnlineAsync(rig);
         await WaitUntil(() => rig.Robot.Received("order").Count >= 2, "both updates");
         await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { HeaderId = 1, Driving = false });
         await WaitUntil(() => rig.Published<RobotStateChanged>().Any(c => !c.Driving), "the state after ONLINE");
@@ -259,21 +241,15 @@ public sealed class MqttGatewayTests
         // Found against a real Mosquitto restarted mid-run (CI): update 3 of an order was lost as the broker went down,
         // update 4 was kept, then the robot was lost and its order cancelled. Back online, the robot got update 4 first
         // and rejected it ("update must start at the last base node"), then the cancel.
-        await using var rig = await Rig.StartAsync();
-        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
-        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
-        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+        await using var rig = await OnlineWithOrder1Async();
 
-        await rig.StopBrokerAsync();
-        await WaitUntil(() => !rig.Gateway.IsConnected, "gateway disconnected");
+        await BrokerDownAsync(rig);
         await rig.Bus.Publish(Line("order-1", 4, waypoints: 3, releasedThrough: 2, firstWaypoint: 1, firstSequenceId: 2));
         await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Any(), "the update handled");
         await rig.Bus.Publish(new TriggerInstantActions(R1, [Action("ia-1", "cancelOrder")]));
         await WaitUntil(() => rig.Harness.Consumed.Select<TriggerInstantActions>().Any(), "cancelOrder handled");
 
-        await rig.StartBrokerAsync();
-        await rig.Robot.ReconnectAsync();
-        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await BrokerBackWithTheRobotOnlineAsync(rig);
         await WaitUntil(() => rig.Robot.Received("instantActions").Count >= 1, "the kept cancelOrder");
         await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { HeaderId = 1, Driving = false });
         await WaitUntil(() => rig.Published<RobotStateChanged>().Any(c => !c.Driving), "the state after ONLINE");
@@ -298,6 +274,31 @@ public sealed class MqttGatewayTests
         Assert.Equal("w5", Assert.Single(rig.Published<RobotStateChanged>()).LastNodeId);
         Assert.Equal("w5", rig.Twins.Find(R1)!.LastNodeId);
         Assert.True(rig.Gateway.IsConnected);
+    }
+
+    /// <summary>A rig whose robot is ONLINE and has reported a state with order-1.</summary>
+    private static async Task<Rig> OnlineWithOrder1Async()
+    {
+        var rig = await Rig.StartAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState());
+        await WaitUntil(() => rig.Twins.Find(R1)?.OrderId == "order-1", "state with order-1");
+        return rig;
+    }
+
+    /// <summary>Stops the broker and waits until the gateway knows it is not connected.</summary>
+    private static async Task BrokerDownAsync(Rig rig)
+    {
+        await rig.StopBrokerAsync();
+        await WaitUntil(() => !rig.Gateway.IsConnected, "gateway disconnected");
+    }
+
+    /// <summary>Starts the broker again; the robot reconnects, subscribes and reports ONLINE.</summary>
+    private static async Task BrokerBackWithTheRobotOnlineAsync(Rig rig)
+    {
+        await rig.StartBrokerAsync();
+        await rig.Robot.ReconnectAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
     }
 
     private static async Task WaitUntil(Func<bool> condition, string what)
