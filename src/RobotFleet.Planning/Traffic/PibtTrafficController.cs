@@ -734,9 +734,7 @@ public sealed class PibtTrafficController
                 // a robot that had to open a door on the way went back and forth through the door for good.
                 if (agent.Busy)
                 {
-                    if (double.IsNaN(plan.BlockedSince))
-                        plan.BlockedSince = _now;
-                    if (_now - plan.BlockedSince > _options.JamPlanPatienceSeconds)
+                    if (PatienceRunOut(plan))
                         EndPlan(plan);
                     break;
                 }
@@ -753,13 +751,12 @@ public sealed class PibtTrafficController
 
                 if (HeldByAnother(to, agent) || HeldByAnother(segment, agent))
                 {
-                    if (double.IsNaN(plan.BlockedSince))
-                        plan.BlockedSince = _now;
+                    var runOut = PatienceRunOut(plan);
                     // The robot in the way stands outside the plan and wants through a waypoint one of the plan's robots
                     // stands on (which it cannot push): the two would wait on each other until the patience runs out
                     // (regression: the clinic, where that stood the plan's robots still for two minutes).
                     var circular = _owner[to] is var o and >= 0 && _agents[o].Plan is null && plan.Robots.Any(r => r.Path.Count > 0 && WantsThrough(_agents[o], r.Path[^1]));
-                    if (circular || _now - plan.BlockedSince > _options.JamPlanPatienceSeconds)
+                    if (circular || runOut)
                     {
                         EndPlan(plan);
                         break;
@@ -811,6 +808,14 @@ public sealed class PibtTrafficController
         }
 
         plan.Robots.RemoveAll(a => a != last);
+    }
+
+    /// <summary>Starts the plan's clock of waiting (when not running) and tells whether it has waited longer than <see cref="PibtTrafficOptions.JamPlanPatienceSeconds"/>.</summary>
+    private bool PatienceRunOut(JamPlan plan)
+    {
+        if (double.IsNaN(plan.BlockedSince))
+            plan.BlockedSince = _now;
+        return _now - plan.BlockedSince > _options.JamPlanPatienceSeconds;
     }
 
     /// <summary>True when the resource or one conflicting with it (geometry, lift, door) is held by a robot other than <paramref name="agent"/>.</summary>

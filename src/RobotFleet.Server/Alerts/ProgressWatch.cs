@@ -40,9 +40,8 @@ public sealed class ProgressWatch
     {
         if (!_tracks.TryGetValue(robot, out var track) || track.MissionId != missionId)
         {
-            _tracks[robot] = track = new Track(missionId);
+            _tracks[robot] = track = new Track(missionId) { Route = route };
             track.Progress(lastNodeId, route.Count, now);
-            track.Route = route;
             return null;
         }
 
