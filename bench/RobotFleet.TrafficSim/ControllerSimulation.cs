@@ -59,7 +59,7 @@ internal sealed class ControllerSimulation
         _precedenceAfterSeconds = options.PrecedenceAfterSeconds;
         _precedenceShare = options.PrecedenceShare;
         _jamSpares = options.ResolveJamAfterSeconds <= 0 ? "" : options.JamSparesAfterSeconds > 0
-            ? string.Create(CultureInfo.InvariantCulture, $" (sparing robots {options.JamSparesAfterSeconds} s without progress until {options.JamSparesUntilSeconds} s)")
+            ? string.Create(CultureInfo.InvariantCulture, $" (sparing robots {options.JamSparesAfterSeconds} s without progress until {options.JamSparesUntilSeconds} s{(options.JamSparesNotOnTwoWayLanes ? ", not on two-way lanes" : "")})")
             : " (sparing no robot)";
         Controller = new PibtTrafficController(Space, options);
         if (randomMissions)

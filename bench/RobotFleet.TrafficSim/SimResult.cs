@@ -69,7 +69,7 @@ internal sealed record SimResult(
             return "the reservation rule (release only to free waypoints)";
         var o = new RobotFleet.Planning.Traffic.PibtTrafficOptions();
         return string.Create(CultureInfo.InvariantCulture,
-            $"PIBT, jam fallback after {o.ResolveJamAfterSeconds} s without progress (sparing robots {o.JamSparesAfterSeconds} s without progress until {o.JamSparesUntilSeconds} s), precedence after {o.PrecedenceAfterSeconds} s without progress (at most {o.PrecedenceShare:P0} of the fleet)");
+            $"PIBT, jam fallback after {o.ResolveJamAfterSeconds} s without progress (sparing robots {o.JamSparesAfterSeconds} s without progress until {o.JamSparesUntilSeconds} s{(o.JamSparesNotOnTwoWayLanes ? ", not on two-way lanes" : "")}), precedence after {o.PrecedenceAfterSeconds} s without progress (at most {o.PrecedenceShare:P0} of the fleet)");
     }
 
     /// <summary>The whole report: settings, the table row, latencies of each kind of call, and what the coordinator logged most.</summary>

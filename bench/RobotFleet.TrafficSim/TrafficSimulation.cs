@@ -626,7 +626,10 @@ internal sealed class CountingLogger(TimeProvider clock) : ILogger<FleetCoordina
 
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+    /// <summary>Debugging aid: with <c>TRAFFICSIM_LOG=1</c> every line the coordinator logs (debug and up) goes to standard error with its simulated time.</summary>
+    private static readonly bool LogAll = Environment.GetEnvironmentVariable("TRAFFICSIM_LOG") == "1";
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= (LogAll ? LogLevel.Debug : LogLevel.Information);
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
@@ -639,6 +642,8 @@ internal sealed class CountingLogger(TimeProvider clock) : ILogger<FleetCoordina
         if (template?.Contains("has waited", StringComparison.Ordinal) == true && state is IReadOnlyList<KeyValuePair<string, object?>> fields
             && fields.FirstOrDefault(v => v.Key == "Robot").Value?.ToString() is { } robot)
             LastWait[robot] = (clock.GetUtcNow(), formatter(state, exception));
+        if (LogAll)
+            Console.Error.WriteLine($"LOG {clock.GetUtcNow():HH:mm:ss.ff} {formatter(state, exception)}");
         if (Environment.GetEnvironmentVariable("TRAFFICSIM_DEBUG") == "1" && template?.Contains("has waited") == true)
             Console.Error.WriteLine("DBG " + formatter(state, exception));
         Counts[key] = Counts.GetValueOrDefault(key) + 1;

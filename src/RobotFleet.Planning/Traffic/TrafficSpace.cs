@@ -126,6 +126,17 @@ public sealed class TrafficSpace
                 neighbours[LaneTo[l]].Add(LaneFrom[l]);
         }
 
+        var lanePairs = new HashSet<(int, int)>();
+        for (var l = 0; l < Lanes.Length; l++)
+            lanePairs.Add((LaneFrom[l], LaneTo[l]));
+        TwoWayArray = new bool[WaypointCount];
+        Array.Fill(TwoWayArray, true);
+        for (var l = 0; l < Lanes.Length; l++)
+        {
+            if (!lanePairs.Contains((LaneTo[l], LaneFrom[l])))
+                TwoWayArray[LaneFrom[l]] = false;
+        }
+
         SpurArray = BranchWaypoints.Select(b => b.Length <= MaxSpurWaypoints || b.All(w => neighbours[w].Count <= 2)).ToArray();
         (Conflicts, HardConflicts, SpurParts, SpurOfResource) = BuildConflicts(map, segments);
         _cacheCapacity = (int)Math.Max(64, Math.Min(int.MaxValue, cacheBytes / Math.Max(1, 4L * WaypointCount)));
@@ -163,6 +174,9 @@ public sealed class TrafficSpace
     public IReadOnlyList<bool> IsLiftWaypoint => _isLiftWaypoint;
 
     private readonly bool[] _isLiftWaypoint;
+
+    /// <summary>For each waypoint (by number), whether every lane leaving it has a lane back (no one-way lane leaves it).</summary>
+    internal bool[] TwoWayArray { get; }
 
     /// <summary>For each waypoint, the dead-end branch (<see cref="DeadEndBranches"/>) it lies in, or -1 on the loops.</summary>
     internal int[] BranchOf { get; }
