@@ -84,11 +84,11 @@ public class TrafficSimulationTests
     [InlineData(19)]
     public async Task On_the_office_map_a_jam_of_robots_all_held_up_round_one_hub_clears_without_a_stall(int seed)
     {
-        // Regression: four robots held up round the hub L1_v49 (one in the dead end to supplies wanting out, one on its way
-        // out wanting on, one wanting into the dead end, one behind). Every robot the jam search could take was itself held
-        // up, so the controller's plan came only after JamSparesUntilSeconds (60 s without progress), then took 45 s: 2
-        // stalls of 2 minutes on each of these seeds (9 over seeds 1 to 20), and the same jam failed a CI run of the
-        // killed-control-plane test. On two-way lanes the search now takes them at once (3 stalls over seeds 1 to 20).
+        // Regression, traced on seed 8: four robots held up round the hub L1_v49 (one in the dead end to supplies wanting
+        // out, one on its way out wanting on, one wanting into the dead end, one behind). Every robot the jam search could
+        // take was itself held up, so the controller's plan came only after JamSparesUntilSeconds (60 s without progress),
+        // then took 45 s. These two seeds had 2 stalls each (seeds 1 to 20: 9), and a jam of this kind failed a CI run of
+        // the killed-control-plane test. On two-way lanes the search now takes them at once (seeds 1 to 20: 3 stalls).
         await using var simulation = await TrafficSimulation.StartAsync(Sites.Load("office", seed), new SimSettings
         {
             Robots = 4,
