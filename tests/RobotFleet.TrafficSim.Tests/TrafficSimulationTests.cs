@@ -18,6 +18,19 @@ public class TrafficSimulationTests
         return await simulation.RunAsync();
     }
 
+    /// <summary>The robots with random missions for 30 simulated minutes on a shipped site, through the coordinator with the PIBT controller.</summary>
+    private static async Task<SimResult> HalfHourWithPibtAsync(string site, int robots, int seed)
+    {
+        await using var simulation = await TrafficSimulation.StartAsync(Sites.Load(site, seed), new SimSettings
+        {
+            Robots = robots,
+            Duration = TimeSpan.FromMinutes(30),
+            Seed = seed,
+            Traffic = ControlPlane.TrafficControl.Pibt,
+        });
+        return await simulation.RunAsync();
+    }
+
     [Fact]
     public async Task Five_robots_on_a_small_grid_complete_missions_for_ten_simulated_minutes_without_collisions()
     {
@@ -63,14 +76,7 @@ public class TrafficSimulationTests
         // its jam fallback and precedence work here too: over seeds 1 to 10 the hotel has 11 stalls instead of 21 but
         // delivers 307 instead of 357 (seed 3: 22 instead of 41; robots queued for the dead-end 'shop' keep taking the
         // waypoint before it from the robot that must leave), the clinic 16 instead of 31 and 433 instead of 414.
-        await using var simulation = await TrafficSimulation.StartAsync(Sites.Load(site, seed), new SimSettings
-        {
-            Robots = 5,
-            Duration = TimeSpan.FromMinutes(30),
-            Seed = seed,
-            Traffic = ControlPlane.TrafficControl.Pibt,
-        });
-        var result = await simulation.RunAsync();
+        var result = await HalfHourWithPibtAsync(site, 5, seed);
 
         Assert.Equal(0, result.Collisions);
         Assert.Equal(0, result.HoldConflicts);
@@ -89,14 +95,7 @@ public class TrafficSimulationTests
         // take was itself held up, so the controller's plan came only after JamSparesUntilSeconds (60 s without progress),
         // then took 45 s. These two seeds had 2 stalls each (seeds 1 to 20: 9), and a jam of this kind failed a CI run of
         // the killed-control-plane test. On two-way lanes the search now takes them at once (seeds 1 to 20: 3 stalls).
-        await using var simulation = await TrafficSimulation.StartAsync(Sites.Load("office", seed), new SimSettings
-        {
-            Robots = 4,
-            Duration = TimeSpan.FromMinutes(30),
-            Seed = seed,
-            Traffic = ControlPlane.TrafficControl.Pibt,
-        });
-        var result = await simulation.RunAsync();
+        var result = await HalfHourWithPibtAsync("office", 4, seed);
 
         Assert.Equal(0, result.Collisions);
         Assert.True(result.Stalls == 0, string.Join(Environment.NewLine, result.StallNotes));
