@@ -45,11 +45,12 @@ internal static class Cli
         var jamAfter = new Option<double?>("--jam-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress before the PIBT controller's jam fallback searches for moves that free it (default 30; 0 turns the fallback off, for comparison)." };
         var precedenceAfter = new Option<double?>("--precedence-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress before it may take precedence over the other robots (the longest waiting, at most --precedence-share of the fleet; default 30; 0 turns precedence off, for comparison)." };
         var precedenceShare = new Option<double?>("--precedence-share") { CustomParser = NullableNumber, Description = "With --controller pibt: the share of the fleet (0 to 1, at least one robot) that may hold precedence at once (default 0.05)." };
-        var jamSparesAfter = new Option<double?>("--jam-spares-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress after which another robot's jam plan leaves it where it stands until that robot has gone 60 s without progress (default 10; 0 spares no robot, for comparison)." };
+        var jamSparesAfter = new Option<double?>("--jam-spares-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress after which another robot's jam plan leaves it where it stands until that robot has gone 60 s without progress, or at once where no robot round it is free to help and every lane there is two-way (default 10; 0 spares no robot, for comparison)." };
+        var jamSparesTwoWay = new Option<bool>("--jam-spares-two-way") { Description = "With --controller pibt: spare robots held up themselves the full 60 s on two-way lanes too (PibtTrafficOptions.JamSparesNotOnTwoWayLanes off, the rule before 2026-12-01's eleventh session; for comparison)." };
         var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes one way round (RobotFleet.Planning.OneWayLoops: Robbins' orientation; corridors that are the only way into a part of the map stay two-way)." };
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
-            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, oneWayLoops,
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, jamSparesTwoWay, oneWayLoops,
         };
 
         // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
@@ -119,6 +120,11 @@ internal static class Cli
                             ? result.GetValue(controller) != "pibt"
                                 ? throw new SimConfigurationException("--jam-spares-after-s", Fmt(js), "applies to --controller pibt only")
                                 : !double.IsFinite(js) || js < 0 ? throw new SimConfigurationException("--jam-spares-after-s", Fmt(js), "must be a number of seconds >= 0") : js
+                            : null,
+                        JamSparesNotOnTwoWayLanes = result.GetValue(jamSparesTwoWay)
+                            ? result.GetValue(controller) != "pibt"
+                                ? throw new SimConfigurationException("--jam-spares-two-way", "true", "applies to --controller pibt only")
+                                : false
                             : null,
                     };
                     if (settings.Duration / settings.Tick > int.MaxValue)

@@ -54,6 +54,7 @@ internal sealed class ControllerSimulation
             PrecedenceAfterSeconds = settings.PrecedenceAfterSeconds ?? defaults.PrecedenceAfterSeconds,
             PrecedenceShare = settings.PrecedenceShare ?? defaults.PrecedenceShare,
             JamSparesAfterSeconds = settings.JamSparesAfterSeconds ?? defaults.JamSparesAfterSeconds,
+            JamSparesNotOnTwoWayLanes = settings.JamSparesNotOnTwoWayLanes ?? defaults.JamSparesNotOnTwoWayLanes,
         };
         _jamAfterSeconds = options.ResolveJamAfterSeconds;
         _precedenceAfterSeconds = options.PrecedenceAfterSeconds;

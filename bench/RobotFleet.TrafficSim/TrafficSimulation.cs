@@ -56,6 +56,9 @@ internal sealed record SimSettings
     /// <summary>The PIBT controller's <c>JamSparesAfterSeconds</c> in the controller-alone simulation; null for its default.</summary>
     public double? JamSparesAfterSeconds { get; init; }
 
+    /// <summary>The PIBT controller's <c>JamSparesNotOnTwoWayLanes</c> in the controller-alone simulation; null for its default.</summary>
+    public bool? JamSparesNotOnTwoWayLanes { get; init; }
+
     /// <summary>Whether the site's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>: the map is passed through <see cref="Planning.OneWayLoops.Orient"/>).</summary>
     public bool OneWayLoops { get; init; }
 

@@ -46,6 +46,7 @@ public class CommandLineTests
     [InlineData("trafficsim: --precedence-share 1.5: must be a share from 0 to 1", "--controller", "pibt", "--precedence-share", "1.5")]
     [InlineData("trafficsim: --jam-spares-after-s 10: applies to --controller pibt only", "--jam-spares-after-s", "10")]
     [InlineData("trafficsim: --jam-spares-after-s -1: must be a number of seconds >= 0", "--controller", "pibt", "--jam-spares-after-s", "-1")]
+    [InlineData("trafficsim: --jam-spares-two-way true: applies to --controller pibt only", "--jam-spares-two-way")]
     [InlineData("trafficsim: --speed 1,5: not a number", "--speed", "1,5")]
     [InlineData("trafficsim: --minutes abc: not a number", "--minutes", "abc")]
     public async Task A_wrong_option_prints_one_line_naming_it_and_exits_with_2(string expected, params string[] args)
