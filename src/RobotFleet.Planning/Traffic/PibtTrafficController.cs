@@ -57,20 +57,21 @@ public sealed record PibtTrafficOptions
     /// counts as no longer): robots queued for one goal, each held up, must still make way for the one that has to leave. A
     /// spared robot held up longer than the robot the search is for is never moved by its plan (its own search, and
     /// precedence, come first). Used only when the search without the spared robots finds no plan; not waited for where
-    /// no robot round the stuck one is free to help and the lanes round it are two-way (<see cref="JamSparesNotOnTwoWayLanes"/>).
+    /// the few robots round the stuck one are all held up and the lanes round it are two-way (<see cref="JamSparesNotOnTwoWayLanes"/>).
     /// </summary>
     public double JamSparesUntilSeconds { get; init; } = 60;
 
     /// <summary>
     /// Whether a jam search moves the spared robots round the stuck robot at once (not only after
-    /// <see cref="JamSparesUntilSeconds"/>) where every robot it could take is spared and every lane leaving a waypoint
-    /// within <see cref="JamRadiusHops"/> of the stuck robot has a lane back. No robot is then free to help, and none is sent round a
-    /// one-way loop by being moved back (what sparing is for), so waiting only lengthens the jam. Traced on the office map
-    /// with 4 robots held up round one hub waypoint: 60 s of waiting, then 45 s to clear (through the coordinator, seeds 1
-    /// to 50, 30 minutes each: 20 stalls before, 5 with it; bench/results/traffic-pibt.md, eleventh session). Grids with
-    /// one-way aisles are unchanged. Not better everywhere: on the airport terminal drawn two-way, which jams for good
-    /// either way (its loops want <see cref="OneWayLoops"/>), it gives fewer stalls but fewer deliveries, and through the
-    /// coordinator at 20 robots more robots stalled at the end.
+    /// <see cref="JamSparesUntilSeconds"/>) where every robot standing within <see cref="JamRadiusHops"/> of it (not busy,
+    /// not in a plan) is spared and the search can take them all (at most <see cref="JamRobots"/> - 1), and every lane leaving a waypoint within that radius
+    /// has a lane back. No robot is then free to help, none outside the search is in it, and none is sent round a one-way
+    /// loop by being moved back (what sparing is for), so waiting only lengthens the jam. Traced on the office map with 4
+    /// robots held up round one hub waypoint: 60 s of waiting, then 45 s to clear (through the coordinator, seeds 1 to 50,
+    /// 30 minutes each: 20 stalls before, 5 with it; bench/results/traffic-pibt.md, eleventh session). Grids with one-way
+    /// aisles are unchanged. Without the condition that the search takes every robot near, the airport terminal drawn two-way
+    /// (crowded, and jammed for good either way: its loops want <see cref="OneWayLoops"/>) got fewer deliveries and, through
+    /// the coordinator at 20 robots, more robots stalled at the end.
     /// </summary>
     public bool JamSparesNotOnTwoWayLanes { get; init; } = true;
 
@@ -868,8 +869,8 @@ public sealed class PibtTrafficController
     /// <see cref="PibtTrafficOptions.JamRadiusHops"/> of it, every other robot held fixed where it holds; robots held up
     /// themselves (<see cref="PibtTrafficOptions.JamSparesAfterSeconds"/>) are held fixed too, and those of them that have gone
     /// no longer without progress than the stuck robot are searched with only when that finds nothing and the stuck robot has
-    /// waited <see cref="PibtTrafficOptions.JamSparesUntilSeconds"/> (at once where none but spared robots stand round it
-    /// and every lane leaving a waypoint in the radius has a lane back, see
+    /// waited <see cref="PibtTrafficOptions.JamSparesUntilSeconds"/> (at once where the search can take every robot in the
+    /// radius, all of them spared, and every lane leaving a waypoint in the radius has a lane back, see
     /// <see cref="PibtTrafficOptions.JamSparesNotOnTwoWayLanes"/>). A plan found
     /// is released move by move (<see cref="RunPlans"/>); its robots stand by for PIBT meanwhile. One robot searched for a
     /// step at most (two searches at most); it runs before PIBT decides, while the robots round it stand.
@@ -927,7 +928,7 @@ public sealed class PibtTrafficController
         var others = Math.Min(_options.JamRobots, JointSearch.MaxRobots) - 1;
         var unspared = nearby.Where(a => !Spared(a)).Take(others).ToList();
         List<List<Agent>> passes = [unspared];
-        if ((_now - stuck.ProgressSince >= _options.JamSparesUntilSeconds || _options.JamSparesNotOnTwoWayLanes && unspared.Count == 0 && region.All(w => _space.TwoWayArray[w]))
+        if ((_now - stuck.ProgressSince >= _options.JamSparesUntilSeconds || _options.JamSparesNotOnTwoWayLanes && unspared.Count == 0 && nearby.Count <= others && region.All(w => _space.TwoWayArray[w]))
             && nearby.Where(a => !Spared(a) || a.ProgressSince >= stuck.ProgressSince).Take(others).ToList() is var wider
             && !wider.SequenceEqual(unspared))
             passes.Add(wider);
