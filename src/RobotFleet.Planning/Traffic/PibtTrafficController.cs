@@ -64,9 +64,9 @@ public sealed record PibtTrafficOptions
     /// <summary>
     /// Whether a jam search moves the spared robots round the stuck robot at once (not only after
     /// <see cref="JamSparesUntilSeconds"/>) where every robot standing within <see cref="JamRadiusHops"/> of it (not busy,
-    /// not in a plan) is spared and the search can take them all (at most <see cref="JamRobots"/> - 1), and every lane leaving a waypoint within that radius
-    /// has a lane back. No robot is then free to help, none outside the search is in it, and none is sent round a one-way
-    /// loop by being moved back (what sparing is for), so waiting only lengthens the jam. Traced on the office map with 4
+    /// not in a plan) is spared and the search can take them all (at most <see cref="JamRobots"/> - 1), and every lane
+    /// leaving a waypoint within that radius has a lane back. No robot is then free to help, no other robot stands near,
+    /// and none is sent round a one-way loop by being moved back (what sparing is for), so waiting only lengthens the jam. Traced on the office map with 4
     /// robots held up round one hub waypoint: 60 s of waiting, then 45 s to clear (through the coordinator, seeds 1 to 50,
     /// 30 minutes each: 20 stalls before, 5 with it; bench/results/traffic-pibt.md, eleventh session). Grids with one-way
     /// aisles are unchanged. Without the condition that the search takes every robot near, the airport terminal drawn two-way
