@@ -48,9 +48,10 @@ internal static class Cli
         var jamSparesAfter = new Option<double?>("--jam-spares-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress after which another robot's jam plan leaves it where it stands until that robot has gone 60 s without progress, or at once where the few robots standing round it (at most 5) are all held up and every lane there is two-way (default 10; 0 spares no robot, for comparison)." };
         var jamSparesTwoWay = new Option<bool>("--jam-spares-two-way") { Description = "With --controller pibt: spare robots held up themselves the full 60 s on two-way lanes too (PibtTrafficOptions.JamSparesNotOnTwoWayLanes off, the rule before 2026-12-01's eleventh session; for comparison)." };
         var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes one way round (RobotFleet.Planning.OneWayLoops: Robbins' orientation; corridors that are the only way into a part of the map stay two-way)." };
+        var timeScale = new Option<double?>("--time-scale") { CustomParser = NullableNumber, Description = "With the coordinator: robots drive and act this many times faster than the coordinator's clock, like the server's and the edge agent's --time-scale (the integration tests run robots at 20); all other times (--minutes, --stall-s, --heartbeat-s, --tick-ms) are the coordinator's. Default 1." };
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
-            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, jamSparesTwoWay, oneWayLoops,
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, jamSparesTwoWay, oneWayLoops, timeScale,
         };
 
         // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
@@ -101,6 +102,11 @@ internal static class Cli
                         Progress = result.GetValue(quiet) ? null : stderr,
                         Traffic = result.GetValue(traffic) == "pibt" ? TrafficControl.Pibt : TrafficControl.Reservation,
                         OneWayLoops = result.GetValue(oneWayLoops),
+                        TimeScale = result.GetValue(timeScale) is { } ts
+                            ? result.GetValue(controller) == "pibt"
+                                ? throw new SimConfigurationException("--time-scale", Fmt(ts), "applies to --controller coordinator only")
+                                : Positive("--time-scale", ts)
+                            : 1,
                         JamAfterSeconds = result.GetValue(jamAfter) is { } j
                             ? result.GetValue(controller) != "pibt"
                                 ? throw new SimConfigurationException("--jam-after-s", Fmt(j), "applies to --controller pibt only")

@@ -59,6 +59,13 @@ internal sealed record SimSettings
     /// <summary>The PIBT controller's <c>JamSparesNotOnTwoWayLanes</c> in the controller-alone simulation; null for its default.</summary>
     public bool? JamSparesNotOnTwoWayLanes { get; init; }
 
+    /// <summary>
+    /// Robots drive and act this many times faster than the coordinator's clock (speed times it, action times divided by
+    /// it), as the server's and edge agent's <c>--time-scale</c> make them (the integration tests run robots at 20 while the
+    /// control plane's timers run in real seconds). 1: the same clock.
+    /// </summary>
+    public double TimeScale { get; init; } = 1;
+
     /// <summary>Whether the site's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>: the map is passed through <see cref="Planning.OneWayLoops.Orient"/>).</summary>
     public bool OneWayLoops { get; init; }
 
@@ -290,7 +297,8 @@ internal sealed class TrafficSimulation : IAsyncDisposable
         var space = new RobotFleet.Planning.Traffic.TrafficSpace(_map, _settings.Radius, _settings.Speed); // travel times, for what counts as progress
         for (var i = 0; i < starts.Count; i++)
         {
-            var robot = new SimulatedRobot(new RobotId("sim", $"r{i:0000}"), _map, _map.Waypoints[starts[i]], _settings.Speed, _settings.ActionSeconds, now, space.TravelTime);
+            var robot = new SimulatedRobot(new RobotId("sim", $"r{i:0000}"), _map, _map.Waypoints[starts[i]], _settings.Speed * _settings.TimeScale,
+                _settings.ActionSeconds / _settings.TimeScale, now, space.TravelTime);
             _robots.Add(robot);
             _byId[robot.Id] = robot;
         }

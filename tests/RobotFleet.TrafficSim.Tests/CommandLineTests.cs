@@ -47,6 +47,8 @@ public class CommandLineTests
     [InlineData("trafficsim: --jam-spares-after-s 10: applies to --controller pibt only", "--jam-spares-after-s", "10")]
     [InlineData("trafficsim: --jam-spares-after-s -1: must be a number of seconds >= 0", "--controller", "pibt", "--jam-spares-after-s", "-1")]
     [InlineData("trafficsim: --jam-spares-two-way true: applies to --controller pibt only", "--jam-spares-two-way")]
+    [InlineData("trafficsim: --time-scale 20: applies to --controller coordinator only", "--controller", "pibt", "--time-scale", "20")]
+    [InlineData("trafficsim: --time-scale 0: must be a finite number > 0", "--time-scale", "0")]
     [InlineData("trafficsim: --speed 1,5: not a number", "--speed", "1,5")]
     [InlineData("trafficsim: --minutes abc: not a number", "--minutes", "abc")]
     public async Task A_wrong_option_prints_one_line_naming_it_and_exits_with_2(string expected, params string[] args)
@@ -126,6 +128,22 @@ public class CommandLineTests
         var (hotelCode, hotel, _) = await RunAsync(["--site", "hotel", "--robots", "2", "--minutes", "1", "--quiet", .. controller, "--one-way-loops"]);
         Assert.Equal(0, hotelCode);
         Assert.Contains("(--one-way-loops: no loop of two-way lanes, map unchanged)", hotel, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_a_time_scale_the_robots_drive_that_many_times_faster_than_the_coordinators_clock_and_the_report_says_so()
+    {
+        // As the integration tests run the edge agent (--time-scale 20) against a control plane whose timers run in real seconds.
+        string[] common = ["--site", "office", "--robots", "2", "--minutes", "2", "--tick-ms", "12", "--traffic", "pibt"];
+        var (code, scaled, _) = await RunAsync([.. common, "--time-scale", "20"]);
+        var (plainCode, plain, _) = await RunAsync(common);
+
+        Assert.Equal(0, code);
+        Assert.Equal(0, plainCode);
+        Assert.Contains("speed 1 m/s (robots at time scale x20: 20 m/s and actions of 0.25 s on the coordinator's clock)", scaled, StringComparison.Ordinal);
+        Assert.DoesNotContain("time scale", plain, StringComparison.Ordinal);
+        static double Driven(string report) => double.Parse(System.Text.RegularExpressions.Regex.Match(report, @"Robots drove ([0-9.]+) km").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Driven(scaled) > 5 * Driven(plain), $"driven {Driven(scaled)} km at x20, {Driven(plain)} km at x1");
     }
 
     [Fact]
