@@ -649,4 +649,65 @@ public sealed class PibtTrafficControllerTests
         Assert.NotEmpty(first);
         Assert.Equal(first, Run());
     }
+
+    [Fact]
+    public void A_robot_pushed_next_to_the_waypoint_claimed_from_it_is_pushed_on_not_waited_for()
+    {
+        // The loop w-c-p-q-z-y-w, with c and p 1.2 m apart (closer than three footprint radii: one robot at a time). r1 at w
+        // claims c from r2, which can only step off to p, still too close to c. Given a goal behind r1 (w), r2 then stood at
+        // p wanting back through the claimed c, and r1's claim waited for it: both stood for the 30 s claim timeout
+        // (regression: the office map's L1_v46 and patrol_C, 0.7 m apart, in the integration tests at time scale 20).
+        var map = TestMaps.Build(["w:0:0", "c:2:0", "p:3.2:0", "q:6:0", "z:6:6", "y:0:6"], "w=c", "c=p", "p=q", "q=z", "z=y", "y=w");
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        controller.Place("r1", "w");
+        controller.Place("r2", "c");
+        controller.SetGoal("r1", "q");
+        controller.Step(0);
+        Assert.Equal("c", controller.Claim("r1"));
+        Assert.Equal(["c", "p"], controller.Held("r2")); // pushed to the only way off
+        controller.Reached("r2", "p");
+        controller.SetGoal("r2", "w");
+
+        var done = double.NaN;
+        for (var t = 0.25; t < 60 && double.IsNaN(done); t += 0.25)
+        {
+            controller.Step(t);
+            foreach (var robot in new[] { "r1", "r2" })
+            {
+                foreach (var w in controller.Held(robot).Skip(1))
+                    controller.Reached(robot, w);
+            }
+
+            if (controller.Held("r1")[0] == "q" && controller.Held("r2")[0] == "w")
+                done = t;
+        }
+
+        Assert.InRange(done, 0, 10);
+    }
+
+    [Fact]
+    public void A_claim_of_a_robot_that_became_busy_is_not_granted()
+    {
+        // r1 claims c and pushes r2 into the pocket p; before r2 is there, r1 turns busy (its robot was lost). Granting the claim once
+        // c was clear released c to a robot out of reach (regression: after an MQTT broker restart the control plane sent an
+        // update of an order it had cancelled, and the robot drove it on reconnecting).
+        var controller = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5));
+        controller.Place("r1", "b");
+        controller.Place("r2", "c");
+        controller.SetGoal("r1", "e");
+        controller.Step(0);
+        Assert.Equal("c", controller.Claim("r1"));
+        Assert.Equal(["c", "p"], controller.Held("r2"));
+
+        controller.SetBusy("r1", true);
+        controller.Reached("r2", "p");
+        Assert.DoesNotContain(controller.Step(1), r => r.RobotId == "r1");
+        Assert.Equal(["b"], controller.Held("r1"));
+        Assert.Null(controller.Claim("r1"));
+
+        controller.SetBusy("r1", false); // back: it decides again
+        for (var t = 2; t < 10 && controller.Held("r1").Count == 1; t++)
+            controller.Step(t);
+        Assert.Equal("c", controller.Held("r1")[1]);
+    }
 }

@@ -141,6 +141,14 @@ public sealed partial class FleetCoordinator
     private void ApplyRelease(TrackedRobot robot, TrafficRelease release)
     {
         var waypoints = release.Waypoints;
+        // Nothing goes to a robot that is lost or whose order is being ended (the controller treats it as busy; this holds
+        // whatever it decides): an update of an order already cancelled would reach the robot when it is back.
+        if (robot.IsLost || robot.Plan is { Orphaned: true } or { CancelActionId: not null })
+        {
+            _pibt!.Unrelease(robot.Key, waypoints.Count);
+            return;
+        }
+
         if (robot.Plan is not { } plan)
         {
             var from = robot.WaypointId!;

@@ -145,13 +145,15 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// corridors one waypoint at a time). A push that would cost the pushed robot more than
 /// <see cref="PibtTrafficOptions.PushDetourLimitSeconds"/> is refused unless the robot that started it holds precedence
 /// (it then tries its next move, or waits). One held by a robot already driving off
-/// it is claimed too (following). A claim is granted once the waypoint and lane are clear. Moving robots then have their way
+/// it is claimed too (following). A claim is granted once the waypoint and lane are clear (never to a robot turned busy meanwhile: its claim is dropped). Moving robots then have their way
 /// extended along their fastest route while it is free, up to <see cref="PibtTrafficOptions.HorizonMetres"/>.</para>
 /// <para><b>Why no deadlock</b> (Coffman: a deadlock needs a circular wait). A robot waits only through a claim, and only on
 /// a robot that is driving off with a granted move, or that it pushed and that then found a move (granted, or its own claim
 /// further down the push). A claim never targets a robot that has already decided this step, except one driving off with
 /// a granted move; with the no-swap rule this means the claims of one step form a forest whose roots are granted moves,
-/// and every granted move ends once the robot drives it. So waits always end: no circular wait. What PIBT adds is progress:
+/// and every granted move ends once the robot drives it. A pushed robot may stop next to the waypoint claimed from it (the
+/// only way off may be there, closer than the footprint allows); a claim left waiting only on robots standing free to
+/// decide is dropped, and the claimer decides again, pushing them on. So waits always end: no circular wait. What PIBT adds is progress:
 /// the robot of highest priority can push any robot in its way (priority inheritance), and backtracking finds a way out for
 /// the pushed when there is one; since priorities grow while robots are not at their goals, each gets its turn at the top
 /// (PIBT's reachability theorem, for graphs in which every two adjacent waypoints lie on a cycle). With precedence on, the
@@ -706,6 +708,15 @@ public sealed class PibtTrafficController
         {
             if (agent.ClaimWaypoint < 0 || agent.Plan is not null)
                 continue;
+            // A busy robot moves nowhere: a claim it made before (a robot lost while it waited) is not granted later, which
+            // released a waypoint to a robot out of reach (regression: after an MQTT broker restart the control plane sent
+            // an update of an order it had already cancelled; the robot got it on reconnecting and drove on).
+            if (agent.Busy)
+            {
+                DropClaim(agent);
+                continue;
+            }
+
             var v = agent.ClaimWaypoint;
             var lane = _space.LaneBetween(agent.Path[^1], v);
             if (lane < 0 || _closed.Contains(lane) || _now - agent.ClaimSince > _options.ClaimTimeoutSeconds)
@@ -716,7 +727,18 @@ public sealed class PibtTrafficController
 
             var segment = _space.LaneResource[lane];
             if (_owner[v] != -1 || _owner[segment] != -1 || Blocked(v, agent, -1) || Blocked(segment, agent, -1))
+            {
+                // The waypoint and lane are left, but every robot still in the way stands free to decide next to them: it
+                // drove the move it was pushed to and stopped there, too close to the waypoint claimed (the only way off was
+                // next to it). Waiting would never end (it decides to stay, the claimed waypoint being its best and
+                // taken): the claim is dropped and the robot decides again, pushing it on. Regression: the office map,
+                // where a robot pushed from L1_v46 to patrol_C (0.7 m apart) wanted back through L1_v46 and the two stood
+                // for the 30 s claim timeout.
+                if (_owner[v] == -1 && _owner[segment] == -1 && Blockers(v, segment, agent) is { Count: > 0 } inTheWay && inTheWay.All(IsFree))
+                    DropClaim(agent);
                 continue;
+            }
+
             DropClaim(agent);
             Take(agent, v, segment);
             detour[agent.Index] |= agent.ClaimDetour;
