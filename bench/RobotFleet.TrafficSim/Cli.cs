@@ -48,7 +48,7 @@ internal static class Cli
         var jamSparesAfter = new Option<double?>("--jam-spares-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress after which another robot's jam plan leaves it where it stands until that robot has gone 60 s without progress, or at once where the few robots standing round it (at most 5) are all held up and every lane there is two-way (default 10; 0 spares no robot, for comparison)." };
         var jamSparesTwoWay = new Option<bool>("--jam-spares-two-way") { Description = "With --controller pibt: spare robots held up themselves the full 60 s on two-way lanes too (PibtTrafficOptions.JamSparesNotOnTwoWayLanes off, the rule before 2026-12-01's eleventh session; for comparison)." };
         var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes one way round (RobotFleet.Planning.OneWayLoops: Robbins' orientation; corridors that are the only way into a part of the map stay two-way)." };
-        var timeScale = new Option<double?>("--time-scale") { CustomParser = NullableNumber, Description = "With the coordinator: robots drive and act this many times faster than the coordinator's clock, like the server's and the edge agent's --time-scale (the integration tests run robots at 20); all other times (--minutes, --stall-s, --heartbeat-s, --tick-ms) are the coordinator's. Default 1." };
+        var timeScale = new Option<double?>("--time-scale") { CustomParser = NullableNumber, Description = "With the coordinator: robots drive and act this many times faster than the coordinator's clock, like the server's and the edge agent's --time-scale (the integration tests run robots at 20); all other times (--minutes, --stall-s, --heartbeat-s, --tick-ms) are the coordinator's: give --stall-s 120/X to count stalls in the robots' time, and a --tick-ms short enough that a robot drives at most its footprint radius a tick (12 at 20). At most 1000; default 1." };
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
             site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, jamSparesTwoWay, oneWayLoops, timeScale,
@@ -105,7 +105,8 @@ internal static class Cli
                         TimeScale = result.GetValue(timeScale) is { } ts
                             ? result.GetValue(controller) == "pibt"
                                 ? throw new SimConfigurationException("--time-scale", Fmt(ts), "applies to --controller coordinator only")
-                                : Positive("--time-scale", ts)
+                                : !(ts > 0 && ts <= MaxTimeScale) ? throw new SimConfigurationException("--time-scale", Fmt(ts), $"must be a number above 0 and at most {MaxTimeScale}")
+                                : ts
                             : 1,
                         JamAfterSeconds = result.GetValue(jamAfter) is { } j
                             ? result.GetValue(controller) != "pibt"
@@ -133,6 +134,11 @@ internal static class Cli
                                 : false
                             : null,
                     };
+                    // Collisions are measured at the end of each tick: a robot driving farther than its footprint radius in one
+                    // could pass through another unseen. Checked with --time-scale only (the defaults drive 0.25 m a tick).
+                    if (settings.TimeScale != 1 && settings.Speed * settings.TimeScale * settings.Tick.TotalSeconds > settings.Radius)
+                        throw new SimConfigurationException("--tick-ms", Fmt(settings.Tick.TotalMilliseconds),
+                            $"at --time-scale {Fmt(settings.TimeScale)} a robot drives {Fmt(settings.Speed * settings.TimeScale * settings.Tick.TotalSeconds)} m a tick, more than its footprint radius ({Fmt(settings.Radius)} m), so collisions could go unseen; give --tick-ms {Fmt(Math.Floor(1000 * settings.Radius / (settings.Speed * settings.TimeScale)))} or less");
                     if (settings.Duration / settings.Tick > int.MaxValue)
                         throw new SimConfigurationException(result.GetValue(minutes) is null ? "--hours" : "--minutes", Fmt(settings.Duration.TotalMinutes) + " min",
                             $"too many ticks of {settings.Tick.TotalMilliseconds:F0} ms (more than {int.MaxValue})");
@@ -273,6 +279,9 @@ internal static class Cli
 
     /// <inheritdoc cref="NullableNumber"/>
     private static double Number(System.CommandLine.Parsing.ArgumentResult result) => NullableNumber(result) ?? 0;
+
+    /// <summary>Largest <c>--time-scale</c> taken (the edge agent's simulated robots are run at 10 to 20).</summary>
+    private const double MaxTimeScale = 1000;
 
     private static int Positive(string option, int value) =>
         value > 0 ? value : throw new SimConfigurationException(option, value.ToString(CultureInfo.InvariantCulture), "must be > 0");

@@ -17,6 +17,7 @@ internal sealed class SimulatedRobot
     private readonly SiteMap _map;
     private readonly double _speed;
     private readonly double _actionSeconds;
+    private readonly double _timeScale;
     private readonly List<RouteWaypoint> _nodes = [];
     private readonly Dictionary<string, RobotActionProgress> _actions = [];
     private readonly List<RobotErrorInfo> _errors = [];
@@ -32,8 +33,10 @@ internal sealed class SimulatedRobot
     private double _bestTime = double.PositiveInfinity;
 
     /// <param name="travelTime">Fastest travel time in seconds from one waypoint id to another (for what counts as progress).</param>
-    public SimulatedRobot(RobotId id, SiteMap map, Waypoint start, double speed, double actionSeconds, DateTimeOffset now, Func<string, string, double> travelTime)
+    /// <param name="timeScale">Door openings and lift rides take their time divided by this (as the edge agent's simulated robots at <c>--time-scale</c>); speed and action seconds come scaled already.</param>
+    public SimulatedRobot(RobotId id, SiteMap map, Waypoint start, double speed, double actionSeconds, DateTimeOffset now, Func<string, string, double> travelTime, double timeScale = 1)
     {
+        _timeScale = timeScale;
         _travelTime = travelTime;
         Id = id;
         _map = map;
@@ -155,7 +158,7 @@ internal sealed class SimulatedRobot
                 if (here?.Actions.FirstOrDefault(a => _actions.TryGetValue(a.ActionId, out var p) && p.Status == RobotActionStatus.Waiting) is { } next)
                 {
                     _runningAction = next.ActionId;
-                    _actionLeft = next.ActionType == OpenDoorAction ? ControllerSimulation.DoorOpeningSeconds : _actionSeconds;
+                    _actionLeft = next.ActionType == OpenDoorAction ? ControllerSimulation.DoorOpeningSeconds / _timeScale : _actionSeconds;
                     _actions[next.ActionId] = _actions[next.ActionId] with { Status = RobotActionStatus.Running };
                     Dirty = true;
                     continue;
@@ -168,7 +171,7 @@ internal sealed class SimulatedRobot
                 // A lift ride takes its ride seconds, in the cabin (at the stop it left): it does not cross the floor plan.
                 var lane = _map.FindLane(At.Id, ahead.WaypointId);
                 _riding = lane is { LiftId: not null };
-                _segmentLength = _riding ? (lane!.RideSeconds ?? 0) * _speed : Distance(At, _map.Waypoints[ahead.WaypointId]);
+                _segmentLength = _riding ? (lane!.RideSeconds ?? 0) / _timeScale * _speed : Distance(At, _map.Waypoints[ahead.WaypointId]);
                 _travelled = 0;
             }
 

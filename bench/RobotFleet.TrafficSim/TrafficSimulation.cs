@@ -60,8 +60,8 @@ internal sealed record SimSettings
     public bool? JamSparesNotOnTwoWayLanes { get; init; }
 
     /// <summary>
-    /// Robots drive and act this many times faster than the coordinator's clock (speed times it, action times divided by
-    /// it), as the server's and edge agent's <c>--time-scale</c> make them (the integration tests run robots at 20 while the
+    /// Robots drive and act this many times faster than the coordinator's clock (speed times it; actions, door openings and
+    /// lift rides take their time divided by it), as the server's and edge agent's <c>--time-scale</c> make them (the integration tests run robots at 20 while the
     /// control plane's timers run in real seconds). 1: the same clock.
     /// </summary>
     public double TimeScale { get; init; } = 1;
@@ -298,7 +298,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
         for (var i = 0; i < starts.Count; i++)
         {
             var robot = new SimulatedRobot(new RobotId("sim", $"r{i:0000}"), _map, _map.Waypoints[starts[i]], _settings.Speed * _settings.TimeScale,
-                _settings.ActionSeconds / _settings.TimeScale, now, space.TravelTime);
+                _settings.ActionSeconds / _settings.TimeScale, now, space.TravelTime, _settings.TimeScale);
             _robots.Add(robot);
             _byId[robot.Id] = robot;
         }

@@ -710,4 +710,39 @@ public sealed class PibtTrafficControllerTests
             controller.Step(t);
         Assert.Equal("c", controller.Held("r1")[1]);
     }
+
+    [Fact]
+    public void A_robot_next_to_the_waypoint_claimed_is_pushed_clear_of_it_not_from_one_place_beside_it_to_another()
+    {
+        // The loop w-c-q-z-y-w with a dead-end pocket k1-k2 beside c, both pocket waypoints closer than three footprint radii
+        // to c. Idle r2 at k1 blocks c for r1 (w to q). Dropping r1's claim and pushing r2 on moved it k1 -> k2 -> k1 at every
+        // 0.25 s step (960 order updates in 240 s with the jam fallback off), never clear of c (found by the review of the
+        // claim rule above). Pushed from beside the claimed waypoint, a robot must end clear of it: r2 goes out by c and
+        // round the loop or on, and r1 gets through. Jam fallback and precedence off: PIBT's own decisions.
+        var map = TestMaps.Build(["w:0:0", "c:3:0", "q:6:0", "z:6:6", "y:0:6", "k1:3:1.2", "k2:3.8:1"], "w=c", "c=q", "q=z", "z=y", "y=w", "c=k1", "k1=k2");
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5),
+            new PibtTrafficOptions { ResolveJamAfterSeconds = 0, PrecedenceAfterSeconds = 0, ClaimTimeoutSeconds = 10 });
+        controller.Place("r1", "w");
+        controller.Place("r2", "k1");
+        controller.SetGoal("r1", "q");
+
+        var pocketMoves = 0;
+        var done = double.NaN;
+        for (var t = 0.0; t < 60 && double.IsNaN(done); t += 0.25)
+        {
+            foreach (var release in controller.Step(t))
+                pocketMoves += release.RobotId == "r2" ? release.Waypoints.Count(w => w.StartsWith('k')) : 0;
+            foreach (var robot in new[] { "r1", "r2" })
+            {
+                foreach (var w in controller.Held(robot).Skip(1))
+                    controller.Reached(robot, w);
+            }
+
+            if (controller.Held("r1")[0] == "q")
+                done = t;
+        }
+
+        Assert.InRange(done, 0, 5);
+        Assert.InRange(pocketMoves, 0, 1);
+    }
 }

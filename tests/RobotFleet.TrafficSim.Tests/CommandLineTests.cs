@@ -48,7 +48,9 @@ public class CommandLineTests
     [InlineData("trafficsim: --jam-spares-after-s -1: must be a number of seconds >= 0", "--controller", "pibt", "--jam-spares-after-s", "-1")]
     [InlineData("trafficsim: --jam-spares-two-way true: applies to --controller pibt only", "--jam-spares-two-way")]
     [InlineData("trafficsim: --time-scale 20: applies to --controller coordinator only", "--controller", "pibt", "--time-scale", "20")]
-    [InlineData("trafficsim: --time-scale 0: must be a finite number > 0", "--time-scale", "0")]
+    [InlineData("trafficsim: --time-scale 0: must be a number above 0 and at most 1000", "--time-scale", "0")]
+    [InlineData("trafficsim: --time-scale 1E+308: must be a number above 0 and at most 1000", "--time-scale", "1e308")]
+    [InlineData("trafficsim: --tick-ms 250: at --time-scale 20 a robot drives 5 m a tick, more than its footprint radius (0.5 m), so collisions could go unseen; give --tick-ms 25 or less", "--time-scale", "20")]
     [InlineData("trafficsim: --speed 1,5: not a number", "--speed", "1,5")]
     [InlineData("trafficsim: --minutes abc: not a number", "--minutes", "abc")]
     public async Task A_wrong_option_prints_one_line_naming_it_and_exits_with_2(string expected, params string[] args)
@@ -140,7 +142,7 @@ public class CommandLineTests
 
         Assert.Equal(0, code);
         Assert.Equal(0, plainCode);
-        Assert.Contains("speed 1 m/s (robots at time scale x20: 20 m/s and actions of 0.25 s on the coordinator's clock)", scaled, StringComparison.Ordinal);
+        Assert.Contains("speed 1 m/s (robots at time scale x20: 20 m/s, and actions, door openings and lift rides take 1/20 of their time, on the coordinator's clock)", scaled, StringComparison.Ordinal);
         Assert.DoesNotContain("time scale", plain, StringComparison.Ordinal);
         static double Driven(string report) => double.Parse(System.Text.RegularExpressions.Regex.Match(report, @"Robots drove ([0-9.]+) km").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(Driven(scaled) > 5 * Driven(plain), $"driven {Driven(scaled)} km at x20, {Driven(plain)} km at x1");

@@ -141,8 +141,9 @@ public sealed partial class FleetCoordinator
     private void ApplyRelease(TrackedRobot robot, TrafficRelease release)
     {
         var waypoints = release.Waypoints;
-        // Nothing goes to a robot that is lost or whose order is being ended (the controller treats it as busy; this holds
-        // whatever it decides): an update of an order already cancelled would reach the robot when it is back.
+        // Nothing goes to a robot that is lost or whose order is being ended: an update of an order already cancelled would
+        // reach the robot when it is back. The controller is told such a robot is busy and releases it nothing (a claim it
+        // made before is dropped, not granted); this guards the same rule here, whatever the controller decides.
         if (robot.IsLost || robot.Plan is { Orphaned: true } or { CancelActionId: not null })
         {
             _pibt!.Unrelease(robot.Key, waypoints.Count);

@@ -153,7 +153,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// a granted move; with the no-swap rule this means the claims of one step form a forest whose roots are granted moves,
 /// and every granted move ends once the robot drives it. A pushed robot may stop next to the waypoint claimed from it (the
 /// only way off may be there, closer than the footprint allows); a claim left waiting only on robots standing free to
-/// decide is dropped, and the claimer decides again, pushing them on. So waits always end: no circular wait. What PIBT adds is progress:
+/// decide is dropped, and the claimer decides again: it pushes them on to places clear of the waypoint, or, where there is
+/// none, takes another move or stays (PIBT's backtracking). So waits always end: no circular wait. What PIBT adds is progress:
 /// the robot of highest priority can push any robot in its way (priority inheritance), and backtracking finds a way out for
 /// the pushed when there is one; since priorities grow while robots are not at their goals, each gets its turn at the top
 /// (PIBT's reachability theorem, for graphs in which every two adjacent waypoints lie on a cycle). With precedence on, the
@@ -728,12 +729,13 @@ public sealed class PibtTrafficController
             var segment = _space.LaneResource[lane];
             if (_owner[v] != -1 || _owner[segment] != -1 || Blocked(v, agent, -1) || Blocked(segment, agent, -1))
             {
-                // The waypoint and lane are left, but every robot still in the way stands free to decide next to them: it
-                // drove the move it was pushed to and stopped there, too close to the waypoint claimed (the only way off was
-                // next to it). Waiting would never end (it decides to stay, the claimed waypoint being its best and
-                // taken): the claim is dropped and the robot decides again, pushing it on. Regression: the office map,
-                // where a robot pushed from L1_v46 to patrol_C (0.7 m apart) wanted back through L1_v46 and the two stood
-                // for the 30 s claim timeout.
+                // The waypoint and lane are left, but every robot still in the way stands free to decide in conflict
+                // with them: it drove the move it was pushed to and stopped there, too close to the waypoint claimed (the
+                // only way off was next to it). Waiting would last until the claim timeout (it decides to stay, the
+                // claimed waypoint being its best and taken): the claim is dropped and the robot decides again, pushing it
+                // on, now only to a place clear of the claimed waypoint (ClaimedNear). Regression: the office map, where
+                // a robot pushed from L1_v46 to patrol_C (0.7 m apart) wanted back through L1_v46 and the two stood for
+                // the 30 s claim timeout.
                 if (_owner[v] == -1 && _owner[segment] == -1 && Blockers(v, segment, agent) is { Count: > 0 } inTheWay && inTheWay.All(IsFree))
                     DropClaim(agent);
                 continue;
@@ -1369,13 +1371,16 @@ public sealed class PibtTrafficController
 
     /// <summary>
     /// True when a resource conflicting with the waypoint is claimed by another robot (do not stop where a claim will need
-    /// room), not counting the claim of <paramref name="pusher"/>, the robot pushing this one off its waypoint: its claim is
-    /// on what this robot is leaving, and it waits until this robot has driven on anyway (on a map with waypoints closer than
-    /// the footprint, the only way off may be next to the waypoint left).
+    /// room), not counting the claim of <paramref name="pusher"/>, the robot pushing this one off its waypoint, when that
+    /// claim is on the very waypoint this robot is leaving (on a map with waypoints closer than the footprint, the only way
+    /// off may be next to it; the claim is then dropped and the robot pushed on from there, see <c>GrantClaims</c>). A
+    /// robot pushed because it stands next to the claimed waypoint must end clear of it: moved from one place next to it
+    /// to another, it was pushed back and forth at every step (two waypoints of a dead-end pocket beside the claimed one).
     /// </summary>
     private bool ClaimedNear(int waypoint, Agent agent, Agent? pusher = null)
     {
-        bool ClaimedByAnother(int r) => r != waypoint && _claimer[r] is var c and >= 0 && c != agent.Index && c != pusher?.Index;
+        var leavingClaimed = pusher is not null && agent.Path.Count > 0 && pusher.ClaimWaypoint == agent.Path[0];
+        bool ClaimedByAnother(int r) => r != waypoint && _claimer[r] is var c and >= 0 && c != agent.Index && !(leavingClaimed && c == pusher!.Index);
         foreach (var r in _space.HardConflicts[waypoint])
         {
             if (ClaimedByAnother(r))
