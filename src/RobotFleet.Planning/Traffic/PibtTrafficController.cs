@@ -144,9 +144,10 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// robot's candidates free, so this keeps its guarantees; without it robots were pushed back along whole two-way
 /// corridors one waypoint at a time). A push that would cost the pushed robot more than
 /// <see cref="PibtTrafficOptions.PushDetourLimitSeconds"/> is refused unless the robot that started it holds precedence
-/// (it then tries its next move, or waits). One held by a robot already driving off
-/// it is claimed too (following). A claim is granted once the waypoint and lane are clear (never to a robot turned busy meanwhile: its claim is dropped). Moving robots then have their way
-/// extended along their fastest route while it is free, up to <see cref="PibtTrafficOptions.HorizonMetres"/>.</para>
+/// (it then tries its next move, or waits). One held by a robot already driving off it is claimed too (following). A
+/// claim is granted once the waypoint and lane are clear (never to a robot turned busy meanwhile: its claim is dropped).
+/// Moving robots then have their way extended along their fastest route while it is free, up to
+/// <see cref="PibtTrafficOptions.HorizonMetres"/>.</para>
 /// <para><b>Why no deadlock</b> (Coffman: a deadlock needs a circular wait). A robot waits only through a claim, and only on
 /// a robot that is driving off with a granted move, or that it pushed and that then found a move (granted, or its own claim
 /// further down the push). A claim never targets a robot that has already decided this step, except one driving off with
