@@ -668,19 +668,7 @@ public sealed class PibtTrafficControllerTests
         controller.Reached("r2", "p");
         controller.SetGoal("r2", "w");
 
-        var done = double.NaN;
-        for (var t = 0.25; t < 60 && double.IsNaN(done); t += 0.25)
-        {
-            controller.Step(t);
-            foreach (var robot in new[] { "r1", "r2" })
-            {
-                foreach (var w in controller.Held(robot).Skip(1))
-                    controller.Reached(robot, w);
-            }
-
-            if (controller.Held("r1")[0] == "q" && controller.Held("r2")[0] == "w")
-                done = t;
-        }
+        var done = DriveUntil(controller, ["r1", "r2"], () => controller.Held("r1")[0] == "q" && controller.Held("r2")[0] == "w", from: 0.25);
 
         Assert.InRange(done, 0, 10);
     }
@@ -727,22 +715,33 @@ public sealed class PibtTrafficControllerTests
         controller.SetGoal("r1", "q");
 
         var pocketMoves = 0;
-        var done = double.NaN;
-        for (var t = 0.0; t < 60 && double.IsNaN(done); t += 0.25)
+        var done = DriveUntil(controller, ["r1", "r2"], () => controller.Held("r1")[0] == "q", from: 0,
+            released: release => pocketMoves += release.RobotId == "r2" ? release.Waypoints.Count(w => w.StartsWith('k')) : 0);
+
+        Assert.InRange(done, 0, 5);
+        Assert.InRange(pocketMoves, 0, 1);
+    }
+
+    /// <summary>
+    /// Steps the controller every 0.25 s from <paramref name="from"/> to 60 s, the robots reaching at once all they are
+    /// released; the time of the first step after which <paramref name="done"/> holds, or NaN.
+    /// </summary>
+    private static double DriveUntil(PibtTrafficController controller, string[] robots, Func<bool> done, double from, Action<TrafficRelease>? released = null)
+    {
+        for (var t = from; t < 60; t += 0.25)
         {
             foreach (var release in controller.Step(t))
-                pocketMoves += release.RobotId == "r2" ? release.Waypoints.Count(w => w.StartsWith('k')) : 0;
-            foreach (var robot in new[] { "r1", "r2" })
+                released?.Invoke(release);
+            foreach (var robot in robots)
             {
                 foreach (var w in controller.Held(robot).Skip(1))
                     controller.Reached(robot, w);
             }
 
-            if (controller.Held("r1")[0] == "q")
-                done = t;
+            if (done())
+                return t;
         }
 
-        Assert.InRange(done, 0, 5);
-        Assert.InRange(pocketMoves, 0, 1);
+        return double.NaN;
     }
 }
