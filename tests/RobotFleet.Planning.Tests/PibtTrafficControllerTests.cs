@@ -722,6 +722,28 @@ public sealed class PibtTrafficControllerTests
         Assert.InRange(pocketMoves, 0, 1);
     }
 
+    [Fact]
+    public void A_dead_end_chain_inside_a_wing_leads_out_to_the_first_fork_with_room_to_step_aside()
+    {
+        // Loop a-b-c-d; the wing m-f off a forks at f into the chain x1-x2-x3 (x1 has a room r off it) and the chain y1-y2.
+        // A room off a chain gives a queue no room to step aside: x1 is no fork seen from x2, but it is seen from r.
+        var map = TestMaps.Build(
+            ["a:0:0", "b:10:0", "c:10:10", "d:0:10", "m:-3:0", "f:-6:0", "x1:-6:-3", "x2:-6:-6", "x3:-6:-9", "r:-9:-3", "y1:-9:0", "y2:-12:0"],
+            "a=b", "b=c", "c=d", "d=a", "a=m", "m=f", "f=x1", "x1=x2", "x2=x3", "x1=r", "f=y1", "y1=y2");
+        var space = new TrafficSpace(map, 0.5);
+        (string Exit, int Hops) Of(string w) => space.ChainExit[space.IndexOf(w)] is var e and >= 0
+            ? (space.WaypointId(e), space.ChainExitHops[space.IndexOf(w)]) : ("-", 0);
+
+        Assert.Equal(("f", 3), Of("x3"));
+        Assert.Equal(("f", 2), Of("x2"));
+        Assert.Equal(("f", 1), Of("x1"));
+        Assert.Equal(("x1", 1), Of("r"));
+        Assert.Equal(("f", 2), Of("y2"));
+        Assert.Equal(("a", 1), Of("m"));
+        Assert.Equal(("-", 0), Of("f")); // a fork itself
+        Assert.Equal(("-", 0), Of("b")); // on the loop
+    }
+
     /// <summary>
     /// Steps the controller every 0.25 s from <paramref name="from"/> to 60 s, the robots reaching at once all they are
     /// released; the time of the first step after which <paramref name="done"/> holds, or NaN.

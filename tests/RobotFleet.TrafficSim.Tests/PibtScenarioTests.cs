@@ -400,6 +400,37 @@ public sealed class PibtScenarioTests
         Assert.Equal(["s2"], sim.Reached["visitor"]);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // PIBT's own rules alone: no jam fallback, no precedence
+    public void Four_robots_queued_into_a_dead_end_corridor_for_the_room_at_its_end_let_the_robot_in_the_room_out(bool fallbacks)
+    {
+        // The hotel's L2_master_suite ends a dead-end corridor of four waypoints (L2_v97 to L2_v100) inside a wing; the guest
+        // in the suite wants out while four robots queue into the corridor for the suite, each going in once the one before
+        // it is done. The queue's push failed at the guest every step (the robot at the tail decides first), and the robots
+        // done in the suite could not be pushed out past the next one: for good (hotel through the coordinator, seed 23,
+        // five robots stalled at the end). A robot boxed in at the end goes first out to the fork; an idle one in the room
+        // leaves for the fork when pushed.
+        var map = RmfBuildingImporter.Import(Path.Combine(Sites.RepoRoot(), "maps", "hotel", "hotel.building.yaml"));
+        var sim = new ControllerSimulation(map, Settings, randomMissions: false,
+            options: fallbacks ? null : new PibtTrafficOptions { Seed = 1, ResolveJamAfterSeconds = 0, PrecedenceAfterSeconds = 0 });
+        sim.AddRobot("guest", "L2_master_suite", "L3_room1");
+        sim.AddRobot("q1", "L2_v100", "L2_master_suite");
+        sim.AddRobot("q2", "L2_v99", "L2_master_suite");
+        sim.AddRobot("q3", "L2_v98", "L2_master_suite");
+        sim.AddRobot("q4", "L2_v97", "L2_master_suite");
+
+        while (!sim.AllDone && sim.Now < 1800)
+        {
+            sim.Tick();
+            AssertNoConflictingHolds(sim);
+        }
+
+        Assert.True(sim.AllDone, $"not done after {sim.Now} s: " + string.Join("; ", sim.Reached.Keys.Select(sim.Controller.Explain)));
+        Assert.Equal(0, sim.Collisions);
+        Assert.True(sim.Now < 900, $"done only after {sim.Now} s");
+    }
+
     /// <summary>Runs to the end, checking after every tick that nobody collided, nobody holds what conflicts with another's hold, and nothing stalled.</summary>
     private static void RunChecked(ControllerSimulation sim, double seconds, Action? tick = null)
     {

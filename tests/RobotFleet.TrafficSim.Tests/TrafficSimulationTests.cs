@@ -102,6 +102,18 @@ public class TrafficSimulationTests
     }
 
     [Fact]
+    public async Task On_the_hotel_four_robots_queued_for_the_room_at_the_end_of_a_dead_end_corridor_do_not_box_in_the_robot_in_it()
+    {
+        // Regression, seed 23: four robots bound for L2_master_suite queued into its dead-end corridor behind the robot in
+        // it, which wanted out; the queue's push failed at it every step, and the run ended with all five stalled for good.
+        // A robot boxed in at the end of a dead-end chain now goes first out to the fork.
+        var result = await HalfHourWithPibtAsync("hotel", 5, 23);
+
+        Assert.Equal(0, result.Collisions);
+        Assert.True(result.StalledAtEnd == 0, string.Join(Environment.NewLine, result.StallNotes));
+    }
+
+    [Fact]
     public async Task The_coordinator_with_the_PIBT_controller_completes_missions_with_twenty_robots_without_collisions_or_a_robot_standing_still()
     {
         // No robot stands still for the stall threshold; one goes 4 minutes without getting nearer its goal (a stall by the

@@ -169,7 +169,10 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// out of a spur may step into an empty spur beside it rather than drive a long way round (a one-way loop). The spur
 /// rule keeps robots out of a spur another robot is in; robots that are in one spur together (parked there) move in it
 /// and out of it apart by geometry alone. A robot without a goal in a spur that another robot heads for, or that a robot
-/// could not push out of its way, leaves it for the spur's mouth, and is pushed on from there.</para>
+/// could not push out of its way, leaves it for the spur's mouth, and is pushed on from there. A dead-end chain inside a
+/// larger dead-end tree (a corridor of rooms in a hotel wing) is no spur, but nobody can pass in it either: a robot that
+/// has stood still heading out of one, two lanes or more from the fork where it can step aside, goes first out to that
+/// fork as a robot leaving a spur does; an idle robot a robot could not push out of one leaves for that fork.</para>
 /// <para><b>Limits</b> (measured with <c>bench/RobotFleet.TrafficSim --controller pibt</c>). Robots on a cycle that is
 /// packed full cannot all move round it at once (a rotation: PIBT allows it, the time-independent execution here does not).
 /// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end a robot that must come out past
@@ -476,6 +479,8 @@ public sealed class PibtTrafficController
 
         if (agent.Path.Count > 1)
             own += "; released on to " + string.Join(" ", agent.Path.Skip(1).Select(_space.WaypointId));
+        if (agent.LeavingChain >= 0)
+            own += $"; boxed in at the end of a dead-end corridor, goes first out to {_space.WaypointId(agent.LeavingChain)}";
         if (agent.Plan is { } plan)
             own += $"; in a jam plan for {plan.Stuck.Id}, {plan.Next} of {plan.Moves.Count} moves released";
         return $"{agent.Id} at {_space.WaypointId(u)} ({own}{(agent.Busy ? ", busy" : "")}{(agent.ClaimWaypoint >= 0 ? $", claims {_space.WaypointId(agent.ClaimWaypoint)}" : "")}): " +
@@ -543,6 +548,7 @@ public sealed class PibtTrafficController
             var still = !agent.Removed && !agent.Busy && agent.Path.Count == 1 && agent.Target >= 0 && agent.Target != agent.Path[0];
             agent.StillSince = !still ? double.NaN : double.IsNaN(agent.StillSince) ? _now : agent.StillSince;
             TrackProgress(agent);
+            NoteLeavingChain(agent);
         }
 
         var before = new int[_agents.Count];
@@ -601,6 +607,20 @@ public sealed class PibtTrafficController
             }
 
             var spur = _space.BranchOf[agent.Path[0]];
+            if (spur >= 0 && !_space.SpurArray[spur] && agent.EvacuateAsked == spur && agent.Path[0] != agent.Evacuate)
+            {
+                // A dead-end chain inside a wing: out to where the way forks, asked only (a wing's waypoints are many
+                // robots' goals), and over once there.
+                if (agent.Evacuate < 0 && _space.ChainExit[agent.Path[0]] is var exit and >= 0)
+                {
+                    agent.Evacuate = exit;
+                    agent.EvacuateSince = _step;
+                }
+
+                if (agent.Evacuate >= 0)
+                    continue;
+            }
+
             if (spur < 0 || !_space.SpurArray[spur])
             {
                 agent.Evacuate = -1;
@@ -619,6 +639,24 @@ public sealed class PibtTrafficController
                 agent.EvacuateSince = _step;
             }
         }
+    }
+
+    /// <summary>
+    /// Marks a robot boxed in at the closed end of a dead-end chain inside a wing (a room at the end of a hotel corridor,
+    /// robots queued behind it to go in): one that heads out of the chain, two lanes or more from its fork, and has stood
+    /// still for <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/>. It then goes first (<see cref="Rank"/> 2, as a robot
+    /// leaving a spur) until it is out at the fork, pushing the queue back: the robots behind it cannot pass it, and PIBT's
+    /// own order may have the one at the tail of the queue decide first and stay, the queue's push failing at the boxed-in
+    /// robot every step (regression: hotel, four robots queued for <c>L2_master_suite</c> while one in it wanted out).
+    /// </summary>
+    private void NoteLeavingChain(Agent agent)
+    {
+        var exit = agent.Removed || agent.Target < 0 || agent.Path.Count == 0 ? -1 : _space.ChainExit[agent.Path[0]];
+        if (exit < 0 || !(Times(agent) is var times && times[exit] < times[agent.Path[0]]))
+            agent.LeavingChain = -1;
+        else if (agent.LeavingChain != exit && _space.ChainExitHops[agent.Path[0]] >= 2
+                 && !double.IsNaN(agent.StillSince) && _now - agent.StillSince >= _options.MakeWayAfterSeconds)
+            agent.LeavingChain = exit;
     }
 
     /// <summary>
@@ -678,7 +716,8 @@ public sealed class PibtTrafficController
     /// <summary>
     /// The class a deciding robot is ordered by before its <see cref="Priority"/>: 2 for a robot leaving a dead-end spur (it
     /// goes before everyone: it can only come out one way, and robots waiting to go in or passing by must make room for it,
-    /// not it for them), 1 for a robot picked by <see cref="GivePrecedence"/>, else 0.
+    /// not it for them) or boxed in at the end of a dead-end chain (<see cref="NoteLeavingChain"/>), 1 for a robot picked
+    /// by <see cref="GivePrecedence"/>, else 0.
     /// </summary>
     private int Rank(Agent agent)
     {
@@ -686,6 +725,8 @@ public sealed class PibtTrafficController
             return 0;
         var spur = _space.BranchOf[agent.Path[0]];
         if (spur >= 0 && _space.SpurArray[spur] && _space.BranchOf[agent.Target] != spur)
+            return 2;
+        if (agent.LeavingChain >= 0)
             return 2;
         return agent.Goal >= 0 && agent.ProgressSince <= _precedenceBefore ? 1 : 0;
     }
@@ -701,6 +742,8 @@ public sealed class PibtTrafficController
             return agent.Tie - 1;
         if (Rank(agent) == 1)
             return _now - agent.ProgressSince + (agent.Tie * 1e-3);
+        if (agent.LeavingChain >= 0)
+            return 1e9 - _space.ChainExitHops[agent.Path[0]] + agent.Tie; // nearest its fork first: a queue leaves front first
         return (_step - (agent.Goal >= 0 ? agent.GoalSince : agent.EvacuateSince)) + agent.Tie;
     }
 
@@ -1152,7 +1195,8 @@ public sealed class PibtTrafficController
                     // An idle robot in a dead-end spur can only be pushed out through the spur's mouth, often the very
                     // waypoint claimed from it (a parking place beside a corridor, too close to it to pass): it leaves
                     // for the mouth in the next step, first of all robots, and is pushed on from there.
-                    if (other.Goal < 0 && _space.BranchOf[other.Path[0]] is var spur and >= 0 && _space.SpurArray[spur])
+                    if (other.Goal < 0 && _space.BranchOf[other.Path[0]] is var spur and >= 0
+                        && (_space.SpurArray[spur] || _space.ChainExit[other.Path[0]] >= 0))
                         other.EvacuateAsked = spur;
                     // Swap situation (the swap of PIBT+, Okumura, AAMAS 2024): the robot that cannot make room wants to come through this
                     // robot's own waypoint (it is boxed in behind it, e.g. in a dead end). Staying would hold both for ever;
@@ -1570,6 +1614,9 @@ public sealed class PibtTrafficController
         /// <summary>The spur it stands in without a goal when a robot could not push it out of its way (it leaves it then), else -1.</summary>
         public int EvacuateAsked { get; set; } = -1;
         public long EvacuateSince { get; set; }
+
+        /// <summary>The fork it heads out to, boxed in at the end of a dead-end chain (see <c>NoteLeavingChain</c>), else -1.</summary>
+        public int LeavingChain { get; set; } = -1;
 
         /// <summary>Where it heads: its goal, else where it leaves a spur for, else -1.</summary>
         public int Target => Goal >= 0 ? Goal : Evacuate;

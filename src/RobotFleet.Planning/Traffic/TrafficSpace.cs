@@ -138,6 +138,7 @@ public sealed class TrafficSpace
         }
 
         SpurArray = BranchWaypoints.Select(b => b.Length <= MaxSpurWaypoints || b.All(w => neighbours[w].Count <= 2)).ToArray();
+        (ChainExit, ChainExitHops) = ChainExits(neighbours);
         (Conflicts, HardConflicts, SpurParts, SpurOfResource) = BuildConflicts(map, segments);
         _cacheCapacity = (int)Math.Max(64, Math.Min(int.MaxValue, cacheBytes / Math.Max(1, 4L * WaypointCount)));
     }
@@ -196,6 +197,18 @@ public sealed class TrafficSpace
     /// <summary>For each dead-end branch, whether it is a spur: one resource, one robot in it at a time (see <see cref="MaxSpurWaypoints"/>).</summary>
     internal bool[] SpurArray { get; }
 
+    /// <summary>
+    /// For each waypoint inside a dead-end branch that is no spur (a wing: a dead-end tree), the first waypoint on its way
+    /// to the branch's mouth that is a fork (two ways on besides the one it came by, neither a single dead-end waypoint:
+    /// a room or a parking place off a corridor, often taken, is no room for a queue to step aside) or the mouth itself;
+    /// -1 elsewhere, and on a fork. Where a robot at the closed end of a dead-end chain inside a wing (a room at the end of
+    /// a hotel corridor) must get to before robots queued behind it can let it pass, or it them.
+    /// </summary>
+    internal int[] ChainExit { get; }
+
+    /// <summary>For each waypoint with a <see cref="ChainExit"/>, how many lanes away that exit is; 0 elsewhere.</summary>
+    internal int[] ChainExitHops { get; }
+
     /// <summary>For each resource, the other resources it conflicts with (geometry, lifts, doors and dead-end spurs).</summary>
     internal int[][] Conflicts { get; }
 
@@ -211,6 +224,53 @@ public sealed class TrafficSpace
 
     /// <summary>For each resource, the spur it is a part of (<see cref="SpurParts"/>), or -1.</summary>
     internal int[] SpurOfResource { get; }
+
+    private (int[] Exit, int[] Hops) ChainExits(List<int>[] neighbours)
+    {
+        var exit = new int[WaypointCount];
+        Array.Fill(exit, -1);
+        var exitHops = new int[WaypointCount];
+        var towardMouth = new int[WaypointCount];
+        for (var b = 0; b < BranchWaypoints.Length; b++)
+        {
+            if (SpurArray[b])
+                continue;
+            // Breadth first from the mouth over the branch: each waypoint's neighbour one hop nearer the mouth.
+            var mouth = BranchMouth[b];
+            towardMouth[mouth] = -1;
+            var queue = new Queue<int>([mouth]);
+            var seen = new HashSet<int> { mouth };
+            while (queue.TryDequeue(out var at))
+            {
+                foreach (var next in neighbours[at])
+                {
+                    if (BranchOf[next] == b && seen.Add(next))
+                    {
+                        towardMouth[next] = at;
+                        queue.Enqueue(next);
+                    }
+                }
+            }
+
+            foreach (var w in BranchWaypoints[b])
+            {
+                if (!seen.Contains(w) || neighbours[w].Count(n => neighbours[n].Count >= 2) >= 3)
+                    continue;
+                var (from, at) = (w, towardMouth[w]);
+                var hops = 1;
+                for (; at != mouth && !Fork(at, from); hops++)
+                    (from, at) = (at, towardMouth[at]);
+                exit[w] = at;
+                exitHops[w] = hops;
+            }
+        }
+
+        return (exit, exitHops);
+
+        // Room to step aside on the way out of a chain: two ways on from here that are not dead-end waypoints (a parking
+        // place or a room off the chain, often taken, is no room for a queue).
+        bool Fork(int at, int from) => neighbours[at].Count(n => n != from && neighbours[n].Count >= 2) >= 2;
+    }
 
     /// <summary>The waypoint id of waypoint number <paramref name="waypoint"/>.</summary>
     public string WaypointId(int waypoint) => _ids[waypoint];
