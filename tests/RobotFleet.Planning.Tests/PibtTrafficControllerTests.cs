@@ -744,6 +744,30 @@ public sealed class PibtTrafficControllerTests
         Assert.Equal(("-", 0), Of("b")); // on the loop
     }
 
+    [Fact]
+    public void A_robot_going_first_out_of_a_dead_end_chain_stops_going_first_once_placed_elsewhere()
+    {
+        // The wing of the test above. X at the end of chain x1-x2-x3 heads out, behind busy B: after 15 s standing it goes
+        // first out to the fork f. Placed in the room r (its fork x1, one lane away: not boxed in there) it must not keep
+        // going first out to f (found by review: the mark stayed until the robot reached a fork or turned back).
+        var map = TestMaps.Build(
+            ["a:0:0", "b:10:0", "c:10:10", "d:0:10", "m:-3:0", "f:-6:0", "x1:-6:-3", "x2:-6:-6", "x3:-6:-9", "r:-9:-3", "y1:-9:0", "y2:-12:0"],
+            "a=b", "b=c", "c=d", "d=a", "a=m", "m=f", "f=x1", "x1=x2", "x2=x3", "x1=r", "f=y1", "y1=y2");
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        controller.Place("B", "x2");
+        controller.SetBusy("B", true);
+        controller.Place("X", "x3");
+        controller.SetGoal("X", "c");
+        for (var t = 0.0; t <= 16; t += 0.25)
+            controller.Step(t);
+        Assert.Contains("goes first out to f", controller.Explain("X"));
+
+        controller.Place("X", "r");
+        controller.Step(16.25);
+
+        Assert.DoesNotContain("goes first", controller.Explain("X"));
+    }
+
     /// <summary>
     /// Steps the controller every 0.25 s from <paramref name="from"/> to 60 s, the robots reaching at once all they are
     /// released; the time of the first step after which <paramref name="done"/> holds, or NaN.

@@ -480,7 +480,7 @@ public sealed class PibtTrafficController
         if (agent.Path.Count > 1)
             own += "; released on to " + string.Join(" ", agent.Path.Skip(1).Select(_space.WaypointId));
         if (agent.LeavingChain >= 0)
-            own += $"; boxed in at the end of a dead-end corridor, goes first out to {_space.WaypointId(agent.LeavingChain)}";
+            own += $"; held up heading out of a dead-end corridor, goes first out to {_space.WaypointId(agent.LeavingChain)}";
         if (agent.Plan is { } plan)
             own += $"; in a jam plan for {plan.Stuck.Id}, {plan.Next} of {plan.Moves.Count} moves released";
         return $"{agent.Id} at {_space.WaypointId(u)} ({own}{(agent.Busy ? ", busy" : "")}{(agent.ClaimWaypoint >= 0 ? $", claims {_space.WaypointId(agent.ClaimWaypoint)}" : "")}): " +
@@ -652,9 +652,9 @@ public sealed class PibtTrafficController
     private void NoteLeavingChain(Agent agent)
     {
         var exit = agent.Removed || agent.Target < 0 || agent.Path.Count == 0 ? -1 : _space.ChainExit[agent.Path[0]];
-        if (exit < 0 || !(Times(agent) is var times && times[exit] < times[agent.Path[0]]))
-            agent.LeavingChain = -1;
-        else if (agent.LeavingChain != exit && _space.ChainExitHops[agent.Path[0]] >= 2
+        if (exit < 0 || !(Times(agent) is var times && times[exit] < times[agent.Path[0]]) || agent.LeavingChain >= 0 && agent.LeavingChain != exit)
+            agent.LeavingChain = -1; // out, heading in, or placed in another chain
+        else if (agent.LeavingChain < 0 && _space.ChainExitHops[agent.Path[0]] >= 2
                  && !double.IsNaN(agent.StillSince) && _now - agent.StillSince >= _options.MakeWayAfterSeconds)
             agent.LeavingChain = exit;
     }
