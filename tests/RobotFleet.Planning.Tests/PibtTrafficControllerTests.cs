@@ -6,6 +6,14 @@ namespace RobotFleet.Planning.Tests;
 /// <summary>The traffic space's resources and conflicts, and the PIBT controller's release decisions, step by step.</summary>
 public sealed class PibtTrafficControllerTests
 {
+    /// <summary>
+    /// The loop a-b-c-d with a wing m-f off a, forking at f into the chain x1-x2-x3 (a room r off x1) and the chain y1-y2;
+    /// two-way lanes, waypoints 3 m apart or more.
+    /// </summary>
+    private static SiteMap Wing() => TestMaps.Build(
+        ["a:0:0", "b:10:0", "c:10:10", "d:0:10", "m:-3:0", "f:-6:0", "x1:-6:-3", "x2:-6:-6", "x3:-6:-9", "r:-9:-3", "y1:-9:0", "y2:-12:0"],
+        "a=b", "b=c", "c=d", "d=a", "a=m", "m=f", "f=x1", "x1=x2", "x2=x3", "x1=r", "f=y1", "y1=y2");
+
     /// <summary>A corridor a-b-c-d-e, 2 m apart, two-way, with a side pocket p off c.</summary>
     private static SiteMap Corridor() => TestMaps.Build(
         ["a:0:0", "b:2:0", "c:4:0", "d:6:0", "e:8:0", "p:4:2"],
@@ -725,12 +733,8 @@ public sealed class PibtTrafficControllerTests
     [Fact]
     public void A_dead_end_chain_inside_a_wing_leads_out_to_the_first_fork_with_room_to_step_aside()
     {
-        // Loop a-b-c-d; the wing m-f off a forks at f into the chain x1-x2-x3 (x1 has a room r off it) and the chain y1-y2.
         // A room off a chain gives a queue no room to step aside: x1 is no fork seen from x2, but it is seen from r.
-        var map = TestMaps.Build(
-            ["a:0:0", "b:10:0", "c:10:10", "d:0:10", "m:-3:0", "f:-6:0", "x1:-6:-3", "x2:-6:-6", "x3:-6:-9", "r:-9:-3", "y1:-9:0", "y2:-12:0"],
-            "a=b", "b=c", "c=d", "d=a", "a=m", "m=f", "f=x1", "x1=x2", "x2=x3", "x1=r", "f=y1", "y1=y2");
-        var space = new TrafficSpace(map, 0.5);
+        var space = new TrafficSpace(Wing(), 0.5);
         (string Exit, int Hops) Of(string w) => space.ChainExit[space.IndexOf(w)] is var e and >= 0
             ? (space.WaypointId(e), space.ChainExitHops[space.IndexOf(w)]) : ("-", 0);
 
@@ -747,13 +751,10 @@ public sealed class PibtTrafficControllerTests
     [Fact]
     public void A_robot_going_first_out_of_a_dead_end_chain_stops_going_first_once_placed_elsewhere()
     {
-        // The wing of the test above. X at the end of chain x1-x2-x3 heads out, behind busy B: after 15 s standing it goes
-        // first out to the fork f. Placed in the room r (its fork x1, one lane away: not boxed in there) it must not keep
+        // In the Wing, X at the end of chain x1-x2-x3 heads out, behind busy B: after 15 s standing it goes first out to
+        // the fork f. Placed in the room r (its fork x1, one lane away: not boxed in there) it must not keep
         // going first out to f (found by review: the mark stayed until the robot reached a fork or turned back).
-        var map = TestMaps.Build(
-            ["a:0:0", "b:10:0", "c:10:10", "d:0:10", "m:-3:0", "f:-6:0", "x1:-6:-3", "x2:-6:-6", "x3:-6:-9", "r:-9:-3", "y1:-9:0", "y2:-12:0"],
-            "a=b", "b=c", "c=d", "d=a", "a=m", "m=f", "f=x1", "x1=x2", "x2=x3", "x1=r", "f=y1", "y1=y2");
-        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        var controller = new PibtTrafficController(new TrafficSpace(Wing(), 0.5));
         controller.Place("B", "x2");
         controller.SetBusy("B", true);
         controller.Place("X", "x3");

@@ -652,7 +652,8 @@ public sealed class PibtTrafficController
     private void NoteLeavingChain(Agent agent)
     {
         var exit = agent.Removed || agent.Target < 0 || agent.Path.Count == 0 ? -1 : _space.ChainExit[agent.Path[0]];
-        if (exit < 0 || !(Times(agent) is var times && times[exit] < times[agent.Path[0]]) || agent.LeavingChain >= 0 && agent.LeavingChain != exit)
+        if (exit < 0 || !(Times(agent) is var times && times[exit] < times[agent.Path[0]])
+            || agent.LeavingChain >= 0 && agent.LeavingChain != exit)
             agent.LeavingChain = -1; // out, heading in, or placed in another chain
         else if (agent.LeavingChain < 0 && _space.ChainExitHops[agent.Path[0]] >= 2
                  && !double.IsNaN(agent.StillSince) && _now - agent.StillSince >= _options.MakeWayAfterSeconds)
