@@ -66,7 +66,8 @@ public sealed record RobotActionProgress(string ActionId, string ActionType, Rob
 /// <param name="Level">"WARNING" or "FATAL".</param>
 /// <param name="Description">Human-readable text.</param>
 /// <param name="OrderId">The order the error refers to (its <c>orderId</c> error reference), if any.</param>
-public sealed record RobotErrorInfo(string ErrorType, string Level, string? Description, string? OrderId = null);
+/// <param name="OrderUpdateId">The update of that order the error refers to (its <c>orderUpdateId</c> error reference), if any.</param>
+public sealed record RobotErrorInfo(string ErrorType, string Level, string? Description, string? OrderId = null, long? OrderUpdateId = null);
 
 /// <summary>
 /// Event: something significant in a robot's state changed (order, last node, driving, paused,

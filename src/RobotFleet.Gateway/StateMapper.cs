@@ -30,7 +30,9 @@ public static class StateMapper
         state.NodeStates.Select(n => n.NodeId).ToList(),
         state.ActionStates.Select(a => new RobotActionProgress(a.ActionId, a.ActionType ?? "", ToDomain(a.ActionStatus), a.ResultDescription)).ToList(),
         state.Errors.Select(e => new RobotErrorInfo(e.ErrorType, e.ErrorLevel == ErrorLevel.Fatal ? "FATAL" : "WARNING", e.ErrorDescription,
-            e.ErrorReferences?.FirstOrDefault(r => r.ReferenceKey == "orderId")?.ReferenceValue)).ToList(),
+            e.ErrorReferences?.FirstOrDefault(r => r.ReferenceKey == "orderId")?.ReferenceValue,
+            long.TryParse(e.ErrorReferences?.FirstOrDefault(r => r.ReferenceKey == "orderUpdateId")?.ReferenceValue, System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out var update) ? update : null)).ToList(),
         state.AgvPosition is { } p ? new RobotPosition(p.X, p.Y, p.Theta, p.MapId) : null,
         state.BatteryState.BatteryCharge);
 

@@ -295,6 +295,27 @@ public sealed class When_a_robot_reports_an_error
         Assert.Equal(3, mission.History.Count(h => h.Status == MissionStatus.Assigned));
     }
 
+    [Theory]
+    [InlineData(-1, MissionStatus.Completed)] // an update it had taken, sent again after it (the gateway's resend on ONLINE)
+    [InlineData(0, MissionStatus.Completed)] // a copy of the update it runs
+    [InlineData(1, MissionStatus.Queued)] // an update it did not take: the order is not what the control plane planned
+    public async Task Should_requeue_the_mission_on_a_refused_update_only_when_the_robot_did_not_take_that_update(int refusedAfterCurrent, MissionStatus expected)
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        await fleet.SubmitAsync("m1", "b", "d");
+        await fleet.RunUntilAsync(() => robot.OrderId == "m1" && robot.UpdateId >= 1);
+
+        var refused = robot.UpdateId + refusedAfterCurrent;
+        robot.Errors.Add(new RobotErrorInfo("orderUpdateError", "WARNING",
+            $"orderUpdateId {refused} of order 'm1' is not newer than the current {robot.UpdateId}", "m1", refused));
+        await robot.ReportAsync();
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == expected);
+
+        Assert.Equal(expected, fleet.Mission("m1").Status);
+        Assert.Equal(expected == MissionStatus.Queued ? [robot.Id] : [], fleet.Mission("m1").FailedRobots);
+    }
+
     [Fact]
     public async Task Should_ignore_an_order_error_about_another_order()
     {

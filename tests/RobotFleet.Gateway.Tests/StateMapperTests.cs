@@ -53,20 +53,25 @@ public sealed class StateMapperTests
     }
 
     [Theory]
-    [InlineData(null, null)]
-    [InlineData("order-7", "order-7")]
-    public void The_orderId_error_reference_is_mapped(string? referencedOrder, string? expected)
+    [InlineData(null, null, null, null)]
+    [InlineData("order-7", null, "order-7", null)]
+    [InlineData("order-7", "3", "order-7", 3L)]
+    [InlineData("order-7", "three", "order-7", null)]
+    [InlineData("order-7", "-1", "order-7", null)]
+    public void The_orderId_and_orderUpdateId_error_references_are_mapped(string? referencedOrder, string? referencedUpdate, string? expected, long? expectedUpdate)
     {
-        IReadOnlyList<Reference> references = referencedOrder is null
-            ? [new Reference("headerId", "12")]
-            : [new Reference("headerId", "12"), new Reference("orderId", referencedOrder), new Reference("nodeId", "w3")];
+        List<Reference> references = [new Reference("headerId", "12")];
+        if (referencedOrder is not null)
+            references.AddRange([new Reference("orderId", referencedOrder), new Reference("nodeId", "w3")]);
+        if (referencedUpdate is not null)
+            references.Add(new Reference("orderUpdateId", referencedUpdate));
         var state = Domain(BaseState() with
         {
             Errors = [new Error { ErrorType = "orderUpdateError", ErrorLevel = ErrorLevel.Warning, ErrorReferences = references }],
         });
 
         var error = Assert.Single(state.Errors);
-        Assert.Equal(("orderUpdateError", "WARNING", expected), (error.ErrorType, error.Level, error.OrderId));
+        Assert.Equal(("orderUpdateError", "WARNING", expected, expectedUpdate), (error.ErrorType, error.Level, error.OrderId, error.OrderUpdateId));
     }
 
     public static TheoryData<string, Func<State, State>, bool> Changes => new()
