@@ -28,12 +28,17 @@ internal static class TestSite
     }
 }
 
+/// <summary>How long <see cref="FakeCoordinator"/> takes to answer (register one to slow it down).</summary>
+public sealed record CoordinatorDelay(TimeSpan Delay);
+
 /// <summary>Stands in for the fleet coordinator: accepts deliveries, rejects every other kind.</summary>
-public sealed class FakeCoordinator(ConcurrentQueue<SubmitMission> received) : IConsumer<SubmitMission>
+public sealed class FakeCoordinator(ConcurrentQueue<SubmitMission> received, CoordinatorDelay? delay = null) : IConsumer<SubmitMission>
 {
     public async Task Consume(ConsumeContext<SubmitMission> context)
     {
         received.Enqueue(context.Message);
+        if (delay is not null)
+            await Task.Delay(delay.Delay);
         if (context.Message.Kind == MissionKind.Delivery)
             await context.RespondAsync(new MissionAccepted(context.Message.MissionId));
         else

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Quartz;
 
@@ -83,9 +84,54 @@ public static class SchedulesRegistration
                     j => j.WithIdentity(WatchdogKey));
             }
         });
-        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        // The host starts its services in the order registered and stops them in reverse, and the bus (MassTransit) is
+        // registered after this: the scheduler starts once the host has started (the bus with it) and stops firing as the
+        // host begins to stop (SchedulerStopping), so no firing submits its mission on a bus not yet started or already stopped.
+        services.AddQuartzHostedService(o =>
+        {
+            o.WaitForJobsToComplete = true;
+            o.AwaitApplicationStarted = true;
+        });
+        services.AddHostedService<SchedulerStopping>();
         if (postgres is not null)
             services.AddHostedService<ScheduleSchemaLockRelease>();
         return services;
     }
+}
+
+/// <summary>
+/// Puts the scheduler in standby as the host begins to stop, before any service stops, and waits for the jobs running then
+/// to finish: a firing under way gets its answer while the bus still runs, and a fire time that falls during the shutdown
+/// is a misfire, handled by the schedule's policy at the next start (Quartz's own hosted service stops after the bus).
+/// Waits at most until the host's shutdown timeout cancels it.
+/// </summary>
+internal sealed class SchedulerStopping(ISchedulerFactory schedulers) : IHostedLifecycleService
+{
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        if (scheduler.Status is not (SchedulerStatus.Running or SchedulerStatus.Standby))
+            return;
+        await scheduler.Standby(cancellationToken);
+        var running = new FireInstanceQuery { SchedulerInstanceId = scheduler.SchedulerInstanceId, State = FireInstanceState.Executing };
+        try
+        {
+            while ((await scheduler.QueryFireInstances(running, cancellationToken)).Items.Count > 0)
+                await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // the host's shutdown timeout: stop anyway
+        }
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
