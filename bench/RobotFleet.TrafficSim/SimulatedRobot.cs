@@ -19,6 +19,7 @@ internal sealed class SimulatedRobot
     private readonly double _actionSeconds;
     private readonly double _timeScale;
     private readonly List<RouteWaypoint> _nodes = [];
+    private readonly Dictionary<long, IReadOnlyList<RobotAction>> _laneActions = []; // by the lane's sequence id
     private readonly Dictionary<string, RobotActionProgress> _actions = [];
     private readonly List<RobotErrorInfo> _errors = [];
     private RouteWaypoint? _target;
@@ -167,6 +168,16 @@ internal sealed class SimulatedRobot
                 var ahead = NextNode();
                 if (ahead is not { Released: true })
                     break;
+                // Edge actions run as the robot enters the lane, before it drives (VDA 5050; the orders' are HARD).
+                if (_laneActions.GetValueOrDefault(ahead.SequenceId - 1)?.FirstOrDefault(a => _actions.TryGetValue(a.ActionId, out var p) && p.Status == RobotActionStatus.Waiting) is { } onLane)
+                {
+                    _runningAction = onLane.ActionId;
+                    _actionLeft = onLane.ActionType == OpenDoorAction ? ControllerSimulation.DoorOpeningSeconds / _timeScale : _actionSeconds;
+                    _actions[onLane.ActionId] = _actions[onLane.ActionId] with { Status = RobotActionStatus.Running };
+                    Dirty = true;
+                    continue;
+                }
+
                 _target = ahead;
                 // A lift ride takes its ride seconds, in the cabin (at the stop it left): it does not cross the floor plan.
                 var lane = _map.FindLane(At.Id, ahead.WaypointId);
@@ -230,6 +241,8 @@ internal sealed class SimulatedRobot
             if (route.OrderUpdateId <= UpdateId)
                 return; // the same update twice is ignored (VDA 5050)
             _nodes.RemoveAll(n => n.SequenceId >= route.Waypoints[0].SequenceId);
+            foreach (var replaced in _laneActions.Keys.Where(k => k > route.Waypoints[0].SequenceId).ToList())
+                _laneActions.Remove(replaced);
         }
         else
         {
@@ -243,6 +256,7 @@ internal sealed class SimulatedRobot
             }
 
             _nodes.Clear();
+            _laneActions.Clear();
             _actions.Clear();
             _errors.Clear();
             LastSequenceId = route.Waypoints[0].SequenceId;
@@ -252,7 +266,9 @@ internal sealed class SimulatedRobot
 
         _nodes.AddRange(route.Waypoints);
         NoteProgress(At.Id, reached: true, now);
-        foreach (var action in route.Waypoints.SelectMany(w => w.Actions))
+        foreach (var lane in route.Lanes.Where(l => l.Actions is { Count: > 0 }))
+            _laneActions[lane.SequenceId] = lane.Actions!;
+        foreach (var action in route.Waypoints.SelectMany(w => w.Actions).Concat(route.Lanes.SelectMany(l => l.Actions ?? [])))
             _actions.TryAdd(action.ActionId, new RobotActionProgress(action.ActionId, action.ActionType, RobotActionStatus.Waiting, null));
         OrderId = route.OrderId;
         UpdateId = route.OrderUpdateId;
@@ -297,6 +313,8 @@ internal sealed class SimulatedRobot
         // Stops at the waypoint it is driving to (or where it stands); everything after it is dropped.
         var keepThrough = _target?.SequenceId ?? LastSequenceId;
         _nodes.RemoveAll(n => n.SequenceId > keepThrough);
+        foreach (var dropped in _laneActions.Keys.Where(k => k > keepThrough).ToList())
+            _laneActions.Remove(dropped);
         foreach (var (key, progress) in _actions.Where(a => a.Value.Status is RobotActionStatus.Waiting or RobotActionStatus.Running).ToList())
             _actions[key] = progress with { Status = RobotActionStatus.Failed, ResultDescription = "cancelled" };
         _runningAction = null;

@@ -24,7 +24,11 @@ public sealed record RouteWaypoint(string WaypointId, long SequenceId, bool Rele
 /// <param name="StartWaypointId">From waypoint.</param>
 /// <param name="EndWaypointId">To waypoint.</param>
 /// <param name="MaxSpeed">Speed limit, m/s; null for none.</param>
-public sealed record RouteLane(string LaneId, long SequenceId, bool Released, string StartWaypointId, string EndWaypointId, double? MaxSpeed);
+/// <param name="Actions">
+/// Actions the robot runs as it enters the lane (VDA 5050 edge actions; a HARD one before it drives on), e.g. an
+/// <c>openDoor</c> that could not go on the waypoint before, already released; null or empty for none.
+/// </param>
+public sealed record RouteLane(string LaneId, long SequenceId, bool Released, string StartWaypointId, string EndWaypointId, double? MaxSpeed, IReadOnlyList<RobotAction>? Actions = null);
 
 /// <summary>
 /// Command to the gateway: send a robot its route as a VDA 5050 order (new order or order update).

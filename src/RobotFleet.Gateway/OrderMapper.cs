@@ -41,6 +41,7 @@ public static class OrderMapper
             StartNodeId = l.StartWaypointId,
             EndNodeId = l.EndWaypointId,
             MaxSpeed = l.MaxSpeed,
+            Actions = (l.Actions ?? []).Select(ToVda).ToList(),
         }).ToList(),
     };
 

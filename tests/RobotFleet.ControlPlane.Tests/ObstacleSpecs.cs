@@ -57,6 +57,39 @@ public sealed class When_an_obstacle_is_seen_on_a_lane
     }
 
     [Fact]
+    public async Task Should_have_the_door_on_the_way_round_opened_on_entering_its_lane_when_the_waypoint_before_it_was_released()
+    {
+        // Regression: the waypoint before the door (B) was already released to the robot, so it could not be given the
+        // openDoor action (a released node is fixed), and the robot was sent through the closed door without one.
+        await using var fleet = await Fleet.StartAsync(TestMaps.CorridorWithDoorOnBypass());
+        var a = await fleet.AddRobotAsync("a", "A");
+        await fleet.AddRobotAsync("b", "C"); // holds C: a's base stops at B for now
+        await fleet.SubmitAsync("m1", "a", "d");
+        var first = Assert.Single(fleet.Routes(a));
+        Assert.Equal("B", first.Waypoints.Last(w => w.Released).WaypointId);
+        Assert.All(first.Waypoints, w => Assert.DoesNotContain(w.Actions, x => x.ActionType == RobotPlan.OpenDoorAction));
+
+        await fleet.Coordinator.OnPerceptionAsync(Seen(a, fleet.Time.Now, (12.5, 0.2)), CancellationToken.None);
+        fleet.AfterCoordinatorCall();
+
+        var update = fleet.Routes(a)[^1];
+        Assert.Equal(["B", "E", "D"], update.Waypoints.Select(w => w.WaypointId));
+        Assert.Empty(update.Waypoints[0].Actions); // the stitching node is as it was sent
+        var open = Assert.Single(Assert.Single(update.Lanes, l => l.LaneId == "BE").Actions ?? []);
+        Assert.Equal((RobotPlan.OpenDoorAction, "HARD", "door1"), (open.ActionType, open.BlockingType, open.Parameters["doorId"]));
+        Assert.All(update.Lanes.Where(l => l.LaneId != "BE"), l => Assert.Empty(l.Actions ?? []));
+
+        await fleet.RunUntilAsync(() => a.LastNodeId == "B" || a.LastNodeId == "E");
+        Assert.Equal("B", a.LastNodeId);
+        await fleet.RunUntilAsync(() => a.LastNodeId != "B");
+        Assert.Equal(["A", "B", "E"], a.Trail);
+        Assert.Equal(RobotActionStatus.Finished, a.Actions[open.ActionId].Status); // run at B, before it drove onto the lane
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        Assert.Single(a.Executed, open.ActionId);
+    }
+
+    [Fact]
     public async Task Should_cancel_and_re_plan_the_mission_round_it_when_it_is_in_the_released_base()
     {
         // Pinned to the reservation rule: it releases the whole free way at once, so the obstacle two lanes ahead lies in the

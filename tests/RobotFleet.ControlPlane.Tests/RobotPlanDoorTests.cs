@@ -29,6 +29,21 @@ public sealed class RobotPlanDoorTests
     }
 
     [Fact]
+    public void A_door_right_after_a_released_step_that_was_sent_is_opened_on_entering_its_lane()
+    {
+        var plan = new RobotPlan("o1", "m1", "B");
+        Assert.True(Reroute(plan, "A"));
+        plan.UpdateId = 0; // sent: step 0 (B) is released and fixed, without an openDoor
+        Assert.True(Reroute(plan, "D"));
+
+        Assert.Equal("B C D", Doors(plan));
+        var open = Assert.Single(plan.Steps[1].LaneActions ?? []);
+        Assert.Equal(("o1-openDoor-1", RobotPlan.OpenDoorAction, "HARD", "door1"), (open.ActionId, open.ActionType, open.BlockingType, open.Parameters["doorId"]));
+        Assert.All(plan.Steps.Skip(2), s => Assert.Null(s.LaneActions));
+        Assert.Contains(open, plan.Steps[1].AllActions);
+    }
+
+    [Fact]
     public void A_released_step_that_was_sent_keeps_what_it_was_sent_with()
     {
         var plan = new RobotPlan("o1", "m1", "B");
@@ -37,5 +52,10 @@ public sealed class RobotPlanDoorTests
         Assert.True(Reroute(plan, "A"));
 
         Assert.Equal("B[o1-openDoor-0] A", Doors(plan));
+
+        // Back through the door: the openDoor B was sent with still opens it; none goes on the lane as well.
+        Assert.True(Reroute(plan, "D"));
+        Assert.Equal("B[o1-openDoor-0] C D", Doors(plan));
+        Assert.All(plan.Steps, s => Assert.Null(s.LaneActions));
     }
 }

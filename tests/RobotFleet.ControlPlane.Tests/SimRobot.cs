@@ -12,6 +12,7 @@ namespace RobotFleet.ControlPlane.Tests;
 internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
 {
     private readonly List<RouteWaypoint> _nodes = [];
+    private readonly Dictionary<long, IReadOnlyList<RobotAction>> _laneActions = []; // edge actions, by the lane's sequence id
     private readonly Dictionary<string, RobotActionProgress> _actions = [];
     private readonly HashSet<string> _orders = [];
     private int _routesSeen;
@@ -101,6 +102,20 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         var next = _nodes.Where(n => n.SequenceId > LastNodeSequenceId).OrderBy(n => n.SequenceId).FirstOrDefault();
         if (next is not { Released: true })
             return false;
+        // Edge actions run as it enters the lane, before it drives on (VDA 5050 HARD).
+        var onLane = _laneActions.GetValueOrDefault(next.SequenceId - 1)?.Where(a => _actions[a.ActionId].Status == RobotActionStatus.Waiting).ToList() ?? [];
+        if (onLane.Count > 0)
+        {
+            foreach (var action in onLane)
+            {
+                Executed.Add(action.ActionId);
+                _actions[action.ActionId] = _actions[action.ActionId] with { Status = RobotActionStatus.Finished, ResultDescription = "done" };
+            }
+
+            Dirty = true;
+            return true;
+        }
+
         var (from, to) = (fleet.Map.Waypoints[LastNodeId], fleet.Map.Waypoints[next.WaypointId]);
         Battery -= DrainPerMetre * Math.Sqrt(((to.X - from.X) * (to.X - from.X)) + ((to.Y - from.Y) * (to.Y - from.Y)));
         LastNodeId = next.WaypointId;
@@ -120,6 +135,7 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
     public void Reboot()
     {
         _nodes.Clear();
+        _laneActions.Clear();
         _actions.Clear();
         OrderId = "";
         UpdateId = 0;
@@ -161,6 +177,8 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
             var lastBase = _nodes.Last(n => n.Released);
             Assert.Empty(OrderValidator.ValidateUpdate(order, UpdateId, lastBase.WaypointId, lastBase.SequenceId));
             _nodes.RemoveAll(n => n.SequenceId >= route.Waypoints[0].SequenceId);
+            foreach (var replaced in _laneActions.Keys.Where(k => k > route.Waypoints[0].SequenceId).ToList())
+                _laneActions.Remove(replaced);
         }
         else
         {
@@ -176,12 +194,15 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
             Assert.Equal(LastNodeId, route.Waypoints[0].WaypointId);
             Assert.True(_orders.Add(route.OrderId), $"{Id} got order {route.OrderId} a second time");
             _nodes.Clear();
+            _laneActions.Clear();
             _actions.Clear();
             LastNodeSequenceId = route.Waypoints[0].SequenceId;
         }
 
         _nodes.AddRange(route.Waypoints);
-        foreach (var action in route.Waypoints.SelectMany(w => w.Actions))
+        foreach (var lane in route.Lanes.Where(l => l.Actions is { Count: > 0 }))
+            _laneActions[lane.SequenceId] = lane.Actions!;
+        foreach (var action in route.Waypoints.SelectMany(w => w.Actions).Concat(route.Lanes.SelectMany(l => l.Actions ?? [])))
             _actions.TryAdd(action.ActionId, new RobotActionProgress(action.ActionId, action.ActionType, RobotActionStatus.Waiting, null));
         OrderId = route.OrderId;
         UpdateId = route.OrderUpdateId;
@@ -191,6 +212,8 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
     private void Cancel(RobotAction cancel)
     {
         _nodes.RemoveAll(n => n.SequenceId > LastNodeSequenceId);
+        foreach (var dropped in _laneActions.Keys.Where(k => k > LastNodeSequenceId).ToList())
+            _laneActions.Remove(dropped);
         foreach (var (key, progress) in _actions.Where(a => a.Value.Status == RobotActionStatus.Waiting).ToList())
             _actions[key] = progress with { Status = RobotActionStatus.Failed, ResultDescription = "cancelled" };
         _actions[cancel.ActionId] = new RobotActionProgress(cancel.ActionId, cancel.ActionType, RobotActionStatus.Finished, null);

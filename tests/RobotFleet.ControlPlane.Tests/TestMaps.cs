@@ -30,6 +30,14 @@ internal static class TestMaps
         Lane("A", 0, 0, "B", 5, 0), Lane("B", 5, 0, "C", 10, 0), Lane("C", 10, 0, "D", 15, 0), Lane("B", 5, 0, "E", 10, 4), Lane("E", 10, 4, "D", 15, 0),
         Location("a", "A", 0, 0, "pickup"), Location("d", "D", 15, 0, "dropoff"));
 
+    /// <summary>The map of <see cref="CorridorWithBypass"/> with a door (door1) on the bypass's first lane, B - E.</summary>
+    public static SiteMap CorridorWithDoorOnBypass() => FromGeoJson(
+        Waypoint("A", 0, 0), Waypoint("B", 5, 0), Waypoint("C", 10, 0), Waypoint("D", 15, 0), Waypoint("E", 10, 4),
+        Lane("A", 0, 0, "B", 5, 0), Lane("B", 5, 0, "C", 10, 0), Lane("C", 10, 0, "D", 15, 0),
+        Lane("B", 5, 0, "E", 10, 4).Replace("\"direction\"", "\"door\": \"door1\", \"direction\""), Lane("E", 10, 4, "D", 15, 0),
+        """{ "type": "Feature", "id": "door1", "geometry": { "type": "LineString", "coordinates": [[7.5, 1], [7.5, 3]] }, "properties": { "type": "door", "level": "L1", "name": "bypass_door" } }""",
+        Location("a", "A", 0, 0, "pickup"), Location("d", "D", 15, 0, "dropoff"));
+
     /// <summary>
     /// A loop: A(0,0) - B(5,0) - C(10,0) - D(15,0) along the bottom, H(0,5) - E(5,5) - F(10,5) - P(15,5) along the top,
     /// rungs A-H, B-E, C-F, D-P, and a one-way spur D -> Q(20,0). Locations: a, b, c, d (pickup, dropoff), ch (charger at H),

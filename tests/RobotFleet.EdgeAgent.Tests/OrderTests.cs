@@ -46,6 +46,24 @@ public sealed class OrderTests
     }
 
     [Fact]
+    public async Task Open_door_on_the_lane_of_an_update_holds_the_robot_at_the_stitching_node_until_the_door_is_open()
+    {
+        // A re-route from a node already released (fixed) straight through a door: the control plane puts the HARD openDoor
+        // on the door's lane, new in the update, as an edge action. The robot runs it on entering the lane, before it drives.
+        await using var h = await Harness.StartAsync();
+        await h.SendAsync(h.Order("o-door2", 0, [N("n1", 0, 0), N("n2", 2, 2)], [E("e1", 1, "n1", "n2")]));
+        await h.WaitForStateAsync(s => s.OrderId == "o-door2" && s.LastNodeId == "n2" && !s.Driving);
+
+        await h.SendAsync(h.Order("o-door2", 1, [N("n2", 2, 2), N("n3", 4, 4)], [E("e2", 3, "n2", "n3") with { Actions = [A("openDoor", "a-door2")] }]));
+        var opening = await h.WaitForStateAsync(s => s.OrderUpdateId == 1 && s.ActionStates.Any(a => a.ActionId == "a-door2" && a.ActionStatus == ActionStatus.Running));
+        Assert.Equal("n2", opening.LastNodeId);
+        Assert.False(opening.Driving);
+        var done = await h.WaitForStateAsync(s => s.OrderUpdateId == 1 && s.LastNodeId == "n3");
+        Assert.Equal(ActionStatus.Finished, Assert.Single(done.ActionStates, a => a.ActionId == "a-door2").ActionStatus);
+        Assert.Empty(done.Errors);
+    }
+
+    [Fact]
     public async Task Stops_at_the_end_of_the_base_and_continues_after_an_update()
     {
         await using var h = await Harness.StartAsync();

@@ -51,6 +51,20 @@ public sealed class OrderSchemaTests
     }
 
     [Fact]
+    public void An_openDoor_on_a_lane_goes_out_as_a_valid_edge_action()
+    {
+        var line = Line("order-1", 1, waypoints: 3, releasedThrough: 2, firstWaypoint: 2, firstSequenceId: 4);
+        var open = Action("order-1-openDoor-5", "openDoor", "HARD", ("doorId", "door1"));
+        var route = line with { Lanes = [line.Lanes[0] with { Actions = [open] }, .. line.Lanes.Skip(1)] };
+
+        var order = AssertSendable(route);
+
+        var sent = Assert.Single(order.Edges[0].Actions);
+        Assert.Equal(("order-1-openDoor-5", "openDoor", BlockingType.Hard, "door1"), (sent.ActionId, sent.ActionType, sent.BlockingType, sent.Parameter("doorId")));
+        Assert.Empty(order.Edges[1].Actions);
+    }
+
+    [Fact]
     public void Order_update_starting_at_the_last_base_node_is_valid_and_stitches()
     {
         var first = AssertSendable(Line("order-1", 0, waypoints: 5, releasedThrough: 2), headerId: 0);

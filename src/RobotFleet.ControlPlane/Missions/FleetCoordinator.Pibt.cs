@@ -107,10 +107,15 @@ public sealed partial class FleetCoordinator
         }
     }
 
-    /// <summary>True while the robot stands on a step of its plan whose actions have not all finished (it must not be moved on).</summary>
+    /// <summary>
+    /// True while the robot stands on a step of its plan whose actions, or those of the released lane on from it (run before
+    /// it drives onto the lane), have not all finished: it must not be moved on.
+    /// </summary>
     private static bool ActsAtReachedStep(TrackedRobot robot, RobotPlan plan)
     {
         var actions = plan.Steps[plan.ReachedIndex].Actions;
+        if (plan.ReachedIndex < plan.ReleasedThrough && plan.Steps[plan.ReachedIndex + 1].LaneActions is { } onLane)
+            actions = [.. actions, .. onLane];
         if (actions.Count == 0 || robot.State is not { } state || state.OrderId != plan.OrderId)
             return false;
         var done = state.Actions.Where(a => a.Status is RobotActionStatus.Finished or RobotActionStatus.Failed).Select(a => a.ActionId).ToHashSet();

@@ -114,7 +114,7 @@ public sealed partial class FleetCoordinator
         if (reached >= 0)
             plan.ReachedIndex = reached;
 
-        var ours = plan.Steps.SelectMany(s => s.Actions).Select(a => a.ActionId).ToHashSet();
+        var ours = plan.Steps.SelectMany(s => s.AllActions).Select(a => a.ActionId).ToHashSet();
         if (state.Actions.FirstOrDefault(a => ours.Contains(a.ActionId) && a.Status == RobotActionStatus.Failed) is { } failed)
         {
             Abandon(robot, mission, $"action {failed.ActionType} ({failed.ActionId}) failed: {failed.ResultDescription}");
@@ -615,7 +615,7 @@ public sealed partial class FleetCoordinator
             var step = plan.Steps[i];
             var waypoint = options.Map.Waypoints[step.WaypointId];
             if (i > start && step.LaneIn is { } lane)
-                lanes.Add(new RouteLane(lane.Id, step.SequenceId - 1, i <= through, lane.FromWaypointId, lane.ToWaypointId, lane.SpeedLimit ?? options.RobotMaxSpeed));
+                lanes.Add(new RouteLane(lane.Id, step.SequenceId - 1, i <= through, lane.FromWaypointId, lane.ToWaypointId, lane.SpeedLimit ?? options.RobotMaxSpeed, step.LaneActions));
             waypoints.Add(new RouteWaypoint(step.WaypointId, step.SequenceId, i <= through, waypoint.X, waypoint.Y, waypoint.LevelId, step.Actions));
         }
 

@@ -15,7 +15,8 @@ public sealed record PersistedMission(MissionView Mission, SubmitMission Submiss
 /// <param name="SequenceId">VDA sequence id of its node.</param>
 /// <param name="LaneId">Id of the lane that leads into it; null for the first step.</param>
 /// <param name="Actions">Actions at it.</param>
-public sealed record PersistedStep(string WaypointId, long SequenceId, string? LaneId, IReadOnlyList<RobotAction> Actions);
+/// <param name="LaneActions">Actions run on entering the lane that leads into it (VDA edge actions); null for none.</param>
+public sealed record PersistedStep(string WaypointId, long SequenceId, string? LaneId, IReadOnlyList<RobotAction> Actions, IReadOnlyList<RobotAction>? LaneActions = null);
 
 /// <summary>One target of a persisted robot plan.</summary>
 /// <param name="WaypointId">Waypoint.</param>

@@ -22,8 +22,15 @@ internal enum PlanPurpose
     Park,
 }
 
-/// <summary>One waypoint of a plan, with its VDA sequence id and the lane that leads into it.</summary>
-internal sealed record PlanStep(string WaypointId, long SequenceId, Lane? LaneIn, IReadOnlyList<RobotAction> Actions);
+/// <summary>
+/// One waypoint of a plan, with its VDA sequence id, the lane that leads into it, the actions at it and those run on
+/// entering that lane (VDA 5050 edge actions; null for none).
+/// </summary>
+internal sealed record PlanStep(string WaypointId, long SequenceId, Lane? LaneIn, IReadOnlyList<RobotAction> Actions, IReadOnlyList<RobotAction>? LaneActions = null)
+{
+    /// <summary>The actions at this step and on the lane into it.</summary>
+    public IEnumerable<RobotAction> AllActions => LaneActions is null ? Actions : LaneActions.Concat(Actions);
+}
 
 /// <summary>
 /// What one robot is asked to do: the order it runs (one VDA order, updated as traffic releases
@@ -167,7 +174,7 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
     /// <summary>The plan as persisted for <paramref name="robot"/>.</summary>
     public PersistedPlan ToPersisted(RobotId robot) => new(
         robot, OrderId, MissionId, Purpose.ToString(), ChargeTarget, UpdateId, ReleasedThrough, ReachedIndex, Orphaned, CancelActionId, CancelResent,
-        Steps.Select(s => new PersistedStep(s.WaypointId, s.SequenceId, s.LaneIn?.Id, s.Actions)).ToList(),
+        Steps.Select(s => new PersistedStep(s.WaypointId, s.SequenceId, s.LaneIn?.Id, s.Actions, s.LaneActions)).ToList(),
         TargetSteps.Select(t => new PersistedTarget(t.Target.WaypointId, t.Target.Actions, t.StepIndex, t.Target.Refuge)).ToList(),
         ReleasedByUpdate.OrderBy(u => u.Key).Select(u => new PersistedUpdate(u.Key, u.Value)).ToList(),
         YieldAtStep, YieldAtStep is null ? null : YieldTo.ToList());
@@ -198,7 +205,7 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
             Lane? lane = null;
             if (step.LaneId is { } laneId && !lanes.TryGetValue(laneId, out lane))
                 throw new InvalidDataException($"plan {stored.OrderId}: lane '{laneId}' is not on the map");
-            plan.Steps.Add(new PlanStep(step.WaypointId, step.SequenceId, lane, step.Actions));
+            plan.Steps.Add(new PlanStep(step.WaypointId, step.SequenceId, lane, step.Actions, step.LaneActions));
         }
 
         foreach (var update in stored.Updates ?? [])
@@ -207,27 +214,39 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
         return plan;
     }
 
-    /// <summary>Action type of the action put on the waypoint before a lane through a door: the robot waits there until the door is open (blocking type HARD: it does not drive while the action runs).</summary>
+    /// <summary>
+    /// Action type of the action put on the waypoint before a lane through a door: the robot waits there until the door is
+    /// open (blocking type HARD: it does not drive while the action runs). Where that waypoint was already sent released, the
+    /// action goes on the lane itself as a VDA 5050 edge action, which the robot runs as it enters the lane, before it drives.
+    /// </summary>
     public const string OpenDoorAction = "openDoor";
 
     private void AppendLeg(Route route, PlanTarget target)
     {
         for (var i = 0; i < route.Lanes.Count; i++)
         {
-            // A lane through a door: the robot opens it (waits for it to open) on the waypoint before, unless that waypoint
-            // was already sent as released, which can no longer change (VDA 5050 §6.6: released nodes are fixed).
+            // A lane through a door: the robot opens it (waits for it to open) on the waypoint before. That waypoint, when
+            // already sent as released, can no longer change (VDA 5050 §6.6.1: the base is fixed; a re-route starts there):
+            // then the lane itself, new in the update, carries the action.
             var before = Steps[^1];
-            var openId = $"{OrderId}-{OpenDoorAction}-{before.SequenceId}";
-            if (route.Lanes[i].DoorId is { } door && (Steps.Count - 1 > ReleasedThrough || UpdateId < 0) && before.Actions.All(a => a.ActionId != openId))
+            var sequenceId = before.SequenceId + 2;
+            IReadOnlyList<RobotAction>? laneActions = null;
+            if (route.Lanes[i].DoorId is { } door)
             {
-                Steps[^1] = before with
+                var open = new Dictionary<string, string>(StringComparer.Ordinal) { ["doorId"] = door };
+                var openId = $"{OrderId}-{OpenDoorAction}-{before.SequenceId}";
+                if (Steps.Count - 1 > ReleasedThrough || UpdateId < 0)
                 {
-                    Actions = [.. before.Actions, new RobotAction(openId, OpenDoorAction, "HARD",
-                        new Dictionary<string, string>(StringComparer.Ordinal) { ["doorId"] = door })],
-                };
+                    if (before.Actions.All(a => a.ActionId != openId))
+                        Steps[^1] = before with { Actions = [.. before.Actions, new RobotAction(openId, OpenDoorAction, "HARD", open)] };
+                }
+                else if (before.Actions.All(a => a.ActionType != OpenDoorAction || !a.Parameters.TryGetValue("doorId", out var d) || d != door))
+                {
+                    laneActions = [new RobotAction($"{OrderId}-{OpenDoorAction}-{sequenceId - 1}", OpenDoorAction, "HARD", open)];
+                }
             }
 
-            Steps.Add(new PlanStep(route.WaypointIds[i + 1], Steps[^1].SequenceId + 2, route.Lanes[i], []));
+            Steps.Add(new PlanStep(route.WaypointIds[i + 1], sequenceId, route.Lanes[i], [], laneActions));
         }
 
         // A target's actions run at its step; when consecutive targets share a waypoint their actions add up.
