@@ -317,6 +317,30 @@ public sealed class When_a_robot_reports_an_error
     }
 
     [Fact]
+    public async Task Should_requeue_the_mission_when_the_robot_refuses_its_new_order_because_an_older_order_had_the_same_id()
+    {
+        // Regression (fresh-clone review): the robot's last order, finished, had the id the new order gets (a data directory
+        // started afresh, another master control) and was at update 3; it refuses the new order's update 0 as not newer.
+        // Taken for a late copy, the refusal was hidden and the mission stayed Executing with the robot standing still.
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        var at = fleet.Map.Waypoints["A"];
+        robot.AcceptForeign(new DispatchRoute(robot.Id, "m1", 3, [new RouteWaypoint("A", 0, true, at.X, at.Y, at.LevelId, [])], []));
+        await robot.ReportAsync();
+
+        robot.LoseRoutes = true; // it refuses what comes (below) instead of taking it
+        await fleet.SubmitAsync("m1", "b", "d");
+        robot.Ingest();
+        Assert.Equal("m1", fleet.Mission("m1").OrderId);
+        robot.Errors.Add(new RobotErrorInfo("orderUpdateError", "WARNING", "orderUpdateId 0 of order 'm1' is not newer than the current 3", "m1", 0));
+        await robot.ReportAsync();
+        await fleet.WaitAsync(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status);
+        Assert.Equal([robot.Id], fleet.Mission("m1").FailedRobots);
+    }
+
+    [Fact]
     public async Task Should_ignore_an_order_error_about_another_order()
     {
         await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());

@@ -183,7 +183,7 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         else
         {
             Assert.True(PendingWaypointIds.Count == 0, $"{Id} got order {route.OrderId} while order {OrderId} still has pending waypoints");
-            if (_nodes.SelectMany(n => n.Actions).Any(a => _actions[a.ActionId].Status is RobotActionStatus.Waiting or RobotActionStatus.Running))
+            if (_nodes.SelectMany(n => n.Actions).Concat(_laneActions.Values.SelectMany(a => a)).Any(a => _actions[a.ActionId].Status is RobotActionStatus.Waiting or RobotActionStatus.Running))
             {
                 // VDA 5050: an order is finished only once all its actions are; a new order before that is refused (as the edge agent does).
                 Errors.Add(new RobotErrorInfo("orderError", "WARNING", $"order '{route.OrderId}' rejected: still executing order '{OrderId}'; cancel it first", route.OrderId));

@@ -76,7 +76,7 @@ public sealed partial class FleetCoordinator
 
         var mission = plan.MissionId is { } id ? _missions.GetValueOrDefault(id) : null;
 
-        if (state.Errors.FirstOrDefault(e => e.OrderId == plan.OrderId && OrderRejections.Contains(e.ErrorType) && !RefusedACopy(e, state)) is { } rejection)
+        if (state.Errors.FirstOrDefault(e => e.OrderId == plan.OrderId && OrderRejections.Contains(e.ErrorType) && !RefusedACopy(e, state, plan)) is { } rejection)
         {
             var reason = $"robot {robot.Id} rejected order {plan.OrderId}: {rejection.ErrorType}: {rejection.Description}";
             if (StillRunsEarlierOrder(rejection, state, plan))
@@ -148,12 +148,14 @@ public sealed partial class FleetCoordinator
     /// </summary>
     /// <summary>
     /// True when a refused update is one the robot had already taken or gone past: its state shows the same order at that
-    /// update id or a later one. Such a refusal is of a copy that came late (the gateway sends again, on a robot's ONLINE,
-    /// the updates its last state did not show, and the robot may have had them meanwhile); the order runs on (VDA 5050
-    /// §6.6.1: an update not newer than the current one is refused, the order being executed is kept).
+    /// update id or a later one, and no later than the last update sent here (a robot further on runs an older order that
+    /// had the same id, which the refusal is about). Such a refusal is of a copy that came late (the gateway sends again,
+    /// on a robot's ONLINE, the updates its last state did not show, and the robot may have had them meanwhile); the order
+    /// runs on (VDA 5050 §6.6.1: an update not newer than the current one is refused, the order being executed is kept).
     /// </summary>
-    private static bool RefusedACopy(RobotErrorInfo rejection, RobotStateChanged state) =>
-        rejection.OrderUpdateId is { } refused && state.OrderId == rejection.OrderId && state.OrderUpdateId >= refused;
+    private static bool RefusedACopy(RobotErrorInfo rejection, RobotStateChanged state, RobotPlan plan) =>
+        rejection.OrderUpdateId is { } refused && state.OrderId == rejection.OrderId
+        && state.OrderUpdateId >= refused && state.OrderUpdateId <= plan.UpdateId;
 
     private static bool StillRunsEarlierOrder(RobotErrorInfo rejection, RobotStateChanged state, RobotPlan plan) =>
         rejection.ErrorType == "orderError" && state.OrderId.Length > 0 && state.OrderId != plan.OrderId;
