@@ -73,7 +73,7 @@ internal static class MapsCommands
             var rides = map.Lanes.Count(l => l.LiftId is not null);
             stdout.WriteLine(
                 $"{building.Name} -> {target}: map '{map.Id}', {map.Levels.Count} level(s), {map.Waypoints.Count} waypoints, " +
-                $"{map.Lanes.Count - rides} lanes{(rides > 0 ? $" (and {rides} lift rides, which the GeoJSON file does not hold yet)" : "")}, {map.Locations.Count} locations, {map.Doors.Count} doors, {map.Warnings.Count} warning(s); " +
+                $"{map.Lanes.Count - rides} lanes, {map.Lifts.Count} lift(s) with {rides} rides, {map.Locations.Count} locations, {map.Doors.Count} doors, {map.Warnings.Count} warning(s); " +
                 (options.NavGraph is { } g ? $"nav graph {g}" : "all nav graphs merged") + ", " +
                 (options.MaxLaneLength is { } m ? FormattableString.Invariant($"lanes split into pieces of at most {m} m") : "lanes not split"));
             return 0;

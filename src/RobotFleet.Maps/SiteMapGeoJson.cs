@@ -68,9 +68,9 @@ public static class SiteMapGeoJson
     }
 
     /// <summary>
-    /// Writes a map as indented GeoJSON text that <see cref="Parse"/> reads back to an equal map, except that lifts and their
-    /// ride lanes are not written (the format has no place for them yet): a multi-level map reads back
-    /// with its levels unlinked.
+    /// Writes a map as indented GeoJSON text that <see cref="Parse"/> reads back to an equal map. Each lift is a <c>lift</c>
+    /// feature with its stops and its rides (seconds each); a ride lane reads back with the id
+    /// <c>&lt;lift&gt;:&lt;from level&gt;&gt;&lt;to level&gt;</c> whatever its id was.
     /// </summary>
     /// <param name="map">The map.</param>
     /// <returns>The GeoJSON FeatureCollection text.</returns>
@@ -112,6 +112,44 @@ public static class SiteMapGeoJson
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
+    /// <summary>A lift: no geometry (it spans levels); its stops, and each ride lane as from level, to level and seconds.</summary>
+    private static void WriteLift(Utf8JsonWriter w, SiteMap map, Lift lift)
+    {
+        w.WriteStartObject();
+        w.WriteString("type", "Feature");
+        w.WriteString("id", lift.Id);
+        w.WriteNull("geometry");
+        w.WriteStartObject("properties");
+        w.WriteString("type", "lift");
+        w.WriteStartArray("stops");
+        foreach (var stop in lift.Stops)
+        {
+            w.WriteStartObject();
+            w.WriteString("level", stop.LevelId);
+            w.WriteString("waypoint", stop.WaypointId);
+            w.WriteStartArray("doors");
+            foreach (var door in stop.DoorNames)
+            {
+                w.WriteStringValue(door);
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("rides");
+        foreach (var ride in map.Lanes.Where(l => l.LiftId == lift.Id))
+        {
+            w.WriteStartObject();
+            w.WriteString("from", map.GetWaypoint(ride.FromWaypointId).LevelId);
+            w.WriteString("to", map.GetWaypoint(ride.ToWaypointId).LevelId);
+            w.WriteNumber("seconds", ride.RideSeconds ?? 0);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
     private static void WriteFeatures(Utf8JsonWriter w, SiteMap map)
     {
         var factory = new GeometryFactory();
@@ -129,7 +167,7 @@ public static class SiteMapGeoJson
             && map.Lanes.FirstOrDefault(l => l.Id == lane.Id[..^TwoWayReverseSuffix.Length]) is { } forward
             && forward.FromWaypointId == lane.ToWaypointId && forward.ToWaypointId == lane.FromWaypointId
             && forward.LevelId == lane.LevelId && forward.SpeedLimit == lane.SpeedLimit && forward.Width == lane.Width && forward.DoorId == lane.DoorId;
-        // Lift rides join levels, which a lane feature cannot express yet: the format does not carry lifts (maps/README.md).
+        // Lift rides join levels, which a lane feature cannot express: they are written with their lift (below).
         foreach (var lane in map.Lanes.Where(l => !reverses.Contains(l.Id) && l.LiftId is null))
         {
             var line = factory.CreateLineString([
@@ -176,6 +214,10 @@ public static class SiteMapGeoJson
         {
             WriteFeature(w, door.Id, "door", door.Span, door.LevelId, () => w.WriteString("name", door.Name));
         }
+        foreach (var lift in map.Lifts)
+        {
+            WriteLift(w, map, lift);
+        }
         foreach (var drawing in map.Drawings)
         {
             WriteFeature(w, drawing.Id, MapText.ToKebab(drawing.Kind), drawing.Shape, drawing.LevelId, () => { });
@@ -217,12 +259,16 @@ public static class SiteMapGeoJson
         private readonly List<Zone> _zones = [];
         private readonly List<Door> _doors = [];
         private readonly List<Drawing> _drawings = [];
+        private readonly List<Lift> _lifts = [];
+        private readonly List<RawFeature> _liftFeatures = [];
+        private List<Level> _levels = [];
 
         private sealed record RawFeature(string Id, string Type, JsonElement Properties, JsonElement Geometry);
 
         public SiteMap Read(JsonElement root)
         {
             var (id, name, levels, anchor) = ReadHeader(root);
+            _levels = levels;
             _levelIds.UnionWith(levels.Select(l => l.Id));
             var features = ReadFeatures(root);
             foreach (var f in features.Where(f => f.Type == "waypoint"))
@@ -232,6 +278,10 @@ public static class SiteMapGeoJson
             foreach (var f in features.Where(f => f.Type != "waypoint"))
             {
                 ReadOther(f);
+            }
+            foreach (var f in _liftFeatures)
+            {
+                ReadLift(f); // after the lanes: a ride's lane id must not be taken
             }
 
             // A lane's door must be a door feature on the lane's level (checked here, once per lane feature: doors may come
@@ -247,9 +297,11 @@ public static class SiteMapGeoJson
             if (_problems.Count > 0)
             {
                 _problems.AddRange(SiteMapRules.Validate(levels, [.. _waypoints.Values], _lanes, [.. _locations.Values], _zones, _doors, _drawings, anchor));
+                // The lifts' rules too (lane doors were checked above, per feature).
+                _problems.AddRange(SiteMapRules.ValidateLiftsAndDoors(levels, [.. _waypoints.Values], _lanes, _doors, _lifts).Where(p => p.Rule != "lane-door-unknown"));
                 throw new SiteMapValidationException(sourceName, _problems);
             }
-            return new SiteMap(id, name, levels, _waypoints.Values, _lanes, _locations.Values, _zones, _doors, _drawings, anchor, source: sourceName);
+            return new SiteMap(id, name, levels, _waypoints.Values, _lanes, _locations.Values, _zones, _doors, _drawings, anchor, source: sourceName, lifts: _lifts);
         }
 
         private (string Id, string Name, List<Level> Levels, GeoAnchor? Anchor) ReadHeader(JsonElement root)
@@ -335,9 +387,9 @@ public static class SiteMapGeoJson
                 }
                 var properties = feature.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object ? p : default;
                 var type = properties.ValueKind == JsonValueKind.Object ? String(properties, "type") : null;
-                if (type is not ("waypoint" or "lane" or "location" or "zone" or "door" or "wall" or "room" or "floor"))
+                if (type is not ("waypoint" or "lane" or "location" or "zone" or "door" or "lift" or "wall" or "room" or "floor"))
                 {
-                    Add(id, "type-unknown", $"properties.type '{type}' is not one of waypoint, lane, location, zone, door, wall, room, floor");
+                    Add(id, "type-unknown", $"properties.type '{type}' is not one of waypoint, lane, location, zone, door, lift, wall, room, floor");
                     continue;
                 }
                 var geometry = feature.TryGetProperty("geometry", out var g) ? g : default;
@@ -363,6 +415,7 @@ public static class SiteMapGeoJson
                 case "location": ReadLocation(f); break;
                 case "zone": ReadZone(f); break;
                 case "door": ReadDoor(f); break;
+                case "lift": _liftFeatures.Add(f); break;
                 case "wall": ReadDrawing<LineString>(f, DrawingKind.Wall); break;
                 case "room": ReadDrawing<Geometry>(f, DrawingKind.Room); break;
                 default: ReadDrawing<Geometry>(f, DrawingKind.Floor); break;
@@ -477,6 +530,92 @@ public static class SiteMapGeoJson
             if (_problems.Count == count)
             {
                 _zones.Add(new Zone(f.Id, level!, kind, area!, speedLimit));
+            }
+        }
+
+        /// <summary>
+        /// A lift: <c>stops</c>, an array of <c>{level, waypoint, doors}</c> (one a level), and either <c>rides</c>, an array
+        /// of <c>{from, to, seconds}</c> (levels of two stops; seconds &gt; 0), or <c>rideSeconds</c>, seconds per level
+        /// travelled, for a ride between every two stops (as <see cref="RmfBuildingImporter"/> makes them). Each ride becomes
+        /// a directed lane <c>&lt;lift&gt;:&lt;from level&gt;&gt;&lt;to level&gt;</c> with <see cref="Lane.LiftId"/> and
+        /// <see cref="Lane.RideSeconds"/>. Whether the stops' levels and waypoints exist is checked with the map's lift rules.
+        /// </summary>
+        private void ReadLift(RawFeature f)
+        {
+            var count = _problems.Count;
+            var stops = new List<LiftStop>();
+            if (f.Properties.TryGetProperty("stops", out var stopArray) && stopArray.ValueKind == JsonValueKind.Array && stopArray.GetArrayLength() > 0)
+            {
+                var i = 0;
+                foreach (var stop in stopArray.EnumerateArray())
+                {
+                    var level = stop.ValueKind == JsonValueKind.Object ? String(stop, "level") : null;
+                    var waypoint = stop.ValueKind == JsonValueKind.Object ? String(stop, "waypoint") : null;
+                    var doors = new List<string>();
+                    var doorsValid = !(stop.ValueKind == JsonValueKind.Object && stop.TryGetProperty("doors", out var doorArray))
+                        || (doorArray.ValueKind == JsonValueKind.Array && doorArray.EnumerateArray().All(d => d.ValueKind == JsonValueKind.String));
+                    if (doorsValid && stop.ValueKind == JsonValueKind.Object && stop.TryGetProperty("doors", out var names))
+                        doors.AddRange(names.EnumerateArray().Select(d => d.GetString()!));
+                    if (string.IsNullOrEmpty(level) || string.IsNullOrEmpty(waypoint) || !doorsValid)
+                        Add(f.Id, "property-invalid", $"stops[{i}] must be {{\"level\": <level id>, \"waypoint\": <waypoint id>, optional \"doors\": [<names>]}}");
+                    else
+                        stops.Add(new LiftStop(level, waypoint, doors));
+                    i++;
+                }
+            }
+            else
+            {
+                Add(f.Id, "property-missing", "a lift needs properties.stops, a non-empty array of {level, waypoint, doors}");
+            }
+
+            var rides = new List<(string From, string To, double Seconds)>();
+            var rank = _levels.OrderBy(l => l.Elevation).Select((l, i) => (l.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+            if (f.Properties.TryGetProperty("rides", out var rideArray))
+            {
+                var i = 0;
+                foreach (var ride in rideArray.ValueKind == JsonValueKind.Array ? rideArray.EnumerateArray() : Enumerable.Empty<JsonElement>())
+                {
+                    var from = ride.ValueKind == JsonValueKind.Object ? String(ride, "from") : null;
+                    var to = ride.ValueKind == JsonValueKind.Object ? String(ride, "to") : null;
+                    var seconds = ride.ValueKind == JsonValueKind.Object ? Number(ride, "seconds") : null;
+                    if (from is null || to is null || from == to || seconds is not { } s || !double.IsFinite(s) || s <= 0
+                        || stops.All(x => x.LevelId != from) || stops.All(x => x.LevelId != to))
+                        Add(f.Id, "property-invalid", $"rides[{i}] must be {{\"from\": <level>, \"to\": <another level>, \"seconds\": <number > 0>}} between two of the lift's stops");
+                    else
+                        rides.Add((from, to, s));
+                    i++;
+                }
+                if (rideArray.ValueKind != JsonValueKind.Array)
+                    Add(f.Id, "property-invalid", "properties.rides must be an array of {from, to, seconds}");
+            }
+            else if (f.Properties.TryGetProperty("rideSeconds", out _))
+            {
+                if (OptionalPositive(f, "rideSeconds") is { } perLevel)
+                {
+                    foreach (var from in stops)
+                    {
+                        foreach (var to in stops.Where(t => t.LevelId != from.LevelId && rank.ContainsKey(t.LevelId) && rank.ContainsKey(from.LevelId)))
+                            rides.Add((from.LevelId, to.LevelId, perLevel * Math.Abs(rank[from.LevelId] - rank[to.LevelId])));
+                    }
+                }
+            }
+            else
+            {
+                Add(f.Id, "property-missing", "a lift needs properties.rides ([{from, to, seconds}]) or properties.rideSeconds (seconds per level travelled)");
+            }
+
+            if (_problems.Count > count)
+                return;
+            _lifts.Add(new Lift(f.Id, stops));
+            foreach (var (from, to, seconds) in rides)
+            {
+                var rideId = $"{f.Id}:{from}>{to}";
+                var start = stops.First(s => s.LevelId == from);
+                var end = stops.First(s => s.LevelId == to);
+                if (_lanes.Any(l => l.Id == rideId))
+                    Add(f.Id, "id-duplicate", $"the ride lane id '{rideId}' is already used (a ride given twice, or a lane with that id)");
+                else if (_waypoints.TryGetValue(start.WaypointId, out var a) && _waypoints.TryGetValue(end.WaypointId, out var b))
+                    _lanes.Add(Lane.Between(rideId, a, b) with { LiftId = f.Id, RideSeconds = seconds });
             }
         }
 

@@ -96,6 +96,87 @@ public class SiteMapGeoJsonTests
         Assert.Equal(map.Lanes, SiteMapGeoJson.Parse(text, "written").Lanes);
     }
 
+    private const string U = """{"type":"Feature","id":"u","geometry":{"type":"Point","coordinates":[0,0]},"properties":{"type":"waypoint","level":"L2"}}""";
+
+    private static string Lift(string properties) => Feature("lift1", "null", $$"""{"type":"lift",{{properties}}}""");
+
+    private const string Stops = """ "stops":[{"level":"L1","waypoint":"a","doors":["front"]},{"level":"L2","waypoint":"u"}] """;
+
+    [Fact]
+    public void A_lift_links_the_levels_with_a_ride_each_way_and_a_route_rides_it()
+    {
+        var map = SiteMapGeoJson.Parse(Doc(U, LaneAB(), Lift(Stops + """, "rideSeconds": 25 """)), "inline.geojson");
+
+        var lift = Assert.Single(map.Lifts);
+        Assert.Equal([new LiftStop("L1", "a", ["front"]), new LiftStop("L2", "u", [])], lift.Stops, (x, y) => (x.LevelId, x.WaypointId) == (y.LevelId, y.WaypointId) && x.DoorNames.SequenceEqual(y.DoorNames));
+        var rides = map.Lanes.Where(l => l.LiftId == "lift1").ToList();
+        Assert.Equal([("lift1:L1>L2", "a", "u", "L1", 25.0), ("lift1:L2>L1", "u", "a", "L2", 25.0)], rides.Select(r => (r.Id, r.FromWaypointId, r.ToWaypointId, r.LevelId, r.RideSeconds!.Value)));
+        var graph = new RouteGraph(map);
+        var route = graph.FindRoute("b", "u");
+        Assert.NotNull(route);
+        Assert.Equal(["b", "a", "u"], route.WaypointIds);
+        Assert.Equal(graph.TravelTime(map.FindLane("b", "a")!) + 25, route.TravelTime, 9);
+    }
+
+    [Fact]
+    public void Rides_can_be_given_one_by_one_and_a_lift_round_trips()
+    {
+        var map = SiteMapGeoJson.Parse(Doc(U, LaneAB(), Lift(Stops + """, "rides":[{"from":"L2","to":"L1","seconds":12.5}] """)), "inline.geojson");
+
+        Assert.Equal([("lift1:L2>L1", 12.5)], map.Lanes.Where(l => l.LiftId is not null).Select(l => (l.Id, l.RideSeconds!.Value)));
+        var text = SiteMapGeoJson.Write(map);
+        var parsed = SiteMapGeoJson.Parse(text, "written");
+        Assert.Equal(map.Lanes, parsed.Lanes);
+        Assert.Equal(map.Lifts.Single().Stops.Select(s => (s.LevelId, s.WaypointId, string.Join(",", s.DoorNames))),
+            parsed.Lifts.Single().Stops.Select(s => (s.LevelId, s.WaypointId, string.Join(",", s.DoorNames))));
+        Assert.Equal(text, SiteMapGeoJson.Write(parsed));
+    }
+
+    [Theory]
+    [InlineData("hotel")]
+    [InlineData("clinic")]
+    public void An_imported_building_keeps_its_lifts_through_GeoJson_and_routes_across_levels_the_same(string building)
+    {
+        var imported = RmfBuildingImporter.Import(TestMaps.ShippedBuilding(building));
+        var text = SiteMapGeoJson.Write(imported);
+
+        var parsed = SiteMapGeoJson.Parse(text, $"{building}.geojson");
+
+        Assert.Equal(imported.Lifts.Select(l => (l.Id, l.Stops.Count)), parsed.Lifts.Select(l => (l.Id, l.Stops.Count)));
+        Assert.Equal(imported.Lanes.Where(l => l.LiftId is not null).Select(l => (l.Id, l.FromWaypointId, l.ToWaypointId, l.RideSeconds)),
+            parsed.Lanes.Where(l => l.LiftId is not null).Select(l => (l.Id, l.FromWaypointId, l.ToWaypointId, l.RideSeconds)));
+        var (from, to) = (imported.Lifts[0].Stops[0].WaypointId, imported.Lifts[0].Stops[^1].WaypointId);
+        Assert.Equal(new RouteGraph(imported).FindRoute(from, to)!.TravelTime, new RouteGraph(parsed).FindRoute(from, to)!.TravelTime, 9);
+        Assert.Equal(text, SiteMapGeoJson.Write(parsed));
+    }
+
+    public static TheoryData<string, string, string> BrokenLifts => new()
+    {
+        { Lift(""" "rideSeconds": 20 """), "lift1", "property-missing" },
+        { Lift(""" "stops":[{"level":"L1"}], "rideSeconds": 20 """), "lift1", "property-invalid" },
+        { Lift(""" "stops":[{"level":"L1","waypoint":"a","doors":"front"}], "rideSeconds": 20 """), "lift1", "property-invalid" },
+        { Lift(Stops), "lift1", "property-missing" },
+        { Lift(Stops + """, "rideSeconds": 0 """), "lift1", "property-invalid" },
+        { Lift(Stops + """, "rides":[{"from":"L1","to":"L3","seconds":5}] """), "lift1", "property-invalid" },
+        { Lift(Stops + """, "rides":[{"from":"L1","to":"L2","seconds":-5}] """), "lift1", "property-invalid" },
+        { Lift(Stops + """, "rides":[{"from":"L1","to":"L2","seconds":5},{"from":"L1","to":"L2","seconds":6}] """), "lift1", "id-duplicate" },
+        { Lift(""" "stops":[{"level":"L1","waypoint":"a"},{"level":"L2","waypoint":"nowhere"}], "rideSeconds": 20 """), "lift1", "lift-stop-invalid" },
+        { Lift(""" "stops":[{"level":"L1","waypoint":"a"},{"level":"L1","waypoint":"b"}], "rideSeconds": 20 """), "lift1", "lift-stop-invalid" },
+        { Lift(""" "stops":[{"level":"L9","waypoint":"a"}], "rideSeconds": 20 """), "lift1", "level-unknown" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BrokenLifts))]
+    public void Each_lift_rule_names_the_lift_and_the_rule(string lift, string featureId, string rule)
+    {
+        var e = Invalid(Doc(U, lift));
+
+        var problem = Assert.Single(e.Problems, p => p.Rule == rule);
+        Assert.All(e.Problems, p => Assert.Equal(featureId, p.FeatureId)); // a stop on an unknown level is on no waypoint of it either
+        Assert.Contains($"'{featureId}'", problem.Message);
+        Assert.Contains("inline.geojson", e.Message);
+    }
+
     [Fact]
     public void Imported_office_round_trips_through_GeoJson()
     {

@@ -99,10 +99,14 @@ public sealed class PibtScenarioTests
         Assert.True(both.DoorWaits >= 2);
     }
 
-    [Fact]
-    public void Two_robots_and_one_lift_on_the_hotel_map_ride_one_at_a_time()
+    [Theory]
+    [InlineData("building.yaml")]
+    [InlineData("geojson")] // the same building written as a GeoJSON site, lifts and all
+    public void Two_robots_and_one_lift_on_the_hotel_map_ride_one_at_a_time(string format)
     {
         var map = RmfBuildingImporter.Import(Path.Combine(Sites.RepoRoot(), "maps", "hotel", "hotel.building.yaml"));
+        if (format == "geojson")
+            map = SiteMapGeoJson.Parse(SiteMapGeoJson.Write(map), "hotel.geojson");
         var sim = new ControllerSimulation(map, Settings, randomMissions: false);
         foreach (var ride in map.Lanes.Where(l => l.LiftId == "Lift2"))
             sim.CloseLane(ride.Id); // Lift2 out of service: both must use Lift1
