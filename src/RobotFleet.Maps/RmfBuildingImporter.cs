@@ -180,6 +180,12 @@ public static class RmfBuildingImporter
             var nameCounts = vertices.SelectMany(e => e.Value.Where(v => keep is null || keep[e.Key].Contains(v.Index)))
                 .Where(v => v.Name.Length > 0)
                 .CountBy(v => v.Name, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
+            if (Child(root, "lifts") is YamlMappingNode liftNames)
+            {
+                // A lift's name is its id, in the same namespace as waypoint ids in a GeoJSON site: a vertex of that name is not unique.
+                foreach (var lift in liftNames.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value).Where(n => n is not null && nameCounts.ContainsKey(n)))
+                    nameCounts[lift!]++;
+            }
             var scales = levels.Children.ToDictionary(e => ((YamlScalarNode)e.Key).Value!, e => MeasuredScale(e.Value, vertices[((YamlScalarNode)e.Key).Value!]));
             var measured = scales.Values.OfType<double>().ToArray();
             var fallbackScale = measured.Length > 0 ? measured.Average() : DefaultScale;

@@ -256,8 +256,8 @@ internal static class SiteMapRules
     }
 
     /// <summary>
-    /// Rules of lifts and of lanes through doors: a lift's stops are on known levels, at most one a level, at its waypoint
-    /// there; a ride lane (<see cref="Lane.LiftId"/>) joins two stops of a known lift and takes a finite positive
+    /// Rules of lifts and of lanes through doors: a lift has at least one stop and an id no waypoint or lane has; its stops
+    /// are on known levels, at most one a level, at its waypoint there; a ride lane (<see cref="Lane.LiftId"/>) joins two stops of a known lift and takes a finite positive
     /// <see cref="Lane.RideSeconds"/>; no other lane has a ride time; a lane's <see cref="Lane.DoorId"/> names a door on its level.
     /// </summary>
     internal static List<MapProblem> ValidateLiftsAndDoors(IReadOnlyList<Level> levels, IReadOnlyList<Waypoint> waypoints, IReadOnlyList<Lane> lanes, IReadOnlyList<Door> doors, IReadOnlyList<Lift> lifts)
@@ -276,6 +276,14 @@ internal static class SiteMapRules
             {
                 problems.Add(MapProblem.Of(lift.Id, "lift-duplicate", $"lift id '{lift.Id}' is declared twice"));
                 continue;
+            }
+            if (lift.Stops.Count == 0)
+            {
+                problems.Add(MapProblem.Of(lift.Id, "lift-stop-invalid", "a lift needs at least one stop"));
+            }
+            if (waypointLevel.ContainsKey(lift.Id) || lanes.Any(l => l.LiftId is null && l.Id == lift.Id))
+            {
+                problems.Add(MapProblem.Of(lift.Id, "id-duplicate", $"lift id '{lift.Id}' is also a waypoint or lane id (one namespace in a GeoJSON site)"));
             }
             var stops = stopsOf[lift.Id] = new HashSet<string>(StringComparer.Ordinal);
             var served = new HashSet<string>(StringComparer.Ordinal);

@@ -68,9 +68,10 @@ public static class SiteMapGeoJson
     }
 
     /// <summary>
-    /// Writes a map as indented GeoJSON text that <see cref="Parse"/> reads back to an equal map. Each lift is a <c>lift</c>
-    /// feature with its stops and its rides (seconds each); a ride lane reads back with the id
-    /// <c>&lt;lift&gt;:&lt;from level&gt;&gt;&lt;to level&gt;</c> whatever its id was.
+    /// Writes a map as indented GeoJSON text that <see cref="Parse"/> reads back to an equal map, except for lift rides: each
+    /// lift is a <c>lift</c> feature with its stops and its rides (seconds each), and a ride lane reads back after the other
+    /// lanes, with the id <c>&lt;lift&gt;:&lt;from level&gt;&gt;&lt;to level&gt;</c> whatever its id was, and with its ride time
+    /// only (no speed limit, width or door).
     /// </summary>
     /// <param name="map">The map.</param>
     /// <returns>The GeoJSON FeatureCollection text.</returns>
@@ -569,9 +570,16 @@ public static class SiteMapGeoJson
             }
 
             var rides = new List<(string From, string To, double Seconds)>();
-            var rank = _levels.OrderBy(l => l.Elevation).Select((l, i) => (l.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal);
+            var rank = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var level in _levels.OrderBy(l => l.Elevation))
+            {
+                rank.TryAdd(level.Id, rank.Count); // a level declared twice is the header's problem (level-duplicate)
+            }
+            var twoOnALevel = stops.Select(s => s.LevelId).Distinct(StringComparer.Ordinal).Count() < stops.Count; // lift-stop-invalid, from the map's rules
             if (f.Properties.TryGetProperty("rides", out var rideArray))
             {
+                if (f.Properties.TryGetProperty("rideSeconds", out _))
+                    Add(f.Id, "property-invalid", "give properties.rides or properties.rideSeconds, not both");
                 var i = 0;
                 foreach (var ride in rideArray.ValueKind == JsonValueKind.Array ? rideArray.EnumerateArray() : Enumerable.Empty<JsonElement>())
                 {
@@ -588,14 +596,22 @@ public static class SiteMapGeoJson
                 if (rideArray.ValueKind != JsonValueKind.Array)
                     Add(f.Id, "property-invalid", "properties.rides must be an array of {from, to, seconds}");
             }
-            else if (f.Properties.TryGetProperty("rideSeconds", out _))
+            else if (f.Properties.TryGetProperty("rideSeconds", out var perLevelElement))
             {
-                if (OptionalPositive(f, "rideSeconds") is { } perLevel)
+                if (perLevelElement.ValueKind == JsonValueKind.Null)
+                    Add(f.Id, "property-invalid", "properties.rideSeconds must be a number > 0, not null");
+                else if (OptionalPositive(f, "rideSeconds") is { } perLevel && !twoOnALevel)
                 {
                     foreach (var from in stops)
                     {
                         foreach (var to in stops.Where(t => t.LevelId != from.LevelId && rank.ContainsKey(t.LevelId) && rank.ContainsKey(from.LevelId)))
-                            rides.Add((from.LevelId, to.LevelId, perLevel * Math.Abs(rank[from.LevelId] - rank[to.LevelId])));
+                        {
+                            var seconds = perLevel * Math.Abs(rank[from.LevelId] - rank[to.LevelId]);
+                            if (double.IsFinite(seconds))
+                                rides.Add((from.LevelId, to.LevelId, seconds));
+                            else
+                                Add(f.Id, "property-invalid", $"rideSeconds {perLevel} a level makes the ride from '{from.LevelId}' to '{to.LevelId}' last for ever");
+                        }
                     }
                 }
             }

@@ -25,19 +25,29 @@ public sealed class When_an_obstacle_is_seen_on_a_lane
     private static PerceptionReported Seen(SimRobot by, DateTimeOffset at, params (double X, double Y)[] spots) =>
         new(by.Id, at, "detector", "1", 5, spots.Select(s => new PerceivedObject("obstacle", 0.9, s.X, s.Y)).ToList(), at);
 
-    [Fact]
-    public async Task Should_close_it_both_ways_and_send_an_order_update_round_it_when_it_is_not_released_yet()
+    /// <summary>
+    /// Robot "a" at A gets m1 (a to d) on a map with the corridor A-B-C-D and a bypass B-E-D, while robot "b" holds C, so
+    /// a's base ends at B; then a sees an obstacle on C-D. The caller disposes the fleet.
+    /// </summary>
+    private static async Task<(Fleet Fleet, SimRobot A, DispatchRoute First)> SeeAnObstacleBeyondTheHeldWaypointAsync(SiteMap map)
     {
-        await using var fleet = await Fleet.StartAsync(TestMaps.CorridorWithBypass());
+        var fleet = await Fleet.StartAsync(map);
         var a = await fleet.AddRobotAsync("a", "A");
         await fleet.AddRobotAsync("b", "C"); // holds C: a's base stops at B for now
         await fleet.SubmitAsync("m1", "a", "d");
         var first = Assert.Single(fleet.Routes(a));
-        Assert.Equal(["A", "B", "C", "D"], first.Waypoints.Select(w => w.WaypointId));
-        Assert.False(first.Waypoints[2].Released); // C is b's
-
         await fleet.Coordinator.OnPerceptionAsync(Seen(a, fleet.Time.Now, (12.5, 0.2)), CancellationToken.None);
         fleet.AfterCoordinatorCall();
+        return (fleet, a, first);
+    }
+
+    [Fact]
+    public async Task Should_close_it_both_ways_and_send_an_order_update_round_it_when_it_is_not_released_yet()
+    {
+        var (fleet, a, first) = await SeeAnObstacleBeyondTheHeldWaypointAsync(TestMaps.CorridorWithBypass());
+        await using var disposeFleet = fleet;
+        Assert.Equal(["A", "B", "C", "D"], first.Waypoints.Select(w => w.WaypointId));
+        Assert.False(first.Waypoints[2].Released); // C is b's
 
         var closed = await fleet.Coordinator.ClosedLanesAsync(CancellationToken.None);
         Assert.Equal(["CD", "CD:r"], closed.Select(c => c.LaneId));
@@ -61,16 +71,10 @@ public sealed class When_an_obstacle_is_seen_on_a_lane
     {
         // Regression: the waypoint before the door (B) was already released to the robot, so it could not be given the
         // openDoor action (a released node is fixed), and the robot was sent through the closed door without one.
-        await using var fleet = await Fleet.StartAsync(TestMaps.CorridorWithDoorOnBypass());
-        var a = await fleet.AddRobotAsync("a", "A");
-        await fleet.AddRobotAsync("b", "C"); // holds C: a's base stops at B for now
-        await fleet.SubmitAsync("m1", "a", "d");
-        var first = Assert.Single(fleet.Routes(a));
+        var (fleet, a, first) = await SeeAnObstacleBeyondTheHeldWaypointAsync(TestMaps.CorridorWithDoorOnBypass());
+        await using var disposeFleet = fleet;
         Assert.Equal("B", first.Waypoints.Last(w => w.Released).WaypointId);
         Assert.All(first.Waypoints, w => Assert.DoesNotContain(w.Actions, x => x.ActionType == RobotPlan.OpenDoorAction));
-
-        await fleet.Coordinator.OnPerceptionAsync(Seen(a, fleet.Time.Now, (12.5, 0.2)), CancellationToken.None);
-        fleet.AfterCoordinatorCall();
 
         var update = fleet.Routes(a)[^1];
         Assert.Equal(["B", "E", "D"], update.Waypoints.Select(w => w.WaypointId));

@@ -150,6 +150,20 @@ public class MultiLevelRoutingTests
     }
 
     [Fact]
+    public void A_vertex_named_like_a_lift_does_not_take_the_lift_id_and_the_GeoJSON_reads_back()
+    {
+        // Regression (review): a vertex named "Lift1" became waypoint "Lift1", the lift's id too; the import loaded, but
+        // its GeoJSON (one id namespace) was refused with id-duplicate.
+        var yaml = File.ReadAllText(TestMaps.ShippedBuilding("hotel"))
+            .Replace("- [355, 340, 0, \"\", {lift_cabin: [1, Lift1]}]", "- [355, 340, 0, \"Lift1\", {lift_cabin: [1, Lift1]}]", StringComparison.Ordinal);
+        var hotel = RmfBuildingImporter.Import(new StringReader(yaml), "hotel.building.yaml", "hotel");
+
+        var cabin = Assert.Single(hotel.Waypoints.Values, w => w.Name == "Lift1");
+        Assert.NotEqual("Lift1", cabin.Id);
+        Assert.Equal(["Lift1", "Lift2"], SiteMapGeoJson.Parse(SiteMapGeoJson.Write(hotel), "hotel.geojson").Lifts.Select(l => l.Id));
+    }
+
+    [Fact]
     public void Lift_ride_time_must_be_positive()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() =>

@@ -163,7 +163,51 @@ public class SiteMapGeoJsonTests
         { Lift(""" "stops":[{"level":"L1","waypoint":"a"},{"level":"L2","waypoint":"nowhere"}], "rideSeconds": 20 """), "lift1", "lift-stop-invalid" },
         { Lift(""" "stops":[{"level":"L1","waypoint":"a"},{"level":"L1","waypoint":"b"}], "rideSeconds": 20 """), "lift1", "lift-stop-invalid" },
         { Lift(""" "stops":[{"level":"L9","waypoint":"a"}], "rideSeconds": 20 """), "lift1", "level-unknown" },
+        // From the review: two stops on a level with rideSeconds made the same rides twice (three problems for one fault);
+        // "rideSeconds": null loaded a lift with no rides; a huge rideSeconds named a ride lane instead of the lift; both
+        // forms given, rideSeconds was ignored without a word.
+        { Lift(""" "stops":[{"level":"L1","waypoint":"a"},{"level":"L1","waypoint":"b"},{"level":"L2","waypoint":"u"}], "rideSeconds": 20 """), "lift1", "lift-stop-invalid" },
+        { Lift(Stops + """, "rideSeconds": null """), "lift1", "property-invalid" },
+        { Lift(Stops + """, "rideSeconds": 1e308, "rides": [] """), "lift1", "property-invalid" },
     };
+
+    [Fact]
+    public void A_ride_time_that_overflows_names_the_lift()
+    {
+        var three = Header("""{"version":1,"id":"t","levels":[{"id":"L1","elevation":0},{"id":"L2","elevation":4},{"id":"L3","elevation":8}]}""",
+            U, Feature("w", """{"type":"Point","coordinates":[0,0]}""", """{"type":"waypoint","level":"L3"}"""),
+            Lift(""" "stops":[{"level":"L1","waypoint":"a"},{"level":"L3","waypoint":"w"}], "rideSeconds": 1e308 """));
+
+        var e = Invalid(three);
+
+        Assert.All(e.Problems, p => Assert.Equal(("lift1", "property-invalid"), (p.FeatureId, p.Rule)));
+        Assert.Equal(2, e.Problems.Count); // one for each way
+    }
+
+    [Fact]
+    public void A_level_declared_twice_is_reported_as_such_with_a_lift_on_the_map()
+    {
+        // Regression (review): the lift's level order was built before the header was checked, and threw ArgumentException.
+        var twice = Header("""{"version":1,"id":"t","levels":[{"id":"L1","elevation":0},{"id":"L1","elevation":4},{"id":"L2","elevation":8}]}""",
+            U, Lift(Stops + """, "rideSeconds": 20 """));
+
+        Assert.Contains(Invalid(twice).Problems, p => p.Rule == "level-duplicate");
+    }
+
+    [Fact]
+    public void A_lift_whose_id_is_a_waypoint_id_is_refused_where_the_map_is_made()
+    {
+        // Review: such a map could be made in code (or imported) but its GeoJSON could not be read back: one id namespace.
+        var a = new Waypoint("Lift1", "L1", 0, 0, null);
+        var u = new Waypoint("u", "L2", 0, 0, null);
+        var e = Assert.Throws<SiteMapValidationException>(() => new SiteMap("m", "m", [new Level("L1", 0), new Level("L2", 4)], [a, u],
+            [Lane.Between("Lift1:L1>L2", a, u) with { LiftId = "Lift1", RideSeconds = 10 }], [],
+            lifts: [new Lift("Lift1", [new LiftStop("L1", "Lift1", []), new LiftStop("L2", "u", [])])]));
+        Assert.Equal(("Lift1", "id-duplicate"), (Assert.Single(e.Problems).FeatureId, e.Problems[0].Rule));
+
+        var empty = Assert.Throws<SiteMapValidationException>(() => new SiteMap("m", "m", [new Level("L1", 0)], [a], [], [], lifts: [new Lift("x", [])]));
+        Assert.Equal(("x", "lift-stop-invalid"), (Assert.Single(empty.Problems).FeatureId, empty.Problems[0].Rule));
+    }
 
     [Theory]
     [MemberData(nameof(BrokenLifts))]
