@@ -143,10 +143,6 @@ public sealed partial class FleetCoordinator
     }
 
     /// <summary>
-    /// A rejection of a new order because the robot still runs an earlier one (VDA <c>orderError</c> while its state shows
-    /// another order): the control plane's own stale view, not something the robot cannot do.
-    /// </summary>
-    /// <summary>
     /// True when a refused update is one the robot had already taken or gone past: its state shows the same order at that
     /// update id or a later one, and no later than the last update sent here (a robot further on runs an older order that
     /// had the same id, which the refusal is about). Such a refusal is of a copy that came late (the gateway sends again,
@@ -157,6 +153,10 @@ public sealed partial class FleetCoordinator
         rejection.OrderUpdateId is { } refused && state.OrderId == rejection.OrderId
         && state.OrderUpdateId >= refused && state.OrderUpdateId <= plan.UpdateId;
 
+    /// <summary>
+    /// A rejection of a new order because the robot still runs an earlier one (VDA <c>orderError</c> while its state shows
+    /// another order): the control plane's own stale view, not something the robot cannot do.
+    /// </summary>
     private static bool StillRunsEarlierOrder(RobotErrorInfo rejection, RobotStateChanged state, RobotPlan plan) =>
         rejection.ErrorType == "orderError" && state.OrderId.Length > 0 && state.OrderId != plan.OrderId;
 
