@@ -553,10 +553,13 @@ public static class SiteMapGeoJson
                     var level = stop.ValueKind == JsonValueKind.Object ? String(stop, "level") : null;
                     var waypoint = stop.ValueKind == JsonValueKind.Object ? String(stop, "waypoint") : null;
                     var doors = new List<string>();
-                    var doorsValid = !(stop.ValueKind == JsonValueKind.Object && stop.TryGetProperty("doors", out var doorArray))
-                        || (doorArray.ValueKind == JsonValueKind.Array && doorArray.EnumerateArray().All(d => d.ValueKind == JsonValueKind.String));
-                    if (doorsValid && stop.ValueKind == JsonValueKind.Object && stop.TryGetProperty("doors", out var names))
-                        doors.AddRange(names.EnumerateArray().Select(d => d.GetString()!));
+                    var doorsValid = true;
+                    if (stop.ValueKind == JsonValueKind.Object && stop.TryGetProperty("doors", out var names))
+                    {
+                        doorsValid = names.ValueKind == JsonValueKind.Array && names.EnumerateArray().All(d => d.ValueKind == JsonValueKind.String);
+                        if (doorsValid)
+                            doors.AddRange(names.EnumerateArray().Select(d => d.GetString()!));
+                    }
                     if (string.IsNullOrEmpty(level) || string.IsNullOrEmpty(waypoint) || !doorsValid)
                         Add(f.Id, "property-invalid", $"stops[{i}] must be {{\"level\": <level id>, \"waypoint\": <waypoint id>, optional \"doors\": [<names>]}}");
                     else
