@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Quartz;
 using RobotFleet.ControlPlane.Schedules;
 using RobotFleet.Contracts;
 using RobotFleet.Maps;
@@ -80,7 +81,23 @@ internal sealed class ScheduleHarness : IAsyncDisposable
         configure?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
+        await WaitForSchedulerAsync(host);
         return new ScheduleHarness(host);
+    }
+
+    // Quartz's scheduler starts in the background once the host has started (AwaitApplicationStarted), so the host's
+    // StartAsync returns before it runs; a test that watches firings for a while watches from when it runs. Regression: a
+    // 4 s watch of a 3 s schedule that began before the scheduler ran saw no firing (CI, 2026-12-02).
+    private static async Task WaitForSchedulerAsync(IHost host)
+    {
+        var scheduler = await host.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (scheduler.Status != SchedulerStatus.Running)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("Quartz's scheduler did not start within 30 s of the host");
+            await Task.Delay(20);
+        }
     }
 
     public async ValueTask DisposeAsync()
