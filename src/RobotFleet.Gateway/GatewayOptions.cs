@@ -70,6 +70,15 @@ public sealed class GatewayOptions
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// How long a robot reported ONLINE may take to send its next state before the gateway sends what it missed (kept
+    /// messages, order updates its state does not show) on the last state it had; default 2 s. The last state may be stale
+    /// (states are QoS 0 and are lost while either side is away): an update the robot took meanwhile, sent again, is refused
+    /// as not newer than the robot's (VDA 5050 <c>orderUpdateError</c>), so the robot's next state decides when it comes in
+    /// time. A robot that reports on (re)connecting, as the edge agent does, is answered at once.
+    /// </summary>
+    public TimeSpan OnlineStateWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Longest time between two <c>RobotStateChanged</c> events of a reporting robot: an unchanged state is republished
     /// after this long (heartbeat; battery and position ride along), so silence means the robot stopped reporting.
     /// </summary>

@@ -45,6 +45,11 @@ public sealed class MqttGateway(
     private bool _busBehind;
     private readonly CancellationTokenSource _drainEnd = new();
     private readonly ConcurrentDictionary<RobotId, RobotFactsheetReceived> _factsheets = new();
+    /// <summary>Robots reported ONLINE whose missed messages wait for their next state (value: which ONLINE, so a late wait's end sends nothing twice).</summary>
+    private readonly ConcurrentDictionary<RobotId, long> _awaitingState = new();
+    private long _onlineCount;
+    private readonly SemaphoreSlim _sendingMissed = new(1, 1);
+    private readonly CancellationTokenSource _stopped = new();
     private readonly Lock _ingest = new();
     private volatile bool _publishing = !options.Standby;
     private long _statesPublished;
@@ -203,6 +208,7 @@ public sealed class MqttGateway(
             }
         }
 
+        _stopped.Cancel(); // waits for a robot's state after its ONLINE end
         if (_client.IsConnected)
             await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
         _client.Dispose();
@@ -301,7 +307,7 @@ public sealed class MqttGateway(
         lock (_ingest)
             missed = OnMessage(e);
         if (missed is { } online)
-            await online; // a robot came ONLINE: what it missed goes out before the next message is handled
+            await online; // a robot's first state since it came ONLINE: what it missed goes out before the next message is handled
         // While the bus keeps up, the next MQTT message waits until this one's events are published (as when publishing
         // inline), so the control plane hears robots about when the twins do. Once that takes over a second (the bus is slow or
         // away), receiving stops waiting until the queue has drained: the twins stay current meanwhile.
@@ -319,7 +325,7 @@ public sealed class MqttGateway(
         }
     }
 
-    /// <summary>Handles one message; returns the sending of what a robot missed when it came ONLINE, else null.</summary>
+    /// <summary>Handles one message; returns the sending of what a robot missed when it came ONLINE (with its next state), else null.</summary>
     private Task? OnMessage(MqttApplicationMessageReceivedEventArgs e)
     {
         var topicName = e.ApplicationMessage.Topic;
@@ -347,10 +353,10 @@ public sealed class MqttGateway(
             switch (topic.Topic)
             {
                 case Vda5050Topic.State:
-                    OnState(robot, Vda5050Json.Deserialize<State>(bytes));
-                    break;
+                    return OnState(robot, Vda5050Json.Deserialize<State>(bytes));
                 case Vda5050Topic.Connection:
-                    return OnConnection(robot, Vda5050Json.Deserialize<Connection>(bytes));
+                    OnConnection(robot, Vda5050Json.Deserialize<Connection>(bytes));
+                    break;
                 case Vda5050Topic.Factsheet:
                     var factsheet = Vda5050Json.Deserialize<Factsheet>(bytes);
                     var actions = factsheet.ProtocolFeatures.AgvActions.Select(a => a.ActionType).ToList();
@@ -369,7 +375,8 @@ public sealed class MqttGateway(
         return null;
     }
 
-    private void OnState(RobotId robot, State state)
+    /// <summary>Updates the twin and passes the state on; returns the sending of what the robot missed when this is its first state since it came ONLINE (else null).</summary>
+    private Task? OnState(RobotId robot, State state)
     {
         var current = StateMapper.ToDomain(robot, state);
         var now = time.GetUtcNow();
@@ -377,22 +384,24 @@ public sealed class MqttGateway(
         var twin = twins.Update(robot, t => StateMapper.Apply(t, current, now) with { Charging = state.BatteryState.Charging });
         if (before is null or RobotConnectionState.Unknown && twin.Connection == RobotConnectionState.Online)
             Emit(new RobotConnectionChanged(robot, RobotConnectionState.Online, now));
+        var missed = _awaitingState.TryRemove(robot, out _) && _publishing ? SendMissedAsync(robot) : null;
 
         if (GatewayMetrics.StateAge.Enabled)
             GatewayMetrics.StateAge.Record((time.GetUtcNow() - state.Timestamp).TotalMilliseconds);
         if (current.Timestamp < _freshFrom && now < _freshUntil)
-            return; // stamped before this gateway started publishing: maybe stale (see StartPublishing)
+            return missed; // stamped before this gateway started publishing: maybe stale (see StartPublishing)
 
         var previous = _lastStates.GetValueOrDefault(robot);
         // Unchanged states still go out as a heartbeat now and then, so the control plane can tell a silent robot from a quiet one.
         if (!StateMapper.IsSignificantChange(previous, current)
             && now - _lastPublished.GetValueOrDefault(robot, DateTimeOffset.MinValue) < options.StateHeartbeat)
-            return;
+            return missed;
         _lastStates[robot] = current;
         _lastPublished[robot] = now;
         Emit(current);
         foreach (var derived in StateMapper.DerivedEvents(previous, current))
             Emit(derived);
+        return missed;
     }
 
     private void OnModelStatus(RobotId robot, string topicName, ReadOnlySequence<byte> payload)
@@ -431,8 +440,8 @@ public sealed class MqttGateway(
         Emit(report);
     }
 
-    /// <summary>Updates the twin; when the robot is ONLINE, returns the sending of what it missed (else null).</summary>
-    private Task? OnConnection(RobotId robot, Connection connection)
+    /// <summary>Updates the twin; when the robot is ONLINE, has what it missed sent with its next state or after <see cref="GatewayOptions.OnlineStateWait"/>.</summary>
+    private void OnConnection(RobotId robot, Connection connection)
     {
         var state = StateMapper.ToDomain(connection.ConnectionState);
         var before = twins.Find(robot)?.Connection;
@@ -446,14 +455,60 @@ public sealed class MqttGateway(
         }
 
         // ONLINE comes on every (re)connect of the robot, after it subscribed, and (retained) on every reconnect of the
-        // gateway: both sides are connected now, so order updates lost while either was away can go out again.
-        return state == RobotConnectionState.Online && _publishing ? SendMissedAsync(robot) : null;
+        // gateway: both sides are connected now, so order updates lost while either was away can go out again, once the
+        // robot's next state shows what it has (or OnlineStateWait passed without one). Regression: the twin still showed
+        // update 0 of an order whose updates 1 and 2 the robot had taken (its states lost as the broker went down), the
+        // copies went out at once, and the robot refused update 1 as not newer than its 2 (CI, 2026-12-01).
+        if (state != RobotConnectionState.Online)
+        {
+            _awaitingState.TryRemove(robot, out _);
+            return;
+        }
+
+        if (!_publishing)
+            return;
+        var online = Interlocked.Increment(ref _onlineCount);
+        _awaitingState[robot] = online;
+        _ = SendMissedUnlessStateCameAsync(robot, online);
     }
 
+    /// <summary>After <see cref="GatewayOptions.OnlineStateWait"/>: sends what the robot missed on the state the gateway has, unless its next state came first (and sent it).</summary>
+    private async Task SendMissedUnlessStateCameAsync(RobotId robot, long online)
+    {
+        try
+        {
+            await Task.Delay(options.OnlineStateWait, time, _stopped.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (!_awaitingState.TryRemove(KeyValuePair.Create(robot, online)) || !_publishing)
+            return;
+        try
+        {
+            await SendMissedAsync(robot);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not send what {Robot} missed", robot);
+        }
+    }
+
+    /// <summary>Sends the robot's kept messages and the order updates its state does not show; one robot's at a time (a robot's next state and a wait's end may both come).</summary>
     private async Task SendMissedAsync(RobotId robot)
     {
-        var flushed = await SendOutboxAsync(robot);
-        await ResendMissedOrderUpdatesAsync(robot, flushed);
+        await _sendingMissed.WaitAsync();
+        try
+        {
+            var flushed = await SendOutboxAsync(robot);
+            await ResendMissedOrderUpdatesAsync(robot, flushed);
+        }
+        finally
+        {
+            _sendingMissed.Release();
+        }
     }
 
     /// <summary>

@@ -170,6 +170,29 @@ public sealed class MqttGatewayTests
     }
 
     [Fact]
+    public async Task Updates_the_robot_took_while_its_states_were_lost_are_not_sent_again_when_its_next_state_shows_them()
+    {
+        // Regression (CI, 2026-12-01, a Mosquitto restarted mid-run): the robot took updates 1 and 2 live, but its states
+        // were lost as the broker went down, so the twin still showed update 0. On ONLINE the gateway sent both again at
+        // once, and the robot refused update 1 as not newer than its 2 (VDA 5050 orderUpdateError). The state the robot
+        // sends on reconnecting shows what it has: nothing goes out again.
+        await using var rig = await OnlineWithOrder1Async();
+        await rig.Bus.Publish(Line("order-1", 1, waypoints: 3, releasedThrough: 1));
+        await WaitUntil(() => rig.Robot.Received("order").Count >= 1, "update 1 on the robot");
+        await rig.Bus.Publish(Line("order-1", 2, waypoints: 3, releasedThrough: 2, firstWaypoint: 1, firstSequenceId: 2));
+        await WaitUntil(() => rig.Robot.Received("order").Count >= 2, "update 2 on the robot");
+        Assert.Equal(0, rig.Twins.Find(R1)!.OrderUpdateId); // its states since were lost
+
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { HeaderId = 1, OrderUpdateId = 2, Driving = false });
+        await WaitUntil(() => rig.Published<RobotStateChanged>().Any(c => c.OrderUpdateId == 2), "the state after ONLINE");
+        await Task.Delay(new GatewayOptions().OnlineStateWait + TimeSpan.FromSeconds(0.5)); // past the wait for that state
+
+        var received = rig.Robot.Received("order").Select(Vda5050Json.Deserialize<Order>).Select(o => (o.OrderId, o.OrderUpdateId)).ToList();
+        Assert.Equal([("order-1", 1L), ("order-1", 2L)], received);
+    }
+
+    [Fact]
     public async Task An_order_cancelled_while_the_robot_was_away_is_not_sent_again()
     {
         // The control plane cancels the order of a lost robot and gives its mission to another: sending it again when the
