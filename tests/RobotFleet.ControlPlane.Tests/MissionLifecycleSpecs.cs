@@ -322,22 +322,45 @@ public sealed class When_a_robot_reports_an_error
         // Regression (fresh-clone review): the robot's last order, finished, had the id the new order gets (a data directory
         // started afresh, another master control) and was at update 3; it refuses the new order's update 0 as not newer.
         // Taken for a late copy, the refusal was hidden and the mission stayed Executing with the robot standing still.
+        // (Since a new order never gets the id of the order the robot reports, see the next test, the robot here takes that
+        // other order "m1" after the assignment: from another master control.)
         await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
         var robot = await fleet.AddRobotAsync("r1", "A");
         var at = fleet.Map.Waypoints["A"];
-        robot.AcceptForeign(new DispatchRoute(robot.Id, "m1", 3, [new RouteWaypoint("A", 0, true, at.X, at.Y, at.LevelId, [])], []));
-        await robot.ReportAsync();
 
         robot.LoseRoutes = true; // it refuses what comes (below) instead of taking it
         await fleet.SubmitAsync("m1", "b", "d");
         robot.Ingest();
         Assert.Equal("m1", fleet.Mission("m1").OrderId);
+        robot.AcceptForeign(new DispatchRoute(robot.Id, "m1", 3, [new RouteWaypoint("A", 0, true, at.X, at.Y, at.LevelId, [])], []));
         robot.Errors.Add(new RobotErrorInfo("orderUpdateError", "WARNING", "orderUpdateId 0 of order 'm1' is not newer than the current 3", "m1", 0));
         await robot.ReportAsync();
         await fleet.WaitAsync(TimeSpan.FromSeconds(2));
 
         Assert.Equal(MissionStatus.Queued, fleet.Mission("m1").Status);
         Assert.Equal([robot.Id], fleet.Mission("m1").FailedRobots);
+    }
+
+    [Fact]
+    public async Task Should_give_the_order_a_new_id_when_the_robot_reports_an_order_with_the_missions_id()
+    {
+        // VDA 5050 §6.6.1: a robot ignores an order with the id and update id of the order it has, as a repeat (the edge
+        // agent does). The robot's last order, finished, had the new mission's id (the mission database started afresh, a
+        // client reusing a mission id, another master control): the new order went out as m1/0 and could be ignored, leaving
+        // the mission Executing with the robot standing still.
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        var at = fleet.Map.Waypoints["A"];
+        robot.AcceptForeign(new DispatchRoute(robot.Id, "m1", 0, [new RouteWaypoint("A", 0, true, at.X, at.Y, at.LevelId, [])], []));
+        await robot.ReportAsync();
+
+        await fleet.SubmitAsync("m1", "b", "d");
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
+
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        var order = Assert.Single(fleet.Routes(robot).Select(r => r.OrderId).Distinct());
+        Assert.StartsWith("m1-", order, StringComparison.Ordinal);
+        Assert.Equal(order, fleet.Mission("m1").OrderId);
     }
 
     [Fact]

@@ -436,6 +436,11 @@ public sealed partial class FleetCoordinator
             var orderId = attempts == 0 ? mission.Id : $"{mission.Id}-r{attempts}";
             if (_detours.GetValueOrDefault(mission.Id) is > 0 and var detours)
                 orderId += $"-d{detours}";
+            // VDA 5050 §6.6.1: a robot ignores an order with the id and update id of the order it has, as a repeat. Its last order
+            // may have this id (the mission database started afresh, a client reused a mission id, another master control): the
+            // new one gets a suffix of its own.
+            if (robot.State?.OrderId == orderId || robot.WasSent(orderId))
+                orderId += $"-{++_evadeCounter}";
             var robotPlan = new RobotPlan(orderId, mission.Id, robot.WaypointId!) { ChargeTarget = spec.TargetCharge };
             if (!robotPlan.Reroute(Materialise(spec, orderId, targets), (from, to) => FindOpenRoute(from, to)))
             {
