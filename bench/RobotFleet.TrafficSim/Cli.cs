@@ -79,6 +79,7 @@ internal static class Cli
                 var started = DateTime.UtcNow;
                 SimSettings settings;
                 SiteMap map;
+                SiteMap? drawn = null; // with --one-way-loops: the site as drawn, for the coordinator
                 var siteSpec = result.GetValue(site)!;
                 try
                 {
@@ -145,6 +146,7 @@ internal static class Cli
                     map = Sites.Load(siteSpec, settings.Seed);
                     if (settings.OneWayLoops)
                     {
+                        drawn = map;
                         var oriented = RobotFleet.Planning.OneWayLoops.Orient(map);
                         settings = settings with { LanesAgainstLoops = map.Lanes.Count - oriented.Lanes.Count };
                         map = oriented;
@@ -168,7 +170,7 @@ internal static class Cli
                 TrafficSimulation simulation;
                 try
                 {
-                    simulation = await TrafficSimulation.StartAsync(map, settings);
+                    simulation = await TrafficSimulation.StartAsync(map, settings, drawn);
                 }
                 catch (SimConfigurationException e)
                 {

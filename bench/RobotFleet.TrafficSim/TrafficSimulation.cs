@@ -139,7 +139,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
     private readonly Latencies _perTickCpu = new();
     private (TimeSpan At, double Ms) _slowestTick;
 
-    private TrafficSimulation(SiteMap map, SimSettings settings, ServiceProvider services, IBusControl bus)
+    private TrafficSimulation(SiteMap map, SimSettings settings, ServiceProvider services, IBusControl bus, SiteMap? drawn)
     {
         _map = map;
         _settings = settings;
@@ -149,7 +149,9 @@ internal sealed class TrafficSimulation : IAsyncDisposable
         _branches = DeadEndBranches.Of(map);
         var options = new ControlPlaneOptions
         {
-            Map = map,
+            // As the server does with --one-way-loops: the coordinator gets the map as drawn and keeps the lanes against the loops closed.
+            Map = drawn ?? map,
+            OneWayLoops = drawn is not null,
             RobotMaxSpeed = settings.Speed,
             TickInterval = settings.Tick,
             ParkIdleAfter = null,
@@ -170,7 +172,11 @@ internal sealed class TrafficSimulation : IAsyncDisposable
 
     public SiteMap Map => _map;
 
-    public static async Task<TrafficSimulation> StartAsync(SiteMap map, SimSettings settings)
+    /// <summary>Starts the bus, the coordinator and the robots on <paramref name="map"/>.</summary>
+    /// <param name="map">The site the robots drive and the simulation measures on (with <c>--one-way-loops</c>, oriented).</param>
+    /// <param name="settings">The run's settings.</param>
+    /// <param name="drawn">With <c>--one-way-loops</c>: the site as drawn, given to the coordinator with <see cref="ControlPlaneOptions.OneWayLoops"/>; else null.</param>
+    public static async Task<TrafficSimulation> StartAsync(SiteMap map, SimSettings settings, SiteMap? drawn = null)
     {
         if (settings.Robots < 1 || settings.Robots > map.Waypoints.Count)
             throw new SimConfigurationException("--robots", settings.Robots.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -183,7 +189,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
         var bus = provider.GetRequiredService<IBusControl>();
         await bus.StartAsync(CancellationToken.None);
         var started = Stopwatch.StartNew();
-        var simulation = new TrafficSimulation(map, settings, provider, bus);
+        var simulation = new TrafficSimulation(map, settings, provider, bus, drawn);
         await simulation.PlaceRobotsAsync();
         simulation.SetupTime = started.Elapsed;
         return simulation;

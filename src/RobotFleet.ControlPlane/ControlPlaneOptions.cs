@@ -10,6 +10,15 @@ public sealed class ControlPlaneOptions
     public required SiteMap Map { get; init; }
 
     /// <summary>
+    /// Whether the loops of <see cref="Map"/>'s two-way lanes are driven one way round (<see cref="Planning.OneWayLoops"/>;
+    /// default off). <see cref="Map"/> is then the map as drawn: the lanes against the loops are kept closed by rule, and
+    /// while a lane on a loop is closed (an operator, perception) that lane's block of loops
+    /// (<see cref="Planning.OneWayLoopBlocks"/>) is driven both ways, so a waypoint past the closure stays reachable the
+    /// other way round. Assignment estimates travel times on the loops driven one way.
+    /// </summary>
+    public bool OneWayLoops { get; init; }
+
+    /// <summary>
     /// Data directory; missions and the robots' sent plans go to <c>{DataDirectory}/missions.db</c> (SQLite, EF Core) and
     /// survive a restart. Null keeps them in memory only.
     /// </summary>

@@ -44,7 +44,19 @@ public static class OneWayLoops
     /// <summary>The ids of the lanes <see cref="Orient"/> removes: on each two-way connection of a loop, the lane against the search's direction.</summary>
     /// <param name="map">The site map.</param>
     /// <returns>Lane ids (empty when the map has no loop of two-way connections).</returns>
-    public static IReadOnlySet<string> LanesAgainstTheLoops(SiteMap map)
+    public static IReadOnlySet<string> LanesAgainstTheLoops(SiteMap map) => Blocks(map).Against;
+
+    /// <summary>
+    /// The loops' blocks: the lanes <see cref="Orient"/> removes, and for every lane on a loop (either direction of a
+    /// two-way connection that is no bridge) the block it belongs to, a two-edge-connected part of the map's two-way
+    /// connections (Tarjan 1974: what is left connected once the bridges are taken out). A block minus any one of its
+    /// connections stays connected, so a lane closed on a loop leaves a way round inside its block when the block is
+    /// driven both ways (see <see cref="OneWayLoopBlocks.AgainstWhileClosed"/>).
+    /// </summary>
+    /// <param name="map">The site map.</param>
+    /// <returns>The blocks (no lanes at all when the map has no loop of two-way connections).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="map"/> is null.</exception>
+    public static OneWayLoopBlocks Blocks(SiteMap map)
     {
         ArgumentNullException.ThrowIfNull(map);
         // Two-way connections: an undirected link for each pair of waypoints with a lane each way (lift rides excluded).
@@ -127,8 +139,34 @@ public static class OneWayLoops
             }
         }
 
+        // Blocks: the parts left connected by the links that are no bridge (union-find over them).
+        var blockRoot = new int[index.Count];
+        for (var i = 0; i < blockRoot.Length; i++)
+        {
+            blockRoot[i] = i;
+        }
+
+        int Find(int i)
+        {
+            while (blockRoot[i] != i)
+            {
+                i = blockRoot[i] = blockRoot[blockRoot[i]];
+            }
+
+            return i;
+        }
+
+        for (var k = 0; k < links.Length; k++)
+        {
+            if (!bridge[k])
+            {
+                blockRoot[Find(links[k].Item1)] = Find(links[k].Item2);
+            }
+        }
+
         var ids = map.Waypoints.Keys.ToArray();
         var removed = new HashSet<string>(StringComparer.Ordinal);
+        var blockOf = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var k = 0; k < links.Length; k++)
         {
             if (bridge[k])
@@ -137,12 +175,42 @@ public static class OneWayLoops
             }
 
             var (from, to) = along[k];
+            var block = Find(from);
             foreach (var lane in map.OutgoingLanes(ids[to]).Where(l => l.LiftId is null && l.ToWaypointId == ids[from]))
             {
                 removed.Add(lane.Id);
+                blockOf[lane.Id] = block;
+            }
+
+            foreach (var lane in map.OutgoingLanes(ids[from]).Where(l => l.LiftId is null && l.ToWaypointId == ids[to]))
+            {
+                blockOf[lane.Id] = block;
             }
         }
 
-        return removed;
+        return new OneWayLoopBlocks(removed, blockOf);
+    }
+}
+
+/// <summary>
+/// The result of <see cref="OneWayLoops.Blocks"/>: the lanes against the loops' direction and the block of every lane on a
+/// loop. Immutable; thread-safe.
+/// </summary>
+/// <param name="Against">The lanes against the loops' direction (those <see cref="OneWayLoops.Orient"/> removes).</param>
+/// <param name="BlockOf">For each lane on a loop (both directions of a two-way connection that is no bridge), its block's number.</param>
+public sealed record OneWayLoopBlocks(IReadOnlySet<string> Against, IReadOnlyDictionary<string, int> BlockOf)
+{
+    /// <summary>
+    /// The lanes against the loops' direction that stay closed while <paramref name="closed"/> lanes are closed: all of
+    /// <see cref="Against"/> but those of a block with a closed lane, which is driven both ways meanwhile (one way round, a
+    /// closed lane on a loop would cut off every waypoint past it until it opens).
+    /// </summary>
+    /// <param name="closed">Lane ids closed now (an operator, perception); ids of no loop lane are ignored.</param>
+    /// <returns>Lane ids (<see cref="Against"/> itself when no closed lane is on a loop).</returns>
+    public IReadOnlySet<string> AgainstWhileClosed(IEnumerable<string> closed)
+    {
+        ArgumentNullException.ThrowIfNull(closed);
+        var opened = closed.Select(l => BlockOf.TryGetValue(l, out var b) ? b : -1).Where(b => b >= 0).ToHashSet();
+        return opened.Count == 0 ? Against : Against.Where(l => !opened.Contains(BlockOf[l])).ToHashSet(StringComparer.Ordinal);
     }
 }

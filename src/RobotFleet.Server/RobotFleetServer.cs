@@ -34,10 +34,10 @@ public static class RobotFleetServer
     /// <exception cref="InvalidOperationException">The model signing key is not a P-256 private key.</exception>
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
-        var map = SiteMapGeoJson.Load(ResolveMapDirectory(options.MapDirectory));
-        var lanesAsDrawn = map.Lanes.Count;
-        if (options.OneWayLoops)
-            map = Planning.OneWayLoops.Orient(map);
+        var drawn = SiteMapGeoJson.Load(ResolveMapDirectory(options.MapDirectory));
+        // With --one-way-loops the API and the live map show the loops one way round; the coordinator gets the map as drawn
+        // and keeps the lanes against the loops closed itself, so a lane closed on a loop opens the way round (ControlPlaneOptions.OneWayLoops).
+        var map = options.OneWayLoops ? Planning.OneWayLoops.Orient(drawn) : drawn;
         if (!IPAddress.TryParse(options.BindAddress, out var bindAddress) || bindAddress.AddressFamily != AddressFamily.InterNetwork)
             throw new ArgumentException($"--bind-address '{options.BindAddress}' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)");
         var brokerPort = options.MqttPort == 0 ? EmbeddedBroker.FreePort() : options.MqttPort;
@@ -85,7 +85,7 @@ public static class RobotFleetServer
         services.AddHostedService(sp => sp.GetRequiredService<Leadership>());
         services.AddSingleton<RobotEventCounter>();
         services.AddConsumeObserver(sp => sp.GetRequiredService<RobotEventCounter>());
-        var controlPlane = new ControlPlaneOptions { Map = map, DataDirectory = options.DataDirectory, MissionsDatabase = options.MissionsDatabase, TrafficControl = options.TrafficControl };
+        var controlPlane = new ControlPlaneOptions { Map = drawn, OneWayLoops = options.OneWayLoops, DataDirectory = options.DataDirectory, MissionsDatabase = options.MissionsDatabase, TrafficControl = options.TrafficControl };
         services.AddMissions(controlPlane);
         if (sharedStore is not null)
             services.AddSingleton<ControlPlane.Schedules.IMissionCheck>(sp => new LeaderMissionCheck(sp.GetRequiredService<Leadership>(), sp.GetRequiredService<FleetCoordinator>()));
@@ -175,7 +175,7 @@ public static class RobotFleetServer
         if (options.OneWayLoops)
         {
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("RobotFleet.Server").LogInformation(
-                "Map {Map}: loops driven one way round (--one-way-loops): {Removed} of {Lanes} lanes against them removed", map.Id, lanesAsDrawn - map.Lanes.Count, lanesAsDrawn);
+                "Map {Map}: loops driven one way round (--one-way-loops): {Removed} of {Lanes} lanes against them closed, each block of loops open both ways while a lane on it is closed", map.Id, drawn.Lanes.Count - map.Lanes.Count, drawn.Lanes.Count);
         }
 
         app.UseBadRequestJson();

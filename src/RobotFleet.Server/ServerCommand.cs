@@ -86,7 +86,7 @@ public static class ServerCommand
         });
         var traffic = new Option<string?>("--traffic") { Description = "Traffic control: pibt (PIBT controller: footprint conflicts, lifts, doorways, robots pushed aside) or reservation (the older rule: waypoint reservations, waits detected and broken; ignores the footprint); default $ROBOTFLEET_TRAFFIC or pibt" };
         traffic.Validators.Add(r => { if (TryValue(r, out string? v) && v is not ("pibt" or "reservation")) r.AddError($"--traffic must be reservation or pibt, not '{v}'"); });
-        var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes of the map one way round (bridges into dead-end wings stay two-way): no head-on meetings on loops; routes round a loop may get longer" };
+        var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes of the map one way round (bridges into dead-end wings stay two-way): no head-on meetings on loops; routes round a loop may get longer; a lane closed on a loop opens its loops both ways until it opens again" };
         var perceptionHz = new Option<double>("--perception-hz") { Description = "Camera frames a second each simulated robot runs its active model on (0: off)", DefaultValueFactory = _ => 0 };
         perceptionHz.Validators.Add(r => { if (TryValue(r, out double v) && (!double.IsFinite(v) || v < 0)) r.AddError($"--perception-hz must be 0 or more, not {v}"); });
 

@@ -87,9 +87,10 @@ public sealed record ServerOptions
     public RobotFleet.ControlPlane.TrafficControl TrafficControl { get; init; } = RobotFleet.ControlPlane.TrafficControl.Pibt;
 
     /// <summary>
-    /// Whether the map's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>; default off): the map is
-    /// passed through <see cref="RobotFleet.Planning.OneWayLoops.Orient"/> when loaded, so routing, traffic control and the
-    /// map the API serves all use the one-way lanes.
+    /// Whether the map's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>; default off): the API serves
+    /// the map passed through <see cref="RobotFleet.Planning.OneWayLoops.Orient"/>, and the control plane gets it as drawn with
+    /// <see cref="RobotFleet.ControlPlane.ControlPlaneOptions.OneWayLoops"/> (routing and traffic control keep to the one-way
+    /// lanes, and a lane closed on a loop opens its block both ways until it opens again).
     /// </summary>
     public bool OneWayLoops { get; init; }
 

@@ -201,3 +201,70 @@ public sealed class When_an_obstacle_is_seen_on_a_lane
         Assert.Empty(await fleet.Coordinator.ClosedLanesAsync(CancellationToken.None));
     }
 }
+
+public sealed class When_a_lane_closes_on_a_loop_driven_one_way_round
+{
+    /// <summary>
+    /// The loop of <see cref="TestMaps.LoopWithRoom"/> driven one way round, a robot at A, and the target next to A against
+    /// the loop's direction (C when A-B runs against it, else E): the short way is two lanes against the loop, the way round
+    /// four. Returns the fleet, the robot, the target's location and the first lane of the way round.
+    /// </summary>
+    private static async Task<(Fleet Fleet, SimRobot Robot, string Target, string WayRound)> StartAsync()
+    {
+        var map = TestMaps.LoopWithRoom();
+        var fleet = await Fleet.StartAsync(map, configure: o => new ControlPlaneOptions
+        {
+            Map = o.Map,
+            OneWayLoops = true,
+            TrafficControl = o.TrafficControl,
+            BlockedResolveAfter = o.BlockedResolveAfter,
+            ReplanCooldown = o.ReplanCooldown,
+            LostBlockerTimeout = o.LostBlockerTimeout,
+            ParkIdleAfter = null,
+        });
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        var againstAB = Planning.OneWayLoops.Blocks(map).Against.Contains(map.FindLane("A", "B")!.Id);
+        return againstAB ? (fleet, robot, "c", map.FindLane("A", "F")!.Id) : (fleet, robot, "e", map.FindLane("A", "B")!.Id);
+    }
+
+    [Fact]
+    public async Task Should_drive_the_loop_round_while_every_lane_is_open()
+    {
+        var (fleet, robot, target, _) = await StartAsync();
+        await using var _ = fleet;
+
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", target));
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
+
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        Assert.Equal(5, robot.Trail.Distinct().Count(w => w is "A" or "B" or "C" or "D" or "E" or "F")); // all the way round but one
+        var against = Planning.OneWayLoops.Blocks(fleet.Map).Against;
+        Assert.DoesNotContain(fleet.Routes(robot).SelectMany(r => r.Lanes), l => against.Contains(l.LaneId));
+    }
+
+    [Fact]
+    public async Task Should_open_the_way_round_against_the_loop_while_a_lane_on_it_is_closed_and_close_it_again_after()
+    {
+        // Regression of the documented limit: with the lanes against the loop removed from the map, a closed lane on the loop
+        // left the target unreachable until it opened (the mission waited in the queue).
+        var (fleet, robot, target, wayRound) = await StartAsync();
+        await using var _ = fleet;
+        Assert.True(await fleet.Coordinator.CloseLaneAsync(new CloseLane(wayRound, "op", "spill"), CancellationToken.None));
+
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", target));
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
+
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        Assert.Equal(3, robot.Trail.Distinct().Count()); // A, then the two waypoints of the short way
+        Assert.DoesNotContain(fleet.Routes(robot).SelectMany(r => r.Lanes), l => l.LaneId == wayRound);
+
+        // Opened again: back to the loop's direction (from the target, the way to A against the loop is closed again).
+        Assert.True(await fleet.Coordinator.OpenLaneAsync(wayRound, "op", CancellationToken.None));
+        var before = fleet.Routes(robot).Count;
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m2", target, "a"));
+        await fleet.RunUntilAsync(() => fleet.Mission("m2").IsFinal);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m2").Status);
+        var against = Planning.OneWayLoops.Blocks(fleet.Map).Against;
+        Assert.DoesNotContain(fleet.Routes(robot).Skip(before).SelectMany(r => r.Lanes), l => against.Contains(l.LaneId));
+    }
+}

@@ -72,6 +72,51 @@ public sealed class OneWayLoopsTests
             Assert.NotNull(oriented.FindLane(lane.ToWaypointId, lane.FromWaypointId)); // only one direction of a pair goes
     }
 
+    [Fact]
+    public void A_lane_closed_on_a_ring_opens_that_ring_both_ways_and_leaves_the_other_ring_one_way()
+    {
+        // Rings a-b-c-d and p-q-r joined by the bridge c=p.
+        var map = TestMaps.Build(["a:0:0", "b:4:0", "c:4:4", "d:0:4", "p:8:4", "q:12:4", "r:10:8"],
+            "a=b", "b=c", "c=d", "d=a", "c=p", "p=q", "q=r", "r=p");
+        var blocks = OneWayLoops.Blocks(map);
+        var closed = map.FindLane("a", "b")!.Id;
+
+        var against = blocks.AgainstWhileClosed([closed]);
+
+        Assert.Same(blocks.Against, blocks.AgainstWhileClosed([]));
+        Assert.Same(blocks.Against, blocks.AgainstWhileClosed([map.FindLane("c", "p")!.Id])); // a bridge is on no loop
+        Assert.Equal(4, blocks.Against.Count(l => "abcd".Contains(map.Lanes.Single(x => x.Id == l).FromWaypointId[0])));
+        Assert.DoesNotContain(against, l => "abcd".Contains(map.Lanes.Single(x => x.Id == l).FromWaypointId[0])); // ring 1 both ways
+        Assert.Equal(blocks.Against.Where(l => "pqr".Contains(map.Lanes.Single(x => x.Id == l).FromWaypointId[0])).Order(), against.Order()); // ring 2 as it was
+        Assert.False(blocks.BlockOf.ContainsKey(map.FindLane("c", "p")!.Id));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void On_random_grids_a_lane_closed_on_a_loop_keeps_every_waypoint_reachable_that_the_drawn_map_reaches_without_it(int seed)
+    {
+        var map = PlannerMaps.RandomGrid(new Random(seed), 6, 5);
+        var blocks = OneWayLoops.Blocks(map);
+
+        Assert.Equal(OneWayLoops.LanesAgainstTheLoops(map), blocks.Against);
+        foreach (var lane in map.Lanes.Where(l => blocks.BlockOf.ContainsKey(l.Id)))
+        {
+            // Closed as the control plane closes lanes: both directions.
+            var closed = map.Lanes.Where(l => l == lane || (l.FromWaypointId == lane.ToWaypointId && l.ToWaypointId == lane.FromWaypointId)).Select(l => l.Id).ToHashSet();
+            var against = blocks.AgainstWhileClosed(closed);
+            var drawnWithout = Without(map, closed);
+            var drivenWithout = Without(map, closed.Concat(against).ToHashSet());
+            AssertSameReach(drawnWithout, drivenWithout);
+            Assert.NotEqual(blocks.Against.Count, against.Count); // its block is open both ways
+        }
+    }
+
+    private static SiteMap Without(SiteMap map, IReadOnlySet<string> lanes) =>
+        new(map.Id, map.Name, map.Levels, map.Waypoints.Values, map.Lanes.Where(l => !lanes.Contains(l.Id)), map.Locations.Values, map.Zones, map.Doors);
+
     /// <summary>Asserts that the same waypoints are reachable from every waypoint along lanes before and after.</summary>
     internal static void AssertSameReach(SiteMap before, SiteMap after)
     {

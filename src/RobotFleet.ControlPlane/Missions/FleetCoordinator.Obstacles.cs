@@ -114,11 +114,44 @@ public sealed partial class FleetCoordinator
         return true;
     }, cancellationToken);
 
-    private bool IsClosed(Lane lane) => _closedLanes.ContainsKey(lane.Id);
+    /// <summary>
+    /// With <see cref="ControlPlaneOptions.OneWayLoops"/>, the lanes against the loops kept closed now: all of them but those
+    /// of a block with a lane closed on it (see <see cref="UpdateLoopRule"/>); empty without the option.
+    /// </summary>
+    private IReadOnlySet<string> _againstLoops = new HashSet<string>();
+
+    /// <summary>True when the lane may not be driven now: closed (operator, perception), or against a loop driven one way round.</summary>
+    private bool IsClosed(Lane lane) => _closedLanes.ContainsKey(lane.Id) || _againstLoops.Contains(lane.Id);
+
+    /// <summary>The closed-lane predicate for route searches; null when every lane is open.</summary>
+    private Func<Lane, bool>? ClosedOrNull => _closedLanes.Count == 0 && _againstLoops.Count == 0 ? null : IsClosed;
+
+    /// <summary>The lanes against the loops driven one way round with no lane closed: what routes avoid once every closure has ended.</summary>
+    private Func<Lane, bool>? AgainstLoopsWhenOpen => _loops is { Against.Count: > 0 } loops ? l => loops.Against.Contains(l.Id) : null;
+
+    /// <summary>
+    /// Recomputes <see cref="_againstLoops"/> from the lanes closed now: a block of loops with a closed lane on it is driven
+    /// both ways until it opens (one way round, the closure would cut off every waypoint past it). Plans made meanwhile
+    /// against a loop keep what they were sent; new routes follow the loops again once the block is whole. Part of every cycle.
+    /// </summary>
+    private void UpdateLoopRule()
+    {
+        if (_loops is null)
+            return;
+        var against = _loops.AgainstWhileClosed(_closedLanes.Keys);
+        if (against.Count != _againstLoops.Count && _againstLoops.Count > 0)
+        {
+            logger.LogInformation(against.Count < _againstLoops.Count
+                ? "One-way loops: {Lanes} lanes against the loops open while a lane on their loops is closed"
+                : "One-way loops: {Lanes} lanes against the loops closed again (the closures on their loops ended)", Math.Abs(against.Count - _againstLoops.Count));
+        }
+
+        _againstLoops = against;
+    }
 
     /// <summary>The fastest route that drives no closed lane (and, optionally, enters no blocked waypoint).</summary>
     private Route? FindOpenRoute(string from, string to, Func<string, bool>? blocked = null) =>
-        _graph.FindRoute(from, to, options.RobotMaxSpeed, blocked, _closedLanes.Count == 0 ? null : IsClosed);
+        _graph.FindRoute(from, to, options.RobotMaxSpeed, blocked, ClosedOrNull);
 
     private IEnumerable<Lane> WithReverses(IEnumerable<Lane> lanes) => lanes
         .SelectMany(l => options.Map.Lanes.Where(o => o == l || (o.FromWaypointId == l.ToWaypointId && o.ToWaypointId == l.FromWaypointId)))
@@ -177,7 +210,8 @@ public sealed partial class FleetCoordinator
         foreach (var robot in _robots.Values.Where(r => r.Plan is { Orphaned: false, CancelActionId: null }).ToList())
         {
             var plan = robot.Plan!;
-            var ahead = plan.Steps.Skip(plan.ReachedIndex + 1).Where(s => s.LaneIn is { } l && IsClosed(l)).Select(s => plan.Steps.IndexOf(s)).ToList();
+            // Closures only: a plan sent against a loop while its block was open both ways keeps what it was sent.
+            var ahead = plan.Steps.Skip(plan.ReachedIndex + 1).Where(s => s.LaneIn is { } l && _closedLanes.ContainsKey(l.Id)).Select(s => plan.Steps.IndexOf(s)).ToList();
             if (ahead.Count == 0)
                 continue;
             var lane = plan.Steps[ahead[0]].LaneIn!.Id;

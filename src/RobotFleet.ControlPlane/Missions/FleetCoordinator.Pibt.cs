@@ -22,13 +22,13 @@ public sealed partial class FleetCoordinator
     private void ReleaseByPibt()
     {
         _pibt ??= new PibtTrafficController(new TrafficSpace(options.Map, options.FootprintRadius, options.RobotMaxSpeed));
-        foreach (var lane in _pibtClosed.Where(l => !_closedLanes.ContainsKey(l)).ToList())
+        foreach (var lane in _pibtClosed.Where(l => !_closedLanes.ContainsKey(l) && !_againstLoops.Contains(l)).ToList())
         {
             _pibt.OpenLane(lane);
             _pibtClosed.Remove(lane);
         }
 
-        foreach (var lane in _closedLanes.Keys.Where(_pibtClosed.Add))
+        foreach (var lane in _closedLanes.Keys.Concat(_againstLoops).Where(_pibtClosed.Add))
             _pibt.CloseLane(lane);
 
         foreach (var robot in _robots.Values)

@@ -52,7 +52,8 @@ public sealed partial class FleetCoordinator(
     private readonly Dictionary<string, MissionView> _missions = [];
     private readonly List<object> _outbox = [];
     private readonly Dictionary<string, MissionSpec> _specs = [];
-    private readonly AssignmentPlanner _planner = new(options.Map, new AssignmentPlannerOptions
+    private readonly OneWayLoopBlocks? _loops = options.OneWayLoops ? Planning.OneWayLoops.Blocks(options.Map) : null;
+    private readonly AssignmentPlanner _planner = new(options.OneWayLoops ? Planning.OneWayLoops.Orient(options.Map) : options.Map, new AssignmentPlannerOptions
     {
         DefaultSpeed = options.RobotMaxSpeed,
         Battery = new BatteryPolicy(options.RechargeBelowPercent, options.ChargeTargetPercent, options.BatteryReservePercent),
