@@ -259,6 +259,23 @@ public sealed class PibtScenarioTests
         Assert.True(oneWay.Completed > 2 * twoWay.Completed, $"{oneWay.Completed} deliveries with one-way loops, {twoWay.Completed} with two-way");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void On_the_office_with_one_way_loops_no_robot_waits_where_it_keeps_a_robot_in_a_spur_from_coming_out(int seed)
+    {
+        // Regression (traced on seed 1): a robot bound for patrol_A1 waited at L1_v60, whose only lane on, one way, leads to
+        // patrol_A1, and which stands too close to it for the robot in the charger spur off patrol_A1 to come out; that robot
+        // in turn stood too close to patrol_A1 for the first to go on. Both stood for good, and the two behind them: 4 robots,
+        // 30 minutes, seeds 1 to 10, all four stuck at the end of 9 runs. Now a robot passing a spur's mouth does not stop
+        // in the way out of a robot in the spur with a target outside it: 0 stalls over those 10 runs.
+        var sim = Simulate(OneWayLoops.Orient(Sites.Load("office", seed)), 4, new PibtTrafficOptions { Seed = seed }, 1800);
+        Assert.Equal(0, sim.Collisions);
+        Assert.True(sim.StalledNow == 0 && sim.StoodStill == 0, string.Join(Environment.NewLine, sim.StallNotes));
+        Assert.True(sim.Completed > 80, $"{sim.Completed} deliveries in 30 minutes");
+    }
+
     [Fact]
     public void On_the_airport_terminal_with_one_way_loops_a_robot_without_precedence_does_not_push_another_round_a_loop()
     {

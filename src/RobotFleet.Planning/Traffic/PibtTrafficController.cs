@@ -237,7 +237,18 @@ public sealed class PibtTrafficController
         Array.Fill(_owner, -1);
         Array.Fill(_claimer, -1);
         _isClosed = _closed.Contains;
+        _spursAtMouth = new int[space.WaypointCount][];
+        for (var w = 0; w < _spursAtMouth.Length; w++)
+            _spursAtMouth[w] = [];
+        for (var b = 0; b < space.BranchMouth.Length; b++)
+        {
+            if (space.SpurArray[b])
+                _spursAtMouth[space.BranchMouth[b]] = [.. _spursAtMouth[space.BranchMouth[b]], b];
+        }
     }
+
+    /// <summary>For each waypoint, the dead-end spurs whose mouth it is (see <see cref="TrafficSpace.BranchMouth"/>).</summary>
+    private readonly int[][] _spursAtMouth;
 
     private static PibtTrafficOptions Validated(PibtTrafficOptions o)
     {
@@ -1349,7 +1360,9 @@ public sealed class PibtTrafficController
     /// True when the robot would stand in the way out of a dead-end spur another robot is in, on its way into that spur:
     /// on the spur's mouth (the only way out; the two would have to swap), or one waypoint before the mouth but too close to
     /// the mouth or the spur (by geometry) for the robot inside to come out past it. It waits further back instead, where
-    /// it can let the robot out without being pushed on (on a one-way loop, round the whole loop).
+    /// it can let the robot out without being pushed on (on a one-way loop, round the whole loop). Also true when the robot
+    /// would pass a spur's mouth, from a waypoint in the way out, while a robot in that spur has a target outside it (on a
+    /// one-way loop the two could stand for good, each too close to the mouth for the other to enter it).
     /// </summary>
     private bool WaitsAtMouth(Agent agent, int waypoint, float[] times)
     {
@@ -1363,7 +1376,28 @@ public sealed class PibtTrafficController
             var spur = _space.BranchOf[next];
             if (spur >= 0 && _space.BranchOf[waypoint] != spur && _space.SpurArray[spur])
                 return SomeoneElseIn(spur, agent) && (hop == 1 || InTheWayOut(waypoint, spur));
+            // Passing the mouth of a spur a robot wants to come out of: not from a waypoint in its way out (regression: the office
+            // with its loops one way round, a robot bound for patrol_A1 waited at L1_v60, too close to patrol_A1 for the robot
+            // in the charger spur behind it to come out, and the only lane on from L1_v60 leads to patrol_A1: both stood for good).
+            foreach (var mouthOf in _spursAtMouth[next])
+            {
+                if (_space.BranchOf[waypoint] != mouthOf && WantsOut(mouthOf, agent) && InTheWayOut(waypoint, mouthOf))
+                    return true;
+            }
+
             at = next;
+        }
+
+        return false;
+    }
+
+    /// <summary>True when a robot other than <paramref name="agent"/> in the spur has a target outside it.</summary>
+    private bool WantsOut(int spur, Agent agent)
+    {
+        foreach (var w in _space.BranchWaypoints[spur])
+        {
+            if (_owner[w] is var o and >= 0 && o != agent.Index && _agents[o] is { Target: >= 0 } other && _space.BranchOf[other.Target] != spur)
+                return true;
         }
 
         return false;
