@@ -122,7 +122,7 @@ public sealed class MqttGateway(
         var sent = _sentOrders.AddOrUpdate(route.Robot, _ => new SentOrder(route.OrderId), (_, s) => s.OrderId == route.OrderId ? s : new SentOrder(route.OrderId));
         lock (sent)
             sent.Updates.Add((route.OrderUpdateId, payload));
-        if (Keep(route.Robot, Vda5050Topic.Order, payload, $"order {route.OrderId}/{route.OrderUpdateId}"))
+        if (await KeepAsync(route.Robot, Vda5050Topic.Order, payload, $"order {route.OrderId}/{route.OrderUpdateId}"))
             return;
         await PublishAsync(route.Robot, Vda5050Topic.Order, payload, cancellationToken);
     }
@@ -144,19 +144,35 @@ public sealed class MqttGateway(
                 _outbox[command.Robot] = new ConcurrentQueue<(Vda5050Topic, byte[])>(kept.Where(m => m.Topic != Vda5050Topic.Order));
         }
 
-        if (Keep(command.Robot, Vda5050Topic.InstantActions, payload, "instant actions " + string.Join(", ", command.Actions.Select(a => a.ActionType))))
+        if (await KeepAsync(command.Robot, Vda5050Topic.InstantActions, payload, "instant actions " + string.Join(", ", command.Actions.Select(a => a.ActionType))))
             return;
         await PublishAsync(command.Robot, Vda5050Topic.InstantActions, payload, cancellationToken);
     }
 
-    /// <summary>Keeps a message for <paramref name="robot"/> in its outbox when the gateway is not connected; true if kept.</summary>
-    private bool Keep(RobotId robot, Vda5050Topic topic, byte[] payload, string what)
+    /// <summary>
+    /// Keeps a message for <paramref name="robot"/> in its outbox when the gateway is not connected, or while the robot, back
+    /// ONLINE, has yet to send the state that decides what it missed (sent now, the message would overtake the updates it
+    /// missed; regression: the robot got update 1 of an order whose update 0 it lacked and refused it); true if kept.
+    /// Instant actions (a pause, a cancel) are not held for that state unless messages kept before them wait too.
+    /// </summary>
+    private async Task<bool> KeepAsync(RobotId robot, Vda5050Topic topic, byte[] payload, string what)
     {
-        if (_client.IsConnected)
+        var awaiting = _awaitingState.ContainsKey(robot)
+                       && (topic == Vda5050Topic.Order || _outbox.TryGetValue(robot, out var kept) && !kept.IsEmpty);
+        if (_client.IsConnected && !awaiting)
             return false;
         var outbox = _outbox.GetOrAdd(robot, _ => new ConcurrentQueue<(Vda5050Topic, byte[])>());
         outbox.Enqueue((topic, payload));
-        logger.LogWarning("MQTT gateway is not connected: {What} for {Robot} goes out when the broker and the robot are back", what, robot);
+        if (!awaiting)
+        {
+            logger.LogWarning("MQTT gateway is not connected: {What} for {Robot} goes out when the broker and the robot are back", what, robot);
+            return true;
+        }
+
+        logger.LogInformation("{What} for {Robot} goes out after what the robot missed, once its state after ONLINE is in", what, robot);
+        // Its state may have come (and the outbox gone out) between the check and the enqueue: then it goes out now.
+        if (!_awaitingState.ContainsKey(robot) && _client.IsConnected)
+            await SendMissedAsync(robot);
         return true;
     }
 

@@ -193,6 +193,28 @@ public sealed class MqttGatewayTests
     }
 
     [Fact]
+    public async Task An_update_sent_while_the_gateway_waits_for_the_state_after_ONLINE_does_not_overtake_the_updates_the_robot_missed()
+    {
+        // Regression (fresh-clone review): while the gateway waited for the robot's state after ONLINE, a new update went out
+        // at once, ahead of the missed update 0 before it; the robot refused it.
+        await using var rig = await OnlineWithOrder1Async();
+        await rig.Robot.UnsubscribeAsync();
+        await rig.Bus.Publish(Line("order-2", 0, waypoints: 3, releasedThrough: 1));
+        await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Any(), "update 0 handled (lost)");
+        await rig.Robot.SubscribeAsync();
+        await rig.Robot.PublishConnectionAsync(ConnectionState.Online);
+        await Task.Delay(300); // ONLINE handled; no state yet
+        await rig.Bus.Publish(Line("order-2", 1, waypoints: 3, releasedThrough: 2, firstWaypoint: 1, firstSequenceId: 2));
+        await WaitUntil(() => rig.Harness.Consumed.Select<DispatchRoute>().Count() >= 2, "update 1 handled");
+        await rig.Robot.PublishStateAsync(StateMapperTests.BaseState() with { HeaderId = 1, Driving = false });
+        await WaitUntil(() => rig.Robot.Received("order").Count >= 2, "both updates");
+        await Task.Delay(500);
+
+        var received = rig.Robot.Received("order").Select(Vda5050Json.Deserialize<Order>).Select(o => (o.OrderId, o.OrderUpdateId)).ToList();
+        Assert.Equal([("order-2", 0L), ("order-2", 1L)], received);
+    }
+
+    [Fact]
     public async Task An_order_cancelled_while_the_robot_was_away_is_not_sent_again()
     {
         // The control plane cancels the order of a lost robot and gives its mission to another: sending it again when the

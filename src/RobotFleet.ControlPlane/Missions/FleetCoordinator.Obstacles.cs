@@ -120,6 +120,9 @@ public sealed partial class FleetCoordinator
     /// </summary>
     private IReadOnlySet<string> _againstLoops = new HashSet<string>();
 
+    /// <summary>Whether <see cref="UpdateLoopRule"/> has run (its first run sets the rule without logging a change).</summary>
+    private bool _loopRuleApplied;
+
     /// <summary>True when the lane may not be driven now: closed (operator, perception), or against a loop driven one way round.</summary>
     private bool IsClosed(Lane lane) => _closedLanes.ContainsKey(lane.Id) || _againstLoops.Contains(lane.Id);
 
@@ -139,7 +142,9 @@ public sealed partial class FleetCoordinator
         if (_loops is null)
             return;
         var against = _loops.AgainstWhileClosed(_closedLanes.Keys);
-        if (against.Count != _againstLoops.Count && _againstLoops.Count > 0)
+        var first = !_loopRuleApplied;
+        _loopRuleApplied = true;
+        if (against.Count != _againstLoops.Count && !first)
         {
             logger.LogInformation(against.Count < _againstLoops.Count
                 ? "One-way loops: {Lanes} lanes against the loops open while a lane on their loops is closed"
