@@ -1381,7 +1381,7 @@ public sealed class PibtTrafficController
             // in the charger spur behind it to come out, and the only lane on from L1_v60 leads to patrol_A1: both stood for good).
             foreach (var mouthOf in _spursAtMouth[next])
             {
-                if (_space.BranchOf[waypoint] != mouthOf && WantsOut(mouthOf, agent) && InTheWayOut(waypoint, mouthOf))
+                if (_space.BranchOf[waypoint] != mouthOf && SomeoneElseIn(mouthOf, agent, wantingOut: true) && InTheWayOut(waypoint, mouthOf))
                     return true;
             }
 
@@ -1391,24 +1391,16 @@ public sealed class PibtTrafficController
         return false;
     }
 
-    /// <summary>True when a robot other than <paramref name="agent"/> in the spur has a target outside it.</summary>
-    private bool WantsOut(int spur, Agent agent)
+    /// <summary>
+    /// True when a robot other than <paramref name="agent"/> holds a waypoint of the spur; with <paramref name="wantingOut"/>,
+    /// only one whose target lies outside the spur counts.
+    /// </summary>
+    private bool SomeoneElseIn(int spur, Agent agent, bool wantingOut = false)
     {
         foreach (var w in _space.BranchWaypoints[spur])
         {
-            if (_owner[w] is var o and >= 0 && o != agent.Index && _agents[o] is { Target: >= 0 } other && _space.BranchOf[other.Target] != spur)
-                return true;
-        }
-
-        return false;
-    }
-
-    /// <summary>True when a robot other than <paramref name="agent"/> holds a waypoint of the spur.</summary>
-    private bool SomeoneElseIn(int spur, Agent agent)
-    {
-        foreach (var w in _space.BranchWaypoints[spur])
-        {
-            if (_owner[w] is var o and >= 0 && o != agent.Index)
+            if (_owner[w] is var o and >= 0 && o != agent.Index
+                && (!wantingOut || _agents[o] is { Target: >= 0 } other && _space.BranchOf[other.Target] != spur))
                 return true;
         }
 
