@@ -169,10 +169,12 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// out of a spur may step into an empty spur beside it rather than drive a long way round (a one-way loop). The spur
 /// rule keeps robots out of a spur another robot is in; robots that are in one spur together (parked there) move in it
 /// and out of it apart by geometry alone. A robot without a goal in a spur that another robot heads for, or that a robot
-/// could not push out of its way, leaves it for the spur's mouth, and is pushed on from there. A dead-end chain inside a
-/// larger dead-end tree (a corridor of rooms in a hotel wing) is no spur, but nobody can pass in it either: a robot that
-/// has stood still heading out of one, two lanes or more from the fork where it can step aside, goes first out to that
-/// fork as a robot leaving a spur does; an idle robot a robot could not push out of one leaves for that fork.</para>
+/// could not push out of its way, or that stands too close to the spur's mouth for a robot to pass it, leaves it for the
+/// spur's mouth, and is pushed on from there; a robot bound past the mouth waits meanwhile where it is not in the way out.
+/// A dead-end chain inside a larger dead-end tree (a corridor of rooms in a hotel wing) is no spur, but nobody can pass in
+/// it either: a robot that has stood still heading out of one, two lanes or more from the fork where it can step aside,
+/// goes first out to that fork as a robot leaving a spur does; an idle robot a robot could not push out of one leaves for
+/// that fork.</para>
 /// <para><b>Limits</b> (measured with <c>bench/RobotFleet.TrafficSim --controller pibt</c>). Robots on a cycle that is
 /// packed full cannot all move round it at once (a rotation: PIBT allows it, the time-independent execution here does not).
 /// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end a robot that must come out past
@@ -601,8 +603,8 @@ public sealed class PibtTrafficController
 
     /// <summary>
     /// A robot without a goal standing in a dead-end spur that another robot's goal lies in, or that a robot could not push
-    /// out of its way, leaves it for the spur's mouth (from where the robot that wants past pushes it on, like any idle robot
-    /// in its way): PIBT cannot swap the two, since the only way out is the waypoint the other robot waits for, and the
+    /// out of its way, or that keeps a robot from passing the spur's mouth (<see cref="KeepsMouthShut"/>), leaves it for the
+    /// spur's mouth (from where the robot that wants past pushes it on, like any idle robot in its way): PIBT cannot swap the two, since the only way out is the waypoint the other robot waits for, and the
     /// make-way rule needs a robot that wants to get somewhere.
     /// </summary>
     private void EvacuateSpurs()
@@ -1362,7 +1364,8 @@ public sealed class PibtTrafficController
     /// the mouth or the spur (by geometry) for the robot inside to come out past it. It waits further back instead, where
     /// it can let the robot out without being pushed on (on a one-way loop, round the whole loop). Also true when the robot
     /// would pass a spur's mouth, from a waypoint in the way out, while a robot in that spur has a target outside it (on a
-    /// one-way loop the two could stand for good, each too close to the mouth for the other to enter it).
+    /// one-way loop the two could stand for good, each too close to the mouth for the other to enter it), or while a robot in
+    /// that spur stands too close to the mouth for anyone to pass it (an idle one is then asked out, <see cref="KeepsMouthShut"/>).
     /// </summary>
     private bool WaitsAtMouth(Agent agent, int waypoint, float[] times)
     {
@@ -1379,9 +1382,13 @@ public sealed class PibtTrafficController
             // Passing the mouth of a spur a robot wants to come out of: not from a waypoint in its way out (regression: the office
             // with its loops one way round, a robot bound for patrol_A1 waited at L1_v60, too close to patrol_A1 for the robot
             // in the charger spur behind it to come out, and the only lane on from L1_v60 leads to patrol_A1: both stood for good).
+            // Likewise while a robot in the spur stands too close to the mouth for anyone to pass it: it must come out first,
+            // through the mouth, and an idle one is asked to (regression: the office one way round through the control plane,
+            // an idle robot parked in the charger spur and a robot waiting at L1_v60 stood for good).
             foreach (var mouthOf in _spursAtMouth[next])
             {
-                if (_space.BranchOf[waypoint] != mouthOf && SomeoneElseIn(mouthOf, agent, wantingOut: true) && InTheWayOut(waypoint, mouthOf))
+                if (_space.BranchOf[waypoint] != mouthOf && InTheWayOut(waypoint, mouthOf)
+                    && (SomeoneElseIn(mouthOf, agent, wantingOut: true) || KeepsMouthShut(mouthOf, agent)))
                     return true;
             }
 
@@ -1402,6 +1409,26 @@ public sealed class PibtTrafficController
             if (_owner[w] is var o and >= 0 && o != agent.Index
                 && (!wantingOut || _agents[o] is { Target: >= 0 } other && _space.BranchOf[other.Target] != spur))
                 return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// True when a robot other than <paramref name="agent"/> holds a waypoint of the spur too close to the spur's mouth (by
+    /// geometry) for a robot to pass the mouth; one without a goal is asked to leave the spur (<see cref="EvacuateSpurs"/>).
+    /// </summary>
+    private bool KeepsMouthShut(int spur, Agent agent)
+    {
+        var mouthConflicts = _space.HardConflicts[_space.BranchMouth[spur]];
+        foreach (var w in _space.BranchWaypoints[spur])
+        {
+            if (_owner[w] is var o and >= 0 && o != agent.Index && mouthConflicts.Contains(w))
+            {
+                if (_agents[o].Goal < 0)
+                    _agents[o].EvacuateAsked = spur;
+                return true;
+            }
         }
 
         return false;
