@@ -606,6 +606,8 @@ public sealed class PibtTrafficControllerTests
     [InlineData("JamSparesUntilSeconds", double.NaN)]
     [InlineData("PushDetourLimitSeconds", -1.0)]
     [InlineData("PushDetourLimitSeconds", double.PositiveInfinity)]
+    [InlineData("PushedRetreatPace", 0.5)]
+    [InlineData("PushedRetreatPace", double.NaN)]
     public void Settings_out_of_range_are_refused_naming_the_setting(string name, double value)
     {
         var options = name switch
@@ -617,13 +619,14 @@ public sealed class PibtTrafficControllerTests
             "JamSparesAfterSeconds" => new PibtTrafficOptions { JamSparesAfterSeconds = value },
             "JamSparesUntilSeconds" => new PibtTrafficOptions { JamSparesUntilSeconds = value },
             "PushDetourLimitSeconds" => new PibtTrafficOptions { PushDetourLimitSeconds = value },
+            "PushedRetreatPace" => new PibtTrafficOptions { PushedRetreatPace = value },
             _ => new PibtTrafficOptions { ClaimTimeoutSeconds = value },
         };
 
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), options));
         Assert.Contains($"PibtTrafficOptions.{name} must be", error.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { JamRobots = 9 }));
-        _ = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { PrecedenceAfterSeconds = 0, ResolveJamAfterSeconds = 0, PrecedenceShare = 1, PushDetourLimitSeconds = 0 }); // the edges are allowed
+        _ = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { PrecedenceAfterSeconds = 0, ResolveJamAfterSeconds = 0, PrecedenceShare = 1, PushDetourLimitSeconds = 0, PushedRetreatPace = 1 }); // the edges are allowed
     }
 
     [Fact]

@@ -185,8 +185,10 @@ public sealed class PibtScenarioTests
         // gone 10 s without progress are now left out of another robot's plan until that robot has gone 60 s without it (and
         // then, since the eighth session, only those that have not gone longer without it than that robot). Measured over an
         // hour, seeds 1 to 10, when added: 27 stalls without, 6 with; over these 30 minutes 2 and 2 without, 0 with.
-        var spared = WarehouseHalfHour(new PibtTrafficOptions { Seed = seed, JamSparesAfterSeconds = 10 });
-        var not = WarehouseHalfHour(new PibtTrafficOptions { Seed = seed, JamSparesAfterSeconds = 0 });
+        // (Measured with retreats priced at their drive time, PushedRetreatPace = 1; since that pricing these seeds no
+        // longer stall either way.)
+        var spared = WarehouseHalfHour(new PibtTrafficOptions { Seed = seed, JamSparesAfterSeconds = 10, PushedRetreatPace = 1 });
+        var not = WarehouseHalfHour(new PibtTrafficOptions { Seed = seed, JamSparesAfterSeconds = 0, PushedRetreatPace = 1 });
         Assert.Equal(0, spared.Collisions);
         Assert.True(spared.Stalls == 0, string.Join(Environment.NewLine, spared.StallNotes));
         Assert.True(not.Stalls > 0, "without sparing the seed stalls (2 on both seeds when measured)");
@@ -198,8 +200,10 @@ public sealed class PibtScenarioTests
         // With 2 % (4 robots) the robot that stalled on seed 1 (t = 1245 s) had gone 38 s without progress, pushed back along
         // a cross-aisle by a platoon coming the other way, and was still not among the 4 longest waiting. Measured over an
         // hour, seeds 1 to 10: 5 stalls with 2 %, none with 5 %; seeds 1 to 60: 1 with 5 %.
-        var five = WarehouseHalfHour(new PibtTrafficOptions { Seed = 1 });
-        var two = WarehouseHalfHour(new PibtTrafficOptions { Seed = 1, PrecedenceShare = 0.02 });
+        // (Measured with retreats priced at their drive time, PushedRetreatPace = 1; since that pricing the seed no longer
+        // stalls either way.)
+        var five = WarehouseHalfHour(new PibtTrafficOptions { Seed = 1, PushedRetreatPace = 1 });
+        var two = WarehouseHalfHour(new PibtTrafficOptions { Seed = 1, PrecedenceShare = 0.02, PushedRetreatPace = 1 });
         Assert.Equal(0.05, new PibtTrafficOptions().PrecedenceShare);
         Assert.Equal(0, five.Collisions);
         Assert.True(five.Stalls == 0, string.Join(Environment.NewLine, five.StallNotes));
@@ -216,6 +220,23 @@ public sealed class PibtScenarioTests
         var sim = Warehouse(new PibtTrafficOptions { Seed = 5 }, seconds: 1920);
         Assert.Equal(0, sim.Collisions);
         Assert.True(sim.Stalls == 0, string.Join(Environment.NewLine, sim.StallNotes));
+    }
+
+    [Fact]
+    public void On_a_warehouse_at_200_robots_a_pushed_robot_steps_into_an_aisle_rather_than_retreat_along_a_cross_aisle()
+    {
+        // Regression, traced on seed 79 (t = 416 s): a robot heading east on the two-way cross-aisle 30, 88 s from its goal,
+        // met one coming west and was pushed back west one waypoint at a time (6 s each: it waits at each for the pusher's
+        // claim), 7 waypoints in 43 s, instead of stepping into the one-way aisle beside it (126 s from its goal): the
+        // retreat was priced at its drive time, 2 s a lane, to a place to step aside 5 waypoints back (114 s). It then went
+        // 130 s without progress. The retreat is now priced at twice its drive (PushedRetreatPace). Seeds 1 to 100, an hour
+        // each: 3 stalls at 1 (seeds 79, 83, 99), none at 2.
+        var paced = Warehouse(new PibtTrafficOptions { Seed = 79 }, seconds: 600);
+        var driveTime = Warehouse(new PibtTrafficOptions { Seed = 79, PushedRetreatPace = 1 }, seconds: 600);
+        Assert.Equal(2, new PibtTrafficOptions().PushedRetreatPace);
+        Assert.Equal(0, paced.Collisions);
+        Assert.True(paced.Stalls == 0, string.Join(Environment.NewLine, paced.StallNotes));
+        Assert.True(driveTime.Stalls > 0, "priced at its drive time the seed stalls (once, at t = 536 s, when measured)");
     }
 
     /// <summary>200 robots with random deliveries for 30 simulated minutes on the generated 100 x 100 warehouse of the options' seed.</summary>
