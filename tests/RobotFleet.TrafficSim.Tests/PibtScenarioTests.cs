@@ -305,8 +305,8 @@ public sealed class PibtScenarioTests
         // Regression (the office one way round through the control plane, seed 1): an idle robot parked at
         // tinyRobot1_charger stands too close to the spur's mouth, patrol_A1, for a robot to pass it; a robot bound there or
         // past it waited at L1_v60, whose only lane on leads to patrol_A1 and which stands too close to it for the parked
-        // robot to come out: both stood for good (4 robots, 30 minutes, seeds 1 to 30: 9 of 30 runs locked up, none now). Now the
-        // robot waits further back and the parked robot is asked out of the spur, through the mouth, and pushed on.
+        // robot to come out: both stood for good (4 robots, 30 minutes, seeds 1 to 30: 9 of 30 runs locked up, none now).
+        // Now the robot waits further back and the parked robot is asked out of the spur, through the mouth, and pushed on.
         var sim = new ControllerSimulation(OneWayLoops.Orient(Sites.Load("office", 1)), Settings, randomMissions: false);
         sim.AddRobot("parked", "tinyRobot1_charger");
         sim.AddRobot("courier", "patrol_D1", goal);

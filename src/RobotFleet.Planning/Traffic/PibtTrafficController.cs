@@ -101,8 +101,8 @@ public sealed record PibtTrafficOptions
     /// cost is the key the pushed robot's moves are ranked by, less its travel time to its goal from where it stands: for
     /// most moves the travel time from the waypoint it is pushed to; for a move back along the pusher's own way, the
     /// retreat that move starts (the drive to the best place to step aside, times <see cref="PushedRetreatPace"/>, plus the
-    /// travel time from there, or the retreat and the drive back when there is none within 40 waypoints); a move from which its goal cannot be reached costs
-    /// without limit. On
+    /// travel time from there, or the retreat and the drive back when there is none within 40 waypoints); a move from
+    /// which its goal cannot be reached costs without limit. On
     /// loops driven one way round (<see cref="OneWayLoops"/>) the only way to make room is often forward, round the whole
     /// loop: on the airport terminal a robot 26 s from its goal was pushed round a 190 s loop by a robot that had waited
     /// a few seconds. The robot longest without progress always holds precedence and may push any robot, so PIBT's
@@ -201,8 +201,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
 /// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
 /// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 30 one-hour runs with 50 robots, 7 times in all. On the 100 x 100 warehouse grid it happened
-/// once in 60 simulated hours at 200 robots and 500 to 1,700 times an hour at 500 (figures in
-/// <c>bench/results/traffic-pibt.md</c>). A robot
+/// in none of 100 simulated hours at 200 robots (3 times before <see cref="PibtTrafficOptions.PushedRetreatPace"/>) and
+/// 500 to 1,700 times an hour at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot
 /// that never moves again (lost) holds its place until the caller removes it (claims on it time out and their robots
 /// decide again).</para>
 /// <para><b>Jam fallback.</b> Where PIBT's pushes and make-way still leave a robot without progress (not nearer its goal
@@ -616,8 +616,9 @@ public sealed class PibtTrafficController
     /// <summary>
     /// A robot without a goal standing in a dead-end spur that another robot's goal lies in, or that a robot could not push
     /// out of its way, or that keeps a robot from passing the spur's mouth (<see cref="KeepsMouthShut"/>), leaves it for the
-    /// spur's mouth (from where the robot that wants past pushes it on, like any idle robot in its way): PIBT cannot swap the two, since the only way out is the waypoint the other robot waits for, and the
-    /// make-way rule needs a robot that wants to get somewhere.
+    /// spur's mouth (from where the robot that wants past pushes it on, like any idle robot in its way): PIBT cannot swap
+    /// the two, since the only way out is the waypoint the other robot waits for, and the make-way rule needs a robot that
+    /// wants to get somewhere.
     /// </summary>
     private void EvacuateSpurs()
     {
@@ -1286,9 +1287,10 @@ public sealed class PibtTrafficController
     /// it will be pushed on at each step until it can step aside, so the move costs the drive along the way to the best
     /// place to leave it, times <see cref="PibtTrafficOptions.PushedRetreatPace"/> (one waypoint a push), plus the travel
     /// time from the side waypoint it leaves to (or the retreat to its target, when that lies on the way; the retreat and
-    /// the drive back when there is no place to leave the way within <see cref="ChaseHorizon"/> waypoints). PIBT leaves the order of a pushed robot's candidates free (Okumura et al. 2022), so this keeps
-    /// its guarantees; it stops the chase in which one robot pushes another back along a whole two-way corridor, one
-    /// waypoint at a time, because each single step back was its cheapest move.
+    /// the drive back when there is no place to leave the way within <see cref="ChaseHorizon"/> waypoints). PIBT leaves
+    /// the order of a pushed robot's candidates free (Okumura et al. 2022), so this keeps its guarantees; it stops the
+    /// chase in which one robot pushes another back along a whole two-way corridor, one waypoint at a time, because each
+    /// single step back was its cheapest move.
     /// </summary>
     private double ChaseKey(Agent agent, float[] times, List<int> way, int start)
     {
