@@ -318,6 +318,30 @@ public sealed class PibtScenarioTests
     }
 
     [Fact]
+    public void On_the_office_with_one_way_loops_robots_pass_idle_robots_parked_in_both_charger_spurs_and_one_goes_into_a_spur()
+    {
+        // The same rule with more robots (from the session's review; every case locked up before the rule): idle robots in
+        // both charger spurs, three couriers round the loop, and a robot bound into a spur an idle robot is parked in.
+        var sim = new ControllerSimulation(OneWayLoops.Orient(Sites.Load("office", 1)), Settings, randomMissions: false);
+        sim.AddRobot("parked1", "tinyRobot1_charger");
+        sim.AddRobot("parked2", "tinyRobot2_charger");
+        sim.AddRobot("c1", "patrol_D1", "coe", "patrol_A1", "pantry");
+        sim.AddRobot("c2", "patrol_B", "patrol_A1", "coe", "supplies");
+        sim.AddRobot("c3", "patrol_C", "patrol_A2", "patrol_D2", "coe");
+
+        RunChecked(sim, 1200);
+
+        var into = new ControllerSimulation(OneWayLoops.Orient(Sites.Load("office", 1)), Settings, randomMissions: false);
+        into.AddRobot("parked", "tinyRobot1_charger");
+        into.AddRobot("in", "patrol_D1", "tinyRobot1_charger", "coe");
+        into.AddRobot("past", "patrol_D2", "coe", "patrol_A1");
+
+        RunChecked(into, 900);
+
+        Assert.Equal(["tinyRobot1_charger", "coe"], into.Reached["in"]);
+    }
+
+    [Fact]
     public void On_the_airport_terminal_with_one_way_loops_a_robot_without_precedence_does_not_push_another_round_a_loop()
     {
         // Regression, traced on seed 2 (t = 2850 s): r0015, 26 s from its goal, stood at a junction whose only ways out
