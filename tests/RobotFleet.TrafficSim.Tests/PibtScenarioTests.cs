@@ -239,6 +239,10 @@ public sealed class PibtScenarioTests
         Assert.True(driveTime.Stalls > 0, "priced at its drive time the seed stalls (once, at t = 536 s, when measured)");
     }
 
+    /// <summary>The office with its loops driven one way round, no robots yet, for scenarios (no random missions).</summary>
+    private static ControllerSimulation OfficeOneWayRound() =>
+        new(OneWayLoops.Orient(Sites.Load("office", 1)), Settings, randomMissions: false);
+
     /// <summary>200 robots with random deliveries for 30 simulated minutes on the generated 100 x 100 warehouse of the options' seed.</summary>
     private static ControllerSimulation WarehouseHalfHour(PibtTrafficOptions options) => Warehouse(options, 1800);
 
@@ -307,7 +311,7 @@ public sealed class PibtScenarioTests
         // past it waited at L1_v60, whose only lane on leads to patrol_A1 and which stands too close to it for the parked
         // robot to come out: both stood for good (4 robots, 30 minutes, seeds 1 to 30: 9 of 30 runs locked up, none now).
         // Now the robot waits further back and the parked robot is asked out of the spur, through the mouth, and pushed on.
-        var sim = new ControllerSimulation(OneWayLoops.Orient(Sites.Load("office", 1)), Settings, randomMissions: false);
+        var sim = OfficeOneWayRound();
         sim.AddRobot("parked", "tinyRobot1_charger");
         sim.AddRobot("courier", "patrol_D1", goal);
 
@@ -322,7 +326,7 @@ public sealed class PibtScenarioTests
     {
         // The same rule with more robots (from the session's review; every case locked up before the rule): idle robots in
         // both charger spurs, three couriers round the loop, and a robot bound into a spur an idle robot is parked in.
-        var sim = new ControllerSimulation(OneWayLoops.Orient(Sites.Load("office", 1)), Settings, randomMissions: false);
+        var sim = OfficeOneWayRound();
         sim.AddRobot("parked1", "tinyRobot1_charger");
         sim.AddRobot("parked2", "tinyRobot2_charger");
         sim.AddRobot("c1", "patrol_D1", "coe", "patrol_A1", "pantry");
@@ -331,7 +335,7 @@ public sealed class PibtScenarioTests
 
         RunChecked(sim, 1200);
 
-        var into = new ControllerSimulation(OneWayLoops.Orient(Sites.Load("office", 1)), Settings, randomMissions: false);
+        var into = OfficeOneWayRound();
         into.AddRobot("parked", "tinyRobot1_charger");
         into.AddRobot("in", "patrol_D1", "tinyRobot1_charger", "coe");
         into.AddRobot("past", "patrol_D2", "coe", "patrol_A1");
