@@ -63,7 +63,7 @@ public sealed record ServerOptions
     /// <summary>Seed for the demo driver's choice of locations; null for a random seed.</summary>
     public int? DemoSeed { get; init; }
 
-    /// <summary>A robot running a mission that makes no progress for this long (stands still, or goes back and forth between the same waypoints) raises a "robot stuck" alert.</summary>
+    /// <summary>A robot running a mission that makes no progress for this long (stands still, or goes back and forth between the same waypoints; driving along a lane is progress) raises a "robot stuck" alert.</summary>
     public TimeSpan StuckAfter { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How often the live stream (<c>GET /api/stream</c>) sends robot changes: 100 ms = at most 10 Hz per robot.</summary>

@@ -15,9 +15,12 @@ public sealed class When_a_robot_makes_no_progress
 
     private readonly ProgressWatch _watch = new();
 
-    /// <summary>One look at the robot at <paramref name="seconds"/>: it stands on the first waypoint of <paramref name="route"/> (what is left of its route).</summary>
-    private Stall? Look(double seconds, string[] route, string mission = "m-1", bool acting = false) =>
-        _watch.Look(Robot, mission, route[0], route, acting, T0.AddSeconds(seconds), After);
+    /// <summary>
+    /// One look at the robot at <paramref name="seconds"/>: it last reached the first waypoint of <paramref name="route"/>
+    /// (what is left of its route), and stands <paramref name="metres"/> from the next one (null: position unknown).
+    /// </summary>
+    private Stall? Look(double seconds, string[] route, string mission = "m-1", bool acting = false, double? metres = null) =>
+        _watch.Look(Robot, mission, route[0], route, acting, metres, T0.AddSeconds(seconds), After);
 
     [Fact]
     public void A_robot_standing_still_stalls_once_after_the_limit()
@@ -60,6 +63,56 @@ public sealed class When_a_robot_makes_no_progress
             stall = t % 20 == 0 ? Look(t, ["S", "C", "D"]) : Look(t, ["C", "D"]);
         Assert.NotNull(stall);
         Assert.Equal(["C", "S"], stall!.Waypoints.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void A_robot_driving_a_long_lane_makes_progress_between_its_waypoints()
+    {
+        // A 100 m lane from A to B at 0.5 m/s takes 200 s, over three times the limit, with no waypoint reached on the way
+        // (regression: waypoints alone were counted, so a robot driving a long lane slowly was told stuck after 60 s).
+        for (var t = 0; t < 200; t += 5)
+            Assert.Null(Look(t, ["A", "B", "C"], metres: 100 - (0.5 * t)));
+        Assert.Null(Look(200, ["B", "C"], metres: 30));
+
+        // Creeping: 0.3 m every 50 s is progress every 50 s.
+        for (var t = 210; t <= 600; t += 10)
+            Assert.Null(Look(t, ["B", "C"], metres: 30 - (0.3 * ((t - 200) / 50))));
+    }
+
+    [Fact]
+    public void A_robot_standing_between_waypoints_stalls_though_its_reported_position_wanders()
+    {
+        Assert.Null(Look(0, ["A", "B"], metres: 40));
+        Assert.Null(Look(10, ["A", "B"], metres: 20));
+        Stall? stall = null;
+        var t = 20;
+        for (; t <= 200 && stall is null; t += 5)
+            stall = Look(t, ["A", "B"], metres: 20 + (t % 10 == 0 ? 0.2 : -0.2));
+        Assert.NotNull(stall);
+        Assert.Equal(T0.AddSeconds(10), stall.Since);
+        Assert.Equal(75, t);
+    }
+
+    [Fact]
+    public void A_robot_pushed_back_along_a_lane_and_driving_up_it_again_stalls()
+    {
+        // Route A-B-C, 20 m lanes. The robot reaches B, drives to 2 m short of C, is pushed back to B and drives up again,
+        // over and over; and once it has reached C, pushed back to B, driving up to C again is no progress either.
+        Assert.Null(Look(0, ["A", "B", "C", "D"], metres: 20));
+        Assert.Null(Look(20, ["B", "C", "D"], metres: 20));
+        Assert.Null(Look(30, ["B", "C", "D"], metres: 2));
+        Stall? stall = null;
+        for (var t = 40; t <= 300 && stall is null; t += 10)
+            stall = Look(t, ["B", "C", "D"], metres: t % 20 == 0 ? 20 : 2);
+        Assert.NotNull(stall);
+        Assert.Equal(T0.AddSeconds(30), stall.Since);
+
+        Assert.Null(Look(400, ["C", "D"], metres: 20));
+        stall = null;
+        for (var t = 410; t <= 600 && stall is null; t += 10)
+            stall = Look(t, ["B", "C", "D"], metres: 20 - (t % 40 / 2.0));
+        Assert.NotNull(stall);
+        Assert.Equal(T0.AddSeconds(400), stall.Since);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using MassTransit;
+using RobotFleet.ControlPlane;
 using RobotFleet.ControlPlane.Missions;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
@@ -43,7 +44,7 @@ public sealed record Alert(
 /// error raised (WARNING/FATAL), robot lost (CONNECTIONBROKEN) and mission failed; keeps the latest
 /// <see cref="Capacity"/> in memory, and lets operators acknowledge them. Thread-safe.
 /// </summary>
-public sealed class AlertService(ServerOptions options, RobotTwinRegistry twins, FleetCoordinator coordinator, TimeProvider time, ILogger<AlertService> logger) : BackgroundService
+public sealed class AlertService(ServerOptions options, ControlPlaneOptions controlPlane, RobotTwinRegistry twins, FleetCoordinator coordinator, TimeProvider time, ILogger<AlertService> logger) : BackgroundService
 {
     /// <summary>How many alerts are kept (oldest dropped first).</summary>
     public const int Capacity = 500;
@@ -122,7 +123,7 @@ public sealed class AlertService(ServerOptions options, RobotTwinRegistry twins,
                 continue;
             }
 
-            if (_progress.Look(robot, route.MissionId!, twin.LastNodeId, route.WaypointIds, route.Acting, now, options.StuckAfter) is not { } stall)
+            if (_progress.Look(robot, route.MissionId!, twin.LastNodeId, route.WaypointIds, route.Acting, MetresToNext(twin, route.WaypointIds), now, options.StuckAfter) is not { } stall)
                 continue;
             var where = stall.Waypoints.Count == 1
                 ? $"has not moved past waypoint '{stall.Waypoints[0]}'"
@@ -131,6 +132,12 @@ public sealed class AlertService(ServerOptions options, RobotTwinRegistry twins,
                 $"robot {robot} {where} for {(now - stall.Since).TotalSeconds:F0} s on mission {route.MissionId}");
         }
     }
+
+    /// <summary>Straight-line metres from the robot's reported position to the next waypoint of its route (lanes are straight); null when either is unknown or they are on different levels.</summary>
+    private double? MetresToNext(RobotTwin twin, IReadOnlyList<string> route) =>
+        twin.Position is { } at && route.Count >= 2 && controlPlane.Map.Waypoints.TryGetValue(route[1], out var next) && next.LevelId == at.MapId
+            ? Math.Sqrt(((next.X - at.X) * (next.X - at.X)) + ((next.Y - at.Y) * (next.Y - at.Y)))
+            : null;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -12,17 +12,22 @@ public sealed record Stall(DateTimeOffset Since, IReadOnlyList<string> Waypoints
 
 /// <summary>
 /// Tells, for each robot on a mission, whether it is still making progress. Progress is reaching a waypoint not
-/// reached before on the same route, having fewer waypoints left on the route than ever before on it, or running an
-/// action of the mission (a long wait, charging). A route is the same while one of the old and the new remaining
-/// waypoints ends the other (the robot drove on, or was pushed back or aside and is routed on the same way); any other
-/// change is a new route (re-planned round a closed lane, a new order), on which the count starts afresh, though the
-/// time without progress goes on. So a robot standing still and a robot going back and forth between the same
-/// waypoints (pushed back and forth in a corridor, or through a door) both stall, while a robot on a detour, even one
-/// that first drives back past where it has been, or going back the way it came after a pick-up, does not. Waypoints
-/// are counted, not metres. Not thread-safe: one caller (the alert service's timer).
+/// reached before on the same route, having fewer waypoints left on the route than ever before on it, standing at
+/// least <see cref="ProgressMetres"/> nearer the next waypoint of its route than at any look before on that route (a
+/// robot driving a long lane, or creeping along one, between waypoints), or running an action of the mission (a long
+/// wait, charging). A route is the same while one of the old and the new remaining waypoints ends the other (the robot
+/// drove on, or was pushed back or aside and is routed on the same way); any other change is a new route (re-planned
+/// round a closed lane, a new order), on which the count starts afresh, though the time without progress goes on. So a
+/// robot standing still and a robot going back and forth between the same waypoints (pushed back and forth in a
+/// corridor, or through a door) both stall, while a robot on a detour, even one that first drives back past where it
+/// has been, or going back the way it came after a pick-up, does not. Not thread-safe: one caller (the alert service's
+/// timer).
 /// </summary>
 public sealed class ProgressWatch
 {
+    /// <summary>How much nearer the next waypoint (metres, straight line) a robot must stand than ever before on its route for that to count as progress: more than a standing robot's reported position wanders.</summary>
+    public const double ProgressMetres = 0.25;
+
     private readonly Dictionary<RobotId, Track> _tracks = [];
 
     /// <summary>
@@ -34,13 +39,19 @@ public sealed class ProgressWatch
     /// <param name="lastNodeId">The waypoint it last reached (VDA <c>lastNodeId</c>).</param>
     /// <param name="route">The waypoints its route still has, from the one last reached, in order.</param>
     /// <param name="acting">True while it runs an action of its plan at <paramref name="lastNodeId"/>: progress.</param>
+    /// <param name="metresToNext">
+    /// Straight-line distance in metres (site frame) from the robot's reported position to <c>route[1]</c>, the next
+    /// waypoint of its route (lanes are straight); null when unknown (no position yet, the waypoint on another level, no
+    /// next waypoint). Not a finite number counts as unknown.
+    /// </param>
     /// <param name="now">Time of the look (UTC).</param>
     /// <param name="after">How long without progress makes a stall.</param>
-    public Stall? Look(RobotId robot, string missionId, string lastNodeId, IReadOnlyList<string> route, bool acting, DateTimeOffset now, TimeSpan after)
+    public Stall? Look(RobotId robot, string missionId, string lastNodeId, IReadOnlyList<string> route, bool acting, double? metresToNext, DateTimeOffset now, TimeSpan after)
     {
         if (!_tracks.TryGetValue(robot, out var track) || track.MissionId != missionId)
         {
             _tracks[robot] = track = new Track(missionId) { Route = route };
+            track.Nearer(lastNodeId, route, metresToNext);
             track.Progress(lastNodeId, route.Count, now);
             return null;
         }
@@ -48,7 +59,8 @@ public sealed class ProgressWatch
         if (!EndsWith(track.Route, route) && !EndsWith(route, track.Route))
             track.NewRoute(lastNodeId, route.Count);
         track.Route = route;
-        if (acting || !track.Reached.Contains(lastNodeId) || route.Count < track.FewestLeft)
+        var nearer = track.Nearer(lastNodeId, route, metresToNext);
+        if (acting || nearer || !track.Reached.Contains(lastNodeId) || route.Count < track.FewestLeft)
         {
             track.Progress(lastNodeId, route.Count, now);
             return null;
@@ -97,12 +109,38 @@ public sealed class ProgressWatch
 
         public bool Told { get; set; }
 
-        /// <summary>A new route: what was reached and the fewest left count afresh on it, from where the robot stands; the time without progress goes on.</summary>
+        /// <summary>The nearest (metres) the robot has stood to each waypoint on this route, 0 for one it reached.</summary>
+        private Dictionary<string, double> Nearest { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>A new route: what was reached, the fewest left and the nearest to each waypoint count afresh on it, from where the robot stands; the time without progress goes on.</summary>
         public void NewRoute(string lastNodeId, int waypointsLeft)
         {
             Reached.Clear();
             Reached.Add(lastNodeId);
             FewestLeft = waypointsLeft;
+            Nearest.Clear();
+        }
+
+        /// <summary>
+        /// True when the robot stands at least <see cref="ProgressMetres"/> nearer the next waypoint of its route than at any
+        /// look before on this route (the first look towards a waypoint only notes the distance); remembers the nearest, and
+        /// 0 for the waypoint it last reached, so driving back up to a waypoint it was pushed back from is no progress.
+        /// </summary>
+        public bool Nearer(string lastNodeId, IReadOnlyList<string> route, double? metresToNext)
+        {
+            Nearest[lastNodeId] = 0;
+            if (route.Count < 2 || metresToNext is not { } metres || !double.IsFinite(metres))
+                return false;
+            if (!Nearest.TryGetValue(route[1], out var nearest))
+            {
+                Nearest[route[1]] = metres;
+                return false;
+            }
+
+            if (metres > nearest - ProgressMetres)
+                return false;
+            Nearest[route[1]] = metres;
+            return true;
         }
 
         public void Progress(string lastNodeId, int waypointsLeft, DateTimeOffset now)
