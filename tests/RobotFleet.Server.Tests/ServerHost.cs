@@ -62,6 +62,18 @@ public sealed class ServerHost : IAsyncDisposable
     public async Task<JsonElement> GetJsonAsync(string path) =>
         await Http.GetFromJsonAsync<JsonElement>(path, Json);
 
+    /// <summary>Polls a mission until it has ended (completed, failed or cancelled) and returns it as last read; fails the test when it has not within <paramref name="timeout"/>.</summary>
+    public async Task<JsonElement> WaitForMissionEndAsync(string missionId, TimeSpan timeout)
+    {
+        JsonElement last = default;
+        Assert.True(await WaitUntilAsync(async () =>
+        {
+            last = await GetJsonAsync($"/api/missions/{missionId}");
+            return last.GetProperty("status").GetString() is "Completed" or "Failed" or "Cancelled";
+        }, timeout), $"mission ends: {last}");
+        return last;
+    }
+
     /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes; returns whether it held.</summary>
     public static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
     {

@@ -39,12 +39,7 @@ public sealed class When_a_robot_drives_a_long_lane : IDisposable
         using var submitted = await server.Http.PostAsJsonAsync("/api/missions", new { kind = "delivery", pickup = "dock", dropoff = "shelf" });
         Assert.True(submitted.StatusCode == HttpStatusCode.Created, await submitted.Content.ReadAsStringAsync());
         var mission = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-        JsonElement last = default;
-        Assert.True(await ServerHost.WaitUntilAsync(async () =>
-        {
-            last = await server.GetJsonAsync($"/api/missions/{mission}");
-            return last.GetProperty("status").GetString() is "Completed" or "Failed" or "Cancelled";
-        }, TimeSpan.FromSeconds(120)), $"mission ends: {last}");
+        var last = await server.WaitForMissionEndAsync(mission, TimeSpan.FromSeconds(120));
         Assert.Equal("Completed", last.GetProperty("status").GetString());
 
         var stuck = (await server.GetJsonAsync("/api/alerts")).EnumerateArray()

@@ -85,12 +85,7 @@ public sealed class When_an_obstacle_blocks_a_route(ITestOutputHelper output)
         Assert.Equal(Spot.X, detection.X, 0.5);
         Assert.Equal(Spot.Y, detection.Y, 0.5);
 
-        JsonElement last = default;
-        Assert.True(await ServerHost.WaitUntilAsync(async () =>
-        {
-            last = await server.GetJsonAsync($"/api/missions/{mission}");
-            return last.GetProperty("status").GetString() is "Completed" or "Failed" or "Cancelled";
-        }, TimeSpan.FromSeconds(90)), $"mission ends: {last}");
+        var last = await server.WaitForMissionEndAsync(mission, TimeSpan.FromSeconds(90));
         Assert.Equal("Completed", last.GetProperty("status").GetString());
         Assert.Contains((await server.GetJsonAsync("/api/alerts")).EnumerateArray(), a => a.GetProperty("kind").GetString() == "LaneClosed");
 
