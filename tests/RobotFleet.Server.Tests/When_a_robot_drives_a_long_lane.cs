@@ -28,15 +28,17 @@ public sealed class When_a_robot_drives_a_long_lane : IDisposable
 
     public void Dispose() => Directory.Delete(_mapDirectory, recursive: true);
 
-    [Fact]
-    public async Task No_stuck_alert_is_raised_while_it_drives_between_waypoints()
+    [Theory]
+    [InlineData("dock", "shelf")]
+    [InlineData("shelf", "dock")] // out to the shelf and back down the same lane to the dock, where it started (found by review)
+    public async Task No_stuck_alert_is_raised_while_it_drives_between_waypoints(string pickup, string dropoff)
     {
         // Regression: waypoints alone were counted, so a lane taking longer than the limit to drive raised "robot stuck".
         await using var server = await ServerHost.StartAsync(new ServerOptions { Robots = 1, MapDirectory = _mapDirectory, StuckAfter = TimeSpan.FromSeconds(6) });
         Assert.True(await ServerHost.WaitUntilAsync(async () =>
             (await server.GetJsonAsync("/api/robots")).EnumerateArray().Count(r => r.GetProperty("connection").GetString() == "ONLINE") == 1, TimeSpan.FromSeconds(30)), "robot online");
 
-        using var submitted = await server.Http.PostAsJsonAsync("/api/missions", new { kind = "delivery", pickup = "dock", dropoff = "shelf" });
+        using var submitted = await server.Http.PostAsJsonAsync("/api/missions", new { kind = "delivery", pickup, dropoff });
         Assert.True(submitted.StatusCode == HttpStatusCode.Created, await submitted.Content.ReadAsStringAsync());
         var mission = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
         var last = await server.WaitForMissionEndAsync(mission, TimeSpan.FromSeconds(120));

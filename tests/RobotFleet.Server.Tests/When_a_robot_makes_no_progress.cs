@@ -116,6 +116,63 @@ public sealed class When_a_robot_makes_no_progress
     }
 
     [Fact]
+    public void A_robot_driving_back_a_long_lane_after_a_pick_up_makes_progress()
+    {
+        // Found by review: from A, pick-up at B, drop-off back at A, one 100 m lane at 0.5 m/s (200 s each way). A was
+        // reached at the start; the way back to it is another step of the route, not a waypoint already reached.
+        for (var t = 0; t < 200; t += 5)
+            Assert.Null(Look(t, ["A", "B", "A"], metres: 100 - (0.5 * t)));
+        Assert.Null(Look(200, ["B", "A"], acting: true, metres: 100));
+        for (var t = 205; t < 400; t += 5)
+            Assert.Null(Look(t, ["B", "A"], metres: 100 - (0.5 * (t - 200))));
+    }
+
+    [Fact]
+    public void A_robot_going_round_a_loop_back_past_its_start_on_a_long_lane_makes_progress()
+    {
+        // Found by review: loop A-B-C-A-D, the lane C-A 60 m at 0.5 m/s (120 s).
+        Assert.Null(Look(0, ["A", "B", "C", "A", "D"], metres: 10));
+        Assert.Null(Look(20, ["B", "C", "A", "D"], metres: 10));
+        Assert.Null(Look(40, ["C", "A", "D"], metres: 60));
+        for (var t = 45; t < 160; t += 5)
+            Assert.Null(Look(t, ["C", "A", "D"], metres: 60 - (0.5 * (t - 40))));
+    }
+
+    [Fact]
+    public void A_robot_pushed_back_along_a_lane_and_re_planned_each_time_stalls()
+    {
+        // Found by review: B-C 20 m; the robot drives up to 2 m short of C and is pushed back, over and over, and each push
+        // comes with a re-plan that alternates between two ways on from C (a new route each time). The nearest it has been
+        // to C is kept over a re-plan that still heads for C.
+        string[] one = ["B", "C", "D"];
+        string[] other = ["B", "C", "E", "D"];
+        Assert.Null(Look(0, one, metres: 20));
+        Assert.Null(Look(10, one, metres: 2));
+        Stall? stall = null;
+        for (var t = 20; t <= 600 && stall is null; t += 10)
+        {
+            stall = (t % 40) switch
+            {
+                20 => Look(t, other, metres: 20),
+                30 => Look(t, other, metres: 2),
+                0 => Look(t, one, metres: 20),
+                _ => Look(t, one, metres: 2),
+            };
+        }
+
+        Assert.NotNull(stall);
+        Assert.Equal(T0.AddSeconds(10), stall.Since);
+    }
+
+    [Fact]
+    public void A_robot_re_planned_at_every_look_while_driving_a_long_lane_makes_progress()
+    {
+        // Found by review: re-planned at every look (two ways on after B, alternately) while it drives 100 m to B.
+        for (var t = 0; t < 200; t += 5)
+            Assert.Null(Look(t, t / 5 % 2 == 0 ? ["A", "B", "C", "D"] : ["A", "B", "E", "D"], metres: 100 - (0.5 * t)));
+    }
+
+    [Fact]
     public void A_robot_on_a_detour_makes_progress_though_its_route_grows()
     {
         Assert.Null(Look(0, ["A", "B", "C", "D", "E"]));

@@ -57,7 +57,7 @@ public sealed class ProgressWatch
         }
 
         if (!EndsWith(track.Route, route) && !EndsWith(route, track.Route))
-            track.NewRoute(lastNodeId, route.Count);
+            track.NewRoute(lastNodeId, route);
         track.Route = route;
         var nearer = track.Nearer(lastNodeId, route, metresToNext);
         if (acting || nearer || !track.Reached.Contains(lastNodeId) || route.Count < track.FewestLeft)
@@ -109,39 +109,53 @@ public sealed class ProgressWatch
 
         public bool Told { get; set; }
 
-        /// <summary>The nearest (metres) the robot has stood to each waypoint on this route, 0 for one it reached.</summary>
-        private Dictionary<string, double> Nearest { get; } = new(StringComparer.Ordinal);
+        /// <summary>
+        /// The nearest (metres) the robot has stood to each step of this route, a step being a waypoint and the waypoints left
+        /// from it (a route may pass one waypoint twice: out to a pick-up and back), 0 for one it reached.
+        /// </summary>
+        private Dictionary<(string Waypoint, int Left), double> Nearest { get; } = [];
 
-        /// <summary>A new route: what was reached, the fewest left and the nearest to each waypoint count afresh on it, from where the robot stands; the time without progress goes on.</summary>
-        public void NewRoute(string lastNodeId, int waypointsLeft)
+        /// <summary>
+        /// A new route: what was reached, the fewest left and the nearest to each step count afresh on it, from where the robot
+        /// stands; the time without progress goes on, and so does the nearest it has been to its next waypoint when the new
+        /// route heads for the same one (a robot re-planned each time it is pushed back along a lane still stalls).
+        /// </summary>
+        public void NewRoute(string lastNodeId, IReadOnlyList<string> route)
         {
+            var kept = Route.Count >= 2 && route.Count >= 2 && string.Equals(Route[1], route[1], StringComparison.Ordinal)
+                && Nearest.TryGetValue(Next(Route), out var nearest) ? nearest : (double?)null;
             Reached.Clear();
             Reached.Add(lastNodeId);
-            FewestLeft = waypointsLeft;
+            FewestLeft = route.Count;
             Nearest.Clear();
+            if (kept is { } metres)
+                Nearest[Next(route)] = metres;
         }
 
         /// <summary>
         /// True when the robot stands at least <see cref="ProgressMetres"/> nearer the next waypoint of its route than at any
-        /// look before on this route (the first look towards a waypoint only notes the distance); remembers the nearest, and
-        /// 0 for the waypoint it last reached, so driving back up to a waypoint it was pushed back from is no progress.
+        /// look before on this route (the first look towards a step only notes the distance); remembers the nearest, and 0 for
+        /// the step it last reached, so driving back up to a waypoint it was pushed back from is no progress.
         /// </summary>
         public bool Nearer(string lastNodeId, IReadOnlyList<string> route, double? metresToNext)
         {
-            Nearest[lastNodeId] = 0;
+            Nearest[(lastNodeId, route.Count)] = 0;
             if (route.Count < 2 || metresToNext is not { } metres || !double.IsFinite(metres))
                 return false;
-            if (!Nearest.TryGetValue(route[1], out var nearest))
+            if (!Nearest.TryGetValue(Next(route), out var nearest))
             {
-                Nearest[route[1]] = metres;
+                Nearest[Next(route)] = metres;
                 return false;
             }
 
             if (metres > nearest - ProgressMetres)
                 return false;
-            Nearest[route[1]] = metres;
+            Nearest[Next(route)] = metres;
             return true;
         }
+
+        /// <summary>The next step of a route (at least two waypoints long): its second waypoint and the waypoints left from there.</summary>
+        private static (string, int) Next(IReadOnlyList<string> route) => (route[1], route.Count - 1);
 
         public void Progress(string lastNodeId, int waypointsLeft, DateTimeOffset now)
         {
