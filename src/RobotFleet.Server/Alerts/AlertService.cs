@@ -1,8 +1,8 @@
 using MassTransit;
-using RobotFleet.ControlPlane;
 using RobotFleet.ControlPlane.Missions;
 using RobotFleet.Contracts;
 using RobotFleet.Gateway;
+using RobotFleet.Maps;
 
 namespace RobotFleet.Server.Alerts;
 
@@ -44,7 +44,7 @@ public sealed record Alert(
 /// error raised (WARNING/FATAL), robot lost (CONNECTIONBROKEN) and mission failed; keeps the latest
 /// <see cref="Capacity"/> in memory, and lets operators acknowledge them. Thread-safe.
 /// </summary>
-public sealed class AlertService(ServerOptions options, ControlPlaneOptions controlPlane, RobotTwinRegistry twins, FleetCoordinator coordinator, TimeProvider time, ILogger<AlertService> logger) : BackgroundService
+public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRegistry twins, FleetCoordinator coordinator, TimeProvider time, ILogger<AlertService> logger) : BackgroundService
 {
     /// <summary>How many alerts are kept (oldest dropped first).</summary>
     public const int Capacity = 500;
@@ -135,8 +135,8 @@ public sealed class AlertService(ServerOptions options, ControlPlaneOptions cont
 
     /// <summary>Straight-line metres from the robot's reported position to the next waypoint of its route (lanes are straight); null when either is unknown or they are on different levels.</summary>
     private double? MetresToNext(RobotTwin twin, IReadOnlyList<string> route) =>
-        twin.Position is { } at && route.Count >= 2 && controlPlane.Map.Waypoints.TryGetValue(route[1], out var next) && next.LevelId == at.MapId
-            ? Math.Sqrt(((next.X - at.X) * (next.X - at.X)) + ((next.Y - at.Y) * (next.Y - at.Y)))
+        twin.Position is { } at && route.Count >= 2 && map.Waypoints.TryGetValue(route[1], out var next) && next.LevelId == at.MapId
+            ? double.Hypot(next.X - at.X, next.Y - at.Y)
             : null;
 
     /// <inheritdoc />
