@@ -141,6 +141,90 @@ public sealed class When_the_control_plane_restarts
             Assert.Equal(["A", "B", "C", "D"], robot.Trail.Take(4)); // on through B - C, the stretch of the lost update, re-sent
     }
 
+    /// <summary>
+    /// Regression (CI, a leader killed mid-mission): the new leader's first state of a robot was an old one (the dead
+    /// process's bus queue still held it, or the bus delivered it again after the kill), showing an earlier update than the
+    /// stored plan. Taken at its word, the robot either got an update stitched at a base it had driven past (rejected, so
+    /// the mission went to another robot and the pick ran twice) or lost the mission to a re-plan that picked again.
+    /// </summary>
+    [Theory]
+    [InlineData(TrafficControl.Reservation)]
+    [InlineData(TrafficControl.Pibt)]
+    public async Task Should_wait_for_a_fresh_state_when_the_first_one_after_the_restart_shows_an_earlier_update(TrafficControl traffic)
+    {
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), dataDirectory: dir.Path, traffic: traffic);
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        await fleet.AddRobotAsync("r2", "C"); // in the way: the order grows by updates
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "e"));
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing && robot.Executed.Count > 0);
+        var stale = robot.State();
+        await fleet.RunUntilAsync(() => robot.UpdateId > stale.OrderUpdateId && robot.Trail.Count > 3, maxRounds: 400);
+        Assert.True(fleet.Mission("m1").Status == MissionStatus.Executing, "the mission is still running at the restart");
+
+        await fleet.RestartAsync();
+        await fleet.Coordinator.OnStateChangedAsync(stale, CancellationToken.None);
+        fleet.AfterCoordinatorCall();
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed, maxRounds: 400);
+
+        var mission = fleet.Mission("m1");
+        Assert.Equal((robot.Id, "m1"), (mission.Robot, mission.OrderId));
+        Assert.DoesNotContain(mission.History, h => h.Status == MissionStatus.Queued && h.Reason.Contains("restart", StringComparison.Ordinal));
+        Assert.Equal(1, robot.Executed.Count(a => a.EndsWith("-pick", StringComparison.Ordinal)));
+        Assert.Equal(1, robot.Executed.Count(a => a.EndsWith("-drop", StringComparison.Ordinal)));
+        Assert.Empty(robot.Errors);
+    }
+
+    /// <summary>The same, with an old state that still shows the robot's previous order (the new one had just been sent).</summary>
+    [Fact]
+    public async Task Should_wait_for_a_fresh_state_when_the_first_one_after_the_restart_shows_the_previous_order()
+    {
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), dataDirectory: dir.Path);
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m0", "a", "d"));
+        await fleet.RunUntilAsync(() => fleet.Mission("m0").Status == MissionStatus.Completed);
+        var stale = robot.State();
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "e"));
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing && robot.Executed.Any(a => a.StartsWith("m1-", StringComparison.Ordinal)));
+
+        await fleet.RestartAsync();
+        await fleet.Coordinator.OnStateChangedAsync(stale, CancellationToken.None);
+        fleet.AfterCoordinatorCall();
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Completed, maxRounds: 400);
+
+        var mission = fleet.Mission("m1");
+        Assert.Equal((robot.Id, "m1"), (mission.Robot, mission.OrderId));
+        Assert.Equal(1, robot.Executed.Count(a => a.StartsWith("m1-", StringComparison.Ordinal) && a.EndsWith("-pick", StringComparison.Ordinal)));
+        Assert.Equal(1, robot.Executed.Count(a => a.StartsWith("m1-", StringComparison.Ordinal) && a.EndsWith("-drop", StringComparison.Ordinal)));
+        Assert.Empty(robot.Errors);
+    }
+
+    /// <summary>An old state is waited out for <see cref="ControlPlaneOptions.SilentAfter"/> only: a robot that keeps reporting it (its clock behind) is taken at its word then.</summary>
+    [Fact]
+    public async Task Should_take_a_robot_at_its_word_when_no_fresher_state_comes_within_the_silent_limit()
+    {
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), dataDirectory: dir.Path);
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "e"));
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing);
+
+        robot.Reboot(); // lost its order while the control plane was down; its clock is 30 s behind
+        robot.Silent = true;
+        await fleet.RestartAsync();
+        for (var i = 0; i < 30; i++)
+        {
+            await fleet.Coordinator.OnStateChangedAsync(robot.State() with { Timestamp = fleet.Time.Now - TimeSpan.FromSeconds(30) }, CancellationToken.None);
+            fleet.Time.Advance(TimeSpan.FromSeconds(1));
+            await fleet.TickAsync();
+        }
+
+        var mission = fleet.Mission("m1");
+        Assert.Contains(mission.History, h => h.Status == MissionStatus.Queued && h.Reason.Contains("restart", StringComparison.Ordinal));
+        Assert.Empty(mission.FailedRobots);
+    }
+
     [Fact]
     public async Task Should_keep_a_robot_that_gives_way_at_its_refuge_until_the_other_is_past()
     {

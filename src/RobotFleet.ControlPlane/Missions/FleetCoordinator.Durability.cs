@@ -16,6 +16,9 @@ public sealed partial class FleetCoordinator
     /// <summary>Until when, after a restart, nothing is released while the robots report (see <see cref="ControlPlaneOptions.RestartSettle"/>).</summary>
     private DateTimeOffset _settleUntil = DateTimeOffset.MinValue;
 
+    /// <summary>When <see cref="Restore"/> loaded the stored plans (control-plane clock); robots' states stamped before it may be old.</summary>
+    private DateTimeOffset _restoredAt = DateTimeOffset.MinValue;
+
     /// <summary>
     /// Saves the missions changed by this decision and every sent plan that changed (or is gone), in one transaction.
     /// Called inside the lock before the outbox is published: a command leaves only once the change that caused it committed.
@@ -59,6 +62,7 @@ public sealed partial class FleetCoordinator
         _restored = true;
         if (!_repository.IsDurable)
             return;
+        _restoredAt = time.GetUtcNow();
         var snapshot = _repository.Load();
         // Order and action ids of internal moves carry a counter: start it past anything an earlier run used.
         _evadeCounter = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -111,12 +115,32 @@ public sealed partial class FleetCoordinator
     /// after the persisted update id); one that finished it while the control plane was down completes it (through the
     /// usual progress check); one that runs another order or none loses the mission, which goes back to the queue (the robot
     /// is not excluded from it: it lost the order to a restart, not by rejecting it).
+    /// A state that shows less than the stored plan (another order, or an earlier update of it) may be older than what the
+    /// robot has: one the old process's bus queue still held, one the bus delivers again after the process died
+    /// (at-least-once), or one sent while the old process's last update was on its way. It is taken at its word only when
+    /// the robot stamped it <see cref="ControlPlaneOptions.RestartSettle"/> or more after the restore (nothing is released
+    /// before then anyway), or once <see cref="ControlPlaneOptions.SilentAfter"/> has passed since the restore (a robot whose
+    /// clock runs behind); until then the robot stays restored. Regression (a leader killed in CI): taken at its word, an old
+    /// state re-queued a running mission, or had an update stitched at a base the robot had driven past (rejected, so the
+    /// mission went to another robot), and the mission's pick ran twice.
     /// </summary>
     private void Reconcile(TrackedRobot robot, RobotStateChanged state)
     {
-        robot.Restored = false;
         if (robot.Plan is not { } plan)
+        {
+            robot.Restored = false;
             return;
+        }
+
+        var behind = state.OrderId != plan.OrderId || state.OrderUpdateId < plan.UpdateId;
+        if (behind && state.Timestamp < _restoredAt + options.RestartSettle && time.GetUtcNow() - _restoredAt < options.SilentAfter)
+        {
+            logger.LogDebug("Robot {Robot} reports order {Order}/{Update} (stamped {Stamp:O}), behind its stored plan {Plan}/{PlanUpdate}: maybe an old state; waiting for a later one",
+                robot.Id, state.OrderId, state.OrderUpdateId, state.Timestamp, plan.OrderId, plan.UpdateId);
+            return;
+        }
+
+        robot.Restored = false;
         var runsIt = state.OrderId == plan.OrderId;
         var busy = runsIt && (state.PendingWaypointIds.Count > 0 || state.Driving);
         if (plan.CancelActionId is not null)
