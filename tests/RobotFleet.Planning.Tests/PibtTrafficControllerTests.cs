@@ -608,6 +608,7 @@ public sealed class PibtTrafficControllerTests
     [InlineData("PushDetourLimitSeconds", double.PositiveInfinity)]
     [InlineData("PushedRetreatPace", 0.5)]
     [InlineData("PushedRetreatPace", double.NaN)]
+    [InlineData("PushedRetreatPace", double.MaxValue)]
     public void Settings_out_of_range_are_refused_naming_the_setting(string name, double value)
     {
         var options = name switch
@@ -627,6 +628,7 @@ public sealed class PibtTrafficControllerTests
         Assert.Contains($"PibtTrafficOptions.{name} must be", error.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { JamRobots = 9 }));
         _ = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { PrecedenceAfterSeconds = 0, ResolveJamAfterSeconds = 0, PrecedenceShare = 1, PushDetourLimitSeconds = 0, PushedRetreatPace = 1 }); // the edges are allowed
+        _ = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { PushedRetreatPace = 100 });
     }
 
     [Fact]

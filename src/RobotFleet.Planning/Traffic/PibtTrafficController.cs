@@ -118,7 +118,8 @@ public sealed record PibtTrafficOptions
     /// pusher's claim on the waypoint it left is granted (traced on the warehouse grid: 6 s a 2 s lane). Priced at its drive
     /// time, a retreat along a two-way cross-aisle looked cheaper than stepping into the one-way aisle beside it; measured
     /// on the 100 x 100 warehouse, 200 robots, one hour (<c>bench/RobotFleet.TrafficSim</c>, 2026-12-02), seeds 1 to 100
-    /// (robots 2 minutes without progress): 3 with 1 (seeds 79, 83, 99), none with 2 (1.7 % more deliveries), 2 with 3.
+    /// (robots 2 minutes without progress): 3 with 1 (seeds 79, 83, 99), none with 2 (1.7 % more deliveries), 2 with 3. From 1 to 100
+    /// (a construction error names it otherwise).
     /// </summary>
     public double PushedRetreatPace { get; init; } = 2;
 }
@@ -286,7 +287,7 @@ public sealed class PibtTrafficController
         Check(Seconds(o.PrecedenceAfterSeconds), nameof(o.PrecedenceAfterSeconds), o.PrecedenceAfterSeconds, "a finite number of seconds >= 0 (0: off)");
         Check(o.PrecedenceShare is >= 0 and <= 1, nameof(o.PrecedenceShare), o.PrecedenceShare, "a share from 0 to 1");
         Check(Seconds(o.PushDetourLimitSeconds), nameof(o.PushDetourLimitSeconds), o.PushDetourLimitSeconds, "a finite number of seconds >= 0 (0: off)");
-        Check(double.IsFinite(o.PushedRetreatPace) && o.PushedRetreatPace >= 1, nameof(o.PushedRetreatPace), o.PushedRetreatPace, "a finite factor >= 1");
+        Check(o.PushedRetreatPace is >= 1 and <= 100, nameof(o.PushedRetreatPace), o.PushedRetreatPace, "a factor from 1 to 100");
         return o;
     }
 
