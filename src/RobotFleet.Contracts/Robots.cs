@@ -86,6 +86,10 @@ public sealed record RobotErrorInfo(string ErrorType, string Level, string? Desc
 /// <param name="Errors">Active errors.</param>
 /// <param name="Position">Position, when known.</param>
 /// <param name="BatteryCharge">State of charge, percent.</param>
+/// <param name="ReceivedAt">
+/// When the gateway received the state message (UTC, on the control plane's clock, unlike <paramref name="Timestamp"/>); null
+/// when not known. A restarted control plane tells by it whether a state may predate the restart.
+/// </param>
 public sealed record RobotStateChanged(
     RobotId Robot,
     DateTimeOffset Timestamp,
@@ -99,7 +103,8 @@ public sealed record RobotStateChanged(
     IReadOnlyList<RobotActionProgress> Actions,
     IReadOnlyList<RobotErrorInfo> Errors,
     RobotPosition? Position,
-    double BatteryCharge);
+    double BatteryCharge,
+    DateTimeOffset? ReceivedAt = null);
 
 /// <summary>Event: a robot's connection changed (VDA connection topic, or inferred by the gateway).</summary>
 /// <param name="Robot">The robot.</param>

@@ -394,8 +394,8 @@ public sealed class MqttGateway(
     /// <summary>Updates the twin and passes the state on; returns the sending of what the robot missed when this is its first state since it came ONLINE (else null).</summary>
     private Task? OnState(RobotId robot, State state)
     {
-        var current = StateMapper.ToDomain(robot, state);
         var now = time.GetUtcNow();
+        var current = StateMapper.ToDomain(robot, state, now);
         var before = twins.Find(robot)?.Connection;
         var twin = twins.Update(robot, t => StateMapper.Apply(t, current, now) with { Charging = state.BatteryState.Charging });
         if (before is null or RobotConnectionState.Unknown && twin.Connection == RobotConnectionState.Online)

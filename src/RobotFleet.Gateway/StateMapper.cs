@@ -18,7 +18,10 @@ public static class StateMapper
     };
 
     /// <summary>Maps a VDA state into the domain snapshot event.</summary>
-    public static RobotStateChanged ToDomain(RobotId robot, State state) => new(
+    /// <param name="robot">The robot it came from.</param>
+    /// <param name="state">The VDA state message.</param>
+    /// <param name="receivedAt">When the gateway received it (UTC, the control plane's clock); null when not known.</param>
+    public static RobotStateChanged ToDomain(RobotId robot, State state, DateTimeOffset? receivedAt = null) => new(
         robot,
         state.Timestamp,
         state.OrderId,
@@ -34,7 +37,8 @@ public static class StateMapper
             long.TryParse(e.ErrorReferences?.FirstOrDefault(r => r.ReferenceKey == "orderUpdateId")?.ReferenceValue, System.Globalization.NumberStyles.None,
                 System.Globalization.CultureInfo.InvariantCulture, out var update) ? update : null)).ToList(),
         state.AgvPosition is { } p ? new RobotPosition(p.X, p.Y, p.Theta, p.MapId) : null,
-        state.BatteryState.BatteryCharge);
+        state.BatteryState.BatteryCharge,
+        receivedAt);
 
     /// <summary>The twin after a state message.</summary>
     public static RobotTwin Apply(RobotTwin twin, RobotStateChanged state, DateTimeOffset receivedAt) => twin with

@@ -146,15 +146,20 @@ public sealed class When_the_control_plane_restarts
     /// process's bus queue still held it, or the bus delivered it again after the kill), showing an earlier update than the
     /// stored plan. Taken at its word, the robot either got an update stitched at a base it had driven past (rejected, so
     /// the mission went to another robot and the pick ran twice) or lost the mission to a re-plan that picked again.
+    /// Whatever the robot's own clock says (the review: a robot whose clock ran 60 s ahead stamped its old state after the
+    /// restore; the gateway's receive time is what counts).
     /// </summary>
     [Theory]
-    [InlineData(TrafficControl.Reservation)]
-    [InlineData(TrafficControl.Pibt)]
-    public async Task Should_wait_for_a_fresh_state_when_the_first_one_after_the_restart_shows_an_earlier_update(TrafficControl traffic)
+    [InlineData(TrafficControl.Reservation, 0)]
+    [InlineData(TrafficControl.Pibt, 0)]
+    [InlineData(TrafficControl.Reservation, 60)]
+    [InlineData(TrafficControl.Pibt, 60)]
+    public async Task Should_wait_for_a_fresh_state_when_the_first_one_after_the_restart_shows_an_earlier_update(TrafficControl traffic, int clockAheadSeconds)
     {
         using var dir = new TempDataDir();
         await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor(), dataDirectory: dir.Path, traffic: traffic);
         var robot = await fleet.AddRobotAsync("r1", "A");
+        robot.ClockSkew = TimeSpan.FromSeconds(clockAheadSeconds);
         await fleet.AddRobotAsync("r2", "C"); // in the way: the order grows by updates
         Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "a", "e"));
         await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == MissionStatus.Executing && robot.Executed.Count > 0);
@@ -200,7 +205,10 @@ public sealed class When_the_control_plane_restarts
         Assert.Empty(robot.Errors);
     }
 
-    /// <summary>An old state is waited out for <see cref="ControlPlaneOptions.SilentAfter"/> only: a robot that keeps reporting it (its clock behind) is taken at its word then.</summary>
+    /// <summary>
+    /// An old state is waited out for <see cref="ControlPlaneOptions.SilentAfter"/> only: a robot that keeps reporting one
+    /// stamped before the restore (its clock behind, no receive time known) is taken at its word then.
+    /// </summary>
     [Fact]
     public async Task Should_take_a_robot_at_its_word_when_no_fresher_state_comes_within_the_silent_limit()
     {
@@ -215,7 +223,7 @@ public sealed class When_the_control_plane_restarts
         await fleet.RestartAsync();
         for (var i = 0; i < 30; i++)
         {
-            await fleet.Coordinator.OnStateChangedAsync(robot.State() with { Timestamp = fleet.Time.Now - TimeSpan.FromSeconds(30) }, CancellationToken.None);
+            await fleet.Coordinator.OnStateChangedAsync(robot.State() with { Timestamp = fleet.Time.Now - TimeSpan.FromSeconds(30), ReceivedAt = null }, CancellationToken.None);
             fleet.Time.Advance(TimeSpan.FromSeconds(1));
             await fleet.TickAsync();
         }

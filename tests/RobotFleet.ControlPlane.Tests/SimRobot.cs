@@ -143,11 +143,14 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         Dirty = true;
     }
 
+    /// <summary>How far the robot's own clock (its states' timestamps) runs ahead of the control plane's (negative: behind).</summary>
+    public TimeSpan ClockSkew { get; set; }
+
     public RobotStateChanged State()
     {
         var at = fleet.Map.Waypoints[LastNodeId];
-        return new RobotStateChanged(Id, fleet.Time.Now, OrderId, UpdateId, LastNodeId, LastNodeSequenceId, false, Paused,
-            PendingWaypointIds, _actions.Values.ToList(), Errors.ToList(), new(at.X, at.Y, 0, at.LevelId), Battery);
+        return new RobotStateChanged(Id, fleet.Time.Now + ClockSkew, OrderId, UpdateId, LastNodeId, LastNodeSequenceId, false, Paused,
+            PendingWaypointIds, _actions.Values.ToList(), Errors.ToList(), new(at.X, at.Y, 0, at.LevelId), Battery, ReceivedAt: fleet.Time.Now);
     }
 
     public async Task ReportAsync()

@@ -39,6 +39,7 @@ public sealed class MqttGatewayTests
     {
         await using var rig = await Rig.StartAsync();
         var state = StateMapperTests.BaseState();
+        var before = DateTimeOffset.UtcNow;
 
         await rig.Robot.PublishStateAsync(state);
         await WaitUntil(() => rig.Twins.Find(R1)?.LastStateAt is not null, "twin created");
@@ -51,6 +52,9 @@ public sealed class MqttGatewayTests
         var twin = rig.Twins.Find(R1)!;
         Assert.Equal((RobotConnectionState.Online, "order-1", "w0", false, 80.0), (twin.Connection, twin.OrderId, twin.LastNodeId, twin.Driving, twin.BatteryCharge!.Value));
         Assert.Equal([true, false], rig.Published<RobotStateChanged>().Select(s => s.Driving));
+        // The robot's own stamp is kept; the gateway adds when it received the state, on its own clock.
+        Assert.All(rig.Published<RobotStateChanged>(), s => Assert.Equal(state.Timestamp, s.Timestamp));
+        Assert.All(rig.Published<RobotStateChanged>(), s => Assert.InRange(s.ReceivedAt!.Value, before, DateTimeOffset.UtcNow));
         Assert.Equal(RobotConnectionState.Online, Assert.Single(rig.Published<RobotConnectionChanged>()).State);
         Assert.Equal("w0", Assert.Single(rig.Published<RobotNodeReached>()).WaypointId);
     }

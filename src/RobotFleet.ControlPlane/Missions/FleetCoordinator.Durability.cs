@@ -118,9 +118,10 @@ public sealed partial class FleetCoordinator
     /// A state that shows less than the stored plan (another order, or an earlier update of it) may be older than what the
     /// robot has: one the old process's bus queue still held, one the bus delivers again after the process died
     /// (at-least-once), or one sent while the old process's last update was on its way. It is taken at its word only when
-    /// the robot stamped it <see cref="ControlPlaneOptions.RestartSettle"/> or more after the restore (nothing is released
-    /// before then anyway), or once <see cref="ControlPlaneOptions.SilentAfter"/> has passed since the restore (a robot whose
-    /// clock runs behind); until then the robot stays restored. Regression (a leader killed in CI): taken at its word, an old
+    /// it was received (<see cref="RobotStateChanged.ReceivedAt"/>, the gateway's clock; the robot's own stamp when not
+    /// known) <see cref="ControlPlaneOptions.RestartSettle"/> or more after the restore (nothing is released before then
+    /// anyway), or once <see cref="ControlPlaneOptions.SilentAfter"/> has passed since the restore (clocks apart); until
+    /// then the robot stays restored. Regression (a leader killed in CI): taken at its word, an old
     /// state re-queued a running mission, or had an update stitched at a base the robot had driven past (rejected, so the
     /// mission went to another robot), and the mission's pick ran twice.
     /// </summary>
@@ -133,10 +134,11 @@ public sealed partial class FleetCoordinator
         }
 
         var behind = state.OrderId != plan.OrderId || state.OrderUpdateId < plan.UpdateId;
-        if (behind && state.Timestamp < _restoredAt + options.RestartSettle && time.GetUtcNow() - _restoredAt < options.SilentAfter)
+        var heard = state.ReceivedAt ?? state.Timestamp;
+        if (behind && heard < _restoredAt + options.RestartSettle && time.GetUtcNow() - _restoredAt < options.SilentAfter)
         {
-            logger.LogDebug("Robot {Robot} reports order {Order}/{Update} (stamped {Stamp:O}), behind its stored plan {Plan}/{PlanUpdate}: maybe an old state; waiting for a later one",
-                robot.Id, state.OrderId, state.OrderUpdateId, state.Timestamp, plan.OrderId, plan.UpdateId);
+            logger.LogDebug("Robot {Robot} reports order {Order}/{Update} (received {Heard:O}), behind its stored plan {Plan}/{PlanUpdate}: maybe an old state; waiting for a later one",
+                robot.Id, state.OrderId, state.OrderUpdateId, heard, plan.OrderId, plan.UpdateId);
             return;
         }
 
@@ -187,7 +189,7 @@ public sealed partial class FleetCoordinator
             return;
         }
 
-        var reason = $"after a control-plane restart robot {robot.Id} reports order '{state.OrderId}', not {plan.OrderId}";
+        var reason = $"after a control-plane restart robot {robot.Id} reports order '{state.OrderId}' (update {state.OrderUpdateId}), not {plan.OrderId} (update {plan.UpdateId})";
         if (MissionOf(robot) is { IsFinal: false } mission)
             Requeue(robot, mission, reason, orphan: false, lost: true);
         else
