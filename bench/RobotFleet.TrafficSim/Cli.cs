@@ -147,9 +147,9 @@ internal static class Cli
                     if (settings.OneWayLoops)
                     {
                         drawn = map;
-                        var oriented = RobotFleet.Planning.OneWayLoops.Orient(map);
-                        settings = settings with { LanesAgainstLoops = map.Lanes.Count - oriented.Lanes.Count };
-                        map = oriented;
+                        var blocks = RobotFleet.Planning.OneWayLoops.Blocks(map);
+                        settings = settings with { LanesAgainstLoops = blocks.Against.Count, PassingLanes = blocks.Passing };
+                        map = RobotFleet.Planning.OneWayLoops.Orient(map, keepPassing: true);
                     }
                 }
                 catch (SimConfigurationException e)

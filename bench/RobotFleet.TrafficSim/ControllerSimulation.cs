@@ -63,6 +63,7 @@ internal sealed class ControllerSimulation
             ? string.Create(CultureInfo.InvariantCulture, $" (sparing robots {options.JamSparesAfterSeconds} s without progress until {options.JamSparesUntilSeconds} s{(options.JamSparesNotOnTwoWayLanes ? ", not on two-way lanes" : "")})")
             : " (sparing no robot)";
         Controller = new PibtTrafficController(Space, options);
+        Controller.SetPassingLanes(settings.PassingLanes);
         if (randomMissions)
         {
             var (pickups, dropoffs, rule) = TrafficSimulation.MissionEndpoints(map);

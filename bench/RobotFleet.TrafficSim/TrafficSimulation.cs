@@ -69,12 +69,18 @@ internal sealed record SimSettings
     /// <summary>Whether the site's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>: the map is passed through <see cref="Planning.OneWayLoops.Orient"/>).</summary>
     public bool OneWayLoops { get; init; }
 
-    /// <summary>With <see cref="OneWayLoops"/>: how many lanes against the loops' direction the orientation removed (0: the map has no loop of two-way lanes); said in the reports.</summary>
+    /// <summary>With <see cref="OneWayLoops"/>: how many lanes against the loops' direction the orientation closes (0: the map has no loop of two-way lanes); said in the reports.</summary>
     public int LanesAgainstLoops { get; init; }
+
+    /// <summary>
+    /// With <see cref="OneWayLoops"/>: the passing lanes among those (<see cref="Planning.OneWayLoopBlocks.Passing"/>), kept in
+    /// the map the controller alone drives and given to it as lanes only to make way; the coordinator finds them itself.
+    /// </summary>
+    public IReadOnlyCollection<string> PassingLanes { get; init; } = [];
 
     /// <summary>What the reports say after the lane count about <see cref="OneWayLoops"/>: empty when off.</summary>
     public string OneWayLoopsText => !OneWayLoops ? ""
-        : LanesAgainstLoops > 0 ? $" (--one-way-loops: its loops driven one way round, {LanesAgainstLoops} lanes against them removed)"
+        : LanesAgainstLoops > 0 ? $" (--one-way-loops: its loops driven one way round, {LanesAgainstLoops} lanes against them closed, {PassingLanes.Count} of them kept as passing lanes at bridge mouths, only to make way)"
         : " (--one-way-loops: no loop of two-way lanes, map unchanged)";
 
     /// <summary>Which traffic control the coordinator runs.</summary>
@@ -96,6 +102,9 @@ internal sealed class TrafficSimulation : IAsyncDisposable
 {
     private static readonly DateTimeOffset Epoch = new(2026, 1, 1, 8, 0, 0, TimeSpan.Zero);
     private readonly SiteMap _map;
+
+    /// <summary>With <c>--one-way-loops</c>: the site as drawn; else null.</summary>
+    private readonly SiteMap? _drawn;
     private readonly SimSettings _settings;
     private readonly ServiceProvider _services;
     private readonly IBusControl _bus;
@@ -142,6 +151,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
     private TrafficSimulation(SiteMap map, SimSettings settings, ServiceProvider services, IBusControl bus, SiteMap? drawn)
     {
         _map = map;
+        _drawn = drawn;
         _settings = settings;
         _services = services;
         _bus = bus;
@@ -300,7 +310,8 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             throw new SimConfigurationException("--robots", _settings.Robots.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 $"only {starts.Count} robots fit on '{_map.Id}' {apart:0.##} m apart (three footprint radii) off the lifts");
         var now = _clock.GetUtcNow();
-        var space = new RobotFleet.Planning.Traffic.TrafficSpace(_map, _settings.Radius, _settings.Speed); // travel times, for what counts as progress
+        // Travel times, for what counts as progress: on the loops driven one way without the passing lanes (only to make way).
+        var space = new RobotFleet.Planning.Traffic.TrafficSpace(_drawn is null ? _map : OneWayLoops.Orient(_drawn), _settings.Radius, _settings.Speed);
         for (var i = 0; i < starts.Count; i++)
         {
             var robot = new SimulatedRobot(new RobotId("sim", $"r{i:0000}"), _map, _map.Waypoints[starts[i]], _settings.Speed * _settings.TimeScale,

@@ -14,7 +14,9 @@ public sealed class ControlPlaneOptions
     /// default off). <see cref="Map"/> is then the map as drawn: the lanes against the loops are kept closed by rule, and
     /// while a lane on a loop is closed (an operator, perception) that lane's block of loops
     /// (<see cref="Planning.OneWayLoopBlocks"/>) is driven both ways, so a waypoint past the closure stays reachable the
-    /// other way round. Assignment estimates travel times on the loops driven one way.
+    /// other way round. Assignment estimates travel times on the loops driven one way. The PIBT controller
+    /// (<see cref="TrafficControl.Pibt"/>) may still let a robot back up along a passing lane
+    /// (<see cref="Planning.OneWayLoopBlocks.Passing"/>) to make way; routes never use one.
     /// </summary>
     public bool OneWayLoops { get; init; }
 

@@ -24,12 +24,17 @@ public static class OneWayLoops
     /// (waypoints, one-way lanes, bridges, lift rides, locations, zones, doors, drawings, lifts) as it was.
     /// </summary>
     /// <param name="map">The site map.</param>
+    /// <param name="keepPassing">
+    /// Keep the <see cref="OneWayLoopBlocks.Passing"/> lanes, for a traffic controller that lets robots drive them only to make
+    /// way (<see cref="Traffic.PibtTrafficController.SetPassingLanes"/>); routes must not use them.
+    /// </param>
     /// <returns>The oriented map, or <paramref name="map"/> itself when it has no loop of two-way connections.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="map"/> is null.</exception>
-    public static SiteMap Orient(SiteMap map)
+    public static SiteMap Orient(SiteMap map, bool keepPassing = false)
     {
         ArgumentNullException.ThrowIfNull(map);
-        var removed = LanesAgainstTheLoops(map);
+        var blocks = Blocks(map);
+        var removed = keepPassing ? blocks.Against.Except(blocks.Passing).ToHashSet(StringComparer.Ordinal) : blocks.Against;
         if (removed.Count == 0)
         {
             return map;
@@ -51,7 +56,9 @@ public static class OneWayLoops
     /// two-way connection that is no bridge) the block it belongs to, a two-edge-connected part of the map's two-way
     /// connections (Tarjan 1974: what is left connected once the bridges are taken out). A block minus any one of its
     /// connections stays connected, so a lane closed on a loop leaves a way round inside its block when the block is
-    /// driven both ways (see <see cref="OneWayLoopBlocks.AgainstWhileClosed"/>).
+    /// driven both ways (see <see cref="OneWayLoopBlocks.AgainstWhileClosed"/>). And the passing lanes: at every mouth (a loop
+    /// waypoint where a bridge, a spur or a corridor, leaves the loop) the lanes against the loop's direction out of it, one
+    /// waypoint back (see <see cref="OneWayLoopBlocks.Passing"/>).
     /// </summary>
     /// <param name="map">The site map.</param>
     /// <returns>The blocks (no lanes at all when the map has no loop of two-way connections).</returns>
@@ -164,8 +171,29 @@ public static class OneWayLoops
             }
         }
 
+        // Mouths: waypoints on a loop where a bridge leaves it.
+        var onLoop = new bool[index.Count];
+        for (var k = 0; k < links.Length; k++)
+        {
+            if (!bridge[k])
+            {
+                onLoop[links[k].Item1] = onLoop[links[k].Item2] = true;
+            }
+        }
+
+        var mouth = new bool[index.Count];
+        for (var k = 0; k < links.Length; k++)
+        {
+            if (bridge[k])
+            {
+                mouth[links[k].Item1] |= onLoop[links[k].Item1];
+                mouth[links[k].Item2] |= onLoop[links[k].Item2];
+            }
+        }
+
         var ids = map.Waypoints.Keys.ToArray();
         var removed = new HashSet<string>(StringComparer.Ordinal);
+        var passing = new HashSet<string>(StringComparer.Ordinal);
         var blockOf = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var k = 0; k < links.Length; k++)
         {
@@ -179,6 +207,11 @@ public static class OneWayLoops
             foreach (var lane in map.OutgoingLanes(ids[to]).Where(l => l.LiftId is null && l.ToWaypointId == ids[from]))
             {
                 removed.Add(lane.Id);
+                if (mouth[to])
+                {
+                    passing.Add(lane.Id);
+                }
+
                 blockOf[lane.Id] = block;
             }
 
@@ -188,7 +221,7 @@ public static class OneWayLoops
             }
         }
 
-        return new OneWayLoopBlocks(removed, blockOf);
+        return new OneWayLoopBlocks(removed, blockOf, passing);
     }
 }
 
@@ -196,9 +229,15 @@ public static class OneWayLoops
 /// The result of <see cref="OneWayLoops.Blocks"/>: the lanes against the loops' direction and the block of every lane on a
 /// loop. Immutable; thread-safe.
 /// </summary>
-/// <param name="Against">The lanes against the loops' direction (those <see cref="OneWayLoops.Orient"/> removes).</param>
+/// <param name="Against">The lanes against the loops' direction (those <see cref="OneWayLoops.Orient"/> removes; it keeps <paramref name="Passing"/> when asked).</param>
 /// <param name="BlockOf">For each lane on a loop (both directions of a two-way connection that is no bridge), its block's number.</param>
-public sealed record OneWayLoopBlocks(IReadOnlySet<string> Against, IReadOnlyDictionary<string, int> BlockOf)
+/// <param name="Passing">
+/// The passing lanes, a subset of <paramref name="Against"/>: those out of a mouth (a loop waypoint where a bridge leaves the
+/// loop) one waypoint back against the loop. Routes never use them; a traffic controller may let a robot on the mouth back
+/// up along one to make way for a robot coming out of the bridge (a spur's single lane holds one robot: without it, the
+/// only way off the mouth is forward round the whole loop; measured in <c>bench/results/traffic-pibt.md</c>, eighteenth session).
+/// </param>
+public sealed record OneWayLoopBlocks(IReadOnlySet<string> Against, IReadOnlyDictionary<string, int> BlockOf, IReadOnlySet<string> Passing)
 {
     /// <summary>
     /// The lanes against the loops' direction that stay closed while <paramref name="closed"/> lanes are closed: all of
@@ -212,5 +251,17 @@ public sealed record OneWayLoopBlocks(IReadOnlySet<string> Against, IReadOnlyDic
         ArgumentNullException.ThrowIfNull(closed);
         var opened = closed.Select(l => BlockOf.TryGetValue(l, out var b) ? b : -1).Where(b => b >= 0).ToHashSet();
         return opened.Count == 0 ? Against : Against.Where(l => !opened.Contains(BlockOf[l])).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The <see cref="Passing"/> lanes while <paramref name="closed"/> lanes are closed: those of a block driven both ways
+    /// meanwhile (see <see cref="AgainstWhileClosed"/>) are open lanes like any other then.
+    /// </summary>
+    /// <param name="closed">Lane ids closed now; ids of no loop lane are ignored.</param>
+    /// <returns>Lane ids (<see cref="Passing"/> itself when no closed lane is on a loop).</returns>
+    public IReadOnlySet<string> PassingWhileClosed(IEnumerable<string> closed)
+    {
+        var against = AgainstWhileClosed(closed);
+        return ReferenceEquals(against, Against) ? Passing : Passing.Where(against.Contains).ToHashSet(StringComparer.Ordinal);
     }
 }

@@ -211,17 +211,8 @@ public sealed class When_a_lane_closes_on_a_loop_driven_one_way_round
     /// </summary>
     private static async Task<(Fleet Fleet, SimRobot Robot, string Target, string WayRound)> StartAsync()
     {
-        var map = TestMaps.LoopWithRoom();
-        var fleet = await Fleet.StartAsync(map, configure: o => new ControlPlaneOptions
-        {
-            Map = o.Map,
-            OneWayLoops = true,
-            TrafficControl = o.TrafficControl,
-            BlockedResolveAfter = o.BlockedResolveAfter,
-            ReplanCooldown = o.ReplanCooldown,
-            LostBlockerTimeout = o.LostBlockerTimeout,
-            ParkIdleAfter = null,
-        });
+        var fleet = await LoopFleetAsync();
+        var map = fleet.Map;
         var robot = await fleet.AddRobotAsync("r1", "A");
         var againstAB = Planning.OneWayLoops.Blocks(map).Against.Contains(map.FindLane("A", "B")!.Id);
         return againstAB ? (fleet, robot, "c", map.FindLane("A", "F")!.Id) : (fleet, robot, "e", map.FindLane("A", "B")!.Id);
@@ -240,6 +231,47 @@ public sealed class When_a_lane_closes_on_a_loop_driven_one_way_round
         Assert.Equal(5, robot.Trail.Distinct().Count(w => w is "A" or "B" or "C" or "D" or "E" or "F")); // all the way round but one
         var against = Planning.OneWayLoops.Blocks(fleet.Map).Against;
         Assert.DoesNotContain(fleet.Routes(robot).SelectMany(r => r.Lanes), l => against.Contains(l.LaneId));
+    }
+
+    /// <summary>A fleet on <see cref="TestMaps.LoopWithRoom"/> with its loop driven one way round, no robot yet.</summary>
+    private static Task<Fleet> LoopFleetAsync() => Fleet.StartAsync(TestMaps.LoopWithRoom(), configure: o => new ControlPlaneOptions
+    {
+        Map = o.Map,
+        OneWayLoops = true,
+        TrafficControl = o.TrafficControl,
+        BlockedResolveAfter = o.BlockedResolveAfter,
+        ReplanCooldown = o.ReplanCooldown,
+        LostBlockerTimeout = o.LostBlockerTimeout,
+        ParkIdleAfter = null,
+    });
+
+    /// <summary>
+    /// The room off B is a spur: one robot at a time. x works in it (R2) and leaves; y stands on its mouth B, bound into it.
+    /// y backs up the passing lane out of B, one waypoint against the loop, lets x out and drives in; without the passing
+    /// lane (the one-way rule as it was) its only way off B was forward round the whole loop (through D, opposite B).
+    /// </summary>
+    [Fact]
+    public async Task Should_let_the_robot_on_a_spur_mouth_back_up_one_waypoint_for_the_robot_coming_out()
+    {
+        await using var fleet = await LoopFleetAsync();
+        var x = await fleet.AddRobotAsync("x", "R2");
+        var y = await fleet.AddRobotAsync("y", "B");
+        var blocks = Planning.OneWayLoops.Blocks(fleet.Map);
+        var passing = fleet.Map.Lanes.Single(l => l.Id == Assert.Single(blocks.Passing));
+        Assert.Equal("B", passing.FromWaypointId);
+
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m-x", "r2", passing.ToWaypointId == "A" ? "c" : "a"));
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m-y", "r2", "e"));
+        await fleet.RunUntilAsync(() => fleet.Mission("m-x").IsFinal && fleet.Mission("m-y").IsFinal, maxRounds: 400);
+
+        Assert.Equal((MissionStatus.Completed, MissionStatus.Completed), (fleet.Mission("m-x").Status, fleet.Mission("m-y").Status));
+        Assert.Equal(x.Id, fleet.Mission("m-x").Robot);
+        Assert.Equal(y.Id, fleet.Mission("m-y").Robot);
+        var intoTheRoom = y.Trail.TakeWhile(w => w != "R2").ToList();
+        Assert.True(intoTheRoom.SequenceEqual(["B", passing.ToWaypointId, "B", "R1"]), string.Join(" / ", y.Trail) + "\n" + string.Join("\n", fleet.Log.Take(60)));
+        Assert.Contains(fleet.Routes(y).SelectMany(r => r.Lanes), l => l.LaneId == passing.Id);
+        // Routes never take it: no order but the one that made way drives a lane against the loop.
+        Assert.DoesNotContain(fleet.Routes(x).SelectMany(r => r.Lanes), l => blocks.Against.Contains(l.LaneId));
     }
 
     [Fact]

@@ -34,6 +34,27 @@ public sealed class OneWayLoopsTests
     }
 
     [Fact]
+    public void The_passing_lanes_lead_from_each_mouth_one_waypoint_back_against_the_loop_and_are_kept_only_on_request()
+    {
+        // The ring of the test above: a spur leaves it at d, a two-way tail (a bridge) at a; b and c are no mouths.
+        var map = TestMaps.Build(["a:0:0", "b:4:0", "c:4:4", "d:0:4", "s1:-2:6", "s2:-4:8", "x:-3:0", "y:-6:0"],
+            "a=b", "b=c", "c=d", "d=a", "d=s1", "s1=s2", "x>a", "a>x", "x=y");
+        var blocks = OneWayLoops.Blocks(map);
+        var oriented = OneWayLoops.Orient(map);
+
+        var passing = blocks.Passing.Select(id => map.Lanes.Single(l => l.Id == id)).ToList();
+        Assert.Equal(["a", "d"], passing.Select(l => l.FromWaypointId).Order(StringComparer.Ordinal));
+        Assert.All(passing, l => Assert.NotNull(oriented.FindLane(l.ToWaypointId, l.FromWaypointId))); // back the way the loop comes in
+        Assert.Subset(blocks.Against.ToHashSet(), blocks.Passing.ToHashSet());
+        var kept = OneWayLoops.Orient(map, keepPassing: true);
+        Assert.Equal(oriented.Lanes.Count + 2, kept.Lanes.Count);
+        Assert.All(passing, l => Assert.NotNull(kept.FindLane(l.FromWaypointId, l.ToWaypointId)));
+        // A closed lane on the ring opens its block both ways: its passing lanes are plain lanes then.
+        Assert.Empty(blocks.PassingWhileClosed([map.FindLane("b", "c")!.Id]));
+        Assert.Same(blocks.Passing, blocks.PassingWhileClosed([map.FindLane("s1", "s2")!.Id]));
+    }
+
+    [Fact]
     public void A_map_without_a_loop_of_two_way_lanes_is_returned_as_it_is()
     {
         var line = TestMaps.Build(["a:0:0", "b:4:0", "c:8:0"], "a=b", "b=c");

@@ -554,13 +554,74 @@ public sealed class PibtTrafficControllerTests
     }
 
     /// <summary>
+    /// The loop of the test above drawn two-way and driven one way round (<see cref="OneWayLoops"/>), without the side spur:
+    /// with the passing lane out of the mouth j kept for making way, b backs up one waypoint against the loop, lets a out
+    /// and is in n within seconds; without it, b drives round the whole loop (the airport terminal's forced stalls, seeds 13,
+    /// 17, 22 of the seventeenth session).
+    /// </summary>
+    [Fact]
+    public void A_robot_on_a_spur_mouth_of_a_one_way_loop_backs_up_a_passing_lane_to_let_the_robot_in_the_spur_out()
+    {
+        var drawn = TestMaps.Build(["k:0:0", "j:4:0", "n:4:-4", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10"],
+            "k=j", "j=n", "j=l1", "l1=l2", "l2=l3", "l3=l4", "l4=k");
+        var blocks = OneWayLoops.Blocks(drawn);
+        var passing = drawn.Lanes.Single(l => l.Id == Assert.Single(blocks.Passing)); // j is the loop's only mouth
+        Assert.Equal("j", passing.FromWaypointId);
+        var behind = passing.ToWaypointId;
+        var ahead = behind == "k" ? "l1" : "k";
+        var farSide = new[] { "l2", "l3" };
+
+        var (done, bWent) = PushOffTheMouth(OneWayLoops.Orient(drawn, keepPassing: true), aGoal: "l2", blocks.Passing);
+        Assert.True(done > 0, "b never reached n");
+        Assert.Contains(behind, bWent);
+        Assert.DoesNotContain(ahead, bWent);
+        Assert.DoesNotContain(bWent, farSide.Contains);
+
+        var (slow, bWentRound) = PushOffTheMouth(OneWayLoops.Orient(drawn), aGoal: "l2");
+        Assert.True(slow > 0, "b never reached n without the passing lane");
+        Assert.Contains(bWentRound, farSide.Contains); // round the whole loop (robots here reach what is released at once, so time tells nothing)
+    }
+
+    /// <summary>A passing lane is not a route: a robot whose goal lies one waypoint behind it drives round the loop, and a lane that is not on the map is refused by name.</summary>
+    [Fact]
+    public void A_robot_never_takes_a_passing_lane_on_its_own_way()
+    {
+        var drawn = TestMaps.Build(["k:0:0", "j:4:0", "n:4:-4", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10"],
+            "k=j", "j=n", "j=l1", "l1=l2", "l2=l3", "l3=l4", "l4=k");
+        var blocks = OneWayLoops.Blocks(drawn);
+        var behind = drawn.Lanes.Single(l => l.Id == Assert.Single(blocks.Passing)).ToWaypointId;
+        var controller = new PibtTrafficController(new TrafficSpace(OneWayLoops.Orient(drawn, keepPassing: true), 0.5));
+        controller.SetPassingLanes(blocks.Passing);
+        controller.Place("c", "j");
+        controller.SetGoal("c", behind);
+        var went = new HashSet<string>(StringComparer.Ordinal);
+
+        var at = DriveUntil(controller, ["c"], () =>
+        {
+            went.UnionWith(controller.Held("c"));
+            return controller.Held("c")[0] == behind;
+        }, 0.25);
+
+        Assert.False(double.IsNaN(at), "c reached the waypoint behind it");
+        Assert.Contains("l2", went); // round the loop
+        var other = new PibtTrafficController(new TrafficSpace(OneWayLoops.Orient(drawn, keepPassing: true), 0.5));
+        other.SetPassingLanes(blocks.Passing);
+        other.Place("e", "j");
+        other.SetGoal("e", "n");
+        Assert.Contains($"{behind}, ", other.Explain("e"));
+        Assert.Contains("passing lane (only to make way)", other.Explain("e"));
+        Assert.Contains("'no-such-lane'", Assert.Throws<ArgumentException>(() => controller.SetPassingLanes(["no-such-lane"])).Message);
+    }
+
+    /// <summary>
     /// a stands in the spur n, b on its mouth j bound for n; a leaves for <paramref name="aGoal"/>. Robots drive what they are
     /// released at once. Returns when both were at their goals (simulated seconds; -1 if not within 200 s) and every
-    /// waypoint b held on the way.
+    /// waypoint b held on the way. <paramref name="passing"/>: the controller's passing lanes.
     /// </summary>
-    private static (double Done, HashSet<string> BWent) PushOffTheMouth(SiteMap map, string aGoal)
+    private static (double Done, HashSet<string> BWent) PushOffTheMouth(SiteMap map, string aGoal, IEnumerable<string>? passing = null)
     {
         var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        controller.SetPassingLanes(passing ?? []);
         controller.Place("a", "n");
         controller.Place("b", "j");
         controller.SetGoal("a", aGoal);

@@ -120,6 +120,9 @@ public sealed partial class FleetCoordinator
     /// </summary>
     private IReadOnlySet<string> _againstLoops = new HashSet<string>();
 
+    /// <summary>The passing lanes among <see cref="_againstLoops"/> (<see cref="Planning.OneWayLoopBlocks.Passing"/>): closed to routes, open to PIBT only to make way.</summary>
+    private IReadOnlySet<string> _passingLanes = new HashSet<string>();
+
     /// <summary>Whether <see cref="UpdateLoopRule"/> has run (its first run sets the rule without logging a change).</summary>
     private bool _loopRuleApplied;
 
@@ -152,6 +155,7 @@ public sealed partial class FleetCoordinator
         }
 
         _againstLoops = against;
+        _passingLanes = _loops.PassingWhileClosed(_closedLanes.Keys);
     }
 
     /// <summary>The fastest route that drives no closed lane (and, optionally, enters no blocked waypoint).</summary>

@@ -22,14 +22,16 @@ public sealed partial class FleetCoordinator
     private void ReleaseByPibt()
     {
         _pibt ??= new PibtTrafficController(new TrafficSpace(options.Map, options.FootprintRadius, options.RobotMaxSpeed));
-        foreach (var lane in _pibtClosed.Where(l => !_closedLanes.ContainsKey(l) && !_againstLoops.Contains(l)).ToList())
+        // Lanes against a loop are closed to the controller but for its passing lanes, which it lets robots drive only to make way.
+        foreach (var lane in _pibtClosed.Where(l => !_closedLanes.ContainsKey(l) && (!_againstLoops.Contains(l) || _passingLanes.Contains(l))).ToList())
         {
             _pibt.OpenLane(lane);
             _pibtClosed.Remove(lane);
         }
 
-        foreach (var lane in _closedLanes.Keys.Concat(_againstLoops).Where(_pibtClosed.Add))
+        foreach (var lane in _closedLanes.Keys.Concat(_againstLoops.Where(l => !_passingLanes.Contains(l))).Where(_pibtClosed.Add))
             _pibt.CloseLane(lane);
+        _pibt.SetPassingLanes(_passingLanes);
 
         foreach (var robot in _robots.Values)
         {

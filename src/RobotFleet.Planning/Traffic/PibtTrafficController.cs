@@ -231,6 +231,7 @@ public sealed class PibtTrafficController
     private readonly int[] _owner;
     private readonly int[] _claimer;
     private readonly HashSet<int> _closed = [];
+    private readonly HashSet<int> _passing = [];
     private readonly Func<int, bool> _isClosed;
     private readonly List<JamPlan> _plans = [];
     private int _closures;
@@ -250,7 +251,7 @@ public sealed class PibtTrafficController
         _claimer = new int[space.ResourceCount];
         Array.Fill(_owner, -1);
         Array.Fill(_claimer, -1);
-        _isClosed = _closed.Contains;
+        _isClosed = l => _closed.Contains(l) || _passing.Contains(l);
         _spursAtMouth = new int[space.WaypointCount][];
         for (var w = 0; w < _spursAtMouth.Length; w++)
             _spursAtMouth[w] = [];
@@ -433,6 +434,25 @@ public sealed class PibtTrafficController
             _closures++;
     }
 
+    /// <summary>
+    /// Sets the passing lanes (replacing the last set): lanes a robot may drive only to make way for another (when pushed),
+    /// never on its own way to its goal; travel times to goals leave them out. On a loop driven one way round they let the
+    /// robot on a spur's mouth back up one waypoint for the robot coming out of the spur (see
+    /// <see cref="OneWayLoopBlocks.Passing"/>). A lane also closed with <see cref="CloseLane"/> is closed.
+    /// </summary>
+    /// <param name="laneIds">Lane ids; empty for none.</param>
+    /// <exception cref="ArgumentException">A lane is not on the map.</exception>
+    public void SetPassingLanes(IEnumerable<string> laneIds)
+    {
+        ArgumentNullException.ThrowIfNull(laneIds);
+        var lanes = laneIds.Select(_space.LaneIndexOf).ToHashSet();
+        if (lanes.SetEquals(_passing))
+            return;
+        _passing.Clear();
+        _passing.UnionWith(lanes);
+        _closures++;
+    }
+
     /// <summary>Opens a lane closed with <see cref="CloseLane"/>.</summary>
     /// <exception cref="ArgumentException">The lane is not on the map.</exception>
     public void OpenLane(string laneId)
@@ -476,6 +496,8 @@ public sealed class PibtTrafficController
             string why;
             if (_closed.Contains(lane))
                 why = "lane closed";
+            else if (_passing.Contains(lane))
+                why = "passing lane (only to make way)";
             else if (_claimer[v] is var c and >= 0 && c != agent.Index)
                 why = $"claimed by {_agents[c].Id}";
             else if (_claimer[segment] is var cs and >= 0 && cs != agent.Index)
@@ -1112,8 +1134,8 @@ public sealed class PibtTrafficController
         for (var k = _space.OutStart[u]; k < _space.OutStart[u + 1]; k++)
         {
             var lane = _space.OutLanes[k];
-            if (_closed.Contains(lane))
-                continue;
+            if (_closed.Contains(lane) || (parent is null && _passing.Contains(lane)))
+                continue; // a passing lane only to make way
             var v = _space.LaneTo[lane];
             var refuge = false;
             if (OffWayInto(u, v, times, pushed: parent is not null))
