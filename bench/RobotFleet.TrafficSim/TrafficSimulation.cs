@@ -66,7 +66,7 @@ internal sealed record SimSettings
     /// </summary>
     public double TimeScale { get; init; } = 1;
 
-    /// <summary>Whether the site's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>: the map is passed through <see cref="Planning.OneWayLoops.Orient"/>).</summary>
+    /// <summary>Whether the site's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>: the map is passed through <see cref="Planning.OneWayLoops.Orient"/>, keeping the passing lanes).</summary>
     public bool OneWayLoops { get; init; }
 
     /// <summary>With <see cref="OneWayLoops"/>: how many lanes against the loops' direction the orientation closes (0: the map has no loop of two-way lanes); said in the reports.</summary>

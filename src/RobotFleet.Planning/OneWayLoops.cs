@@ -46,11 +46,6 @@ public static class OneWayLoops
             map.Warnings.Where(w => w.Rule != "lanes-cross-without-waypoint"), map.Id, map.Lifts);
     }
 
-    /// <summary>The ids of the lanes <see cref="Orient"/> removes: on each two-way connection of a loop, the lane against the search's direction.</summary>
-    /// <param name="map">The site map.</param>
-    /// <returns>Lane ids (empty when the map has no loop of two-way connections).</returns>
-    public static IReadOnlySet<string> LanesAgainstTheLoops(SiteMap map) => Blocks(map).Against;
-
     /// <summary>
     /// The loops' blocks: the lanes <see cref="Orient"/> removes, and for every lane on a loop (either direction of a
     /// two-way connection that is no bridge) the block it belongs to, a two-edge-connected part of the map's two-way
@@ -226,8 +221,8 @@ public static class OneWayLoops
 }
 
 /// <summary>
-/// The result of <see cref="OneWayLoops.Blocks"/>: the lanes against the loops' direction and the block of every lane on a
-/// loop. Immutable; thread-safe.
+/// The result of <see cref="OneWayLoops.Blocks"/>: the lanes against the loops' direction, the block of every lane on a
+/// loop, and the passing lanes. Immutable; thread-safe.
 /// </summary>
 /// <param name="Against">The lanes against the loops' direction (those <see cref="OneWayLoops.Orient"/> removes; it keeps <paramref name="Passing"/> when asked).</param>
 /// <param name="BlockOf">For each lane on a loop (both directions of a two-way connection that is no bridge), its block's number.</param>

@@ -122,7 +122,9 @@ public sealed class OneWayLoopsTests
         var map = PlannerMaps.RandomGrid(new Random(seed), 6, 5);
         var blocks = OneWayLoops.Blocks(map);
 
-        Assert.Equal(OneWayLoops.LanesAgainstTheLoops(map), blocks.Against);
+        var oriented = OneWayLoops.Orient(map);
+        Assert.All(blocks.Against, id => Assert.DoesNotContain(oriented.Lanes, l => l.Id == id));
+        Assert.Equal(map.Lanes.Count - blocks.Against.Count, oriented.Lanes.Count);
         foreach (var lane in map.Lanes.Where(l => blocks.BlockOf.ContainsKey(l.Id)))
         {
             // Closed as the control plane closes lanes: both directions.

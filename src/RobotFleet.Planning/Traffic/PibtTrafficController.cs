@@ -201,7 +201,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// on backing off, or into a side pocket, instead of the two taking turns pushing each other along the corridor. On maps with long two-way single-lane corridors on loops, packed densely (the
 /// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
 /// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
-/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 30 one-hour runs with 50 robots, 7 times in all. On the 100 x 100 warehouse grid it happened
+/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 30 one-hour runs with 50 robots, 4 times in all (7
+/// before the passing lanes, <see cref="SetPassingLanes"/>, let a robot on a spur's mouth back up for the robot coming out). On the 100 x 100 warehouse grid it happened
 /// in none of 100 simulated hours at 200 robots (3 times before <see cref="PibtTrafficOptions.PushedRetreatPace"/>) and
 /// 500 to 1,700 times an hour at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot
 /// that never moves again (lost) holds its place until the caller removes it (claims on it time out and their robots
@@ -435,7 +436,7 @@ public sealed class PibtTrafficController
     }
 
     /// <summary>
-    /// Sets the passing lanes (replacing the last set): lanes a robot may drive only to make way for another (when pushed),
+    /// Sets the passing lanes (replacing the last set): lanes a robot may drive only to make way for another (pushed, or making way of its own accord),
     /// never on its own way to its goal; travel times to goals leave them out. On a loop driven one way round they let the
     /// robot on a spur's mouth back up one waypoint for the robot coming out of the spur (see
     /// <see cref="OneWayLoopBlocks.Passing"/>). A lane also closed with <see cref="CloseLane"/> is closed.
@@ -496,8 +497,6 @@ public sealed class PibtTrafficController
             string why;
             if (_closed.Contains(lane))
                 why = "lane closed";
-            else if (_passing.Contains(lane))
-                why = "passing lane (only to make way)";
             else if (_claimer[v] is var c and >= 0 && c != agent.Index)
                 why = $"claimed by {_agents[c].Id}";
             else if (_claimer[segment] is var cs and >= 0 && cs != agent.Index)
@@ -509,7 +508,7 @@ public sealed class PibtTrafficController
             else
                 why = "free";
             var time = times is null ? "" : $", {times[v]:0.#} s to goal";
-            parts.Add($"{_space.WaypointId(v)}{time}: {why}");
+            parts.Add($"{_space.WaypointId(v)}{time}: {(_passing.Contains(lane) && !_closed.Contains(lane) ? "passing lane (only to make way), " : "")}{why}");
         }
 
         var own = times is null ? "no goal" : $"{times[u]:0.#} s to {(agent.Goal >= 0 ? "goal" : "leave the dead end for another robot, via")} {_space.WaypointId(agent.Target)}";
@@ -856,9 +855,9 @@ public sealed class PibtTrafficController
             {
                 var (agent, from, to, lane) = plan.Moves[plan.Next];
                 var segment = _space.LaneResource[lane];
-                if (agent.Path.Count == 0 || agent.Path[^1] != from || _closed.Contains(lane))
+                if (agent.Path.Count == 0 || agent.Path[^1] != from || _isClosed(lane))
                 {
-                    EndPlan(plan); // the robot is not where the plan expects it (or the lane closed): PIBT takes over again
+                    EndPlan(plan); // the robot is not where the plan expects it (or the lane closed, or became a passing lane): PIBT takes over again
                     break;
                 }
 
@@ -1134,8 +1133,8 @@ public sealed class PibtTrafficController
         for (var k = _space.OutStart[u]; k < _space.OutStart[u + 1]; k++)
         {
             var lane = _space.OutLanes[k];
-            if (_closed.Contains(lane) || (parent is null && _passing.Contains(lane)))
-                continue; // a passing lane only to make way
+            if (_closed.Contains(lane))
+                continue;
             var v = _space.LaneTo[lane];
             var refuge = false;
             if (OffWayInto(u, v, times, pushed: parent is not null))
@@ -1186,6 +1185,8 @@ public sealed class PibtTrafficController
                 continue; // no swap with the robot pushing it
             if (v == followerNext)
                 continue; // left to the robot it makes way for
+            if (parent is null && !makeWay && _passing.Contains(lane))
+                continue; // a passing lane only to make way (pushed, or making way of its own accord)
             if (double.IsPositiveInfinity(key) && parent is null)
                 continue; // not towards an unreachable goal unless made to move
             if (parent is not null && !rootPrecedence && times is not null && _options.PushDetourLimitSeconds > 0
