@@ -16,7 +16,7 @@ public sealed partial class FleetCoordinator
     /// <summary>Until when, after a restart, nothing is released while the robots report (see <see cref="ControlPlaneOptions.RestartSettle"/>).</summary>
     private DateTimeOffset _settleUntil = DateTimeOffset.MinValue;
 
-    /// <summary>When <see cref="Restore"/> loaded the stored plans (control-plane clock); robots' states stamped before it may be old.</summary>
+    /// <summary>When <see cref="Restore"/> loaded the stored plans (control-plane clock); robots' states received before it may be old (see <see cref="Reconcile"/>).</summary>
     private DateTimeOffset _restoredAt = DateTimeOffset.MinValue;
 
     /// <summary>

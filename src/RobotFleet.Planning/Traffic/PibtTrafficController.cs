@@ -118,8 +118,8 @@ public sealed record PibtTrafficOptions
     /// pusher's claim on the waypoint it left is granted (traced on the warehouse grid: 6 s a 2 s lane). Priced at its drive
     /// time, a retreat along a two-way cross-aisle looked cheaper than stepping into the one-way aisle beside it; measured
     /// on the 100 x 100 warehouse, 200 robots, one hour (<c>bench/RobotFleet.TrafficSim</c>, 2026-12-02), seeds 1 to 100
-    /// (robots 2 minutes without progress): 3 with 1 (seeds 79, 83, 99), none with 2 (1.7 % more deliveries), 2 with 3. From 1 to 100
-    /// (a construction error names it otherwise).
+    /// (robots 2 minutes without progress): 3 with 1 (seeds 79, 83, 99), none with 2 (1.7 % more deliveries), 2 with 3.
+    /// From 1 to 100 (a construction error names it otherwise).
     /// </summary>
     public double PushedRetreatPace { get; init; } = 2;
 }
@@ -202,7 +202,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
 /// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
 /// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 30 one-hour runs with 50 robots, 4 times in all (7
-/// before the passing lanes, <see cref="SetPassingLanes"/>, let a robot on a spur's mouth back up for the robot coming out). On the 100 x 100 warehouse grid it happened
+/// before the passing lanes, <see cref="SetPassingLanes"/>, let a robot on a spur's mouth back up for the robot coming
+/// out). On the 100 x 100 warehouse grid it happened
 /// in none of 100 simulated hours at 200 robots (3 times before <see cref="PibtTrafficOptions.PushedRetreatPace"/>) and
 /// 500 to 1,700 times an hour at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot
 /// that never moves again (lost) holds its place until the caller removes it (claims on it time out and their robots
@@ -436,10 +437,11 @@ public sealed class PibtTrafficController
     }
 
     /// <summary>
-    /// Sets the passing lanes (replacing the last set): lanes a robot may drive only to make way for another (pushed, or making way of its own accord),
-    /// never on its own way to its goal; travel times to goals leave them out. On a loop driven one way round they let the
-    /// robot on a spur's mouth back up one waypoint for the robot coming out of the spur (see
-    /// <see cref="OneWayLoopBlocks.Passing"/>). A lane also closed with <see cref="CloseLane"/> is closed.
+    /// Sets the passing lanes (replacing the last set): lanes a robot may drive only to make way for another (pushed, or
+    /// making way of its own accord), never on its own way to its goal; travel times to goals leave them out. On a loop
+    /// driven one way round they let the robot on a spur's mouth back up one waypoint for the robot coming out of the spur
+    /// (see <see cref="OneWayLoopBlocks.Passing"/>). A lane also closed with <see cref="CloseLane"/> is closed. Not
+    /// thread-safe (like the rest of the controller: one caller at a time).
     /// </summary>
     /// <param name="laneIds">Lane ids; empty for none.</param>
     /// <exception cref="ArgumentException">A lane is not on the map.</exception>
