@@ -249,14 +249,14 @@ public sealed record OneWayLoopBlocks(IReadOnlySet<string> Against, IReadOnlyDic
     }
 
     /// <summary>
-    /// The <see cref="Passing"/> lanes while <paramref name="closed"/> lanes are closed: those of a block driven both ways
-    /// meanwhile (see <see cref="AgainstWhileClosed"/>) are open lanes like any other then.
+    /// The <see cref="Passing"/> lanes among <paramref name="against"/>, the lanes against the loops closed now (what
+    /// <see cref="AgainstWhileClosed"/> returned): those of a block driven both ways meanwhile are open lanes like any other.
     /// </summary>
-    /// <param name="closed">Lane ids closed now; ids of no loop lane are ignored.</param>
-    /// <returns>Lane ids (<see cref="Passing"/> itself when no closed lane is on a loop).</returns>
-    public IReadOnlySet<string> PassingWhileClosed(IEnumerable<string> closed)
+    /// <param name="against">The lanes against the loops closed now.</param>
+    /// <returns>Lane ids (<see cref="Passing"/> itself when <paramref name="against"/> is <see cref="Against"/>).</returns>
+    public IReadOnlySet<string> PassingAmong(IReadOnlySet<string> against)
     {
-        var against = AgainstWhileClosed(closed);
+        ArgumentNullException.ThrowIfNull(against);
         return ReferenceEquals(against, Against) ? Passing : Passing.Where(against.Contains).ToHashSet(StringComparer.Ordinal);
     }
 }

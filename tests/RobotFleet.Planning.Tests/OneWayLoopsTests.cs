@@ -50,8 +50,8 @@ public sealed class OneWayLoopsTests
         Assert.Equal(oriented.Lanes.Count + 2, kept.Lanes.Count);
         Assert.All(passing, l => Assert.NotNull(kept.FindLane(l.FromWaypointId, l.ToWaypointId)));
         // A closed lane on the ring opens its block both ways: its passing lanes are plain lanes then.
-        Assert.Empty(blocks.PassingWhileClosed([map.FindLane("b", "c")!.Id]));
-        Assert.Same(blocks.Passing, blocks.PassingWhileClosed([map.FindLane("s1", "s2")!.Id]));
+        Assert.Empty(blocks.PassingAmong(blocks.AgainstWhileClosed([map.FindLane("b", "c")!.Id])));
+        Assert.Same(blocks.Passing, blocks.PassingAmong(blocks.AgainstWhileClosed([map.FindLane("s1", "s2")!.Id])));
     }
 
     [Fact]

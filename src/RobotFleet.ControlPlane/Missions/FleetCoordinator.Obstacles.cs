@@ -155,7 +155,7 @@ public sealed partial class FleetCoordinator
         }
 
         _againstLoops = against;
-        _passingLanes = _loops.PassingWhileClosed(_closedLanes.Keys);
+        _passingLanes = _loops.PassingAmong(against);
     }
 
     /// <summary>The fastest route that drives no closed lane (and, optionally, enters no blocked waypoint).</summary>

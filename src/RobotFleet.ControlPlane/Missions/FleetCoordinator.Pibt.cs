@@ -17,6 +17,9 @@ public sealed partial class FleetCoordinator
     private PibtTrafficController? _pibt;
     private readonly HashSet<string> _pibtPlaced = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pibtClosed = new(StringComparer.Ordinal);
+
+    /// <summary>The passing lanes last handed to the controller (<see cref="_passingLanes"/> as it was then).</summary>
+    private IReadOnlySet<string>? _pibtPassing;
     private readonly Dictionary<string, double> _pibtExplained = new(StringComparer.Ordinal);
 
     private void ReleaseByPibt()
@@ -31,7 +34,11 @@ public sealed partial class FleetCoordinator
 
         foreach (var lane in _closedLanes.Keys.Concat(_againstLoops.Where(l => !_passingLanes.Contains(l))).Where(_pibtClosed.Add))
             _pibt.CloseLane(lane);
-        _pibt.SetPassingLanes(_passingLanes);
+        if (!ReferenceEquals(_pibtPassing, _passingLanes))
+        {
+            _pibt.SetPassingLanes(_passingLanes); // only when the set changed (with no lane closed on a loop, once)
+            _pibtPassing = _passingLanes;
+        }
 
         foreach (var robot in _robots.Values)
         {
