@@ -1225,8 +1225,9 @@ public sealed class PibtTrafficController
             {
                 // The same swap situation seen from the other side: the robot in the way has already decided to stay
                 // (it could not make room) and wants to come through this robot's waypoint.
-                if (parent is null && _now - agent.StillSince >= _options.MakeWayAfterSeconds
-                    && blockers.FirstOrDefault(b => b.Decided && WantsThrough(b, u)) is { } waiting)
+                if (parent is null && _now - agent.StillSince >= QuickMakeWay
+                    && blockers.FirstOrDefault(b => b.Decided && WantsThrough(b, u)) is { } waiting
+                    && _now - agent.StillSince >= MakeWayAfter(agent, waiting))
                 {
                     makeWay = true;
                     agent.MadeWayFor = waiting.Index;
@@ -1237,6 +1238,7 @@ public sealed class PibtTrafficController
 
             SetClaim(agent, v, segment, !onWay);
             var pushedAll = true;
+            Agent? swapWith = null;
             // The way the robots pushed from here will be pushed along: the pusher's own way on from here, or the way this
             // robot is pushed along (it retreats ahead of the one that pushes it); none when it steps aside.
             var pushedAlong = parent is null ? WayThrough(agent, u, v) : v == chaseNext ? chase : null;
@@ -1253,12 +1255,10 @@ public sealed class PibtTrafficController
                         other.EvacuateAsked = spur;
                     // Swap situation (the swap of PIBT+, Okumura, AAMAS 2024): the robot that cannot make room wants to come through this
                     // robot's own waypoint (it is boxed in behind it, e.g. in a dead end). Staying would hold both for ever;
-                    // once this robot has stood still for MakeWayAfterSeconds it makes way instead, and the other follows it.
-                    if (parent is null && _now - agent.StillSince >= _options.MakeWayAfterSeconds && WantsThrough(other, u))
-                    {
-                        makeWay = true;
-                        agent.MadeWayFor = other.Index;
-                    }
+                    // once this robot has stood still long enough (MakeWayAfter, weighed once its claim is dropped) it makes
+                    // way instead, and the other follows it.
+                    if (parent is null && _now - agent.StillSince >= QuickMakeWay && WantsThrough(other, u))
+                        swapWith = other;
 
                     break;
                 }
@@ -1271,6 +1271,13 @@ public sealed class PibtTrafficController
             }
 
             DropClaim(agent);
+            if (swapWith is not null && _now - agent.StillSince >= MakeWayAfter(agent, swapWith))
+            {
+                makeWay = true;
+                agent.MadeWayFor = swapWith.Index;
+            }
+
+            swapWith = null;
             // A robot that could not make room (often because its only way out is the very waypoint claimed from it, out of
             // a dead end) decides again on its own later in this step, now that the claim is gone.
             if (parent is null)
@@ -1318,7 +1325,10 @@ public sealed class PibtTrafficController
     /// chase in which one robot pushes another back along a whole two-way corridor, one waypoint at a time, because each
     /// single step back was its cheapest move.
     /// </summary>
-    private double ChaseKey(Agent agent, float[] times, List<int> way, int start)
+    private double ChaseKey(Agent agent, float[] times, List<int> way, int start) => ChaseKey(agent, times, way, start, out _);
+
+    /// <summary><see cref="ChaseKey(Agent, float[], List{int}, int)"/>, and whether the way has a place to leave it (or the robot's target) within <see cref="ChaseHorizon"/> waypoints.</summary>
+    private double ChaseKey(Agent agent, float[] times, List<int> way, int start, out bool aside)
     {
         var along = 0.0;
         var best = double.PositiveInfinity;
@@ -1349,7 +1359,8 @@ public sealed class PibtTrafficController
             }
         }
 
-        return double.IsPositiveInfinity(best) ? times[way[start]] + ((1 + (1 / _options.PushedRetreatPace)) * along) : Math.Max(best, times[way[start]]);
+        aside = !double.IsPositiveInfinity(best);
+        return aside ? Math.Max(best, times[way[start]]) : times[way[start]] + ((1 + (1 / _options.PushedRetreatPace)) * along);
     }
 
     /// <summary>
@@ -1393,6 +1404,78 @@ public sealed class PibtTrafficController
     private bool WantsThrough(Agent other, int waypoint) =>
         !other.Busy && other.Path.Count == 1 && other.ClaimWaypoint < 0 && other.Target >= 0
         && Times(other) is var theirs && theirs[waypoint] < theirs[other.Path[0]];
+
+    /// <summary>
+    /// Seconds <paramref name="agent"/> stands still before it makes way for <paramref name="other"/>, which wants through
+    /// its waypoint and cannot make room (the swap situation): of two robots that could each get out of the other's way,
+    /// the one for which it costs clearly less (<see cref="MakeWayCost"/>) goes first. Where the agent's making way costs
+    /// at most <see cref="MakeWayMarginSeconds"/>, that much less than the other's, and clears its waypoint at once:
+    /// <see cref="QuickMakeWay"/>. Where the other's costs that much less than the agent's: twice
+    /// <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/> (the other goes first; this robot still makes way if it does
+    /// not). Else, and where the other cannot make way at all (in a dead end: making way sooner there was measured worse,
+    /// hotel seeds 1–60, 105 → 138 stalls), MakeWayAfterSeconds. Regression: airport terminal one way round, seed 64: a
+    /// robot on a corridor's mouth, one waypoint from its goal, drove round a one-way loop (180 s) to let the robot in the
+    /// corridor out, when that robot could have backed up one waypoint to a fork and left by its other side (5 s more); by
+    /// the time either had stood still for MakeWayAfterSeconds, the fork was taken. A move that leaves the robot still too
+    /// close for the other to come is not quick: it is undone as soon as the other does not follow (found measuring: clinic
+    /// one way round, seed 11, a robot going back and forth every few seconds for the rest of the run).
+    /// </summary>
+    private double MakeWayAfter(Agent agent, Agent other)
+    {
+        var (own, clears) = MakeWayCost(agent, other);
+        var (theirs, _) = MakeWayCost(other, agent);
+        if (clears && own <= MakeWayMarginSeconds && double.IsFinite(theirs) && own + MakeWayMarginSeconds < theirs)
+            return QuickMakeWay;
+        return theirs + MakeWayMarginSeconds < own ? 2 * _options.MakeWayAfterSeconds : _options.MakeWayAfterSeconds;
+    }
+
+    /// <summary>
+    /// What it costs <paramref name="agent"/> to make way for <paramref name="other"/>, which wants its waypoint: seconds added
+    /// to its travel time to its target by its best move that is free now and not onto the other's waypoint (passing lanes
+    /// included; a move onto the way the other goes on along priced as the retreat along it, <see cref="ChaseKey(Agent, float[], List{int}, int)"/>;
+    /// infinite when it has no such move, 0 without a target), and whether that move clears the robot's waypoint for the
+    /// other (ends no closer to it than the footprints allow).
+    /// </summary>
+    private (double Cost, bool Clears) MakeWayCost(Agent agent, Agent other)
+    {
+        if (agent.Target < 0)
+            return (0, true);
+        var times = Times(agent);
+        var u = agent.Path[0];
+        var from = other.Path[0];
+        var way = WayThrough(other, from, u);
+        var best = double.PositiveInfinity;
+        var clears = false;
+        for (var k = _space.OutStart[u]; k < _space.OutStart[u + 1]; k++)
+        {
+            var lane = _space.OutLanes[k];
+            var v = _space.LaneTo[lane];
+            if (v == from || _closed.Contains(lane) || OffWayInto(u, v, times, pushed: false) || !Free(v, _space.LaneResource[lane], agent))
+                continue;
+            var at = way?.IndexOf(v) ?? -1;
+            double key = times[v];
+            if (at >= 2)
+            {
+                key = ChaseKey(agent, times, way!, at, out var aside);
+                if (!aside)
+                    continue; // backing off along the other's way with no place to leave it (into a dead end it heads for) makes no way
+            }
+
+            if (key < best || (key == best && !clears))
+                (best, clears) = (key, !_space.ConflictsWith(v, u));
+        }
+
+        return (best - times[u], clears);
+    }
+
+    /// <summary>Seconds by which one robot's making way must cost less than the other's to be preferred (<see cref="MakeWayAfter"/>); also the most a quick making way may cost.</summary>
+    private const double MakeWayMarginSeconds = 30;
+
+    /// <summary>Seconds a robot stands still before it makes way when that is clearly the cheaper of the two (<see cref="MakeWayAfter"/>).</summary>
+    private const double QuickMakeWaySeconds = 5;
+
+    /// <summary><see cref="QuickMakeWaySeconds"/>, or <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/> where that is shorter.</summary>
+    private double QuickMakeWay => Math.Min(QuickMakeWaySeconds, _options.MakeWayAfterSeconds);
 
     /// <summary>True when the waypoint and the lane segment to it can be taken at once: nobody holds or claims them or anything conflicting, and no claim is next to the waypoint.</summary>
     private bool Free(int waypoint, int segment, Agent agent) =>
