@@ -19,6 +19,8 @@ public sealed record PibtTrafficOptions
     /// <summary>
     /// Seconds a robot with a goal stands still before it makes way for a robot that cannot make room for it and wants to
     /// come through its waypoint (the swap situation at a dead end); shorter makes PIBT's ordinary pushes churn in jams.
+    /// Where both robots could make way and it costs one clearly less, that one makes way after at most 5 s and the other
+    /// after twice this (see the controller's remarks).
     /// </summary>
     public double MakeWayAfterSeconds { get; init; } = 15;
 
@@ -192,7 +194,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end a robot that must come out past
 /// the robot of higher priority waiting at the mouth cannot be pushed (it may not swap places with its pusher). For that
 /// case the robot at the mouth, once it has stood still for <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/> (waiting
-/// on claims included), makes way (takes its next best move, worse than staying) so the other can follow it out: the swap
+/// on claims included; where both robots could make way, the one for which it costs 30 s less goes after 5 s and the other
+/// waits twice as long), makes way (takes its next best move, worse than staying) so the other can follow it out: the swap
 /// of PIBT+ (K. Okumura, "Engineering LaCAM*", AAMAS 2024) in time-independent form; likewise when the robot in its way
 /// has already decided to stay and wants through its waypoint (a robot coming off a lift that no robot may ride to make
 /// room, facing one that wants on). As in PIBT+, the swap goes on until the two have passed: while the other robot follows
@@ -201,9 +204,9 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// on backing off, or into a side pocket, instead of the two taking turns pushing each other along the corridor. On maps with long two-way single-lane corridors on loops, packed densely (the
 /// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
 /// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
-/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 30 one-hour runs with 50 robots, 4 times in all (7
-/// before the passing lanes, <see cref="SetPassingLanes"/>, let a robot on a spur's mouth back up for the robot coming
-/// out). On the 100 x 100 warehouse grid it happened
+/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 100 one-hour runs with 50 robots, 12 times in all
+/// (18 before the passing lanes, <see cref="SetPassingLanes"/>, let a robot on a spur's mouth back up for the robot coming
+/// out, and the cheaper of two robots made way in a swap). On the 100 x 100 warehouse grid it happened
 /// in none of 100 simulated hours at 200 robots (3 times before <see cref="PibtTrafficOptions.PushedRetreatPace"/>) and
 /// 500 to 1,700 times an hour at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot
 /// that never moves again (lost) holds its place until the caller removes it (claims on it time out and their robots
