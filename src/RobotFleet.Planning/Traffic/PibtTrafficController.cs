@@ -205,8 +205,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
 /// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
 /// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 100 one-hour runs with 50 robots, 12 times in all
-/// (18 before the passing lanes, <see cref="SetPassingLanes"/>, let a robot on a spur's mouth back up for the robot coming
-/// out, and the cheaper of two robots made way in a swap). On the 100 x 100 warehouse grid it happened
+/// (18 in the tenth session; 14 with the passing lanes, <see cref="SetPassingLanes"/>, which let a robot on a spur's mouth
+/// back up for the robot coming out; 12 once the cheaper of two robots made way in a swap). On the 100 x 100 warehouse grid it happened
 /// in none of 100 simulated hours at 200 robots (3 times before <see cref="PibtTrafficOptions.PushedRetreatPace"/>) and
 /// 500 to 1,700 times an hour at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot
 /// that never moves again (lost) holds its place until the caller removes it (claims on it time out and their robots
