@@ -585,35 +585,44 @@ public sealed class PibtTrafficControllerTests
     /// <summary>
     /// Head-on in a two-way corridor off a one-way loop, where one robot can make way cheaply and the other only round the
     /// loop: a in the corridor (c2), bound for l2, best out by the loop's waypoint j, where b stands bound for s at the
-    /// corridor's far end. b's only way off j is round the loop (about 130 s); a can back up to s and leave by e1 (about
-    /// 20 s longer). a makes way within 5 s of standing (the usual 15 s wait let the fork fill up on the airport terminal:
-    /// one way round, seed 64, a robot one waypoint from its goal sent round a 180 s loop by the robot coming out of the
-    /// corridor), and b never drives round.
+    /// corridor's far end. b's only way off j is round the loop (about 130 s); a can back up to s and leave by e1/e2 (about
+    /// 15 s longer). a is busy for its first 4 s, so b has stood still longer: under the old rule (whoever stood still 15 s
+    /// first makes way) b drove round the loop (regression: airport terminal one way round, seed 64, a robot one waypoint
+    /// from its goal sent round a 180 s loop by the robot coming out of the corridor). Now a makes way within 5 s of
+    /// standing, and b never drives round.
     /// </summary>
     [Fact]
     public void Head_on_at_a_corridor_off_a_one_way_loop_the_robot_that_makes_way_more_cheaply_makes_way()
     {
         var map = TestMaps.Build(
-            ["k:0:0", "j:4:0", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10", "c1:8:0", "c2:12:0", "s:16:0", "e1:16:20"],
-            "k>j", "j>l1", "l1>l2", "l2>l3", "l3>l4", "l4>k", "j=c1", "c1=c2", "c2=s", "s=e1", "e1=l2");
+            ["k:0:0", "j:4:0", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10", "c1:8:0", "c2:12:0", "s:16:0", "e1:16:14", "e2:-36:14"],
+            "k>j", "j>l1", "l1>l2", "l2>l3", "l3>l4", "l4>k", "j=c1", "c1=c2", "c2=s", "s=e1", "e1=e2", "e2=l2");
         var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
         controller.Place("a", "c2");
         controller.Place("b", "j");
         controller.SetGoal("a", "l2");
         controller.SetGoal("b", "s");
+        controller.SetBusy("a", true);
         var (aWent, bWent) = (new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal));
+        double? madeWay = null;
+        var now = 0.0; // DriveUntil's clock: a step every 0.25 s from 0.25
 
         var at = DriveUntil(controller, ["a", "b"], () =>
         {
+            now += 0.25;
+            if (now >= 4)
+                controller.SetBusy("a", false);
             aWent.UnionWith(controller.Held("a"));
             bWent.UnionWith(controller.Held("b"));
+            madeWay ??= aWent.Contains("s") ? now : null;
             return controller.Held("b")[0] == "s" && controller.Held("a")[0] == "l2";
         }, 0.25);
 
         Assert.False(double.IsNaN(at), $"a and b at their goals (b went {string.Join(", ", bWent)})");
         Assert.DoesNotContain("l1", bWent); // b did not make way round the loop
-        Assert.Contains("e1", aWent); // a backed up and left by the corridor's other end
-        Assert.True(at < 15, $"a made way within seconds, not after {at} s"); // quick: 5 s standing, not the usual 15
+        Assert.Contains("e1", aWent); // a backed up and left by the corridor's far end
+        Assert.NotNull(madeWay);
+        Assert.InRange(madeWay.Value, 4 + 5, 4 + 5 + 1); // 5 s after a stood still, not the usual 15
     }
 
     /// <summary>A passing lane is not a route: a robot whose goal lies one waypoint behind it drives round the loop, and a lane that is not on the map is refused by name.</summary>

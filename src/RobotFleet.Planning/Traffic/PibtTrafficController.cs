@@ -19,8 +19,9 @@ public sealed record PibtTrafficOptions
     /// <summary>
     /// Seconds a robot with a goal stands still before it makes way for a robot that cannot make room for it and wants to
     /// come through its waypoint (the swap situation at a dead end); shorter makes PIBT's ordinary pushes churn in jams.
-    /// Where both robots could make way and it costs one clearly less, that one makes way after at most 5 s and the other
-    /// after twice this (see the controller's remarks).
+    /// Where making way costs one of the two at most 30 s and 30 s less than the other (which could make way too), that one
+    /// makes way after 5 s (or this, if shorter), and one whose making way costs 30 s more than the other's after twice this
+    /// (by then, at the defaults, the jam fallback and precedence have usually moved it).
     /// </summary>
     public double MakeWayAfterSeconds { get; init; } = 15;
 
@@ -194,8 +195,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end a robot that must come out past
 /// the robot of higher priority waiting at the mouth cannot be pushed (it may not swap places with its pusher). For that
 /// case the robot at the mouth, once it has stood still for <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/> (waiting
-/// on claims included; where both robots could make way, the one for which it costs 30 s less goes after 5 s and the other
-/// waits twice as long), makes way (takes its next best move, worse than staying) so the other can follow it out: the swap
+/// on claims included; where making way costs one of the two at most 30 s and 30 s less than the other, that one after 5
+/// s, and one whose making way costs 30 s more than the other's after twice MakeWayAfterSeconds), makes way (takes its next best move, worse than staying) so the other can follow it out: the swap
 /// of PIBT+ (K. Okumura, "Engineering LaCAM*", AAMAS 2024) in time-independent form; likewise when the robot in its way
 /// has already decided to stay and wants through its waypoint (a robot coming off a lift that no robot may ride to make
 /// room, facing one that wants on). As in PIBT+, the swap goes on until the two have passed: while the other robot follows
@@ -1279,8 +1280,6 @@ public sealed class PibtTrafficController
                 makeWay = true;
                 agent.MadeWayFor = swapWith.Index;
             }
-
-            swapWith = null;
             // A robot that could not make room (often because its only way out is the very waypoint claimed from it, out of
             // a dead end) decides again on its own later in this step, now that the claim is gone.
             if (parent is null)
@@ -1415,7 +1414,8 @@ public sealed class PibtTrafficController
     /// at most <see cref="MakeWayMarginSeconds"/>, that much less than the other's, and clears its waypoint at once:
     /// <see cref="QuickMakeWay"/>. Where the other's costs that much less than the agent's: twice
     /// <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/> (the other goes first; this robot still makes way if it does
-    /// not). Else, and where the other cannot make way at all (in a dead end: making way sooner there was measured worse,
+    /// not; at the defaults 30 s is also when the jam fallback and precedence start, so they usually act first). Else, and
+    /// where the other cannot make way at all (in a dead end: making way sooner there was measured worse,
     /// hotel seeds 1–60, 105 → 138 stalls), MakeWayAfterSeconds. Regression: airport terminal one way round, seed 64: a
     /// robot on a corridor's mouth, one waypoint from its goal, drove round a one-way loop (180 s) to let the robot in the
     /// corridor out, when that robot could have backed up one waypoint to a fork and left by its other side (5 s more); by
@@ -1435,9 +1435,12 @@ public sealed class PibtTrafficController
     /// <summary>
     /// What it costs <paramref name="agent"/> to make way for <paramref name="other"/>, which wants its waypoint: seconds added
     /// to its travel time to its target by its best move that is free now and not onto the other's waypoint (passing lanes
-    /// included; a move onto the way the other goes on along priced as the retreat along it, <see cref="ChaseKey(Agent, float[], List{int}, int)"/>;
-    /// infinite when it has no such move, 0 without a target), and whether that move clears the robot's waypoint for the
-    /// other (ends no closer to it than the footprints allow).
+    /// included; a move onto the way the other goes on along priced as the retreat along it,
+    /// <see cref="ChaseKey(Agent, float[], List{int}, int)"/>, and left out where that way offers no place to leave it within
+    /// <see cref="ChaseHorizon"/> waypoints); infinite when it has no such move, 0 without a target, NaN when its own target
+    /// is out of reach. Also whether making way clears its waypoint for the other at once: both that move and the free move
+    /// nearest its target (the one <see cref="Decide"/> tries first when making way) end no closer to the waypoint than the
+    /// footprints allow.
     /// </summary>
     private (double Cost, bool Clears) MakeWayCost(Agent agent, Agent other)
     {
@@ -1447,28 +1450,31 @@ public sealed class PibtTrafficController
         var u = agent.Path[0];
         var from = other.Path[0];
         var way = WayThrough(other, from, u);
-        var best = double.PositiveInfinity;
-        var clears = false;
+        var (best, bestClears) = (double.PositiveInfinity, false);
+        var (first, firstClears) = (double.PositiveInfinity, false);
         for (var k = _space.OutStart[u]; k < _space.OutStart[u + 1]; k++)
         {
             var lane = _space.OutLanes[k];
             var v = _space.LaneTo[lane];
             if (v == from || _closed.Contains(lane) || OffWayInto(u, v, times, pushed: false) || !Free(v, _space.LaneResource[lane], agent))
                 continue;
+            var clears = !_space.ConflictsWith(v, u);
+            if (times[v] < first || (times[v] == first && !clears))
+                (first, firstClears) = (times[v], clears);
             var at = way?.IndexOf(v) ?? -1;
             double key = times[v];
             if (at >= 2)
             {
                 key = ChaseKey(agent, times, way!, at, out var aside);
                 if (!aside)
-                    continue; // backing off along the other's way with no place to leave it (into a dead end it heads for) makes no way
+                    continue; // backing off along the other's way with nowhere to leave it (within ChaseHorizon) makes no way
             }
 
-            if (key < best || (key == best && !clears))
-                (best, clears) = (key, !_space.ConflictsWith(v, u));
+            if (double.IsFinite(key) && (key < best || (key == best && !clears)))
+                (best, bestClears) = (key, clears);
         }
 
-        return (best - times[u], clears);
+        return (best - times[u], bestClears && firstClears);
     }
 
     /// <summary>Seconds by which one robot's making way must cost less than the other's to be preferred (<see cref="MakeWayAfter"/>); also the most a quick making way may cost.</summary>
