@@ -587,8 +587,8 @@ public sealed class PibtTrafficControllerTests
     /// loop: a in the corridor (c2), bound for l2, best out by the loop's waypoint j, where b stands bound for s at the
     /// corridor's far end. b's only way off j is round the loop (about 130 s); a can back up to s and leave by e1/e2 (about
     /// 15 s longer). a is busy for its first 4 s, so b has stood still longer: under the old rule (whoever stood still 15 s
-    /// first makes way) b drove round the loop (regression: airport terminal one way round, seed 64, a robot one waypoint
-    /// from its goal sent round a 180 s loop by the robot coming out of the corridor). Now a makes way within 5 s of
+    /// first makes way) b drove round the loop (regression: airport terminal one way round, seed 64, a robot two lanes
+    /// from its goal sent round a loop of about 180 s by the robot coming out of the corridor). Now a makes way within 5 s of
     /// standing, and b never drives round.
     /// </summary>
     [Fact]
