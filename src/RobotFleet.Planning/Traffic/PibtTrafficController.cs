@@ -21,8 +21,8 @@ public sealed record PibtTrafficOptions
     /// come through its waypoint (the swap situation at a dead end); shorter makes PIBT's ordinary pushes churn in jams.
     /// Where making way costs one of the two at most 30 s and more than 30 s less than the other (which could make way too),
     /// by moves that clear its waypoint, that one makes way after 5 s (or this, if shorter), and one whose making way costs
-    /// more than 30 s more than the other's after twice this
-    /// (by then, at the defaults, the jam fallback and precedence have usually moved it).
+    /// more than 30 s more than the other's after twice this (by then, at the defaults, the jam fallback and precedence have
+    /// usually moved it).
     /// </summary>
     public double MakeWayAfterSeconds { get; init; } = 15;
 
@@ -199,9 +199,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// on claims included; where both could make way and it costs one at most 30 s and more than 30 s less than the other,
 /// by moves that clear its waypoint, that one after 5 s or MakeWayAfterSeconds if shorter, and one whose making way costs
 /// more than 30 s more than the other's after twice MakeWayAfterSeconds), makes way (takes its next best move, worse than
-/// staying) so the other can follow it out: the swap
-/// of PIBT+ (K. Okumura, "Engineering LaCAM*", AAMAS 2024) in time-independent form; likewise when the robot in its way
-/// has already decided to stay and wants through its waypoint (a robot coming off a lift that no robot may ride to make
+/// staying) so the other can follow it out: the swap of PIBT+ (K. Okumura, "Engineering LaCAM*", AAMAS 2024) in
+/// time-independent form; likewise when the robot in its way has already decided to stay and wants through its waypoint (a robot coming off a lift that no robot may ride to make
 /// room, facing one that wants on). As in PIBT+, the swap goes on until the two have passed: while the other robot follows
 /// (holds or claims the waypoint left for it, or heads there next and may take it; at most twice MakeWayAfterSeconds
 /// between two moves), the robot that made way neither pushes it back nor takes the waypoint it heads for next, so it goes
@@ -210,8 +209,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
 /// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 100 one-hour runs with 50 robots, 12 times in all
 /// (18 in the tenth session; 14 with the passing lanes, <see cref="SetPassingLanes"/>, which let a robot on a spur's mouth
-/// back up for the robot coming out; then the cheaper of two robots making way in a swap). On the 100 x 100 warehouse grid it happened
-/// in none of 100 simulated hours at 200 robots (3 times before <see cref="PibtTrafficOptions.PushedRetreatPace"/>) and
+/// back up for the robot coming out; then the cheaper of two robots making way in a swap). On the 100 x 100 warehouse
+/// grid it happened in none of 100 simulated hours at 200 robots (3 times before <see cref="PibtTrafficOptions.PushedRetreatPace"/>) and
 /// 500 to 1,700 times an hour at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot
 /// that never moves again (lost) holds its place until the caller removes it (claims on it time out and their robots
 /// decide again).</para>
@@ -1413,19 +1412,19 @@ public sealed class PibtTrafficController
     /// <summary>
     /// Seconds <paramref name="agent"/> stands still before it makes way for <paramref name="other"/>, which wants through
     /// its waypoint and cannot make room (the swap situation): of two robots that could each get out of the other's way,
-    /// the one for which it costs clearly less (<see cref="MakeWayCost"/>) goes first. Where the agent's making way costs
+    /// the one for which it costs clearly less (<see cref="MakeWayCost"/>) makes way. Where the agent's making way costs
     /// at most <see cref="MakeWayMarginSeconds"/>, that much less than the other's, and clears its waypoint at once:
     /// <see cref="QuickMakeWay"/>. Where the other's costs that much less than the agent's: twice
-    /// <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/> (the other goes first; this robot still makes way if it does
+    /// <see cref="PibtTrafficOptions.MakeWayAfterSeconds"/> (the other makes way first; this robot still makes way if it does
     /// not; at the defaults 30 s is also when the jam fallback and precedence start, so they usually act first). Else, and
     /// where the other cannot make way at all (in a dead end: making way sooner there was measured worse,
     /// hotel seeds 1–60, 105 → 138 stalls), MakeWayAfterSeconds. Regression: airport terminal one way round, seed 64: a
     /// robot on a corridor's mouth, two lanes from its goal, drove round a one-way loop (about 180 s) to let the robot in
     /// the corridor out, when that robot could have backed up one waypoint to a parking place in the corridor and left by
     /// the corridor's other end (5 s more); by the time either had stood still for MakeWayAfterSeconds, another robot had
-    /// driven into that parking place. A move that leaves the robot still too
-    /// close for the other to come is not quick: it is undone as soon as the other does not follow (found measuring: clinic
-    /// one way round, seed 11, a robot going back and forth every few seconds for the rest of the run).
+    /// driven into that parking place. A move that leaves the robot still too close for the other to come is not quick: it
+    /// is undone as soon as the other does not follow (found measuring: clinic one way round, seed 11, a robot going back
+    /// and forth every few seconds for the rest of the run).
     /// </summary>
     private double MakeWayAfter(Agent agent, Agent other)
     {
