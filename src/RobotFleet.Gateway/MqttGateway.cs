@@ -65,7 +65,10 @@ public sealed class MqttGateway(
     /// </summary>
     public bool IsPublishing => _publishing;
 
-    /// <summary>How many <see cref="RobotStateChanged"/> events this gateway queued for the bus since it started (0 on a standby). Thread-safe.</summary>
+    /// <summary>
+    /// How many <see cref="RobotStateChanged"/> events this gateway published on the bus since it started, each counted when the
+    /// bus took it (its publish completed; 0 on a standby). Thread-safe.
+    /// </summary>
     public long StatesPublished => Interlocked.Read(ref _statesPublished);
 
     /// <summary>
@@ -239,8 +242,6 @@ public sealed class MqttGateway(
     {
         if (!_publishing)
             return; // a standby observes only
-        if (message is RobotStateChanged)
-            Interlocked.Increment(ref _statesPublished);
         var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (_outgoing.Writer.TryWrite((message, published)))
             _lastEmitted = published.Task;
@@ -268,6 +269,8 @@ public sealed class MqttGateway(
                     using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_drainEnd.Token);
                     attempt.CancelAfter(TimeSpan.FromSeconds(10));
                     await bus.Publish(message, message.GetType(), attempt.Token).WaitAsync(TimeSpan.FromSeconds(11), attempt.Token);
+                    if (message is RobotStateChanged)
+                        Interlocked.Increment(ref _statesPublished);
                     break;
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)

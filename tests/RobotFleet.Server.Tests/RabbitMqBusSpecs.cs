@@ -111,8 +111,10 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
     // that, having passed 5 of 6 runs. The bus watchdog (BusWatchdog) now notices a stalled bus within about 20 s and has the
     // broker close the connection, and the coordinator and the gateway leave a hung publish attempt behind after 10 s. With
     // both it passed 11 of 11 runs here; with 6 robots and 12 missions 6 of 8, where the watchdog acted once (and the run
-    // passed) and both failures were traffic deadlocks from the start, not the bus. Time scale 3, not 20, so that missions
-    // are still moving (robot states and orders going over the bus) while the broker is away.
+    // passed) and both failures were traffic deadlocks from the start, not the bus. A CI run later failed here with probes
+    // coming back but the robot-events queue's consumer not: the watchdog's third rule (see the test after the next) came of
+    // it. Time scale 3, not 20, so that missions are still moving (robot states and orders going over the bus) while the
+    // broker is away.
     [RabbitMqRestartFact]
     public async Task Should_lose_no_mission_when_rabbitmq_restarts()
     {
@@ -165,6 +167,37 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
         Assert.Contains("rabbitmq-dotnet-client#1930", run.ReadLog(), StringComparison.Ordinal);
     }
 
+    // The coordinator stops getting robot states while the rest of the bus works (seen in CI after a broker restart: the
+    // robot-events queue's consumer never came back, this instance's own queue did, and missions froze for minutes). Made
+    // here by unbinding that queue from its exchange: the gateway's publishes still go through, nothing reaches the
+    // coordinator. The watchdog must see it within about 20 s and recycle the connection, on which MassTransit declares the
+    // endpoint's topology again.
+    [RabbitMqFact]
+    public async Task Should_lose_no_mission_when_robot_states_stop_reaching_the_coordinator()
+    {
+        await using var run = await BusRun.StartAsync("unbound", timeScale: 3);
+        var ids = await run.SubmitAsync(6, seed: 7);
+        Assert.True(await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.Contains("Executing"), TimeSpan.FromSeconds(60)),
+            "a mission executing before the queue was unbound: " + await run.DescribeAsync());
+
+        var queue = run.Prefix + ControlPlane.Missions.MissionsRegistration.RobotEventsQueue;
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(RabbitMqFactAttribute.Address!) };
+        await using (var connection = await factory.CreateConnectionAsync())
+        await using (var channel = await connection.CreateChannelAsync())
+            await channel.QueueUnbindAsync(queue, exchange: queue, routingKey: "");
+        var unbound = Stopwatch.StartNew();
+
+        Assert.True(await ServerHost.WaitUntilAsync(() => Task.FromResult(run.Watchdog.Recycles > 0), TimeSpan.FromSeconds(90)),
+            $"the watchdog recycled the connection within 90 s of the unbinding; log {run.LogPath}");
+        var recycled = unbound.Elapsed;
+        Assert.Contains("taken none from the robot-events queue", run.ReadLog(), StringComparison.Ordinal);
+        var done = await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.All(s => s == "Completed"), TimeSpan.FromSeconds(180));
+        Assert.True(done, $"all completed after the recycle ({recycled.TotalSeconds:F0} s after the unbinding): " + await run.DescribeAsync());
+        await run.AssertEachHistoryOnceAsync(ids);
+        output.WriteLine($"the watchdog recycled the connection {recycled.TotalSeconds:F1} s after the robot-events queue was unbound; "
+            + $"all missions completed {unbound.Elapsed.TotalSeconds:F1} s after it");
+    }
+
     private static void RestartRabbitMq(string script)
     {
         var info = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -185,9 +218,10 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
         private readonly string? _dataDir;
         private List<string>? _locations;
 
-        private BusRun(ServerHost server, string? database, string? dataDir)
+        private BusRun(ServerHost server, string prefix, string? database, string? dataDir)
         {
             _server = server;
+            Prefix = prefix;
             _database = database;
             _dataDir = dataDir;
         }
@@ -195,12 +229,19 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
         /// <summary>The server's bus watchdog (a RabbitMQ bus always has one).</summary>
         public Hosting.BusWatchdog Watchdog => _server.Services.GetRequiredService<Hosting.BusWatchdog>();
 
+        /// <summary>What this run's queue and exchange names begin with (<c>--bus-prefix</c>).</summary>
+        public string Prefix { get; }
+
+        /// <summary>The server's log file.</summary>
+        public string LogPath => _server.LogPath;
+
         /// <summary>The server's log so far.</summary>
         public string ReadLog() => _server.ReadLog();
 
         public static async Task<BusRun> StartAsync(string name, int timeScale = 20, string? bus = null)
         {
             var unique = Guid.NewGuid().ToString("N")[..10];
+            var prefix = $"test-{name}-{unique}.";
             string? database = null, dataDir = null;
             if (Environment.GetEnvironmentVariable("ROBOTFLEET_TEST_POSTGRES") is { Length: > 0 } postgres)
                 database = new NpgsqlConnectionStringBuilder(postgres) { Database = $"rf_bus_{unique}" }.ConnectionString;
@@ -211,11 +252,11 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
                 Robots = 3,
                 TimeScale = timeScale,
                 Bus = bus ?? RabbitMqFactAttribute.Address,
-                BusPrefix = $"test-{name}-{unique}.",
+                BusPrefix = prefix,
                 MissionsDatabase = database,
                 DataDirectory = dataDir,
             }, $"RabbitMq-{name}");
-            var run = new BusRun(server, database, dataDir);
+            var run = new BusRun(server, prefix, database, dataDir);
             Assert.True(await ServerHost.WaitUntilAsync(async () => (await server.GetJsonAsync("/api/robots")).EnumerateArray()
                 .Count(r => r.GetProperty("connection").GetString() == "ONLINE") == 3, TimeSpan.FromSeconds(30)), "3 robots ONLINE");
             return run;

@@ -6,6 +6,8 @@ using MassTransit.RabbitMqTransport;
 using MassTransit.RabbitMqTransport.Configuration;
 using MassTransit.Transports;
 using RabbitMQ.Client;
+using RobotFleet.Contracts;
+using RobotFleet.Gateway;
 
 namespace RobotFleet.Server.Hosting;
 
@@ -29,10 +31,13 @@ public sealed record BusProbe(Guid Id);
 /// <para>
 /// Stalled means, while the broker accepts TCP connections: a probe (<see cref="BusProbe"/>, every <see cref="ProbeInterval"/>,
 /// sent to this instance's bus queue, the channel the coordinator and the gateway publish on) has not come back for
-/// <see cref="StallAfter"/>, or a message has been in a consumer for <see cref="ConsumeStallAfter"/> (a consumer's publish or
-/// response caught on another endpoint's channel; longer, since a consumer may also wait for the database). The time counts
-/// from the latest of: the probe's or consume's start, the broker answering again after an outage, and the previous recycle;
-/// so an outage itself is never a stall.
+/// <see cref="StallAfter"/>; or a message has been in a consumer for <see cref="ConsumeStallAfter"/> (a consumer's publish or
+/// response caught on another endpoint's channel; longer, since a consumer may also wait for the database); or, on the
+/// instance that ingests robot messages, the bus took robot states from the gateway and the coordinator took none from
+/// the robot-events queue for <see cref="StallAfter"/> after (<see cref="RobotEventFlow"/>: that queue's consumer did not
+/// come back after a broker restart while this instance's own queue did, seen in CI: missions frozen for minutes). The time
+/// counts from the latest of: the probe's, consume's or state's start, the broker answering again after an outage, and the
+/// previous recycle; so an outage itself is never a stall.
 /// </para>
 /// <para>
 /// Acting means having the broker close the current AMQP connection (<see cref="RecycleAsync"/>): MassTransit drops every
@@ -157,13 +162,15 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
             using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
                 await started.Task.WaitAsync(stoppingToken);
             var bus = services.GetRequiredService<IBus>();
+            var gateway = services.GetService<MqttGateway>();
+            var received = services.GetService<RobotEventCounter>();
             using var handle = bus.ConnectHandler<BusProbe>(context =>
             {
                 if (_probes.TryRemove(context.Message.Id, out var returned))
                     returned.TrySetResult();
                 return Task.CompletedTask;
             });
-            await WatchAsync(bus, stoppingToken);
+            await WatchAsync(bus, gateway, received, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -171,8 +178,9 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
         }
     }
 
-    private async Task WatchAsync(IBus bus, CancellationToken stoppingToken)
+    private async Task WatchAsync(IBus bus, MqttGateway? gateway, RobotEventCounter? received, CancellationToken stoppingToken)
     {
+        var robotEvents = new RobotEventFlow(StallAfter);
         var clock = Stopwatch.StartNew();
         TimeSpan? reachableSince = clock.Elapsed; // the bus started: the broker answered
         var lastRecycle = TimeSpan.Zero;
@@ -215,6 +223,7 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
             if (!await BrokerAnswersAsync(stoppingToken))
             {
                 reachableSince = null;
+                robotEvents.Restart();
                 continue;
             }
 
@@ -229,9 +238,14 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
                 stall = $"no bus probe came back for {(now - failing).TotalSeconds:F0} s (the current one sent {(now - probeStarted).TotalSeconds:F0} s ago)";
             else if (consumes.Stalled(ConsumeStallAfter, DateTime.UtcNow - (clock.Elapsed - from)) is { } consume)
                 stall = $"a {consume.Type} message has been in a consumer for {consume.Age.TotalSeconds:F0} s";
+            else if (gateway is not { IsPublishing: true } || received is null)
+                robotEvents.Restart(); // a standby: its gateway publishes nothing, its coordinator consumes nothing
+            else if (robotEvents.Observe(now, gateway.StatesPublished, received.StatesReceived) is { } unconsumed && !consumes.IsRunning(nameof(RobotStateChanged)))
+                stall = $"the bus took robot states from the gateway, but the coordinator has taken none from the robot-events queue for {unconsumed.TotalSeconds:F0} s";
             if (stall is null)
                 continue;
 
+            robotEvents.Restart();
             lastRecycle = now;
             consumes.SetAsideRunning(); // a consume that outlives the recycle does not cause another (it is reported below)
             if (await RecycleAsync(stall + " while the broker accepts connections", stoppingToken))
@@ -288,6 +302,47 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
 }
 
 /// <summary>
+/// Whether robot states reach the coordinator (a rule of the <see cref="BusWatchdog"/>): from samples of how many states the
+/// gateway published on the bus (<see cref="MqttGateway.StatesPublished"/>) and how many reached the coordinator's consumer
+/// from the robot-events queue (<see cref="RobotEventCounter.StatesReceived"/>), how long since the bus took a state that was
+/// followed by no delivery at all. Times are on one monotonic clock (e.g. a stopwatch's elapsed time). Not thread-safe: one loop
+/// samples it.
+/// </summary>
+/// <param name="window">How long states may stay undelivered before <see cref="Observe"/> reports it (the watchdog: 20 s).</param>
+public sealed class RobotEventFlow(TimeSpan window)
+{
+    private long _received = -1;
+    private long _published;
+    private TimeSpan? _undeliveredSince;
+
+    /// <summary>
+    /// Takes one sample; returns how long no state has reached the coordinator since a state the bus took was first seen
+    /// undelivered, when that is at least the window, else null. The first sample, and each after the delivered count
+    /// changed, starts afresh.
+    /// </summary>
+    /// <param name="at">When the sample was taken.</param>
+    /// <param name="published">States the bus took from the gateway so far.</param>
+    /// <param name="received">States delivered to the coordinator's consumer so far.</param>
+    public TimeSpan? Observe(TimeSpan at, long published, long received)
+    {
+        if (received != _received)
+        {
+            _received = received;
+            _published = published;
+            _undeliveredSince = null;
+            return null;
+        }
+
+        if (_undeliveredSince is null && published > _published)
+            _undeliveredSince = at;
+        return _undeliveredSince is { } since && at - since >= window ? at - since : null;
+    }
+
+    /// <summary>Forgets the samples (the broker was away, the connection was recycled, or the gateway stopped publishing).</summary>
+    public void Restart() => _received = -1;
+}
+
+/// <summary>
 /// Which messages are in a consumer now, and since when (a MassTransit consume observer, connected to every receive endpoint
 /// of the bus, also those connected at run time); the <see cref="BusWatchdog"/> reads it. Thread-safe.
 /// </summary>
@@ -311,6 +366,9 @@ public sealed class BusConsumeTracker : IConsumeObserver
 
         return null;
     }
+
+    /// <summary>True while a message of the type named <paramref name="type"/> (its class name) is in a consumer.</summary>
+    public bool IsRunning(string type) => _running.Values.Any(v => v.Type == type);
 
     /// <summary>
     /// Sets the consumes running now aside (at a recycle): one that outlives it is no reason for another, since a new connection

@@ -275,25 +275,34 @@ public sealed class Leadership(
 }
 
 /// <summary>
-/// Counts the <see cref="RobotStateChanged"/> events this instance's coordinator consumed from the shared robot-events
-/// queue (not the per-instance live stream's copies), for <c>GET /api/instance</c>. Thread-safe.
+/// Counts the <see cref="RobotStateChanged"/> events this instance's coordinator took from the shared robot-events queue (not
+/// the per-instance live stream's copies): for <c>GET /api/instance</c> and the <see cref="BusWatchdog"/>. Thread-safe.
 /// </summary>
 public sealed class RobotEventCounter : IConsumeObserver
 {
     private long _states;
+    private long _received;
 
-    /// <summary>Robot states consumed by the coordinator since start.</summary>
+    /// <summary>Robot states consumed by the coordinator since start (its consumer finished with them).</summary>
     public long StatesHandled => Interlocked.Read(ref _states);
+
+    /// <summary>Robot states delivered to the coordinator's consumer since start, whether it then finished or failed with them.</summary>
+    public long StatesReceived => Interlocked.Read(ref _received);
 
     /// <inheritdoc />
     public Task PreConsume<T>(ConsumeContext<T> context)
-        where T : class => Task.CompletedTask;
+        where T : class
+    {
+        if (FromRobotEventsQueue(context))
+            Interlocked.Increment(ref _received);
+        return Task.CompletedTask;
+    }
 
     /// <inheritdoc />
     public Task PostConsume<T>(ConsumeContext<T> context)
         where T : class
     {
-        if (context.Message is RobotStateChanged && context.ReceiveContext.InputAddress?.AbsolutePath.EndsWith(MissionsRegistration.RobotEventsQueue, StringComparison.Ordinal) == true)
+        if (FromRobotEventsQueue(context))
             Interlocked.Increment(ref _states);
         return Task.CompletedTask;
     }
@@ -301,6 +310,11 @@ public sealed class RobotEventCounter : IConsumeObserver
     /// <inheritdoc />
     public Task ConsumeFault<T>(ConsumeContext<T> context, Exception exception)
         where T : class => Task.CompletedTask;
+
+    private static bool FromRobotEventsQueue<T>(ConsumeContext<T> context)
+        where T : class =>
+        context.Message is RobotStateChanged
+        && context.ReceiveContext.InputAddress?.AbsolutePath.EndsWith(MissionsRegistration.RobotEventsQueue, StringComparison.Ordinal) == true;
 }
 
 /// <summary>
