@@ -232,6 +232,15 @@ internal sealed class SimulatedRobot
         return next;
     }
 
+    private void DropWaiting(IEnumerable<RobotAction> actions)
+    {
+        foreach (var action in actions)
+        {
+            if (_actions.TryGetValue(action.ActionId, out var progress) && progress.Status == RobotActionStatus.Waiting)
+                _actions.Remove(action.ActionId);
+        }
+    }
+
     private void Apply(DispatchRoute route, DateTimeOffset now)
     {
         if (route.Waypoints.Count == 0)
@@ -240,9 +249,17 @@ internal sealed class SimulatedRobot
         {
             if (route.OrderUpdateId <= UpdateId)
                 return; // the same update twice is ignored (VDA 5050)
-            _nodes.RemoveAll(n => n.SequenceId >= route.Waypoints[0].SequenceId);
-            foreach (var replaced in _laneActions.Keys.Where(k => k > route.Waypoints[0].SequenceId).ToList())
+            // The update replaces what lies past its first waypoint (VDA 5050 §6.6.1): the actions there that have not started
+            // go with it (else a door on a way given up would wait for good, and the robot count as still busy).
+            var from = route.Waypoints[0].SequenceId;
+            foreach (var node in _nodes.Where(n => n.SequenceId > from))
+                DropWaiting(node.Actions);
+            _nodes.RemoveAll(n => n.SequenceId >= from);
+            foreach (var replaced in _laneActions.Keys.Where(k => k > from).ToList())
+            {
+                DropWaiting(_laneActions[replaced]);
                 _laneActions.Remove(replaced);
+            }
         }
         else
         {

@@ -110,7 +110,13 @@ public sealed partial class EdgeAgent
                 return true;
             }
 
-            // §6.6.1: replace the horizon; the stitching node stays (its actions are not repeated).
+            // §6.6.1: replace the horizon; the stitching node stays (its actions are not repeated). The horizon's actions go
+            // with it: they are no longer part of the order (actionStates lists the current order's), and one left WAITING
+            // would show the order as unfinished for good.
+            var replaced = nodes.Where(n => !n.Released).SelectMany(n => n.Actions).Concat(edges.Where(e => !e.Released).SelectMany(e => e.Actions))
+                .Select(a => a.ActionId).ToHashSet();
+            actionStates.RemoveAll(a => a.ActionStatus == ActionStatus.Waiting && replaced.Contains(a.ActionId));
+            orderActionIds.ExceptWith(replaced);
             nodes.RemoveAll(n => !n.Released);
             edges.RemoveAll(e => !e.Released);
             nodes.AddRange(order.Nodes.Skip(1));

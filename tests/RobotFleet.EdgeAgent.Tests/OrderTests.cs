@@ -87,6 +87,26 @@ public sealed class OrderTests
     }
 
     [Fact]
+    public async Task An_update_drops_the_actions_of_the_horizon_it_replaces()
+    {
+        // The horizon to n3 carries a door action on its node and one on its lane; the update, stitched at n2, goes to n4
+        // instead. Those actions are no longer part of the order: they must not stay in actionStates, WAITING for good.
+        await using var h = await Harness.StartAsync();
+        await h.SendAsync(h.Order("o5", 0,
+            [N("n1", 0, 0), N("n2", 2, 2), N("n3", 4, 4, released: false, actions: A("openDoor", "a-n3"))],
+            [E("e1", 1, "n1", "n2"), E("e2", 3, "n2", "n3", released: false) with { Actions = [A("openDoor", "a-e2")] }]));
+        var waiting = await h.WaitForStateAsync(s => s.OrderId == "o5" && s.LastNodeId == "n2" && !s.Driving);
+        Assert.Contains(waiting.ActionStates, a => a.ActionId == "a-n3" && a.ActionStatus == ActionStatus.Waiting);
+
+        await h.SendAsync(h.Order("o5", 1, [N("n2", 2, 2), N("n4", 4, 5, actions: A("drop", "a-n4"))], [E("e4", 3, "n2", "n4")]));
+        var done = await h.WaitForStateAsync(s => s.OrderUpdateId == 1 && s.LastNodeId == "n4"
+            && s.ActionStates.Any(a => a.ActionId == "a-n4" && a.ActionStatus == ActionStatus.Finished));
+
+        Assert.DoesNotContain(done.ActionStates, a => a.ActionId is "a-n3" or "a-e2");
+        Assert.Empty(done.Errors);
+    }
+
+    [Fact]
     public async Task Repeated_order_is_ignored_and_older_update_is_rejected()
     {
         await using var h = await Harness.StartAsync();
