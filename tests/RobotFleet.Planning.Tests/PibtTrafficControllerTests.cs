@@ -878,6 +878,31 @@ public sealed class PibtTrafficControllerTests
         Assert.DoesNotContain("goes first", controller.Explain("X"));
     }
 
+    [Fact]
+    public void A_robot_bound_into_a_dead_end_chain_waits_short_of_its_exit_until_the_robot_in_it_is_out()
+    {
+        // In the Wing, X at the end of chain x1-x2-x3 heads for y2, out through the fork f; Y, in the wing's trunk at m, heads
+        // for x2, into that chain. Nobody can pass in the chain: Y must not drive in while X is in it (regression: the hotel,
+        // seed 35, two robots took turns backing in and out of the corridor to L3_room1 for minutes). Y waits short of f.
+        var controller = new PibtTrafficController(new TrafficSpace(Wing(), 0.5));
+        controller.Place("X", "x3");
+        controller.Place("Y", "m");
+        controller.SetGoal("X", "y2");
+        controller.SetGoal("Y", "x2");
+        string[] chain = ["x1", "x2", "x3"];
+        var meetings = 0;
+
+        var done = DriveUntil(controller, ["X", "Y"], () =>
+        {
+            if (controller.Held("X").Any(chain.Contains) && controller.Held("Y").Any(w => chain.Contains(w) || w == "f"))
+                meetings++;
+            return controller.Held("X")[0] == "y2" && controller.Held("Y")[0] == "x2";
+        }, from: 0);
+
+        Assert.Equal(0, meetings); // with the rule taken out: 1 (Y at f while X was at x1)
+        Assert.InRange(done, 0, 5);
+    }
+
     /// <summary>
     /// Steps the controller every 0.25 s from <paramref name="from"/> to 60 s, the robots reaching at once all they are
     /// released; the time of the first step after which <paramref name="done"/> holds, or NaN.

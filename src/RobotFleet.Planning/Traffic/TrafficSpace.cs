@@ -138,7 +138,10 @@ public sealed class TrafficSpace
         }
 
         SpurArray = BranchWaypoints.Select(b => b.Length <= MaxSpurWaypoints || b.All(w => neighbours[w].Count <= 2)).ToArray();
-        (ChainExit, ChainExitHops) = ChainExits(neighbours);
+        (ChainExit, ChainExitHops, ChainFirst) = ChainExits(neighbours);
+        IsChainExit = new bool[WaypointCount];
+        foreach (var exit in ChainExit.Where(e => e >= 0))
+            IsChainExit[exit] = true;
         (Conflicts, HardConflicts, SpurParts, SpurOfResource) = BuildConflicts(map, segments);
         _cacheCapacity = (int)Math.Max(64, Math.Min(int.MaxValue, cacheBytes / Math.Max(1, 4L * WaypointCount)));
     }
@@ -209,6 +212,15 @@ public sealed class TrafficSpace
     /// <summary>For each waypoint with a <see cref="ChainExit"/>, how many lanes away that exit is; 0 elsewhere.</summary>
     internal int[] ChainExitHops { get; }
 
+    /// <summary>
+    /// For each waypoint with a <see cref="ChainExit"/>, the waypoint of its chain next to that exit (the same for every
+    /// waypoint of one chain: the chain's name); -1 elsewhere.
+    /// </summary>
+    internal int[] ChainFirst { get; }
+
+    /// <summary>For each waypoint, whether it is the <see cref="ChainExit"/> of some waypoint.</summary>
+    internal bool[] IsChainExit { get; }
+
     /// <summary>For each resource, the other resources it conflicts with (geometry, lifts, doors and dead-end spurs).</summary>
     internal int[][] Conflicts { get; }
 
@@ -225,10 +237,12 @@ public sealed class TrafficSpace
     /// <summary>For each resource, the spur it is a part of (<see cref="SpurParts"/>), or -1.</summary>
     internal int[] SpurOfResource { get; }
 
-    private (int[] Exit, int[] Hops) ChainExits(List<int>[] neighbours)
+    private (int[] Exit, int[] Hops, int[] First) ChainExits(List<int>[] neighbours)
     {
         var exit = new int[WaypointCount];
         Array.Fill(exit, -1);
+        var first = new int[WaypointCount];
+        Array.Fill(first, -1);
         var exitHops = new int[WaypointCount];
         var towardMouth = new int[WaypointCount];
         for (var b = 0; b < BranchWaypoints.Length; b++)
@@ -262,10 +276,11 @@ public sealed class TrafficSpace
                     (from, at) = (at, towardMouth[at]);
                 exit[w] = at;
                 exitHops[w] = hops;
+                first[w] = from;
             }
         }
 
-        return (exit, exitHops);
+        return (exit, exitHops, first);
 
         // Room to step aside on the way out of a chain: two ways on from here that are not dead-end waypoints (a parking
         // place or a room off the chain, often taken, is no room for a queue).
