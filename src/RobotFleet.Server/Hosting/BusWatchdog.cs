@@ -240,8 +240,8 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
                 stall = $"a {consume.Type} message has been in a consumer for {consume.Age.TotalSeconds:F0} s";
             else if (gateway is not { IsPublishing: true } || received is null)
                 robotEvents.Restart(); // a standby: its gateway publishes nothing, its coordinator consumes nothing
-            else if (robotEvents.Observe(now, gateway.StatesPublished, received.StatesReceived) is { } unconsumed && !consumes.IsRunning(nameof(RobotStateChanged)))
-                stall = $"the bus took robot states from the gateway, but the coordinator has taken none from the robot-events queue for {unconsumed.TotalSeconds:F0} s";
+            else if (robotEvents.Observe(now, gateway.StatesPublished, received.StatesReceived) is { } undelivered && !consumes.IsRunning(nameof(RobotStateChanged)))
+                stall = $"the bus took robot states from the gateway, but the coordinator has taken none from the robot-events queue for {undelivered.TotalSeconds:F0} s";
             if (stall is null)
                 continue;
 
