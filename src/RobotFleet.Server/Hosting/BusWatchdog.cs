@@ -33,8 +33,9 @@ public sealed record BusProbe(Guid Id);
 /// sent to this instance's bus queue, the channel the coordinator and the gateway publish on) has not come back for
 /// <see cref="StallAfter"/>; or a message has been in a consumer for <see cref="ConsumeStallAfter"/> (a consumer's publish or
 /// response caught on another endpoint's channel; longer, since a consumer may also wait for the database); or, on the
-/// instance that ingests robot messages, the bus took robot states from the gateway and the coordinator took none from
-/// the robot-events queue for <see cref="StallAfter"/> after (<see cref="RobotEventFlow"/>: that queue's consumer did not
+/// instance that ingests robot messages, the bus took robot states from the gateway and the coordinator took nothing from
+/// the robot-events queue for <see cref="StallAfter"/> after, with nothing in its consumer (<see cref="RobotEventFlow"/>;
+/// seen 20 to 25 s after the state's publish, probing every 5 s: that queue's consumer did not
 /// come back after a broker restart while this instance's own queue did, seen in CI: missions frozen for minutes). The time
 /// counts from the latest of: the probe's, consume's or state's start, the broker answering again after an outage, and the
 /// previous recycle; so an outage itself is never a stall.
@@ -56,7 +57,10 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
     /// <summary>How often a probe is sent and the stall conditions are checked: 5 s.</summary>
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long probes may fail to come back, with the broker reachable, before the bus counts as stalled: 20 s.</summary>
+    /// <summary>
+    /// How long probes may fail to come back, or robot states taken by the bus fail to reach the coordinator, with the broker
+    /// reachable, before the bus counts as stalled: 20 s.
+    /// </summary>
     public static readonly TimeSpan StallAfter = TimeSpan.FromSeconds(20);
 
     /// <summary>How long a message may be in a consumer, with the broker reachable, before the bus counts as stalled: 60 s.</summary>
@@ -240,8 +244,10 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
                 stall = $"a {consume.Type} message has been in a consumer for {consume.Age.TotalSeconds:F0} s";
             else if (gateway is not { IsPublishing: true } || received is null)
                 robotEvents.Restart(); // a standby: its gateway publishes nothing, its coordinator consumes nothing
-            else if (robotEvents.Observe(now, gateway.StatesPublished, received.StatesReceived) is { } undelivered && !consumes.IsRunning(nameof(RobotStateChanged)))
-                stall = $"the bus took robot states from the gateway, but the coordinator has taken none from the robot-events queue for {undelivered.TotalSeconds:F0} s";
+            else if (received.EventsInConsumer > 0)
+                robotEvents.Restart(); // a slow (or stuck) consume holds the queue's one slot: the consume rule's case, not this one
+            else if (robotEvents.Observe(now, received: received.EventsReceived, published: gateway.StatesPublished) is { } undelivered)
+                stall = $"the bus took robot states from the gateway, but the coordinator has taken nothing from the robot-events queue for {undelivered.TotalSeconds:F0} s";
             if (stall is null)
                 continue;
 
@@ -303,10 +309,12 @@ public sealed class BusWatchdog(RabbitMqBusAddress address, BusConsumeTracker co
 
 /// <summary>
 /// Whether robot states reach the coordinator (a rule of the <see cref="BusWatchdog"/>): from samples of how many states the
-/// gateway published on the bus (<see cref="MqttGateway.StatesPublished"/>) and how many reached the coordinator's consumer
-/// from the robot-events queue (<see cref="RobotEventCounter.StatesReceived"/>), how long since the bus took a state that was
-/// followed by no delivery at all. Times are on one monotonic clock (e.g. a stopwatch's elapsed time). Not thread-safe: one loop
-/// samples it.
+/// gateway published on the bus (<see cref="MqttGateway.StatesPublished"/>) and how many messages reached the coordinator's
+/// consumer from the robot-events queue (<see cref="RobotEventCounter.EventsReceived"/>), how long since the bus took a state
+/// that was followed by no delivery at all. Sampled every 5 s, it reports a stall 20 to 25 s after such a state's publish.
+/// A message can be delivered before its publish is confirmed, so one state more published than at the last delivery is not
+/// counted (read the received count before the published one). Times are on one monotonic clock (e.g. a stopwatch's
+/// elapsed time). Not thread-safe: one loop samples it.
 /// </summary>
 /// <param name="window">How long states may stay undelivered before <see cref="Observe"/> reports it (the watchdog: 20 s).</param>
 public sealed class RobotEventFlow(TimeSpan window)
@@ -316,14 +324,14 @@ public sealed class RobotEventFlow(TimeSpan window)
     private TimeSpan? _undeliveredSince;
 
     /// <summary>
-    /// Takes one sample; returns how long no state has reached the coordinator since a state the bus took was first seen
-    /// undelivered, when that is at least the window, else null. The first sample, and each after the delivered count
-    /// changed, starts afresh.
+    /// Takes one sample; returns how long nothing has reached the coordinator since the bus took a state (two more than at
+    /// the last delivery) first seen undelivered, when that is at least the window, else null. The first sample, and each
+    /// after the delivered count changed, starts afresh.
     /// </summary>
     /// <param name="at">When the sample was taken.</param>
-    /// <param name="published">States the bus took from the gateway so far.</param>
-    /// <param name="received">States delivered to the coordinator's consumer so far.</param>
-    public TimeSpan? Observe(TimeSpan at, long published, long received)
+    /// <param name="received">Messages delivered to the coordinator's consumer so far.</param>
+    /// <param name="published">States the bus took from the gateway so far (read after <paramref name="received"/>).</param>
+    public TimeSpan? Observe(TimeSpan at, long received, long published)
     {
         if (received != _received)
         {
@@ -333,7 +341,7 @@ public sealed class RobotEventFlow(TimeSpan window)
             return null;
         }
 
-        if (_undeliveredSince is null && published > _published)
+        if (_undeliveredSince is null && published > _published + 1)
             _undeliveredSince = at;
         return _undeliveredSince is { } since && at - since >= window ? at - since : null;
     }
@@ -366,9 +374,6 @@ public sealed class BusConsumeTracker : IConsumeObserver
 
         return null;
     }
-
-    /// <summary>True while a message of the type named <paramref name="type"/> (its class name) is in a consumer.</summary>
-    public bool IsRunning(string type) => _running.Values.Any(v => v.Type == type);
 
     /// <summary>
     /// Sets the consumes running now aside (at a recycle): one that outlives it is no reason for another, since a new connection

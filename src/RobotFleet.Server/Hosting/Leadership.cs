@@ -275,26 +275,35 @@ public sealed class Leadership(
 }
 
 /// <summary>
-/// Counts the <see cref="RobotStateChanged"/> events this instance's coordinator took from the shared robot-events queue (not
-/// the per-instance live stream's copies): for <c>GET /api/instance</c> and the <see cref="BusWatchdog"/>. Thread-safe.
+/// Counts what this instance's coordinator took from the shared robot-events queue (not the per-instance live stream's
+/// copies): the <see cref="RobotStateChanged"/> events it handled, for <c>GET /api/instance</c>, and every message delivered
+/// and in its consumer now, for the <see cref="BusWatchdog"/>. Thread-safe.
 /// </summary>
 public sealed class RobotEventCounter : IConsumeObserver
 {
     private long _states;
     private long _received;
+    private long _inConsumer;
 
     /// <summary>Robot states consumed by the coordinator since start (its consumer finished with them).</summary>
     public long StatesHandled => Interlocked.Read(ref _states);
 
-    /// <summary>Robot states delivered to the coordinator's consumer since start, whether it then finished or failed with them.</summary>
-    public long StatesReceived => Interlocked.Read(ref _received);
+    /// <summary>Messages of any type delivered to the coordinator's consumer from the robot-events queue since start.</summary>
+    public long EventsReceived => Interlocked.Read(ref _received);
+
+    /// <summary>Messages from the robot-events queue in the coordinator's consumer now (it takes one at a time).</summary>
+    public long EventsInConsumer => Interlocked.Read(ref _inConsumer);
 
     /// <inheritdoc />
     public Task PreConsume<T>(ConsumeContext<T> context)
         where T : class
     {
         if (FromRobotEventsQueue(context))
+        {
+            Interlocked.Increment(ref _inConsumer);
             Interlocked.Increment(ref _received);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -303,18 +312,26 @@ public sealed class RobotEventCounter : IConsumeObserver
         where T : class
     {
         if (FromRobotEventsQueue(context))
-            Interlocked.Increment(ref _states);
+        {
+            Interlocked.Decrement(ref _inConsumer);
+            if (context.Message is RobotStateChanged)
+                Interlocked.Increment(ref _states);
+        }
+
         return Task.CompletedTask;
     }
 
     /// <inheritdoc />
     public Task ConsumeFault<T>(ConsumeContext<T> context, Exception exception)
-        where T : class => Task.CompletedTask;
+        where T : class
+    {
+        if (FromRobotEventsQueue(context))
+            Interlocked.Decrement(ref _inConsumer);
+        return Task.CompletedTask;
+    }
 
-    private static bool FromRobotEventsQueue<T>(ConsumeContext<T> context)
-        where T : class =>
-        context.Message is RobotStateChanged
-        && context.ReceiveContext.InputAddress?.AbsolutePath.EndsWith(MissionsRegistration.RobotEventsQueue, StringComparison.Ordinal) == true;
+    private static bool FromRobotEventsQueue(ConsumeContext context) =>
+        context.ReceiveContext.InputAddress?.AbsolutePath.EndsWith(MissionsRegistration.RobotEventsQueue, StringComparison.Ordinal) == true;
 }
 
 /// <summary>
