@@ -99,7 +99,7 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
     {
         await using var run = await BusRun.StartAsync("deliveries");
         var ids = await run.SubmitAsync(6, seed: 11);
-        var done = await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.All(s => s == "Completed"), TimeSpan.FromSeconds(120));
+        var done = await run.AllCompletedAsync(TimeSpan.FromSeconds(120));
         Assert.True(done, "all completed: " + await run.DescribeAsync());
         await run.AssertEachHistoryOnceAsync(ids);
         Assert.Equal(0, run.Watchdog.Recycles); // a healthy bus is never taken for a stalled one
@@ -121,14 +121,13 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
     {
         await using var run = await BusRun.StartAsync("restart", timeScale: 3, bus: RabbitMqRestartFactAttribute.Address);
         var ids = await run.SubmitAsync(6, seed: 3);
-        Assert.True(await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.Contains("Executing"), TimeSpan.FromSeconds(60)),
-            "a mission executing before the restart: " + await run.DescribeAsync());
+        await run.AssertOneExecutingAsync("before the restart");
 
         var restart = Stopwatch.StartNew();
         RestartRabbitMq(RabbitMqRestartFactAttribute.Script!);
         var restarted = restart.Elapsed;
 
-        var done = await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.All(s => s == "Completed"), TimeSpan.FromSeconds(180));
+        var done = await run.AllCompletedAsync(TimeSpan.FromSeconds(180));
         Assert.True(done, $"all completed after RabbitMQ restarted ({restarted.TotalSeconds:F0} s, {restart.Elapsed.TotalSeconds:F0} s ago): " + await run.DescribeAsync());
         var completed = restart.Elapsed;
         await run.AssertEachHistoryOnceAsync(ids);
@@ -151,13 +150,12 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
     {
         await using var run = await BusRun.StartAsync("recycle", timeScale: 3);
         var ids = await run.SubmitAsync(6, seed: 5);
-        Assert.True(await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.Contains("Executing"), TimeSpan.FromSeconds(60)),
-            "a mission executing before the recycle: " + await run.DescribeAsync());
+        await run.AssertOneExecutingAsync("before the recycle");
 
         var recycledAt = DateTimeOffset.UtcNow;
         Assert.True(await run.Watchdog.RecycleAsync("recycled by the test", CancellationToken.None), "the watchdog found no RabbitMQ connection to abort");
 
-        var done = await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.All(s => s == "Completed"), TimeSpan.FromSeconds(180));
+        var done = await run.AllCompletedAsync(TimeSpan.FromSeconds(180));
         Assert.True(done, "all completed after the recycle: " + await run.DescribeAsync());
         await run.AssertEachHistoryOnceAsync(ids);
         Assert.True(await ServerHost.WaitUntilAsync(() => Task.FromResult(run.Watchdog.LastProbeReturnedAt > recycledAt), TimeSpan.FromSeconds(30)),
@@ -171,15 +169,14 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
     // The coordinator stops getting robot states while the rest of the bus works (seen in CI after a broker restart: the
     // robot-events queue's consumer never came back, this instance's own queue did, and missions froze for minutes). Made
     // here by unbinding that queue from its exchange: the gateway's publishes still go through, nothing reaches the
-    // coordinator. The watchdog must see it within about 20 s and recycle the connection, on which MassTransit declares the
-    // endpoint's topology again.
+    // coordinator. The watchdog must see it 20 to 25 s after a state goes undelivered and recycle the connection, on which
+    // MassTransit declares the endpoint's topology again.
     [RabbitMqFact]
     public async Task Should_lose_no_mission_when_robot_states_stop_reaching_the_coordinator()
     {
         await using var run = await BusRun.StartAsync("unbound", timeScale: 3);
         var ids = await run.SubmitAsync(6, seed: 7);
-        Assert.True(await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.Contains("Executing"), TimeSpan.FromSeconds(60)),
-            "a mission executing before the queue was unbound: " + await run.DescribeAsync());
+        await run.AssertOneExecutingAsync("before the queue was unbound");
 
         var queue = run.Prefix + ControlPlane.Missions.MissionsRegistration.RobotEventsQueue;
         var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(RabbitMqFactAttribute.Address!) };
@@ -193,7 +190,7 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
         var recycled = unbound.Elapsed;
         Assert.True(recycled < TimeSpan.FromSeconds(50), $"recycled {recycled.TotalSeconds:F0} s after the unbinding; the rule acts 20 to 25 s after a state goes undelivered");
         Assert.Contains("taken nothing from the robot-events queue", run.ReadLog(), StringComparison.Ordinal);
-        var done = await ServerHost.WaitUntilAsync(async () => (await run.StatusesAsync()).Values.All(s => s == "Completed"), TimeSpan.FromSeconds(180));
+        var done = await run.AllCompletedAsync(TimeSpan.FromSeconds(180));
         Assert.True(done, $"all completed after the recycle ({recycled.TotalSeconds:F0} s after the unbinding): " + await run.DescribeAsync());
         await run.AssertEachHistoryOnceAsync(ids);
         output.WriteLine($"the watchdog recycled the connection {recycled.TotalSeconds:F1} s after the robot-events queue was unbound; "
@@ -283,6 +280,15 @@ public sealed class When_the_bus_is_rabbitmq(ITestOutputHelper output)
 
             return ids;
         }
+
+        /// <summary>Fails unless one of the missions is executing within 60 s (<paramref name="when"/> names the moment, for the message).</summary>
+        public async Task AssertOneExecutingAsync(string when) =>
+            Assert.True(await ServerHost.WaitUntilAsync(async () => (await StatusesAsync()).Values.Contains("Executing"), TimeSpan.FromSeconds(60)),
+                $"a mission executing {when}: " + await DescribeAsync());
+
+        /// <summary>Whether every mission is completed within <paramref name="timeout"/>.</summary>
+        public Task<bool> AllCompletedAsync(TimeSpan timeout) =>
+            ServerHost.WaitUntilAsync(async () => (await StatusesAsync()).Values.All(s => s == "Completed"), timeout);
 
         public async Task<Dictionary<string, string?>> StatusesAsync() => (await _server.GetJsonAsync("/api/missions")).EnumerateArray()
             .ToDictionary(m => m.GetProperty("id").GetString()!, m => m.GetProperty("status").GetString());
