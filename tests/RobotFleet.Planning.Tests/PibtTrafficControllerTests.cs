@@ -583,6 +583,118 @@ public sealed class PibtTrafficControllerTests
     }
 
     /// <summary>
+    /// The loop of the test above, with a third robot c coming up behind the mouth j while b stands on it, busy (its own stop
+    /// is the mouth, its next one in the spur n, where a is): c, bound on past j, waits a waypoint short of where b would back
+    /// up to, so b can still back up to let a out instead of driving round the whole loop (regression: the airport terminal
+    /// one way round, seeds 12, 41 and 63 of the twenty-second session, a robot with a stop at a spur's mouth and the next in
+    /// the spur sent round the terminal for 3 to 6 minutes by the robot come up behind it).
+    /// </summary>
+    [Fact]
+    public void A_robot_bound_past_a_spur_mouth_leaves_free_the_waypoint_the_robot_standing_on_it_would_back_up_to()
+    {
+        var drawn = TestMaps.Build(["k:0:0", "j:4:0", "n:4:-4", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10"],
+            "k=j", "j=n", "j=l1", "l1=l2", "l2=l3", "l3=l4", "l4=k");
+        var blocks = OneWayLoops.Blocks(drawn);
+        var behind = drawn.Lanes.Single(l => l.Id == Assert.Single(blocks.Passing)).ToWaypointId;
+        var (before, ahead) = behind == "k" ? ("l4", "l1") : ("l2", "k");
+        var controller = new PibtTrafficController(new TrafficSpace(OneWayLoops.Orient(drawn, keepPassing: true), 0.5));
+        controller.SetPassingLanes(blocks.Passing);
+        foreach (var (robot, at, goal) in new[] { ("a", "n", "l3"), ("b", "j", "j"), ("c", before, ahead) })
+        {
+            controller.Place(robot, at);
+            controller.SetGoal(robot, goal);
+        }
+
+        controller.SetBusy("a", true);
+        controller.SetBusy("b", true);
+        var (bWent, cWent) = (new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal));
+        var now = 0.0;
+
+        var done = DriveUntil(controller, ["a", "b", "c"], () =>
+        {
+            now += 0.25;
+            if (now == 4)
+            {
+                controller.SetBusy("a", false);
+                controller.SetBusy("b", false);
+                controller.SetGoal("b", "n");
+            }
+
+            if (now < 4)
+                cWent.UnionWith(controller.Held("c"));
+            bWent.UnionWith(controller.Held("b"));
+            return controller.Held("a")[0] == "l3" && controller.Held("b")[0] == "n" && controller.Held("c")[0] == ahead;
+        }, from: 0.25);
+
+        Assert.DoesNotContain(behind, cWent); // c waited short of it while b stood on j
+        Assert.Contains(behind, bWent); // b backed up
+        Assert.DoesNotContain(ahead, bWent); // and did not go round the loop
+        Assert.InRange(done, 4, 15);
+    }
+
+    /// <summary>
+    /// A robot bound into a spur another robot is in waits short of the spur's mouth however it would get onto it: by a
+    /// claim made while the robot ahead stood on the mouth and granted once that robot had driven on into the spur, or by
+    /// a jam plan after 30 s of waiting (regression: the airport terminal one way round, seed 89 of the twenty-second
+    /// session, a robot bound for s15_0 got onto the mouth s15_1 both ways in turn and, when the robot in the spur came
+    /// out, was sent round the terminal). b, at k, is bound for n, the spur off j on a one-way loop; a, done on j after 2 s,
+    /// heads into n (the claim case) or stands in n, busy for 40 s (the jam case), then heads for l3.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_robot_bound_into_an_occupied_spur_is_neither_granted_a_claim_nor_planned_onto_its_mouth(bool claim)
+    {
+        var map = TestMaps.Build(["k:0:0", "j:4:0", "n:4:-4", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10"],
+            "k>j", "j=n", "j>l1", "l1>l2", "l2>l3", "l3>l4", "l4>k");
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        var aOutAt = claim ? 8.0 : 40.0;
+        controller.Place("a", claim ? "j" : "n");
+        controller.SetGoal("a", claim ? "j" : "n");
+        controller.SetBusy("a", true);
+        controller.Place("b", "k");
+        controller.SetGoal("b", "n");
+        var (meetings, done) = (0, double.NaN);
+        var bWent = new HashSet<string>(StringComparer.Ordinal);
+        for (var t = 0.25; t < 60 && double.IsNaN(done); t += 0.25)
+        {
+            if (claim && t == 2)
+            {
+                // Done on j, a heads into n; b, with the older goal, decides first: it pushes a on into n and claims j.
+                controller.SetBusy("a", false);
+                controller.SetGoal("a", "n");
+            }
+
+            if (t == aOutAt)
+            {
+                controller.SetBusy("a", false);
+                controller.SetGoal("a", "l3");
+            }
+
+            controller.Step(t);
+            // a takes a second a lane (so b, behind it, follows it onto j by a claim); b reaches at once what it is released.
+            foreach (var (robot, every) in new[] { ("a", 1.0), ("b", 0.25) })
+            {
+                if (t % every == 0)
+                {
+                    foreach (var w in controller.Held(robot).Skip(1))
+                        controller.Reached(robot, w);
+                }
+            }
+
+            bWent.UnionWith(controller.Held("b"));
+            if (controller.Held("b").Contains("j") && controller.Held("a").Contains("n"))
+                meetings++;
+            if (controller.Held("a")[0] == "l3" && controller.Held("b")[0] == "n")
+                done = t;
+        }
+
+        Assert.Equal(0, meetings);
+        Assert.DoesNotContain("l1", bWent); // b did not go round the loop
+        Assert.InRange(done, aOutAt, aOutAt + 8);
+    }
+
+    /// <summary>
     /// Head-on in a two-way corridor off a one-way loop, where one robot can make way cheaply and the other only round the
     /// loop: a in the corridor (c2), bound for l2, best out by the loop's waypoint j, where b stands bound for s at the
     /// corridor's far end. b's only way off j is round the loop (about 130 s); a can back up to s and leave by e1/e2 (about
@@ -901,6 +1013,54 @@ public sealed class PibtTrafficControllerTests
 
         Assert.Equal(0, meetings); // with the rule taken out: 1 (Y at f while X was at x1)
         Assert.InRange(done, 0, 5);
+    }
+
+    [Fact]
+    public void A_robot_pushed_along_a_one_way_loop_is_not_pushed_onto_the_exit_of_a_dead_end_chain_a_robot_comes_out_of()
+    {
+        // A one-way loop k > j > l1 > l2 > l3 > l4 > k; off j, two-way, a wing: the chain c1-c2 to the fork c3 (x1-x2, y1-y2
+        // beyond it). X and W in the chain head out round the loop (busy for their first 5 s); Y at k is bound into the chain
+        // (c1); Z behind it at l4, older goal (so it decides first), is bound past it for l1. Z may not push Y onto j while
+        // the chain is taken: there Y would stand in X's way out, and its only way off j is round the whole loop
+        // (regression: the airport terminal one way round, seeds 69, 94 and 99, a robot pushed onto the mouth of the
+        // corridor to the chargers while robots came out of it drove round the terminal).
+        var map = TestMaps.Build(
+            ["k:0:0", "j:4:0", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10", "c1:8:0", "c2:12:0", "c3:16:0", "x1:20:4", "x2:24:8", "y1:20:-4", "y2:24:-8"],
+            "k>j", "j>l1", "l1>l2", "l2>l3", "l3>l4", "l4>k", "j=c1", "c1=c2", "c2=c3", "c3=x1", "x1=x2", "c3=y1", "y1=y2");
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        foreach (var (robot, at, goal) in new[] { ("X", "c1", "l3"), ("W", "c2", "l2"), ("Z", "l4", "l1") })
+        {
+            controller.Place(robot, at);
+            controller.SetGoal(robot, goal);
+            controller.SetBusy(robot, true);
+        }
+
+        controller.Place("Y", "k");
+        controller.Step(0.25);
+        controller.SetGoal("Y", "c1");
+        controller.SetBusy("Z", false);
+        string[] chain = ["c1", "c2"];
+        var (meetings, now) = (0, 0.25);
+        var yWent = new HashSet<string>(StringComparer.Ordinal);
+
+        var done = DriveUntil(controller, ["X", "W", "Y", "Z"], () =>
+        {
+            now += 0.25;
+            if (now >= 5)
+            {
+                controller.SetBusy("X", false);
+                controller.SetBusy("W", false);
+            }
+
+            yWent.UnionWith(controller.Held("Y"));
+            if (controller.Held("Y").Contains("j") && (controller.Held("X").Any(chain.Contains) || controller.Held("W").Any(chain.Contains)))
+                meetings++;
+            return controller.Held("X")[0] == "l3" && controller.Held("W")[0] == "l2" && controller.Held("Y")[0] == "c1" && controller.Held("Z")[0] == "l1";
+        }, from: 0.5);
+
+        Assert.Equal(0, meetings);
+        Assert.DoesNotContain("l1", yWent); // Y did not go round the loop
+        Assert.InRange(done, 5, 15);
     }
 
     /// <summary>

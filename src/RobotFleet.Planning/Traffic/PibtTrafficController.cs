@@ -192,7 +192,11 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// goes first out to that fork as a robot leaving a spur does; an idle robot a robot could not push out of one leaves for
 /// that fork. And a robot bound into such a chain does not step onto the fork while a robot with a mission is in the
 /// chain (it would come out through the robot that came in); standing on that robot's way out, it steps aside for it
-/// (<see cref="ChainOccupant"/>).</para>
+/// (<see cref="ChainOccupant"/>); pushed along a one-way lane, it is not pushed onto that fork either. The rule that keeps
+/// robots off the mouth of a spur another robot is in holds when a claim is granted too, and a robot waiting by it is not
+/// taken for a jam (the jam fallback would move it onto the mouth). On a loop driven one way round, a robot bound past a
+/// spur's mouth on which a robot stands, while another robot is in the spur, waits short of the waypoint the one on the
+/// mouth would back up to (<see cref="KeepsBackUpFree"/>), so that one can still let the robot in the spur out.</para>
 /// <para><b>Limits</b> (measured with <c>bench/RobotFleet.TrafficSim --controller pibt</c>). Robots on a cycle that is
 /// packed full cannot all move round it at once (a rotation: PIBT allows it, the time-independent execution here does not).
 /// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end a robot that must come out past
@@ -209,9 +213,11 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// on backing off, or into a side pocket, instead of the two taking turns pushing each other along the corridor. On maps with long two-way single-lane corridors on loops, packed densely (the
 /// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
 /// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
-/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 100 one-hour runs with 50 robots, 12 times in all
+/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 100 one-hour runs with 50 robots, twice in all
 /// (18 in the tenth session; 14 with the passing lanes, <see cref="SetPassingLanes"/>, which let a robot on a spur's mouth
-/// back up for the robot coming out; then the cheaper of two robots making way in a swap). On the 100 x 100 warehouse
+/// back up for the robot coming out; 12 with the cheaper of two robots making way in a swap; 13 with the dead-end chain
+/// rule; 2 once robots no longer got onto an occupied spur's mouth by a push, a granted claim or a jam plan, nor stood
+/// where the robot on a mouth would back up to). On the 100 x 100 warehouse
 /// grid it happened in none of 100 simulated hours at 200 robots (3 times before <see cref="PibtTrafficOptions.PushedRetreatPace"/>) and
 /// 500 to 1,700 times an hour at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot
 /// that never moves again (lost) holds its place until the caller removes it (claims on it time out and their robots
@@ -829,6 +835,16 @@ public sealed class PibtTrafficController
                 continue;
             }
 
+            // The rule that keeps robots off the mouth of a spur another robot is in holds when the claim is granted too: the
+            // claim was made while the robot ahead stood on the mouth (often pushing it on into the spur; regression: the airport
+            // terminal one way round, seed 89, a robot bound for s15_0 took the mouth s15_1 as the robot ahead of it went in,
+            // stood in its way out when it came back, and was sent round the terminal).
+            if (agent.Target >= 0 && WaitsAtMouth(agent, v, Times(agent)))
+            {
+                DropClaim(agent);
+                continue;
+            }
+
             var segment = _space.LaneResource[lane];
             if (_owner[v] != -1 || _owner[segment] != -1 || Blocked(v, agent, -1) || Blocked(segment, agent, -1))
             {
@@ -1013,6 +1029,14 @@ public sealed class PibtTrafficController
                 || !double.IsNaN(agent.LastJamSearch) && _now - agent.LastJamSearch < _options.ResolveJamAfterSeconds / 3)
                 continue;
             if (double.IsNaN(agent.ProgressSince) || _now - agent.ProgressSince < _options.ResolveJamAfterSeconds)
+                continue;
+            // One waiting short of the mouth of a spur another robot is in (WaitsAtMouth) while that robot is busy there or
+            // drives waits for it, not in a jam: a plan would move it onto the mouth, into that robot's way out (regression:
+            // the airport terminal one way round, seed 89, a robot bound for s15_0 planned onto the mouth s15_1 and sent round
+            // the terminal from there). One standing still in the spur may need the plan (the office one way round locked up
+            // in 7 of 30 half-hours when every such wait was spared).
+            if (agent.Target >= 0 && Times(agent) is var times && _space.FastestLaneOut(agent.Path[0], times, _isClosed) is var next and >= 0
+                && WaitsAtMouth(agent, _space.LaneTo[next], times) && SpurInUse(_space.LaneTo[next], agent, times))
                 continue;
             if (stuck is null || agent.ProgressSince < stuck.ProgressSince)
                 stuck = agent;
@@ -1207,12 +1231,14 @@ public sealed class PibtTrafficController
                 continue;
             if (times is not null && WaitsAtMouth(agent, v, times))
                 continue;
-            if (parent is null && times is not null && ChainOccupant(agent, v, times) is { } occupant)
+            if (parent is null && times is not null && KeepsBackUpFree(agent, v, times))
+                continue;
+            if (times is not null && (parent is null || PushedOneWay(parent, u)) && ChainOccupant(agent, v, times) is { } occupant)
             {
                 // The robot in the chain stands still and wants through this robot's waypoint (its way out): this robot steps
                 // aside for it, as when making way in a swap, instead of staying (regression: the hotel, seed 53, the two took
                 // turns, the other backing into the chain, for good).
-                if (!makeWay && WantsThrough(occupant, u))
+                if (parent is null && !makeWay && WantsThrough(occupant, u))
                 {
                     makeWay = true;
                     agent.MadeWayFor = occupant.Index;
@@ -1676,7 +1702,7 @@ public sealed class PibtTrafficController
                 return;
             var v = _space.LaneTo[best];
             var segment = _space.LaneResource[best];
-            if (!Free(v, segment, agent) || WaitsAtMouth(agent, v, times) || ChainOccupant(agent, v, times) is not null)
+            if (!Free(v, segment, agent) || WaitsAtMouth(agent, v, times) || ChainOccupant(agent, v, times) is not null || KeepsBackUpFree(agent, v, times))
                 return;
             Take(agent, v, segment);
             ahead += _space.Lanes[best].Length;
@@ -1689,7 +1715,10 @@ public sealed class PibtTrafficController
     /// way enters next, and that robot, with a mission, holds a waypoint in the chain. Nobody can pass in the chain and that
     /// robot comes out through its exit, so the agent waits short of the exit (the rule that keeps robots off the mouth of
     /// an occupied spur, <see cref="WaitsAtMouth"/>, for chains too long to be one resource). Robots without a mission parked
-    /// in the chain do not keep it out, and a robot being pushed is not kept off (it may have no other way to make room).
+    /// in the chain do not keep it out. A robot being pushed is kept off only when pushed along a one-way lane
+    /// (<see cref="PushedOneWay"/>: on a loop driven one way round, pushed onto the exit it would be sent round the loop by
+    /// the robot coming out; elsewhere it may have no other way to make room, and keeping it off cost the hotel 44 -> 50
+    /// stalls in 30 half-hours through the coordinator).
     /// Measured on the hotel, 5 robots (<c>bench/results/traffic-pibt.md</c>, twenty-first session): through the coordinator,
     /// 90 half-hours, 150 stalls before, 132 after; the controller alone, 120 half-hours, 231 before, 213 after.
     /// </summary>
@@ -1714,6 +1743,58 @@ public sealed class PibtTrafficController
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// True when the robot <paramref name="pusher"/> pushes off <paramref name="waypoint"/> comes along a one-way lane (a loop
+    /// driven one way round): the pushed robot cannot make room back past it, so keeping it off a waypoint costs only a wait.
+    /// </summary>
+    private bool PushedOneWay(Agent pusher, int waypoint) =>
+        _space.LaneBetween(waypoint, pusher.Path[0]) is var back && (back < 0 || _isClosed(back));
+
+    /// <summary>
+    /// True when <paramref name="waypoint"/> is where a robot standing on the next waypoint, the mouth of a dead-end spur
+    /// another robot is in, would back up to let that robot out: the far end of the mouth's passing lane (a loop driven one
+    /// way round, <see cref="SetPassingLanes"/>). The agent, bound on through that mouth, waits a waypoint further back
+    /// instead (it could not pass the mouth sooner anyway), so the robot on the mouth can make way without being sent round
+    /// the whole loop. Measured on the airport terminal one way round (<c>bench/results/traffic-pibt.md</c>, twenty-second session).
+    /// </summary>
+    private bool KeepsBackUpFree(Agent agent, int waypoint, float[] times)
+    {
+        if (_passing.Count == 0 || waypoint == agent.Target || _space.FastestLaneOut(waypoint, times, _isClosed) is not (var lane and >= 0))
+            return false;
+        var mouth = _space.LaneTo[lane];
+        if (_spursAtMouth[mouth].Length == 0 || _owner[mouth] is not (var o and >= 0) || o == agent.Index
+            || _space.LaneBetween(mouth, waypoint) is not (var back and >= 0) || !_passing.Contains(back) || _closed.Contains(back))
+            return false;
+        var onMouth = _agents[o];
+        if (onMouth.Path.Count != 1)
+            return false; // it drives on
+        foreach (var spur in _spursAtMouth[mouth])
+        {
+            if (SomeoneElseIn(spur, onMouth))
+                return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// True when the spur the robot's way enters next from <paramref name="mouth"/> holds another robot that is busy there
+    /// or driving (it comes out by itself).
+    /// </summary>
+    private bool SpurInUse(int mouth, Agent agent, float[] times)
+    {
+        if (_space.FastestLaneOut(mouth, times, _isClosed) is not (var lane and >= 0) || _space.BranchOf[_space.LaneTo[lane]] is not (var spur and >= 0)
+            || !_space.SpurArray[spur])
+            return false;
+        foreach (var w in _space.BranchWaypoints[spur])
+        {
+            if (_owner[w] is var o and >= 0 && o != agent.Index && (_agents[o].Busy || _agents[o].Path.Count > 1))
+                return true;
+        }
+
+        return false;
     }
 
     /// <summary>Metres of lane the robot holds ahead of the waypoint it last reached.</summary>
