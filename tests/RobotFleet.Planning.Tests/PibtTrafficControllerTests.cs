@@ -14,6 +14,10 @@ public sealed class PibtTrafficControllerTests
         ["a:0:0", "b:10:0", "c:10:10", "d:0:10", "m:-3:0", "f:-6:0", "x1:-6:-3", "x2:-6:-6", "x3:-6:-9", "r:-9:-3", "y1:-9:0", "y2:-12:0"],
         "a=b", "b=c", "c=d", "d=a", "a=m", "m=f", "f=x1", "x1=x2", "x2=x3", "x1=r", "f=y1", "y1=y2");
 
+    /// <summary>A loop k-j-l1-l2-l3-l4 drawn two-way (to be driven one way round, <see cref="OneWayLoops"/>), with the spur n off j.</summary>
+    private static SiteMap DrawnLoopWithSpur() => TestMaps.Build(["k:0:0", "j:4:0", "n:4:-4", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10"],
+        "k=j", "j=n", "j=l1", "l1=l2", "l2=l3", "l3=l4", "l4=k");
+
     /// <summary>A corridor a-b-c-d-e, 2 m apart, two-way, with a side pocket p off c.</summary>
     private static SiteMap Corridor() => TestMaps.Build(
         ["a:0:0", "b:2:0", "c:4:0", "d:6:0", "e:8:0", "p:4:2"],
@@ -562,8 +566,7 @@ public sealed class PibtTrafficControllerTests
     [Fact]
     public void A_robot_on_a_spur_mouth_of_a_one_way_loop_backs_up_a_passing_lane_to_let_the_robot_in_the_spur_out()
     {
-        var drawn = TestMaps.Build(["k:0:0", "j:4:0", "n:4:-4", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10"],
-            "k=j", "j=n", "j=l1", "l1=l2", "l2=l3", "l3=l4", "l4=k");
+        var drawn = DrawnLoopWithSpur();
         var blocks = OneWayLoops.Blocks(drawn);
         var passing = drawn.Lanes.Single(l => l.Id == Assert.Single(blocks.Passing)); // j is the loop's only mouth
         Assert.Equal("j", passing.FromWaypointId);
@@ -592,8 +595,7 @@ public sealed class PibtTrafficControllerTests
     [Fact]
     public void A_robot_bound_past_a_spur_mouth_leaves_free_the_waypoint_the_robot_standing_on_it_would_back_up_to()
     {
-        var drawn = TestMaps.Build(["k:0:0", "j:4:0", "n:4:-4", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10"],
-            "k=j", "j=n", "j=l1", "l1=l2", "l2=l3", "l3=l4", "l4=k");
+        var drawn = DrawnLoopWithSpur();
         var blocks = OneWayLoops.Blocks(drawn);
         var behind = drawn.Lanes.Single(l => l.Id == Assert.Single(blocks.Passing)).ToWaypointId;
         var (before, ahead) = behind == "k" ? ("l4", "l1") : ("l2", "k");
@@ -741,8 +743,7 @@ public sealed class PibtTrafficControllerTests
     [Fact]
     public void A_robot_never_takes_a_passing_lane_on_its_own_way()
     {
-        var drawn = TestMaps.Build(["k:0:0", "j:4:0", "n:4:-4", "l1:4:10", "l2:-40:10", "l3:-40:-10", "l4:4:-10"],
-            "k=j", "j=n", "j=l1", "l1=l2", "l2=l3", "l3=l4", "l4=k");
+        var drawn = DrawnLoopWithSpur();
         var blocks = OneWayLoops.Blocks(drawn);
         var behind = drawn.Lanes.Single(l => l.Id == Assert.Single(blocks.Passing)).ToWaypointId;
         var controller = new PibtTrafficController(new TrafficSpace(OneWayLoops.Orient(drawn, keepPassing: true), 0.5));
