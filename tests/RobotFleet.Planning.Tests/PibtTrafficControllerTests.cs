@@ -635,6 +635,32 @@ public sealed class PibtTrafficControllerTests
     }
 
     /// <summary>
+    /// The rule of the test above keeps nobody back for a robot merely parked in the spur: with a idle in n (nobody heads
+    /// there), c drives up behind b, busy on j, at once (found by review: it waited for a robot that would never come out,
+    /// until the jam fallback 30 s later).
+    /// </summary>
+    [Fact]
+    public void A_robot_parked_in_a_spur_keeps_nobody_off_the_waypoint_behind_its_mouth()
+    {
+        var drawn = DrawnLoopWithSpur();
+        var blocks = OneWayLoops.Blocks(drawn);
+        var behind = drawn.Lanes.Single(l => l.Id == Assert.Single(blocks.Passing)).ToWaypointId;
+        var (before, ahead) = behind == "k" ? ("l4", "l1") : ("l2", "k");
+        var controller = new PibtTrafficController(new TrafficSpace(OneWayLoops.Orient(drawn, keepPassing: true), 0.5));
+        controller.SetPassingLanes(blocks.Passing);
+        controller.Place("a", "n");
+        controller.Place("b", "j");
+        controller.SetGoal("b", "j");
+        controller.SetBusy("b", true);
+        controller.Place("c", before);
+        controller.SetGoal("c", ahead);
+
+        var at = DriveUntil(controller, ["a", "b", "c"], () => controller.Held("c")[0] == behind, from: 0.25);
+
+        Assert.InRange(at, 0.25, 1);
+    }
+
+    /// <summary>
     /// A robot bound into a spur another robot is in waits short of the spur's mouth however it would get onto it: by a
     /// claim made while the robot ahead stood on the mouth and granted once that robot had driven on into the spur, or by
     /// a jam plan after 30 s of waiting (regression: the airport terminal one way round, seed 89 of the twenty-second

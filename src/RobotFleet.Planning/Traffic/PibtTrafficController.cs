@@ -193,9 +193,10 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// that fork. And a robot bound into such a chain does not step onto the fork while a robot with a mission is in the
 /// chain (it would come out through the robot that came in); standing on that robot's way out, it steps aside for it
 /// (<see cref="ChainOccupant"/>); pushed along a one-way lane, it is not pushed onto that fork either. The rule that keeps
-/// robots off the mouth of a spur another robot is in holds when a claim is granted too, and a robot waiting by it is not
-/// taken for a jam (the jam fallback would move it onto the mouth). On a loop driven one way round, a robot bound past a
-/// spur's mouth on which a robot stands, while another robot is in the spur, waits short of the waypoint the one on the
+/// robots off the mouth of a spur another robot is in holds when a claim is granted too, and a robot waiting by it short
+/// of the mouth, while the robot in the spur is busy there or driving, is not taken for a jam (the jam fallback would move
+/// it onto the mouth). On a loop driven one way round, a robot bound past a spur's mouth on which a robot stands on
+/// business, while another robot with a mission is in the spur, waits short of the waypoint the one on the
 /// mouth would back up to (<see cref="KeepsBackUpFree"/>), so that one can still let the robot in the spur out.</para>
 /// <para><b>Limits</b> (measured with <c>bench/RobotFleet.TrafficSim --controller pibt</c>). Robots on a cycle that is
 /// packed full cannot all move round it at once (a rotation: PIBT allows it, the time-independent execution here does not).
@@ -842,6 +843,10 @@ public sealed class PibtTrafficController
             if (agent.Target >= 0 && WaitsAtMouth(agent, v, Times(agent)))
             {
                 DropClaim(agent);
+                // A robot claiming the waypoint it stands on (one that pushed it, say) decides again too, instead of waiting out
+                // the claim timeout for a robot that now stays.
+                if (_claimer[agent.Path[^1]] is var pusher and >= 0)
+                    DropClaim(_agents[pusher]);
                 continue;
             }
 
@@ -1016,7 +1021,9 @@ public sealed class PibtTrafficController
     /// radius, all of them spared, and every lane leaving a waypoint in the radius has a lane back, see
     /// <see cref="PibtTrafficOptions.JamSparesNotOnTwoWayLanes"/>). A plan found
     /// is released move by move (<see cref="RunPlans"/>); its robots stand by for PIBT meanwhile. One robot searched for a
-    /// step at most (two searches at most); it runs before PIBT decides, while the robots round it stand.
+    /// step at most (two searches at most); it runs before PIBT decides, while the robots round it stand. A robot waiting
+    /// short of the mouth of a spur (<see cref="WaitsAtMouth"/>) whose robot is busy there or driving (<see cref="SpurInUse"/>)
+    /// is not searched for: it waits for that robot.
     /// </summary>
     private void ResolveJam(bool[] detour)
     {
@@ -1036,7 +1043,7 @@ public sealed class PibtTrafficController
             // the terminal from there). One standing still in the spur may need the plan (the office one way round locked up
             // in 7 of 30 half-hours when every such wait was spared).
             if (agent.Target >= 0 && Times(agent) is var times && _space.FastestLaneOut(agent.Path[0], times, _isClosed) is var next and >= 0
-                && WaitsAtMouth(agent, _space.LaneTo[next], times) && SpurInUse(_space.LaneTo[next], agent, times))
+                && SpurInUse(_space.LaneTo[next], agent, times) && WaitsAtMouth(agent, _space.LaneTo[next], times))
                 continue;
             if (stuck is null || agent.ProgressSince < stuck.ProgressSince)
                 stuck = agent;
@@ -1746,16 +1753,18 @@ public sealed class PibtTrafficController
     }
 
     /// <summary>
-    /// True when the robot <paramref name="pusher"/> pushes off <paramref name="waypoint"/> comes along a one-way lane (a loop
-    /// driven one way round): the pushed robot cannot make room back past it, so keeping it off a waypoint costs only a wait.
+    /// True when the robot <paramref name="pusher"/> pushes off <paramref name="waypoint"/> comes to it along a one-way lane
+    /// (a loop driven one way round; not one in the way by geometry alone): the pushed robot cannot make room back past it,
+    /// so keeping it off a waypoint costs only a wait.
     /// </summary>
     private bool PushedOneWay(Agent pusher, int waypoint) =>
-        _space.LaneBetween(waypoint, pusher.Path[0]) is var back && (back < 0 || _isClosed(back));
+        _space.LaneBetween(pusher.Path[0], waypoint) >= 0 && _space.LaneBetween(waypoint, pusher.Path[0]) is var back && (back < 0 || _isClosed(back));
 
     /// <summary>
     /// True when <paramref name="waypoint"/> is where a robot standing on the next waypoint, the mouth of a dead-end spur
-    /// another robot is in, would back up to let that robot out: the far end of the mouth's passing lane (a loop driven one
-    /// way round, <see cref="SetPassingLanes"/>). The agent, bound on through that mouth, waits a waypoint further back
+    /// another robot with a mission is in, would back up to let that robot out: the far end of the mouth's passing lane (a
+    /// loop driven one way round, <see cref="SetPassingLanes"/>); only while the robot on the mouth is busy there or bound
+    /// elsewhere (an idle one, or one done there, is pushed on instead). The agent, bound on through that mouth, waits a waypoint further back
     /// instead (it could not pass the mouth sooner anyway), so the robot on the mouth can make way without being sent round
     /// the whole loop. Measured on the airport terminal one way round (<c>bench/results/traffic-pibt.md</c>, twenty-second session).
     /// </summary>
@@ -1767,13 +1776,18 @@ public sealed class PibtTrafficController
         if (_spursAtMouth[mouth].Length == 0 || _owner[mouth] is not (var o and >= 0) || o == agent.Index
             || _space.LaneBetween(mouth, waypoint) is not (var back and >= 0) || !_passing.Contains(back) || _closed.Contains(back))
             return false;
+        // The one on the mouth stands there on business (busy, or bound elsewhere; an idle one or one done there is pushed
+        // on instead), and the one in the spur has a mission (it will come out; one parked there does not keep anyone back).
         var onMouth = _agents[o];
-        if (onMouth.Path.Count != 1)
-            return false; // it drives on
+        if (onMouth.Path.Count != 1 || !onMouth.Busy && (onMouth.Target < 0 || onMouth.Target == mouth))
+            return false;
         foreach (var spur in _spursAtMouth[mouth])
         {
-            if (SomeoneElseIn(spur, onMouth))
-                return true;
+            foreach (var w in _space.BranchWaypoints[spur])
+            {
+                if (_owner[w] is var i and >= 0 && i != o && i != agent.Index && _agents[i].Target >= 0)
+                    return true;
+            }
         }
 
         return false;
