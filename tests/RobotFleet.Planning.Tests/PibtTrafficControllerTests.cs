@@ -586,6 +586,22 @@ public sealed class PibtTrafficControllerTests
     }
 
     /// <summary>
+    /// A controller on <see cref="DrawnLoopWithSpur"/> driven one way round with its passing lane kept for making way, and
+    /// the loop's waypoints round the mouth j in driving order: two before it, one before it (where the passing lane out
+    /// of j leads), one after it.
+    /// </summary>
+    private static (PibtTrafficController Controller, string Before, string Behind, string Ahead) OneWayLoopWithSpur()
+    {
+        var drawn = DrawnLoopWithSpur();
+        var blocks = OneWayLoops.Blocks(drawn);
+        var behind = drawn.Lanes.Single(l => l.Id == Assert.Single(blocks.Passing)).ToWaypointId;
+        var (before, ahead) = behind == "k" ? ("l4", "l1") : ("l2", "k");
+        var controller = new PibtTrafficController(new TrafficSpace(OneWayLoops.Orient(drawn, keepPassing: true), 0.5));
+        controller.SetPassingLanes(blocks.Passing);
+        return (controller, before, behind, ahead);
+    }
+
+    /// <summary>
     /// The loop of the test above, with a third robot c coming up behind the mouth j while b stands on it, busy (its own stop
     /// is the mouth, its next one in the spur n, where a is): c, bound on past j, waits a waypoint short of where b would back
     /// up to, so b can still back up to let a out instead of driving round the whole loop (regression: the airport terminal
@@ -595,12 +611,7 @@ public sealed class PibtTrafficControllerTests
     [Fact]
     public void A_robot_bound_past_a_spur_mouth_leaves_free_the_waypoint_the_robot_standing_on_it_would_back_up_to()
     {
-        var drawn = DrawnLoopWithSpur();
-        var blocks = OneWayLoops.Blocks(drawn);
-        var behind = drawn.Lanes.Single(l => l.Id == Assert.Single(blocks.Passing)).ToWaypointId;
-        var (before, ahead) = behind == "k" ? ("l4", "l1") : ("l2", "k");
-        var controller = new PibtTrafficController(new TrafficSpace(OneWayLoops.Orient(drawn, keepPassing: true), 0.5));
-        controller.SetPassingLanes(blocks.Passing);
+        var (controller, before, behind, ahead) = OneWayLoopWithSpur();
         foreach (var (robot, at, goal) in new[] { ("a", "n", "l3"), ("b", "j", "j"), ("c", before, ahead) })
         {
             controller.Place(robot, at);
@@ -642,12 +653,7 @@ public sealed class PibtTrafficControllerTests
     [Fact]
     public void A_robot_parked_in_a_spur_keeps_nobody_off_the_waypoint_behind_its_mouth()
     {
-        var drawn = DrawnLoopWithSpur();
-        var blocks = OneWayLoops.Blocks(drawn);
-        var behind = drawn.Lanes.Single(l => l.Id == Assert.Single(blocks.Passing)).ToWaypointId;
-        var (before, ahead) = behind == "k" ? ("l4", "l1") : ("l2", "k");
-        var controller = new PibtTrafficController(new TrafficSpace(OneWayLoops.Orient(drawn, keepPassing: true), 0.5));
-        controller.SetPassingLanes(blocks.Passing);
+        var (controller, before, behind, ahead) = OneWayLoopWithSpur();
         controller.Place("a", "n");
         controller.Place("b", "j");
         controller.SetGoal("b", "j");
