@@ -646,6 +646,50 @@ public sealed class PibtTrafficControllerTests
     }
 
     /// <summary>
+    /// The rule of the test above holds for a robot pushed along the loop as well: c, waiting short of the waypoint b would
+    /// back up to, is not pushed onto it by d coming up behind (d waits instead: it could not pass the mouth sooner anyway)
+    /// (regression: the airport terminal one way round, seed 41 of the twenty-third session, r0017 pushed onto the waypoint
+    /// behind the mouth junction_s11 while r0024 stood on it, busy, and r0024 sent round the terminal, 122 s).
+    /// </summary>
+    [Fact]
+    public void A_robot_pushed_along_a_one_way_loop_is_not_pushed_onto_the_waypoint_a_robot_on_a_spur_mouth_would_back_up_to()
+    {
+        var (controller, before, behind, ahead) = OneWayLoopWithSpur();
+        // l3 is two waypoints before "before" either way round the loop.
+        foreach (var (robot, at, goal) in new[] { ("a", "n", "l3"), ("b", "j", "j"), ("c", before, ahead), ("d", "l3", before) })
+        {
+            controller.Place(robot, at);
+            controller.SetGoal(robot, goal);
+        }
+
+        controller.SetBusy("a", true);
+        controller.SetBusy("b", true);
+        var (bWent, cWent) = (new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal));
+        var now = 0.0;
+
+        var done = DriveUntil(controller, ["a", "b", "c", "d"], () =>
+        {
+            now += 0.25;
+            if (now == 4)
+            {
+                controller.SetBusy("a", false);
+                controller.SetBusy("b", false);
+                controller.SetGoal("b", "n");
+            }
+
+            if (now < 4)
+                cWent.UnionWith(controller.Held("c"));
+            bWent.UnionWith(controller.Held("b"));
+            return controller.Held("b")[0] == "n" && controller.Held("c")[0] == ahead && controller.Held("d")[0] == before;
+        }, from: 0.25);
+
+        Assert.DoesNotContain(behind, cWent); // c was not pushed onto it while b stood on j (fails with the rule for robots being pushed taken out)
+        Assert.Contains(behind, bWent); // b backed up
+        Assert.DoesNotContain(ahead, bWent); // and did not go round the loop
+        Assert.InRange(done, 4, 20);
+    }
+
+    /// <summary>
     /// The rule of the test above keeps nobody back for a robot merely parked in the spur: with a idle in n (nobody heads
     /// there), c drives up behind b, busy on j, at once (found by review: it waited for a robot that would never come out,
     /// until the jam fallback 30 s later).
@@ -1046,6 +1090,43 @@ public sealed class PibtTrafficControllerTests
 
         Assert.Equal(0, meetings); // with the rule taken out: 1 (Y at f while X was at x1)
         Assert.InRange(done, 0, 5);
+    }
+
+    [Fact]
+    public void A_robot_kept_out_of_a_dead_end_chain_steps_aside_for_the_robot_coming_out_of_it()
+    {
+        // The Wing with m 1 m from the fork f (too close for two robots to stand on both): Y at m, with the older goal (so it
+        // decides first), is bound for x2, into the chain x1-x2-x3; X in the chain at x1, busy for its first 2 s, then heads
+        // out for c, through m. Y may not drive into the chain while X is in it, and X cannot even get to f while Y stands at
+        // m: Y steps aside for X at once, as when making way in a swap, instead of both standing until the make-way timeout
+        // (regression: the hotel, seed 53, the two took turns, the one backing into the chain, for good).
+        var map = TestMaps.Build(
+            ["a:0:0", "b:10:0", "c:10:10", "d:0:10", "m:-5:0", "f:-6:0", "x1:-6:-3", "x2:-6:-6", "x3:-6:-9", "r:-9:-3", "y1:-9:0", "y2:-12:0"],
+            "a=b", "b=c", "c=d", "d=a", "a=m", "m=f", "f=x1", "x1=x2", "x2=x3", "x1=r", "f=y1", "y1=y2");
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5));
+        controller.Place("Y", "m");
+        controller.Place("X", "x1");
+        controller.SetGoal("X", "x1");
+        controller.SetBusy("X", true);
+        controller.SetGoal("Y", "x2");
+        var (meetings, now) = (0, 0.0);
+
+        var done = DriveUntil(controller, ["X", "Y"], () =>
+        {
+            now += 0.25;
+            if (now == 2)
+            {
+                controller.SetBusy("X", false);
+                controller.SetGoal("X", "c");
+            }
+
+            if (controller.Held("X").Any(w => w is "x1" or "x2" or "x3") && controller.Held("Y").Any(w => w is "x1" or "x2" or "x3" or "f"))
+                meetings++;
+            return controller.Held("X")[0] == "c" && controller.Held("Y")[0] == "x2";
+        }, from: 0.25);
+
+        Assert.Equal(0, meetings);
+        Assert.InRange(done, 2, 5); // with the step aside taken out: 18.5 s (the make-way timeout)
     }
 
     [Fact]

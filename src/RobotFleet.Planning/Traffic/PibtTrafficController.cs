@@ -197,7 +197,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// of the mouth, while the robot in the spur is busy there or driving, is not taken for a jam (the jam fallback would move
 /// it onto the mouth). On a loop driven one way round, a robot bound past a spur's mouth on which a robot stands on
 /// business, while another robot with a mission is in the spur, waits short of the waypoint the one on the
-/// mouth would back up to (<see cref="KeepsBackUpFree"/>), so that one can still let the robot in the spur out.</para>
+/// mouth would back up to (<see cref="KeepsBackUpFree"/>), so that one can still let the robot in the spur out; pushed
+/// along the loop, it is not pushed onto that waypoint either.</para>
 /// <para><b>Limits</b> (measured with <c>bench/RobotFleet.TrafficSim --controller pibt</c>). Robots on a cycle that is
 /// packed full cannot all move round it at once (a rotation: PIBT allows it, the time-independent execution here does not).
 /// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end a robot that must come out past
@@ -1238,7 +1239,7 @@ public sealed class PibtTrafficController
                 continue;
             if (times is not null && WaitsAtMouth(agent, v, times))
                 continue;
-            if (parent is null && times is not null && KeepsBackUpFree(agent, v, times))
+            if (times is not null && (parent is null || PushedOneWay(parent, u)) && KeepsBackUpFree(agent, v, times))
                 continue;
             if (times is not null && (parent is null || PushedOneWay(parent, u)) && ChainOccupant(agent, v, times) is { } occupant)
             {
@@ -1766,7 +1767,9 @@ public sealed class PibtTrafficController
     /// loop driven one way round, <see cref="SetPassingLanes"/>); only while the robot on the mouth is busy there or bound
     /// elsewhere (an idle one, or one done there, is pushed on instead). The agent, bound on through that mouth, waits a waypoint further back
     /// instead (it could not pass the mouth sooner anyway), so the robot on the mouth can make way without being sent round
-    /// the whole loop. Measured on the airport terminal one way round (<c>bench/results/traffic-pibt.md</c>, twenty-second session).
+    /// the whole loop; a robot pushed along the loop is not pushed onto it either (<see cref="PushedOneWay"/>: the pusher
+    /// waits). Measured on the airport terminal one way round (<c>bench/results/traffic-pibt.md</c>, twenty-second and
+    /// twenty-third sessions).
     /// </summary>
     private bool KeepsBackUpFree(Agent agent, int waypoint, float[] times)
     {
