@@ -148,7 +148,12 @@ internal static class Cli
                     {
                         drawn = map;
                         var blocks = RobotFleet.Planning.OneWayLoops.Blocks(map);
-                        settings = settings with { LanesAgainstLoops = blocks.Against.Count, PassingLanes = blocks.Passing };
+                        settings = settings with
+                        {
+                            LanesAgainstLoops = blocks.Against.Count,
+                            PassingLanes = blocks.Passing,
+                            LastResortLanes = blocks.Against.Except(blocks.Passing, StringComparer.Ordinal).ToArray(),
+                        };
                         map = RobotFleet.Planning.OneWayLoops.Orient(map, keepPassing: true);
                     }
                 }
@@ -164,8 +169,9 @@ internal static class Cli
                     return UsageError;
                 }
 
+                // The controller alone gets the site as drawn, the lanes against the loops closed, as the control plane gives it.
                 if (result.GetValue(controller) == "pibt")
-                    return await RunControllerAsync(map, settings, siteSpec, args, started, stdout, stderr, result.GetValue(output), () => signal, token);
+                    return await RunControllerAsync(drawn ?? map, settings, siteSpec, args, started, stdout, stderr, result.GetValue(output), () => signal, token);
 
                 TrafficSimulation simulation;
                 try

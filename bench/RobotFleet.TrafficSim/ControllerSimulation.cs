@@ -35,7 +35,7 @@ internal sealed class ControllerSimulation
 
     private readonly double _doorSeconds;
 
-    /// <param name="map">The site.</param>
+    /// <param name="map">The site (with <c>--one-way-loops</c>, as drawn: the controller closes <see cref="SimSettings.LastResortLanes"/>).</param>
     /// <param name="settings">Tick, speed, footprint radius, action seconds, stall threshold, seed.</param>
     /// <param name="randomMissions">Robots without goals get a random delivery (pickup, dropoff).</param>
     /// <param name="doorSeconds">How long a robot waits for a door to open before driving a lane through it.</param>
@@ -64,6 +64,9 @@ internal sealed class ControllerSimulation
             : " (sparing no robot)";
         Controller = new PibtTrafficController(Space, options);
         Controller.SetPassingLanes(settings.PassingLanes);
+        foreach (var lane in settings.LastResortLanes)
+            Controller.CloseLane(lane);
+        Controller.SetLastResortLanes(settings.LastResortLanes);
         if (randomMissions)
         {
             var (pickups, dropoffs, rule) = TrafficSimulation.MissionEndpoints(map);
@@ -473,7 +476,7 @@ internal sealed class ControllerSimulation
         text.AppendLine(CultureInfo.InvariantCulture, $"Command: `{command}`");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count} directed lanes{_settings.OneWayLoopsText}. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
+            $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count - _settings.LastResortLanes.Count} directed lanes{_settings.OneWayLoopsText}. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
             $"footprint radius {_settings.Radius} m, actions {_settings.ActionSeconds} s, door opening {_doorSeconds} s, stall threshold T = {_settings.StallAfter.TotalSeconds} s; " +
             $"jam fallback {(_jamAfterSeconds > 0 ? $"after {_jamAfterSeconds} s without progress" : "off")}{_jamSpares}; " +
             $"precedence {(_precedenceAfterSeconds > 0 ? $"after {_precedenceAfterSeconds} s without progress (at most {_precedenceShare:P0} of the fleet, at least one robot)" : "off")}; missions: {EndpointRule}.");

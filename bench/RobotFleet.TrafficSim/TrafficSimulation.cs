@@ -66,17 +66,20 @@ internal sealed record SimSettings
     /// </summary>
     public double TimeScale { get; init; } = 1;
 
-    /// <summary>Whether the site's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>: the map is passed through <see cref="Planning.OneWayLoops.Orient"/>, keeping the passing lanes).</summary>
+    /// <summary>Whether the site's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>: the coordinator's run drives the map passed through <see cref="Planning.OneWayLoops.Orient"/>, keeping the passing lanes; the controller alone gets the site as drawn with the lanes against the loops closed, as the control plane gives it).</summary>
     public bool OneWayLoops { get; init; }
 
     /// <summary>With <see cref="OneWayLoops"/>: how many lanes against the loops' direction the orientation closes (0: the map has no loop of two-way lanes); said in the reports.</summary>
     public int LanesAgainstLoops { get; init; }
 
     /// <summary>
-    /// With <see cref="OneWayLoops"/>: the passing lanes among those (<see cref="Planning.OneWayLoopBlocks.Passing"/>), kept in
-    /// the map the controller alone drives and given to it as lanes only to make way; the coordinator finds them itself.
+    /// With <see cref="OneWayLoops"/>: the passing lanes among those (<see cref="Planning.OneWayLoopBlocks.Passing"/>), given
+    /// to the controller alone as lanes only to make way; the coordinator finds them itself.
     /// </summary>
     public IReadOnlyCollection<string> PassingLanes { get; init; } = [];
+
+    /// <summary>With <c>--one-way-loops</c>, the other lanes against the loops: the PIBT controller alone gets the site as drawn with these closed, and its jam fallback's last resort (<see cref="Planning.Traffic.PibtTrafficController.SetLastResortLanes"/>).</summary>
+    public IReadOnlyCollection<string> LastResortLanes { get; init; } = [];
 
     /// <summary>What the reports say after the lane count about <see cref="OneWayLoops"/>: empty when off.</summary>
     public string OneWayLoopsText => !OneWayLoops ? ""

@@ -56,6 +56,25 @@ public sealed class JointSearchTests
         Assert.Contains("waypoint d", error.Message);
     }
 
+    [Fact]
+    public void A_lane_closed_to_the_stuck_robot_alone_is_driven_by_the_others_only()
+    {
+        // Robot 0 at b is bound for e; robot 1 at d stands on its way. With d-e closed to robot 0 alone, robot 1 still drives
+        // it, on to e, out of robot 0's way; with b-c closed to it, nothing gets robot 0 nearer e.
+        var space = new TrafficSpace(Corridor, 0.5);
+        var times = Times(space, "e");
+        var start = new[] { space.IndexOf("b"), space.IndexOf("d") };
+        var region = Enumerable.Range(0, space.WaypointCount).ToList();
+        var (bc, de) = (space.LaneIndexOf("b-c"), space.LaneIndexOf("d-e"));
+
+        var plan = JointSearch.Solve(space, region, start, 0, times, [], _ => false, 10_000, 3, closedToStuck: lane => lane == de);
+        Assert.NotNull(plan);
+        Assert.DoesNotContain(plan, m => m.Slot == 0 && m.Lane == de);
+        Assert.Contains(plan, m => m.Slot == 1 && m.Lane == de);
+        Assert.Null(JointSearch.Solve(space, region, [space.IndexOf("b")], 0, times, [], _ => false, 10_000, 3, closedToStuck: lane => lane == bc));
+        Assert.NotNull(JointSearch.Solve(space, region, [space.IndexOf("b")], 0, times, [], _ => false, 10_000, 3));
+    }
+
     /// <summary>The corridor a-b-c-d-e closed into a loop by e-f-g-a (6 m round), with a dead-end spur p1-p2 off c.</summary>
     private static readonly SiteMap LoopWithSpur = TestMaps.Build(
         ["a:0:0", "b:2:0", "c:4:0", "d:6:0", "e:8:0", "f:8:-6", "g:0:-6", "p1:4:2", "p2:4:4"],

@@ -18,6 +18,9 @@ public sealed partial class FleetCoordinator
     private readonly HashSet<string> _pibtPlaced = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pibtClosed = new(StringComparer.Ordinal);
 
+    /// <summary>The lanes closed by operators or obstacles when the controller's last-resort lanes were last set.</summary>
+    private readonly HashSet<string> _pibtObstacleClosed = new(StringComparer.Ordinal);
+
     /// <summary>The passing lanes last handed to the controller (<see cref="_passingLanes"/> as it was then).</summary>
     private IReadOnlySet<string>? _pibtPassing;
     private readonly Dictionary<string, double> _pibtExplained = new(StringComparer.Ordinal);
@@ -25,19 +28,33 @@ public sealed partial class FleetCoordinator
     private void ReleaseByPibt()
     {
         _pibt ??= new PibtTrafficController(new TrafficSpace(options.Map, options.FootprintRadius, options.RobotMaxSpeed));
-        // Lanes against a loop are closed to the controller but for its passing lanes, which it lets robots drive only to make way.
+        // Lanes against a loop are closed to the controller but for its passing lanes, which it lets robots drive only to make
+        // way; those not closed by an obstacle too are its last resort for robots standing still in a jam.
+        var changed = false;
         foreach (var lane in _pibtClosed.Where(l => !_closedLanes.ContainsKey(l) && (!_againstLoops.Contains(l) || _passingLanes.Contains(l))).ToList())
         {
             _pibt.OpenLane(lane);
             _pibtClosed.Remove(lane);
+            changed = true;
         }
 
         foreach (var lane in _closedLanes.Keys.Concat(_againstLoops.Where(l => !_passingLanes.Contains(l))).Where(_pibtClosed.Add))
+        {
             _pibt.CloseLane(lane);
+            changed = true;
+        }
+
         if (!ReferenceEquals(_pibtPassing, _passingLanes))
         {
             _pibt.SetPassingLanes(_passingLanes); // only when the set changed (with no lane closed on a loop, once)
             _pibtPassing = _passingLanes;
+        }
+
+        if (changed || !_pibtObstacleClosed.SetEquals(_closedLanes.Keys))
+        {
+            _pibtObstacleClosed.Clear();
+            _pibtObstacleClosed.UnionWith(_closedLanes.Keys);
+            _pibt.SetLastResortLanes(_againstLoops.Where(l => !_passingLanes.Contains(l) && !_closedLanes.ContainsKey(l)));
         }
 
         foreach (var robot in _robots.Values)

@@ -42,11 +42,15 @@ internal static class JointSearch
     /// <param name="budget">Most configurations expanded.</param>
     /// <param name="clearAhead">Waypoints of the stuck robot's way ahead that must be clear at the end.</param>
     /// <param name="occupiedSpurs">Dead-end spurs (by branch number) robots outside the search are in; null for none.</param>
+    /// <param name="closedToStuck">True for a lane number closed to the stuck robot's moves and way (other robots drive what
+    /// <paramref name="closed"/> leaves open); null: <paramref name="closed"/>.</param>
     /// <exception cref="ArgumentException">Too many robots, or a start waypoint outside the region.</exception>
     public static List<Move>? Solve(TrafficSpace space, IReadOnlyList<int> region, int[] start, int stuck, float[] times,
-        HashSet<int> blocked, Func<int, bool> closed, int budget, int clearAhead, IReadOnlySet<int>? occupiedSpurs = null)
+        HashSet<int> blocked, Func<int, bool> closed, int budget, int clearAhead, IReadOnlySet<int>? occupiedSpurs = null,
+        Func<int, bool>? closedToStuck = null)
     {
         var k = start.Length;
+        var stuckClosed = closedToStuck ?? closed;
         if (k is < 1 or > MaxRobots || region.Count > ushort.MaxValue)
             throw new ArgumentException($"a joint search takes 1 to {MaxRobots} robots and at most {ushort.MaxValue} waypoints");
         var local = new Dictionary<int, int>(region.Count);
@@ -99,7 +103,7 @@ internal static class JointSearch
             }
 
             routeIndex[l0] = step;
-            var ahead = space.FastestLaneOut(w0, times, closed);
+            var ahead = space.FastestLaneOut(w0, times, stuckClosed);
             if (ahead < 0)
                 break;
             laneSum += space.LaneSecondsArray[ahead];
@@ -182,7 +186,7 @@ internal static class JointSearch
                 return false;
             for (var n = 0; n < clearAhead && times[w] > 0; n++)
             {
-                var lane = space.FastestLaneOut(w, times, closed);
+                var lane = space.FastestLaneOut(w, times, stuckClosed);
                 if (lane < 0 || !local.ContainsKey(space.LaneTo[lane]))
                     return true;
                 if (Occupied(Bits(space.LaneTo[lane]), pos, stuck) || Occupied(Bits(space.LaneResource[lane]), pos, stuck))
@@ -225,7 +229,7 @@ internal static class JointSearch
                     var lane = space.OutLanes[e];
                     var v = space.LaneTo[lane];
                     var segment = space.LaneResource[lane];
-                    if (closed(lane) || v == u || !local.TryGetValue(v, out var lv) || blocked.Contains(v) || blocked.Contains(segment))
+                    if ((i == stuck ? stuckClosed : closed)(lane) || v == u || !local.TryGetValue(v, out var lv) || blocked.Contains(v) || blocked.Contains(segment))
                         continue;
                     pos = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(positions).Slice(node * k, k);
                     if (Occupied(Bits(v), pos, i) || Occupied(Bits(segment), pos, i) || IntoTakenSpur(u, v, pos, i))

@@ -66,6 +66,16 @@ public sealed record PibtTrafficOptions
     public double JamSparesUntilSeconds { get; init; } = 60;
 
     /// <summary>
+    /// Seconds a robot with a goal stands still (does not move at all) after which, where its jam search finds no plan, it is
+    /// searched for once more with the last-resort lanes open (<see cref="PibtTrafficController.SetLastResortLanes"/>: on a
+    /// loop driven one way round, the lanes against the loop): robots queued on a one-way loop behind a robot that cannot
+    /// move on may then back up against the loop. Traced on the office one way round (4 robots, seed 24 of the twenty-third
+    /// session): robots placed nose to tail at the start behind one standing too close to a charger's spur stood for the
+    /// whole half-hour. 0 never opens them.
+    /// </summary>
+    public double JamLastResortAfterSeconds { get; init; } = 60;
+
+    /// <summary>
     /// Whether a jam search moves the spared robots round the stuck robot at once (not only after
     /// <see cref="JamSparesUntilSeconds"/>) where every robot standing within <see cref="JamRadiusHops"/> of it (not busy,
     /// not in a plan) is spared and the search can take them all (at most <see cref="JamRobots"/> - 1), and every lane
@@ -233,7 +243,10 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// its robots neither decide nor are pushed until the plan is through or has waited
 /// <see cref="PibtTrafficOptions.JamPlanPatienceSeconds"/>. A robot is released no more of a plan than the horizon ahead;
 /// once all moves left are one robot's, the others decide again; a plan ends at once when the robot in its way stands
-/// outside it and wants through a waypoint one of its robots holds (a circular wait).</para>
+/// outside it and wants through a waypoint one of its robots holds (a circular wait). Where no plan is found for a robot
+/// that has stood still for <see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/>, the robots round it may back up
+/// along lanes closed only by a traffic rule (<see cref="SetLastResortLanes"/>: against a one-way loop); the stuck robot
+/// itself keeps to the open lanes.</para>
 /// <para>Not thread-safe: one caller (the coordinator's single writer, or the simulation) at a time. Deterministic for
 /// a seed and a sequence of calls.</para>
 /// </remarks>
@@ -250,6 +263,7 @@ public sealed class PibtTrafficController
     private readonly int[] _claimer;
     private readonly HashSet<int> _closed = [];
     private readonly HashSet<int> _passing = [];
+    private readonly HashSet<int> _lastResort = [];
     private readonly Func<int, bool> _isClosed;
     private readonly List<JamPlan> _plans = [];
     private int _closures;
@@ -302,6 +316,7 @@ public sealed class PibtTrafficController
         Check(o.JamSearchBudget >= 1, nameof(o.JamSearchBudget), o.JamSearchBudget, "at least 1");
         Check(Seconds(o.JamSparesAfterSeconds), nameof(o.JamSparesAfterSeconds), o.JamSparesAfterSeconds, "a finite number of seconds >= 0 (0: off)");
         Check(Seconds(o.JamSparesUntilSeconds), nameof(o.JamSparesUntilSeconds), o.JamSparesUntilSeconds, "a finite number of seconds >= 0");
+        Check(Seconds(o.JamLastResortAfterSeconds), nameof(o.JamLastResortAfterSeconds), o.JamLastResortAfterSeconds, "a finite number of seconds >= 0 (0: never)");
         Check(Seconds(o.JamPlanPatienceSeconds), nameof(o.JamPlanPatienceSeconds), o.JamPlanPatienceSeconds, "a finite number of seconds >= 0");
         Check(Seconds(o.PrecedenceAfterSeconds), nameof(o.PrecedenceAfterSeconds), o.PrecedenceAfterSeconds, "a finite number of seconds >= 0 (0: off)");
         Check(o.PrecedenceShare is >= 0 and <= 1, nameof(o.PrecedenceShare), o.PrecedenceShare, "a share from 0 to 1");
@@ -472,6 +487,23 @@ public sealed class PibtTrafficController
         _closures++;
     }
 
+    /// <summary>
+    /// Sets the last-resort lanes (replacing the last set): of the lanes closed with <see cref="CloseLane"/>, those closed
+    /// by a traffic rule rather than by an obstacle, which a jam plan may drive for a robot that has stood still for
+    /// <see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/> when no plan without them is found; nothing else drives
+    /// them. On a loop driven one way round: the lanes against the loop (<see cref="OneWayLoopBlocks.Against"/> but the
+    /// passing lanes). A lane not closed is unaffected. Not thread-safe (one caller at a time).
+    /// </summary>
+    /// <param name="laneIds">Lane ids; empty for none.</param>
+    /// <exception cref="ArgumentException">A lane is not on the map.</exception>
+    public void SetLastResortLanes(IEnumerable<string> laneIds)
+    {
+        ArgumentNullException.ThrowIfNull(laneIds);
+        var lanes = laneIds.Select(_space.LaneIndexOf).ToHashSet();
+        _lastResort.Clear();
+        _lastResort.UnionWith(lanes);
+    }
+
     /// <summary>Opens a lane closed with <see cref="CloseLane"/>.</summary>
     /// <exception cref="ArgumentException">The lane is not on the map.</exception>
     public void OpenLane(string laneId)
@@ -612,6 +644,8 @@ public sealed class PibtTrafficController
             // making way (a claim renewed after each timeout must not keep a robot from ever making way).
             var still = !agent.Removed && !agent.Busy && agent.Path.Count == 1 && agent.Target >= 0 && agent.Target != agent.Path[0];
             agent.StillSince = !still ? double.NaN : double.IsNaN(agent.StillSince) ? _now : agent.StillSince;
+            if (!still || agent.Path[0] != agent.StoodAt)
+                (agent.StoodAt, agent.StoodSince) = (still ? agent.Path[0] : -1, still ? _now : double.NaN);
             TrackProgress(agent);
             NoteLeavingChain(agent);
         }
@@ -887,7 +921,7 @@ public sealed class PibtTrafficController
             {
                 var (agent, from, to, lane) = plan.Moves[plan.Next];
                 var segment = _space.LaneResource[lane];
-                if (agent.Path.Count == 0 || agent.Path[^1] != from || _isClosed(lane))
+                if (agent.Path.Count == 0 || agent.Path[^1] != from || (plan.LastResort ? ClosedBeyondLastResort(lane) : _isClosed(lane)))
                 {
                     EndPlan(plan); // the robot is not where the plan expects it (or the lane closed, or became a passing lane): PIBT takes over again
                     break;
@@ -1024,7 +1058,9 @@ public sealed class PibtTrafficController
     /// is released move by move (<see cref="RunPlans"/>); its robots stand by for PIBT meanwhile. One robot searched for a
     /// step at most (two searches at most); it runs before PIBT decides, while the robots round it stand. A robot waiting
     /// short of the mouth of a spur (<see cref="WaitsAtMouth"/>) whose robot is busy there or driving (<see cref="SpurInUse"/>)
-    /// is not searched for: it waits for that robot.
+    /// is not searched for: it waits for that robot. Where the last search finds nothing and the stuck robot has stood still
+    /// (not left its waypoint) for <see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/>, it is searched once more with
+    /// the last-resort and passing lanes open to the other robots (<see cref="SetLastResortLanes"/>).
     /// </summary>
     private void ResolveJam(bool[] detour)
     {
@@ -1093,6 +1129,7 @@ public sealed class PibtTrafficController
             passes.Add(wider);
         List<Agent> robots = [];
         List<JointSearch.Move>? moves = null;
+        var lastResort = false;
         foreach (var helpers in passes)
         {
             robots = [stuck, .. helpers];
@@ -1123,6 +1160,15 @@ public sealed class PibtTrafficController
                 _isClosed, _options.JamSearchBudget, clearAhead: 3, occupiedSpurs);
             if (moves is { Count: > 0 })
                 break;
+            // The last resort: a robot standing still this long, for which no plan was found, may be got out by robots
+            // backing up along lanes closed only by a traffic rule (against a one-way loop), and the passing lanes.
+            if (helpers == passes[^1] && _lastResort.Count > 0 && _options.JamLastResortAfterSeconds > 0
+                && _now - stuck.StoodSince >= _options.JamLastResortAfterSeconds)
+            {
+                moves = JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(), 0, Times(stuck), blocked,
+                    ClosedBeyondLastResort, _options.JamSearchBudget, clearAhead: 3, occupiedSpurs, closedToStuck: _isClosed);
+                lastResort = moves is { Count: > 0 };
+            }
         }
 
         if (moves is null || moves.Count == 0)
@@ -1135,7 +1181,7 @@ public sealed class PibtTrafficController
             at[slot] = _space.LaneTo[lane];
         }
 
-        var plan = new JamPlan(stuck, robots, steps);
+        var plan = new JamPlan(stuck, robots, steps) { LastResort = lastResort };
         _plans.Add(plan);
         foreach (var agent in robots)
         {
@@ -1690,6 +1736,9 @@ public sealed class PibtTrafficController
         return end != waypoint && !_space.Conflicts[end].Contains(waypoint) && !_space.Conflicts[end].Contains(segment);
     }
 
+    /// <summary>True when a lane is closed other than by a traffic rule: closed and not a last-resort lane (<see cref="SetLastResortLanes"/>).</summary>
+    private bool ClosedBeyondLastResort(int lane) => _closed.Contains(lane) && !_lastResort.Contains(lane);
+
     /// <summary>Extends a robot's way along its fastest route while the waypoints and lanes ahead are free, within the horizon.</summary>
     private void Extend(Agent agent)
     {
@@ -1968,6 +2017,11 @@ public sealed class PibtTrafficController
         /// <summary>Since when it has stood still with somewhere to go, deciding or waiting on a claim (NaN while it moves, works or has nowhere to go).</summary>
         public double StillSince { get; set; } = double.NaN;
 
+        /// <summary>The waypoint it stands still on (-1: it does not), and since when it has not left it: unlike <see cref="StillSince"/>, a move between two steps counts.</summary>
+        public int StoodAt { get; set; } = -1;
+
+        public double StoodSince { get; set; } = double.NaN;
+
         /// <summary>Index of the robot this one decided to make way for, kept while that robot follows (see <see cref="Decide"/>); -1 for none.</summary>
         public int MadeWayFor { get; set; } = -1;
 
@@ -2003,5 +2057,8 @@ public sealed class PibtTrafficController
 
         /// <summary>Since when its next move has waited for robots outside it to clear the way (NaN: it does not).</summary>
         public double BlockedSince { get; set; } = double.NaN;
+
+        /// <summary>Whether its moves may drive the last-resort and passing lanes (<see cref="SetLastResortLanes"/>).</summary>
+        public bool LastResort { get; init; }
     }
 }
