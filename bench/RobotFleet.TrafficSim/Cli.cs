@@ -79,7 +79,7 @@ internal static class Cli
                 var started = DateTime.UtcNow;
                 SimSettings settings;
                 SiteMap map;
-                SiteMap? drawn = null; // with --one-way-loops: the site as drawn, for the coordinator
+                SiteMap? drawn = null; // with --one-way-loops: the site as drawn, for the coordinator and the controller alone
                 var siteSpec = result.GetValue(site)!;
                 try
                 {

@@ -618,7 +618,7 @@ public sealed class PibtTrafficControllerTests
     public void A_robot_bound_past_a_spur_mouth_leaves_free_the_waypoint_the_robot_standing_on_it_would_back_up_to(bool pushed)
     {
         var (controller, before, behind, ahead) = OneWayLoopWithSpur();
-        // l3 is two waypoints before "before" either way round the loop.
+        // l3 is the waypoint before "before" either way round the loop.
         (string, string, string)[] robots = [("a", "n", "l3"), ("b", "j", "j"), ("c", before, ahead), .. pushed ? [("d", "l3", before)] : Array.Empty<(string, string, string)>()];
         foreach (var (robot, at, goal) in robots)
         {
@@ -659,9 +659,10 @@ public sealed class PibtTrafficControllerTests
     /// A, standing so close to A and p2 that a robot on A keeps robots off both: X in C is bound for A, Y on p2 for p3, with
     /// Z and W queued behind it on p1 and p0. Nobody can move on (each of X and Y keeps the other off A) and nobody can back
     /// up along the loop, so every robot stands still for good; with the lanes against the loop given as last-resort lanes,
-    /// the jam fallback backs the queue up along them once Y has stood still for
-    /// <see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/>, X gets onto A and all four go on (regression: the office
-    /// one way round, seed 24 of the twenty-third session, four robots stood for the whole half-hour).
+    /// the jam fallback backs the queue up along them once the robot it searches for (X, the first of four equally long
+    /// without progress) has stood still for <see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/> (35 s here, past
+    /// the 30 s without progress that any jam search waits; searches come every 10 s), X gets onto A and all four go on
+    /// (regression: the office one way round, seed 24 of the twenty-third session, four robots stood for the whole half-hour).
     /// </summary>
     [Theory]
     [InlineData(true)]
@@ -670,7 +671,7 @@ public sealed class PibtTrafficControllerTests
     {
         var map = TestMaps.Build(["p0:-7:0", "p1:-4:0", "p2:-1.2:0", "A:0:0", "C:0.9:-0.9", "p3:4:0", "p4:4:8", "p5:-7:8"],
             "p0=p1", "p1=p2", "p2=A", "A=p3", "p3=p4", "p4=p5", "p5=p0", "A=C");
-        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5), new PibtTrafficOptions { JamLastResortAfterSeconds = 10 });
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5), new PibtTrafficOptions { JamLastResortAfterSeconds = 35 });
         string[] against = ["p1-p0", "p2-p1", "A-p2", "p3-A", "p4-p3", "p5-p4", "p0-p5"];
         foreach (var lane in against)
             controller.CloseLane(lane);
@@ -684,19 +685,30 @@ public sealed class PibtTrafficControllerTests
 
         // Each counts once it has reached its goal (on a loop this small, robots done there are pushed on round it).
         var reached = new HashSet<string>(StringComparer.Ordinal);
+        string[] loop = ["p0", "p1", "p2", "A", "p3", "p4", "p5"];
+        var last = new Dictionary<string, string> { ["X"] = "C", ["Y"] = "p2", ["Z"] = "p1", ["W"] = "p0" };
+        var backUps = new List<(double At, string Robot)>();
+        var now = 0.0;
         var done = DriveUntil(controller, ["X", "Y", "Z", "W"], () =>
         {
+            now += 0.25;
             foreach (var (robot, goal) in new[] { ("X", "A"), ("Y", "p3"), ("Z", "p4"), ("W", "p5") })
             {
-                if (controller.Held(robot)[0] == goal)
+                var w = controller.Held(robot)[0];
+                if (w == goal)
                     reached.Add(robot);
+                if (Array.IndexOf(loop, w) is var i and >= 0 && loop[(i + 1) % loop.Length] == last[robot])
+                    backUps.Add((now, robot)); // it went one waypoint back against the loop
+                last[robot] = w;
             }
 
             return reached.Count == 4;
         }, from: 0.25);
 
+        Assert.DoesNotContain(backUps, b => b.At < 35 || b.Robot == "X"); // none before the last resort; X (searched for) keeps to the open lanes
+        Assert.Equal(lastResort, backUps.Count > 0); // the queue backed up
         if (lastResort)
-            Assert.InRange(done, 30, 45); // the jam search runs after 30 s without progress
+            Assert.InRange(done, 40, 50); // the search at 40 s: X has stood still for 35 s
         else
             Assert.True(double.IsNaN(done), $"done at {done} s without the last-resort lanes: the test does not hold the robots in a deadlock");
     }

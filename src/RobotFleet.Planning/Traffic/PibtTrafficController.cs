@@ -66,10 +66,12 @@ public sealed record PibtTrafficOptions
     public double JamSparesUntilSeconds { get; init; } = 60;
 
     /// <summary>
-    /// Seconds a robot with a goal stands still (does not move at all) after which, where its jam search finds no plan, it is
-    /// searched for once more with the last-resort lanes open (<see cref="PibtTrafficController.SetLastResortLanes"/>: on a
-    /// loop driven one way round, the lanes against the loop): robots queued on a one-way loop behind a robot that cannot
-    /// move on may then back up against the loop. Traced on the office one way round (4 robots, seed 24 of the twenty-third
+    /// Seconds a robot with a goal stands still (does not leave its waypoint) after which, where its jam search finds no
+    /// plan, it is searched for once more with the last-resort lanes (<see cref="PibtTrafficController.SetLastResortLanes"/>:
+    /// on a loop driven one way round, the lanes against the loop) and the passing lanes open to the robots round it (not
+    /// to itself): robots queued on a one-way loop behind a robot that cannot move on may then back up against the loop.
+    /// The search itself comes only after <see cref="ResolveJamAfterSeconds"/> without progress (none when that is 0), so
+    /// the last resort acts after the later of the two. Traced on the office one way round (4 robots, seed 24 of the twenty-third
     /// session): robots placed nose to tail at the start behind one standing too close to a charger's spur stood for the
     /// whole half-hour. 0 never opens them.
     /// </summary>
@@ -459,11 +461,16 @@ public sealed class PibtTrafficController
         }
     }
 
-    /// <summary>Closes a lane (operator or perception): nothing more is released over it; what is already released stays (a robot on it drives on).</summary>
+    /// <summary>
+    /// Closes a lane (operator or perception): nothing more is released over it; what is already released stays (a robot on
+    /// it drives on). A last-resort lane closed again this way is one no longer (<see cref="SetLastResortLanes"/>).
+    /// </summary>
     /// <exception cref="ArgumentException">The lane is not on the map.</exception>
     public void CloseLane(string laneId)
     {
-        if (_closed.Add(_space.LaneIndexOf(laneId)))
+        var lane = _space.LaneIndexOf(laneId);
+        _lastResort.Remove(lane);
+        if (_closed.Add(lane))
             _closures++;
     }
 
@@ -492,9 +499,11 @@ public sealed class PibtTrafficController
     /// by a traffic rule rather than by an obstacle, which a jam plan may drive for a robot that has stood still for
     /// <see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/> when no plan without them is found; nothing else drives
     /// them. On a loop driven one way round: the lanes against the loop (<see cref="OneWayLoopBlocks.Against"/> but the
-    /// passing lanes). A lane not closed is unaffected. Not thread-safe (one caller at a time).
+    /// passing lanes). A lane not closed is unaffected; one closed again with <see cref="CloseLane"/> afterwards (by an
+    /// obstacle) drops out of the set, so set the lanes after closing them. Not thread-safe (one caller at a time).
     /// </summary>
     /// <param name="laneIds">Lane ids; empty for none.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="laneIds"/> is null.</exception>
     /// <exception cref="ArgumentException">A lane is not on the map.</exception>
     public void SetLastResortLanes(IEnumerable<string> laneIds)
     {
@@ -921,7 +930,9 @@ public sealed class PibtTrafficController
             {
                 var (agent, from, to, lane) = plan.Moves[plan.Next];
                 var segment = _space.LaneResource[lane];
-                if (agent.Path.Count == 0 || agent.Path[^1] != from || (plan.LastResort ? ClosedBeyondLastResort(lane) : _isClosed(lane)))
+                // A last-resort plan's robots may drive the last-resort and passing lanes, the stuck robot not (nor once its lanes
+                // have become last-resort lanes since, when a closure on a loop ended).
+                if (agent.Path.Count == 0 || agent.Path[^1] != from || (plan.LastResort && agent != plan.Stuck ? ClosedBeyondLastResort(lane) : _isClosed(lane)))
                 {
                     EndPlan(plan); // the robot is not where the plan expects it (or the lane closed, or became a passing lane): PIBT takes over again
                     break;
@@ -1056,7 +1067,7 @@ public sealed class PibtTrafficController
     /// radius, all of them spared, and every lane leaving a waypoint in the radius has a lane back, see
     /// <see cref="PibtTrafficOptions.JamSparesNotOnTwoWayLanes"/>). A plan found
     /// is released move by move (<see cref="RunPlans"/>); its robots stand by for PIBT meanwhile. One robot searched for a
-    /// step at most (two searches at most); it runs before PIBT decides, while the robots round it stand. A robot waiting
+    /// step at most (three searches at most, the last one the last resort); it runs before PIBT decides, while the robots round it stand. A robot waiting
     /// short of the mouth of a spur (<see cref="WaitsAtMouth"/>) whose robot is busy there or driving (<see cref="SpurInUse"/>)
     /// is not searched for: it waits for that robot. Where the last search finds nothing and the stuck robot has stood still
     /// (not left its waypoint) for <see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/>, it is searched once more with
@@ -2020,6 +2031,7 @@ public sealed class PibtTrafficController
         /// <summary>The waypoint it stands still on (-1: it does not), and since when it has not left it: unlike <see cref="StillSince"/>, a move between two steps counts.</summary>
         public int StoodAt { get; set; } = -1;
 
+        /// <summary>Since when it has stood on <see cref="StoodAt"/> (NaN: it does not stand still), in controller seconds.</summary>
         public double StoodSince { get; set; } = double.NaN;
 
         /// <summary>Index of the robot this one decided to make way for, kept while that robot follows (see <see cref="Decide"/>); -1 for none.</summary>
