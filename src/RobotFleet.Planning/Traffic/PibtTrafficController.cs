@@ -1167,8 +1167,10 @@ public sealed class PibtTrafficController
                 blocked.UnionWith(_space.HardConflicts[resource]);
             }
 
-            moves = JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(), 0, Times(stuck), blocked,
-                _isClosed, _options.JamSearchBudget, clearAhead: 3, occupiedSpurs);
+            List<JointSearch.Move>? Search(Func<int, bool> closed) => JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(),
+                0, Times(stuck), blocked, closed, _options.JamSearchBudget, clearAhead: 3, occupiedSpurs, closedToStuck: _isClosed);
+
+            moves = Search(_isClosed);
             if (moves is { Count: > 0 })
                 break;
             // The last resort: a robot standing still this long, for which no plan was found, may be got out by robots
@@ -1176,8 +1178,7 @@ public sealed class PibtTrafficController
             if (helpers == passes[^1] && _lastResort.Count > 0 && _options.JamLastResortAfterSeconds > 0
                 && _now - stuck.StoodSince >= _options.JamLastResortAfterSeconds)
             {
-                moves = JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(), 0, Times(stuck), blocked,
-                    ClosedBeyondLastResort, _options.JamSearchBudget, clearAhead: 3, occupiedSpurs, closedToStuck: _isClosed);
+                moves = Search(ClosedBeyondLastResort);
                 lastResort = moves is { Count: > 0 };
             }
         }
@@ -1296,9 +1297,11 @@ public sealed class PibtTrafficController
                 continue;
             if (times is not null && WaitsAtMouth(agent, v, times))
                 continue;
-            if (times is not null && (parent is null || PushedOneWay(parent, u)) && KeepsBackUpFree(agent, v, times))
+            // Kept off like a robot moving of its own accord: pushed along a one-way lane, it cannot make room back past its pusher.
+            var keptOff = times is not null && (parent is null || PushedOneWay(parent, u));
+            if (keptOff && KeepsBackUpFree(agent, v, times!))
                 continue;
-            if (times is not null && (parent is null || PushedOneWay(parent, u)) && ChainOccupant(agent, v, times) is { } occupant)
+            if (keptOff && ChainOccupant(agent, v, times!) is { } occupant)
             {
                 // The robot in the chain stands still and wants through this robot's waypoint (its way out): this robot steps
                 // aside for it, as when making way in a swap, instead of staying (regression: the hotel, seed 53, the two took
