@@ -304,3 +304,59 @@ public sealed class When_a_lane_closes_on_a_loop_driven_one_way_round
         Assert.DoesNotContain(fleet.Routes(robot).Skip(before).SelectMany(r => r.Lanes), l => against.Contains(l.LaneId));
     }
 }
+
+/// <summary>
+/// The coordinator hands the PIBT controller the lanes against the loops (but the passing lanes) as last-resort lanes
+/// (<see cref="Planning.Traffic.PibtTrafficController.SetLastResortLanes"/>): the controller's own test of the same jam is
+/// <c>Robots_queued_on_a_one_way_loop_behind_a_robot_nobody_can_pass_back_up_along_last_resort_lanes</c>.
+/// </summary>
+public sealed class When_robots_queue_on_a_loop_driven_one_way_round_behind_a_robot_nobody_can_pass
+{
+    /// <summary>
+    /// <see cref="TestMaps.LoopWithCloseSpur"/> driven one way round (p0 > p1 > p2 > A > p3 ...): X in C is bound for A,
+    /// Y on p2 for p3, Z on p1 for p4, W on p0 for p5 (round the loop). X and Y keep each other off A and nobody may back up
+    /// against the loop, so all four stand; after a minute of it (<see cref="Planning.Traffic.PibtTrafficOptions.JamLastResortAfterSeconds"/>)
+    /// the jam fallback backs the queue up along lanes against the loop, X gets onto A and all four arrive. Without the
+    /// last-resort lanes handed over, the four stand for the test's whole 200 s (checked by taking the hand-over out).
+    /// </summary>
+    [Fact]
+    public async Task Should_back_the_queue_up_against_the_loop_after_a_minute()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.LoopWithCloseSpur(), configure: o => new ControlPlaneOptions
+        {
+            Map = o.Map,
+            OneWayLoops = true,
+            TrafficControl = o.TrafficControl,
+            BlockedResolveAfter = o.BlockedResolveAfter,
+            ReplanCooldown = o.ReplanCooldown,
+            LostBlockerTimeout = o.LostBlockerTimeout,
+            ParkIdleAfter = null,
+        });
+        var blocks = Planning.OneWayLoops.Blocks(fleet.Map);
+        var lastResort = blocks.Against.Except(blocks.Passing).ToHashSet();
+        Assert.Contains(fleet.Map.FindLane("p2", "p1")!.Id, lastResort); // the loop runs p0 > p1 > p2 > A > p3, as the placements assume
+        var robots = new List<(SimRobot Robot, string Goal)>();
+        foreach (var (serial, at, goal) in new[] { ("X", "C", "A"), ("Y", "p2", "p3"), ("Z", "p1", "p4"), ("W", "p0", "p5") })
+            robots.Add((await fleet.AddRobotAsync(serial, at), goal));
+        foreach (var (robot, goal) in robots)
+            Assert.IsType<MissionAccepted>(await fleet.SubmitAsync(new SubmitMission("m-" + robot.Id.SerialNumber, MissionKind.Patrol, null, null, 1, "tester", Locations: [goal], Robot: robot.Id)));
+        var start = fleet.Time.Now;
+        var firstMove = TimeSpan.MaxValue;
+        bool AllDone()
+        {
+            if (firstMove == TimeSpan.MaxValue && robots.Any(r => r.Robot.Trail.Count > 1))
+                firstMove = fleet.Time.Now - start;
+            return robots.All(r => fleet.Mission("m-" + r.Robot.Id.SerialNumber).IsFinal);
+        }
+
+        await fleet.RunUntilAsync(AllDone, maxRounds: 400);
+
+        var trails = string.Join("\n", robots.Select(r => r.Robot.Id.SerialNumber + ": " + string.Join(" ", r.Robot.Trail)));
+        Assert.True(robots.All(r => fleet.Mission("m-" + r.Robot.Id.SerialNumber).Status == MissionStatus.Completed), trails);
+        Assert.InRange(firstMove, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(65)); // nobody moved before the last resort
+        // The queue backed up along last-resort lanes; X, the robot searched for, kept to open lanes.
+        Assert.Contains(robots.Skip(1).SelectMany(r => fleet.Routes(r.Robot)).SelectMany(r => r.Lanes), l => lastResort.Contains(l.LaneId));
+        Assert.DoesNotContain(fleet.Routes(robots[0].Robot).SelectMany(r => r.Lanes), l => blocks.Against.Contains(l.LaneId));
+        Assert.Equal(["C", "A"], robots[0].Robot.Trail.Take(2));
+    }
+}

@@ -80,6 +80,17 @@ internal static class TestMaps
         Location("a", "A", 0, 0, "pickup", "dropoff"), Location("c", "C", 10, 0, "pickup", "dropoff"),
         Location("e", "E", 5, 5, "pickup", "dropoff"), Location("r2", "R2", 5, -10, "pickup", "dropoff"));
 
+    /// <summary>
+    /// A loop p0(-7,0) - p1(-4,0) - p2(-1.2,0) - A(0,0) - p3(4,0) - p4(4,8) - p5(-7,8) - p0, two-way, with a spur to C(0.9,-0.9)
+    /// off A standing so close to A and p2 that a robot in C keeps a robot on p2 off A and the other way round (the office's
+    /// charger spur off <c>patrol_A1</c>, scaled). No locations: missions name waypoints.
+    /// </summary>
+    public static SiteMap LoopWithCloseSpur() => FromGeoJson(
+        Waypoint("p0", -7, 0), Waypoint("p1", -4, 0), Waypoint("p2", -1.2, 0), Waypoint("A", 0, 0), Waypoint("C", 0.9, -0.9),
+        Waypoint("p3", 4, 0), Waypoint("p4", 4, 8), Waypoint("p5", -7, 8),
+        Lane("p0", -7, 0, "p1", -4, 0), Lane("p1", -4, 0, "p2", -1.2, 0), Lane("p2", -1.2, 0, "A", 0, 0), Lane("A", 0, 0, "p3", 4, 0),
+        Lane("p3", 4, 0, "p4", 4, 8), Lane("p4", 4, 8, "p5", -7, 8), Lane("p5", -7, 8, "p0", -7, 0), Lane("A", 0, 0, "C", 0.9, -0.9));
+
     /// <summary>The shipped Open-RMF office map.</summary>
     public static SiteMap Office() => SiteMapGeoJson.Parse(
         File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "maps", "office", "site.geojson")), "maps/office/site.geojson");
