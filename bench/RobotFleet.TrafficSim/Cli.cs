@@ -46,12 +46,13 @@ internal static class Cli
         var precedenceAfter = new Option<double?>("--precedence-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress before it may take precedence over the other robots (the longest waiting, at most --precedence-share of the fleet; default 30; 0 turns precedence off, for comparison)." };
         var precedenceShare = new Option<double?>("--precedence-share") { CustomParser = NullableNumber, Description = "With --controller pibt: the share of the fleet (0 to 1, at least one robot) that may hold precedence at once (default 0.05)." };
         var jamSparesAfter = new Option<double?>("--jam-spares-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress after which another robot's jam plan leaves it where it stands until that robot has gone 60 s without progress, or at once where the few robots standing round it (at most 5) are all held up and every lane there is two-way (default 10; 0 spares no robot, for comparison)." };
+        var jamLastResortAfter = new Option<double?>("--jam-last-resort-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt and --one-way-loops: seconds a robot the jam fallback finds no plan for must have stood still before it searches once more with the lanes against the loops open to the other robots (PibtTrafficOptions.JamLastResortAfterSeconds; default 60; 0 turns the last resort off, for comparison)." };
         var jamSparesTwoWay = new Option<bool>("--jam-spares-two-way") { Description = "With --controller pibt: spare robots held up themselves the full 60 s on two-way lanes too (PibtTrafficOptions.JamSparesNotOnTwoWayLanes off, the rule before 2026-12-01's eleventh session; for comparison)." };
         var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes one way round (RobotFleet.Planning.OneWayLoops: Robbins' orientation; corridors that are the only way into a part of the map stay two-way)." };
         var timeScale = new Option<double?>("--time-scale") { CustomParser = NullableNumber, Description = "With the coordinator: robots drive and act this many times faster than the coordinator's clock, like the server's and the edge agent's --time-scale (the integration tests run robots at 20); all other times (--minutes, --stall-s, --heartbeat-s, --tick-ms) are the coordinator's: give --stall-s 120/X to count stalls in the robots' time, and a --tick-ms short enough that a robot drives at most its footprint radius a tick (12 at 20). At most 1000; default 1." };
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
-            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, jamSparesTwoWay, oneWayLoops, timeScale,
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, jamLastResortAfter, jamSparesTwoWay, oneWayLoops, timeScale,
         };
 
         // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
@@ -128,6 +129,12 @@ internal static class Cli
                             ? result.GetValue(controller) != "pibt"
                                 ? throw new SimConfigurationException("--jam-spares-after-s", Fmt(js), "applies to --controller pibt only")
                                 : !double.IsFinite(js) || js < 0 ? throw new SimConfigurationException("--jam-spares-after-s", Fmt(js), "must be a number of seconds >= 0") : js
+                            : null,
+                        JamLastResortAfterSeconds = result.GetValue(jamLastResortAfter) is { } lr
+                            ? result.GetValue(controller) != "pibt"
+                                ? throw new SimConfigurationException("--jam-last-resort-after-s", Fmt(lr), "applies to --controller pibt only")
+                                : !result.GetValue(oneWayLoops) ? throw new SimConfigurationException("--jam-last-resort-after-s", Fmt(lr), "applies with --one-way-loops only (the last-resort lanes are the lanes against the loops)")
+                                : !double.IsFinite(lr) || lr < 0 ? throw new SimConfigurationException("--jam-last-resort-after-s", Fmt(lr), "must be a number of seconds >= 0") : lr
                             : null,
                         JamSparesNotOnTwoWayLanes = result.GetValue(jamSparesTwoWay)
                             ? result.GetValue(controller) != "pibt"

@@ -55,6 +55,7 @@ internal sealed class ControllerSimulation
             PrecedenceShare = settings.PrecedenceShare ?? defaults.PrecedenceShare,
             JamSparesAfterSeconds = settings.JamSparesAfterSeconds ?? defaults.JamSparesAfterSeconds,
             JamSparesNotOnTwoWayLanes = settings.JamSparesNotOnTwoWayLanes ?? defaults.JamSparesNotOnTwoWayLanes,
+            JamLastResortAfterSeconds = settings.JamLastResortAfterSeconds ?? defaults.JamLastResortAfterSeconds,
         };
         _jamAfterSeconds = options.ResolveJamAfterSeconds;
         _precedenceAfterSeconds = options.PrecedenceAfterSeconds;
@@ -62,6 +63,10 @@ internal sealed class ControllerSimulation
         _jamSpares = options.ResolveJamAfterSeconds <= 0 ? "" : options.JamSparesAfterSeconds > 0
             ? string.Create(CultureInfo.InvariantCulture, $" (sparing robots {options.JamSparesAfterSeconds} s without progress until {options.JamSparesUntilSeconds} s{(options.JamSparesNotOnTwoWayLanes ? ", not on two-way lanes" : "")})")
             : " (sparing no robot)";
+        if (options.ResolveJamAfterSeconds > 0 && settings.LastResortLanes.Count > 0)
+            _jamSpares += options.JamLastResortAfterSeconds > 0
+                ? string.Create(CultureInfo.InvariantCulture, $", last resort (lanes against the loops) for a robot standing still {options.JamLastResortAfterSeconds} s")
+                : ", no last resort";
         Controller = new PibtTrafficController(Space, options);
         Controller.SetPassingLanes(settings.PassingLanes);
         foreach (var lane in settings.LastResortLanes)

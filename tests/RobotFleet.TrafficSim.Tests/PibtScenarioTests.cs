@@ -301,6 +301,43 @@ public sealed class PibtScenarioTests
         Assert.True(sim.Completed > 80, $"{sim.Completed} deliveries in 30 minutes");
     }
 
+    /// <summary>
+    /// Regression (twenty-third session; the office one way round through the controller alone, seed 24): four robots
+    /// placed nose to tail behind a robot in the charger spur off <c>patrol_A1</c> stood for the whole half-hour, nobody
+    /// allowed to back up against the loop. Run as the trafficsim runs it (the office as drawn, the lanes against its loops
+    /// closed, those at bridge mouths kept as passing lanes, the rest given as last-resort lanes): with the jam fallback's
+    /// last resort no robot stands still for T; with it off (<see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/> 0)
+    /// the four stand to the end.
+    /// </summary>
+    [Fact]
+    public void On_the_office_one_way_round_the_last_resort_backs_up_a_queue_that_stood_for_good()
+    {
+        var withIt = OneWayRoundAsDrawn(Sites.Load("office", 24), 4, new PibtTrafficOptions { Seed = 24 }, 1800);
+        var without = OneWayRoundAsDrawn(Sites.Load("office", 24), 4, new PibtTrafficOptions { Seed = 24, JamLastResortAfterSeconds = 0 }, 1800);
+        Assert.Equal(0, withIt.Collisions);
+        Assert.True(withIt.StoodStill == 0 && withIt.StalledNow == 0, string.Join(Environment.NewLine, withIt.StallNotes));
+        Assert.True(withIt.Completed > 80, $"{withIt.Completed} deliveries in 30 minutes");
+        Assert.True(without.StoodStill > 0 && without.StalledNow > 0, $"without the last resort: {without.StoodStill} stood still, {without.StalledNow} stalled at the end: the test shows nothing");
+    }
+
+    /// <summary>
+    /// The robots with random deliveries on the map driven one way round as <c>trafficsim --controller pibt --one-way-loops</c>
+    /// and the control plane run it: the map as drawn, the lanes against the loops closed, passing and last-resort lanes set.
+    /// </summary>
+    private static ControllerSimulation OneWayRoundAsDrawn(SiteMap drawn, int robots, PibtTrafficOptions options, double seconds)
+    {
+        var blocks = OneWayLoops.Blocks(drawn);
+        var sim = new ControllerSimulation(drawn, new SimSettings
+        {
+            Robots = robots, Duration = TimeSpan.FromSeconds(seconds), Seed = options.Seed, OneWayLoops = true, LanesAgainstLoops = blocks.Against.Count,
+            PassingLanes = blocks.Passing, LastResortLanes = blocks.Against.Except(blocks.Passing, StringComparer.Ordinal).ToArray(),
+        }, randomMissions: true, options: options);
+        sim.AddRandomRobots(robots);
+        while (sim.Now < seconds)
+            sim.Tick();
+        return sim;
+    }
+
     [Theory]
     [InlineData("patrol_A1")]
     [InlineData("coe")]
