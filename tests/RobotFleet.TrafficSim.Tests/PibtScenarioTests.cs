@@ -302,6 +302,43 @@ public sealed class PibtScenarioTests
     }
 
     /// <summary>
+    /// A jam plan moves the robots round the stuck one on their floor: none of them rides a lift to make way (regression,
+    /// the clinic through the controller alone, seed 19 one way round: r0003, just down by the lift and 21 s from its goal,
+    /// was sent back up in another robot's plan and round the second floor, 124 s from its goal). Five half-hours on the
+    /// clinic, every robot in another robot's jam plan checked at every tick (with helpers allowed to ride, seed 4 fails:
+    /// r0003 rides down in r0005's plan at t = 1667.75 s).
+    /// </summary>
+    [Fact]
+    public void On_the_clinic_no_robot_rides_a_lift_to_make_way_in_another_robots_jam_plan()
+    {
+        var (helperTicks, rides) = (0, new List<string>());
+        foreach (var seed in new[] { 1, 2, 3, 4, 5 })
+        {
+            var map = Sites.Load("clinic", seed);
+            var sim = new ControllerSimulation(map, new SimSettings { Robots = 5, Duration = TimeSpan.FromMinutes(30), Seed = seed },
+                randomMissions: true, options: new PibtTrafficOptions { Seed = seed });
+            sim.AddRandomRobots(5);
+            var robots = sim.Reached.Keys.ToArray();
+            while (sim.Now < 1800)
+            {
+                sim.Tick();
+                foreach (var robot in robots)
+                {
+                    if (sim.Controller.JamPlanFor(robot) is not { } stuck || stuck == robot)
+                        continue;
+                    helperTicks++;
+                    var held = sim.Controller.Held(robot);
+                    if (held.Select(w => map.Waypoints[w].LevelId).Distinct().Count() > 1)
+                        rides.Add($"seed {seed}, t={sim.Now} s: {robot} holds {string.Join(" ", held)} in {stuck}'s plan");
+                }
+            }
+        }
+
+        Assert.True(helperTicks > 0, "no robot made way in another robot's jam plan: the test checks nothing");
+        Assert.True(rides.Count == 0, string.Join(Environment.NewLine, rides.Take(10)));
+    }
+
+    /// <summary>
     /// Regression (twenty-third session; the office one way round through the controller alone, seed 24): four robots
     /// placed nose to tail behind a robot in the charger spur off <c>patrol_A1</c> stood for the whole half-hour, nobody
     /// allowed to back up against the loop. Run as the trafficsim runs it (the office as drawn, the lanes against its loops

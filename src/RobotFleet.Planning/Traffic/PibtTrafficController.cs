@@ -529,6 +529,13 @@ public sealed class PibtTrafficController
     /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
     public int HeldCount(string robotId) => Get(robotId).Path.Count;
 
+    /// <summary>
+    /// The robot the jam plan (<see cref="PibtTrafficOptions.ResolveJamAfterSeconds"/>) a robot is moving in was made for:
+    /// itself when it is the stuck robot, another when it makes way in that robot's plan; null when it is in none.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
+    public string? JamPlanFor(string robotId) => Get(robotId).Plan?.Stuck.Id;
+
     /// <summary>The waypoint a robot waits to be released onto (its claim), or null.</summary>
     /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
     public string? Claim(string robotId) => Get(robotId).ClaimWaypoint is var c and >= 0 ? _space.WaypointId(c) : null;
@@ -1071,7 +1078,10 @@ public sealed class PibtTrafficController
     /// short of the mouth of a spur (<see cref="WaitsAtMouth"/>) whose robot is busy there or driving (<see cref="SpurInUse"/>)
     /// is not searched for: it waits for that robot. Where the last search finds nothing and the stuck robot has stood still
     /// (not left its waypoint) for <see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/>, it is searched once more with
-    /// the last-resort and passing lanes open to the other robots (<see cref="SetLastResortLanes"/>).
+    /// the last-resort and passing lanes open to the other robots (<see cref="SetLastResortLanes"/>). The other robots do not
+    /// ride a lift to make way (the stuck robot may): a robot sent up a floor to clear a lift's door comes back by the lift,
+    /// and on the clinic such plans kept robots that had just ridden down from their goals for minutes (twenty-fifth session:
+    /// clinic seeds 1–30, through the coordinator, 29 stalls → 13).
     /// </summary>
     private void ResolveJam(bool[] detour)
     {
@@ -1170,7 +1180,7 @@ public sealed class PibtTrafficController
             List<JointSearch.Move>? Search(Func<int, bool> closed) => JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(),
                 0, Times(stuck), blocked, closed, _options.JamSearchBudget, clearAhead: 3, occupiedSpurs, closedToStuck: _isClosed);
 
-            moves = Search(_isClosed);
+            moves = Search(l => _isClosed(l) || LiftRide(l));
             if (moves is { Count: > 0 })
                 break;
             // The last resort: a robot standing still this long, for which no plan was found, may be got out by robots
@@ -1178,7 +1188,7 @@ public sealed class PibtTrafficController
             if (helpers == passes[^1] && _lastResort.Count > 0 && _options.JamLastResortAfterSeconds > 0
                 && _now - stuck.StoodSince >= _options.JamLastResortAfterSeconds)
             {
-                moves = Search(ClosedBeyondLastResort);
+                moves = Search(l => ClosedBeyondLastResort(l) || LiftRide(l));
                 lastResort = moves is { Count: > 0 };
             }
         }
@@ -1749,6 +1759,9 @@ public sealed class PibtTrafficController
         var end = other.Path[^1];
         return end != waypoint && !_space.Conflicts[end].Contains(waypoint) && !_space.Conflicts[end].Contains(segment);
     }
+
+    /// <summary>True when a lane is a lift ride: from one lift stop to another.</summary>
+    private bool LiftRide(int lane) => _space.LiftArray[_space.LaneFrom[lane]] && _space.LiftArray[_space.LaneTo[lane]];
 
     /// <summary>True when a lane is closed other than by a traffic rule: closed and not a last-resort lane (<see cref="SetLastResortLanes"/>).</summary>
     private bool ClosedBeyondLastResort(int lane) => _closed.Contains(lane) && !_lastResort.Contains(lane);
