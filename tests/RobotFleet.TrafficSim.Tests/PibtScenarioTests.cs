@@ -239,9 +239,12 @@ public sealed class PibtScenarioTests
         Assert.True(driveTime.Stalls > 0, "priced at its drive time the seed stalls (once, at t = 536 s, when measured)");
     }
 
-    /// <summary>The office with its loops driven one way round, no robots yet, for scenarios (no random missions).</summary>
-    private static ControllerSimulation OfficeOneWayRound() =>
-        new(OneWayLoops.Orient(Sites.Load("office", 1)), Settings, randomMissions: false);
+    /// <summary>The office with its loops driven one way round (<see cref="OneWayRound"/>), no robots yet, for scenarios (no random missions).</summary>
+    private static ControllerSimulation OfficeOneWayRound()
+    {
+        var drawn = Sites.Load("office", 1);
+        return new(drawn, OneWayRound(drawn, Settings), randomMissions: false);
+    }
 
     /// <summary>200 robots with random deliveries for 30 simulated minutes on the generated 100 x 100 warehouse of the options' seed.</summary>
     private static ControllerSimulation WarehouseHalfHour(PibtTrafficOptions options) => Warehouse(options, 1800);
@@ -254,7 +257,7 @@ public sealed class PibtScenarioTests
     private static ControllerSimulation Airport(PibtTrafficOptions options, bool oneWayLoops, double seconds)
     {
         var map = Sites.Load("airport", options.Seed);
-        return Simulate(oneWayLoops ? OneWayLoops.Orient(map) : map, 50, options, seconds);
+        return oneWayLoops ? OneWayRoundAsDrawn(map, 50, options, seconds) : Simulate(map, 50, options, seconds);
     }
 
     /// <summary>The robots with random deliveries for <paramref name="seconds"/> simulated seconds on the map, with the options' seed.</summary>
@@ -295,7 +298,7 @@ public sealed class PibtScenarioTests
         // in turn stood too close to patrol_A1 for the first to go on. Both stood for good, and the two behind them: 4 robots,
         // 30 minutes, seeds 1 to 10, all four stuck at the end of 9 runs. Now a robot passing a spur's mouth does not stop
         // in the way out of a robot in the spur with a target outside it: 0 stalls over those 10 runs.
-        var sim = Simulate(OneWayLoops.Orient(Sites.Load("office", seed)), 4, new PibtTrafficOptions { Seed = seed }, 1800);
+        var sim = OneWayRoundAsDrawn(Sites.Load("office", seed), 4, new PibtTrafficOptions { Seed = seed }, 1800);
         Assert.Equal(0, sim.Collisions);
         Assert.True(sim.StalledNow == 0 && sim.StoodStill == 0, string.Join(Environment.NewLine, sim.StallNotes));
         Assert.True(sim.Completed > 80, $"{sim.Completed} deliveries in 30 minutes");
@@ -359,20 +362,31 @@ public sealed class PibtScenarioTests
 
     /// <summary>
     /// The robots with random deliveries on the map driven one way round as <c>trafficsim --controller pibt --one-way-loops</c>
-    /// and the control plane run it: the map as drawn, the lanes against the loops closed, passing and last-resort lanes set.
+    /// and the control plane run it (<see cref="OneWayRound"/>).
     /// </summary>
     private static ControllerSimulation OneWayRoundAsDrawn(SiteMap drawn, int robots, PibtTrafficOptions options, double seconds)
     {
-        var blocks = OneWayLoops.Blocks(drawn);
-        var sim = new ControllerSimulation(drawn, new SimSettings
-        {
-            Robots = robots, Duration = TimeSpan.FromSeconds(seconds), Seed = options.Seed, OneWayLoops = true, LanesAgainstLoops = blocks.Against.Count,
-            PassingLanes = blocks.Passing, LastResortLanes = blocks.Against.Except(blocks.Passing, StringComparer.Ordinal).ToArray(),
-        }, randomMissions: true, options: options);
+        var sim = new ControllerSimulation(drawn, OneWayRound(drawn, new SimSettings { Robots = robots, Duration = TimeSpan.FromSeconds(seconds), Seed = options.Seed }),
+            randomMissions: true, options: options);
         sim.AddRandomRobots(robots);
         while (sim.Now < seconds)
             sim.Tick();
         return sim;
+    }
+
+    /// <summary>
+    /// The settings for the map as drawn driven one way round, as the trafficsim's <c>--one-way-loops</c> and the control
+    /// plane give it to the controller: the lanes against the loops closed, those at bridge mouths kept as passing lanes,
+    /// the rest given as last-resort lanes.
+    /// </summary>
+    private static SimSettings OneWayRound(SiteMap drawn, SimSettings settings)
+    {
+        var blocks = OneWayLoops.Blocks(drawn);
+        return settings with
+        {
+            OneWayLoops = true, LanesAgainstLoops = blocks.Against.Count, PassingLanes = blocks.Passing,
+            LastResortLanes = blocks.Against.Except(blocks.Passing, StringComparer.Ordinal).ToArray(),
+        };
     }
 
     [Theory]
