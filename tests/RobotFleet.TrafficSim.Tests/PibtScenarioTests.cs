@@ -305,7 +305,8 @@ public sealed class PibtScenarioTests
     }
 
     /// <summary>
-    /// A jam plan moves the robots round the stuck one on their floor: none of them rides a lift to make way (regression,
+    /// A jam plan moves the robots round the stuck one on their floor: none of them rides a lift to make way but in the
+    /// last resort (<see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/>, which no robot needs in these runs) (regression,
     /// the clinic through the controller alone, seed 19 one way round: r0003, just down by the lift and 21 s from its goal,
     /// was sent back up in another robot's plan and round the second floor, 124 s from its goal). Five half-hours on the
     /// clinic, every robot in another robot's jam plan checked at every tick (with helpers allowed to ride, seed 4 fails:

@@ -102,6 +102,32 @@ public class TrafficSimulationTests
     }
 
     [Fact]
+    public async Task On_the_clinic_one_way_round_a_robot_in_the_lift_rides_back_when_the_robot_at_its_door_cannot_back_away()
+    {
+        // Regression, seed 9 (twenty-fifth session): with the robots moved in a jam plan never riding a lift to make way,
+        // r0002 in the lift at L1_v370, bound out past L1_v404, and r0004 on L1_v404, bound into the lift with robots
+        // queued behind it round the one-way loop, stood for good, and the three behind them: all five stalled at the end.
+        // The jam fallback's last resort (a robot standing still a minute) now sends the robot in the lift back up.
+        var drawn = Sites.Load("clinic", 9);
+        var blocks = Planning.OneWayLoops.Blocks(drawn);
+        await using var simulation = await TrafficSimulation.StartAsync(Planning.OneWayLoops.Orient(drawn, keepPassing: true), new SimSettings
+        {
+            Robots = 5,
+            Duration = TimeSpan.FromMinutes(30),
+            Seed = 9,
+            Traffic = ControlPlane.TrafficControl.Pibt,
+            OneWayLoops = true,
+            LanesAgainstLoops = blocks.Against.Count,
+            PassingLanes = blocks.Passing,
+            LastResortLanes = blocks.Against.Except(blocks.Passing, StringComparer.Ordinal).ToArray(),
+        }, drawn);
+        var result = await simulation.RunAsync();
+
+        Assert.Equal(0, result.Collisions);
+        Assert.True(result.StalledAtEnd == 0 && result.StoodStill == 0, string.Join(Environment.NewLine, result.StallNotes));
+    }
+
+    [Fact]
     public async Task On_the_hotel_four_robots_queued_for_the_room_at_the_end_of_a_dead_end_corridor_do_not_box_in_the_robot_in_it()
     {
         // Regression, seed 23: four robots bound for L2_master_suite queued into its dead-end corridor behind the robot in

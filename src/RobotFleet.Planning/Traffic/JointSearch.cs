@@ -44,10 +44,12 @@ internal static class JointSearch
     /// <param name="occupiedSpurs">Dead-end spurs (by branch number) robots outside the search are in; null for none.</param>
     /// <param name="closedToStuck">True for a lane number closed to the stuck robot's moves and way (other robots drive what
     /// <paramref name="closed"/> leaves open); null: <paramref name="closed"/>.</param>
+    /// <param name="closedToHelper">True for a robot's slot and a lane number that robot may not drive though
+    /// <paramref name="closed"/> leaves it open (never asked for the stuck robot); null: none.</param>
     /// <exception cref="ArgumentException">Too many robots, or a start waypoint outside the region.</exception>
     public static List<Move>? Solve(TrafficSpace space, IReadOnlyList<int> region, int[] start, int stuck, float[] times,
         HashSet<int> blocked, Func<int, bool> closed, int budget, int clearAhead, IReadOnlySet<int>? occupiedSpurs = null,
-        Func<int, bool>? closedToStuck = null)
+        Func<int, bool>? closedToStuck = null, Func<int, int, bool>? closedToHelper = null)
     {
         var k = start.Length;
         var stuckClosed = closedToStuck ?? closed;
@@ -229,7 +231,7 @@ internal static class JointSearch
                     var lane = space.OutLanes[e];
                     var v = space.LaneTo[lane];
                     var segment = space.LaneResource[lane];
-                    if ((i == stuck ? stuckClosed : closed)(lane) || v == u || !local.TryGetValue(v, out var lv) || blocked.Contains(v) || blocked.Contains(segment))
+                    if ((i == stuck ? stuckClosed(lane) : closed(lane) || closedToHelper?.Invoke(i, lane) == true) || v == u || !local.TryGetValue(v, out var lv) || blocked.Contains(v) || blocked.Contains(segment))
                         continue;
                     pos = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(positions).Slice(node * k, k);
                     if (Occupied(Bits(v), pos, i) || Occupied(Bits(segment), pos, i) || IntoTakenSpur(u, v, pos, i))

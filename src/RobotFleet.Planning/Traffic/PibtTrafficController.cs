@@ -73,7 +73,9 @@ public sealed record PibtTrafficOptions
     /// The search itself comes only after <see cref="ResolveJamAfterSeconds"/> without progress (none when that is 0), so
     /// the last resort acts after the later of the two. Traced on the office one way round (4 robots, seed 24 of the twenty-third
     /// session): robots placed nose to tail at the start behind one standing too close to a charger's spur stood for the
-    /// whole half-hour. 0 never opens them.
+    /// whole half-hour. The same number of seconds without progress lets the robots round a robot for which no plan was
+    /// found ride a lift to make way (a robot in a lift backing out of the way of one at its door that cannot back away),
+    /// which plans before do not. 0 never opens either.
     /// </summary>
     public double JamLastResortAfterSeconds { get; init; } = 60;
 
@@ -248,7 +250,8 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// outside it and wants through a waypoint one of its robots holds (a circular wait). Where no plan is found for a robot
 /// that has stood still for <see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/>, the robots round it may back up
 /// along lanes closed only by a traffic rule (<see cref="SetLastResortLanes"/>: against a one-way loop); the stuck robot
-/// itself keeps to the open lanes.</para>
+/// itself keeps to the open lanes. The robots round the stuck one ride a lift in a plan only on their own way, to make way
+/// only once the stuck robot has gone that long without progress and no plan without such rides is found.</para>
 /// <para>Not thread-safe: one caller (the coordinator's single writer, or the simulation) at a time. Deterministic for
 /// a seed and a sequence of calls.</para>
 /// </remarks>
@@ -266,6 +269,7 @@ public sealed class PibtTrafficController
     private readonly HashSet<int> _closed = [];
     private readonly HashSet<int> _passing = [];
     private readonly HashSet<int> _lastResort = [];
+    private readonly bool _hasLifts;
     private readonly Func<int, bool> _isClosed;
     private readonly List<JamPlan> _plans = [];
     private int _closures;
@@ -286,6 +290,7 @@ public sealed class PibtTrafficController
         Array.Fill(_owner, -1);
         Array.Fill(_claimer, -1);
         _isClosed = l => _closed.Contains(l) || _passing.Contains(l);
+        _hasLifts = Array.IndexOf(space.LiftArray, true) >= 0;
         _spursAtMouth = new int[space.WaypointCount][];
         for (var w = 0; w < _spursAtMouth.Length; w++)
             _spursAtMouth[w] = [];
@@ -1078,10 +1083,13 @@ public sealed class PibtTrafficController
     /// short of the mouth of a spur (<see cref="WaitsAtMouth"/>) whose robot is busy there or driving (<see cref="SpurInUse"/>)
     /// is not searched for: it waits for that robot. Where the last search finds nothing and the stuck robot has stood still
     /// (not left its waypoint) for <see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/>, it is searched once more with
-    /// the last-resort and passing lanes open to the other robots (<see cref="SetLastResortLanes"/>). The other robots do not
-    /// ride a lift to make way (the stuck robot may): a robot sent up a floor to clear a lift's door comes back by the lift,
-    /// and on the clinic such plans kept robots that had just ridden down from their goals for minutes (twenty-fifth session:
-    /// clinic seeds 1–30, through the coordinator, 29 stalls → 13).
+    /// the last-resort and passing lanes open to the other robots (<see cref="SetLastResortLanes"/>). The other robots ride
+    /// a lift only on their own way (to a stop with a lower time to their goal), not to make way (the stuck robot may ride
+    /// either way), until the stuck robot has gone <see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/> without
+    /// progress and no plan is found without such rides: a robot sent up a floor to clear a lift's door comes back by the
+    /// lift, and on the clinic such plans kept robots that had just ridden down from their goals for minutes; but where the
+    /// robot at the door cannot back away, the one in the lift must ride back (with such rides never made, the clinic one
+    /// way round locked up for good through the coordinator, seed 9; twenty-fifth session).
     /// </summary>
     private void ResolveJam(bool[] detour)
     {
@@ -1177,18 +1185,43 @@ public sealed class PibtTrafficController
                 blocked.UnionWith(_space.HardConflicts[resource]);
             }
 
-            List<JointSearch.Move>? Search(Func<int, bool> closed) => JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(),
-                0, Times(stuck), blocked, closed, _options.JamSearchBudget, clearAhead: 3, occupiedSpurs, closedToStuck: _isClosed);
+            // The other robots ride a lift on their own way (to a stop nearer their goal); to make way only for a robot long
+            // without progress (below: a robot in the lift with the robot at its door unable to back away rides back).
+            var helperTimes = new float[]?[robots.Count];
+            bool RideToMakeWay(int slot, int lane)
+            {
+                if (!LiftRide(lane))
+                    return false;
+                if (robots[slot].Target < 0)
+                    return true;
+                var times = helperTimes[slot] ??= Times(robots[slot]);
+                return times[_space.LaneTo[lane]] >= times[_space.LaneFrom[lane]];
+            }
 
-            moves = Search(l => _isClosed(l) || LiftRide(l));
+            List<JointSearch.Move>? Search(Func<int, bool> closed, Func<int, int, bool>? closedToHelper) =>
+                JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(), 0, Times(stuck), blocked, closed, _options.JamSearchBudget,
+                    clearAhead: 3, occupiedSpurs, closedToStuck: _isClosed, closedToHelper);
+
+            moves = Search(_isClosed, RideToMakeWay);
             if (moves is { Count: > 0 })
                 break;
-            // The last resort: a robot standing still this long, for which no plan was found, may be got out by robots
-            // backing up along lanes closed only by a traffic rule (against a one-way loop), and the passing lanes.
-            if (helpers == passes[^1] && _lastResort.Count > 0 && _options.JamLastResortAfterSeconds > 0
-                && _now - stuck.StoodSince >= _options.JamLastResortAfterSeconds)
+            if (helpers != passes[^1] || _options.JamLastResortAfterSeconds <= 0)
+                continue;
+            // A robot this long without progress, for which no plan was found, may be got out by robots riding a lift to
+            // make way.
+            if (_hasLifts && _now - stuck.ProgressSince >= _options.JamLastResortAfterSeconds)
             {
-                moves = Search(l => ClosedBeyondLastResort(l) || LiftRide(l));
+                moves = Search(_isClosed, null);
+                if (moves is { Count: > 0 })
+                    break;
+            }
+
+            // The last resort: a robot standing still this long, for which no plan was found, may be got out by robots
+            // backing up along lanes closed only by a traffic rule (against a one-way loop), and the passing lanes (and
+            // riding a lift to make way).
+            if (_lastResort.Count > 0 && _now - stuck.StoodSince >= _options.JamLastResortAfterSeconds)
+            {
+                moves = Search(ClosedBeyondLastResort, null);
                 lastResort = moves is { Count: > 0 };
             }
         }
