@@ -234,16 +234,7 @@ public sealed class When_a_lane_closes_on_a_loop_driven_one_way_round
     }
 
     /// <summary>A fleet on <see cref="TestMaps.LoopWithRoom"/> with its loop driven one way round, no robot yet.</summary>
-    private static Task<Fleet> LoopFleetAsync() => Fleet.StartAsync(TestMaps.LoopWithRoom(), configure: o => new ControlPlaneOptions
-    {
-        Map = o.Map,
-        OneWayLoops = true,
-        TrafficControl = o.TrafficControl,
-        BlockedResolveAfter = o.BlockedResolveAfter,
-        ReplanCooldown = o.ReplanCooldown,
-        LostBlockerTimeout = o.LostBlockerTimeout,
-        ParkIdleAfter = null,
-    });
+    private static Task<Fleet> LoopFleetAsync() => OneWayLoopFleet.StartAsync(TestMaps.LoopWithRoom());
 
     /// <summary>
     /// The room off B is a spur: one robot at a time. x works in it (R2) and leaves; y stands on its mouth B, bound into it.
@@ -322,16 +313,7 @@ public sealed class When_robots_queue_on_a_loop_driven_one_way_round_behind_a_ro
     [Fact]
     public async Task Should_back_the_queue_up_against_the_loop_after_a_minute()
     {
-        await using var fleet = await Fleet.StartAsync(TestMaps.LoopWithCloseSpur(), configure: o => new ControlPlaneOptions
-        {
-            Map = o.Map,
-            OneWayLoops = true,
-            TrafficControl = o.TrafficControl,
-            BlockedResolveAfter = o.BlockedResolveAfter,
-            ReplanCooldown = o.ReplanCooldown,
-            LostBlockerTimeout = o.LostBlockerTimeout,
-            ParkIdleAfter = null,
-        });
+        await using var fleet = await OneWayLoopFleet.StartAsync(TestMaps.LoopWithCloseSpur());
         var blocks = Planning.OneWayLoops.Blocks(fleet.Map);
         var lastResort = blocks.Against.Except(blocks.Passing).ToHashSet();
         Assert.Contains(fleet.Map.FindLane("p2", "p1")!.Id, lastResort); // the loop runs p0 > p1 > p2 > A > p3, as the placements assume
@@ -359,4 +341,20 @@ public sealed class When_robots_queue_on_a_loop_driven_one_way_round_behind_a_ro
         Assert.DoesNotContain(fleet.Routes(robots[0].Robot).SelectMany(r => r.Lanes), l => blocks.Against.Contains(l.LaneId));
         Assert.Equal(["C", "A"], robots[0].Robot.Trail.Take(2));
     }
+}
+
+/// <summary>Fleets whose maps' loops are driven one way round (<see cref="ControlPlaneOptions.OneWayLoops"/>).</summary>
+internal static class OneWayLoopFleet
+{
+    /// <summary>A fleet on the map with its loops driven one way round and idle robots never parked, no robot yet.</summary>
+    public static Task<Fleet> StartAsync(SiteMap map) => Fleet.StartAsync(map, configure: o => new ControlPlaneOptions
+    {
+        Map = o.Map,
+        OneWayLoops = true,
+        TrafficControl = o.TrafficControl,
+        BlockedResolveAfter = o.BlockedResolveAfter,
+        ReplanCooldown = o.ReplanCooldown,
+        LostBlockerTimeout = o.LostBlockerTimeout,
+        ParkIdleAfter = null,
+    });
 }
