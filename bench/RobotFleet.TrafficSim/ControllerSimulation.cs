@@ -63,10 +63,11 @@ internal sealed class ControllerSimulation
         _jamSpares = options.ResolveJamAfterSeconds <= 0 ? "" : options.JamSparesAfterSeconds > 0
             ? string.Create(CultureInfo.InvariantCulture, $" (sparing robots {options.JamSparesAfterSeconds} s without progress until {options.JamSparesUntilSeconds} s{(options.JamSparesNotOnTwoWayLanes ? ", not on two-way lanes" : "")})")
             : " (sparing no robot)";
-        if (options.ResolveJamAfterSeconds > 0)
+        var (lifts, loops) = (map.Lifts.Count > 0, settings.LastResortLanes.Count > 0);
+        if (options.ResolveJamAfterSeconds > 0 && (lifts || loops))
             _jamSpares += options.JamLastResortAfterSeconds > 0
-                ? string.Create(CultureInfo.InvariantCulture, $", lift rides to make way for a robot {options.JamLastResortAfterSeconds} s without progress{(settings.LastResortLanes.Count > 0 ? ", lanes against the loops for one standing still as long" : "")}")
-                : ", no lift rides to make way" + (settings.LastResortLanes.Count > 0 ? " nor lanes against the loops" : "");
+                ? string.Create(CultureInfo.InvariantCulture, $", last resort after {options.JamLastResortAfterSeconds} s: {(lifts ? "lift rides to make way for a robot that long without progress" : "")}{(lifts && loops ? ", " : "")}{(loops ? "lanes against the loops for one standing still that long" : "")}")
+                : ", no last resort";
         Controller = new PibtTrafficController(Space, options);
         Controller.SetPassingLanes(settings.PassingLanes);
         foreach (var lane in settings.LastResortLanes)

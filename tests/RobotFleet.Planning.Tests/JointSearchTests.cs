@@ -74,6 +74,34 @@ public sealed class JointSearchTests
         Assert.NotNull(JointSearch.Solve(space, region, [space.IndexOf("b")], 0, times, [], _ => false, 10_000, 3));
     }
 
+    [Fact]
+    public void A_lane_closed_to_one_helper_is_never_among_its_moves_and_the_stuck_robot_is_never_asked()
+    {
+        // Robot 0 at b is bound for e; robot 1 at d stands on its way and steps into the pocket p. With c-p closed to robot 1
+        // alone (slot 1), the two pass the other way round: robot 0 waits in the pocket while robot 1 goes by. The stuck
+        // robot is never asked: closing c-p to slot 0 through closedToHelper leaves the first plan.
+        var space = new TrafficSpace(Corridor, 0.5);
+        var times = Times(space, "e");
+        var start = new[] { space.IndexOf("b"), space.IndexOf("d") };
+        var region = Enumerable.Range(0, space.WaypointCount).ToList();
+        var cp = space.LaneIndexOf("c-p");
+        var asked = new HashSet<int>();
+
+        var plan = JointSearch.Solve(space, region, start, 0, times, [], _ => false, 10_000, 3,
+            closedToHelper: (slot, lane) =>
+            {
+                asked.Add(slot);
+                return slot == 1 && lane == cp;
+            });
+        Assert.NotNull(plan);
+        Assert.DoesNotContain(plan, m => m.Slot == 1 && m.Lane == cp);
+        Assert.Contains(plan, m => m.Slot == 0 && m.Lane == cp); // the stuck robot took the pocket
+        Assert.Equal([1], asked);
+        var first = JointSearch.Solve(space, region, start, 0, times, [], _ => false, 10_000, 3, closedToHelper: (slot, lane) => slot == 0 && lane == cp);
+        Assert.NotNull(first);
+        Assert.Contains(first, m => m.Slot == 1 && m.Lane == cp);
+    }
+
     /// <summary>The corridor a-b-c-d-e closed into a loop by e-f-g-a (6 m round), with a dead-end spur p1-p2 off c.</summary>
     private static readonly SiteMap LoopWithSpur = TestMaps.Build(
         ["a:0:0", "b:2:0", "c:4:0", "d:6:0", "e:8:0", "f:8:-6", "g:0:-6", "p1:4:2", "p2:4:4"],

@@ -309,8 +309,9 @@ public sealed class PibtScenarioTests
     /// last resort (<see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/>, which no robot needs in these runs) (regression,
     /// the clinic through the controller alone, seed 19 one way round: r0003, just down by the lift and 21 s from its goal,
     /// was sent back up in another robot's plan and round the second floor, 124 s from its goal). Five half-hours on the
-    /// clinic, every robot in another robot's jam plan checked at every tick (with helpers allowed to ride, seed 4 fails:
-    /// r0003 rides down in r0005's plan at t = 1667.75 s).
+    /// clinic, every robot in another robot's jam plan checked at every tick for holding waypoints on two floors (stricter
+    /// than the rule, which lets them ride on their own way: no plan in these runs has one ride so; with helpers allowed
+    /// to ride, seed 4 fails: r0003 rides down in r0005's plan at t = 1667.75 s).
     /// </summary>
     [Fact]
     public void On_the_clinic_no_robot_rides_a_lift_to_make_way_in_another_robots_jam_plan()

@@ -107,7 +107,7 @@ public class TrafficSimulationTests
         // Regression, seed 9 (twenty-fifth session): with the robots moved in a jam plan never riding a lift to make way,
         // r0002 in the lift at L1_v370, bound out past L1_v404, and r0004 on L1_v404, bound into the lift with robots
         // queued behind it round the one-way loop, stood for good, and the three behind them: all five stalled at the end.
-        // The jam fallback's last resort (a robot standing still a minute) now sends the robot in the lift back up.
+        // Once the robot at the door has gone a minute without progress, a jam plan may now send the robot in the lift back up.
         var drawn = Sites.Load("clinic", 9);
         var blocks = Planning.OneWayLoops.Blocks(drawn);
         await using var simulation = await TrafficSimulation.StartAsync(Planning.OneWayLoops.Orient(drawn, keepPassing: true), new SimSettings

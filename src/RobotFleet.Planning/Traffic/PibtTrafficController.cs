@@ -269,7 +269,6 @@ public sealed class PibtTrafficController
     private readonly HashSet<int> _closed = [];
     private readonly HashSet<int> _passing = [];
     private readonly HashSet<int> _lastResort = [];
-    private readonly bool _hasLifts;
     private readonly Func<int, bool> _isClosed;
     private readonly List<JamPlan> _plans = [];
     private int _closures;
@@ -290,7 +289,6 @@ public sealed class PibtTrafficController
         Array.Fill(_owner, -1);
         Array.Fill(_claimer, -1);
         _isClosed = l => _closed.Contains(l) || _passing.Contains(l);
-        _hasLifts = Array.IndexOf(space.LiftArray, true) >= 0;
         _spursAtMouth = new int[space.WaypointCount][];
         for (var w = 0; w < _spursAtMouth.Length; w++)
             _spursAtMouth[w] = [];
@@ -1079,9 +1077,10 @@ public sealed class PibtTrafficController
     /// radius, all of them spared, and every lane leaving a waypoint in the radius has a lane back, see
     /// <see cref="PibtTrafficOptions.JamSparesNotOnTwoWayLanes"/>). A plan found
     /// is released move by move (<see cref="RunPlans"/>); its robots stand by for PIBT meanwhile. One robot searched for a
-    /// step at most (three searches at most, the last one the last resort); it runs before PIBT decides, while the robots round it stand. A robot waiting
+    /// step at most (at most two passes, the second with robots held up themselves, and after the last two more searches
+    /// at most, with lift rides and with the last-resort lanes open); it runs before PIBT decides, while the robots round it stand. A robot waiting
     /// short of the mouth of a spur (<see cref="WaitsAtMouth"/>) whose robot is busy there or driving (<see cref="SpurInUse"/>)
-    /// is not searched for: it waits for that robot. Where the last search finds nothing and the stuck robot has stood still
+    /// is not searched for: it waits for that robot. Where the last pass finds nothing and the stuck robot has stood still
     /// (not left its waypoint) for <see cref="PibtTrafficOptions.JamLastResortAfterSeconds"/>, it is searched once more with
     /// the last-resort and passing lanes open to the other robots (<see cref="SetLastResortLanes"/>). The other robots ride
     /// a lift only on their own way (to a stop with a lower time to their goal), not to make way (the stuck robot may ride
@@ -1188,14 +1187,15 @@ public sealed class PibtTrafficController
             // The other robots ride a lift on their own way (to a stop nearer their goal); to make way only for a robot long
             // without progress (below: a robot in the lift with the robot at its door unable to back away rides back).
             var helperTimes = new float[]?[robots.Count];
+            var rideRefused = false;
             bool RideToMakeWay(int slot, int lane)
             {
                 if (!LiftRide(lane))
                     return false;
-                if (robots[slot].Target < 0)
-                    return true;
-                var times = helperTimes[slot] ??= Times(robots[slot]);
-                return times[_space.LaneTo[lane]] >= times[_space.LaneFrom[lane]];
+                var times = robots[slot].Target < 0 ? null : helperTimes[slot] ??= Times(robots[slot]);
+                var refused = times is null || times[_space.LaneTo[lane]] >= times[_space.LaneFrom[lane]];
+                rideRefused |= refused;
+                return refused;
             }
 
             List<JointSearch.Move>? Search(Func<int, bool> closed, Func<int, int, bool>? closedToHelper) =>
@@ -1208,8 +1208,9 @@ public sealed class PibtTrafficController
             if (helpers != passes[^1] || _options.JamLastResortAfterSeconds <= 0)
                 continue;
             // A robot this long without progress, for which no plan was found, may be got out by robots riding a lift to
-            // make way.
-            if (_hasLifts && _now - stuck.ProgressSince >= _options.JamLastResortAfterSeconds)
+            // make way (searched again only where the search above refused such a ride).
+            var ridesOpen = _now - stuck.ProgressSince >= _options.JamLastResortAfterSeconds;
+            if (rideRefused && ridesOpen)
             {
                 moves = Search(_isClosed, null);
                 if (moves is { Count: > 0 })
@@ -1218,10 +1219,10 @@ public sealed class PibtTrafficController
 
             // The last resort: a robot standing still this long, for which no plan was found, may be got out by robots
             // backing up along lanes closed only by a traffic rule (against a one-way loop), and the passing lanes (and
-            // riding a lift to make way).
+            // riding a lift to make way, as above).
             if (_lastResort.Count > 0 && _now - stuck.StoodSince >= _options.JamLastResortAfterSeconds)
             {
-                moves = Search(ClosedBeyondLastResort, null);
+                moves = Search(ClosedBeyondLastResort, ridesOpen ? null : RideToMakeWay);
                 lastResort = moves is { Count: > 0 };
             }
         }
