@@ -153,13 +153,7 @@ internal static class Cli
                     if (settings.OneWayLoops)
                     {
                         drawn = map;
-                        var blocks = RobotFleet.Planning.OneWayLoops.Blocks(map);
-                        settings = settings with
-                        {
-                            LanesAgainstLoops = blocks.Against.Count,
-                            PassingLanes = blocks.Passing,
-                            LastResortLanes = blocks.Against.Except(blocks.Passing, StringComparer.Ordinal).ToArray(),
-                        };
+                        settings = settings.WithOneWayLoops(map);
                         map = RobotFleet.Planning.OneWayLoops.Orient(map, keepPassing: true);
                     }
                 }

@@ -84,6 +84,24 @@ internal sealed record SimSettings
     /// <summary>With <c>--one-way-loops</c>, the other lanes against the loops: the PIBT controller alone gets the site as drawn with these closed, and its jam fallback's last resort (<see cref="Planning.Traffic.PibtTrafficController.SetLastResortLanes"/>).</summary>
     public IReadOnlyCollection<string> LastResortLanes { get; init; } = [];
 
+    /// <summary>
+    /// These settings with the site's loops driven one way round (<see cref="OneWayLoops"/>), as <c>--one-way-loops</c> and the
+    /// control plane drive them: the lanes against the loops of the site as drawn (<see cref="Planning.OneWayLoops.Blocks"/>),
+    /// those at bridge mouths kept as <see cref="PassingLanes"/>, the rest <see cref="LastResortLanes"/>.
+    /// </summary>
+    /// <param name="drawn">The site as drawn (not oriented).</param>
+    public SimSettings WithOneWayLoops(SiteMap drawn)
+    {
+        var blocks = Planning.OneWayLoops.Blocks(drawn);
+        return this with
+        {
+            OneWayLoops = true,
+            LanesAgainstLoops = blocks.Against.Count,
+            PassingLanes = blocks.Passing,
+            LastResortLanes = blocks.Against.Except(blocks.Passing, StringComparer.Ordinal).ToArray(),
+        };
+    }
+
     /// <summary>What the reports say after the lane count about <see cref="OneWayLoops"/>: empty when off.</summary>
     public string OneWayLoopsText => !OneWayLoops ? ""
         : LanesAgainstLoops > 0 ? $" (--one-way-loops: its loops driven one way round, {LanesAgainstLoops} lanes against them closed, {PassingLanes.Count} of them kept as passing lanes at bridge mouths, only to make way)"

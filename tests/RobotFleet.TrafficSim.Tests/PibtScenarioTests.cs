@@ -239,11 +239,11 @@ public sealed class PibtScenarioTests
         Assert.True(driveTime.Stalls > 0, "priced at its drive time the seed stalls (once, at t = 536 s, when measured)");
     }
 
-    /// <summary>The office with its loops driven one way round (<see cref="OneWayRound"/>), no robots yet, for scenarios (no random missions).</summary>
+    /// <summary>The office with its loops driven one way round (<see cref="SimSettings.WithOneWayLoops"/>), no robots yet, for scenarios (no random missions).</summary>
     private static ControllerSimulation OfficeOneWayRound()
     {
         var drawn = Sites.Load("office", 1);
-        return new(drawn, OneWayRound(drawn, Settings), randomMissions: false);
+        return new(drawn, Settings.WithOneWayLoops(drawn), randomMissions: false);
     }
 
     /// <summary>200 robots with random deliveries for 30 simulated minutes on the generated 100 x 100 warehouse of the options' seed.</summary>
@@ -257,14 +257,18 @@ public sealed class PibtScenarioTests
     private static ControllerSimulation Airport(PibtTrafficOptions options, bool oneWayLoops, double seconds)
     {
         var map = Sites.Load("airport", options.Seed);
-        return oneWayLoops ? OneWayRoundAsDrawn(map, 50, options, seconds) : Simulate(map, 50, options, seconds);
+        return Simulate(map, 50, options, seconds, oneWayLoops);
     }
 
-    /// <summary>The robots with random deliveries for <paramref name="seconds"/> simulated seconds on the map, with the options' seed.</summary>
-    private static ControllerSimulation Simulate(SiteMap map, int robots, PibtTrafficOptions options, double seconds)
+    /// <summary>
+    /// The robots with random deliveries for <paramref name="seconds"/> simulated seconds on the map, with the options' seed;
+    /// with <paramref name="oneWayLoops"/>, its loops driven one way round as <c>trafficsim --controller pibt --one-way-loops</c>
+    /// and the control plane drive them (<see cref="SimSettings.WithOneWayLoops"/>: the map as drawn, lanes against the loops closed).
+    /// </summary>
+    private static ControllerSimulation Simulate(SiteMap map, int robots, PibtTrafficOptions options, double seconds, bool oneWayLoops = false)
     {
-        var sim = new ControllerSimulation(map,
-            new SimSettings { Robots = robots, Duration = TimeSpan.FromSeconds(seconds), Seed = options.Seed }, randomMissions: true, options: options);
+        var settings = new SimSettings { Robots = robots, Duration = TimeSpan.FromSeconds(seconds), Seed = options.Seed };
+        var sim = new ControllerSimulation(map, oneWayLoops ? settings.WithOneWayLoops(map) : settings, randomMissions: true, options: options);
         sim.AddRandomRobots(robots);
         while (sim.Now < seconds)
             sim.Tick();
@@ -298,7 +302,7 @@ public sealed class PibtScenarioTests
         // in turn stood too close to patrol_A1 for the first to go on. Both stood for good, and the two behind them: 4 robots,
         // 30 minutes, seeds 1 to 10, all four stuck at the end of 9 runs. Now a robot passing a spur's mouth does not stop
         // in the way out of a robot in the spur with a target outside it: 0 stalls over those 10 runs.
-        var sim = OneWayRoundAsDrawn(Sites.Load("office", seed), 4, new PibtTrafficOptions { Seed = seed }, 1800);
+        var sim = Simulate(Sites.Load("office", seed), 4, new PibtTrafficOptions { Seed = seed }, 1800, oneWayLoops: true);
         Assert.Equal(0, sim.Collisions);
         Assert.True(sim.StalledNow == 0 && sim.StoodStill == 0, string.Join(Environment.NewLine, sim.StallNotes));
         Assert.True(sim.Completed > 80, $"{sim.Completed} deliveries in 30 minutes");
@@ -354,41 +358,12 @@ public sealed class PibtScenarioTests
     [Fact]
     public void On_the_office_one_way_round_the_last_resort_backs_up_a_queue_that_stood_for_good()
     {
-        var withIt = OneWayRoundAsDrawn(Sites.Load("office", 24), 4, new PibtTrafficOptions { Seed = 24 }, 1800);
-        var without = OneWayRoundAsDrawn(Sites.Load("office", 24), 4, new PibtTrafficOptions { Seed = 24, JamLastResortAfterSeconds = 0 }, 1800);
+        var withIt = Simulate(Sites.Load("office", 24), 4, new PibtTrafficOptions { Seed = 24 }, 1800, oneWayLoops: true);
+        var without = Simulate(Sites.Load("office", 24), 4, new PibtTrafficOptions { Seed = 24, JamLastResortAfterSeconds = 0 }, 1800, oneWayLoops: true);
         Assert.Equal(0, withIt.Collisions);
         Assert.True(withIt.StoodStill == 0 && withIt.StalledNow == 0, string.Join(Environment.NewLine, withIt.StallNotes));
         Assert.True(withIt.Completed > 80, $"{withIt.Completed} deliveries in 30 minutes");
         Assert.True(without.StoodStill > 0 && without.StalledNow > 0, $"without the last resort: {without.StoodStill} stood still, {without.StalledNow} stalled at the end: the test shows nothing");
-    }
-
-    /// <summary>
-    /// The robots with random deliveries on the map driven one way round as <c>trafficsim --controller pibt --one-way-loops</c>
-    /// and the control plane run it (<see cref="OneWayRound"/>).
-    /// </summary>
-    private static ControllerSimulation OneWayRoundAsDrawn(SiteMap drawn, int robots, PibtTrafficOptions options, double seconds)
-    {
-        var sim = new ControllerSimulation(drawn, OneWayRound(drawn, new SimSettings { Robots = robots, Duration = TimeSpan.FromSeconds(seconds), Seed = options.Seed }),
-            randomMissions: true, options: options);
-        sim.AddRandomRobots(robots);
-        while (sim.Now < seconds)
-            sim.Tick();
-        return sim;
-    }
-
-    /// <summary>
-    /// The settings for the map as drawn driven one way round, as the trafficsim's <c>--one-way-loops</c> and the control
-    /// plane give it to the controller: the lanes against the loops closed, those at bridge mouths kept as passing lanes,
-    /// the rest given as last-resort lanes.
-    /// </summary>
-    private static SimSettings OneWayRound(SiteMap drawn, SimSettings settings)
-    {
-        var blocks = OneWayLoops.Blocks(drawn);
-        return settings with
-        {
-            OneWayLoops = true, LanesAgainstLoops = blocks.Against.Count, PassingLanes = blocks.Passing,
-            LastResortLanes = blocks.Against.Except(blocks.Passing, StringComparer.Ordinal).ToArray(),
-        };
     }
 
     [Theory]

@@ -109,18 +109,13 @@ public class TrafficSimulationTests
         // queued behind it round the one-way loop, stood for good, and the three behind them: all five stalled at the end.
         // Once the robot at the door has gone a minute without progress, a jam plan may now send the robot in the lift back up.
         var drawn = Sites.Load("clinic", 9);
-        var blocks = Planning.OneWayLoops.Blocks(drawn);
         await using var simulation = await TrafficSimulation.StartAsync(Planning.OneWayLoops.Orient(drawn, keepPassing: true), new SimSettings
         {
             Robots = 5,
             Duration = TimeSpan.FromMinutes(30),
             Seed = 9,
             Traffic = ControlPlane.TrafficControl.Pibt,
-            OneWayLoops = true,
-            LanesAgainstLoops = blocks.Against.Count,
-            PassingLanes = blocks.Passing,
-            LastResortLanes = blocks.Against.Except(blocks.Passing, StringComparer.Ordinal).ToArray(),
-        }, drawn);
+        }.WithOneWayLoops(drawn), drawn);
         var result = await simulation.RunAsync();
 
         Assert.Equal(0, result.Collisions);
