@@ -48,11 +48,12 @@ internal static class Cli
         var jamSparesAfter = new Option<double?>("--jam-spares-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress after which another robot's jam plan leaves it where it stands until that robot has gone 60 s without progress, or at once where the few robots standing round it (at most 5) are all held up and every lane there is two-way (default 10; 0 spares no robot, for comparison)." };
         var jamLastResortAfter = new Option<double?>("--jam-last-resort-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot the jam fallback finds no plan for must have gone without progress before it searches once more with lift rides to make way open to the other robots, and (with --one-way-loops) stood still before it searches with the lanes against the loops open to them (PibtTrafficOptions.JamLastResortAfterSeconds; default 60; 0 turns both off, for comparison)." };
         var jamSparesTwoWay = new Option<bool>("--jam-spares-two-way") { Description = "With --controller pibt: spare robots held up themselves the full 60 s on two-way lanes too (PibtTrafficOptions.JamSparesNotOnTwoWayLanes off, the rule before 2026-12-01's eleventh session; for comparison)." };
+        var loopFlowWeight = new Option<string?>("--loop-flow-weight") { Description = "With PIBT (--controller pibt or --traffic pibt), on sites as drawn: how many times its seconds a lane against its loop's flow (the way --one-way-loops would drive the loop) costs in routing, 1 to 100, or auto: by the fleet's density (PibtTrafficController.LoopFlowWeightFor). Default: auto for the controller alone, 1 (every lane at its seconds, the control plane's default) through the coordinator." };
         var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes one way round (RobotFleet.Planning.OneWayLoops: Robbins' orientation; corridors that are the only way into a part of the map stay two-way)." };
         var timeScale = new Option<double?>("--time-scale") { CustomParser = NullableNumber, Description = "With the coordinator: robots drive and act this many times faster than the coordinator's clock, like the server's and the edge agent's --time-scale (the integration tests run robots at 20); all other times (--minutes, --stall-s, --heartbeat-s, --tick-ms) are the coordinator's: give --stall-s 120/X to count stalls in the robots' time, and a --tick-ms short enough that a robot drives at most its footprint radius a tick (12 at 20). At most 1000; default 1." };
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
-            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, jamLastResortAfter, jamSparesTwoWay, oneWayLoops, timeScale,
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, jamLastResortAfter, jamSparesTwoWay, oneWayLoops, loopFlowWeight, timeScale,
         };
 
         // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
@@ -84,6 +85,20 @@ internal static class Cli
                 var siteSpec = result.GetValue(site)!;
                 try
                 {
+                    // --loop-flow-weight: a weight from 1 to 100, or null for auto (by density).
+                    double? LoopFlow(string value)
+                    {
+                        if (result.GetValue(controller) != "pibt" && result.GetValue(traffic) != "pibt")
+                            throw new SimConfigurationException("--loop-flow-weight", value, "applies to PIBT only (--controller pibt or --traffic pibt)");
+                        if (result.GetValue(oneWayLoops))
+                            throw new SimConfigurationException("--loop-flow-weight", value, "does not go with --one-way-loops (the lanes against the loops are closed there)");
+                        if (value == "auto")
+                            return null;
+                        var max = RobotFleet.Planning.Traffic.PibtTrafficController.MaxLoopFlowWeight;
+                        return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var w) && w >= 1 && w <= max ? w
+                            : throw new SimConfigurationException("--loop-flow-weight", value, $"must be auto or a factor from 1 to {Fmt(max)}");
+                    }
+
                     settings = new SimSettings
                     {
                         Robots = Positive("--robots", result.GetValue(robots)),
@@ -104,6 +119,8 @@ internal static class Cli
                         Progress = result.GetValue(quiet) ? null : stderr,
                         Traffic = result.GetValue(traffic) == "pibt" ? TrafficControl.Pibt : TrafficControl.Reservation,
                         OneWayLoops = result.GetValue(oneWayLoops),
+                        LoopFlowWeight = result.GetValue(loopFlowWeight) is { } fw ? LoopFlow(fw) : null,
+                        LoopFlowByDensity = result.GetValue(loopFlowWeight) is { } auto && LoopFlow(auto) is null,
                         TimeScale = result.GetValue(timeScale) is { } ts
                             ? result.GetValue(controller) == "pibt"
                                 ? throw new SimConfigurationException("--time-scale", Fmt(ts), "applies to --controller coordinator only")

@@ -56,7 +56,11 @@ internal sealed class ControllerSimulation
             JamSparesAfterSeconds = settings.JamSparesAfterSeconds ?? defaults.JamSparesAfterSeconds,
             JamSparesNotOnTwoWayLanes = settings.JamSparesNotOnTwoWayLanes ?? defaults.JamSparesNotOnTwoWayLanes,
             JamLastResortAfterSeconds = settings.JamLastResortAfterSeconds ?? defaults.JamLastResortAfterSeconds,
+            LoopFlowWeight = settings.LoopFlowWeight,
         };
+        // One way round, the lanes against the loops are closed (or only to make way): no flow weight on top.
+        if (settings.OneWayLoops)
+            options = options with { LoopFlowWeight = 1 };
         _jamAfterSeconds = options.ResolveJamAfterSeconds;
         _precedenceAfterSeconds = options.PrecedenceAfterSeconds;
         _precedenceShare = options.PrecedenceShare;
@@ -133,7 +137,16 @@ internal sealed class ControllerSimulation
         robot.Goals.AddRange(goals);
         _robots.Add(robot);
         _byId[id] = robot;
+        var weight = Controller.LoopFlowWeight;
         Controller.Place(id, waypointId);
+        // Progress is measured in the controller's travel times: when the loop flow weight changes with the fleet's size,
+        // the robots' best times so far are measured again in the new ones.
+        if (Controller.LoopFlowWeight != weight)
+        {
+            foreach (var other in _robots.Where(r => r.Goal >= 0 && r != robot))
+                other.BestTime = Controller.TimeToGoal(other.Id, Space.WaypointId(other.Path[0]));
+        }
+
         NextGoal(robot);
     }
 
@@ -482,7 +495,7 @@ internal sealed class ControllerSimulation
         text.AppendLine(CultureInfo.InvariantCulture, $"Command: `{command}`");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count - _settings.LastResortLanes.Count} directed lanes{_settings.OneWayLoopsText}. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
+            $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count - _settings.LastResortLanes.Count} directed lanes{_settings.OneWayLoopsText}{_settings.LoopFlowText(Space.LoopMetres, coordinator: false)}. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
             $"footprint radius {_settings.Radius} m, actions {_settings.ActionSeconds} s, door opening {_doorSeconds} s, stall threshold T = {_settings.StallAfter.TotalSeconds} s; " +
             $"jam fallback {(_jamAfterSeconds > 0 ? $"after {_jamAfterSeconds} s without progress" : "off")}{_jamSpares}; " +
             $"precedence {(_precedenceAfterSeconds > 0 ? $"after {_precedenceAfterSeconds} s without progress (at most {_precedenceShare:P0} of the fleet, at least one robot)" : "off")}; missions: {EndpointRule}.");

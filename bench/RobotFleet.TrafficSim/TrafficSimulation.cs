@@ -72,6 +72,41 @@ internal sealed record SimSettings
     /// <summary>Whether the site's loops of two-way lanes are driven one way round (<c>--one-way-loops</c>: the coordinator's run drives the map passed through <see cref="Planning.OneWayLoops.Orient"/>, keeping the passing lanes; the controller alone gets the site as drawn with the lanes against the loops closed, as the control plane gives it).</summary>
     public bool OneWayLoops { get; init; }
 
+    /// <summary>
+    /// A fixed loop flow weight for the PIBT controller (<see cref="Planning.Traffic.PibtTrafficOptions.LoopFlowWeight"/>,
+    /// <c>--loop-flow-weight K</c>), alone and in the coordinator; null: each one's default (by the fleet's density for the
+    /// controller alone; the control plane's, 1, through the coordinator, unless <see cref="LoopFlowByDensity"/>). Not used
+    /// with <see cref="OneWayLoops"/>, whose lanes against the loops are closed.
+    /// </summary>
+    public double? LoopFlowWeight { get; init; }
+
+    /// <summary>The loop flow weight by the fleet's density through the coordinator too (<c>--loop-flow-weight auto</c>; <see cref="RobotFleet.ControlPlane.ControlPlaneOptions.LoopFlowWeight"/> null).</summary>
+    public bool LoopFlowByDensity { get; init; }
+
+    /// <summary>What <see cref="RobotFleet.ControlPlane.ControlPlaneOptions.LoopFlowWeight"/> the coordinator's run gets.</summary>
+    public double? ControlPlaneLoopFlowWeight => LoopFlowWeight ?? (LoopFlowByDensity ? null : 1);
+
+    /// <summary>
+    /// The loop flow weight a run of <see cref="Robots"/> robots drives with on a site with <paramref name="loopMetres"/>
+    /// metres of lane on loops, through the coordinator or the controller alone.
+    /// </summary>
+    public double LoopFlowWeightFor(double loopMetres, bool coordinator) =>
+        OneWayLoops ? 1
+        : (coordinator ? ControlPlaneLoopFlowWeight : LoopFlowWeight) ?? Planning.Traffic.PibtTrafficController.LoopFlowWeightFor(Robots, loopMetres);
+
+    /// <summary>What the reports say about the loop flow weight: empty without loops, with <see cref="OneWayLoops"/>, or at 1 by default.</summary>
+    public string LoopFlowText(double loopMetres, bool coordinator)
+    {
+        if (OneWayLoops || loopMetres == 0)
+            return "";
+        var weight = LoopFlowWeightFor(loopMetres, coordinator);
+        var why = LoopFlowWeight is not null ? "--loop-flow-weight"
+            : !coordinator || LoopFlowByDensity ? $"by density: {Robots} robots on {loopMetres:0} m of loops"
+            : null;
+        return why is null ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"; lanes against a loop's flow cost {weight:0.##} times their seconds in routing ({why})");
+    }
+
     /// <summary>With <see cref="OneWayLoops"/>: how many lanes against the loops' direction the orientation closes (0: the map has no loop of two-way lanes); said in the reports.</summary>
     public int LanesAgainstLoops { get; init; }
 
@@ -129,6 +164,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
 
     /// <summary>With <c>--one-way-loops</c>: the site as drawn; else null.</summary>
     private readonly SiteMap? _drawn;
+    private string _loopFlowText = "";
     private readonly SimSettings _settings;
     private readonly ServiceProvider _services;
     private readonly IBusControl _bus;
@@ -191,6 +227,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             ParkIdleAfter = null,
             TrafficControl = settings.Traffic,
             FootprintRadius = settings.Radius,
+            LoopFlowWeight = settings.ControlPlaneLoopFlowWeight,
         };
         _log = new CountingLogger(_clock);
         _coordinator = new FleetCoordinator(options, _store, bus, _clock, _log);
@@ -289,7 +326,10 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             _robots.Sum(r => r.Refusals), _robots.Sum(r => r.Odometer),
             _perTick.Summary(), _tickCalls.Summary(), _stateCalls.Summary(), _submitCalls.Summary(),
             _log.Counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(12).ToList(),
-            EndpointRule, Fingerprint(), _stallNotes, _slowestTick.At, SetupTime, _slowCalls, _collisionNotes, _rejections, _perTickCpu.Summary(), CpuClock.ProcessMilliseconds() / 1000);
+            EndpointRule, Fingerprint(), _stallNotes, _slowestTick.At, SetupTime, _slowCalls, _collisionNotes, _rejections, _perTickCpu.Summary(), CpuClock.ProcessMilliseconds() / 1000)
+        {
+            LoopFlowText = _loopFlowText,
+        };
     }
 
     /// <summary>Where every robot stands and what it runs: equal for equal seeds.</summary>
@@ -335,11 +375,15 @@ internal sealed class TrafficSimulation : IAsyncDisposable
                 $"only {starts.Count} robots fit on '{_map.Id}' {apart:0.##} m apart (three footprint radii) off the lifts");
         var now = _clock.GetUtcNow();
         // Travel times, for what counts as progress: on the loops driven one way without the passing lanes (only to make way).
+        // As drawn, with the lanes against the loops' flow weighted as the coordinator's PIBT controller weighs them.
         var space = new RobotFleet.Planning.Traffic.TrafficSpace(_drawn is null ? _map : OneWayLoops.Orient(_drawn), _settings.Radius, _settings.Speed);
+        var pibt = _settings.Traffic == TrafficControl.Pibt;
+        var flowWeight = pibt ? _settings.LoopFlowWeightFor(space.LoopMetres, coordinator: true) : 1;
+        _loopFlowText = pibt ? _settings.LoopFlowText(space.LoopMetres, coordinator: true) : "";
         for (var i = 0; i < starts.Count; i++)
         {
             var robot = new SimulatedRobot(new RobotId("sim", $"r{i:0000}"), _map, _map.Waypoints[starts[i]], _settings.Speed * _settings.TimeScale,
-                _settings.ActionSeconds / _settings.TimeScale, now, space.TravelTime, _settings.TimeScale);
+                _settings.ActionSeconds / _settings.TimeScale, now, (from, to) => space.TravelTime(from, to, flowWeight), _settings.TimeScale);
             _robots.Add(robot);
             _byId[robot.Id] = robot;
         }

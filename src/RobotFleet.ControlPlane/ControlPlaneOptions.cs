@@ -21,6 +21,21 @@ public sealed class ControlPlaneOptions
     public bool OneWayLoops { get; init; }
 
     /// <summary>
+    /// With <see cref="TrafficControl.Pibt"/> and without <see cref="OneWayLoops"/>: how many times its seconds a lane against
+    /// its loop's flow costs in the travel times the PIBT controller routes and prioritises robots by, 1 to 100
+    /// (<see cref="Planning.Traffic.PibtTrafficOptions.LoopFlowWeight"/>); null: by the fleet's density
+    /// (<see cref="Planning.Traffic.PibtTrafficController.LoopFlowWeightFor"/>). Default 1: every lane at its seconds. Every
+    /// lane stays open. Ignored with <see cref="OneWayLoops"/> (the lanes against the loops are closed there).
+    /// </summary>
+    /// <remarks>
+    /// Not the default here yet (it is for the controller alone in <c>bench/RobotFleet.TrafficSim</c>): the plans' routes and
+    /// assignment's travel times are unweighted, so a plan may head against the flow where the controller heads round
+    /// (the plan is re-routed along what it releases), and a robot held up on the flow's way by a lost robot waits for it
+    /// rather than drive round against the flow (the mission is then given up after <see cref="LostBlockerTimeout"/>).
+    /// </remarks>
+    public double? LoopFlowWeight { get; init; } = 1;
+
+    /// <summary>
     /// Data directory; missions and the robots' sent plans go to <c>{DataDirectory}/missions.db</c> (SQLite, EF Core) and
     /// survive a restart. Null keeps them in memory only.
     /// </summary>

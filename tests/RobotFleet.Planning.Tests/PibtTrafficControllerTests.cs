@@ -128,7 +128,9 @@ public sealed class PibtTrafficControllerTests
         Assert.False(space.ConflictsWith(W("f3"), W("f5"))); // the tree is left to PIBT's pushes
         Assert.False(space.ConflictsWith(W("l2"), W("s3")));
 
-        var controller = new PibtTrafficController(space);
+        // No loop flow weight: r2's way to the chain is then straight back along the loop to l1 (with it r2 would drive the
+        // loop round to come to l1 with the flow, which is not what is checked here).
+        var controller = new PibtTrafficController(space, new PibtTrafficOptions { LoopFlowWeight = 1 });
         controller.Place("r1", "s6");
         controller.Place("r2", "l2");
         controller.SetGoal("r2", "s3");
@@ -403,7 +405,8 @@ public sealed class PibtTrafficControllerTests
     public void A_closed_lane_is_not_released_and_routes_go_round()
     {
         var ring = TestMaps.Build(["r0:0:0", "r1:4:0", "r2:4:4", "r3:0:4"], "r0=r1", "r1=r2", "r2=r3", "r3=r0");
-        var controller = new PibtTrafficController(new TrafficSpace(ring, 0.5), new PibtTrafficOptions { HorizonMetres = 1 });
+        // Plain travel times (no loop flow weight): what is checked is the closure.
+        var controller = new PibtTrafficController(new TrafficSpace(ring, 0.5), new PibtTrafficOptions { HorizonMetres = 1, LoopFlowWeight = 1 });
         controller.Place("r", "r0");
         controller.SetGoal("r", "r1");
         controller.CloseLane("r0-r1");

@@ -23,6 +23,10 @@ public sealed class When_a_command_line_is_wrong
     [InlineData("--mqtt-ca", "/no/such/ca.pem")]
     [InlineData("--public-url", "ftp://x")]
     [InlineData("--traffic", "fast")]
+    [InlineData("--loop-flow-weight", "0.5")]
+    [InlineData("--loop-flow-weight", "101")]
+    [InlineData("--loop-flow-weight", "NaN")]
+    [InlineData("--loop-flow-weight", "heavy")]
     public async Task The_server_prints_a_usage_error_naming_the_option_and_exits_1(string option, string value)
     {
         var (code, error) = await InvokeAsync(ServerCommand.Build(), option, value);

@@ -49,6 +49,11 @@ public class CommandLineTests
     [InlineData("trafficsim: --jam-last-resort-after-s 10: applies to --controller pibt only", "--one-way-loops", "--jam-last-resort-after-s", "10")]
     [InlineData("trafficsim: --jam-last-resort-after-s -1: must be a number of seconds >= 0", "--controller", "pibt", "--jam-last-resort-after-s", "-1")]
     [InlineData("trafficsim: --jam-spares-two-way true: applies to --controller pibt only", "--jam-spares-two-way")]
+    [InlineData("trafficsim: --loop-flow-weight 10: applies to PIBT only (--controller pibt or --traffic pibt)", "--loop-flow-weight", "10")]
+    [InlineData("trafficsim: --loop-flow-weight 10: does not go with --one-way-loops", "--controller", "pibt", "--one-way-loops", "--loop-flow-weight", "10")]
+    [InlineData("trafficsim: --loop-flow-weight 0.5: must be auto or a factor from 1 to 100", "--traffic", "pibt", "--loop-flow-weight", "0.5")]
+    [InlineData("trafficsim: --loop-flow-weight 1000: must be auto or a factor from 1 to 100", "--controller", "pibt", "--loop-flow-weight", "1000")]
+    [InlineData("trafficsim: --loop-flow-weight 1,5: must be auto or a factor from 1 to 100", "--controller", "pibt", "--loop-flow-weight", "1,5")]
     [InlineData("trafficsim: --time-scale 20: applies to --controller coordinator only", "--controller", "pibt", "--time-scale", "20")]
     [InlineData("trafficsim: --time-scale 0: must be a number above 0 and at most 1000", "--time-scale", "0")]
     [InlineData("trafficsim: --time-scale 1E+308: must be a number above 0 and at most 1000", "--time-scale", "1e308")]
@@ -116,7 +121,7 @@ public class CommandLineTests
     [Theory]
     [InlineData("--controller", "pibt")]
     [InlineData("--traffic", "pibt")]
-    public async Task With_one_way_loops_both_simulations_drive_the_oriented_map_and_say_so(params string[] controller)
+    public async Task With_one_way_loops_both_simulations_drive_the_oriented_map_and_say_so_and_else_the_loop_flow_weight(params string[] controller)
     {
         string[] common = ["--site", "airport", "--robots", "5", "--minutes", "2", "--quiet"];
         var (code, stdout, stderr) = await RunAsync([.. common, .. controller, "--one-way-loops"]);
@@ -125,8 +130,18 @@ public class CommandLineTests
         Assert.Equal(0, code);
         Assert.Equal(0, plainCode);
         Assert.Contains("447 waypoints, 581 directed lanes (--one-way-loops: its loops driven one way round, 371 lanes against them closed, 32 of them kept as passing lanes at bridge mouths, only to make way)", stdout, StringComparison.Ordinal);
-        Assert.Contains("447 waypoints, 920 directed lanes. ", plain, StringComparison.Ordinal);
+        // As drawn: the controller alone weights the lanes against the loops' flow by density, the coordinator as the control
+        // plane does by default, not at all (--loop-flow-weight auto: by density too).
+        var byDensity = "447 waypoints, 920 directed lanes; lanes against a loop's flow cost 4 times their seconds in routing (by density: 5 robots on 975 m of loops). ";
+        Assert.Contains(controller[0] == "--controller" ? byDensity : "447 waypoints, 920 directed lanes. ", plain, StringComparison.Ordinal);
+        Assert.DoesNotContain("loop's flow", stdout, StringComparison.Ordinal);
         Assert.Equal("", stderr);
+        var (autoCode, auto, _) = await RunAsync([.. common, .. controller, "--loop-flow-weight", "auto"]);
+        Assert.Equal(0, autoCode);
+        Assert.Contains(byDensity, auto, StringComparison.Ordinal);
+        var (fixedCode, fixedWeight, _) = await RunAsync([.. common, .. controller, "--loop-flow-weight", "1"]);
+        Assert.Equal(0, fixedCode);
+        Assert.Contains("447 waypoints, 920 directed lanes; lanes against a loop's flow cost 1 times their seconds in routing (--loop-flow-weight). ", fixedWeight, StringComparison.Ordinal);
 
         // A site without a loop of two-way lanes is left as it is, and the report says so rather than claim one-way loops.
         var (hotelCode, hotel, _) = await RunAsync(["--site", "hotel", "--robots", "2", "--minutes", "1", "--quiet", .. controller, "--one-way-loops"]);

@@ -27,7 +27,8 @@ public sealed partial class FleetCoordinator
 
     private void ReleaseByPibt()
     {
-        _pibt ??= new PibtTrafficController(new TrafficSpace(options.Map, options.FootprintRadius, options.RobotMaxSpeed));
+        _pibt ??= new PibtTrafficController(new TrafficSpace(options.Map, options.FootprintRadius, options.RobotMaxSpeed),
+            new PibtTrafficOptions { LoopFlowWeight = _loopFlowWeight });
         // Lanes against a loop are closed to the controller but for its passing lanes, which it lets robots drive only to make
         // way; those not closed by an obstacle too are its last resort for robots standing still in a jam.
         var changed = false;

@@ -53,6 +53,11 @@ public sealed partial class FleetCoordinator(
     private readonly List<object> _outbox = [];
     private readonly Dictionary<string, MissionSpec> _specs = [];
     private readonly OneWayLoopBlocks? _loops = options.OneWayLoops ? Planning.OneWayLoops.Blocks(options.Map) : null;
+
+    /// <summary>The PIBT controller's loop flow weight: 1 on one-way loops (their lanes against the flow are closed), else <see cref="ControlPlaneOptions.LoopFlowWeight"/>, checked here rather than at the first release.</summary>
+    private readonly double? _loopFlowWeight = options.OneWayLoops ? 1
+        : options.LoopFlowWeight is null or (>= 1 and <= Planning.Traffic.PibtTrafficController.MaxLoopFlowWeight) ? options.LoopFlowWeight
+        : throw new ArgumentOutOfRangeException(nameof(options), options.LoopFlowWeight, $"ControlPlaneOptions.LoopFlowWeight must be null (by density) or a factor from 1 to {Planning.Traffic.PibtTrafficController.MaxLoopFlowWeight}.");
     private readonly AssignmentPlanner _planner = new(options.OneWayLoops ? Planning.OneWayLoops.Orient(options.Map) : options.Map, new AssignmentPlannerOptions
     {
         DefaultSpeed = options.RobotMaxSpeed,

@@ -36,7 +36,8 @@ internal static class JointSearch
     /// <param name="region">The waypoints robots may move on (at most 65,535; every start waypoint must be one).</param>
     /// <param name="start">Waypoint of each robot (at most <see cref="MaxRobots"/>).</param>
     /// <param name="stuck">Slot of the robot that must make progress.</param>
-    /// <param name="times">Travel times in seconds from every waypoint to the stuck robot's goal.</param>
+    /// <param name="times">Travel times in seconds from every waypoint to the stuck robot's goal (as <see cref="TrafficSpace"/>
+    /// computes them with <paramref name="flowWeight"/>).</param>
     /// <param name="blocked">Resources no robot of the search may use (held by, or too close to, robots outside it).</param>
     /// <param name="closed">True for a lane number that is closed.</param>
     /// <param name="budget">Most configurations expanded.</param>
@@ -46,10 +47,11 @@ internal static class JointSearch
     /// <paramref name="closed"/> leaves open); null: <paramref name="closed"/>.</param>
     /// <param name="closedToHelper">True for a robot's slot and a lane number that robot may not drive though
     /// <paramref name="closed"/> leaves it open (never asked for the stuck robot); null: none.</param>
+    /// <param name="flowWeight">The loop flow weight <paramref name="times"/> were computed with (1: plain travel times).</param>
     /// <exception cref="ArgumentException">Too many robots, or a start waypoint outside the region.</exception>
     public static List<Move>? Solve(TrafficSpace space, IReadOnlyList<int> region, int[] start, int stuck, float[] times,
         HashSet<int> blocked, Func<int, bool> closed, int budget, int clearAhead, IReadOnlySet<int>? occupiedSpurs = null,
-        Func<int, bool>? closedToStuck = null, Func<int, int, bool>? closedToHelper = null)
+        Func<int, bool>? closedToStuck = null, Func<int, int, bool>? closedToHelper = null, double flowWeight = 1)
     {
         var k = start.Length;
         var stuckClosed = closedToStuck ?? closed;
@@ -105,7 +107,7 @@ internal static class JointSearch
             }
 
             routeIndex[l0] = step;
-            var ahead = space.FastestLaneOut(w0, times, stuckClosed);
+            var ahead = space.FastestLaneOut(w0, times, stuckClosed, flowWeight);
             if (ahead < 0)
                 break;
             laneSum += space.LaneSecondsArray[ahead];
@@ -188,7 +190,7 @@ internal static class JointSearch
                 return false;
             for (var n = 0; n < clearAhead && times[w] > 0; n++)
             {
-                var lane = space.FastestLaneOut(w, times, stuckClosed);
+                var lane = space.FastestLaneOut(w, times, stuckClosed, flowWeight);
                 if (lane < 0 || !local.ContainsKey(space.LaneTo[lane]))
                     return true;
                 if (Occupied(Bits(space.LaneTo[lane]), pos, stuck) || Occupied(Bits(space.LaneResource[lane]), pos, stuck))

@@ -30,6 +30,16 @@ public sealed record PibtTrafficOptions
     public int Seed { get; init; } = 1;
 
     /// <summary>
+    /// How many times its seconds a lane against its loop's flow costs in the travel times robots are routed and prioritised
+    /// by (the flow: the direction <see cref="OneWayLoops"/> would drive each loop of two-way lanes round; highways in the
+    /// sense of Cohen, Uras and Koenig, SoCS 2015): at least 1 (1: every lane at its seconds); null (the default): by the
+    /// fleet's density, <see cref="PibtTrafficController.LoopFlowWeightFor"/>. The lanes stay open both ways: a robot
+    /// drives against the flow where the way round is more than this many times longer, and is pushed against it to make
+    /// way. Set 1 where the lanes against the loops are closed anyway (<see cref="OneWayLoops"/> as a hard rule).
+    /// </summary>
+    public double? LoopFlowWeight { get; init; }
+
+    /// <summary>
     /// Seconds a robot with a goal (or a spur to leave) goes without coming nearer it than ever before (standing, waiting on
     /// claims, or pushed back and forth) before the controller searches the configurations of the robots standing round it
     /// for moves that get it on (the jam fallback, see <see cref="PibtTrafficController"/>); a failed search is tried again
@@ -213,6 +223,13 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// business, while another robot with a mission is in the spur, waits short of the waypoint the one on the
 /// mouth would back up to (<see cref="KeepsBackUpFree"/>), so that one can still let the robot in the spur out; pushed
 /// along the loop, it is not pushed onto that waypoint either.</para>
+/// <para><b>Loop flow.</b> On maps drawn with two-way single lanes, robots meeting head-on in a corridor must back one of
+/// them out of it; with many robots that is what jams them. Travel times (what robots are routed and prioritised by) count
+/// a lane against its loop's flow, the direction <see cref="OneWayLoops"/> would drive the loop round, as
+/// <see cref="PibtTrafficOptions.LoopFlowWeight"/> times its seconds, more the denser the fleet: the highways of Cohen,
+/// Uras and Koenig ("Feasibility study: Using highways for bounded-suboptimal multi-agent path finding", SoCS 2015), with
+/// the direction from Robbins' orientation. Every lane stays open, so nothing is cut off and a robot is still pushed
+/// against the flow to make way; PIBT's argument above is unchanged (it holds for any travel-time function).</para>
 /// <para><b>Limits</b> (measured with <c>bench/RobotFleet.TrafficSim --controller pibt</c>). Robots on a cycle that is
 /// packed full cannot all move round it at once (a rotation: PIBT allows it, the time-independent execution here does not).
 /// The reachability theorem needs every two adjacent waypoints on a cycle: at a dead end a robot that must come out past
@@ -274,6 +291,7 @@ public sealed class PibtTrafficController
     private int _closures;
     private long _step;
     private double _now;
+    private double _flowWeight = 1;
 
     /// <summary>Creates a controller with no robots.</summary>
     /// <param name="space">The traffic space of the site.</param>
@@ -297,6 +315,8 @@ public sealed class PibtTrafficController
             if (space.SpurArray[b])
                 _spursAtMouth[space.BranchMouth[b]] = [.. _spursAtMouth[space.BranchMouth[b]], b];
         }
+
+        UpdateFlowWeight();
     }
 
     /// <summary>For each waypoint, the dead-end spurs whose mouth it is (see <see cref="TrafficSpace.BranchMouth"/>).</summary>
@@ -327,11 +347,56 @@ public sealed class PibtTrafficController
         Check(o.PrecedenceShare is >= 0 and <= 1, nameof(o.PrecedenceShare), o.PrecedenceShare, "a share from 0 to 1");
         Check(Seconds(o.PushDetourLimitSeconds), nameof(o.PushDetourLimitSeconds), o.PushDetourLimitSeconds, "a finite number of seconds >= 0 (0: off)");
         Check(o.PushedRetreatPace is >= 1 and <= 100, nameof(o.PushedRetreatPace), o.PushedRetreatPace, "a factor from 1 to 100");
+        Check(o.LoopFlowWeight is null or (>= 1 and <= MaxLoopFlowWeight), nameof(o.LoopFlowWeight), o.LoopFlowWeight ?? 0, $"null (by density) or a factor from 1 to {MaxLoopFlowWeight}");
         return o;
     }
 
     /// <summary>The traffic space the controller reserves.</summary>
     public TrafficSpace Space => _space;
+
+    /// <summary>Most a lane against a loop's flow is made to cost, times its seconds (<see cref="PibtTrafficOptions.LoopFlowWeight"/>).</summary>
+    public const double MaxLoopFlowWeight = 100;
+
+    /// <summary>
+    /// The loop flow weight for a fleet's density, the default of <see cref="PibtTrafficOptions.LoopFlowWeight"/>:
+    /// min(100, 3 + 3.75 x d^2), rounded to a whole number, with d the robots per 100 m of lane on the map's loops
+    /// (<see cref="TrafficSpace.LoopMetres"/>); 1 on a map without loops. Few robots drive the short way against the flow
+    /// (a head-on meeting is rare and cheap); a dense fleet keeps to the flow, since head-on meetings in single-lane
+    /// corridors are what jams it. Calibrated on the Open-RMF airport terminal as drawn (975 m of loops): 5 robots weight 4,
+    /// 10 robots 7, 20 robots 19, 50 robots 100 (figures in <c>bench/results/traffic-pibt.md</c>, twenty-sixth session).
+    /// </summary>
+    /// <param name="robots">Robots in traffic control (>= 0).</param>
+    /// <param name="loopMetres">Metres of lane on the map's loops (>= 0).</param>
+    /// <returns>A weight from 1 to <see cref="MaxLoopFlowWeight"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A count or length is negative (or not a number).</exception>
+    public static double LoopFlowWeightFor(int robots, double loopMetres)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(robots);
+        if (!(loopMetres >= 0))
+            throw new ArgumentOutOfRangeException(nameof(loopMetres), loopMetres, "Loop length must be a number of metres >= 0.");
+        if (loopMetres == 0)
+            return 1;
+        var per100 = 100 * robots / loopMetres;
+        return Math.Round(Math.Min(MaxLoopFlowWeight, 3 + (3.75 * per100 * per100)));
+    }
+
+    /// <summary>The loop flow weight in force (<see cref="PibtTrafficOptions.LoopFlowWeight"/>; by density, it changes as robots are placed and removed).</summary>
+    public double LoopFlowWeight => _flowWeight;
+
+    /// <summary>
+    /// Sets the loop flow weight for the robots now in traffic control. When it changes, every robot's best time to its
+    /// target is measured again in the new times, its time without progress kept: a robot joining the fleet neither counts
+    /// as progress for the others nor takes theirs away.
+    /// </summary>
+    private void UpdateFlowWeight()
+    {
+        var weight = _options.LoopFlowWeight ?? LoopFlowWeightFor(_agents.Count(a => !a.Removed), _space.LoopMetres);
+        if (weight == _flowWeight)
+            return;
+        _flowWeight = weight;
+        foreach (var agent in _agents.Where(a => a.ProgressTarget >= 0 && a.ProgressTarget == a.Target && a.Path.Count > 0))
+            agent.BestTime = Times(agent)[agent.Path[0]];
+    }
 
     /// <summary>Steps taken so far.</summary>
     public long Steps => _step;
@@ -358,6 +423,7 @@ public sealed class PibtTrafficController
         agent.Path.Add(w);
         if (_owner[w] == -1)
             _owner[w] = agent.Index;
+        UpdateFlowWeight();
     }
 
     /// <summary>
@@ -393,6 +459,7 @@ public sealed class PibtTrafficController
         ReleaseAll(agent);
         agent.Removed = true;
         agent.Goal = -1;
+        UpdateFlowWeight();
     }
 
     /// <summary>Sets the waypoint a robot is heading for, or null when it has none (it then stays unless it must make room).</summary>
@@ -1107,7 +1174,7 @@ public sealed class PibtTrafficController
             // the airport terminal one way round, seed 89, a robot bound for s15_0 planned onto the mouth s15_1 and sent round
             // the terminal from there). One standing still in the spur may need the plan (the office one way round locked up
             // in 7 of 30 half-hours when every such wait was spared).
-            if (agent.Target >= 0 && Times(agent) is var times && _space.FastestLaneOut(agent.Path[0], times, _isClosed) is var next and >= 0
+            if (agent.Target >= 0 && Times(agent) is var times && _space.FastestLaneOut(agent.Path[0], times, _isClosed, _flowWeight) is var next and >= 0
                 && SpurInUse(_space.LaneTo[next], agent, times) && WaitsAtMouth(agent, _space.LaneTo[next], times))
                 continue;
             if (stuck is null || agent.ProgressSince < stuck.ProgressSince)
@@ -1200,7 +1267,7 @@ public sealed class PibtTrafficController
 
             List<JointSearch.Move>? Search(Func<int, bool> closed, Func<int, int, bool>? closedToHelper) =>
                 JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(), 0, Times(stuck), blocked, closed, _options.JamSearchBudget,
-                    clearAhead: 3, occupiedSpurs, closedToStuck: _isClosed, closedToHelper);
+                    clearAhead: 3, occupiedSpurs, closedToStuck: _isClosed, closedToHelper, _flowWeight);
 
             moves = Search(_isClosed, RideToMakeWay);
             if (moves is { Count: > 0 })
@@ -1307,7 +1374,7 @@ public sealed class PibtTrafficController
             var follower = _agents[agent.MadeWayFor];
             // (A busy follower still follows: it opens a door on the way, say.)
             followerNext = follower.Removed || follower.Target < 0 || follower.Path.Count == 0 ? -1
-                : _space.FastestLaneOut(follower.Path[^1], Times(follower), _isClosed) is var next and >= 0 ? _space.LaneTo[next] : -1;
+                : _space.FastestLaneOut(follower.Path[^1], Times(follower), _isClosed, _flowWeight) is var next and >= 0 ? _space.LaneTo[next] : -1;
             // It follows: it holds or claims the waypoint this robot left for it, or heads there next and can take it (a robot
             // that cannot follow, e.g. kept off it by geometry, is not waited for).
             var from = agent.MadeWayFrom;
@@ -1468,7 +1535,7 @@ public sealed class PibtTrafficController
             return null;
         var times = Times(agent);
         var way = new List<int>(ChaseHorizon) { from, to };
-        while (way.Count < ChaseHorizon && way[^1] != agent.Target && _space.FastestLaneOut(way[^1], times, _isClosed) is var lane and >= 0)
+        while (way.Count < ChaseHorizon && way[^1] != agent.Target && _space.FastestLaneOut(way[^1], times, _isClosed, _flowWeight) is var lane and >= 0)
             way.Add(_space.LaneTo[lane]);
         return way;
     }
@@ -1662,7 +1729,7 @@ public sealed class PibtTrafficController
         var at = waypoint;
         for (var hop = 1; hop <= 2 && at != agent.Target; hop++)
         {
-            var lane = _space.FastestLaneOut(at, times, _isClosed);
+            var lane = _space.FastestLaneOut(at, times, _isClosed, _flowWeight);
             if (lane < 0)
                 return false;
             var next = _space.LaneTo[lane];
@@ -1815,7 +1882,7 @@ public sealed class PibtTrafficController
             var u = agent.Path[^1];
             if (u == agent.Target)
                 return;
-            var best = _space.FastestLaneOut(u, times, _isClosed);
+            var best = _space.FastestLaneOut(u, times, _isClosed, _flowWeight);
             if (best < 0)
                 return;
             var v = _space.LaneTo[best];
@@ -1842,7 +1909,7 @@ public sealed class PibtTrafficController
     /// </summary>
     private Agent? ChainOccupant(Agent agent, int waypoint, float[] times)
     {
-        if (!_space.IsChainExit[waypoint] || waypoint == agent.Target || _space.FastestLaneOut(waypoint, times, _isClosed) is not (var lane and >= 0))
+        if (!_space.IsChainExit[waypoint] || waypoint == agent.Target || _space.FastestLaneOut(waypoint, times, _isClosed, _flowWeight) is not (var lane and >= 0))
             return null;
         var next = _space.LaneTo[lane];
         var chain = _space.ChainFirst[next];
@@ -1883,7 +1950,7 @@ public sealed class PibtTrafficController
     /// </summary>
     private bool KeepsBackUpFree(Agent agent, int waypoint, float[] times)
     {
-        if (_passing.Count == 0 || waypoint == agent.Target || _space.FastestLaneOut(waypoint, times, _isClosed) is not (var lane and >= 0))
+        if (_passing.Count == 0 || waypoint == agent.Target || _space.FastestLaneOut(waypoint, times, _isClosed, _flowWeight) is not (var lane and >= 0))
             return false;
         var mouth = _space.LaneTo[lane];
         if (_spursAtMouth[mouth].Length == 0 || _owner[mouth] is not (var o and >= 0) || o == agent.Index
@@ -1912,7 +1979,7 @@ public sealed class PibtTrafficController
     /// </summary>
     private bool SpurInUse(int mouth, Agent agent, float[] times)
     {
-        if (_space.FastestLaneOut(mouth, times, _isClosed) is not (var lane and >= 0) || _space.BranchOf[_space.LaneTo[lane]] is not (var spur and >= 0)
+        if (_space.FastestLaneOut(mouth, times, _isClosed, _flowWeight) is not (var lane and >= 0) || _space.BranchOf[_space.LaneTo[lane]] is not (var spur and >= 0)
             || !_space.SpurArray[spur])
             return false;
         foreach (var w in _space.BranchWaypoints[spur])
@@ -2025,7 +2092,7 @@ public sealed class PibtTrafficController
 
     private int SegmentBetween(int from, int to) => _space.LaneBetween(from, to) is var lane and >= 0 ? _space.LaneResource[lane] : -1;
 
-    private float[] Times(Agent agent) => _space.TimesTo(agent.Target, _closures, _isClosed);
+    private float[] Times(Agent agent) => _space.TimesTo(agent.Target, _closures, _isClosed, _flowWeight);
 
     private Agent Get(string robotId) =>
         _byId.TryGetValue(robotId, out var agent) && !agent.Removed ? agent : throw new KeyNotFoundException($"robot '{robotId}' is not under traffic control (Place it first)");

@@ -17,7 +17,7 @@ namespace RobotFleet.Planning.Traffic;
 /// pieces, where nobody can pass) conflict (one robot in a spur at a time: <see cref="PibtTrafficController"/> applies that
 /// to robots going in; robots already in one spur together move apart by the other conflicts).
 /// Also the directed graph (outgoing lanes per waypoint) and fastest travel times to a goal (seconds, reverse Dijkstra,
-/// cached per goal and lane-closure set).
+/// cached per goal, lane-closure set and loop flow weight: lanes against a loop's flow may be made to cost more).
 /// </summary>
 /// <remarks>
 /// Waypoints are numbered 0..<see cref="WaypointCount"/>-1; resource ids are waypoint numbers, then segments after them.
@@ -29,8 +29,8 @@ public sealed class TrafficSpace
     private readonly Dictionary<string, int> _index;
     private readonly Dictionary<string, int> _laneIndex;
     private readonly object _cacheLock = new();
-    private readonly Dictionary<(int Goal, int Closures), LinkedListNode<(int Goal, int Closures, float[] Times)>> _cache = [];
-    private readonly LinkedList<(int Goal, int Closures, float[] Times)> _lru = [];
+    private readonly Dictionary<(int Goal, int Closures, double FlowWeight), LinkedListNode<(int Goal, int Closures, double FlowWeight, float[] Times)>> _cache = [];
+    private readonly LinkedList<(int Goal, int Closures, double FlowWeight, float[] Times)> _lru = [];
     private readonly int _cacheCapacity;
 
     /// <summary>Derives the traffic space of a map.</summary>
@@ -143,6 +143,11 @@ public sealed class TrafficSpace
         foreach (var exit in ChainExit.Where(e => e >= 0))
             IsChainExit[exit] = true;
         (Conflicts, HardConflicts, SpurParts, SpurOfResource) = BuildConflicts(map, segments);
+        AgainstFlowArray = new bool[Lanes.Length];
+        var loops = OneWayLoops.Blocks(map);
+        foreach (var id in loops.Against)
+            AgainstFlowArray[_laneIndex[id]] = true;
+        LoopMetres = loops.BlockOf.Keys.Where(id => !loops.Against.Contains(id)).Sum(id => Lanes[_laneIndex[id]].Length);
         _cacheCapacity = (int)Math.Max(64, Math.Min(int.MaxValue, cacheBytes / Math.Max(1, 4L * WaypointCount)));
     }
 
@@ -167,6 +172,20 @@ public sealed class TrafficSpace
     private readonly double[] _laneSeconds;
 
     internal double[] LaneSecondsArray => _laneSeconds;
+
+    /// <summary>
+    /// Per lane number: whether the lane runs against its loop's flow, the direction <see cref="OneWayLoops"/> drives the loop
+    /// round (<see cref="OneWayLoopBlocks.Against"/>); such lanes cost a flow weight times their seconds in
+    /// <see cref="TimesTo"/> (Cohen, Uras, Koenig, "Feasibility study: Using highways for bounded-suboptimal multi-agent path
+    /// finding", SoCS 2015: edges against a highway's direction cost w times more).
+    /// </summary>
+    internal bool[] AgainstFlowArray { get; }
+
+    /// <summary>Metres of lane on the map's loops of two-way lanes (each two-way connection of a <see cref="OneWayLoopBlocks"/> block once); 0 when the map has none.</summary>
+    public double LoopMetres { get; }
+
+    /// <summary>A lane's routing cost in seconds: its seconds, times <paramref name="flowWeight"/> when it runs against its loop's flow.</summary>
+    internal double LaneCost(int lane, double flowWeight) => AgainstFlowArray[lane] ? _laneSeconds[lane] * flowWeight : _laneSeconds[lane];
 
     internal bool[] LiftArray => _isLiftWaypoint;
     internal int[] LaneResource { get; }
@@ -318,9 +337,10 @@ public sealed class TrafficSpace
     /// <summary>
     /// The lane out of <paramref name="waypoint"/> on the fastest way to a goal: the one, among lanes that are not closed and
     /// lower the travel time (<paramref name="times"/>, seconds to the goal, as <see cref="TimesTo"/> gives them), with the
-    /// lowest time to the goal plus its own seconds (the first of equals); -1 when none lowers it (at the goal, or no way).
+    /// lowest time to the goal plus its own cost (<see cref="LaneCost"/>; the first of equals); -1 when none lowers it (at the
+    /// goal, or no way). <paramref name="flowWeight"/> must be the one <paramref name="times"/> were computed with.
     /// </summary>
-    internal int FastestLaneOut(int waypoint, float[] times, Func<int, bool> closed)
+    internal int FastestLaneOut(int waypoint, float[] times, Func<int, bool> closed, double flowWeight)
     {
         var best = -1;
         var bestKey = double.PositiveInfinity;
@@ -330,7 +350,7 @@ public sealed class TrafficSpace
             var to = LaneTo[lane];
             if (closed(lane) || !(times[to] < times[waypoint]))
                 continue;
-            var key = times[to] + _laneSeconds[lane];
+            var key = times[to] + LaneCost(lane, flowWeight);
             if (key < bestKey - 1e-9)
             {
                 best = lane;
@@ -343,20 +363,33 @@ public sealed class TrafficSpace
 
     /// <summary>Fastest travel time in seconds from one waypoint to another with no lane closed; +infinity when there is no way.</summary>
     /// <exception cref="ArgumentException">A waypoint is not on the map.</exception>
-    public double TravelTime(string fromWaypointId, string toWaypointId) =>
-        TimesTo(IndexOf(toWaypointId), 0, static _ => false)[IndexOf(fromWaypointId)];
+    public double TravelTime(string fromWaypointId, string toWaypointId) => TravelTime(fromWaypointId, toWaypointId, 1);
+
+    /// <summary>
+    /// Travel cost in seconds from one waypoint to another with no lane closed, lanes against a loop's flow counted
+    /// <paramref name="flowWeight"/> times their seconds (see <see cref="PibtTrafficOptions.LoopFlowWeight"/>): the time along
+    /// the way a traffic controller with that weight prefers, give or take the lanes against the flow on it; +infinity when
+    /// there is no way.
+    /// </summary>
+    /// <exception cref="ArgumentException">A waypoint is not on the map.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="flowWeight"/> is not a finite number >= 1.</exception>
+    public double TravelTime(string fromWaypointId, string toWaypointId, double flowWeight) =>
+        !double.IsFinite(flowWeight) || flowWeight < 1
+            ? throw new ArgumentOutOfRangeException(nameof(flowWeight), flowWeight, "Flow weight must be a finite number >= 1.")
+            : TimesTo(IndexOf(toWaypointId), 0, static _ => false, flowWeight)[IndexOf(fromWaypointId)];
 
     /// <summary>
     /// Fastest travel time in seconds from every waypoint to <paramref name="goal"/> (reverse Dijkstra over lane times; lanes
-    /// for which <paramref name="closed"/> is true are not driven; +infinity where the goal cannot be reached). Cached per
-    /// goal and <paramref name="closures"/> generation (callers bump it whenever the closed set changes), least recently
-    /// used first out. The array is shared: do not change it.
+    /// for which <paramref name="closed"/> is true are not driven; +infinity where the goal cannot be reached); lanes against a
+    /// loop's flow cost <paramref name="flowWeight"/> times their seconds (<see cref="LaneCost"/>; 1: plain travel time).
+    /// Cached per goal, <paramref name="closures"/> generation (callers bump it whenever the closed set changes) and flow
+    /// weight, least recently used first out. The array is shared: do not change it.
     /// </summary>
-    internal float[] TimesTo(int goal, int closures, Func<int, bool> closed)
+    internal float[] TimesTo(int goal, int closures, Func<int, bool> closed, double flowWeight)
     {
         lock (_cacheLock)
         {
-            if (_cache.TryGetValue((goal, closures), out var node))
+            if (_cache.TryGetValue((goal, closures, flowWeight), out var node))
             {
                 _lru.Remove(node);
                 _lru.AddFirst(node);
@@ -382,7 +415,7 @@ public sealed class TrafficSpace
                 if (closed(lane))
                     continue;
                 var from = LaneFrom[lane];
-                var next = cost + _laneSeconds[lane];
+                var next = cost + LaneCost(lane, flowWeight);
                 if (next < best[from])
                 {
                     best[from] = next;
@@ -393,12 +426,12 @@ public sealed class TrafficSpace
 
         lock (_cacheLock)
         {
-            if (!_cache.ContainsKey((goal, closures)))
+            if (!_cache.ContainsKey((goal, closures, flowWeight)))
             {
-                _cache[(goal, closures)] = _lru.AddFirst((goal, closures, times));
+                _cache[(goal, closures, flowWeight)] = _lru.AddFirst((goal, closures, flowWeight, times));
                 while (_cache.Count > _cacheCapacity && _lru.Last is { } last)
                 {
-                    _cache.Remove((last.Value.Goal, last.Value.Closures));
+                    _cache.Remove((last.Value.Goal, last.Value.Closures, last.Value.FlowWeight));
                     _lru.RemoveLast();
                 }
             }
