@@ -244,13 +244,16 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// (holds or claims the waypoint left for it, or heads there next and may take it; at most twice MakeWayAfterSeconds
 /// between two moves), the robot that made way neither pushes it back nor takes the waypoint it heads for next, so it goes
 /// on backing off, or into a side pocket, instead of the two taking turns pushing each other along the corridor. On maps with long two-way single-lane corridors on loops, packed densely (the
-/// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on: every hour a robot goes two
-/// minutes or more without getting nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50; with the
+/// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on without a loop flow weight
+/// (<see cref="PibtTrafficOptions.LoopFlowWeight"/> 1): every hour a robot goes two minutes or more without getting
+/// nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50, dozens stalled for good; with the
 /// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 100 one-hour runs with 50 robots, twice in all
 /// (18 in the tenth session; 14 with the passing lanes, <see cref="SetPassingLanes"/>, which let a robot on a spur's mouth
 /// back up for the robot coming out; 12 with the cheaper of two robots making way in a swap; 13 with the dead-end chain
 /// rule; 2 once robots no longer got onto an occupied spur's mouth by a push, a granted claim or a jam plan, nor stood
-/// where the robot on a mouth would back up to). On the 100 x 100 warehouse
+/// where the robot on a mouth would back up to). As drawn, with the loop flow weight by density (the default, 100 at 50
+/// robots there), 9 times in those 100 hours and none left stalled at the end of a run (robots in the two-way corridor
+/// to <c>s20</c>, which is no loop, and at the spur to <c>s15_0</c>). On the 100 x 100 warehouse
 /// grid it happened in none of 100 simulated hours at 200 robots (3 times before <see cref="PibtTrafficOptions.PushedRetreatPace"/>) and
 /// 500 to 1,700 times an hour at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot
 /// that never moves again (lost) holds its place until the caller removes it (claims on it time out and their robots
