@@ -92,13 +92,14 @@ internal static class Cli
                             throw new SimConfigurationException("--loop-flow-weight", value, "applies to PIBT only (--controller pibt or --traffic pibt)");
                         if (result.GetValue(oneWayLoops))
                             throw new SimConfigurationException("--loop-flow-weight", value, "does not go with --one-way-loops (the lanes against the loops are closed there)");
-                        if (value == "auto")
+                        if (value.Equals("auto", StringComparison.OrdinalIgnoreCase))
                             return null;
                         var max = RobotFleet.Planning.Traffic.PibtTrafficController.MaxLoopFlowWeight;
                         return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var w) && w >= 1 && w <= max ? w
                             : throw new SimConfigurationException("--loop-flow-weight", value, $"must be auto or a factor from 1 to {Fmt(max)}");
                     }
 
+                    var flow = result.GetValue(loopFlowWeight) is { } given ? LoopFlow(given) : null;
                     settings = new SimSettings
                     {
                         Robots = Positive("--robots", result.GetValue(robots)),
@@ -119,8 +120,8 @@ internal static class Cli
                         Progress = result.GetValue(quiet) ? null : stderr,
                         Traffic = result.GetValue(traffic) == "pibt" ? TrafficControl.Pibt : TrafficControl.Reservation,
                         OneWayLoops = result.GetValue(oneWayLoops),
-                        LoopFlowWeight = result.GetValue(loopFlowWeight) is { } fw ? LoopFlow(fw) : null,
-                        LoopFlowByDensity = result.GetValue(loopFlowWeight) is { } auto && LoopFlow(auto) is null,
+                        LoopFlowWeight = flow,
+                        LoopFlowByDensity = result.GetValue(loopFlowWeight) is not null && flow is null,
                         TimeScale = result.GetValue(timeScale) is { } ts
                             ? result.GetValue(controller) == "pibt"
                                 ? throw new SimConfigurationException("--time-scale", Fmt(ts), "applies to --controller coordinator only")

@@ -42,6 +42,7 @@ internal sealed class ControllerSimulation
     /// <param name="options">Controller settings (its seed defaults to the run's).</param>
     public ControllerSimulation(SiteMap map, SimSettings settings, bool randomMissions, double doorSeconds = DoorOpeningSeconds, PibtTrafficOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         _map = map;
         _settings = settings;
         _random = new Random(settings.Seed);
@@ -61,6 +62,7 @@ internal sealed class ControllerSimulation
         // One way round, the lanes against the loops are closed (or only to make way): no flow weight on top.
         if (settings.OneWayLoops)
             options = options with { LoopFlowWeight = 1 };
+        _loopFlowByDensity = options.LoopFlowWeight is null;
         _jamAfterSeconds = options.ResolveJamAfterSeconds;
         _precedenceAfterSeconds = options.PrecedenceAfterSeconds;
         _precedenceShare = options.PrecedenceShare;
@@ -98,6 +100,9 @@ internal sealed class ControllerSimulation
     public long Ticks { get; private set; }
 
     public int Collisions { get; private set; }
+
+    /// <summary>Whether the controller's loop flow weight is set by density (said in the report).</summary>
+    private readonly bool _loopFlowByDensity;
 
     public double MinSeparation { get; private set; } = double.PositiveInfinity;
 
@@ -495,7 +500,7 @@ internal sealed class ControllerSimulation
         text.AppendLine(CultureInfo.InvariantCulture, $"Command: `{command}`");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count - _settings.LastResortLanes.Count} directed lanes{_settings.OneWayLoopsText}{_settings.LoopFlowText(Space.LoopMetres, coordinator: false)}. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
+            $"Site `{_map.Id}`: {_map.Waypoints.Count} waypoints, {_map.Lanes.Count - _settings.LastResortLanes.Count} directed lanes{_settings.OneWayLoopsText}{_settings.LoopFlowText(Controller.LoopFlowWeight, Space.LoopMetres, _loopFlowByDensity)}. Seed {_settings.Seed}, tick {_settings.Tick.TotalMilliseconds:F0} ms, speed {_settings.Speed} m/s, " +
             $"footprint radius {_settings.Radius} m, actions {_settings.ActionSeconds} s, door opening {_doorSeconds} s, stall threshold T = {_settings.StallAfter.TotalSeconds} s; " +
             $"jam fallback {(_jamAfterSeconds > 0 ? $"after {_jamAfterSeconds} s without progress" : "off")}{_jamSpares}; " +
             $"precedence {(_precedenceAfterSeconds > 0 ? $"after {_precedenceAfterSeconds} s without progress (at most {_precedenceShare:P0} of the fleet, at least one robot)" : "off")}; missions: {EndpointRule}.");

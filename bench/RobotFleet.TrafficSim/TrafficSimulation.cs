@@ -87,25 +87,23 @@ internal sealed record SimSettings
     public double? ControlPlaneLoopFlowWeight => LoopFlowWeight ?? (LoopFlowByDensity ? null : 1);
 
     /// <summary>
-    /// The loop flow weight a run of <see cref="Robots"/> robots drives with on a site with <paramref name="loopMetres"/>
-    /// metres of lane on loops, through the coordinator or the controller alone.
+    /// The loop flow weight the coordinator's PIBT controller drives with, <see cref="Robots"/> robots on a site with
+    /// <paramref name="loopMetres"/> metres of lane on loops (its progress is measured in the same travel times).
     /// </summary>
-    public double LoopFlowWeightFor(double loopMetres, bool coordinator) =>
-        OneWayLoops ? 1
-        : (coordinator ? ControlPlaneLoopFlowWeight : LoopFlowWeight) ?? Planning.Traffic.PibtTrafficController.LoopFlowWeightFor(Robots, loopMetres);
+    public double CoordinatorLoopFlowWeight(double loopMetres) =>
+        OneWayLoops ? 1 : ControlPlaneLoopFlowWeight ?? Planning.Traffic.PibtTrafficController.LoopFlowWeightFor(Robots, loopMetres);
 
-    /// <summary>What the reports say about the loop flow weight: empty without loops, with <see cref="OneWayLoops"/>, or at 1 by default.</summary>
-    public string LoopFlowText(double loopMetres, bool coordinator)
-    {
-        if (OneWayLoops || loopMetres == 0)
-            return "";
-        var weight = LoopFlowWeightFor(loopMetres, coordinator);
-        var why = LoopFlowWeight is not null ? "--loop-flow-weight"
-            : !coordinator || LoopFlowByDensity ? $"by density: {Robots} robots on {loopMetres:0} m of loops"
-            : null;
-        return why is null ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"; lanes against a loop's flow cost {weight:0.##} times their seconds in routing ({why})");
-    }
+    /// <summary>
+    /// What a report says after the lane count about the loop flow weight <paramref name="weight"/> the run drove with:
+    /// empty without loops or with <see cref="OneWayLoops"/>.
+    /// </summary>
+    /// <param name="weight">The weight in force.</param>
+    /// <param name="loopMetres">Metres of lane on the site's loops.</param>
+    /// <param name="byDensity">Whether it was set by density (else given).</param>
+    public string LoopFlowText(double weight, double loopMetres, bool byDensity) =>
+        OneWayLoops || loopMetres == 0 ? ""
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"; lanes against a loop's flow cost {weight:0.##} times their seconds in routing ({(byDensity ? $"by density: {Robots} robots on {loopMetres:0} m of loops" : "--loop-flow-weight")})");
 
     /// <summary>With <see cref="OneWayLoops"/>: how many lanes against the loops' direction the orientation closes (0: the map has no loop of two-way lanes); said in the reports.</summary>
     public int LanesAgainstLoops { get; init; }
@@ -378,8 +376,10 @@ internal sealed class TrafficSimulation : IAsyncDisposable
         // As drawn, with the lanes against the loops' flow weighted as the coordinator's PIBT controller weighs them.
         var space = new RobotFleet.Planning.Traffic.TrafficSpace(_drawn is null ? _map : OneWayLoops.Orient(_drawn), _settings.Radius, _settings.Speed);
         var pibt = _settings.Traffic == TrafficControl.Pibt;
-        var flowWeight = pibt ? _settings.LoopFlowWeightFor(space.LoopMetres, coordinator: true) : 1;
-        _loopFlowText = pibt ? _settings.LoopFlowText(space.LoopMetres, coordinator: true) : "";
+        var flowWeight = pibt ? _settings.CoordinatorLoopFlowWeight(space.LoopMetres) : 1;
+        // Said when given (the control plane's default, 1, goes unsaid).
+        _loopFlowText = pibt && (_settings.LoopFlowWeight is not null || _settings.LoopFlowByDensity)
+            ? _settings.LoopFlowText(flowWeight, space.LoopMetres, byDensity: _settings.LoopFlowWeight is null) : "";
         for (var i = 0; i < starts.Count; i++)
         {
             var robot = new SimulatedRobot(new RobotId("sim", $"r{i:0000}"), _map, _map.Waypoints[starts[i]], _settings.Speed * _settings.TimeScale,

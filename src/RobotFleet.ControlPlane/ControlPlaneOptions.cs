@@ -30,8 +30,9 @@ public sealed class ControlPlaneOptions
     /// <remarks>
     /// Not the default here yet (it is for the controller alone in <c>bench/RobotFleet.TrafficSim</c>): the plans' routes and
     /// assignment's travel times are unweighted, so a plan may head against the flow where the controller heads round
-    /// (the plan is re-routed along what it releases), and a robot held up on the flow's way by a lost robot waits for it
-    /// rather than drive round against the flow (the mission is then given up after <see cref="LostBlockerTimeout"/>).
+    /// (the plan is re-routed along what it releases), and a robot held up on the flow's way by a lost robot waits for the
+    /// jam fallback (30 s without progress) before it drives round against the flow, where with 1 it drives round at once
+    /// (a <see cref="LostBlockerTimeout"/> shorter than that gives the mission up first).
     /// </remarks>
     public double? LoopFlowWeight { get; init; } = 1;
 

@@ -135,6 +135,15 @@ public static class ServerCommand
                 return 1;
             }
 
+            // A loop flow weight only means something to PIBT on loops driven both ways: refused where it would be ignored.
+            if (parse.GetValue(loopFlowWeight) is { } flowGiven && (trafficName != "pibt" || parse.GetValue(oneWayLoops)))
+            {
+                await Console.Error.WriteLineAsync($"robotfleet: --loop-flow-weight {flowGiven}: " + (trafficName != "pibt"
+                    ? $"applies to --traffic pibt only (traffic control here: {trafficName})"
+                    : "does not go with --one-way-loops (the lanes against the loops are closed there)"));
+                return 1;
+            }
+
             var options = new ServerOptions
             {
                 Demo = parse.GetValue(demo),
@@ -217,7 +226,7 @@ public static class ServerCommand
     private static bool TryLoopFlowWeight(string value, out double? weight)
     {
         weight = null;
-        if (value == "auto")
+        if (value.Equals("auto", StringComparison.OrdinalIgnoreCase))
             return true;
         if (!double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var w)
             || !(w >= 1 && w <= RobotFleet.Planning.Traffic.PibtTrafficController.MaxLoopFlowWeight))

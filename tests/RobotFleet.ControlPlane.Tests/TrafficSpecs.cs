@@ -342,3 +342,47 @@ public sealed class When_a_lost_robot_comes_back
         Assert.Equal("C", route.Waypoints[0].WaypointId);
     }
 }
+
+public sealed class When_a_loop_flow_weight_is_configured
+{
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(101)]
+    [InlineData(double.NaN)]
+    public async Task Should_refuse_one_out_of_range_at_start_naming_the_setting(double weight)
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            Fleet.StartAsync(TestMaps.Yard(), configure: o => new ControlPlaneOptions { Map = o.Map, TrafficControl = TrafficControl.Pibt, LoopFlowWeight = weight }));
+        Assert.Contains("ControlPlaneOptions.LoopFlowWeight", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Should_route_a_robot_round_with_the_flow_by_it_and_not_with_one_way_loops()
+    {
+        // The yard's ladder of loops: A to D and back. At weight 1 the robot drives the bottom row both ways, against the flow
+        // one of them; at 100 the controller keeps it to the flow (round by the top row). With one-way loops the weight is
+        // not applied (the lanes against the loops are closed): the robot drives the oriented map.
+        var map = TestMaps.Yard();
+        var against = Planning.OneWayLoops.Blocks(map).Against;
+
+        async Task<List<string>> Trail(ControlPlaneOptions options)
+        {
+            await using var fleet = await Fleet.StartAsync(map, configure: _ => options);
+            var robot = await fleet.AddRobotAsync("r1", "A");
+            await fleet.SubmitAsync("m1", "d", "a"); // to D along the bottom row, then back to A
+            await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
+            Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+            return robot.Trail;
+        }
+
+        bool AgainstTheFlow(List<string> trail) => trail.Zip(trail.Skip(1)).Any(p => map.FindLane(p.First, p.Second) is { } l && against.Contains(l.Id));
+
+        var plain = await Trail(new ControlPlaneOptions { Map = map, TrafficControl = TrafficControl.Pibt, LostBlockerTimeout = TimeSpan.FromSeconds(20), ParkIdleAfter = null });
+        var weighted = await Trail(new ControlPlaneOptions { Map = map, TrafficControl = TrafficControl.Pibt, LostBlockerTimeout = TimeSpan.FromSeconds(20), ParkIdleAfter = null, LoopFlowWeight = 100 });
+        var oneWay = await Trail(new ControlPlaneOptions { Map = map, TrafficControl = TrafficControl.Pibt, LostBlockerTimeout = TimeSpan.FromSeconds(20), ParkIdleAfter = null, LoopFlowWeight = 100, OneWayLoops = true });
+
+        Assert.True(AgainstTheFlow(plain), $"the shortest ways should run against the flow somewhere for this test to show anything: {string.Join(" ", plain)}");
+        Assert.False(AgainstTheFlow(weighted), string.Join(" ", weighted));
+        Assert.False(AgainstTheFlow(oneWay), string.Join(" ", oneWay));
+    }
+}

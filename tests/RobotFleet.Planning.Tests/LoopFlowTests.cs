@@ -99,6 +99,23 @@ public sealed class LoopFlowTests
         Assert.Equal(back ? 8 : 16, controller.TimeToGoal("r1", "a"), 3);
     }
 
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(100.0)]
+    public void A_robot_whose_goal_is_one_lane_back_against_the_flow_steps_onto_it_whatever_the_weight(double weight)
+    {
+        // PIBT ranks moves by the time from where they lead: 0 at the goal (charging the weight on the step cost the airport
+        // more stalls, bench/results/traffic-pibt.md, twenty-sixth session).
+        var map = Ring();
+        var lane = AgainstFlow(map);
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5), new PibtTrafficOptions { LoopFlowWeight = weight });
+        controller.Place("r1", "a");
+        controller.SetGoal("r1", lane.ToWaypointId);
+
+        Assert.Equal([lane.ToWaypointId], Assert.Single(controller.Step()).Waypoints);
+        Assert.Equal(Math.Min(4 * weight, 20), controller.TimeToGoal("r1", "a"), 3);
+    }
+
     [Fact]
     public void The_weight_by_density_follows_the_robots_placed_and_removed()
     {
@@ -116,7 +133,8 @@ public sealed class LoopFlowTests
     public void A_robot_is_still_pushed_against_the_flow_to_make_way_when_that_is_its_only_way_off()
     {
         // r1 stands on b with nothing to do; r3 is busy on b's next waypoint with the flow; r2 comes out of the pocket p
-        // for b. The only way off b left to r1 is one lane back against the flow, and it stays open.
+        // for b. The only way off b left to r1 is one lane back against the flow: the weight prices that lane, it does
+        // not close it (with the lane closed, r1 could not move and r2 would wait for good).
         var map = Ring();
         var back = AgainstFlow(map, "b");
         var ahead = map.Lanes.Single(l => l.FromWaypointId == "b" && l.ToWaypointId != back.ToWaypointId && l.ToWaypointId != "p").ToWaypointId;

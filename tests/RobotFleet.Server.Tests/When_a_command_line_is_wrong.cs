@@ -74,6 +74,18 @@ public sealed class When_a_command_line_is_wrong
         Assert.DoesNotContain("s3cret", output, StringComparison.Ordinal);
     }
 
+    /// <summary>A loop flow weight where it would be ignored (no PIBT, or the loops driven one way) is refused, not silently dropped (found in review).</summary>
+    [Theory]
+    [InlineData("does not go with --one-way-loops", "--loop-flow-weight", "auto", "--one-way-loops")]
+    [InlineData("applies to --traffic pibt only (traffic control here: reservation)", "--loop-flow-weight", "10", "--traffic", "reservation")]
+    public async Task The_server_refuses_a_loop_flow_weight_it_would_ignore(string expected, params string[] args)
+    {
+        var (code, _, error) = await RunServerAsync([], [.. args, "--data-dir", Path.Combine(Path.GetTempPath(), $"rf-flow-{Guid.NewGuid():N}")]);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"robotfleet: --loop-flow-weight {args[1]}: {expected}", error, StringComparison.Ordinal);
+    }
+
     /// <summary>A malformed ROBOTFLEET_BUS is refused at start naming the variable (its check moved from the option's default to start-up).</summary>
     [Fact]
     public async Task The_server_refuses_a_bus_from_the_environment_it_cannot_read()

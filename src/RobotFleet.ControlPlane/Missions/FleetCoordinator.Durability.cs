@@ -106,8 +106,10 @@ public sealed partial class FleetCoordinator
 
         if (snapshot.Plans.Count > 0 || _missions.Values.Any(m => !m.IsFinal))
             _settleUntil = time.GetUtcNow() + options.RestartSettle;
-        logger.LogInformation("Restored {Missions} missions ({Open} open) and {Plans} robot plans; traffic control: {Traffic}", snapshot.Missions.Count,
-            _missions.Values.Count(m => !m.IsFinal), snapshot.Plans.Count, options.TrafficControl);
+        logger.LogInformation("Restored {Missions} missions ({Open} open) and {Plans} robot plans; traffic control: {Traffic}{Flow}", snapshot.Missions.Count,
+            _missions.Values.Count(m => !m.IsFinal), snapshot.Plans.Count, options.TrafficControl,
+            options.TrafficControl != TrafficControl.Pibt || options.OneWayLoops ? ""
+            : _loopFlowWeight is { } weight ? $", loop flow weight {weight:0.##}" : ", loop flow weight by density");
     }
 
     /// <summary>

@@ -36,8 +36,9 @@ internal static class JointSearch
     /// <param name="region">The waypoints robots may move on (at most 65,535; every start waypoint must be one).</param>
     /// <param name="start">Waypoint of each robot (at most <see cref="MaxRobots"/>).</param>
     /// <param name="stuck">Slot of the robot that must make progress.</param>
-    /// <param name="times">Travel times in seconds from every waypoint to the stuck robot's goal (as <see cref="TrafficSpace"/>
-    /// computes them with <paramref name="flowWeight"/>).</param>
+    /// <param name="times">Travel times in seconds from every waypoint to the stuck robot's goal; with a loop flow weight
+    /// (<see cref="PibtTrafficOptions.LoopFlowWeight"/>) weighted, so the heuristic may overestimate and the search is
+    /// greedier along the flow.</param>
     /// <param name="blocked">Resources no robot of the search may use (held by, or too close to, robots outside it).</param>
     /// <param name="closed">True for a lane number that is closed.</param>
     /// <param name="budget">Most configurations expanded.</param>

@@ -34,8 +34,9 @@ public sealed record PibtTrafficOptions
     /// by (the flow: the direction <see cref="OneWayLoops"/> would drive each loop of two-way lanes round; highways in the
     /// sense of Cohen, Uras and Koenig, SoCS 2015): at least 1 (1: every lane at its seconds); null (the default): by the
     /// fleet's density, <see cref="PibtTrafficController.LoopFlowWeightFor"/>. The lanes stay open both ways: a robot
-    /// drives against the flow where the way round is more than this many times longer, and is pushed against it to make
-    /// way. Set 1 where the lanes against the loops are closed anyway (<see cref="OneWayLoops"/> as a hard rule).
+    /// drives against the flow where the way round is more than this many times longer (and steps onto its goal one lane
+    /// back against the flow directly), and is pushed against it to make way. Set 1 where the lanes against the loops are
+    /// closed anyway (<see cref="OneWayLoops"/> as a hard rule).
     /// </summary>
     public double? LoopFlowWeight { get; init; }
 
@@ -252,8 +253,10 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// back up for the robot coming out; 12 with the cheaper of two robots making way in a swap; 13 with the dead-end chain
 /// rule; 2 once robots no longer got onto an occupied spur's mouth by a push, a granted claim or a jam plan, nor stood
 /// where the robot on a mouth would back up to). As drawn, with the loop flow weight by density (the default, 100 at 50
-/// robots there), 9 times in those 100 hours and none left stalled at the end of a run (robots in the two-way corridor
-/// to <c>s20</c>, which is no loop, and at the spur to <c>s15_0</c>). On the 100 x 100 warehouse
+/// robots there), 9 times in those 100 hours and none left stalled at the end of a run (four in the two-way corridor to
+/// <c>s20</c>, which is no loop, three at the spur to <c>s15_0</c>, two elsewhere). A robot whose goal is one lane back
+/// against the flow steps onto it directly whatever the weight (PIBT ranks moves by the time from where they lead, 0 at
+/// the goal; charging the weight on that step cost more stalls on the airport: 9 to 16). On the 100 x 100 warehouse
 /// grid it happened in none of 100 simulated hours at 200 robots (3 times before <see cref="PibtTrafficOptions.PushedRetreatPace"/>) and
 /// 500 to 1,700 times an hour at 500 (figures in <c>bench/results/traffic-pibt.md</c>). A robot
 /// that never moves again (lost) holds its place until the caller removes it (claims on it time out and their robots
@@ -397,7 +400,7 @@ public sealed class PibtTrafficController
         if (weight == _flowWeight)
             return;
         _flowWeight = weight;
-        foreach (var agent in _agents.Where(a => a.ProgressTarget >= 0 && a.ProgressTarget == a.Target && a.Path.Count > 0))
+        foreach (var agent in _agents.Where(a => !a.Removed && a.ProgressTarget >= 0 && a.ProgressTarget == a.Target && a.Path.Count > 0))
             agent.BestTime = Times(agent)[agent.Path[0]];
     }
 
@@ -709,7 +712,11 @@ public sealed class PibtTrafficController
     /// <summary>The robot holding a waypoint, or null.</summary>
     public string? HolderOf(string waypointId) => _owner[_space.IndexOf(waypointId)] is var o and >= 0 ? _agents[o].Id : null;
 
-    /// <summary>Fastest travel time in seconds from a waypoint to a robot's goal with the current closures; +infinity when unreachable, 0 without a goal.</summary>
+    /// <summary>
+    /// Fastest travel time in seconds from a waypoint to a robot's goal with the current closures, lanes against a loop's flow
+    /// counted <see cref="LoopFlowWeight"/> times (the times the controller decides by, and <see cref="Explain"/> shows);
+    /// +infinity when unreachable, 0 without a goal.
+    /// </summary>
     public double TimeToGoal(string robotId, string waypointId)
     {
         var agent = Get(robotId);
