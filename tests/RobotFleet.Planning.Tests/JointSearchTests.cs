@@ -18,7 +18,7 @@ public sealed class JointSearchTests
         var times = Times(space, "e");
         var start = new[] { space.IndexOf("b"), space.IndexOf("d") };
 
-        var plan = JointSearch.Solve(space, Enumerable.Range(0, space.WaypointCount).ToList(), start, 0, times, [], _ => false, 10_000, 3);
+        var plan = JointSearch.Solve(space, Everywhere(space), start, 0, times, [], _ => false, 10_000, 3);
 
         Assert.NotNull(plan);
         var end = Replay(space, start, plan);
@@ -37,7 +37,7 @@ public sealed class JointSearchTests
         foreach (var w in blocked.ToList())
             blocked.UnionWith(Enumerable.Range(0, space.ResourceCount).Where(r => space.ConflictsWith(w, r)));
 
-        Assert.Null(JointSearch.Solve(space, Enumerable.Range(0, space.WaypointCount).ToList(), start, 0, times, blocked, _ => false, 10_000, 3));
+        Assert.Null(JointSearch.Solve(space, Everywhere(space), start, 0, times, blocked, _ => false, 10_000, 3));
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public sealed class JointSearchTests
         var start = new[] { space.IndexOf("b"), space.IndexOf("d") };
         var cp = space.LaneIndexOf("c-p");
 
-        var plan = JointSearch.Solve(space, Enumerable.Range(0, space.WaypointCount).ToList(), start, 0, times, [], lane => lane == cp, 10_000, 3);
+        var plan = JointSearch.Solve(space, Everywhere(space), start, 0, times, [], lane => lane == cp, 10_000, 3);
 
         Assert.Null(plan); // the pocket was the only way past; r2 could back out to e, but then it stands on r1's way
         var region = new List<int> { space.IndexOf("a"), space.IndexOf("b") };
@@ -64,7 +64,7 @@ public sealed class JointSearchTests
         var space = new TrafficSpace(Corridor, 0.5);
         var times = Times(space, "e");
         var start = new[] { space.IndexOf("b"), space.IndexOf("d") };
-        var region = Enumerable.Range(0, space.WaypointCount).ToList();
+        var region = Everywhere(space);
         var (bc, de) = (space.LaneIndexOf("b-c"), space.LaneIndexOf("d-e"));
 
         var plan = JointSearch.Solve(space, region, start, 0, times, [], _ => false, 10_000, 3, closedToStuck: lane => lane == de);
@@ -83,7 +83,7 @@ public sealed class JointSearchTests
         var space = new TrafficSpace(Corridor, 0.5);
         var times = Times(space, "e");
         var start = new[] { space.IndexOf("b"), space.IndexOf("d") };
-        var region = Enumerable.Range(0, space.WaypointCount).ToList();
+        var region = Everywhere(space);
         var cp = space.LaneIndexOf("c-p");
         var asked = new HashSet<int>();
 
@@ -123,7 +123,7 @@ public sealed class JointSearchTests
             : new[] { space.IndexOf("b"), space.IndexOf("d") };
         var blocked = inSearch ? [] : new HashSet<int>(space.HardConflicts[space.IndexOf("p2")].Append(space.IndexOf("p2")));
 
-        var plan = JointSearch.Solve(space, Enumerable.Range(0, space.WaypointCount).ToList(), start, 0, times, blocked, _ => false, 10_000, 3,
+        var plan = JointSearch.Solve(space, Everywhere(space), start, 0, times, blocked, _ => false, 10_000, 3,
             inSearch ? null : new HashSet<int> { spur });
 
         Assert.NotNull(plan);
@@ -139,6 +139,9 @@ public sealed class JointSearchTests
         var end = Replay(space, start, plan);
         Assert.True(times[end[0]] < times[start[0]], $"the stuck robot ends at {space.WaypointId(end[0])}");
     }
+
+    /// <summary>Every waypoint of the space, as a search region.</summary>
+    private static List<int> Everywhere(TrafficSpace space) => Enumerable.Range(0, space.WaypointCount).ToList();
 
     private static float[] Times(TrafficSpace space, string goal)
     {
