@@ -74,24 +74,18 @@ internal sealed record SimSettings
 
     /// <summary>
     /// A fixed loop flow weight for the PIBT controller (<see cref="Planning.Traffic.PibtTrafficOptions.LoopFlowWeight"/>,
-    /// <c>--loop-flow-weight K</c>), alone and in the coordinator; null: each one's default (by the fleet's density for the
-    /// controller alone; the control plane's, 1, through the coordinator, unless <see cref="LoopFlowByDensity"/>). Not used
-    /// with <see cref="OneWayLoops"/>, whose lanes against the loops are closed.
+    /// <c>--loop-flow-weight K</c>), alone and in the coordinator (<see cref="RobotFleet.ControlPlane.ControlPlaneOptions.LoopFlowWeight"/>);
+    /// null: by the fleet's density, both defaults (<c>--loop-flow-weight auto</c>). Not used with <see cref="OneWayLoops"/>,
+    /// whose lanes against the loops are closed.
     /// </summary>
     public double? LoopFlowWeight { get; init; }
-
-    /// <summary>The loop flow weight by the fleet's density through the coordinator too (<c>--loop-flow-weight auto</c>; <see cref="RobotFleet.ControlPlane.ControlPlaneOptions.LoopFlowWeight"/> null).</summary>
-    public bool LoopFlowByDensity { get; init; }
-
-    /// <summary>What <see cref="RobotFleet.ControlPlane.ControlPlaneOptions.LoopFlowWeight"/> the coordinator's run gets.</summary>
-    public double? ControlPlaneLoopFlowWeight => LoopFlowWeight ?? (LoopFlowByDensity ? null : 1);
 
     /// <summary>
     /// The loop flow weight the coordinator's PIBT controller drives with, <see cref="Robots"/> robots on a site with
     /// <paramref name="loopMetres"/> metres of lane on loops (its progress is measured in the same travel times).
     /// </summary>
     public double CoordinatorLoopFlowWeight(double loopMetres) =>
-        OneWayLoops ? 1 : ControlPlaneLoopFlowWeight ?? Planning.Traffic.PibtTrafficController.LoopFlowWeightFor(Robots, loopMetres);
+        OneWayLoops ? 1 : LoopFlowWeight ?? Planning.Traffic.PibtTrafficController.LoopFlowWeightFor(Robots, loopMetres);
 
     /// <summary>
     /// What a report says after the lane count about the loop flow weight <paramref name="weight"/> the run drove with:
@@ -225,7 +219,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             ParkIdleAfter = null,
             TrafficControl = settings.Traffic,
             FootprintRadius = settings.Radius,
-            LoopFlowWeight = settings.ControlPlaneLoopFlowWeight,
+            LoopFlowWeight = settings.LoopFlowWeight,
         };
         _log = new CountingLogger(_clock);
         _coordinator = new FleetCoordinator(options, _store, bus, _clock, _log);
@@ -377,9 +371,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
         var space = new RobotFleet.Planning.Traffic.TrafficSpace(_drawn is null ? _map : OneWayLoops.Orient(_drawn), _settings.Radius, _settings.Speed);
         var pibt = _settings.Traffic == TrafficControl.Pibt;
         var flowWeight = pibt ? _settings.CoordinatorLoopFlowWeight(space.LoopMetres) : 1;
-        // Said when given (the control plane's default, 1, goes unsaid).
-        _loopFlowText = pibt && (_settings.LoopFlowWeight is not null || _settings.LoopFlowByDensity)
-            ? _settings.LoopFlowText(flowWeight, space.LoopMetres, byDensity: _settings.LoopFlowWeight is null) : "";
+        _loopFlowText = pibt ? _settings.LoopFlowText(flowWeight, space.LoopMetres, byDensity: _settings.LoopFlowWeight is null) : "";
         for (var i = 0; i < starts.Count; i++)
         {
             var robot = new SimulatedRobot(new RobotId("sim", $"r{i:0000}"), _map, _map.Waypoints[starts[i]], _settings.Speed * _settings.TimeScale,

@@ -24,17 +24,12 @@ public sealed class ControlPlaneOptions
     /// With <see cref="TrafficControl.Pibt"/> and without <see cref="OneWayLoops"/>: how many times its seconds a lane against
     /// its loop's flow costs in the travel times the PIBT controller routes and prioritises robots by, 1 to 100
     /// (<see cref="Planning.Traffic.PibtTrafficOptions.LoopFlowWeight"/>); null: by the fleet's density
-    /// (<see cref="Planning.Traffic.PibtTrafficController.LoopFlowWeightFor"/>). Default 1: every lane at its seconds. Every
-    /// lane stays open. Ignored with <see cref="OneWayLoops"/> (the lanes against the loops are closed there).
+    /// (<see cref="Planning.Traffic.PibtTrafficController.LoopFlowWeightFor"/>), the default; 1: every lane at its seconds.
+    /// Every lane stays open. The plans' routes are weighted the same way (so a plan goes the way the controller releases
+    /// it); assignment's travel time estimates are not. Ignored with <see cref="OneWayLoops"/> (the lanes against the loops
+    /// are closed there).
     /// </summary>
-    /// <remarks>
-    /// Not the default here yet (it is for the controller alone in <c>bench/RobotFleet.TrafficSim</c>): the plans' routes and
-    /// assignment's travel times are unweighted, so a plan may head against the flow where the controller heads round
-    /// (the plan is re-routed along what it releases), and a robot held up on the flow's way by a lost robot waits for the
-    /// jam fallback (30 s without progress) before it drives round against the flow, where with 1 it drives round at once
-    /// (a <see cref="LostBlockerTimeout"/> shorter than that gives the mission up first).
-    /// </remarks>
-    public double? LoopFlowWeight { get; init; } = 1;
+    public double? LoopFlowWeight { get; init; }
 
     /// <summary>
     /// Data directory; missions and the robots' sent plans go to <c>{DataDirectory}/missions.db</c> (SQLite, EF Core) and

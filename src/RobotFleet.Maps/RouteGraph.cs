@@ -134,10 +134,16 @@ public sealed class RouteGraph
     /// <param name="maxSpeed">The robot's top speed in metres per second (> 0).</param>
     /// <param name="isWaypointBlocked">Optional predicate; called on the caller's thread for waypoints the search would enter.</param>
     /// <param name="isLaneClosed">Optional predicate; lanes it is true for are never driven (e.g. closed by an obstacle).</param>
+    /// <param name="laneCostFactor">
+    /// Optional: how many times its seconds a lane costs in the search (>= 1; e.g. a lane against a loop's flow, see
+    /// RobotFleet.Planning's loop flow weight), so the route is the cheapest one rather than the fastest; null: every lane at
+    /// its seconds. The route's <see cref="Route.TravelTime"/> is still its real seconds.
+    /// </param>
     /// <returns>The route, or null when none exists.</returns>
     /// <exception cref="ArgumentException">A waypoint id is unknown; the message names it.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not > 0.</exception>
-    public Route? FindRoute(string fromWaypointId, string toWaypointId, double maxSpeed = double.PositiveInfinity, Func<string, bool>? isWaypointBlocked = null, Func<Lane, bool>? isLaneClosed = null)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not > 0, or <paramref name="laneCostFactor"/> gave a lane less than 1 (or NaN).</exception>
+    public Route? FindRoute(string fromWaypointId, string toWaypointId, double maxSpeed = double.PositiveInfinity, Func<string, bool>? isWaypointBlocked = null, Func<Lane, bool>? isLaneClosed = null,
+        Func<Lane, double>? laneCostFactor = null)
     {
         CheckMaxSpeed(maxSpeed);
         var start = RequireWaypoint(fromWaypointId, nameof(fromWaypointId));
@@ -164,7 +170,7 @@ public sealed class RouteGraph
         buffers.InUse = true;
         try
         {
-            return Search(start, goal, maxSpeed, isWaypointBlocked, isLaneClosed, buffers);
+            return Search(start, goal, maxSpeed, isWaypointBlocked, isLaneClosed, laneCostFactor, buffers);
         }
         finally
         {
@@ -182,11 +188,12 @@ public sealed class RouteGraph
     /// <param name="maxSpeed">The robot's top speed in metres per second (> 0).</param>
     /// <param name="isWaypointBlocked">Optional predicate, asked at most once per waypoint on the caller's thread.</param>
     /// <param name="isLaneClosed">Optional predicate; lanes it is true for are never driven.</param>
+    /// <param name="laneCostFactor">Optional, as for <see cref="FindRoute"/>: the times are then the cheapest routes' costs (weighted seconds).</param>
     /// <returns>Waypoint id to travel time (s), for every reachable waypoint.</returns>
     /// <exception cref="ArgumentException">The start waypoint id is unknown; the message names it.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not > 0.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not > 0, or <paramref name="laneCostFactor"/> gave a lane less than 1 (or NaN).</exception>
     public IReadOnlyDictionary<string, double> TravelTimesFrom(string fromWaypointId, double maxSpeed = double.PositiveInfinity, Func<string, bool>? isWaypointBlocked = null,
-        Func<Lane, bool>? isLaneClosed = null)
+        Func<Lane, bool>? isLaneClosed = null, Func<Lane, double>? laneCostFactor = null)
     {
         CheckMaxSpeed(maxSpeed);
         var start = RequireWaypoint(fromWaypointId, nameof(fromWaypointId));
@@ -224,8 +231,7 @@ public sealed class RouteGraph
                         continue;
                     }
                 }
-                var ride = _laneRide[lane];
-                var tentative = at + (ride >= 0 ? ride : _laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed));
+                var tentative = at + Cost(lane, maxSpeed, laneCostFactor);
                 if (tentative < cost[next])
                 {
                     cost[next] = tentative;
@@ -236,7 +242,8 @@ public sealed class RouteGraph
         return times;
     }
 
-    private Route? Search(int start, int goal, double maxSpeed, Func<string, bool>? isWaypointBlocked, Func<Lane, bool>? isLaneClosed, SearchBuffers buffers)
+    private Route? Search(int start, int goal, double maxSpeed, Func<string, bool>? isWaypointBlocked, Func<Lane, bool>? isLaneClosed, Func<Lane, double>? laneCostFactor,
+        SearchBuffers buffers)
     {
         var secondsPerMetre = Math.Min(_minLengthRatio / Math.Min(_fastestLaneSpeed, maxSpeed), _rideSecondsPerMetre);
         var (goalX, goalY) = (_x[goal], _y[goal]);
@@ -266,8 +273,7 @@ public sealed class RouteGraph
                 {
                     continue;
                 }
-                var ride = _laneRide[lane];
-                var tentative = costHere + (ride >= 0 ? ride : _laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed));
+                var tentative = costHere + Cost(lane, maxSpeed, laneCostFactor);
                 if (seen[next] != stamp || tentative < cost[next])
                 {
                     seen[next] = stamp;
@@ -300,6 +306,21 @@ public sealed class RouteGraph
             blockedAt[w] = value ? stamp : -stamp;
             return value;
         }
+    }
+
+    /// <summary>A lane's seconds (its ride, or length over speed), times its cost factor when there is one (checked >= 1: the heuristic stays admissible).</summary>
+    private double Cost(int lane, double maxSpeed, Func<Lane, double>? laneCostFactor)
+    {
+        var ride = _laneRide[lane];
+        var seconds = ride >= 0 ? ride : _laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed);
+        if (laneCostFactor is null)
+        {
+            return seconds;
+        }
+        var factor = laneCostFactor(_lanes[lane]);
+        return factor >= 1
+            ? seconds * factor
+            : throw new ArgumentOutOfRangeException(nameof(laneCostFactor), factor, $"Lane cost factor of lane '{_lanes[lane].Id}' must be >= 1.");
     }
 
     private Route BuildRoute(int start, int goal, int[] cameBy, double maxSpeed)

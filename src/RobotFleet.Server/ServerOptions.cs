@@ -95,10 +95,10 @@ public sealed record ServerOptions
     public bool OneWayLoops { get; init; }
 
     /// <summary>
-    /// The PIBT controller's loop flow weight (<c>--loop-flow-weight</c>: 1 to 100, the default 1; auto, null here: by the
+    /// The PIBT controller's loop flow weight (<c>--loop-flow-weight</c>: 1 to 100; auto, the default, null here: by the
     /// fleet's density); see <see cref="RobotFleet.ControlPlane.ControlPlaneOptions.LoopFlowWeight"/>.
     /// </summary>
-    public double? LoopFlowWeight { get; init; } = 1;
+    public double? LoopFlowWeight { get; init; }
 
     /// <summary>The web console's static files; null finds <c>wwwroot</c> next to the program, else <c>src/RobotFleet.Server/wwwroot</c> upwards from it.</summary>
     public string? WebRoot { get; init; }

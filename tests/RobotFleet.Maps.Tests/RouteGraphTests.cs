@@ -42,6 +42,33 @@ public class RouteGraphTests
         Assert.Equal(Math.Sqrt(50), route.TravelTime, 9);
     }
 
+    [Theory]
+    [InlineData(2.0, new[] { "a", "c", "b" }, 14.142)] // 2 x 7.07 s round, cheaper than the 20 s straight lane
+    [InlineData(3.0, new[] { "a", "b" }, 20)] // 3 x 7.07 s = 21.2 s: the straight lane
+    public void A_lane_cost_factor_weighs_the_lanes_it_names_and_the_route_keeps_its_real_seconds(double factor, string[] expected, double cheapest)
+    {
+        var graph = new RouteGraph(Triangle);
+        double Weigh(Lane l) => l.Id is "a-c" or "c-b" ? factor : 1;
+
+        var route = graph.FindRoute("a", "b", laneCostFactor: Weigh)!;
+
+        Assert.Equal(expected, route.WaypointIds);
+        Assert.Equal(expected.Length == 2 ? 20 : Math.Sqrt(50), route.TravelTime, 9); // real seconds, not weighted
+        Assert.Equal(cheapest, graph.TravelTimesFrom("a", laneCostFactor: Weigh)["b"], 3); // weighted
+    }
+
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(double.NaN)]
+    public void A_lane_cost_factor_below_1_is_refused_naming_the_lane(double factor)
+    {
+        var graph = new RouteGraph(Triangle);
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => graph.FindRoute("a", "b", laneCostFactor: l => l.Id == "a-c" ? factor : 1));
+        Assert.Contains("'a-c'", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => graph.TravelTimesFrom("a", laneCostFactor: l => l.Id == "a-c" ? factor : 1));
+    }
+
     [Fact]
     public void A_slow_robot_takes_the_short_way()
     {

@@ -47,7 +47,10 @@ public sealed class LoopFlowTests
     }
 
     [Theory]
-    [InlineData(0, 975, 3)]
+    [InlineData(0, 975, 1)]
+    [InlineData(1, 975, 1)] // a robot alone meets nobody head-on
+    [InlineData(1, 24, 1)]
+    [InlineData(2, 975, 3)]
     [InlineData(5, 975, 4)]
     [InlineData(10, 975, 7)]
     [InlineData(20, 975, 19)]
@@ -80,7 +83,7 @@ public sealed class LoopFlowTests
     [Theory]
     [InlineData(1.0, true)]
     [InlineData(100.0, false)]
-    [InlineData(null, false)] // one robot on 24 m of loop: weight 68 by density
+    [InlineData(null, true)] // by density a robot alone has weight 1
     public void A_robot_whose_goal_is_two_lanes_back_against_the_flow_drives_round_with_the_flow_unless_the_weight_is_low(double? weight, bool back)
     {
         // From a, the goal two lanes back against the flow is 8 s that way and 16 s round with it.
@@ -95,7 +98,7 @@ public sealed class LoopFlowTests
 
         Assert.Equal("r1", release.RobotId);
         Assert.Equal(back, release.Waypoints[0] == first.ToWaypointId);
-        Assert.Equal(weight ?? 68, controller.LoopFlowWeight);
+        Assert.Equal(weight ?? 1, controller.LoopFlowWeight);
         Assert.Equal(back ? 8 : 16, controller.TimeToGoal("r1", "a"), 3);
     }
 
@@ -120,13 +123,13 @@ public sealed class LoopFlowTests
     public void The_weight_by_density_follows_the_robots_placed_and_removed()
     {
         var controller = new PibtTrafficController(new TrafficSpace(Ring(), 0.5));
-        Assert.Equal(3, controller.LoopFlowWeight);
+        Assert.Equal(1, controller.LoopFlowWeight);
         controller.Place("r1", "a");
-        Assert.Equal(68, controller.LoopFlowWeight); // 3 + 3.75 x (100 / 24)^2 = 68.1
+        Assert.Equal(1, controller.LoopFlowWeight); // alone
         controller.Place("r2", "c");
-        Assert.Equal(100, controller.LoopFlowWeight);
+        Assert.Equal(100, controller.LoopFlowWeight); // 3 + 3.75 x (200 / 24)^2 = 263, capped
         controller.Remove("r2");
-        Assert.Equal(68, controller.LoopFlowWeight);
+        Assert.Equal(1, controller.LoopFlowWeight);
     }
 
     [Fact]
@@ -151,5 +154,33 @@ public sealed class LoopFlowTests
 
         var moved = Assert.Single(releases, r => r.RobotId == "r1");
         Assert.Equal(back.ToWaypointId, moved.Waypoints[0]);
+    }
+
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public void A_robot_goes_round_a_stranded_robot_against_the_flow_and_waits_behind_a_busy_one(bool stranded, bool round)
+    {
+        // r0 stands on a's next waypoint with the flow, r1's goal the one after it: 8 s on with the flow, 16 s (x 100) back
+        // round against it. A robot that will not move until a person acts (lost, in error, paused) is gone round at once;
+        // one busy on an action is waited for (with the weight, the way round costs 200 times the wait).
+        var map = Ring();
+        var back = AgainstFlow(map);
+        var next = map.Lanes.Single(l => l.FromWaypointId == "a" && l.Id != back.Id && l.ToWaypointId != "t").ToWaypointId;
+        var goal = map.Lanes.Single(l => l.FromWaypointId == next && l.ToWaypointId != "a" && l.ToWaypointId != "p" && !OneWayLoops.Blocks(map).Against.Contains(l.Id)).ToWaypointId;
+        var controller = new PibtTrafficController(new TrafficSpace(map, 0.5), new PibtTrafficOptions { LoopFlowWeight = 100 });
+        controller.Place("r0", next);
+        controller.SetBusy("r0", true);
+        controller.SetStranded("r0", stranded);
+        controller.Place("r1", "a");
+        controller.SetGoal("r1", goal);
+
+        var releases = new List<TrafficRelease>();
+        for (var i = 0; i < 20; i++)
+            releases.AddRange(controller.Step(i * 0.25));
+
+        Assert.Equal(round, releases.Any(r => r.RobotId == "r1" && r.Waypoints[0] == back.ToWaypointId));
+        Assert.DoesNotContain(releases, r => r.RobotId == "r1" && r.Waypoints.Contains(next));
+        Assert.Equal(round ? 16 * 100 : 8, controller.TimeToGoal("r1", "a"), 3);
     }
 }

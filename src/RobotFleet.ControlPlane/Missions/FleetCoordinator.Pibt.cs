@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using RobotFleet.Contracts;
 using RobotFleet.Maps;
@@ -25,10 +26,64 @@ public sealed partial class FleetCoordinator
     private IReadOnlySet<string>? _pibtPassing;
     private readonly Dictionary<string, double> _pibtExplained = new(StringComparer.Ordinal);
 
+    /// <summary>The PIBT controller, made at its first use (the first release, or the first route weighted by its loop flow weight).</summary>
+    private PibtTrafficController Pibt
+    {
+        [MemberNotNull(nameof(_pibt))]
+        get => _pibt ??= new PibtTrafficController(new TrafficSpace(options.Map, options.FootprintRadius, options.RobotMaxSpeed),
+            new PibtTrafficOptions { LoopFlowWeight = _loopFlowWeight });
+    }
+
+    /// <summary>
+    /// The lanes against the loops' flow (the way <see cref="Planning.OneWayLoops"/> would drive them) where the PIBT controller
+    /// may weight them (<see cref="ControlPlaneOptions.LoopFlowWeight"/> not 1, no one-way loops); null elsewhere.
+    /// </summary>
+    private readonly IReadOnlySet<string>? _againstFlow = options.TrafficControl == TrafficControl.Pibt && !options.OneWayLoops && options.LoopFlowWeight != 1
+        ? Planning.OneWayLoops.Blocks(options.Map).Against is { Count: > 0 } against ? against : null
+        : null;
+
+    /// <summary>
+    /// The cost factor of every route the plans are made of, under PIBT (null when every lane costs its seconds): a lane
+    /// against a loop's flow costs the controller's loop flow weight in force (<see cref="PibtTrafficController.LoopFlowWeight"/>,
+    /// by density it follows the fleet) times its seconds, and a lane out of a waypoint a stranded robot holds
+    /// (<see cref="IsStranded"/>) <see cref="StrandedRouteFactor"/> times, as the controller routes
+    /// (<see cref="PibtTrafficController.SetStranded"/>). So a plan goes the way the controller will release it: a plan routed
+    /// otherwise was re-routed step by step as the controller sent the robot round with the flow (a robot drove back over
+    /// waypoints it had already cleaned), or round a lost robot and then back through it.
+    /// </summary>
+    private Func<Lane, double>? RouteCostOrNull
+    {
+        get
+        {
+            if (options.TrafficControl != TrafficControl.Pibt)
+                return null;
+            var weight = _againstFlow is null ? 1 : Pibt.LoopFlowWeight;
+            HashSet<string>? stranded = null;
+            foreach (var robot in _robots.Values.Where(IsStranded))
+            {
+                stranded ??= new HashSet<string>(StringComparer.Ordinal);
+                if (robot.Plan is { } plan)
+                    stranded.UnionWith(plan.Steps.Take(plan.ReleasedThrough + 1).Skip(plan.ReachedIndex).Select(s => s.WaypointId));
+                else if (robot.WaypointId is { } at)
+                    stranded.Add(at);
+            }
+
+            if (weight <= 1 && stranded is null)
+                return null;
+            var against = _againstFlow;
+            return l => (weight > 1 && against!.Contains(l.Id) ? weight : 1) * (stranded?.Contains(l.FromWaypointId) == true ? StrandedRouteFactor : 1);
+        }
+    }
+
+    /// <summary>How many times its seconds a lane out of a waypoint a stranded robot holds costs a plan's route: more than any way round.</summary>
+    private const double StrandedRouteFactor = 1e6;
+
+    /// <summary>Whether a robot will not move until a person acts: lost, paused (by an operator or on the robot) or in a fatal error.</summary>
+    private static bool IsStranded(TrackedRobot robot) => robot.IsLost || robot.PausedFor is not null || robot.State is { Paused: true } || robot.HasFatalError;
+
     private void ReleaseByPibt()
     {
-        _pibt ??= new PibtTrafficController(new TrafficSpace(options.Map, options.FootprintRadius, options.RobotMaxSpeed),
-            new PibtTrafficOptions { LoopFlowWeight = _loopFlowWeight });
+        _ = Pibt;
         // Lanes against a loop are closed to the controller but for its passing lanes, which it lets robots drive only to make
         // way; those not closed by an obstacle too are its last resort for robots standing still in a jam.
         var changed = false;
@@ -86,9 +141,12 @@ public sealed partial class FleetCoordinator
                 if (held.Take(sent.Count).SequenceEqual(sent, StringComparer.Ordinal))
                     _pibt.Unrelease(robot.Key, held.Count - sent.Count);
             }
-            var busy = robot.IsLost || robot.PausedFor is not null || robot.State is { Paused: true } || robot.HasFatalError
-                       || robot.Plan is { } plan && (plan.Orphaned || plan.CancelActionId is not null || ActsAtReachedStep(robot, plan));
+            // Stranded: it will not move until a person acts; the others are routed round what it holds where there is a way
+            // (with the loop flow weight, the way round may run against a loop's flow: without this they waited behind it).
+            var stranded = IsStranded(robot);
+            var busy = stranded || robot.Plan is { } plan && (plan.Orphaned || plan.CancelActionId is not null || ActsAtReachedStep(robot, plan));
             _pibt.SetBusy(robot.Key, busy);
+            _pibt.SetStranded(robot.Key, stranded);
             // A robot busy on its way (opening a door, an action) keeps its goal; it does not move meanwhile. Taken away and given
             // back, the goal counted as new, the robot lost its PIBT priority at every door and the robot it had pushed back
             // pushed it back in turn (regression: two robots bounced at a door for good).

@@ -293,6 +293,11 @@ public sealed class PibtTrafficController
     private readonly HashSet<int> _passing = [];
     private readonly HashSet<int> _lastResort = [];
     private readonly Func<int, bool> _isClosed;
+
+    /// <summary>The waypoints stranded robots hold (see <see cref="SetStranded"/>), as of the last step.</summary>
+    private readonly HashSet<int> _strandedAt = [];
+    private readonly HashSet<int> _strandedScratch = [];
+    private readonly Func<int, bool> _isStrandedAt;
     private readonly List<JamPlan> _plans = [];
     private int _closures;
     private long _step;
@@ -313,6 +318,7 @@ public sealed class PibtTrafficController
         Array.Fill(_owner, -1);
         Array.Fill(_claimer, -1);
         _isClosed = l => _closed.Contains(l) || _passing.Contains(l);
+        _isStrandedAt = w => _strandedAt.Contains(w);
         _spursAtMouth = new int[space.WaypointCount][];
         for (var w = 0; w < _spursAtMouth.Length; w++)
             _spursAtMouth[w] = [];
@@ -366,7 +372,7 @@ public sealed class PibtTrafficController
     /// <summary>
     /// The loop flow weight for a fleet's density, the default of <see cref="PibtTrafficOptions.LoopFlowWeight"/>:
     /// min(100, 3 + 3.75 x d^2), rounded to a whole number, with d the robots per 100 m of lane on the map's loops
-    /// (<see cref="TrafficSpace.LoopMetres"/>); 1 on a map without loops. Few robots drive the short way against the flow
+    /// (<see cref="TrafficSpace.LoopMetres"/>); 1 on a map without loops and for a robot alone (it meets nobody head-on). Few robots drive the short way against the flow
     /// (a head-on meeting is rare and cheap); a dense fleet keeps to the flow, since head-on meetings in single-lane
     /// corridors are what jams it. Calibrated on the Open-RMF airport terminal as drawn (975 m of loops): 5 robots weight 4,
     /// 10 robots 7, 20 robots 19, 50 robots 100 (figures in <c>bench/results/traffic-pibt.md</c>, twenty-sixth session).
@@ -380,7 +386,7 @@ public sealed class PibtTrafficController
         ArgumentOutOfRangeException.ThrowIfNegative(robots);
         if (!(loopMetres >= 0))
             throw new ArgumentOutOfRangeException(nameof(loopMetres), loopMetres, "Loop length must be a number of metres >= 0.");
-        if (loopMetres == 0)
+        if (loopMetres == 0 || robots < 2)
             return 1;
         var per100 = 100 * robots / loopMetres;
         return Math.Round(Math.Min(MaxLoopFlowWeight, 3 + (3.75 * per100 * per100)));
@@ -400,8 +406,42 @@ public sealed class PibtTrafficController
         if (weight == _flowWeight)
             return;
         _flowWeight = weight;
+        RemeasureProgress();
+    }
+
+    /// <summary>Measures every robot's best time to its target again in the times now in force, its time without progress kept.</summary>
+    private void RemeasureProgress()
+    {
         foreach (var agent in _agents.Where(a => !a.Removed && a.ProgressTarget >= 0 && a.ProgressTarget == a.Target && a.Path.Count > 0))
             agent.BestTime = Times(agent)[agent.Path[0]];
+    }
+
+    /// <summary>
+    /// Marks a robot stranded or not: it will not move until a person acts (lost, in a fatal error, paused). The travel times
+    /// the others are routed and prioritised by then charge <see cref="TrafficSpace.StrandedPassSeconds"/> for driving on
+    /// through a waypoint it holds, so they go round it where there is any other way (even one against a loop's flow,
+    /// however weighted), and queue behind it as before where there is none; a goal on such a waypoint costs nothing more.
+    /// Takes effect at the next <see cref="Step"/>; does not make the robot busy (<see cref="SetBusy"/>). Not thread-safe.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
+    public void SetStranded(string robotId, bool stranded) => Get(robotId).Stranded = stranded;
+
+    /// <summary>Collects the waypoints stranded robots hold; when they changed, the times change with them (progress re-measured).</summary>
+    private void UpdateStranded()
+    {
+        _strandedScratch.Clear();
+        foreach (var agent in _agents)
+        {
+            if (agent.Stranded && !agent.Removed)
+                _strandedScratch.UnionWith(agent.Path);
+        }
+
+        if (_strandedScratch.SetEquals(_strandedAt))
+            return;
+        _strandedAt.Clear();
+        _strandedAt.UnionWith(_strandedScratch);
+        _closures++;
+        RemeasureProgress();
     }
 
     /// <summary>Steps taken so far.</summary>
@@ -733,6 +773,7 @@ public sealed class PibtTrafficController
     {
         _step++;
         _now = nowSeconds ?? _step * 0.25;
+        UpdateStranded();
         EvacuateSpurs();
         foreach (var agent in _agents)
         {
@@ -2102,7 +2143,7 @@ public sealed class PibtTrafficController
 
     private int SegmentBetween(int from, int to) => _space.LaneBetween(from, to) is var lane and >= 0 ? _space.LaneResource[lane] : -1;
 
-    private float[] Times(Agent agent) => _space.TimesTo(agent.Target, _closures, _isClosed, _flowWeight);
+    private float[] Times(Agent agent) => _space.TimesTo(agent.Target, _closures, _isClosed, _flowWeight, _strandedAt.Count > 0 ? _isStrandedAt : null);
 
     private Agent Get(string robotId) =>
         _byId.TryGetValue(robotId, out var agent) && !agent.Removed ? agent : throw new KeyNotFoundException($"robot '{robotId}' is not under traffic control (Place it first)");
@@ -2145,6 +2186,9 @@ public sealed class PibtTrafficController
         /// <summary>Where it heads: its goal, else where it leaves a spur for, else -1.</summary>
         public int Target => Goal >= 0 ? Goal : Evacuate;
         public bool Busy { get; set; }
+
+        /// <summary>It will not move until a person acts (<see cref="SetStranded"/>).</summary>
+        public bool Stranded { get; set; }
         public bool Removed { get; set; }
         public bool Decided { get; set; }
         public int ClaimWaypoint { get; set; } = -1;

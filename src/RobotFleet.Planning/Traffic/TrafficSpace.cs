@@ -184,6 +184,13 @@ public sealed class TrafficSpace
     /// <summary>Metres of lane on the map's loops of two-way lanes (each two-way connection of a <see cref="OneWayLoopBlocks"/> block once); 0 when the map has none.</summary>
     public double LoopMetres { get; }
 
+    /// <summary>
+    /// What driving on through a waypoint a stranded robot holds (one that will not move until a person acts) adds to the
+    /// travel times PIBT routes by, in seconds: more than any way round (even at the highest loop flow weight), small enough
+    /// that a float still tells the waypoints behind it apart (a queue behind it keeps its order).
+    /// </summary>
+    public const double StrandedPassSeconds = 1e6;
+
     /// <summary>A lane's routing cost in seconds: its seconds, times <paramref name="flowWeight"/> when it runs against its loop's flow.</summary>
     internal double LaneCost(int lane, double flowWeight) => AgainstFlowArray[lane] ? _laneSeconds[lane] * flowWeight : _laneSeconds[lane];
 
@@ -384,10 +391,12 @@ public sealed class TrafficSpace
     /// Fastest travel time in seconds from every waypoint to <paramref name="goal"/> (reverse Dijkstra over lane times; lanes
     /// for which <paramref name="closed"/> is true are not driven; +infinity where the goal cannot be reached); lanes against a
     /// loop's flow cost <paramref name="flowWeight"/> times their seconds (<see cref="LaneCost"/>; 1: plain travel time).
-    /// Cached per goal, <paramref name="closures"/> generation (callers bump it whenever the closed set changes) and flow
-    /// weight, least recently used first out. The array is shared: do not change it.
+    /// Driving on from a waypoint <paramref name="stranded"/> is true for (but the goal) costs <see cref="StrandedPassSeconds"/>
+    /// more: the time from it, and through it, has that added.
+    /// Cached per goal, <paramref name="closures"/> generation (callers bump it whenever the closed or stranded set changes)
+    /// and flow weight, least recently used first out. The array is shared: do not change it.
     /// </summary>
-    internal float[] TimesTo(int goal, int closures, Func<int, bool> closed, double flowWeight)
+    internal float[] TimesTo(int goal, int closures, Func<int, bool> closed, double flowWeight, Func<int, bool>? stranded = null)
     {
         lock (_cacheLock)
         {
@@ -410,6 +419,8 @@ public sealed class TrafficSpace
         {
             if (cost > best[w])
                 continue;
+            if (w != goal && stranded?.Invoke(w) == true)
+                cost += StrandedPassSeconds; // from it, and through it
             times[w] = (float)cost;
             for (var k = InStart[w]; k < InStart[w + 1]; k++)
             {
