@@ -274,7 +274,7 @@ internal static class Cli
             {
                 nextProgress += 60;
                 await progress.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"[pibt {map.Id} {settings.Robots} robots] sim {simulation.Now / 60:F0} min, wall {wall.Elapsed.TotalSeconds:F0} s, completed {simulation.Completed}, collisions {simulation.Collisions}, stalls {simulation.Stalls}, stalled now {simulation.StalledNow}, step p99 {simulation.StepWall.P99:F2} ms"));
+                    $"[pibt {map.Id} {SimSettings.RobotCount(settings.Robots)}] sim {simulation.Now / 60:F0} min, wall {wall.Elapsed.TotalSeconds:F0} s, completed {simulation.Completed}, collisions {simulation.Collisions}, stalls {simulation.Stalls}, stalled now {simulation.StalledNow}, step p99 {simulation.StepWall.P99:F2} ms"));
             }
         }
 

@@ -495,7 +495,7 @@ internal sealed class ControllerSimulation
     {
         var hours = Now / 3600;
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"## PIBT traffic controller: {_map.Id}, {_robots.Count} robots, {Now / 60:0.##} simulated min{(stoppedEarly ? " (stopped early)" : "")}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"## PIBT traffic controller: {_map.Id}, {SimSettings.RobotCount(_robots.Count)}, {Now / 60:0.##} simulated min{(stoppedEarly ? " (stopped early)" : "")}");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Command: `{command}`");
         text.AppendLine();

@@ -80,7 +80,7 @@ internal sealed record SimResult(
     {
         var s = Settings;
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"## Traffic simulation: {MapId}, {Robots} robots, {Fmt(Simulated)} simulated");
+        text.AppendLine(CultureInfo.InvariantCulture, $"## Traffic simulation: {MapId}, {SimSettings.RobotCount(Robots)}, {Fmt(Simulated)} simulated");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Command: `{command}`");
         text.AppendLine();

@@ -13,6 +13,9 @@ namespace RobotFleet.TrafficSim;
 /// <summary>Settings of one simulation run.</summary>
 internal sealed record SimSettings
 {
+    /// <summary>A robot count in words for the reports: "1 robot", "5 robots".</summary>
+    public static string RobotCount(int robots) => robots == 1 ? "1 robot" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{robots} robots");
+
     public int Robots { get; init; } = 10;
 
     /// <summary>Simulated time to run.</summary>
@@ -97,7 +100,7 @@ internal sealed record SimSettings
     public string LoopFlowText(double weight, double loopMetres, bool byDensity) =>
         OneWayLoops || loopMetres == 0 ? ""
         : string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"; lanes against a loop's flow cost {weight:0.##} times their seconds in routing ({(byDensity ? $"by density: {Robots} robots on {loopMetres:0} m of loops" : "--loop-flow-weight")})");
+            $"; lanes against a loop's flow cost {weight:0.##} times their seconds in routing ({(byDensity ? $"by density: {RobotCount(Robots)} on {loopMetres:0} m of loops" : "--loop-flow-weight")})");
 
     /// <summary>With <see cref="OneWayLoops"/>: how many lanes against the loops' direction the orientation closes (0: the map has no loop of two-way lanes); said in the reports.</summary>
     public int LanesAgainstLoops { get; init; }
@@ -302,7 +305,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             if (_settings.Progress is { } progress && now - Epoch >= nextProgress)
             {
                 nextProgress += TimeSpan.FromMinutes(1);
-                progress.WriteLine($"[{_map.Id} {_robots.Count} robots] sim {(now - Epoch):hh\\:mm\\:ss}, wall {wall.Elapsed.TotalSeconds:F0} s, " +
+                progress.WriteLine($"[{_map.Id} {SimSettings.RobotCount(_robots.Count)}] sim {(now - Epoch):hh\\:mm\\:ss}, wall {wall.Elapsed.TotalSeconds:F0} s, " +
                                    $"completed {_completed}, open {_open.Count}, stalled now {_stalled.Count}, " +
                                    $"tick p50 {_perTick.Percentile(0.5):F1} ms");
             }

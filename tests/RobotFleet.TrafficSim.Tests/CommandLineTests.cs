@@ -149,6 +149,18 @@ public class CommandLineTests
         Assert.Contains("(--one-way-loops: no loop of two-way lanes, map unchanged)", hotel, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--controller", "pibt")]
+    [InlineData("--traffic", "pibt")]
+    public async Task A_fleet_of_one_is_reported_as_one_robot(params string[] controller)
+    {
+        var (code, stdout, _) = await RunAsync(["--site", "office", "--robots", "1", "--minutes", "1", "--quiet", .. controller]);
+
+        Assert.Equal(0, code);
+        Assert.Contains(", 1 robot, ", stdout, StringComparison.Ordinal); // was "1 robots"
+        Assert.DoesNotContain("1 robots", stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task With_a_time_scale_the_robots_drive_that_many_times_faster_than_the_coordinators_clock_and_the_report_says_so()
     {
