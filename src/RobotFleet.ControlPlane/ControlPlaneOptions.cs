@@ -26,7 +26,8 @@ public sealed class ControlPlaneOptions
     /// (<see cref="Planning.Traffic.PibtTrafficOptions.LoopFlowWeight"/>); null: by the fleet's density
     /// (<see cref="Planning.Traffic.PibtTrafficController.LoopFlowWeightFor"/>), the default; 1: every lane at its seconds.
     /// Every lane stays open. The plans' routes are weighted the same way (so a plan goes the way the controller releases
-    /// it); assignment's travel time estimates are not. Ignored with <see cref="OneWayLoops"/> (the lanes against the loops
+    /// it); a mission's time estimate, a zone's cleaning tour and assignment's travel times are not (they do not change
+    /// with the fleet's density). Ignored with <see cref="OneWayLoops"/> (the lanes against the loops
     /// are closed there).
     /// </summary>
     public double? LoopFlowWeight { get; init; }

@@ -135,13 +135,13 @@ public sealed class RouteGraph
     /// <param name="isWaypointBlocked">Optional predicate; called on the caller's thread for waypoints the search would enter.</param>
     /// <param name="isLaneClosed">Optional predicate; lanes it is true for are never driven (e.g. closed by an obstacle).</param>
     /// <param name="laneCostFactor">
-    /// Optional: how many times its seconds a lane costs in the search (>= 1; e.g. a lane against a loop's flow, see
+    /// Optional: how many times its seconds a lane costs in the search (finite, >= 1; e.g. a lane against a loop's flow, see
     /// RobotFleet.Planning's loop flow weight), so the route is the cheapest one rather than the fastest; null: every lane at
     /// its seconds. The route's <see cref="Route.TravelTime"/> is still its real seconds.
     /// </param>
     /// <returns>The route, or null when none exists.</returns>
     /// <exception cref="ArgumentException">A waypoint id is unknown; the message names it.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not > 0, or <paramref name="laneCostFactor"/> gave a lane less than 1 (or NaN).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not > 0, or <paramref name="laneCostFactor"/> gave a lane less than 1 (NaN, infinity).</exception>
     public Route? FindRoute(string fromWaypointId, string toWaypointId, double maxSpeed = double.PositiveInfinity, Func<string, bool>? isWaypointBlocked = null, Func<Lane, bool>? isLaneClosed = null,
         Func<Lane, double>? laneCostFactor = null)
     {
@@ -191,7 +191,7 @@ public sealed class RouteGraph
     /// <param name="laneCostFactor">Optional, as for <see cref="FindRoute"/>: the times are then the cheapest routes' costs (weighted seconds).</param>
     /// <returns>Waypoint id to travel time (s), for every reachable waypoint.</returns>
     /// <exception cref="ArgumentException">The start waypoint id is unknown; the message names it.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not > 0, or <paramref name="laneCostFactor"/> gave a lane less than 1 (or NaN).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not > 0, or <paramref name="laneCostFactor"/> gave a lane less than 1 (NaN, infinity).</exception>
     public IReadOnlyDictionary<string, double> TravelTimesFrom(string fromWaypointId, double maxSpeed = double.PositiveInfinity, Func<string, bool>? isWaypointBlocked = null,
         Func<Lane, bool>? isLaneClosed = null, Func<Lane, double>? laneCostFactor = null)
     {
@@ -318,9 +318,9 @@ public sealed class RouteGraph
             return seconds;
         }
         var factor = laneCostFactor(_lanes[lane]);
-        return factor >= 1
+        return factor >= 1 && double.IsFinite(factor)
             ? seconds * factor
-            : throw new ArgumentOutOfRangeException(nameof(laneCostFactor), factor, $"Lane cost factor of lane '{_lanes[lane].Id}' must be >= 1.");
+            : throw new ArgumentOutOfRangeException(nameof(laneCostFactor), factor, $"Lane cost factor of lane '{_lanes[lane].Id}' must be a finite number >= 1.");
     }
 
     private Route BuildRoute(int start, int goal, int[] cameBy, double maxSpeed)

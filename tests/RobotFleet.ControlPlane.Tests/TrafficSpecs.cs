@@ -193,16 +193,15 @@ public sealed class When_a_robot_is_lost
         await fleet.Coordinator.OnConnectionChangedAsync(new RobotConnectionChanged(lost.Id, RobotConnectionState.ConnectionBroken, fleet.Time.Now), CancellationToken.None);
 
         await fleet.SubmitAsync("m1", "a", "d");
-        // Under PIBT the plan goes round the lost robot from the start (C is on the shortest way; the lost robot will not
-        // move until an operator acts), as the controller routes: with the loop flow weight by density (B-E-D runs against
-        // the loop's flow here) the plan went round and then back through C, and the robot waited for the jam fallback.
-        Assert.Equal(["A", "B", "E", "D"], fleet.Routes(robot)[0].Waypoints.Select(w => w.WaypointId));
-
         var submitted = fleet.Time.Now;
+        Assert.Equal(["A", "B", "C", "D"], fleet.Routes(robot)[0].Waypoints.Select(w => w.WaypointId)); // it may come back at once
         await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
-        // At once: 2.5 s; without the controller routing round stranded robots, it waited for the jam fallback (32 s).
-        Assert.InRange((fleet.Time.Now - submitted).TotalSeconds, 0, 10);
 
+        // Once the lost robot has sent nothing for SilentAfter it is stranded (it will not move until a person acts): under
+        // PIBT the robot goes round it then, even where the way round runs against the loop's flow (B-E-D here, weight by
+        // density): 12.5 s after submission; without the controller's rule it waited for the jam fallback (32 s from
+        // submission), and without the plans' rule the plan went round and then back through C.
+        Assert.InRange((fleet.Time.Now - submitted).TotalSeconds, 0, fleet.Options.SilentAfter.TotalSeconds + 5);
         Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
         Assert.Equal(["A", "B", "E", "D"], robot.Trail);
         Assert.DoesNotContain(fleet.Routes(robot).SelectMany(r => r.Waypoints), w => w.WaypointId == "C" && w.Released);
@@ -367,7 +366,8 @@ public sealed class When_a_loop_flow_weight_is_configured
     {
         // The yard's ladder of loops: A to D and back. At weight 1 the robot drives the bottom row both ways, against the flow
         // one of them; at 100 the controller keeps it to the flow (round by the top row). With one-way loops the weight is
-        // not applied (the lanes against the loops are closed): the robot drives the oriented map.
+        // not applied (the lanes against the loops are closed): the robot drives the oriented map. The plan sent first goes the
+        // same way as the robot (regression: plans were routed unweighted and re-routed as the controller released otherwise).
         var map = TestMaps.Yard();
         var against = Planning.OneWayLoops.Blocks(map).Against;
 
@@ -376,14 +376,16 @@ public sealed class When_a_loop_flow_weight_is_configured
             await using var fleet = await Fleet.StartAsync(map, configure: _ => options);
             var robot = await fleet.AddRobotAsync("r1", "A");
             await fleet.SubmitAsync("m1", "d", "a"); // to D along the bottom row, then back to A
+            var planned = fleet.Routes(robot)[0].Waypoints.Select(w => w.WaypointId).ToList();
             await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal);
             Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+            Assert.Equal(planned, robot.Trail); // driven as planned, not re-routed on the way
             return robot.Trail;
         }
 
         bool AgainstTheFlow(List<string> trail) => trail.Zip(trail.Skip(1)).Any(p => map.FindLane(p.First, p.Second) is { } l && against.Contains(l.Id));
 
-        var plain = await Trail(new ControlPlaneOptions { Map = map, TrafficControl = TrafficControl.Pibt, LostBlockerTimeout = TimeSpan.FromSeconds(20), ParkIdleAfter = null });
+        var plain = await Trail(new ControlPlaneOptions { Map = map, TrafficControl = TrafficControl.Pibt, LostBlockerTimeout = TimeSpan.FromSeconds(20), ParkIdleAfter = null, LoopFlowWeight = 1 });
         var weighted = await Trail(new ControlPlaneOptions { Map = map, TrafficControl = TrafficControl.Pibt, LostBlockerTimeout = TimeSpan.FromSeconds(20), ParkIdleAfter = null, LoopFlowWeight = 100 });
         var oneWay = await Trail(new ControlPlaneOptions { Map = map, TrafficControl = TrafficControl.Pibt, LostBlockerTimeout = TimeSpan.FromSeconds(20), ParkIdleAfter = null, LoopFlowWeight = 100, OneWayLoops = true });
 

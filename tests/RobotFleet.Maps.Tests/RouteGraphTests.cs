@@ -60,7 +60,8 @@ public class RouteGraphTests
     [Theory]
     [InlineData(0.5)]
     [InlineData(double.NaN)]
-    public void A_lane_cost_factor_below_1_is_refused_naming_the_lane(double factor)
+    [InlineData(double.PositiveInfinity)]
+    public void A_lane_cost_factor_below_1_or_not_finite_is_refused_naming_the_lane(double factor)
     {
         var graph = new RouteGraph(Triangle);
 

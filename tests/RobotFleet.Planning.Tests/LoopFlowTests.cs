@@ -83,7 +83,7 @@ public sealed class LoopFlowTests
     [Theory]
     [InlineData(1.0, true)]
     [InlineData(100.0, false)]
-    [InlineData(null, true)] // by density a robot alone has weight 1
+    [InlineData(null, false)] // by density: two robots on 24 m of loop, weight 100 (a robot alone has weight 1)
     public void A_robot_whose_goal_is_two_lanes_back_against_the_flow_drives_round_with_the_flow_unless_the_weight_is_low(double? weight, bool back)
     {
         // From a, the goal two lanes back against the flow is 8 s that way and 16 s round with it.
@@ -92,13 +92,14 @@ public sealed class LoopFlowTests
         var goal = AgainstFlow(map, first.ToWaypointId).ToWaypointId;
         var controller = new PibtTrafficController(new TrafficSpace(map, 0.5), new PibtTrafficOptions { LoopFlowWeight = weight });
         controller.Place("r1", "a");
+        controller.Place("r2", "t"); // off the loop, idle: it counts for the density only
         controller.SetGoal("r1", goal);
 
         var release = Assert.Single(controller.Step());
 
         Assert.Equal("r1", release.RobotId);
         Assert.Equal(back, release.Waypoints[0] == first.ToWaypointId);
-        Assert.Equal(weight ?? 1, controller.LoopFlowWeight);
+        Assert.Equal(weight ?? 100, controller.LoopFlowWeight);
         Assert.Equal(back ? 8 : 16, controller.TimeToGoal("r1", "a"), 3);
     }
 
@@ -182,5 +183,28 @@ public sealed class LoopFlowTests
         Assert.Equal(round, releases.Any(r => r.RobotId == "r1" && r.Waypoints[0] == back.ToWaypointId));
         Assert.DoesNotContain(releases, r => r.RobotId == "r1" && r.Waypoints.Contains(next));
         Assert.Equal(round ? 16 * 100 : 8, controller.TimeToGoal("r1", "a"), 3);
+    }
+
+    [Fact]
+    public void A_goal_where_a_stranded_robot_stands_costs_nothing_more_and_the_times_come_back_when_it_may_move_again()
+    {
+        // Weight 1: plain seconds. r0 stands on c. From b: c 4 s; d 8 s through c, 16 s round by a-f-e.
+        var controller = new PibtTrafficController(new TrafficSpace(Ring(), 0.5), new PibtTrafficOptions { LoopFlowWeight = 1 });
+        controller.Place("r0", "c");
+        controller.SetBusy("r0", true);
+        controller.SetStranded("r0", true);
+        controller.Place("r1", "b");
+        controller.SetGoal("r1", "c");
+        controller.Step(0);
+        Assert.Equal(4, controller.TimeToGoal("r1", "b"), 3); // its goal: nothing more
+
+        controller.SetGoal("r1", "d");
+        controller.Step(0.25);
+        Assert.Equal(16, controller.TimeToGoal("r1", "b"), 3); // round it
+        Assert.Contains("c, 4 s to goal past 1 robot that will not move", controller.Explain("r1"), StringComparison.Ordinal);
+
+        controller.SetStranded("r0", false);
+        controller.Step(0.5);
+        Assert.Equal(8, controller.TimeToGoal("r1", "b"), 3); // through it again
     }
 }

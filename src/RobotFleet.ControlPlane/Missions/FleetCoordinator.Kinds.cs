@@ -218,7 +218,7 @@ public sealed partial class FleetCoordinator : RobotFleet.ControlPlane.Schedules
         double seconds = 0, metres = 0;
         for (var i = 1; i < targets.Count; i++)
         {
-            var route = _graph.FindRoute(targets[i - 1].WaypointId, targets[i].WaypointId, options.RobotMaxSpeed, isLaneClosed: AgainstLoopsWhenOpen, laneCostFactor: RouteCostOrNull);
+            var route = _graph.FindRoute(targets[i - 1].WaypointId, targets[i].WaypointId, options.RobotMaxSpeed, isLaneClosed: AgainstLoopsWhenOpen);
             if (route is null)
                 return Reject(FieldOfTarget(c), $"unreachable: no route from waypoint '{targets[i - 1].WaypointId}' to '{targets[i].WaypointId}'");
             seconds += route.TravelTime;
@@ -259,7 +259,7 @@ public sealed partial class FleetCoordinator : RobotFleet.ControlPlane.Schedules
         while (inside.Count > 0)
         {
             var next = tour.Count == 0 ? inside[0] : inside
-                .OrderBy(w => _graph.FindRoute(tour[^1], w, options.RobotMaxSpeed, isLaneClosed: AgainstLoopsWhenOpen, laneCostFactor: RouteCostOrNull)?.TravelTime ?? double.PositiveInfinity)
+                .OrderBy(w => _graph.FindRoute(tour[^1], w, options.RobotMaxSpeed, isLaneClosed: AgainstLoopsWhenOpen)?.TravelTime ?? double.PositiveInfinity)
                 .ThenBy(w => w, StringComparer.Ordinal).First();
             tour.Add(next);
             inside.Remove(next);

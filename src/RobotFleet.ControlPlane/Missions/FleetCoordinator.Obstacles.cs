@@ -158,9 +158,9 @@ public sealed partial class FleetCoordinator
         _passingLanes = _loops.PassingAmong(against);
     }
 
-    /// <summary>The fastest route that drives no closed lane (and, optionally, enters no blocked waypoint), lanes against a loop's flow weighted (<see cref="RouteCostOrNull"/>).</summary>
+    /// <summary>The fastest route that drives no closed lane (and, optionally, enters no blocked waypoint), priced as PIBT routes (<see cref="RouteCost"/>).</summary>
     private Route? FindOpenRoute(string from, string to, Func<string, bool>? blocked = null) =>
-        _graph.FindRoute(from, to, options.RobotMaxSpeed, blocked, ClosedOrNull, RouteCostOrNull);
+        _graph.FindRoute(from, to, options.RobotMaxSpeed, blocked, ClosedOrNull, RouteCost(from));
 
     private IEnumerable<Lane> WithReverses(IEnumerable<Lane> lanes) => lanes
         .SelectMany(l => options.Map.Lanes.Where(o => o == l || (o.FromWaypointId == l.ToWaypointId && o.ToWaypointId == l.FromWaypointId)))

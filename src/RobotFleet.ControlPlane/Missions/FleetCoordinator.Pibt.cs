@@ -43,43 +43,44 @@ public sealed partial class FleetCoordinator
         : null;
 
     /// <summary>
-    /// The cost factor of every route the plans are made of, under PIBT (null when every lane costs its seconds): a lane
-    /// against a loop's flow costs the controller's loop flow weight in force (<see cref="PibtTrafficController.LoopFlowWeight"/>,
-    /// by density it follows the fleet) times its seconds, and a lane out of a waypoint a stranded robot holds
-    /// (<see cref="IsStranded"/>) <see cref="StrandedRouteFactor"/> times, as the controller routes
-    /// (<see cref="PibtTrafficController.SetStranded"/>). So a plan goes the way the controller will release it: a plan routed
-    /// otherwise was re-routed step by step as the controller sent the robot round with the flow (a robot drove back over
-    /// waypoints it had already cleaned), or round a lost robot and then back through it.
+    /// The cost factor of a plan's route from <paramref name="from"/>, under PIBT (null when every lane costs its seconds), so
+    /// a plan goes the way the controller will release it: a lane against a loop's flow costs the controller's loop flow
+    /// weight in force (<see cref="PibtTrafficController.LoopFlowWeight"/>, by density it follows the fleet) times its
+    /// seconds, and driving on from a waypoint a stranded robot holds (<see cref="IsStranded"/>; not <paramref name="from"/>)
+    /// costs <see cref="TrafficSpace.StrandedPassSeconds"/> more, as the controller routes (<see cref="PibtTrafficController.SetStranded"/>).
+    /// A plan routed unweighted was re-routed step by step as the controller sent the robot round with the flow, and one
+    /// routed through a lost robot went round it and then back through it.
     /// </summary>
-    private Func<Lane, double>? RouteCostOrNull
+    private Func<Lane, double>? RouteCost(string from)
     {
-        get
+        if (options.TrafficControl != TrafficControl.Pibt)
+            return null;
+        var weight = _againstFlow is null ? 1 : Pibt.LoopFlowWeight;
+        HashSet<string>? stranded = null;
+        foreach (var robot in _robots.Values.Where(IsStranded))
         {
-            if (options.TrafficControl != TrafficControl.Pibt)
-                return null;
-            var weight = _againstFlow is null ? 1 : Pibt.LoopFlowWeight;
-            HashSet<string>? stranded = null;
-            foreach (var robot in _robots.Values.Where(IsStranded))
-            {
-                stranded ??= new HashSet<string>(StringComparer.Ordinal);
-                if (robot.Plan is { } plan)
-                    stranded.UnionWith(plan.Steps.Take(plan.ReleasedThrough + 1).Skip(plan.ReachedIndex).Select(s => s.WaypointId));
-                else if (robot.WaypointId is { } at)
-                    stranded.Add(at);
-            }
-
-            if (weight <= 1 && stranded is null)
-                return null;
-            var against = _againstFlow;
-            return l => (weight > 1 && against!.Contains(l.Id) ? weight : 1) * (stranded?.Contains(l.FromWaypointId) == true ? StrandedRouteFactor : 1);
+            stranded ??= new HashSet<string>(StringComparer.Ordinal);
+            if (_pibt is not null && _pibtPlaced.Contains(robot.Key))
+                stranded.UnionWith(_pibt.Held(robot.Key));
+            else if (robot.WaypointId is { } at)
+                stranded.Add(at);
         }
+
+        stranded?.Remove(from);
+        if (weight <= 1 && stranded is not { Count: > 0 })
+            return null;
+        var against = _againstFlow;
+        return l => (weight > 1 && against!.Contains(l.Id) ? weight : 1)
+                    + (stranded?.Contains(l.FromWaypointId) == true ? TrafficSpace.StrandedPassSeconds / Math.Max(_graph.TravelTime(l, options.RobotMaxSpeed), 1e-3) : 0);
     }
 
-    /// <summary>How many times its seconds a lane out of a waypoint a stranded robot holds costs a plan's route: more than any way round.</summary>
-    private const double StrandedRouteFactor = 1e6;
-
-    /// <summary>Whether a robot will not move until a person acts: lost, paused (by an operator or on the robot) or in a fatal error.</summary>
-    private static bool IsStranded(TrackedRobot robot) => robot.IsLost || robot.PausedFor is not null || robot.State is { Paused: true } || robot.HasFatalError;
+    /// <summary>
+    /// Whether a robot will not move until a person acts: in a fatal error, paused (by an operator or on the robot), or lost
+    /// (offline or silent) with no state for <see cref="ControlPlaneOptions.SilentAfter"/> — not one just restored with the
+    /// control plane, nor one whose connection dropped a moment ago (it may still be driving what it was sent).
+    /// </summary>
+    private bool IsStranded(TrackedRobot robot) => robot.HasFatalError || robot.PausedFor is not null || robot.State is { Paused: true }
+        || (robot.IsLost && !robot.Restored && time.GetUtcNow() - robot.LastStateAt >= options.SilentAfter);
 
     private void ReleaseByPibt()
     {

@@ -445,7 +445,7 @@ public sealed partial class FleetCoordinator
             var robotPlan = new RobotPlan(orderId, mission.Id, robot.WaypointId!) { ChargeTarget = spec.TargetCharge };
             if (!robotPlan.Reroute(Materialise(spec, orderId, targets), (from, to) => FindOpenRoute(from, to)))
             {
-                if (_closedLanes.Count > 0 && robotPlan.Reroute(Materialise(spec, orderId, targets), (from, to) => _graph.FindRoute(from, to, options.RobotMaxSpeed, isLaneClosed: AgainstLoopsWhenOpen, laneCostFactor: RouteCostOrNull)))
+                if (_closedLanes.Count > 0 && robotPlan.Reroute(Materialise(spec, orderId, targets), (from, to) => _graph.FindRoute(from, to, options.RobotMaxSpeed, isLaneClosed: AgainstLoopsWhenOpen, laneCostFactor: RouteCost(from))))
                 {
                     logger.LogInformation("Mission {Mission} waits: no way from '{From}' while lanes {Lanes} are closed", mission.Id, robot.WaypointId,
                         string.Join(", ", _closedLanes.Keys.Order(StringComparer.Ordinal)));
@@ -795,7 +795,7 @@ public sealed partial class FleetCoordinator
         // seconds on a 10,000-waypoint grid, found by the traffic simulation); the route is then found to the chosen one.
         (string Waypoint, Route? Route) Nearest(Func<string, bool> blocked)
         {
-            var best = _graph.TravelTimesFrom(from, options.RobotMaxSpeed, blocked, ClosedOrNull, RouteCostOrNull)
+            var best = _graph.TravelTimesFrom(from, options.RobotMaxSpeed, blocked, ClosedOrNull, RouteCost(from))
                 .Where(c => c.Key != from && !excluded.Contains(c.Key))
                 .OrderBy(c => otherRoutes.Contains(c.Key) ? 1 : 0)
                 .ThenBy(c => preferred.Contains(c.Key) ? 0 : 1)

@@ -426,14 +426,32 @@ public sealed class PibtTrafficController
     /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
     public void SetStranded(string robotId, bool stranded) => Get(robotId).Stranded = stranded;
 
-    /// <summary>Collects the waypoints stranded robots hold; when they changed, the times change with them (progress re-measured).</summary>
+    /// <summary>A travel time for <see cref="Explain"/>: "12.5 s to goal", and how many stranded robots' places it passes ("12.5 s to goal past 1 robot that will not move").</summary>
+    private static string TimeText(float time, string to)
+    {
+        var past = float.IsInfinity(time) ? 0 : (int)(time / TrafficSpace.StrandedPassSeconds);
+        return past == 0
+            ? $"{time:0.#} s to {to}"
+            : $"{time - (past * TrafficSpace.StrandedPassSeconds):0.#} s to {to} past {past} robot{(past == 1 ? "" : "s")} that will not move";
+    }
+
+    /// <summary>
+    /// Collects the waypoints stranded robots hold and those in hard conflict with what they hold (too close to pass: a
+    /// footprint apart on maps whose waypoints stand closer); when they changed, the times change with them (progress re-measured).
+    /// </summary>
     private void UpdateStranded()
     {
         _strandedScratch.Clear();
         foreach (var agent in _agents)
         {
-            if (agent.Stranded && !agent.Removed)
-                _strandedScratch.UnionWith(agent.Path);
+            if (!agent.Stranded || agent.Removed)
+                continue;
+            for (var i = 0; i < agent.Path.Count; i++)
+            {
+                AddStranded(agent.Path[i]);
+                if (i + 1 < agent.Path.Count && SegmentBetween(agent.Path[i], agent.Path[i + 1]) is var segment and >= 0)
+                    AddStranded(segment);
+            }
         }
 
         if (_strandedScratch.SetEquals(_strandedAt))
@@ -442,6 +460,17 @@ public sealed class PibtTrafficController
         _strandedAt.UnionWith(_strandedScratch);
         _closures++;
         RemeasureProgress();
+
+        void AddStranded(int resource)
+        {
+            if (resource < _space.WaypointCount)
+                _strandedScratch.Add(resource);
+            foreach (var r in _space.HardConflicts[resource])
+            {
+                if (r < _space.WaypointCount)
+                    _strandedScratch.Add(r);
+            }
+        }
     }
 
     /// <summary>Steps taken so far.</summary>
@@ -505,6 +534,7 @@ public sealed class PibtTrafficController
         ReleaseAll(agent);
         agent.Removed = true;
         agent.Goal = -1;
+        (agent.Busy, agent.Stranded) = (false, false); // placed again, it starts as any robot does
         UpdateFlowWeight();
     }
 
@@ -689,11 +719,11 @@ public sealed class PibtTrafficController
                 why = "held by or too close to " + string.Join(", ", blockers.Select(b => $"{b.Id} ({(b.Busy ? "busy" : b.Path.Count > 1 ? "driving" : b.ClaimWaypoint >= 0 ? "waiting" : "standing")})"));
             else
                 why = "free";
-            var time = times is null ? "" : $", {times[v]:0.#} s to goal";
+            var time = times is null ? "" : $", {TimeText(times[v], "goal")}";
             parts.Add($"{_space.WaypointId(v)}{time}: {(_passing.Contains(lane) && !_closed.Contains(lane) ? "passing lane (only to make way), " : "")}{why}");
         }
 
-        var own = times is null ? "no goal" : $"{times[u]:0.#} s to {(agent.Goal >= 0 ? "goal" : "leave the dead end for another robot, via")} {_space.WaypointId(agent.Target)}";
+        var own = times is null ? "no goal" : TimeText(times[u], $"{(agent.Goal >= 0 ? "goal" : "leave the dead end for another robot, via")} {_space.WaypointId(agent.Target)}");
         if (agent.ClaimWaypoint >= 0)
         {
             var waiting = new List<string>();
@@ -995,6 +1025,15 @@ public sealed class PibtTrafficController
             // released a waypoint to a robot out of reach (regression: after an MQTT broker restart the control plane sent
             // an update of an order it had already cancelled; the robot got it on reconnecting and drove on).
             if (agent.Busy)
+            {
+                DropClaim(agent);
+                continue;
+            }
+
+            // A claim on a place a stranded robot holds (or stands too close to) is not granted before a person acts: dropped,
+            // the robot decides again in times that go round it (regression: a robot that had claimed the waypoint of a robot
+            // then lost kept the claim, and its mission was given up after 20 s while the way round stood open).
+            if (_strandedAt.Contains(agent.ClaimWaypoint) && agent.ClaimWaypoint != agent.Target)
             {
                 DropClaim(agent);
                 continue;
