@@ -19,4 +19,35 @@ public sealed class When_the_demo_runs
         Assert.All(missions, m => Assert.StartsWith("demo-", m.GetProperty("id").GetString()));
         Assert.True(missions.Count(m => m.GetProperty("status").GetString() is not ("Completed" or "Failed" or "Cancelled")) <= 6, "at most two unfinished missions per robot");
     }
+
+    [Fact]
+    public async Task Should_keep_to_two_unfinished_missions_per_robot_across_a_restart()
+    {
+        // Regression (found by a new user restarting the demo): the control plane restores its missions at its first
+        // decision, and the driver's first look at the missions came before it, so every restart added one more
+        // unfinished mission (6, 7, 8 ... with 3 robots).
+        var data = Path.Combine(Path.GetTempPath(), $"robotfleet-demo-{Guid.NewGuid():N}");
+        var options = new ServerOptions { Demo = true, Robots = 3, DemoInterval = TimeSpan.FromMilliseconds(300), DemoSeed = 5, DataDirectory = data };
+        try
+        {
+            for (var run = 0; run < 3; run++)
+            {
+                await using var server = await ServerHost.StartAsync(options);
+                var most = 0;
+                await ServerHost.WaitUntilAsync(async () =>
+                {
+                    most = Math.Max(most, Unfinished(await server.GetJsonAsync("/api/missions")));
+                    return false;
+                }, TimeSpan.FromSeconds(4));
+                Assert.Equal(6, most); // filled to the cap, never past it
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+        }
+
+        static int Unfinished(System.Text.Json.JsonElement missions) =>
+            missions.EnumerateArray().Count(m => m.GetProperty("status").GetString() is not ("Completed" or "Failed" or "Cancelled"));
+    }
 }

@@ -12,6 +12,13 @@ public sealed partial class FleetCoordinator
     private readonly HashSet<string> _changedMissions = new(StringComparer.Ordinal);
     private readonly Dictionary<RobotId, string> _savedPlans = [];
     private bool _restored;
+    private volatile bool _restoreDone;
+
+    /// <summary>
+    /// Whether the stored missions and plans are loaded (at the coordinator's first decision: a robot event, a tick or a
+    /// request); until then <see cref="MissionStore"/> lacks the missions of earlier runs. Safe to read from any thread.
+    /// </summary>
+    public bool HasRestored => _restoreDone;
 
     /// <summary>Until when, after a restart, nothing is released while the robots report (see <see cref="ControlPlaneOptions.RestartSettle"/>).</summary>
     private DateTimeOffset _settleUntil = DateTimeOffset.MinValue;

@@ -14,6 +14,7 @@ public sealed class DemoDriver(
     ServerOptions options,
     SiteMap map,
     MissionStore missions,
+    FleetCoordinator coordinator,
     IRequestClient<SubmitMission> submit,
     ILogger<DemoDriver> logger) : BackgroundService
 {
@@ -36,7 +37,9 @@ public sealed class DemoDriver(
         {
             do
             {
-                if (missions.All.Count(m => !m.IsFinal) >= limit)
+                // The missions of an earlier run count too: none is submitted before the control plane has loaded them
+                // (regression: each restart of the demo added one unfinished mission past the limit).
+                if (!coordinator.HasRestored || missions.All.Count(m => !m.IsFinal) >= limit)
                     continue;
                 var pickup = places[random.Next(places.Count)];
                 var dropoff = places.Where(p => p != pickup).ElementAt(random.Next(places.Count - 1));
