@@ -14,10 +14,12 @@ public sealed class When_operators_steer_a_mission_over_the_api
         await using var server = await ServerHost.StartAsync(new ServerOptions { Robots = 2, TimeScale = 1 });
         Assert.True(await ServerHost.WaitUntilAsync(async () => (await server.GetJsonAsync("/api/robots")).EnumerateArray()
             .Count(r => r.GetProperty("connection").GetString() == "ONLINE") == 2, TimeSpan.FromSeconds(30)), "2 robots ONLINE");
-        // Both pinned to sim-1: the second waits in the queue until sim-1 is free.
+        // Both pinned to sim-1: the second waits in the queue until sim-1 is free. The second is submitted once the first
+        // runs (submitted together, a loaded machine's coordinator could see both in one planning cycle and give sim-1
+        // the second first: CI, 2026-12-03).
         var first = await SubmitAsync(server, "pantry", "coe", "RobotFleet/sim-1");
-        var second = await SubmitAsync(server, "pantry", "lounge", "RobotFleet/sim-1");
         Assert.True(await ServerHost.WaitUntilAsync(async () => await StatusAsync(server, first) is "Dispatched" or "Executing", TimeSpan.FromSeconds(20)));
+        var second = await SubmitAsync(server, "pantry", "lounge", "RobotFleet/sim-1");
         Assert.Equal("Queued", await StatusAsync(server, second));
 
         var reassigned = await server.Http.PostAsJsonAsync($"/api/missions/{second}/reassign", new { robot = "RobotFleet/sim-2" });

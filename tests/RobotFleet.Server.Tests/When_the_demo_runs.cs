@@ -34,17 +34,20 @@ public sealed class When_the_demo_runs
             {
                 await using var server = await ServerHost.StartAsync(options);
                 var most = 0;
-                await ServerHost.WaitUntilAsync(async () =>
+                async Task<bool> Full()
                 {
                     most = Math.Max(most, Unfinished(await server.GetJsonAsync("/api/missions")));
-                    return false;
-                }, TimeSpan.FromSeconds(4));
+                    return most >= 6;
+                }
+
+                Assert.True(await ServerHost.WaitUntilAsync(Full, TimeSpan.FromSeconds(30)), $"run {run}: the driver should fill the fleet to 6 unfinished missions");
+                await ServerHost.WaitUntilAsync(async () => !await Full(), TimeSpan.FromSeconds(3)); // three more seconds, ten intervals
                 Assert.Equal(6, most); // filled to the cap, never past it
             }
         }
         finally
         {
-            try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+            try { Directory.Delete(data, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         }
 
         static int Unfinished(System.Text.Json.JsonElement missions) =>

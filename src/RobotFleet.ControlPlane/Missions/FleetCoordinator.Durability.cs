@@ -16,7 +16,8 @@ public sealed partial class FleetCoordinator
 
     /// <summary>
     /// Whether the stored missions and plans are loaded (at the coordinator's first decision: a robot event, a tick or a
-    /// request); until then <see cref="MissionStore"/> lacks the missions of earlier runs. Safe to read from any thread.
+    /// request; on a standby instance, once it leads); until then <see cref="MissionStore"/> lacks the missions of earlier
+    /// runs. Safe to read from any thread.
     /// </summary>
     public bool HasRestored => _restoreDone;
 
@@ -66,11 +67,15 @@ public sealed partial class FleetCoordinator
     /// </summary>
     private void Restore()
     {
-        _restored = true;
         if (!_repository.IsDurable)
+        {
+            _restored = true;
             return;
+        }
+
         _restoredAt = time.GetUtcNow();
         var snapshot = _repository.Load();
+        _restored = true; // only once loaded: a load that fails (the database down) is tried again at the next decision
         // Order and action ids of internal moves carry a counter: start it past anything an earlier run used.
         _evadeCounter = time.GetUtcNow().ToUnixTimeMilliseconds();
         var applied = lifecycle?.LastSequences() ?? new Dictionary<string, long>();

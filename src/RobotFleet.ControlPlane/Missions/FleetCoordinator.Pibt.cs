@@ -46,41 +46,34 @@ public sealed partial class FleetCoordinator
     /// The cost factor of a plan's route from <paramref name="from"/>, under PIBT (null when every lane costs its seconds), so
     /// a plan goes the way the controller will release it: a lane against a loop's flow costs the controller's loop flow
     /// weight in force (<see cref="PibtTrafficController.LoopFlowWeight"/>, by density it follows the fleet) times its
-    /// seconds, and driving on from a waypoint a stranded robot holds (<see cref="IsStranded"/>; not <paramref name="from"/>)
-    /// costs <see cref="TrafficSpace.StrandedPassSeconds"/> more, as the controller routes (<see cref="PibtTrafficController.SetStranded"/>).
-    /// A plan routed unweighted was re-routed step by step as the controller sent the robot round with the flow, and one
-    /// routed through a lost robot went round it and then back through it.
+    /// seconds, and driving on from a place the controller keeps robots from passing (<see cref="PibtTrafficController.IsStrandedAt"/>:
+    /// held by a robot that will not move until a person acts, or too close to pass it; not <paramref name="from"/>) costs
+    /// <see cref="TrafficSpace.StrandedPassSeconds"/> more. A plan routed unweighted was re-routed step by step as the
+    /// controller sent the robot round with the flow, and one routed through a lost robot went round it and back through it.
     /// </summary>
     private Func<Lane, double>? RouteCost(string from)
     {
         if (options.TrafficControl != TrafficControl.Pibt)
             return null;
         var weight = _againstFlow is null ? 1 : Pibt.LoopFlowWeight;
-        HashSet<string>? stranded = null;
-        foreach (var robot in _robots.Values.Where(IsStranded))
-        {
-            stranded ??= new HashSet<string>(StringComparer.Ordinal);
-            if (_pibt is not null && _pibtPlaced.Contains(robot.Key))
-                stranded.UnionWith(_pibt.Held(robot.Key));
-            else if (robot.WaypointId is { } at)
-                stranded.Add(at);
-        }
-
-        stranded?.Remove(from);
-        if (weight <= 1 && stranded is not { Count: > 0 })
+        var pibt = Pibt;
+        var stranded = pibt.AnyStranded;
+        if (weight <= 1 && !stranded)
             return null;
         var against = _againstFlow;
         return l => (weight > 1 && against!.Contains(l.Id) ? weight : 1)
-                    + (stranded?.Contains(l.FromWaypointId) == true ? TrafficSpace.StrandedPassSeconds / Math.Max(_graph.TravelTime(l, options.RobotMaxSpeed), 1e-3) : 0);
+                    + (stranded && l.FromWaypointId != from && pibt.IsStrandedAt(l.FromWaypointId)
+                        ? TrafficSpace.StrandedPassSeconds / Math.Max(_graph.TravelTime(l, options.RobotMaxSpeed), 1e-3) : 0);
     }
 
     /// <summary>
     /// Whether a robot will not move until a person acts: in a fatal error, paused (by an operator or on the robot), or lost
-    /// (offline or silent) with no state for <see cref="ControlPlaneOptions.SilentAfter"/> — not one just restored with the
-    /// control plane, nor one whose connection dropped a moment ago (it may still be driving what it was sent).
+    /// (offline, silent, or restored with the control plane and not heard from) with no state for
+    /// <see cref="ControlPlaneOptions.SilentAfter"/> (a robot whose connection dropped a moment ago may still be driving what
+    /// it was sent).
     /// </summary>
     private bool IsStranded(TrackedRobot robot) => robot.HasFatalError || robot.PausedFor is not null || robot.State is { Paused: true }
-        || (robot.IsLost && !robot.Restored && time.GetUtcNow() - robot.LastStateAt >= options.SilentAfter);
+        || (robot.IsLost && time.GetUtcNow() - robot.LastStateAt >= options.SilentAfter);
 
     private void ReleaseByPibt()
     {
@@ -145,7 +138,7 @@ public sealed partial class FleetCoordinator
             // Stranded: it will not move until a person acts; the others are routed round what it holds where there is a way
             // (with the loop flow weight, the way round may run against a loop's flow: without this they waited behind it).
             var stranded = IsStranded(robot);
-            var busy = stranded || robot.Plan is { } plan && (plan.Orphaned || plan.CancelActionId is not null || ActsAtReachedStep(robot, plan));
+            var busy = stranded || robot.IsLost || robot.Plan is { } plan && (plan.Orphaned || plan.CancelActionId is not null || ActsAtReachedStep(robot, plan));
             _pibt.SetBusy(robot.Key, busy);
             _pibt.SetStranded(robot.Key, stranded);
             // A robot busy on its way (opening a door, an action) keeps its goal; it does not move meanwhile. Taken away and given

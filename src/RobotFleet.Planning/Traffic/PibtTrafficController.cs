@@ -426,6 +426,16 @@ public sealed class PibtTrafficController
     /// <exception cref="KeyNotFoundException">The robot was never placed.</exception>
     public void SetStranded(string robotId, bool stranded) => Get(robotId).Stranded = stranded;
 
+    /// <summary>Whether any place is kept from being passed for a stranded robot (<see cref="IsStrandedAt"/>), as of the last <see cref="Step"/>.</summary>
+    public bool AnyStranded => _strandedAt.Count > 0;
+
+    /// <summary>
+    /// Whether driving on through a waypoint costs <see cref="TrafficSpace.StrandedPassSeconds"/> more, as of the last
+    /// <see cref="Step"/>: a stranded robot holds it or stands too close to pass it (<see cref="SetStranded"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The waypoint is not on the map.</exception>
+    public bool IsStrandedAt(string waypointId) => _strandedAt.Contains(_space.IndexOf(waypointId));
+
     /// <summary>A travel time for <see cref="Explain"/>: "12.5 s to goal", and how many stranded robots' places it passes ("12.5 s to goal past 1 robot that will not move").</summary>
     private static string TimeText(float time, string to)
     {
