@@ -363,6 +363,22 @@ public sealed class When_a_loop_flow_weight_is_configured
     }
 
     [Fact]
+    public async Task Should_log_the_weight_by_density_as_robots_join()
+    {
+        await using var fleet = await Fleet.StartAsync(TestMaps.Yard());
+        await fleet.AddRobotAsync("r1", "A");
+        await fleet.RunUntilAsync(() => fleet.Log.Any(l => l.Contains("loop flow weight", StringComparison.Ordinal)));
+        await fleet.AddRobotAsync("r2", "D");
+        await fleet.RunUntilAsync(() => fleet.Log.Count(l => l.Contains("loop flow weight", StringComparison.Ordinal)) >= 2);
+
+        var lines = fleet.Log.Where(l => l.Contains("loop flow weight", StringComparison.Ordinal)).ToList();
+        Assert.Contains("Traffic: loop flow weight 1 by density (1 robot on ", lines[0], StringComparison.Ordinal); // alone
+        var expected = Planning.Traffic.PibtTrafficController.LoopFlowWeightFor(2, new Planning.Traffic.TrafficSpace(TestMaps.Yard(), fleet.Options.FootprintRadius).LoopMetres);
+        Assert.Contains($"Traffic: loop flow weight {expected:0.##} by density (2 robots on ", lines[1], StringComparison.Ordinal);
+        Assert.Equal(2, lines.Count); // once per change
+    }
+
+    [Fact]
     public async Task Should_route_a_robot_round_with_the_flow_by_it_and_not_with_one_way_loops()
     {
         // The yard's ladder of loops: A to D and back. At weight 1 the robot drives the bottom row both ways, against the flow

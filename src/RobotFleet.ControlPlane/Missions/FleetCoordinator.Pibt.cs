@@ -26,6 +26,9 @@ public sealed partial class FleetCoordinator
     private IReadOnlySet<string>? _pibtPassing;
     private readonly Dictionary<string, double> _pibtExplained = new(StringComparer.Ordinal);
 
+    /// <summary>The loop flow weight last logged (by density it changes as robots join and leave); NaN before the first.</summary>
+    private double _loggedFlowWeight = double.NaN;
+
     /// <summary>The PIBT controller, made at its first use (the first release, or the first route weighted by its loop flow weight).</summary>
     private PibtTrafficController Pibt
     {
@@ -145,6 +148,14 @@ public sealed partial class FleetCoordinator
             // back, the goal counted as new, the robot lost its PIBT priority at every door and the robot it had pushed back
             // pushed it back in turn (regression: two robots bounced at a door for good).
             _pibt.SetGoal(robot.Key, NextStop(robot.Plan));
+        }
+
+        // By density the weight follows the fleet: said when it changes, for the operator reading why robots go round.
+        if (_againstFlow is not null && _loopFlowWeight is null && _pibt.LoopFlowWeight != _loggedFlowWeight)
+        {
+            _loggedFlowWeight = _pibt.LoopFlowWeight;
+            logger.LogInformation("Traffic: loop flow weight {Weight:0.##} by density ({Robots} on {Metres:0} m of loop lanes)", _pibt.LoopFlowWeight,
+                _pibtPlaced.Count == 1 ? "1 robot" : $"{_pibtPlaced.Count} robots", _pibt.Space.LoopMetres);
         }
 
         var now = (time.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalSeconds;
