@@ -58,8 +58,8 @@ public sealed partial class FleetCoordinator
     {
         if (options.TrafficControl != TrafficControl.Pibt)
             return null;
-        var weight = _againstFlow is null ? 1 : Pibt.LoopFlowWeight;
         var pibt = Pibt;
+        var weight = _againstFlow is null ? 1 : pibt.LoopFlowWeight;
         var stranded = pibt.AnyStranded;
         if (weight <= 1 && !stranded)
             return null;
