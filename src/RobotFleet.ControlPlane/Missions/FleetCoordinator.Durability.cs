@@ -11,15 +11,15 @@ public sealed partial class FleetCoordinator
     private readonly Dictionary<string, SubmitMission> _submissions = [];
     private readonly HashSet<string> _changedMissions = new(StringComparer.Ordinal);
     private readonly Dictionary<RobotId, string> _savedPlans = [];
-    private bool _restored;
-    private volatile bool _restoreDone;
+    /// <summary>Set once <see cref="Restore"/> has run to its end: a load that fails (the database down) is tried again at the next decision.</summary>
+    private volatile bool _restored;
 
     /// <summary>
     /// Whether the stored missions and plans are loaded (at the coordinator's first decision: a robot event, a tick or a
     /// request; on a standby instance, once it leads); until then <see cref="MissionStore"/> lacks the missions of earlier
     /// runs. Safe to read from any thread.
     /// </summary>
-    public bool HasRestored => _restoreDone;
+    public bool HasRestored => _restored;
 
     /// <summary>Until when, after a restart, nothing is released while the robots report (see <see cref="ControlPlaneOptions.RestartSettle"/>).</summary>
     private DateTimeOffset _settleUntil = DateTimeOffset.MinValue;
@@ -75,7 +75,6 @@ public sealed partial class FleetCoordinator
 
         _restoredAt = time.GetUtcNow();
         var snapshot = _repository.Load();
-        _restored = true; // only once loaded: a load that fails (the database down) is tried again at the next decision
         // Order and action ids of internal moves carry a counter: start it past anything an earlier run used.
         _evadeCounter = time.GetUtcNow().ToUnixTimeMilliseconds();
         var applied = lifecycle?.LastSequences() ?? new Dictionary<string, long>();
@@ -122,6 +121,7 @@ public sealed partial class FleetCoordinator
             _missions.Values.Count(m => !m.IsFinal), snapshot.Plans.Count, options.TrafficControl,
             options.TrafficControl != TrafficControl.Pibt || options.OneWayLoops ? ""
             : _loopFlowWeight is { } weight ? $", loop flow weight {weight:0.##}" : ", loop flow weight by density");
+        _restored = true;
     }
 
     /// <summary>

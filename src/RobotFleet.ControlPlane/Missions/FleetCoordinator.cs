@@ -263,10 +263,7 @@ public sealed partial class FleetCoordinator(
         try
         {
             if (!_restored)
-            {
                 Restore();
-                _restoreDone = true;
-            }
             var result = action();
             // Write-through: the decision's state changes commit before any command they caused is published.
             await PersistAsync();
