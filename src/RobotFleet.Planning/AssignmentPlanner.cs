@@ -11,8 +11,10 @@ namespace RobotFleet.Planning;
 /// from the robot to the mission's start + the mission's duration estimate; lateness = seconds past the deadline at
 /// estimated completion. Travel times are lookups in the <see cref="TravelTimeTable"/>'s cached arrival trees (one
 /// reversed Dijkstra per distinct mission start and robot speed, built the first time that start is seen and kept), so a
-/// round over known starts does no graph search: its matrix is a flat array of lookups.
-/// /// Hard constraints (never violated): required actions and load within the robot's factsheet, pinning, reachability,
+/// round over known starts does no graph search: its matrix is a flat array of lookups. With a lane cost factor (the
+/// traffic controller's loop flow weight, <see cref="Plan"/>) the routes are those the controller sends robots on, lanes
+/// against a loop's flow weighted, and a pair's travel time is its route's real seconds.
+/// Hard constraints (never violated): required actions and load within the robot's factsheet, pinning, reachability,
 /// battery (the robot must end the approach, the mission's own route and the way from the mission's end to the nearest
 /// charger at or above its reserve, using its learned percent-per-metre figure, <see cref="EnergyEstimator"/>), and a
 /// charging robot below its target takes only urgent missions. Idle robots below their recharge threshold take no mission
@@ -93,17 +95,25 @@ public sealed class AssignmentPlanner
     /// <param name="missions">Missions waiting, including provisionally assigned ones not yet dispatched.</param>
     /// <param name="provisional">Earlier, not yet dispatched assignments that may be revised at the switching penalty; null for none.</param>
     /// <param name="reservedWaypointIds">Waypoints already claimed by robots on their way (chargers, parking); null for none.</param>
+    /// <param name="laneCostFactor">
+    /// How many times its seconds each of the table's weighted lanes (those against a loop's flow) counts in the choice of
+    /// route, so that travel times are those of the routes the traffic controller sends robots on (the PIBT controller's loop
+    /// flow weight); 1 for plain fastest routes. Finite, &gt;= 1. Times and metres are the chosen routes' real ones.
+    /// </param>
     /// <returns>The plan.</returns>
     /// <exception cref="ArgumentException">Robot or mission ids are not unique.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="laneCostFactor"/> is not finite and &gt;= 1.</exception>
     public AssignmentPlan Plan(
         DateTimeOffset now,
         IReadOnlyList<RobotSnapshot> robots,
         IReadOnlyList<PendingMission> missions,
         IReadOnlyList<ProvisionalAssignment>? provisional = null,
-        IReadOnlySet<string>? reservedWaypointIds = null)
+        IReadOnlySet<string>? reservedWaypointIds = null,
+        double laneCostFactor = 1)
     {
         ArgumentNullException.ThrowIfNull(robots);
         ArgumentNullException.ThrowIfNull(missions);
+        var factor = _table.FactorKey(laneCostFactor);
         var problems = new List<AssignmentProblem>();
 
         // Places taken: reserved ones and wherever a known robot stands.
@@ -116,8 +126,8 @@ public sealed class AssignmentPlanner
             }
         }
 
-        var charges = SendLowRobotsToCharge(robots, taken, problems);
-        var matrix = BuildCostMatrixInto(now, robots, missions, provisional, Interlocked.Exchange(ref _spare, null));
+        var charges = SendLowRobotsToCharge(robots, taken, problems, factor);
+        var matrix = BuildCostMatrixInto(now, robots, missions, provisional, Interlocked.Exchange(ref _spare, null), factor);
         var robotOfMission = Solve(matrix);
 
         var assignments = new List<MissionAssignment>();
@@ -163,13 +173,16 @@ public sealed class AssignmentPlanner
     /// <param name="robots">All robots; only located ones that are Idle at or above the recharge threshold, or Charging, become columns.</param>
     /// <param name="missions">Missions to assign.</param>
     /// <param name="provisional">Earlier, not yet dispatched assignments; null for none.</param>
+    /// <param name="laneCostFactor">As for <see cref="Plan"/>: the weight of the table's weighted lanes in the choice of route; 1 for none.</param>
     /// <returns>The matrix; rows are missions in priority order, columns robots by id.</returns>
     /// <exception cref="ArgumentException">Robot or mission ids are not unique.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="laneCostFactor"/> is not finite and &gt;= 1.</exception>
     public MissionCostMatrix BuildCostMatrix(
         DateTimeOffset now,
         IReadOnlyList<RobotSnapshot> robots,
         IReadOnlyList<PendingMission> missions,
-        IReadOnlyList<ProvisionalAssignment>? provisional = null) => BuildCostMatrixInto(now, robots, missions, provisional, null);
+        IReadOnlyList<ProvisionalAssignment>? provisional = null,
+        double laneCostFactor = 1) => BuildCostMatrixInto(now, robots, missions, provisional, null, _table.FactorKey(laneCostFactor));
 
     /// <summary>The cost matrix, written into <paramref name="buffer"/> when that is long enough (fresh memory of 8 MB costs page faults).</summary>
     private MissionCostMatrix BuildCostMatrixInto(
@@ -177,7 +190,8 @@ public sealed class AssignmentPlanner
         IReadOnlyList<RobotSnapshot> robots,
         IReadOnlyList<PendingMission> missions,
         IReadOnlyList<ProvisionalAssignment>? provisional,
-        double[]? buffer)
+        double[]? buffer,
+        double factor)
     {
         ArgumentNullException.ThrowIfNull(robots);
         ArgumentNullException.ThrowIfNull(missions);
@@ -243,7 +257,7 @@ public sealed class AssignmentPlanner
         }
         for (var s = 0; s < speedCount; s++)
         {
-            _table.Arrivals(starts, speeds[s], treeOfStart);
+            _table.Arrivals(starts, speeds[s], treeOfStart, factor);
             for (var m = 0; m < n; m++)
             {
                 trees[(m * speedCount) + s] = startIndex[m] < 0 ? null : treeOfStart[slotOfStart[startIndex[m]]];
@@ -254,7 +268,7 @@ public sealed class AssignmentPlanner
         var missionMetres = new double[n];
         for (var m = 0; m < n; m++)
         {
-            missionMetres[m] = rows[m].RouteMetres + ChargerLegMetres(rows[m]);
+            missionMetres[m] = rows[m].RouteMetres + ChargerLegMetres(rows[m], factor);
         }
 
         var provisionalRobot = new int[n];
@@ -338,7 +352,7 @@ public sealed class AssignmentPlanner
             }
         }
 
-        return new MissionCostMatrix(rows, columns, costs, trees, speedCount, speedOf, robotWaypoint, startIndex, provisionalRobot, missionMetres, infeasible);
+        return new MissionCostMatrix(rows, columns, costs, trees, speedCount, speedOf, robotWaypoint, startIndex, provisionalRobot, missionMetres, infeasible) { LaneCostFactor = factor };
     }
 
     /// <summary>
@@ -494,7 +508,7 @@ public sealed class AssignmentPlanner
     /// Metres from the mission's end to the nearest charger; 0 when the end is not given, the map has no charger, or no charger
     /// is reachable from the end (a sink such as a one-way spur: nothing after it is plannable, so the check covers the mission only).
     /// </summary>
-    private double ChargerLegMetres(PendingMission mission)
+    private double ChargerLegMetres(PendingMission mission, double factor)
     {
         if (_chargers.Length == 0 || !_table.TryIndex(mission.EndWaypointId, out var end))
         {
@@ -505,7 +519,7 @@ public sealed class AssignmentPlanner
         {
             if (_table.TryIndex(charger.WaypointId, out var target))
             {
-                best = Math.Min(best, _table.Arrival(target, double.PositiveInfinity).Metres[end]);
+                best = Math.Min(best, _table.Arrival(target, double.PositiveInfinity, factor).Metres[end]);
             }
         }
         return double.IsFinite(best) ? best : 0;
@@ -544,7 +558,7 @@ public sealed class AssignmentPlanner
                 continue;
             }
             var chosen = matrix.Robots[best];
-            var charge = NearestFreeCharger(chosen, matrix.RobotWaypoint[best], taken);
+            var charge = NearestFreeCharger(chosen, matrix.RobotWaypoint[best], taken, matrix.LaneCostFactor);
             if (charge is null)
             {
                 continue;
@@ -571,7 +585,7 @@ public sealed class AssignmentPlanner
     }
 
     /// <summary>The robot's charger: where it stands when that is a charger, else the nearest free reachable one (marked taken); null when none.</summary>
-    private ChargeAssignment? NearestFreeCharger(RobotSnapshot robot, int at, HashSet<string> taken)
+    private ChargeAssignment? NearestFreeCharger(RobotSnapshot robot, int at, HashSet<string> taken, double factor)
     {
         var here = _chargers.FirstOrDefault(c => c.WaypointId == robot.WaypointId);
         var best = here;
@@ -584,7 +598,7 @@ public sealed class AssignmentPlanner
                 {
                     continue;
                 }
-                var tree = _table.Arrival(target, robot.MaxSpeed);
+                var tree = _table.Arrival(target, robot.MaxSpeed, factor);
                 if (double.IsFinite(tree.SecondsFrom(at)) && (bestTree is null || tree.SecondsFrom(at) < bestTree.SecondsFrom(at)))
                 {
                     (best, bestTree) = (charger, tree);
@@ -599,7 +613,7 @@ public sealed class AssignmentPlanner
         return new ChargeAssignment(robot.RobotId, best.Name, bestTree?.RouteFrom(at) ?? new Route([robot.WaypointId!], [], 0, 0));
     }
 
-    private List<ChargeAssignment> SendLowRobotsToCharge(IReadOnlyList<RobotSnapshot> robots, HashSet<string> taken, List<AssignmentProblem> problems)
+    private List<ChargeAssignment> SendLowRobotsToCharge(IReadOnlyList<RobotSnapshot> robots, HashSet<string> taken, List<AssignmentProblem> problems, double factor)
     {
         var charges = new List<ChargeAssignment>();
         var low = robots
@@ -609,7 +623,7 @@ public sealed class AssignmentPlanner
         foreach (var robot in low)
         {
             _table.TryIndex(robot.WaypointId, out var at);
-            if (NearestFreeCharger(robot, at, taken) is { } charge)
+            if (NearestFreeCharger(robot, at, taken, factor) is { } charge)
             {
                 charges.Add(charge);
                 continue;
@@ -644,7 +658,7 @@ public sealed class AssignmentPlanner
                 {
                     continue;
                 }
-                var tree = _table.Arrival(target, robot.MaxSpeed);
+                var tree = _table.Arrival(target, robot.MaxSpeed, matrix.LaneCostFactor);
                 if (double.IsFinite(tree.SecondsFrom(at)) && (bestTree is null || tree.SecondsFrom(at) < bestTree.SecondsFrom(at)))
                 {
                     (best, bestTree) = (p, tree);
@@ -784,6 +798,9 @@ public sealed class MissionCostMatrix
 
     /// <summary>Metres each mission drives besides the approach (its route, then to the nearest charger), for the battery check.</summary>
     internal double[] MissionMetres { get; }
+
+    /// <summary>The lane cost factor its routes were chosen by (see <see cref="AssignmentPlanner.Plan"/>).</summary>
+    internal double LaneCostFactor { get; init; } = 1;
 
     /// <summary>True when some pair is +infinity (breaks a hard constraint).</summary>
     internal bool HasInfeasible { get; }

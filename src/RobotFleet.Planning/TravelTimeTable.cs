@@ -13,6 +13,9 @@ namespace RobotFleet.Planning;
 /// before does no graph search at all, only array lookups. <see cref="Precompute"/> fills it ahead (e.g. with every
 /// location of the map); missing trees are built on up to <see cref="MaxParallelism"/> threads.</item>
 /// </list>
+/// Lanes named at construction (those against a loop's flow, <see cref="OneWayLoops.Blocks"/>) may be weighted: asked with a
+/// lane cost factor K &gt; 1, a tree routes as if each of those lanes took K times its seconds (the routes the PIBT traffic
+/// controller sends robots on under its loop flow weight), and gives the real seconds and metres of those routes.
 /// The cached travel times are stored source-major, <c>seconds[waypoint x capacity + target slot]</c>, so the times from
 /// one robot's waypoint to every cached target are contiguous: a 1,000 x 1,000 cost matrix reads about 8 MB instead of one
 /// whole tree per mission. Per cached tree: 8 bytes per waypoint there, plus 8 (route metres as float, next lane) in the
@@ -36,6 +39,8 @@ public sealed class TravelTimeTable
     private readonly double[] _laneSpeed;
     private readonly double[] _laneRide;   // a lift ride's seconds (Lane.RideSeconds), or -1 for a lane driven at speed
     private readonly double _fastestLane;
+    private readonly bool[] _weighted;     // lanes a lane cost factor applies to
+    private readonly bool _anyWeighted;
     private readonly Lane[] _lanes;
     private readonly long _maxCachedTrees;
     private readonly object _gate = new();
@@ -47,8 +52,11 @@ public sealed class TravelTimeTable
     /// <param name="defaultSpeed">Speed in metres per second on lanes without a speed limit; finite and &gt; 0.</param>
     /// <param name="cacheBudgetBytes">Most bytes the cached arrival trees may take (16 per waypoint per tree); &gt;= 0, 0 keeps none.</param>
     /// <param name="maxParallelism">Most threads <see cref="Precompute"/> and the planner use to build missing trees; &gt;= 1, or -1 for the processor count.</param>
+    /// <param name="weightedLaneIds">Lanes a lane cost factor applies to (e.g. those against a loop's flow); null or empty for none.</param>
     /// <exception cref="ArgumentOutOfRangeException">A speed, budget or parallelism is out of range.</exception>
-    public TravelTimeTable(SiteMap map, double defaultSpeed = 1.0, long cacheBudgetBytes = DefaultCacheBudgetBytes, int maxParallelism = -1)
+    /// <exception cref="ArgumentException">A weighted lane is not on the map (the message names it).</exception>
+    public TravelTimeTable(SiteMap map, double defaultSpeed = 1.0, long cacheBudgetBytes = DefaultCacheBudgetBytes, int maxParallelism = -1,
+        IEnumerable<string>? weightedLaneIds = null)
     {
         ArgumentNullException.ThrowIfNull(map);
         if (!double.IsFinite(defaultSpeed) || defaultSpeed <= 0)
@@ -84,6 +92,25 @@ public sealed class TravelTimeTable
         _laneSpeed = _lanes.Select(l => l.SpeedLimit ?? defaultSpeed).ToArray();
         _laneRide = _lanes.Select(l => l.RideSeconds ?? -1).ToArray();
         _fastestLane = _laneSpeed.DefaultIfEmpty(defaultSpeed).Max();
+        _weighted = new bool[_lanes.Length];
+        if (weightedLaneIds is not null)
+        {
+            var laneIndex = new Dictionary<string, int>(_lanes.Length, StringComparer.Ordinal);
+            for (var lane = 0; lane < _lanes.Length; lane++)
+            {
+                laneIndex.TryAdd(_lanes[lane].Id, lane);
+            }
+            foreach (var id in weightedLaneIds)
+            {
+                if (id is null || !laneIndex.TryGetValue(id, out var lane))
+                {
+                    throw new ArgumentException($"Map '{map.Id}' has no lane '{id}' to weight.", nameof(weightedLaneIds));
+                }
+                _weighted[lane] = true;
+            }
+        }
+        _anyWeighted = _weighted.Any(w => w);
+        WeightedLaneIds = _lanes.Where((_, lane) => _weighted[lane]).Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
 
         // Incoming lanes per waypoint (counting sort by target), for the reversed searches.
         _firstIn = new int[_ids.Length + 1];
@@ -108,6 +135,9 @@ public sealed class TravelTimeTable
     /// <summary>The map the table covers.</summary>
     public SiteMap Map { get; }
 
+    /// <summary>The lanes a lane cost factor applies to (given at construction); empty for none.</summary>
+    public IReadOnlySet<string> WeightedLaneIds { get; }
+
     /// <summary>Most threads used to build missing arrival trees.</summary>
     public int MaxParallelism { get; }
 
@@ -117,10 +147,11 @@ public sealed class TravelTimeTable
     /// <summary>Fastest travel times from one waypoint to every waypoint (one Dijkstra run, not cached).</summary>
     /// <param name="fromWaypointId">Source waypoint id.</param>
     /// <param name="maxSpeed">The robot's top speed in metres per second (&gt; 0).</param>
+    /// <param name="laneCostFactor">How many times its seconds a weighted lane counts in the choice of route (finite, &gt;= 1); the times given are the routes' real seconds.</param>
     /// <returns>The shortest-time tree from the source.</returns>
     /// <exception cref="ArgumentException">The waypoint is not on the map.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not &gt; 0.</exception>
-    public TravelTree From(string fromWaypointId, double maxSpeed = double.PositiveInfinity)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not &gt; 0, or the factor is not finite and &gt;= 1.</exception>
+    public TravelTree From(string fromWaypointId, double maxSpeed = double.PositiveInfinity, double laneCostFactor = 1)
     {
         ArgumentNullException.ThrowIfNull(fromWaypointId);
         if (!_index.TryGetValue(fromWaypointId, out var source))
@@ -128,36 +159,38 @@ public sealed class TravelTimeTable
             throw new ArgumentException($"Map '{Map.Id}' has no waypoint '{fromWaypointId}'.", nameof(fromWaypointId));
         }
         var tree = new TravelTree(this, source, maxSpeed);
-        Run(source, maxSpeed, tree.Seconds, tree.Metres, tree.PredecessorLane);
+        Run(source, maxSpeed, tree.Seconds, tree.Metres, tree.PredecessorLane, FactorKey(laneCostFactor));
         return tree;
     }
 
     /// <summary>Fastest travel times from every waypoint to one waypoint, from the cache (built by one reversed Dijkstra run on first use).</summary>
     /// <param name="toWaypointId">Target waypoint id.</param>
     /// <param name="maxSpeed">The robot's top speed in metres per second (&gt; 0).</param>
+    /// <param name="laneCostFactor">How many times its seconds a weighted lane counts in the choice of route (finite, &gt;= 1); the times given are the routes' real seconds.</param>
     /// <returns>The shortest-time tree into the target.</returns>
     /// <exception cref="ArgumentException">The waypoint is not on the map.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not &gt; 0.</exception>
-    public ArrivalTree To(string toWaypointId, double maxSpeed = double.PositiveInfinity)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not &gt; 0, or the factor is not finite and &gt;= 1.</exception>
+    public ArrivalTree To(string toWaypointId, double maxSpeed = double.PositiveInfinity, double laneCostFactor = 1)
     {
         ArgumentNullException.ThrowIfNull(toWaypointId);
         if (!_index.TryGetValue(toWaypointId, out var target))
         {
             throw new ArgumentException($"Map '{Map.Id}' has no waypoint '{toWaypointId}'.", nameof(toWaypointId));
         }
-        return Arrival(target, maxSpeed);
+        return Arrival(target, maxSpeed, laneCostFactor);
     }
 
     /// <summary>Fills the cache with the arrival trees of the given waypoints (unknown ids are skipped), on up to <see cref="MaxParallelism"/> threads.</summary>
     /// <param name="waypointIds">Targets, e.g. the waypoints of every location.</param>
     /// <param name="maxSpeed">The robots' top speed in metres per second (&gt; 0).</param>
+    /// <param name="laneCostFactor">How many times its seconds a weighted lane counts in the choice of route (finite, &gt;= 1).</param>
     /// <returns>How many trees were built (the others were cached already).</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not &gt; 0.</exception>
-    public int Precompute(IEnumerable<string> waypointIds, double maxSpeed = double.PositiveInfinity)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSpeed"/> is not &gt; 0, or the factor is not finite and &gt;= 1.</exception>
+    public int Precompute(IEnumerable<string> waypointIds, double maxSpeed = double.PositiveInfinity, double laneCostFactor = 1)
     {
         ArgumentNullException.ThrowIfNull(waypointIds);
         var targets = waypointIds.Select(id => TryIndex(id, out var i) ? i : -1).Where(i => i >= 0).Distinct().ToArray();
-        return Arrivals(targets, maxSpeed, new ArrivalTree[targets.Length]);
+        return Arrivals(targets, maxSpeed, new ArrivalTree[targets.Length], laneCostFactor);
     }
 
     internal int WaypointCount => _ids.Length;
@@ -180,11 +213,24 @@ public sealed class TravelTimeTable
         return Math.Min(maxSpeed, _fastestLane);
     }
 
+    /// <summary>
+    /// The cache key's lane cost factor: 1 when no lane is weighted (every factor gives the same tree).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The factor is not finite and &gt;= 1.</exception>
+    internal double FactorKey(double laneCostFactor)
+    {
+        if (!double.IsFinite(laneCostFactor) || laneCostFactor < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(laneCostFactor), laneCostFactor, "Lane cost factor must be a finite number >= 1.");
+        }
+        return _anyWeighted ? laneCostFactor : 1;
+    }
+
     /// <summary>One cached arrival tree (built now if missing).</summary>
-    internal ArrivalTree Arrival(int target, double maxSpeed)
+    internal ArrivalTree Arrival(int target, double maxSpeed, double laneCostFactor = 1)
     {
         var trees = new ArrivalTree[1];
-        Arrivals([target], maxSpeed, trees);
+        Arrivals([target], maxSpeed, trees, laneCostFactor);
         return trees[0];
     }
 
@@ -193,15 +239,16 @@ public sealed class TravelTimeTable
     /// (in parallel) and cached. All trees that fit in the cache come from one snapshot, so they share one seconds block.
     /// Returns how many were built.
     /// </summary>
-    internal int Arrivals(int[] targets, double maxSpeed, ArrivalTree[] trees)
+    internal int Arrivals(int[] targets, double maxSpeed, ArrivalTree[] trees, double laneCostFactor = 1)
     {
         var speed = SpeedKey(maxSpeed);
+        var factor = FactorKey(laneCostFactor);
         var stamp = Interlocked.Increment(ref _clock);
         var cache = _cache;
         var missing = new List<int>();
         for (var i = 0; i < targets.Length; i++)
         {
-            if (cache.Trees.TryGetValue((targets[i], speed), out var tree))
+            if (cache.Trees.TryGetValue((targets[i], speed, factor), out var tree))
             {
                 tree.LastUsed = stamp;
                 trees[i] = tree;
@@ -221,12 +268,12 @@ public sealed class TravelTimeTable
         {
             for (var i = 0; i < built.Length; i++)
             {
-                built[i] = BuildArrival(missing[i], speed);
+                built[i] = BuildArrival(missing[i], speed, factor);
             }
         }
         else
         {
-            Parallel.For(0, built.Length, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism }, i => built[i] = BuildArrival(missing[i], speed));
+            Parallel.For(0, built.Length, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelism }, i => built[i] = BuildArrival(missing[i], speed, factor));
         }
         foreach (var tree in built)
         {
@@ -235,13 +282,13 @@ public sealed class TravelTimeTable
 
         lock (_gate)
         {
-            cache = Add(_cache, built, speed, stamp);
+            cache = Add(_cache, built, stamp);
             _cache = cache;
         }
         var standalone = built.ToDictionary(t => t.Target);
         for (var i = 0; i < targets.Length; i++)
         {
-            trees[i] = cache.Trees.TryGetValue((targets[i], speed), out var tree) ? tree : standalone[targets[i]];
+            trees[i] = cache.Trees.TryGetValue((targets[i], speed, factor), out var tree) ? tree : standalone[targets[i]];
             trees[i].LastUsed = stamp;
         }
         return built.Length;
@@ -252,21 +299,21 @@ public sealed class TravelTimeTable
     /// its free slots suffice (slots no published snapshot reads); otherwise copies the kept trees, least recently used
     /// dropped first, into a new block. Trees that do not fit within the budget stay standalone. Called under the lock.
     /// </summary>
-    private Cache Add(Cache cache, ArrivalTree[] built, double speed, long stamp)
+    private Cache Add(Cache cache, ArrivalTree[] built, long stamp)
     {
-        var fresh = built.Where(t => !cache.Trees.ContainsKey((t.Target, speed))).ToList();
+        var fresh = built.Where(t => !cache.Trees.ContainsKey(t.Key)).ToList();
         if (fresh.Count == 0 || _maxCachedTrees == 0)
         {
             return cache;
         }
         var w = _ids.Length;
-        var trees = new Dictionary<(int, double), ArrivalTree>(cache.Trees);
+        var trees = new Dictionary<(int, double, double), ArrivalTree>(cache.Trees);
         if (cache.Used + fresh.Count <= cache.Capacity)
         {
             var slot = cache.Used;
             foreach (var tree in fresh)
             {
-                trees[(tree.Target, speed)] = tree.MoveTo(cache.Block, cache.Capacity, slot++);
+                trees[tree.Key] = tree.MoveTo(cache.Block, cache.Capacity, slot++);
             }
             return new Cache(trees, cache.Block, cache.Capacity, slot);
         }
@@ -296,21 +343,21 @@ public sealed class TravelTimeTable
         var next = 0;
         foreach (var tree in keep)
         {
-            trees[(tree.Target, tree.MaxSpeed)] = tree.Relocated(block, capacity, next++);
+            trees[tree.Key] = tree.Relocated(block, capacity, next++);
         }
         foreach (var tree in added)
         {
-            trees[(tree.Target, speed)] = tree.MoveTo(block, capacity, next++);
+            trees[tree.Key] = tree.MoveTo(block, capacity, next++);
         }
         return new Cache(trees, block, capacity, next);
     }
 
-    /// <summary>An immutable cache snapshot: trees by (target, speed key) and the source-major seconds block they live in.</summary>
-    private sealed class Cache(Dictionary<(int, double), ArrivalTree> trees, double[] block, int capacity, int used)
+    /// <summary>An immutable cache snapshot: trees by (target, speed key, factor key) and the source-major seconds block they live in.</summary>
+    private sealed class Cache(Dictionary<(int, double, double), ArrivalTree> trees, double[] block, int capacity, int used)
     {
         public static readonly Cache Empty = new([], [], 0, 0);
 
-        public Dictionary<(int, double), ArrivalTree> Trees { get; } = trees;
+        public Dictionary<(int, double, double), ArrivalTree> Trees { get; } = trees;
 
         public double[] Block { get; } = block;
 
@@ -327,10 +374,17 @@ public sealed class TravelTimeTable
         return ride >= 0 ? ride : _laneLength[lane] / Math.Min(_laneSpeed[lane], maxSpeed);
     }
 
-    /// <summary>Dijkstra on the reversed lanes from the target.</summary>
-    private ArrivalTree BuildArrival(int target, double maxSpeed)
+    /// <summary>What a lane costs in the choice of route: its seconds, times the factor when it is a weighted lane.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private double LaneCost(int lane, double seconds, double laneCostFactor) => _weighted[lane] ? seconds * laneCostFactor : seconds;
+
+    /// <summary>Dijkstra on the reversed lanes from the target, by lane cost; the tree keeps its routes' real seconds.</summary>
+    private ArrivalTree BuildArrival(int target, double maxSpeed, double laneCostFactor)
     {
         var n = _ids.Length;
+        var cost = new double[n];
+        Array.Fill(cost, double.PositiveInfinity);
+        cost[target] = 0;
         var seconds = new double[n];
         var metres = new float[n];
         var next = new int[n];
@@ -345,7 +399,7 @@ public sealed class TravelTimeTable
         var farthest = 0.0;
         while (open.TryDequeue(out var current, out var at))
         {
-            if (at > seconds[current])
+            if (at > cost[current])
             {
                 continue; // stale entry
             }
@@ -354,13 +408,15 @@ public sealed class TravelTimeTable
             {
                 var lane = _inLanes[k];
                 var previous = _laneSource[lane];
-                var time = at + LaneSeconds(lane, maxSpeed);
-                if (time < seconds[previous])
+                var laneSeconds = LaneSeconds(lane, maxSpeed);
+                var through = at + LaneCost(lane, laneSeconds, laneCostFactor);
+                if (through < cost[previous])
                 {
-                    seconds[previous] = time;
+                    cost[previous] = through;
+                    seconds[previous] = seconds[current] + laneSeconds;
                     length[previous] = length[current] + _laneLength[lane];
                     next[previous] = lane;
-                    open.Enqueue(previous, time);
+                    open.Enqueue(previous, through);
                 }
             }
         }
@@ -371,11 +427,14 @@ public sealed class TravelTimeTable
                 metres[w] = (float)length[w];
             }
         }
-        return new ArrivalTree(this, target, maxSpeed, seconds, 1, 0, metres, next, farthest);
+        return new ArrivalTree(this, target, maxSpeed, laneCostFactor, seconds, 1, 0, metres, next, farthest);
     }
 
-    /// <summary>Dijkstra into caller-owned buffers (length = waypoint count): seconds (+inf unreachable), metres, predecessor lane (-1 none).</summary>
-    internal void Run(int source, double maxSpeed, double[] seconds, double[] metres, int[] predecessorLane)
+    /// <summary>
+    /// Dijkstra by lane cost (<paramref name="laneCostFactor"/> on weighted lanes, a checked factor key) into caller-owned
+    /// buffers (length = waypoint count): the routes' real seconds (+inf unreachable), metres, predecessor lane (-1 none).
+    /// </summary>
+    internal void Run(int source, double maxSpeed, double[] seconds, double[] metres, int[] predecessorLane, double laneCostFactor = 1)
     {
         if (double.IsNaN(maxSpeed) || maxSpeed <= 0)
         {
@@ -384,26 +443,34 @@ public sealed class TravelTimeTable
         Array.Fill(seconds, double.PositiveInfinity);
         Array.Fill(metres, double.PositiveInfinity);
         Array.Fill(predecessorLane, -1);
+        var cost = laneCostFactor == 1 ? seconds : new double[seconds.Length];
+        if (cost != seconds)
+        {
+            Array.Fill(cost, double.PositiveInfinity);
+        }
+        cost[source] = 0;
         seconds[source] = 0;
         metres[source] = 0;
         var open = new PriorityQueue<int, double>();
         open.Enqueue(source, 0);
         while (open.TryDequeue(out var current, out var at))
         {
-            if (at > seconds[current])
+            if (at > cost[current])
             {
                 continue; // stale entry
             }
             for (var lane = _firstLane[current]; lane < _firstLane[current + 1]; lane++)
             {
                 var next = _laneTarget[lane];
-                var time = at + LaneSeconds(lane, maxSpeed);
-                if (time < seconds[next])
+                var laneSeconds = LaneSeconds(lane, maxSpeed);
+                var through = at + LaneCost(lane, laneSeconds, laneCostFactor);
+                if (through < cost[next])
                 {
-                    seconds[next] = time;
+                    cost[next] = through;
+                    seconds[next] = seconds[current] + laneSeconds;
                     metres[next] = metres[current] + _laneLength[lane];
                     predecessorLane[next] = lane;
-                    open.Enqueue(next, time);
+                    open.Enqueue(next, through);
                 }
             }
         }
@@ -513,17 +580,20 @@ public sealed class TravelTree
 
 /// <summary>
 /// Fastest travel times (seconds) and route lengths (metres, float precision) from every waypoint to one target waypoint,
-/// at one top speed; built by <see cref="TravelTimeTable.To"/> and shared through its cache. Immutable and thread-safe.
+/// at one top speed; built by <see cref="TravelTimeTable.To"/> and shared through its cache. With a lane cost factor above 1
+/// the routes are the cheapest with the table's weighted lanes at that factor, and the times and lengths are those routes'
+/// real ones. Immutable and thread-safe.
 /// </summary>
 public sealed class ArrivalTree
 {
     private readonly TravelTimeTable _table;
 
-    internal ArrivalTree(TravelTimeTable table, int target, double maxSpeed, double[] block, int capacity, int slot, float[] metres, int[] nextLane, double farthestMetres)
+    internal ArrivalTree(TravelTimeTable table, int target, double maxSpeed, double laneCostFactor, double[] block, int capacity, int slot, float[] metres, int[] nextLane, double farthestMetres)
     {
         _table = table;
         Target = target;
         MaxSpeed = maxSpeed;
+        LaneCostFactor = laneCostFactor;
         Block = block;
         Capacity = capacity;
         Slot = slot;
@@ -535,6 +605,12 @@ public sealed class ArrivalTree
     internal int Target { get; }
 
     internal double MaxSpeed { get; }
+
+    /// <summary>The lane cost factor its routes were chosen by (the cache's factor key).</summary>
+    internal double LaneCostFactor { get; }
+
+    /// <summary>Its key in the table's cache: target, speed key, factor key.</summary>
+    internal (int, double, double) Key => (Target, MaxSpeed, LaneCostFactor);
 
     /// <summary>Seconds block the times live in: the time from waypoint w is <c>Block[w x Capacity + Slot]</c>.</summary>
     internal double[] Block { get; }
@@ -588,5 +664,5 @@ public sealed class ArrivalTree
 
     /// <summary>The same tree reading its times from another block (already filled).</summary>
     internal ArrivalTree Relocated(double[] block, int capacity, int slot) =>
-        new(_table, Target, MaxSpeed, block, capacity, slot, Metres, NextLane, FarthestMetres) { LastUsed = LastUsed };
+        new(_table, Target, MaxSpeed, LaneCostFactor, block, capacity, slot, Metres, NextLane, FarthestMetres) { LastUsed = LastUsed };
 }

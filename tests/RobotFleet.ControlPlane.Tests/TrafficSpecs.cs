@@ -410,4 +410,42 @@ public sealed class When_a_loop_flow_weight_is_configured
         Assert.False(AgainstTheFlow(weighted), string.Join(" ", weighted));
         Assert.False(AgainstTheFlow(oneWay), string.Join(" ", oneWay));
     }
+
+    [Fact]
+    public async Task Should_give_a_mission_to_the_robot_whose_way_there_runs_with_the_flow()
+    {
+        // On the yard, a pickup and two robots where the nearer one by plain travel time would go against the flow, and round
+        // the loop at weight 100: assignment weighs the way as the controller releases it, so the other robot gets the mission
+        // (regression: assignment timed every robot unweighted and sent the one whose real way was round the loop).
+        var map = TestMaps.Yard();
+        var against = Planning.OneWayLoops.Blocks(map).Against;
+        var table = new Planning.TravelTimeTable(map, weightedLaneIds: against);
+        var places = new[] { "A", "B", "C", "D", "H", "E", "F", "P" };
+        var pickups = map.Locations.Values.Where(l => l.Kinds.Contains(LocationKind.Pickup)).ToList();
+        var (pickup, near, withFlow) = (from p in pickups
+                                        from x in places
+                                        from y in places
+                                        where x != y && x != p.WaypointId && y != p.WaypointId
+                                        let tree = table.To(p.WaypointId)
+                                        let weighted = table.To(p.WaypointId, laneCostFactor: 100)
+                                        where tree.SecondsFrom(x) < tree.SecondsFrom(y) && weighted.SecondsFrom(y) < weighted.SecondsFrom(x)
+                                        orderby p.Name, x, y
+                                        select (p.Name, x, y)).First();
+
+        async Task<string?> Chosen(double weight)
+        {
+            await using var fleet = await Fleet.StartAsync(map, configure: o => new ControlPlaneOptions
+            {
+                Map = map, TrafficControl = TrafficControl.Pibt, ParkIdleAfter = null, LoopFlowWeight = weight,
+            });
+            await fleet.AddRobotAsync("rx", near);
+            await fleet.AddRobotAsync("ry", withFlow);
+            await fleet.SubmitAsync("m1", pickup, pickup == "a" ? "b" : "a");
+            await fleet.RunUntilAsync(() => fleet.Mission("m1").Robot is not null);
+            return fleet.Mission("m1").Robot?.SerialNumber;
+        }
+
+        Assert.Equal("rx", await Chosen(1));
+        Assert.Equal("ry", await Chosen(100));
+    }
 }

@@ -316,4 +316,29 @@ public sealed class AssignmentPlannerTests
         }
         return Best(0);
     }
+
+    [Fact]
+    public void With_a_loop_flow_weight_the_robot_whose_way_runs_with_the_flow_is_chosen()
+    {
+        // A ring of six 10 m two-way lanes. r1 stands one lane from the mission's start against the flow (10 s, or 50 s round
+        // the ring with it), r2 two lanes from it with the flow (20 s).
+        var ring = TestMaps.Build(["a:0:0", "b:10:0", "c:20:0", "d:20:10", "e:10:10", "f:0:10"], "a=b", "b=c", "c=d", "d=e", "e=f", "f=a");
+        var against = OneWayLoops.Blocks(ring).Against;
+        var back = ring.Lanes.Single(l => l.FromWaypointId == "a" && against.Contains(l.Id));
+        var start = back.ToWaypointId;
+        var withFlow = ring.Lanes.Single(l => l.ToWaypointId == start && !against.Contains(l.Id) && l.FromWaypointId != "a").FromWaypointId;
+        var twoBack = ring.Lanes.Single(l => l.ToWaypointId == withFlow && !against.Contains(l.Id)).FromWaypointId;
+        var planner = new AssignmentPlanner(new TravelTimeTable(ring, 2, weightedLaneIds: against));
+        RobotSnapshot[] robots = [Robot("r1", "a"), Robot("r2", twoBack)];
+
+        var plain = planner.Plan(T0, robots, [Mission("m", start)]);
+        var weighted = planner.Plan(T0, robots, [Mission("m", start)], laneCostFactor: 100);
+
+        Assert.Equal("r1", plain.Assignments.Single().RobotId);
+        Assert.Equal(5, plain.Assignments.Single().CompletionSeconds, 9); // 10 m at 2 m/s
+        Assert.Equal("r2", weighted.Assignments.Single().RobotId);
+        Assert.Equal(10, weighted.Assignments.Single().CompletionSeconds, 9); // real seconds: 20 m at 2 m/s
+        Assert.Equal([twoBack, withFlow, start], weighted.Assignments.Single().Approach.WaypointIds);
+        Assert.Throws<ArgumentOutOfRangeException>(() => planner.Plan(T0, robots, [Mission("m", start)], laneCostFactor: 0.5));
+    }
 }

@@ -149,4 +149,70 @@ public sealed class TravelTimeTableTests
             }
         });
     }
+
+    /// <summary>A ring a-b-c-d-e-f of two-way lanes, 4 m each, and a two-way tail f-t off it.</summary>
+    private static SiteMap Ring() => TestMaps.Build(["a:0:0", "b:4:0", "c:8:0", "d:8:4", "e:4:4", "f:0:4", "t:-4:4"],
+        "a=b", "b=c", "c=d", "d=e", "e=f", "f=a", "f=t");
+
+    [Fact]
+    public void Weighted_lanes_choose_the_route_and_the_times_stay_the_routes_real_seconds()
+    {
+        var map = Ring();
+        var against = OneWayLoops.Blocks(map).Against;
+        var lane = map.Lanes.Single(l => l.FromWaypointId == "a" && against.Contains(l.Id));
+        var (from, to) = (lane.FromWaypointId, lane.ToWaypointId);
+        var table = new TravelTimeTable(map, weightedLaneIds: against);
+
+        Assert.Equal(against.ToHashSet(), table.WeightedLaneIds.ToHashSet());
+        Assert.Equal(4, table.To(to).SecondsFrom(from), 9); // unweighted: the lane itself
+        Assert.Equal(4, table.To(to, laneCostFactor: 3).SecondsFrom(from), 9); // 3 x 4 s still beats the 20 s round: 4 real seconds
+        Assert.Equal(20, table.To(to, laneCostFactor: 100).SecondsFrom(from), 9); // round the other five lanes, with the flow
+        Assert.Equal(20, table.To(to, laneCostFactor: 100).MetresFrom(from), 9);
+        Assert.Equal(6, table.To(to, laneCostFactor: 100).RouteFrom(from)!.WaypointIds.Count);
+        Assert.Equal(20, table.To(to, laneCostFactor: 100).RouteFrom(from)!.TravelTime, 9);
+        Assert.Equal(4, table.To(to).SecondsFrom(from), 9); // the factor is part of the cache key
+        Assert.Equal(20, table.From(from, laneCostFactor: 100).SecondsTo(to), 9);
+        Assert.Equal(4, table.From(from).SecondsTo(to), 9);
+        Assert.Equal(4, table.To(from, laneCostFactor: 100).SecondsFrom(to), 9); // with the flow: unchanged
+        Assert.Equal(4, table.To("t", laneCostFactor: 100).SecondsFrom("f"), 9); // the tail is no loop: never weighted
+
+        // A table without weighted lanes ignores the factor.
+        Assert.Equal(4, new TravelTimeTable(map).To(to, laneCostFactor: 100).SecondsFrom(from), 9);
+    }
+
+    [Theory]
+    [InlineData(double.PositiveInfinity, 7.31)] // factors that make no ties between routes of different real seconds
+    [InlineData(0.7, 100.7)]
+    public void Weighted_times_agree_with_RouteGraph_routes_weighted_the_same(double maxSpeed, double factor)
+    {
+        var map = PlannerMaps.RandomGrid(new Random(5), 5, 5);
+        var weighted = map.Lanes.Where((_, i) => i % 3 == 0).Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
+        var graph = new RouteGraph(map);
+        var table = new TravelTimeTable(map, weightedLaneIds: weighted);
+
+        foreach (var from in map.Waypoints.Keys)
+        {
+            var tree = table.From(from, maxSpeed, factor);
+            foreach (var to in map.Waypoints.Keys)
+            {
+                var route = graph.FindRoute(from, to, maxSpeed, laneCostFactor: l => weighted.Contains(l.Id) ? factor : 1);
+                Assert.Equal(route?.TravelTime ?? double.PositiveInfinity, tree.SecondsTo(to), 9);
+                Assert.Equal(route?.TravelTime ?? double.PositiveInfinity, table.To(to, maxSpeed, factor).SecondsFrom(from), 9);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_bad_weighted_lane_or_factor_is_refused_with_what_is_wrong()
+    {
+        var map = Ring();
+        var error = Assert.Throws<ArgumentException>(() => new TravelTimeTable(map, weightedLaneIds: ["no-such-lane"]));
+        Assert.Contains("no-such-lane", error.Message);
+        var table = new TravelTimeTable(map, weightedLaneIds: OneWayLoops.Blocks(map).Against);
+        foreach (var factor in new[] { 0.5, double.NaN, double.PositiveInfinity })
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => table.To("a", laneCostFactor: factor));
+            Assert.Throws<ArgumentOutOfRangeException>(() => table.From("a", laneCostFactor: factor));
+        }
+    }
 }

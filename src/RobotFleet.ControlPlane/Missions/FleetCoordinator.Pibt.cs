@@ -39,11 +39,19 @@ public sealed partial class FleetCoordinator
 
     /// <summary>
     /// The lanes against the loops' flow (the way <see cref="Planning.OneWayLoops"/> would drive them) where the PIBT controller
-    /// may weight them (<see cref="ControlPlaneOptions.LoopFlowWeight"/> not 1, no one-way loops); null elsewhere.
+    /// may weight them (<see cref="ControlPlaneOptions.LoopFlowWeight"/> not 1, no one-way loops); null elsewhere. The
+    /// assignment planner's travel-time table weights the same lanes (<see cref="Planning.TravelTimeTable.WeightedLaneIds"/>).
     /// </summary>
-    private readonly IReadOnlySet<string>? _againstFlow = options.TrafficControl == TrafficControl.Pibt && !options.OneWayLoops && options.LoopFlowWeight != 1
-        ? Planning.OneWayLoops.Blocks(options.Map).Against is { Count: > 0 } against ? against : null
-        : null;
+    private static IReadOnlySet<string>? AgainstFlowLanes(ControlPlaneOptions options) =>
+        options.TrafficControl == TrafficControl.Pibt && !options.OneWayLoops && options.LoopFlowWeight != 1
+            ? Planning.OneWayLoops.Blocks(options.Map).Against
+            : null;
+
+    /// <summary>The lanes against the loops' flow the controller's weight applies to (<see cref="AgainstFlowLanes"/>); null for none.</summary>
+    private IReadOnlySet<string>? AgainstFlow => _planner.Table.WeightedLaneIds is { Count: > 0 } against ? against : null;
+
+    /// <summary>The loop flow weight in force for plans and assignment: the controller's, where some lane is weighted; else 1.</summary>
+    private double FlowWeight => AgainstFlow is null ? 1 : Pibt.LoopFlowWeight;
 
     /// <summary>
     /// The cost factor of a plan's route from <paramref name="from"/>, under PIBT (null when every lane costs its seconds), so
@@ -59,11 +67,11 @@ public sealed partial class FleetCoordinator
         if (options.TrafficControl != TrafficControl.Pibt)
             return null;
         var pibt = Pibt;
-        var weight = _againstFlow is null ? 1 : pibt.LoopFlowWeight;
+        var weight = FlowWeight;
         var stranded = pibt.AnyStranded;
         if (weight <= 1 && !stranded)
             return null;
-        var against = _againstFlow;
+        var against = AgainstFlow;
         return l => (weight > 1 && against!.Contains(l.Id) ? weight : 1)
                     + (stranded && l.FromWaypointId != from && pibt.IsStrandedAt(l.FromWaypointId)
                         ? TrafficSpace.StrandedPassSeconds / Math.Max(_graph.TravelTime(l, options.RobotMaxSpeed), 1e-3) : 0);
@@ -151,7 +159,7 @@ public sealed partial class FleetCoordinator
         }
 
         // By density the weight follows the fleet: said when it changes, for the operator reading why robots go round.
-        if (_againstFlow is not null && _loopFlowWeight is null && _pibt.LoopFlowWeight != _loggedFlowWeight)
+        if (AgainstFlow is not null && _loopFlowWeight is null && _pibt.LoopFlowWeight != _loggedFlowWeight)
         {
             _loggedFlowWeight = _pibt.LoopFlowWeight;
             logger.LogInformation("Traffic: loop flow weight {Weight:0.##} by density ({Robots} on {Metres:0} m of loop lanes)", _pibt.LoopFlowWeight,

@@ -407,7 +407,7 @@ public sealed partial class FleetCoordinator
                 spec.RequiredActions, 0, m.PinnedRobot?.ToString(), m.FailedRobots.Select(r => r.ToString()).ToHashSet(), spec.Targets.LastOrDefault()?.WaypointId);
         }).ToList();
         var claimed = _robots.Values.Where(r => r.Plan is not null).Select(r => r.Plan!.Steps[^1].WaypointId).ToHashSet();
-        var plan = _planner.Plan(now, snapshots, pending, null, claimed);
+        var plan = _planner.Plan(now, snapshots, pending, null, claimed, FlowWeight);
 
         foreach (var charge in plan.Charges)
         {
@@ -497,7 +497,7 @@ public sealed partial class FleetCoordinator
         var taken = motions.Values.Where(m => m.RobotId != robot.Key).SelectMany(m => m.Waypoints)
             .Concat(_robots.Values.Where(r => r != robot && r.Plan is not null).Select(r => r.Plan!.Steps[^1].WaypointId))
             .ToHashSet();
-        var tree = _planner.Table.From(robot.WaypointId!, options.RobotMaxSpeed);
+        var tree = _planner.Table.From(robot.WaypointId!, options.RobotMaxSpeed, FlowWeight);
         return options.Map.LocationsOfKind(kind).Select(l => l.WaypointId)
             .Where(w => w == robot.WaypointId || !taken.Contains(w))
             .Where(w => double.IsFinite(tree.SecondsTo(w)))

@@ -58,7 +58,8 @@ public sealed partial class FleetCoordinator(
     private readonly double? _loopFlowWeight = options.OneWayLoops ? 1
         : options.LoopFlowWeight is null or (>= 1 and <= Planning.Traffic.PibtTrafficController.MaxLoopFlowWeight) ? options.LoopFlowWeight
         : throw new ArgumentOutOfRangeException(nameof(options), options.LoopFlowWeight, $"ControlPlaneOptions.LoopFlowWeight must be null (by density) or a factor from 1 to {Planning.Traffic.PibtTrafficController.MaxLoopFlowWeight}.");
-    private readonly AssignmentPlanner _planner = new(options.OneWayLoops ? Planning.OneWayLoops.Orient(options.Map) : options.Map, new AssignmentPlannerOptions
+    private readonly AssignmentPlanner _planner = new(new TravelTimeTable(options.OneWayLoops ? Planning.OneWayLoops.Orient(options.Map) : options.Map,
+        options.RobotMaxSpeed, weightedLaneIds: AgainstFlowLanes(options)), new AssignmentPlannerOptions
     {
         DefaultSpeed = options.RobotMaxSpeed,
         Battery = new BatteryPolicy(options.RechargeBelowPercent, options.ChargeTargetPercent, options.BatteryReservePercent),
