@@ -14,7 +14,10 @@ namespace RobotFleet.TrafficSim;
 internal sealed record SimSettings
 {
     /// <summary>A robot count in words for the reports: "1 robot", "5 robots".</summary>
-    public static string RobotCount(int robots) => robots == 1 ? "1 robot" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{robots} robots");
+    public static string RobotCount(int robots) => Count(robots, "robot");
+
+    /// <summary>"1 pickup", "2 pickups": a count and a noun, plural unless one.</summary>
+    public static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{count} {noun}s");
 
     public int Robots { get; init; } = 10;
 
@@ -100,7 +103,7 @@ internal sealed record SimSettings
     public string LoopFlowText(double weight, double loopMetres, bool byDensity) =>
         OneWayLoops || loopMetres == 0 ? ""
         : string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"; lanes against a loop's flow cost {weight:0.##} times their seconds in routing ({(byDensity ? $"by density: {RobotCount(Robots)} on {loopMetres:0} m of loops" : "--loop-flow-weight")})");
+            $"; lanes against a loop's flow {(weight == 1 ? "are not weighted" : $"cost {weight:0.##} times their seconds")} in routing ({(byDensity ? $"by density: {RobotCount(Robots)} on {loopMetres:0} m of loops" : "--loop-flow-weight")})");
 
     /// <summary>With <see cref="OneWayLoops"/>: how many lanes against the loops' direction the orientation closes (0: the map has no loop of two-way lanes); said in the reports.</summary>
     public int LanesAgainstLoops { get; init; }
@@ -633,7 +636,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             return (pickups, dropoffs, $"pickup locations ({pickups.Length}) to dropoff locations ({dropoffs.Length})");
         var any = map.Locations.Values.Where(l => !l.Kinds.Contains(LocationKind.Charger) && !l.Kinds.Contains(LocationKind.Lift))
             .Select(l => l.Name).Order(StringComparer.Ordinal).ToArray();
-        return (any, any, $"any location that is no charger or lift ({any.Length}), both ends (the map has {pickups.Length} pickups, {dropoffs.Length} dropoffs)");
+        return (any, any, $"any location that is no charger or lift ({any.Length}), both ends (the map has {SimSettings.Count(pickups.Length, "pickup")}, {SimSettings.Count(dropoffs.Length, "dropoff")})");
     }
 
     /// <summary>Takes every command the coordinator publishes, in publish order, into its robot's inbox.</summary>

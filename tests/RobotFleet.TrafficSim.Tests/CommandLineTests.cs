@@ -141,7 +141,7 @@ public class CommandLineTests
         Assert.Contains(byDensity, auto, StringComparison.Ordinal);
         var (fixedCode, fixedWeight, _) = await RunAsync([.. common, .. controller, "--loop-flow-weight", "1"]);
         Assert.Equal(0, fixedCode);
-        Assert.Contains("447 waypoints, 920 directed lanes; lanes against a loop's flow cost 1 times their seconds in routing (--loop-flow-weight). ", fixedWeight, StringComparison.Ordinal);
+        Assert.Contains("447 waypoints, 920 directed lanes; lanes against a loop's flow are not weighted in routing (--loop-flow-weight). ", fixedWeight, StringComparison.Ordinal);
 
         // A site without a loop of two-way lanes is left as it is, and the report says so rather than claim one-way loops.
         var (hotelCode, hotel, _) = await RunAsync(["--site", "hotel", "--robots", "2", "--minutes", "1", "--quiet", .. controller, "--one-way-loops"]);
