@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using MQTTnet.Formatter;
 using RobotFleet.Maps;
 using RobotFleet.Vda5050;
@@ -11,8 +12,24 @@ namespace RobotFleet.EdgeAgent;
 /// </summary>
 public static class Program
 {
-    /// <summary>Parses the arguments and runs the agent until cancelled; returns the process exit code.</summary>
-    public static Task<int> Main(string[] args) => BuildCommand().Parse(args).InvokeAsync();
+    /// <summary>
+    /// Parses the arguments and runs the agent until Ctrl+C or SIGTERM (the first stops it cleanly: robots go OFFLINE; more
+    /// change nothing); returns the process exit code. The signals are handled here, not by System.CommandLine, whose
+    /// handling ends the process 2 s after a signal and crashed it at a second one while stopping took longer (2.0.15).
+    /// </summary>
+    public static async Task<int> Main(string[] args)
+    {
+        using var stop = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true; // the agent stops by itself once cancelled
+            stop.Cancel();
+        }
+
+        using var sigInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        return await BuildCommand().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token).ConfigureAwait(false);
+    }
 
     /// <summary>Builds the root command with all options.</summary>
     public static RootCommand BuildCommand()

@@ -1,3 +1,3 @@
 using RobotFleet.Server;
 
-return await ServerCommand.Build().Parse(args).InvokeAsync();
+return await ServerCommand.Build().Parse(args).InvokeAsync(ServerCommand.Invocation);

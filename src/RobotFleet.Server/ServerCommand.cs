@@ -8,6 +8,14 @@ namespace RobotFleet.Server;
 public static class ServerCommand
 {
     /// <summary>
+    /// How the command is invoked: Ctrl+C and SIGTERM are left to the web host, which stops gracefully within its shutdown
+    /// timeout. System.CommandLine's own handling (<see cref="InvocationConfiguration.ProcessTerminationTimeout"/>, 2 s by
+    /// default) ended the process with exit code 143 when stopping took longer than 2 s, and a second signal then crashed it
+    /// (exit 134: "An attempt was made to transition a task to a final state when it had already completed", 2.0.15).
+    /// </summary>
+    public static InvocationConfiguration Invocation => new() { ProcessTerminationTimeout = null };
+
+    /// <summary>
     /// Builds the root command with every option. A value that does not parse (e.g. <c>--robots abc</c>) or fails a check is a
     /// usage error: the parser prints it, naming the option, and the exit code is 1; no stack trace.
     /// </summary>

@@ -66,6 +66,29 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>Sends the process SIGTERM (as <c>kill</c> or a service manager does); false when it has exited already.</summary>
+    public bool Terminate() => !_process.HasExited && Kill(_process.Id, SigTerm) == 0;
+
+    /// <summary>Waits for the process to exit; false when it still runs after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private const int SigTerm = 15; // Linux
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
     public void Dispose()
     {
         try
