@@ -13,15 +13,18 @@ namespace RobotFleet.EdgeAgent;
 public static class Program
 {
     /// <summary>
-    /// Parses the arguments and runs the agent until Ctrl+C or SIGTERM (the first stops it cleanly: robots go OFFLINE; more
-    /// change nothing); returns the process exit code. The signals are handled here, not by System.CommandLine, whose
-    /// handling ends the process 2 s after a signal and crashed it at a second one while stopping took longer (2.0.15).
+    /// Parses the arguments and runs the agent until Ctrl+C or SIGTERM; returns the process exit code. The first signal stops
+    /// it cleanly (robots go OFFLINE, however long that takes: with the broker gone, MQTTnet's timeout); a second ends it at
+    /// once, as without a handler (exit 130 or 143). The signals are handled here, not by System.CommandLine, whose handling
+    /// ended the process 2 s after a signal and crashed it at a second one while stopping took longer (2.0.15).
     /// </summary>
     public static async Task<int> Main(string[] args)
     {
         using var stop = new CancellationTokenSource();
         void OnSignal(PosixSignalContext context)
         {
+            if (stop.IsCancellationRequested)
+                return; // the second: the default, the process ends
             context.Cancel = true; // the agent stops by itself once cancelled
             stop.Cancel();
         }

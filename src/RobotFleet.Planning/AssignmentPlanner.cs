@@ -10,7 +10,8 @@ namespace RobotFleet.Planning;
 /// <c>w[priority] x (completion + LatenessWeight x lateness)</c> weighted seconds; completion = fastest route travel time
 /// from the robot to the mission's start + the mission's duration estimate; lateness = seconds past the deadline at
 /// estimated completion. Travel times are lookups in the <see cref="TravelTimeTable"/>'s cached arrival trees (one
-/// reversed Dijkstra per distinct mission start and robot speed, built the first time that start is seen and kept), so a
+/// reversed Dijkstra per distinct mission start, robot speed and lane cost factor, built the first time that start is seen
+/// and kept; a new factor, as the loop flow weight follows the fleet's density, builds them again), so a
 /// round over known starts does no graph search: its matrix is a flat array of lookups. With a lane cost factor (the
 /// traffic controller's loop flow weight, <see cref="Plan"/>) the routes are those the controller sends robots on, lanes
 /// against a loop's flow weighted, and a pair's travel time is its route's real seconds.

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using RobotFleet.Maps;
 
 namespace RobotFleet.Planning;
@@ -110,7 +111,7 @@ public sealed class TravelTimeTable
             }
         }
         _anyWeighted = _weighted.Any(w => w);
-        WeightedLaneIds = _lanes.Where((_, lane) => _weighted[lane]).Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
+        WeightedLaneIds = _lanes.Where((_, lane) => _weighted[lane]).Select(l => l.Id).ToFrozenSet(StringComparer.Ordinal);
 
         // Incoming lanes per waypoint (counting sort by target), for the reversed searches.
         _firstIn = new int[_ids.Length + 1];
@@ -144,7 +145,7 @@ public sealed class TravelTimeTable
     /// <summary>Number of arrival trees in the cache now.</summary>
     public int CachedTrees => _cache.Trees.Count;
 
-    /// <summary>Fastest travel times from one waypoint to every waypoint (one Dijkstra run, not cached).</summary>
+    /// <summary>Fastest travel times from one waypoint to every waypoint (one Dijkstra run, not cached); with a lane cost factor above 1, the real times of the routes chosen with weighted lanes at that factor.</summary>
     /// <param name="fromWaypointId">Source waypoint id.</param>
     /// <param name="maxSpeed">The robot's top speed in metres per second (&gt; 0).</param>
     /// <param name="laneCostFactor">How many times its seconds a weighted lane counts in the choice of route (finite, &gt;= 1); the times given are the routes' real seconds.</param>
@@ -163,7 +164,7 @@ public sealed class TravelTimeTable
         return tree;
     }
 
-    /// <summary>Fastest travel times from every waypoint to one waypoint, from the cache (built by one reversed Dijkstra run on first use).</summary>
+    /// <summary>Fastest travel times from every waypoint to one waypoint, from the cache (built by one reversed Dijkstra run on first use per speed and factor); with a lane cost factor above 1, the real times of the routes chosen with weighted lanes at that factor.</summary>
     /// <param name="toWaypointId">Target waypoint id.</param>
     /// <param name="maxSpeed">The robot's top speed in metres per second (&gt; 0).</param>
     /// <param name="laneCostFactor">How many times its seconds a weighted lane counts in the choice of route (finite, &gt;= 1); the times given are the routes' real seconds.</param>
@@ -235,7 +236,7 @@ public sealed class TravelTimeTable
     }
 
     /// <summary>
-    /// The arrival trees of many targets at one speed into <paramref name="trees"/> (same order); missing ones are built
+    /// The arrival trees of many targets at one speed and one lane cost factor into <paramref name="trees"/> (same order); missing ones are built
     /// (in parallel) and cached. All trees that fit in the cache come from one snapshot, so they share one seconds block.
     /// Returns how many were built.
     /// </summary>
@@ -535,7 +536,7 @@ public sealed class TravelTimeTable
     }
 }
 
-/// <summary>Fastest travel times (seconds) and route lengths (metres) from one source waypoint to every waypoint; immutable and thread-safe.</summary>
+/// <summary>Fastest travel times (seconds) and route lengths (metres) from one source waypoint to every waypoint (with a lane cost factor above 1: those of the routes chosen with weighted lanes at that factor); immutable and thread-safe.</summary>
 public sealed class TravelTree
 {
     private readonly TravelTimeTable _table;
@@ -561,7 +562,7 @@ public sealed class TravelTree
     /// <summary>Source waypoint id.</summary>
     public string FromWaypointId => _table.IdAt(_source);
 
-    /// <summary>Fastest travel time in seconds to a waypoint; +infinity when unreachable or not on the map.</summary>
+    /// <summary>Travel time in seconds of the tree's route to a waypoint (the fastest, unless weighted); +infinity when unreachable or not on the map.</summary>
     /// <param name="waypointId">Target waypoint id.</param>
     /// <returns>Seconds.</returns>
     public double SecondsTo(string waypointId) => _table.TryIndex(waypointId, out var i) ? Seconds[i] : double.PositiveInfinity;
@@ -632,7 +633,7 @@ public sealed class ArrivalTree
     /// <summary>Target waypoint id.</summary>
     public string ToWaypointId => _table.IdAt(Target);
 
-    /// <summary>Fastest travel time in seconds from a waypoint to the target; +infinity when unreachable or not on the map.</summary>
+    /// <summary>Travel time in seconds of the tree's route from a waypoint to the target (the fastest, unless weighted); +infinity when unreachable or not on the map.</summary>
     /// <param name="waypointId">Source waypoint id.</param>
     /// <returns>Seconds.</returns>
     public double SecondsFrom(string waypointId) => _table.TryIndex(waypointId, out var i) ? SecondsFrom(i) : double.PositiveInfinity;

@@ -432,7 +432,7 @@ public sealed class When_a_loop_flow_weight_is_configured
                                         orderby p.Name, x, y
                                         select (p.Name, x, y)).First();
 
-        async Task<string?> Chosen(double weight)
+        async Task<string?> Chosen(double? weight)
         {
             await using var fleet = await Fleet.StartAsync(map, configure: o => new ControlPlaneOptions
             {
@@ -447,5 +447,7 @@ public sealed class When_a_loop_flow_weight_is_configured
 
         Assert.Equal("rx", await Chosen(1));
         Assert.Equal("ry", await Chosen(100));
+        // By density (the default; two robots on the yard's loops: weight 77).
+        Assert.Equal("ry", await Chosen(null));
     }
 }

@@ -320,8 +320,8 @@ public sealed class AssignmentPlannerTests
     [Fact]
     public void With_a_loop_flow_weight_the_robot_whose_way_runs_with_the_flow_is_chosen()
     {
-        // A ring of six 10 m two-way lanes. r1 stands one lane from the mission's start against the flow (10 s, or 50 s round
-        // the ring with it), r2 two lanes from it with the flow (20 s).
+        // A ring of six 10 m two-way lanes at 2 m/s. r1 stands one lane from the mission's start against the flow (5 s, or
+        // 25 s round the ring with it), r2 two lanes from it with the flow (10 s).
         var ring = TestMaps.Build(["a:0:0", "b:10:0", "c:20:0", "d:20:10", "e:10:10", "f:0:10"], "a=b", "b=c", "c=d", "d=e", "e=f", "f=a");
         var against = OneWayLoops.Blocks(ring).Against;
         var back = ring.Lanes.Single(l => l.FromWaypointId == "a" && against.Contains(l.Id));

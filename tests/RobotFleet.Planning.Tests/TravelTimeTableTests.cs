@@ -215,4 +215,37 @@ public sealed class TravelTimeTableTests
             Assert.Throws<ArgumentOutOfRangeException>(() => table.From("a", laneCostFactor: factor));
         }
     }
+
+    [Fact]
+    public void Trees_of_two_factors_live_side_by_side_in_the_cache_and_through_its_evictions()
+    {
+        var map = PlannerMaps.RandomGrid(new Random(8), 5, 5);
+        var weighted = map.Lanes.Where((_, i) => i % 2 == 0).Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
+        var graph = new RouteGraph(map);
+        var ids = map.Waypoints.Keys.Order(StringComparer.Ordinal).ToArray();
+        var small = new TravelTimeTable(map, cacheBudgetBytes: 16L * ids.Length * 3, maxParallelism: 1, weightedLaneIds: weighted); // room for 3 trees
+
+        for (var round = 0; round < 2; round++)
+        {
+            foreach (var to in ids)
+            {
+                foreach (var factor in new[] { 1, 100.7 })
+                {
+                    var tree = small.To(to, laneCostFactor: factor);
+                    foreach (var from in ids)
+                    {
+                        var route = graph.FindRoute(from, to, laneCostFactor: l => weighted.Contains(l.Id) ? factor : 1);
+                        Assert.Equal(route?.TravelTime ?? double.PositiveInfinity, tree.SecondsFrom(from), 9);
+                    }
+                }
+            }
+        }
+
+        Assert.True(small.CachedTrees <= 3);
+        var large = new TravelTimeTable(map, weightedLaneIds: weighted);
+        Assert.Equal(ids.Length, large.Precompute(ids, laneCostFactor: 100.7));
+        Assert.Equal(0, large.Precompute(ids, laneCostFactor: 100.7));
+        Assert.Equal(ids.Length, large.Precompute(ids)); // factor 1: other trees
+        Assert.Equal(2 * ids.Length, large.CachedTrees);
+    }
 }

@@ -66,8 +66,8 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
-    /// <summary>Sends the process SIGTERM (as <c>kill</c> or a service manager does); false when it has exited already.</summary>
-    public bool Terminate() => !_process.HasExited && Kill(_process.Id, SigTerm) == 0;
+    /// <summary>Sends the process a signal, SIGTERM unless given (as <c>kill</c> or a service manager does; 2 is Ctrl+C's SIGINT), Linux only; false when it has exited already.</summary>
+    public bool Terminate(int signal = SigTerm) => !_process.HasExited && Kill(_process.Id, signal) == 0;
 
     /// <summary>Waits for the process to exit; false when it still runs after <paramref name="timeout"/>.</summary>
     public async Task<bool> WaitForExitAsync(TimeSpan timeout)

@@ -50,8 +50,24 @@ public sealed partial class FleetCoordinator
     /// <summary>The lanes against the loops' flow the controller's weight applies to (<see cref="AgainstFlowLanes"/>); null for none.</summary>
     private IReadOnlySet<string>? AgainstFlow => _planner.Table.WeightedLaneIds is { Count: > 0 } against ? against : null;
 
-    /// <summary>The loop flow weight in force for plans and assignment: the controller's, where some lane is weighted; else 1.</summary>
-    private double FlowWeight => AgainstFlow is null ? 1 : Pibt.LoopFlowWeight;
+    /// <summary>
+    /// The loop flow weight in force for plans and assignment, where some lane is weighted (else 1): the configured one, or by
+    /// density (<see cref="PibtTrafficController.LoopFlowWeightFor"/>) over the robots located on the map, counted here as the
+    /// controller counts the robots it places. The controller places them only at its next release (none for a few seconds
+    /// after a restart), and assignment may come first (found in review).
+    /// </summary>
+    private double FlowWeight
+    {
+        get
+        {
+            if (AgainstFlow is null)
+                return 1;
+            if (_loopFlowWeight is { } configured)
+                return configured;
+            var located = _robots.Values.Count(r => (r.Plan is { } plan ? plan.Steps[plan.ReachedIndex].WaypointId : r.WaypointId) is { } at && options.Map.Waypoints.ContainsKey(at));
+            return PibtTrafficController.LoopFlowWeightFor(located, Pibt.Space.LoopMetres);
+        }
+    }
 
     /// <summary>
     /// The cost factor of a plan's route from <paramref name="from"/>, under PIBT (null when every lane costs its seconds), so
