@@ -1,3 +1,16 @@
+using System.Runtime.InteropServices;
 using RobotFleet.Server;
 
-return await ServerCommand.Build().Parse(args).InvokeAsync(ServerCommand.Invocation);
+// Ctrl+C and SIGTERM stop the web host gracefully (the command runs it with this token; the host's own handlers do the
+// same); any later signal is ignored, to the very end of the process: the host's shutdown timeout bounds the stop. See
+// ServerCommand.Invocation for why System.CommandLine's own handling is off.
+using var stop = new CancellationTokenSource();
+void OnSignal(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}
+
+using var sigInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var sigTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+return await ServerCommand.Build().Parse(args).InvokeAsync(ServerCommand.Invocation, stop.Token);

@@ -8,8 +8,9 @@ namespace RobotFleet.Server;
 public static class ServerCommand
 {
     /// <summary>
-    /// How the command is invoked: Ctrl+C and SIGTERM are left to the web host, which stops gracefully within its shutdown
-    /// timeout. System.CommandLine's own handling (<see cref="InvocationConfiguration.ProcessTerminationTimeout"/>, 2 s by
+    /// How the command is invoked: Ctrl+C and SIGTERM are handled by the program (Program.cs: the first stops the web host
+    /// gracefully, within its shutdown timeout; later ones are ignored, also after the host has let go of its own
+    /// handlers, when a second SIGTERM ended the process with 143). System.CommandLine's own handling (<see cref="InvocationConfiguration.ProcessTerminationTimeout"/>, 2 s by
     /// default) ended the process with exit code 143 when stopping took longer than 2 s, and a second signal then crashed it
     /// (exit 134: "An attempt was made to transition a task to a final state when it had already completed", 2.0.15).
     /// </summary>

@@ -14,7 +14,8 @@ public sealed class When_the_server_gets_stop_signals
 {
     [Theory]
     [InlineData(1, 15)] // SIGTERM
-    [InlineData(2, 15)] // the second crashed the process (exit 134) inside System.CommandLine's handler when stopping took over 2 s
+    [InlineData(2, 15)] // the second crashed the process (exit 134) inside System.CommandLine's handler when stopping took over 2 s,
+                        // then ended it (143) when it came after the host had let go of its handlers (CI, loaded)
     [InlineData(1, 2)] // SIGINT (Ctrl+C)
     public async Task Should_shut_down_cleanly_and_exit_0(int signals, int signal)
     {
@@ -76,7 +77,7 @@ public sealed class When_the_server_gets_stop_signals
     }
 
     [Fact]
-    public void Should_leave_the_signals_to_the_web_host()
+    public void Should_leave_the_signals_to_the_program()
     {
         // System.CommandLine's handling ended the process (143) when stopping took over 2 s, and a second signal then crashed
         // it (134; seen with --demo missions running: two SIGTERMs 0.3 s apart).
