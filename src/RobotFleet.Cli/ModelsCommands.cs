@@ -83,10 +83,13 @@ internal static class ModelsCommands
                 signature = ModelSigning.Sign(new ModelDigest(parsed.Name, parsed.Version, modelSha, ModelDigest.Sha256Hex(manifestBytes)), key);
             }
 
-            using var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
-            http.Timeout = TimeSpan.FromMinutes(30);
             // The server refuses an oversized upload (413) from its Content-Length and closes the connection; waiting for
-            // "100 Continue" before sending the file lets that answer arrive instead of a broken stream.
+            // "100 Continue" before sending the file lets that answer arrive instead of a broken stream. Waited for up to 5 s,
+            // not the default 1 s, after which the file went out anyway on a loaded machine and the 413 was lost (CI).
+            using var http = handler is null
+                ? new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromSeconds(5) })
+                : new HttpClient(handler, disposeHandler: false);
+            http.Timeout = TimeSpan.FromMinutes(30);
             http.DefaultRequestHeaders.ExpectContinue = true;
             await using var modelStream = model.OpenRead();
             using var form = new MultipartFormDataContent();
