@@ -64,10 +64,13 @@ public sealed partial class FleetCoordinator
                 return 1;
             if (_loopFlowWeight is { } configured)
                 return configured;
-            var located = _robots.Values.Count(r => (r.Plan is { } plan ? plan.Steps[plan.ReachedIndex].WaypointId : r.WaypointId) is { } at && options.Map.Waypoints.ContainsKey(at));
-            return PibtTrafficController.LoopFlowWeightFor(located, Pibt.Space.LoopMetres);
+            return PibtTrafficController.LoopFlowWeightFor(_robots.Values.Count(r => PlacedAt(r) is not null), Pibt.Space.LoopMetres);
         }
     }
+
+    /// <summary>Where the PIBT controller places a robot: the waypoint its plan last reached, else where it reported itself; null when that is not on the map.</summary>
+    private string? PlacedAt(TrackedRobot robot) =>
+        (robot.Plan is { } plan ? plan.Steps[plan.ReachedIndex].WaypointId : robot.WaypointId) is { } at && options.Map.Waypoints.ContainsKey(at) ? at : null;
 
     /// <summary>
     /// The cost factor of a plan's route from <paramref name="from"/>, under PIBT (null when every lane costs its seconds), so
@@ -136,8 +139,7 @@ public sealed partial class FleetCoordinator
 
         foreach (var robot in _robots.Values)
         {
-            var at = robot.Plan is { } current ? current.Steps[current.ReachedIndex].WaypointId : robot.WaypointId;
-            if (at is null || !options.Map.Waypoints.ContainsKey(at))
+            if (PlacedAt(robot) is not { } at)
             {
                 if (_pibtPlaced.Remove(robot.Key))
                     _pibt.Remove(robot.Key);
