@@ -196,10 +196,19 @@ public static class ServerCommand
                 return 1;
             }
 
+            // A stop signal while the host starts cancels whatever is starting (the broker, the bus, the schedules database);
+            // that is the stop asked for, not a failure: one line and exit 0, as for a stop once running.
+            var started = false;
+            app.Lifetime.ApplicationStarted.Register(() => started = true);
             try
             {
                 await app.RunAsync(cancellationToken);
                 return Environment.ExitCode; // 0, or the code a stop asked for (75: this instance lost the leader lease)
+            }
+            catch (Exception) when (cancellationToken.IsCancellationRequested && !started)
+            {
+                await Console.Error.WriteLineAsync("robotfleet: stopped while starting (a stop signal came before the server was up)");
+                return 0;
             }
             catch (InvalidOperationException e) when (e.InnerException is System.Net.Sockets.SocketException)
             {

@@ -76,6 +76,44 @@ public sealed class When_the_server_gets_stop_signals
         }
     }
 
+    [Theory]
+    [InlineData("Message bus:")] // before the broker and the schedules database start
+    [InlineData("Embedded MQTT broker listening")] // while the gateway, the schedules database and the web server start
+    public async Task Should_stop_cleanly_when_stopped_while_starting(string after)
+    {
+        // A SIGTERM as the server started ended it with exit 1 and an unhandled exception's stack trace (what was starting,
+        // e.g. the schedules database's set-up, cancelled), or with exit 1 and no word at all.
+        var root = When_the_control_plane_restarts.FindRepoRoot();
+        var dataDir = Path.Combine(Path.GetTempPath(), $"robotfleet-signals-start-{Guid.NewGuid():N}");
+        using var server = ChildProcess.Start($"signals-while-starting-{after.Split(' ', ':')[0]}", "RobotFleet.Server.dll",
+        [
+            "--data-dir", dataDir, "--map", Path.Combine(root, "maps", "office"),
+            "--http-port", EmbeddedBroker.FreePort().ToString(CultureInfo.InvariantCulture), "--mqtt-port", EmbeddedBroker.FreePort().ToString(CultureInfo.InvariantCulture),
+        ]);
+        try
+        {
+            Assert.True(await ServerHost.WaitUntilAsync(() => Task.FromResult(server.Output.Contains(after, StringComparison.Ordinal) || server.HasExited),
+                TimeSpan.FromSeconds(60)), $"'{after}' logged; output:\n" + server.Output);
+            Assert.True(server.Terminate(), "signal sent; output:\n" + server.Output);
+            Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(30)), "exited within 30 s; output:\n" + server.Output);
+            Assert.True(server.ExitCode == 0, $"exit code {server.ExitCode}; output:\n" + server.Output);
+            Assert.DoesNotContain("Unhandled exception", server.Output, StringComparison.Ordinal);
+            // Either the stop came before the host was up (said in one line) or the host had just started and shut down.
+            Assert.True(server.Output.Contains("robotfleet: stopped while starting", StringComparison.Ordinal)
+                        || server.Output.Contains("Application is shutting down", StringComparison.Ordinal), "output:\n" + server.Output);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
     [Fact]
     public void Should_leave_the_signals_to_the_program()
     {
