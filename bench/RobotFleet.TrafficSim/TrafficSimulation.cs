@@ -103,7 +103,7 @@ internal sealed record SimSettings
     public string LoopFlowText(double weight, double loopMetres, bool byDensity) =>
         OneWayLoops || loopMetres == 0 ? ""
         : string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"; lanes against a loop's flow {(weight == 1 ? "are not weighted" : $"cost {weight:0.##} times their seconds")} in routing ({(byDensity ? $"by density: {RobotCount(Robots)} on {loopMetres:0} m of loops" : "--loop-flow-weight")})");
+            $"; lanes against a loop's flow {(weight == 1 ? "are not weighted" : $"cost {weight:0.##} times their seconds")} in routing ({(byDensity ? $"by density: {RobotCount(Robots)} on {loopMetres:0} m of loop lanes" : "--loop-flow-weight")})");
 
     /// <summary>With <see cref="OneWayLoops"/>: how many lanes against the loops' direction the orientation closes (0: the map has no loop of two-way lanes); said in the reports.</summary>
     public int LanesAgainstLoops { get; init; }

@@ -157,7 +157,7 @@ public sealed partial class EdgeAgent
         orderUpdateId = order.OrderUpdateId;
         driveBlocked = false;
         errors.Clear();
-        options.Log?.Invoke($"{options.SerialNumber}: accepted order {orderId}/{orderUpdateId} ({nodes.Count} nodes to go)");
+        options.Log?.Invoke($"{options.SerialNumber}: accepted order {orderId}/{orderUpdateId} ({nodes.Count} {(nodes.Count == 1 ? "node" : "nodes")} to go)");
         return true;
     }
 

@@ -31,8 +31,20 @@ public static class Program
 
         using var sigInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        return await BuildCommand().Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token).ConfigureAwait(false);
+        return await RunAsync(args, new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Runs the agent's command line: a usage error (a value that does not parse, an unknown or missing option) is refused one
+    /// line per error, <c>edge-agent: ... (see --help)</c>, exit code 1, without the help text; otherwise the agent runs until
+    /// <paramref name="cancellationToken"/> stops it (its own refusals, e.g. no <c>--simulate</c>, exit 2).
+    /// </summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="configuration">How to invoke it; usage errors go to its <see cref="InvocationConfiguration.Error"/>.</param>
+    /// <param name="cancellationToken">Stops the agent cleanly.</param>
+    /// <returns>The exit code.</returns>
+    public static Task<int> RunAsync(string[] args, InvocationConfiguration configuration, CancellationToken cancellationToken = default) =>
+        CommandLineUsage.InvokeAsync(BuildCommand().Parse(args), "edge-agent", configuration, cancellationToken);
 
     /// <summary>Builds the root command with all options.</summary>
     public static RootCommand BuildCommand()
@@ -85,7 +97,7 @@ public static class Program
         {
             if (!parse.GetValue(simulate))
             {
-                await Console.Error.WriteLineAsync("Only simulated robots are supported in this build: pass --simulate.").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("edge-agent: only simulated robots are supported in this build: pass --simulate.").ConfigureAwait(false);
                 return 2;
             }
 
@@ -102,7 +114,7 @@ public static class Program
             }
             catch (ArgumentException e)
             {
-                await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"edge-agent: {e.Message}").ConfigureAwait(false);
                 return 2;
             }
 
@@ -110,14 +122,14 @@ public static class Program
 
             if (count < 1 || scale <= 0 || interval <= 0)
             {
-                await Console.Error.WriteLineAsync("--robots, --time-scale and --state-interval must be positive.").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("edge-agent: --robots, --time-scale and --state-interval must be positive.").ConfigureAwait(false);
                 return 2;
             }
 
             var hz = parse.GetValue(perceptionHz);
             if (hz < 0 || hz > 100 || (hz > 0 && parse.GetValue(modelDir) is null))
             {
-                await Console.Error.WriteLineAsync("--perception-hz must be between 0 and 100, and needs --model-dir.").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("edge-agent: --perception-hz must be between 0 and 100, and needs --model-dir.").ConfigureAwait(false);
                 return 2;
             }
 
@@ -132,14 +144,14 @@ public static class Program
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
                 {
-                    await Console.Error.WriteLineAsync($"--trusted-key '{file}': {e.Message}").ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync($"edge-agent: --trusted-key '{file}': {e.Message}").ConfigureAwait(false);
                     return 2;
                 }
             }
 
             if (parse.GetValue(modelDir) is not null && keys.Count == 0)
             {
-                await Console.Error.WriteLineAsync("Warning: --model-dir without --trusted-key: every model download will be refused (signature not trusted).").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("edge-agent: warning: --model-dir without --trusted-key: every model download will be refused (signature not trusted).").ConfigureAwait(false);
             }
 
             SiteMap site;
@@ -149,7 +161,7 @@ public static class Program
             }
             catch (Exception e) when (e is FileNotFoundException or SiteMapValidationException)
             {
-                await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"edge-agent: {e.Message}").ConfigureAwait(false);
                 return 2;
             }
 

@@ -13,4 +13,4 @@ void OnSignal(PosixSignalContext context)
 
 using var sigInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var sigTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-return await ServerCommand.Build().Parse(args).InvokeAsync(ServerCommand.Invocation, stop.Token);
+return await ServerCommand.RunAsync(args, ServerCommand.Invocation, stop.Token);

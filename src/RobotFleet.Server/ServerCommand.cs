@@ -17,8 +17,20 @@ public static class ServerCommand
     public static InvocationConfiguration Invocation => new() { ProcessTerminationTimeout = null };
 
     /// <summary>
+    /// Runs the server's command line: a usage error (a value that does not parse or fails a check, an unknown option) is
+    /// refused one line per error, <c>robotfleet: ... (see --help)</c>, with exit code 1 and without the help text, as the
+    /// server's other refusals; otherwise the server runs until <paramref name="cancellationToken"/> stops it.
+    /// </summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="configuration">How to invoke it (the program passes <see cref="Invocation"/>); errors go to its <see cref="InvocationConfiguration.Error"/>.</param>
+    /// <param name="cancellationToken">Stops the server gracefully.</param>
+    /// <returns>The exit code: 0 after a stop, 1 for a usage error or a refusal, 75 when this instance lost the leader lease.</returns>
+    public static Task<int> RunAsync(string[] args, InvocationConfiguration configuration, CancellationToken cancellationToken = default) =>
+        CommandLineUsage.InvokeAsync(Build().Parse(args), "robotfleet", configuration, cancellationToken);
+
+    /// <summary>
     /// Builds the root command with every option. A value that does not parse (e.g. <c>--robots abc</c>) or fails a check is a
-    /// usage error: the parser prints it, naming the option, and the exit code is 1; no stack trace.
+    /// usage error naming the option (<see cref="RunAsync"/> prints it in one line, exit code 1); no stack trace.
     /// </summary>
     public static RootCommand Build()
     {

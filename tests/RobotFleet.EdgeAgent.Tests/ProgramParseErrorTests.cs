@@ -18,12 +18,22 @@ public sealed class ProgramParseErrorTests
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var code = await Program.BuildCommand().Parse(["--map", "maps/office", "--simulate", option, value])
-            .InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        var code = await Program.RunAsync(["--map", "maps/office", "--simulate", option, value], new InvocationConfiguration { Output = output, Error = error });
 
         Assert.Equal(1, code);
         Assert.Contains(named, error.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", error.ToString(), StringComparison.Ordinal);
+        AssertOneLineRefusal(error.ToString());
+    }
+
+    /// <summary>One line per error, each starting <c>edge-agent:</c>, the last pointing to --help; not the whole help text after them.</summary>
+    private static void AssertOneLineRefusal(string error)
+    {
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, line => Assert.StartsWith("edge-agent: ", line, StringComparison.Ordinal));
+        Assert.EndsWith("(see --help)", lines[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain("Usage:", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -32,9 +42,10 @@ public sealed class ProgramParseErrorTests
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var code = await Program.BuildCommand().Parse(["--simulate"]).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        var code = await Program.RunAsync(["--simulate"], new InvocationConfiguration { Output = output, Error = error });
 
         Assert.Equal(1, code);
         Assert.Contains("--map", error.ToString(), StringComparison.Ordinal);
+        AssertOneLineRefusal(error.ToString());
     }
 }

@@ -53,7 +53,7 @@ public sealed class When_the_bus_is_configured
     [InlineData("mem")]
     public async Task A_malformed_value_is_a_usage_error_naming_bus_without_the_password(string value)
     {
-        var (code, error) = await When_a_command_line_is_wrong.InvokeAsync(ServerCommand.Build(), "--bus", value);
+        var (code, error) = await When_a_command_line_is_wrong.RunServerCommandAsync("--bus", value);
 
         Assert.Equal(1, code);
         Assert.Contains("--bus", error, StringComparison.Ordinal);

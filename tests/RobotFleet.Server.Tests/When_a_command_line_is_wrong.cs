@@ -29,12 +29,36 @@ public sealed class When_a_command_line_is_wrong
     [InlineData("--loop-flow-weight", "heavy")]
     public async Task The_server_prints_a_usage_error_naming_the_option_and_exits_1(string option, string value)
     {
-        var (code, error) = await InvokeAsync(ServerCommand.Build(), option, value);
+        var (code, error) = await RunServerCommandAsync(option, value);
 
         Assert.Equal(1, code);
         Assert.Contains(option, error, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        AssertOneLineRefusal(error);
+    }
+
+    /// <summary>
+    /// A usage error is said as the server's other refusals are, one line starting <c>robotfleet:</c>, not followed by the
+    /// whole help text (it printed 60 lines of options after the error, which scrolled out of sight).
+    /// </summary>
+    internal static void AssertOneLineRefusal(string error)
+    {
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, line => Assert.StartsWith("robotfleet: ", line, StringComparison.Ordinal));
+        Assert.EndsWith("(see --help)", lines[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain("Usage:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_option_is_refused_in_one_line()
+    {
+        var (code, error) = await RunServerCommandAsync("--robot", "3");
+
+        Assert.Equal(1, code);
+        Assert.Contains("'--robot'", error, StringComparison.Ordinal);
+        AssertOneLineRefusal(error);
     }
 
     /// <summary>A typo in ROBOTFLEET_TRAFFIC is refused at start, not silently replaced by the default (found by a new user).</summary>
@@ -121,7 +145,7 @@ public sealed class When_a_command_line_is_wrong
     [InlineData("--require-model-signature")]
     public async Task The_server_refuses_a_flag_value_that_is_not_a_bool_naming_the_option(string option)
     {
-        var (code, error) = await InvokeAsync(ServerCommand.Build(), $"{option}=maybe");
+        var (code, error) = await RunServerCommandAsync($"{option}=maybe");
 
         Assert.Equal(1, code);
         Assert.Contains("maybe", error, StringComparison.Ordinal);
@@ -165,6 +189,15 @@ public sealed class When_a_command_line_is_wrong
         {
             output.Delete(recursive: true);
         }
+    }
+
+    /// <summary>Runs the server's command line as the program does (<see cref="ServerCommand.RunAsync"/>), its standard error captured.</summary>
+    internal static async Task<(int Code, string Error)> RunServerCommandAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await ServerCommand.RunAsync(args, new InvocationConfiguration { Output = output, Error = error });
+        return (code, error.ToString());
     }
 
     internal static async Task<(int Code, string Error)> InvokeAsync(RootCommand command, params string[] args)

@@ -132,7 +132,7 @@ public class CommandLineTests
         Assert.Contains("447 waypoints, 581 directed lanes (--one-way-loops: its loops driven one way round, 371 lanes against them closed, 32 of them kept as passing lanes at bridge mouths, only to make way)", stdout, StringComparison.Ordinal);
         // As drawn: the controller alone and the coordinator (as the control plane does) weight the lanes against the loops'
         // flow by density by default (--loop-flow-weight auto).
-        var byDensity = "447 waypoints, 920 directed lanes; lanes against a loop's flow cost 4 times their seconds in routing (by density: 5 robots on 975 m of loops). ";
+        var byDensity = "447 waypoints, 920 directed lanes; lanes against a loop's flow cost 4 times their seconds in routing (by density: 5 robots on 975 m of loop lanes). ";
         Assert.Contains(byDensity, plain, StringComparison.Ordinal);
         Assert.DoesNotContain("loop's flow", stdout, StringComparison.Ordinal);
         Assert.Equal("", stderr);
