@@ -97,10 +97,11 @@ public sealed class ControlPlaneOptions
     public double ObstacleClearRange { get; init; } = 3.5;
 
     /// <summary>
-    /// After a restart that restored plans or open missions, how long nothing more is released (and no one moved aside)
-    /// while the robots report where they stand: a robot not yet heard from holds nothing the coordinator knows of, so
-    /// releasing at once could send a robot onto an idle robot's waypoint (default 3 s; robots report at least every second,
-    /// the gateway republishes unchanged states every 2 s).
+    /// After a restart (a durable mission store loaded), how long nothing more is released, no one moved aside and no mission
+    /// assigned while the robots report where they stand: a robot not yet heard from holds nothing the coordinator knows of,
+    /// so releasing at once could send a robot onto an idle robot's waypoint, and assigning at once gave the queued missions
+    /// to the robots that happened to report first, however far (default 3 s; robots report at least every second, the
+    /// gateway republishes unchanged states every 2 s).
     /// </summary>
     public TimeSpan RestartSettle { get; init; } = TimeSpan.FromSeconds(3);
 

@@ -24,6 +24,25 @@ internal sealed class TempDataDir : IDisposable
 public sealed class When_the_control_plane_restarts
 {
     [Fact]
+    public async Task Should_give_a_mission_submitted_at_once_to_the_nearest_robot_not_the_first_to_report()
+    {
+        // Regression: queued missions were assigned at every decision, also in the first moments after a restart when only
+        // some robots had reported where they stand; the first to report took the mission, however far. Robots report in the
+        // order they were added: the far one first.
+        using var dir = new TempDataDir();
+        await using var fleet = await Fleet.StartAsync(TestMaps.Line(), dataDirectory: dir.Path);
+        await fleet.AddRobotAsync("far", "L0");
+        await fleet.AddRobotAsync("near", "L3");
+        await fleet.TickAsync();
+
+        await fleet.RestartAsync();
+        Assert.IsType<MissionAccepted>(await fleet.SubmitAsync("m1", "l3", "l2"));
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").Robot is not null);
+
+        Assert.Equal("near", fleet.Mission("m1").Robot?.SerialNumber);
+    }
+
+    [Fact]
     public async Task Should_let_a_robot_that_still_runs_its_order_finish_the_mission_without_a_step_sent_twice()
     {
         using var dir = new TempDataDir();

@@ -449,5 +449,24 @@ public sealed class When_a_loop_flow_weight_is_configured
         Assert.Equal("ry", await Chosen(100));
         // By density (the default; two robots on the yard's loops: weight 77).
         Assert.Equal("ry", await Chosen(null));
+
+        // By density just after a restart, when the new controller has placed no robot yet (it does so at its next release,
+        // after assignment): the weight counts the robots located on the map, not the controller's (found in review: read
+        // from the controller it was 1, and rx got the mission). Before assignment waited for the robots to report after a
+        // restart, rx, the first to report, got it too.
+        using var dir = new TempDataDir();
+        await using (var fleet = await Fleet.StartAsync(map, dataDirectory: dir.Path, configure: o => new ControlPlaneOptions
+        {
+            Map = map, TrafficControl = TrafficControl.Pibt, ParkIdleAfter = null, LoopFlowWeight = null, DataDirectory = o.DataDirectory,
+        }))
+        {
+            await fleet.AddRobotAsync("rx", near);
+            await fleet.AddRobotAsync("ry", withFlow);
+            await fleet.TickAsync();
+            await fleet.RestartAsync();
+            await fleet.SubmitAsync("m1", pickup, pickup == "a" ? "b" : "a");
+            await fleet.RunUntilAsync(() => fleet.Mission("m1").Robot is not null);
+            Assert.Equal("ry", fleet.Mission("m1").Robot?.SerialNumber);
+        }
     }
 }

@@ -21,7 +21,7 @@ public sealed partial class FleetCoordinator
     /// </summary>
     public bool HasRestored => _restored;
 
-    /// <summary>Until when, after a restart, nothing is released while the robots report (see <see cref="ControlPlaneOptions.RestartSettle"/>).</summary>
+    /// <summary>Until when, after a restart, nothing is released or assigned while the robots report (see <see cref="ControlPlaneOptions.RestartSettle"/>).</summary>
     private DateTimeOffset _settleUntil = DateTimeOffset.MinValue;
 
     /// <summary>When <see cref="Restore"/> loaded the stored plans (control-plane clock); robots' states received before it may be old (see <see cref="Reconcile"/>).</summary>
@@ -63,7 +63,8 @@ public sealed partial class FleetCoordinator
     /// <summary>
     /// Loads missions and sent plans once, before the first decision. Queued missions stay queued; a mission assigned
     /// but whose order was never sent goes back to the queue; a robot with a sent plan is <see cref="TrackedRobot.Restored"/>
-    /// until its first state shows what it still runs.
+    /// until its first state shows what it still runs. For <see cref="ControlPlaneOptions.RestartSettle"/> after it nothing
+    /// is released or assigned while the robots report.
     /// </summary>
     private void Restore()
     {
@@ -115,8 +116,7 @@ public sealed partial class FleetCoordinator
         foreach (var mission in _missions.Values.Where(m => !m.IsFinal && m.Status != MissionStatus.Queued && !running.Contains(m.Id)).ToList())
             Transition(mission, MissionStatus.Queued, DispatcherActor, "control plane restarted before the mission's order was sent");
 
-        if (snapshot.Plans.Count > 0 || _missions.Values.Any(m => !m.IsFinal))
-            _settleUntil = time.GetUtcNow() + options.RestartSettle;
+        _settleUntil = time.GetUtcNow() + options.RestartSettle;
         logger.LogInformation("Restored {Missions} missions ({Open} open) and {Plans} robot plans; traffic control: {Traffic}{Flow}", snapshot.Missions.Count,
             _missions.Values.Count(m => !m.IsFinal), snapshot.Plans.Count, options.TrafficControl,
             options.TrafficControl != TrafficControl.Pibt || options.OneWayLoops ? ""

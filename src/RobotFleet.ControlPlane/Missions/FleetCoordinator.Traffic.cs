@@ -31,9 +31,11 @@ public sealed partial class FleetCoordinator
         }
 
         LiftStalePauses();
-        AssignQueuedMissions(now);
+        // Just restarted: robots not yet heard from hold waypoints nobody here knows of (nothing is released), and the queue
+        // waits for every robot to say where it stands (else the first robot to report took the first missions, however far).
         if (now < _settleUntil)
-            return; // just restarted: robots not yet heard from hold waypoints nobody here knows of
+            return;
+        AssignQueuedMissions(now);
         if (options.TrafficControl == TrafficControl.Pibt)
         {
             ReleaseByPibt();
