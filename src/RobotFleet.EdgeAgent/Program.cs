@@ -31,8 +31,11 @@ public static class Program
 
         using var sigInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        return await RunAsync(args, new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token).ConfigureAwait(false);
+        return await RunAsync(args, Invocation, stop.Token).ConfigureAwait(false);
     }
+
+    /// <summary>How the command is invoked: the signals are the program's (see <see cref="Main"/>), System.CommandLine's own handling is off.</summary>
+    public static InvocationConfiguration Invocation => new() { ProcessTerminationTimeout = null };
 
     /// <summary>
     /// Runs the agent's command line: a usage error (a value that does not parse, an unknown or missing option) is refused one
@@ -189,7 +192,7 @@ public static class Program
                 },
             };
             await using var fleet = await SimulatedFleet.StartAsync(options, cancellationToken).ConfigureAwait(false);
-            Console.WriteLine($"Started {count} simulated robot(s) on map '{site.Id}' against {brokerSettings}; Ctrl+C stops.");
+            Console.WriteLine($"Started {count} simulated {(count == 1 ? "robot" : "robots")} on map '{site.Id}' against {brokerSettings}; Ctrl+C stops.");
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

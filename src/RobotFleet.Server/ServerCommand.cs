@@ -208,19 +208,11 @@ public static class ServerCommand
                 return 1;
             }
 
-            // A stop signal while the host starts cancels whatever is starting (the broker, the bus, the schedules database);
-            // that is the stop asked for, not a failure: one line and exit 0, as for a stop once running.
-            var started = false;
-            app.Lifetime.ApplicationStarted.Register(() => started = true);
+            var started = app.Lifetime.ApplicationStarted; // taken now: RunAsync disposes the host, and its services with it
             try
             {
                 await app.RunAsync(cancellationToken);
                 return Environment.ExitCode; // 0, or the code a stop asked for (75: this instance lost the leader lease)
-            }
-            catch (Exception) when (cancellationToken.IsCancellationRequested && !started)
-            {
-                await Console.Error.WriteLineAsync("robotfleet: stopped while starting (a stop signal came before the server was up)");
-                return 0;
             }
             catch (InvalidOperationException e) when (e.InnerException is System.Net.Sockets.SocketException)
             {
@@ -232,8 +224,29 @@ public static class ServerCommand
                 await Console.Error.WriteLineAsync($"robotfleet: HTTP port {options.HttpPort} is in use ({e.Message}); use --http-port to pick another");
                 return 1;
             }
+            catch (Exception e) when (cancellationToken.IsCancellationRequested && !started.IsCancellationRequested && IsCancellation(e))
+            {
+                // A stop signal while the host starts cancels whatever is starting (the broker, the bus, the schedules
+                // database): the stop asked for, not a failure; one line and exit 0, as for a stop once running.
+                await Console.Error.WriteLineAsync($"robotfleet: stopped while starting (a stop signal came before the server was up: {e.GetType().Name}: {e.Message})");
+                return 0;
+            }
         });
         return command;
+    }
+
+    /// <summary>True when the exception is, or was caused by, a cancellation (Quartz wraps one in its JobPersistenceException).</summary>
+    private static bool IsCancellation(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is OperationCanceledException)
+                return true;
+            if (inner is AggregateException aggregate && aggregate.InnerExceptions.Any(IsCancellation))
+                return true;
+        }
+
+        return false;
     }
 
     /// <summary>An environment variable's value, or null when unset or empty (the options' fallbacks).</summary>

@@ -1,12 +1,14 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 
 namespace RobotFleet;
 
 /// <summary>
 /// Runs a parsed command line the way the RobotFleet programs refuse usage errors: each error (a value that does not parse
-/// or fails a check, an unknown or missing option) on one line, "<c>program: message</c>", the last followed by
-/// "(see --help)", and exit code 1, without System.CommandLine's default of the whole help text after them (the error
-/// scrolled out of sight above 60 lines of options). Stateless; thread-safe.
+/// or fails a check, an unknown or missing option) on a line of its own starting "<c>program: </c>", the last followed by
+/// "(see --help)", then System.CommandLine's typo suggestions for unknown options, indented; exit code 1. Not the whole
+/// help text after them, System.CommandLine's default (the error scrolled out of sight above 60 lines of options).
+/// Stateless; thread-safe.
 /// </summary>
 internal static class CommandLineUsage
 {
@@ -20,9 +22,20 @@ internal static class CommandLineUsage
     {
         if (parsed.Errors.Count == 0)
             return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        using var said = new StringWriter();
+        if (parsed.Action is ParseErrorAction action)
+        {
+            // The library's own error action finds the typo suggestions for unknown options; only the help text is left out.
+            action.ShowHelp = false;
+            await parsed.InvokeAsync(new InvocationConfiguration { Output = said, Error = said, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+        }
+
+        var messages = parsed.Errors.Select(e => e.Message).ToList();
         var error = configuration.Error ?? Console.Error;
-        for (var i = 0; i < parsed.Errors.Count; i++)
-            await error.WriteLineAsync($"{program}: {parsed.Errors[i].Message}{(i == parsed.Errors.Count - 1 ? " (see --help)" : "")}").ConfigureAwait(false);
+        for (var i = 0; i < messages.Count; i++)
+            await error.WriteLineAsync($"{program}: {messages[i]}{(i == messages.Count - 1 ? " (see --help)" : "")}").ConfigureAwait(false);
+        foreach (var suggestion in said.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !messages.Contains(l)))
+            await error.WriteLineAsync($"  {suggestion}").ConfigureAwait(false);
         return 1;
     }
 }

@@ -39,16 +39,30 @@ public sealed class When_a_command_line_is_wrong
     }
 
     /// <summary>
-    /// A usage error is said as the server's other refusals are, one line starting <c>robotfleet:</c>, not followed by the
-    /// whole help text (it printed 60 lines of options after the error, which scrolled out of sight).
+    /// A usage error is said as the server's other refusals are, one line starting <c>robotfleet:</c> (typo suggestions
+    /// indented after them), not followed by the whole help text (it printed 60 lines of options after the error, which
+    /// scrolled out of sight).
     /// </summary>
     internal static void AssertOneLineRefusal(string error)
     {
-        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).Where(l => !l.StartsWith("  ", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(lines);
         Assert.All(lines, line => Assert.StartsWith("robotfleet: ", line, StringComparison.Ordinal));
         Assert.EndsWith("(see --help)", lines[^1], StringComparison.Ordinal);
         Assert.DoesNotContain("Usage:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_wins_over_an_error_and_version_with_other_options_is_refused_in_one_line()
+    {
+        var (helpCode, helpError) = await RunServerCommandAsync("--robots", "abc", "--help");
+        Assert.Equal(0, helpCode); // System.CommandLine's help action clears the errors: help is printed
+        Assert.Empty(helpError);
+
+        var (code, error) = await RunServerCommandAsync("--version", "--robots", "3");
+        Assert.Equal(1, code);
+        Assert.Contains("--version", error, StringComparison.Ordinal);
+        AssertOneLineRefusal(error);
     }
 
     [Fact]
@@ -57,7 +71,8 @@ public sealed class When_a_command_line_is_wrong
         var (code, error) = await RunServerCommandAsync("--robot", "3");
 
         Assert.Equal(1, code);
-        Assert.Contains("'--robot'", error, StringComparison.Ordinal);
+        Assert.Contains("robotfleet: Unrecognized command or argument '--robot'.", error, StringComparison.Ordinal);
+        Assert.Contains("\n  --robots", error, StringComparison.Ordinal); // System.CommandLine's typo suggestion, kept
         AssertOneLineRefusal(error);
     }
 

@@ -115,6 +115,34 @@ public sealed class When_the_server_gets_stop_signals
     }
 
     [Fact]
+    public async Task Should_exit_0_when_the_stop_comes_before_the_host_starts()
+    {
+        // The same in this process, deterministic: the stop is there before the host starts (the test above may meet the
+        // host just started instead). Was exit 1 (System.CommandLine reporting the cancelled start).
+        var dataDir = Path.Combine(Path.GetTempPath(), $"robotfleet-signals-early-{Guid.NewGuid():N}");
+        try
+        {
+            var code = await ServerCommand.RunAsync(
+            [
+                "--no-sim", "--data-dir", dataDir, "--map", Path.Combine(When_the_control_plane_restarts.FindRepoRoot(), "maps", "office"),
+                "--http-port", EmbeddedBroker.FreePort().ToString(CultureInfo.InvariantCulture), "--mqtt-port", EmbeddedBroker.FreePort().ToString(CultureInfo.InvariantCulture),
+            ], ServerCommand.Invocation, new CancellationToken(canceled: true));
+
+            Assert.Equal(0, code);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    [Fact]
     public void Should_leave_the_signals_to_the_program()
     {
         // System.CommandLine's handling ended the process (143) when stopping took over 2 s, and a second signal then crashed

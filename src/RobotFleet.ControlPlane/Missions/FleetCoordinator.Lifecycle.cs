@@ -51,7 +51,8 @@ public sealed partial class FleetCoordinator
 
     /// <summary>
     /// Pins a mission to another robot (or unpins it, robot null) before it is dispatched: a Queued or Assigned mission goes
-    /// (back) to the queue pinned to that robot, which is no longer excluded for having lost it before, and the planner runs at once.
+    /// (back) to the queue pinned to that robot, which is no longer excluded for having lost it before, and the planner runs at once
+    /// (after a restart's settle time, <see cref="ControlPlaneOptions.RestartSettle"/>).
     /// </summary>
     /// <returns>Done; unknown mission; unknown robot (never reported); or too late (dispatched, running or final).</returns>
     public Task<ReassignOutcome> ReassignAsync(ReassignMission command, CancellationToken cancellationToken) => UnderLockAsync(() =>
