@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RobotFleet.TestSupport;
 
 namespace RobotFleet.EdgeAgent.Tests;
 
@@ -23,17 +24,7 @@ public sealed class ProgramParseErrorTests
         Assert.Equal(1, code);
         Assert.Contains(named, error.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", error.ToString(), StringComparison.Ordinal);
-        AssertOneLineRefusal(error.ToString());
-    }
-
-    /// <summary>One line per error, each starting <c>edge-agent:</c>, the last pointing to --help (typo suggestions indented after them); not the whole help text.</summary>
-    private static void AssertOneLineRefusal(string error)
-    {
-        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).Where(l => !l.StartsWith("  ", StringComparison.Ordinal)).ToList();
-        Assert.NotEmpty(lines);
-        Assert.All(lines, line => Assert.StartsWith("edge-agent: ", line, StringComparison.Ordinal));
-        Assert.EndsWith("(see --help)", lines[^1], StringComparison.Ordinal);
-        Assert.DoesNotContain("Usage:", error, StringComparison.Ordinal);
+        UsageRefusal.AssertOneLinePerError("edge-agent", error.ToString());
     }
 
     [Fact]
@@ -54,6 +45,6 @@ public sealed class ProgramParseErrorTests
 
         Assert.Equal(1, code);
         Assert.Contains("--map", error.ToString(), StringComparison.Ordinal);
-        AssertOneLineRefusal(error.ToString());
+        UsageRefusal.AssertOneLinePerError("edge-agent", error.ToString());
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RobotFleet.Cli;
+using RobotFleet.TestSupport;
 
 namespace RobotFleet.Server.Tests;
 
@@ -35,21 +36,7 @@ public sealed class When_a_command_line_is_wrong
         Assert.Contains(option, error, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
-        AssertOneLineRefusal(error);
-    }
-
-    /// <summary>
-    /// A usage error is said as the server's other refusals are, one line starting <c>robotfleet:</c> (typo suggestions
-    /// indented after them), not followed by the whole help text (it printed 60 lines of options after the error, which
-    /// scrolled out of sight).
-    /// </summary>
-    internal static void AssertOneLineRefusal(string error)
-    {
-        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).Where(l => !l.StartsWith("  ", StringComparison.Ordinal)).ToList();
-        Assert.NotEmpty(lines);
-        Assert.All(lines, line => Assert.StartsWith("robotfleet: ", line, StringComparison.Ordinal));
-        Assert.EndsWith("(see --help)", lines[^1], StringComparison.Ordinal);
-        Assert.DoesNotContain("Usage:", error, StringComparison.Ordinal);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error);
     }
 
     [Fact]
@@ -62,7 +49,7 @@ public sealed class When_a_command_line_is_wrong
         var (code, error) = await RunServerCommandAsync("--version", "--robots", "3");
         Assert.Equal(1, code);
         Assert.Contains("--version", error, StringComparison.Ordinal);
-        AssertOneLineRefusal(error);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error);
     }
 
     [Fact]
@@ -73,7 +60,7 @@ public sealed class When_a_command_line_is_wrong
         Assert.Equal(1, code);
         Assert.Contains("robotfleet: Unrecognized command or argument '--robot'.", error, StringComparison.Ordinal);
         Assert.Contains("\n  --robots", error, StringComparison.Ordinal); // System.CommandLine's typo suggestion, kept
-        AssertOneLineRefusal(error);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error);
     }
 
     /// <summary>A typo in ROBOTFLEET_TRAFFIC is refused at start, not silently replaced by the default (found by a new user).</summary>
