@@ -123,9 +123,18 @@ public static class Program
 
             var brokerUri = new Uri(brokerUrl.Trim());
 
-            if (count < 1 || scale <= 0 || interval <= 0)
+            // Each named with the value given (was one line for the three, naming neither).
+            var notPositive = new List<string>();
+            if (count < 1)
+                notPositive.Add(FormattableString.Invariant($"--robots must be 1 or more, not {count}"));
+            if (!(scale > 0) || !double.IsFinite(scale))
+                notPositive.Add(FormattableString.Invariant($"--time-scale must be a number above 0, not {scale}"));
+            if (!(interval > 0) || !double.IsFinite(interval))
+                notPositive.Add(FormattableString.Invariant($"--state-interval must be a number of seconds above 0, not {interval}"));
+            if (notPositive.Count > 0)
             {
-                await Console.Error.WriteLineAsync("edge-agent: --robots, --time-scale and --state-interval must be positive.").ConfigureAwait(false);
+                foreach (var line in notPositive)
+                    await Console.Error.WriteLineAsync($"edge-agent: {line}").ConfigureAwait(false);
                 return 2;
             }
 

@@ -27,6 +27,27 @@ public sealed class ProgramParseErrorTests
         UsageRefusal.AssertOneLinePerError("edge-agent", error.ToString());
     }
 
+    [Theory]
+    [InlineData("--robots", "-2")]
+    [InlineData("--robots", "0")]
+    [InlineData("--time-scale", "0")]
+    [InlineData("--time-scale", "NaN")] // passed the old check (NaN <= 0 is false)
+    [InlineData("--time-scale", "Infinity")]
+    [InlineData("--state-interval", "-1")]
+    [InlineData("--state-interval", "NaN")]
+    public async Task A_count_scale_or_interval_that_is_not_positive_is_refused_before_anything_starts(string option, string value)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        // A real map, and a stop after 10 s: a value let through would start the robots (they run until the stop, exit 0).
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var map = Path.Combine(SimulatedFleetTests.RepoRoot(), "maps", "office");
+        var code = await Program.RunAsync(["--map", map, "--simulate", "--broker", "mqtt://127.0.0.1:9", option, value], new InvocationConfiguration { Output = output, Error = error }, stop.Token);
+
+        Assert.Equal(2, code); // the agent's own refusal (its line, naming the option and the value, goes to standard error)
+    }
+
     [Fact]
     public void The_signals_are_left_to_the_program()
     {
