@@ -49,21 +49,30 @@ internal sealed record SimResult(
     /// <summary>What the report says after the lane count about the coordinator's loop flow weight (<see cref="SimSettings.LoopFlowText"/>); empty where none applies.</summary>
     public string LoopFlowText { get; init; } = "";
 
+    /// <summary>Completed missions' seconds from submission to their first assignment (simulated clock; in the summary's millisecond fields, seconds).</summary>
+    public LatencySummary QueueWait { get; init; } = new(0, 0, 0, 0, 0, 0);
+
+    /// <summary>Completed missions' seconds from submission to completion (simulated clock; in the summary's millisecond fields, seconds).</summary>
+    public LatencySummary MissionTime { get; init; } = new(0, 0, 0, 0, 0, 0);
+
+    /// <summary>The longest wait for a robot, in seconds, of a mission open at the end: still queued (until the end) or assigned (until then); 0 when none is open.</summary>
+    public double LongestWaitOpenAtEnd { get; init; }
+
     public double MissionsPerHour => Simulated.TotalHours > 0 ? Completed / Simulated.TotalHours : 0;
 
     /// <summary>Simulated seconds per wall-clock second.</summary>
     public double Speedup => Wall.TotalSeconds > 0 ? Simulated.TotalSeconds / Wall.TotalSeconds : 0;
 
     public const string TableHeader =
-        "| site | robots | sim time | ticks | wall | sim/wall | tick p50 ms | tick p99 ms | tick max ms | tick CPU p50 / p99 / max ms | coordinator.TickAsync p50 / p99 / max ms | state call p50 / p99 / max ms | collisions | hold conflicts | stalls >= T | stalled at end | longest stall s | stood still >= T | standing at end | completed | failed | missions / sim h |\n" +
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        "| site | robots | sim time | ticks | wall | sim/wall | tick p50 ms | tick p99 ms | tick max ms | tick CPU p50 / p99 / max ms | coordinator.TickAsync p50 / p99 / max ms | state call p50 / p99 / max ms | collisions | hold conflicts | stalls >= T | stalled at end | longest stall s | stood still >= T | standing at end | completed | failed | missions / sim h | wait for a robot p50 / p99 / max s | submission to completion p50 / p99 / max s | longest wait of a mission open at the end s |\n" +
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
     /// <summary>One row of the table under <see cref="TableHeader"/>.</summary>
     public string TableRow() => string.Create(CultureInfo.InvariantCulture,
         $"| {MapId} | {Robots} | {Fmt(Simulated)}{(StoppedEarly ? " (stopped early)" : "")} | {Ticks} | {Wall.TotalSeconds:F0} s | {Speedup:F2} | " +
         $"{PerTick.P50:F2} | {PerTick.P99:F2} | {PerTick.Max:F1} | {PerTickCpu.P50:F2} / {PerTickCpu.P99:F2} / {PerTickCpu.Max:F1} | {TickCalls.P50:F2} / {TickCalls.P99:F2} / {TickCalls.Max:F1} | " +
         $"{StateCalls.P50:F2} / {StateCalls.P99:F2} / {StateCalls.Max:F1} | {Collisions} | {HoldConflicts} | {Stalls} | {StalledAtEnd} | {LongestStallSeconds:F0} | {StoodStill} | {StandingAtEnd} | " +
-        $"{Completed} | {Failed} | {MissionsPerHour:F0} |");
+        $"{Completed} | {Failed} | {MissionsPerHour:F0} | {QueueWait.P50:F0} / {QueueWait.P99:F0} / {QueueWait.Max:F0} | {MissionTime.P50:F0} / {MissionTime.P99:F0} / {MissionTime.Max:F0} | {LongestWaitOpenAtEnd:F0} |");
 
     /// <summary>How the report names the coordinator's traffic control (PIBT with the controller's default settings).</summary>
     internal static string TrafficControlText(RobotFleet.ControlPlane.TrafficControl traffic)
@@ -98,6 +107,11 @@ internal sealed record SimResult(
             $"Missions: {Submitted} submitted, {Completed} completed, {Failed} failed, {Cancelled} cancelled, {Rejected} rejected, {Open} open at the end. " +
             $"Robots drove {MetresDriven / 1000:F1} km. Orders refused by robots: {Refusals}. " +
             $"Closest approach of two robots: {(double.IsFinite(MinSeparation) ? MinSeparation.ToString("F2", CultureInfo.InvariantCulture) + " m" : $"never within {4 * Settings.Radius:0.##} m")}. Fingerprint {Fingerprint}.");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"Completed missions, simulated seconds: from submission to a robot assigned p50 {QueueWait.P50:F0}, p99 {QueueWait.P99:F0}, max {QueueWait.Max:F0}, mean {QueueWait.Mean:F0}; " +
+            $"from submission to completion p50 {MissionTime.P50:F0}, p99 {MissionTime.P99:F0}, max {MissionTime.Max:F0}, mean {MissionTime.Mean:F0}. " +
+            $"Longest wait for a robot of a mission open at the end: {LongestWaitOpenAtEnd:F0} s.");
         text.AppendLine();
         text.AppendLine("| coordinator call (wall clock) | calls | p50 ms | p99 ms | max ms | mean ms | total s |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");

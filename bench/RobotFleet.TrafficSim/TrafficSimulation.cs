@@ -168,6 +168,10 @@ internal sealed class TrafficSimulation : IAsyncDisposable
     private readonly IBusControl _bus;
     private readonly ManualClock _clock = new(Epoch);
     private readonly MissionStore _store = new();
+    /// <summary>Completed missions' seconds from submission to first assignment (simulated clock).</summary>
+    private readonly Latencies _queueWaits = new();
+    /// <summary>Completed missions' seconds from submission to completion (simulated clock).</summary>
+    private readonly Latencies _missionTimes = new();
     private readonly CountingLogger _log;
     private readonly FleetCoordinator _coordinator;
     private readonly List<SimulatedRobot> _robots = [];
@@ -316,6 +320,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
 
         var end = _clock.GetUtcNow();
         var simulated = end - Epoch;
+        var openWaits = _open.Select(_store.Find).OfType<MissionView>().Select(m => QueueWaitSeconds(m, end)).DefaultIfEmpty(0).Max();
         return new SimResult(
             _map.Id, _map.Waypoints.Count, _map.Lanes.Count, _robots.Count, _settings, tick, simulated, wall.Elapsed, stoppedEarly,
             _submitted, _completed, _failed, _cancelled, _rejected, _open.Count,
@@ -327,7 +332,20 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             EndpointRule, Fingerprint(), _stallNotes, _slowestTick.At, SetupTime, _slowCalls, _collisionNotes, _rejections, _perTickCpu.Summary(), CpuClock.ProcessMilliseconds() / 1000)
         {
             LoopFlowText = _loopFlowText,
+            QueueWait = _queueWaits.Summary(),
+            MissionTime = _missionTimes.Summary(),
+            LongestWaitOpenAtEnd = openWaits,
         };
+    }
+
+    /// <summary>
+    /// Seconds from a mission's submission to its first assignment to a robot, or to <paramref name="until"/> when it was
+    /// never assigned (simulated clock).
+    /// </summary>
+    private static double QueueWaitSeconds(MissionView mission, DateTimeOffset until)
+    {
+        var assigned = mission.History.FirstOrDefault(t => t.Fact == MissionFactKind.Assigned || (t.Fact is null && t.Status == MissionStatus.Assigned));
+        return ((assigned?.Timestamp ?? until) - mission.CreatedAt).TotalSeconds;
     }
 
     /// <summary>Where every robot stands and what it runs: equal for equal seeds.</summary>
@@ -399,7 +417,11 @@ internal sealed class TrafficSimulation : IAsyncDisposable
                 return false;
             switch (mission.Status)
             {
-                case MissionStatus.Completed: _completed++; break;
+                case MissionStatus.Completed:
+                    _completed++;
+                    _queueWaits.Add(QueueWaitSeconds(mission, mission.UpdatedAt));
+                    _missionTimes.Add((mission.UpdatedAt - mission.CreatedAt).TotalSeconds);
+                    break;
                 case MissionStatus.Failed: _failed++; break;
                 default: _cancelled++; break;
             }
