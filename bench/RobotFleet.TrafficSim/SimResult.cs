@@ -109,7 +109,9 @@ internal sealed record SimResult(
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Missions: {Submitted} submitted, {Completed} completed, {Failed} failed, {Cancelled} cancelled, {Rejected} rejected, {Open} open at the end. " +
             $"Robots drove {MetresDriven / 1000:F1} km. Orders refused by robots: {Refusals}. " +
-            $"Closest approach of two robots: {ClosestApproachText(MinSeparation, Robots, 4 * Settings.Radius)}. Fingerprint {Fingerprint}.");
+            // TrafficSimulation.Observe measures every pair within one footprint diameter (neighbouring cells of that size),
+            // not within two: "never within 2 m" (4 radii) was not what it checked.
+            $"Closest approach of two robots: {ClosestApproachText(MinSeparation, Robots, 2 * Settings.Radius)}. Fingerprint {Fingerprint}.");
         text.AppendLine();
         text.AppendLine("| coordinator call (wall clock) | calls | p50 ms | p99 ms | max ms | mean ms | total s |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
