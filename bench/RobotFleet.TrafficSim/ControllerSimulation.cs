@@ -511,7 +511,7 @@ internal sealed class ControllerSimulation
         text.AppendLine(TableRow(wall));
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"Robots drove {MetresDriven / 1000:F1} km; {Unserved} times a robot found no drivable delivery; {DoorWaits} door waits, {LiftRides} lift rides. Closest approach: {(double.IsFinite(MinSeparation) ? MinSeparation.ToString("F2", CultureInfo.InvariantCulture) + " m" : "-")}. " +
+            $"Robots drove {MetresDriven / 1000:F1} km; {Unserved} times a robot found no drivable delivery; {DoorWaits} door waits, {LiftRides} lift rides. Closest approach: {SimResult.ClosestApproachText(MinSeparation, _robots.Count, 4 * _settings.Radius)}. " +
             $"Missions per simulated hour: {(hours > 0 ? Completed / hours : 0):F0}.");
         foreach (var (title, notes) in new[] { ("Collisions as first seen", CollisionNotes), ("Stalls as first seen", StallNotes) })
         {

@@ -84,6 +84,18 @@ internal sealed record SimResult(
             $"PIBT, jam fallback after {o.ResolveJamAfterSeconds} s without progress (sparing robots {o.JamSparesAfterSeconds} s without progress until {o.JamSparesUntilSeconds} s{(o.JamSparesNotOnTwoWayLanes ? ", not on two-way lanes" : "")}), precedence after {o.PrecedenceAfterSeconds} s without progress (at most {o.PrecedenceShare:P0} of the fleet)");
     }
 
+    /// <summary>
+    /// How a report gives the closest approach of two robots: the distance in metres (2 decimals), "never within
+    /// {<paramref name="measuredWithin"/>} m" when no two robots came that close, or "- (1 robot)" with fewer than two robots.
+    /// </summary>
+    /// <param name="minSeparation">The smallest distance measured between two robots, m; infinity when none was measured.</param>
+    /// <param name="robots">Robots in the run.</param>
+    /// <param name="measuredWithin">Distance within which every pair is measured, m.</param>
+    internal static string ClosestApproachText(double minSeparation, int robots, double measuredWithin) =>
+        robots < 2 ? $"- ({SimSettings.RobotCount(robots)})"
+        : double.IsFinite(minSeparation) ? minSeparation.ToString("F2", CultureInfo.InvariantCulture) + " m"
+        : string.Create(CultureInfo.InvariantCulture, $"never within {measuredWithin:0.##} m");
+
     /// <summary>The whole report: settings, the table row, latencies of each kind of call, and what the coordinator logged most.</summary>
     public string ToMarkdown(string command)
     {
@@ -106,7 +118,9 @@ internal sealed record SimResult(
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Missions: {Submitted} submitted, {Completed} completed, {Failed} failed, {Cancelled} cancelled, {Rejected} rejected, {Open} open at the end. " +
             $"Robots drove {MetresDriven / 1000:F1} km. Orders refused by robots: {Refusals}. " +
-            $"Closest approach of two robots: {(double.IsFinite(MinSeparation) ? MinSeparation.ToString("F2", CultureInfo.InvariantCulture) + " m" : $"never within {4 * Settings.Radius:0.##} m")}. Fingerprint {Fingerprint}.");
+            // TrafficSimulation.Observe measures every pair within one footprint diameter (neighbouring cells of that size),
+            // not within two: "never within 2 m" (4 radii) was not what it checked.
+            $"Closest approach of two robots: {ClosestApproachText(MinSeparation, Robots, 2 * Settings.Radius)}. Fingerprint {Fingerprint}.");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Completed missions, simulated seconds: from submission to a robot assigned p50 {QueueWait.P50:F0}, p99 {QueueWait.P99:F0}, max {QueueWait.Max:F0}, mean {QueueWait.Mean:F0}; " +

@@ -35,8 +35,26 @@ internal sealed class MqttLink
         this.onMessage = onMessage;
     }
 
-    /// <summary>The broker for log lines: its URL without the password.</summary>
-    private string BrokerText => MqttBrokerSettings.Redact(options.Broker.OriginalString);
+    /// <summary>
+    /// The broker for log lines, as the agent's start line gives it (<see cref="MqttBrokerSettings.ToString"/>: the user name,
+    /// also one given apart from the URL, never the password), or the URL without its password when the settings do not
+    /// parse (the connect then fails for that reason). The lines about connecting named the URL alone, without a user given
+    /// by <c>--mqtt-username</c>.
+    /// </summary>
+    private string BrokerText
+    {
+        get
+        {
+            try
+            {
+                return options.BrokerSettings.ToString();
+            }
+            catch (ArgumentException)
+            {
+                return MqttBrokerSettings.Redact(options.Broker.OriginalString);
+            }
+        }
+    }
 
     public bool IsConnected => Volatile.Read(ref client)?.IsConnected == true;
 

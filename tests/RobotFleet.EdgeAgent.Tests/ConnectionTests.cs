@@ -26,6 +26,55 @@ public sealed class ConnectionTests
         await h.Recorder.WaitForAsync<Visualization>("visualization", v => v.AgvPosition is not null);
     }
 
+    /// <summary>
+    /// A failed connect names the broker as the start line does (<see cref="MqttBrokerSettings.ToString"/>), with the user
+    /// given apart from the URL (--mqtt-username), never the password: it named the URL alone (found running against a
+    /// broker that was down).
+    /// </summary>
+    [Fact]
+    public async Task A_failed_connect_names_the_broker_with_its_user_as_the_start_line_and_never_the_password()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nothing listens there: the connect is refused
+        var url = $"mqtt://127.0.0.1:{port}";
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var failed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var link = new MqttLink(
+            new EdgeAgentOptions
+            {
+                SerialNumber = "r1",
+                Broker = new Uri(url),
+                BrokerUsername = "fleet",
+                BrokerPassword = "s3cret",
+                ReconnectDelayMin = TimeSpan.FromMilliseconds(50),
+                ReconnectDelayMax = TimeSpan.FromMilliseconds(300),
+                Log = line =>
+                {
+                    lines.Enqueue(line);
+                    if (line.Contains("failed", StringComparison.Ordinal))
+                        failed.TrySetResult(line);
+                },
+            },
+            _ => [], () => Task.CompletedTask, (_, _) => { });
+        link.Start();
+        try
+        {
+            var line = await failed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+            var startLine = MqttBrokerSettings.Parse(url, username: "fleet", password: "s3cret").ToString(); // as Program's "Started ... against {broker}"
+            Assert.Equal($"mqtt://fleet@127.0.0.1:{port} (MQTT 5)", startLine);
+            Assert.StartsWith($"r1: connecting to {startLine} failed: ", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await link.StopAsync(CancellationToken.None);
+        }
+
+        Assert.DoesNotContain(lines, l => l.Contains("s3cret", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Abrupt_drop_makes_the_broker_publish_connection_broken_and_resume_reconnects()
     {

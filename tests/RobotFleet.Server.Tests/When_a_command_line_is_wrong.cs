@@ -161,13 +161,65 @@ public sealed class When_a_command_line_is_wrong
     [InlineData("maps", "import-rmf", "x.building.yaml")]
     public async Task The_cli_prints_a_usage_error_and_exits_1(params string[] args)
     {
-        var root = new RootCommand("test") { MapsCommands.Create(), ModelsCommands.Create() };
-        var (code, error) = await InvokeAsync(root, args);
+        var (code, output, error) = await RunCliCommandAsync(args);
 
         Assert.Equal(1, code);
         Assert.NotEmpty(error);
+        Assert.Empty(output); // the help text went to standard output after the error
         Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error);
+    }
+
+    [Theory]
+    [InlineData("--graph", "two")]
+    [InlineData("--max-lane-length", "long")]
+    public async Task The_cli_refuses_a_value_that_does_not_parse_in_one_line(string option, string value)
+    {
+        var (code, output, error) = await RunCliCommandAsync("maps", "import-rmf", "x.building.yaml", "--out", "out", option, value);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"robotfleet: Cannot parse argument '{value}' for option '{option}'", error, StringComparison.Ordinal);
+        Assert.Empty(output);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error);
+    }
+
+    [Fact]
+    public async Task The_cli_refuses_an_unknown_option_in_one_line_with_its_suggestion()
+    {
+        var (code, output, error) = await RunCliCommandAsync("models", "upload", "--sever", "http://127.0.0.1:5080", "--model", "m.onnx", "--manifest", "m.json");
+
+        Assert.Equal(1, code);
+        Assert.Contains("robotfleet: Unrecognized command or argument '--sever'.", error, StringComparison.Ordinal);
+        Assert.Contains("robotfleet: Option '--server' is required.", error, StringComparison.Ordinal);
+        Assert.Contains("\n  --server", error, StringComparison.Ordinal); // System.CommandLine's typo suggestion, kept
+        Assert.Empty(output);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error);
+    }
+
+    [Fact]
+    public async Task The_cli_refuses_an_unknown_subcommand_in_one_line_with_its_suggestion()
+    {
+        var (code, output, error) = await RunCliCommandAsync("maps", "import-rfm", "x.building.yaml", "--out", "out");
+
+        Assert.Equal(1, code);
+        Assert.Contains("robotfleet: Unrecognized command or argument 'import-rfm'.", error, StringComparison.Ordinal);
+        Assert.Contains("\n  import-rmf", error, StringComparison.Ordinal);
+        Assert.Empty(output);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error);
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("maps", "import-rmf", "--help")]
+    [InlineData("maps", "import-rmf", "x.building.yaml", "--graph", "two", "--help")] // help wins over an error, as for the server
+    public async Task The_cli_still_prints_help_with_exit_code_0(params string[] args)
+    {
+        var (code, output, error) = await RunCliCommandAsync(args);
+
+        Assert.Equal(0, code);
+        Assert.Contains("Usage:", output, StringComparison.Ordinal);
+        Assert.Empty(error);
     }
 
     [Theory]
@@ -200,6 +252,15 @@ public sealed class When_a_command_line_is_wrong
         using var error = new StringWriter();
         var code = await ServerCommand.RunAsync(args, new InvocationConfiguration { Output = output, Error = error });
         return (code, error.ToString());
+    }
+
+    /// <summary>Runs the CLI's command line as the program does (<see cref="CliCommand.RunAsync"/>), its standard output and error captured.</summary>
+    internal static async Task<(int Code, string Output, string Error)> RunCliCommandAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await CliCommand.RunAsync(args, new InvocationConfiguration { Output = output, Error = error });
+        return (code, output.ToString(), error.ToString());
     }
 
     internal static async Task<(int Code, string Error)> InvokeAsync(RootCommand command, params string[] args)

@@ -41,6 +41,27 @@ public sealed class PibtScenarioTests
         Assert.Equal(["a3"], sim.Reached["west"]);
     }
 
+    /// <summary>
+    /// The report's closest approach says what was measured: with one robot there is no pair to measure (it said "-", as
+    /// for two robots never near each other), and robots that never came near each other are said to be so.
+    /// </summary>
+    [Fact]
+    public void The_report_gives_no_closest_approach_for_one_robot_and_says_when_two_never_came_near()
+    {
+        var alone = new ControllerSimulation(TwoRooms(), Settings, randomMissions: false);
+        alone.AddRobot("east", "a3", "b3");
+        RunChecked(alone, 600);
+
+        Assert.Contains("Closest approach: - (1 robot).", alone.Report("test", TimeSpan.Zero, stoppedEarly: false), StringComparison.Ordinal);
+
+        var apart = new ControllerSimulation(TwoRooms(), Settings, randomMissions: false);
+        apart.AddRobot("west-room", "a3", "a2");
+        apart.AddRobot("east-room", "b3", "b2");
+        RunChecked(apart, 600);
+
+        Assert.Contains("Closest approach: never within 2 m.", apart.Report("test", TimeSpan.Zero, stoppedEarly: false), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Four_robots_crossing_a_four_way_intersection_all_arrive()
     {

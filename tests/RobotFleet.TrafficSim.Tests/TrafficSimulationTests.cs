@@ -49,6 +49,15 @@ public class TrafficSimulationTests
         Assert.Contains("traffic control: the reservation rule", result.ToMarkdown("test"));
     }
 
+    /// <summary>With one robot there is no pair to measure: the report said "never within 2 m" of two robots.</summary>
+    [Fact]
+    public async Task The_report_of_one_robot_gives_no_closest_approach_of_two()
+    {
+        var result = await RunAsync(1, TimeSpan.FromMinutes(1));
+
+        Assert.Contains("Closest approach of two robots: - (1 robot).", result.ToMarkdown("test"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_same_seed_gives_the_same_run_and_another_seed_another()
     {
