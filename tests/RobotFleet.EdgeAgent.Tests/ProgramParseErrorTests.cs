@@ -24,7 +24,7 @@ public sealed class ProgramParseErrorTests
         Assert.Equal(1, code);
         Assert.Contains(named, error.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", error.ToString(), StringComparison.Ordinal);
-        UsageRefusal.AssertOneLinePerError("edge-agent", error.ToString());
+        UsageRefusal.AssertOneLinePerError("edge-agent", error.ToString(), output.ToString());
     }
 
     [Theory]
@@ -66,6 +66,6 @@ public sealed class ProgramParseErrorTests
 
         Assert.Equal(1, code);
         Assert.Contains("--map", error.ToString(), StringComparison.Ordinal);
-        UsageRefusal.AssertOneLinePerError("edge-agent", error.ToString());
+        UsageRefusal.AssertOneLinePerError("edge-agent", error.ToString(), output.ToString());
     }
 }

@@ -30,13 +30,13 @@ public sealed class When_a_command_line_is_wrong
     [InlineData("--loop-flow-weight", "heavy")]
     public async Task The_server_prints_a_usage_error_naming_the_option_and_exits_1(string option, string value)
     {
-        var (code, error) = await RunServerCommandAsync(option, value);
+        var (code, output, error) = await RunServerCommandWithOutputAsync(option, value);
 
         Assert.Equal(1, code);
         Assert.Contains(option, error, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
-        UsageRefusal.AssertOneLinePerError("robotfleet", error);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 
     [Fact]
@@ -46,21 +46,21 @@ public sealed class When_a_command_line_is_wrong
         Assert.Equal(0, helpCode); // System.CommandLine's help action clears the errors: help is printed
         Assert.Empty(helpError);
 
-        var (code, error) = await RunServerCommandAsync("--version", "--robots", "3");
+        var (code, output, error) = await RunServerCommandWithOutputAsync("--version", "--robots", "3");
         Assert.Equal(1, code);
         Assert.Contains("--version", error, StringComparison.Ordinal);
-        UsageRefusal.AssertOneLinePerError("robotfleet", error);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 
     [Fact]
     public async Task An_unknown_option_is_refused_in_one_line()
     {
-        var (code, error) = await RunServerCommandAsync("--robot", "3");
+        var (code, output, error) = await RunServerCommandWithOutputAsync("--robot", "3");
 
         Assert.Equal(1, code);
         Assert.Contains("robotfleet: Unrecognized command or argument '--robot'.", error, StringComparison.Ordinal);
         Assert.Contains("\n  --robots", error, StringComparison.Ordinal); // System.CommandLine's typo suggestion, kept
-        UsageRefusal.AssertOneLinePerError("robotfleet", error);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 
     /// <summary>A typo in ROBOTFLEET_TRAFFIC is refused at start, not silently replaced by the default (found by a new user).</summary>
@@ -165,10 +165,9 @@ public sealed class When_a_command_line_is_wrong
 
         Assert.Equal(1, code);
         Assert.NotEmpty(error);
-        Assert.Empty(output); // the help text went to standard output after the error
         Assert.DoesNotContain("Exception", error, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
-        UsageRefusal.AssertOneLinePerError("robotfleet", error);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 
     [Theory]
@@ -180,8 +179,7 @@ public sealed class When_a_command_line_is_wrong
 
         Assert.Equal(1, code);
         Assert.Contains($"robotfleet: Cannot parse argument '{value}' for option '{option}'", error, StringComparison.Ordinal);
-        Assert.Empty(output);
-        UsageRefusal.AssertOneLinePerError("robotfleet", error);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 
     [Fact]
@@ -193,8 +191,7 @@ public sealed class When_a_command_line_is_wrong
         Assert.Contains("robotfleet: Unrecognized command or argument '--sever'.", error, StringComparison.Ordinal);
         Assert.Contains("robotfleet: Option '--server' is required.", error, StringComparison.Ordinal);
         Assert.Contains("\n  --server", error, StringComparison.Ordinal); // System.CommandLine's typo suggestion, kept
-        Assert.Empty(output);
-        UsageRefusal.AssertOneLinePerError("robotfleet", error);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 
     [Fact]
@@ -205,8 +202,7 @@ public sealed class When_a_command_line_is_wrong
         Assert.Equal(1, code);
         Assert.Contains("robotfleet: Unrecognized command or argument 'import-rfm'.", error, StringComparison.Ordinal);
         Assert.Contains("\n  import-rmf", error, StringComparison.Ordinal);
-        Assert.Empty(output);
-        UsageRefusal.AssertOneLinePerError("robotfleet", error);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 
     [Theory]
@@ -248,10 +244,17 @@ public sealed class When_a_command_line_is_wrong
     /// <summary>Runs the server's command line as the program does (<see cref="ServerCommand.RunAsync"/>), its standard error captured.</summary>
     internal static async Task<(int Code, string Error)> RunServerCommandAsync(params string[] args)
     {
+        var (code, _, error) = await RunServerCommandWithOutputAsync(args);
+        return (code, error);
+    }
+
+    /// <summary>Runs the server's command line as the program does (<see cref="ServerCommand.RunAsync"/>), its standard output and error captured.</summary>
+    internal static async Task<(int Code, string Output, string Error)> RunServerCommandWithOutputAsync(params string[] args)
+    {
         using var output = new StringWriter();
         using var error = new StringWriter();
         var code = await ServerCommand.RunAsync(args, new InvocationConfiguration { Output = output, Error = error });
-        return (code, error.ToString());
+        return (code, output.ToString(), error.ToString());
     }
 
     /// <summary>Runs the CLI's command line as the program does (<see cref="CliCommand.RunAsync"/>), its standard output and error captured.</summary>
