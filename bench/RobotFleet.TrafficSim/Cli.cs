@@ -49,11 +49,12 @@ internal static class Cli
         var jamLastResortAfter = new Option<double?>("--jam-last-resort-after-s") { CustomParser = NullableNumber, Description = "With --controller pibt: seconds a robot the jam fallback finds no plan for must have gone without progress before it searches once more with lift rides to make way open to the other robots, and (with --one-way-loops) stood still before it searches with the lanes against the loops open to them (PibtTrafficOptions.JamLastResortAfterSeconds; default 60; 0 turns both off, for comparison)." };
         var jamSparesTwoWay = new Option<bool>("--jam-spares-two-way") { Description = "With --controller pibt: spare robots held up themselves the full 60 s on two-way lanes too (PibtTrafficOptions.JamSparesNotOnTwoWayLanes off, the rule before 2026-12-01's eleventh session; for comparison)." };
         var loopFlowWeight = new Option<string?>("--loop-flow-weight") { Description = "With PIBT (--controller pibt or --traffic pibt), on sites as drawn: how many times its seconds a lane against its loop's flow (the way --one-way-loops would drive the loop) costs in routing, 1 to 100, or auto: by the fleet's density (PibtTrafficController.LoopFlowWeightFor). Default: auto, alone and through the coordinator (as the control plane); 1: every lane at its seconds." };
+        var queueAgeing = new Option<double?>("--queue-ageing") { CustomParser = NullableNumber, Description = "With the coordinator: seconds of assignment cost per second a mission has waited for a robot (ControlPlaneOptions.QueueAgeingWeight; default 0.1; 0: cheapest first, no ageing, for comparison)." };
         var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes one way round (RobotFleet.Planning.OneWayLoops: Robbins' orientation; corridors that are the only way into a part of the map stay two-way)." };
         var timeScale = new Option<double?>("--time-scale") { CustomParser = NullableNumber, Description = "With the coordinator: robots drive and act this many times faster than the coordinator's clock, like the server's and the edge agent's --time-scale (the integration tests run robots at 20); all other times (--minutes, --stall-s, --heartbeat-s, --tick-ms) are the coordinator's: give --stall-s 120/X to count stalls in the robots' time, and a --tick-ms short enough that a robot drives at most its footprint radius a tick (12 at 20). At most 1000; default 1." };
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
-            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, jamLastResortAfter, jamSparesTwoWay, oneWayLoops, loopFlowWeight, timeScale,
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, jamLastResortAfter, jamSparesTwoWay, oneWayLoops, loopFlowWeight, timeScale, queueAgeing,
         };
 
         // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
@@ -121,6 +122,11 @@ internal static class Cli
                         Traffic = result.GetValue(traffic) == "pibt" ? TrafficControl.Pibt : TrafficControl.Reservation,
                         OneWayLoops = result.GetValue(oneWayLoops),
                         LoopFlowWeight = flow,
+                        QueueAgeingWeight = result.GetValue(queueAgeing) is { } qa
+                            ? result.GetValue(controller) == "pibt"
+                                ? throw new SimConfigurationException("--queue-ageing", Fmt(qa), "applies to --controller coordinator only (the controller alone assigns nothing)")
+                                : NonNegative("--queue-ageing", qa)
+                            : null,
                         TimeScale = result.GetValue(timeScale) is { } ts
                             ? result.GetValue(controller) == "pibt"
                                 ? throw new SimConfigurationException("--time-scale", Fmt(ts), "applies to --controller coordinator only")

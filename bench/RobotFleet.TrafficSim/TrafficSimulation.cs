@@ -87,6 +87,12 @@ internal sealed record SimSettings
     public double? LoopFlowWeight { get; init; }
 
     /// <summary>
+    /// The coordinator's ageing of the mission queue (<see cref="RobotFleet.ControlPlane.ControlPlaneOptions.QueueAgeingWeight"/>,
+    /// <c>--queue-ageing A</c>: seconds of assignment cost per second a mission waited); null: the control plane's default.
+    /// </summary>
+    public double? QueueAgeingWeight { get; init; }
+
+    /// <summary>
     /// The loop flow weight the coordinator's PIBT controller drives with, <see cref="Robots"/> robots on a site with
     /// <paramref name="loopMetres"/> metres of lane on loops (its progress is measured in the same travel times).
     /// </summary>
@@ -230,6 +236,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             TrafficControl = settings.Traffic,
             FootprintRadius = settings.Radius,
             LoopFlowWeight = settings.LoopFlowWeight,
+            QueueAgeingWeight = settings.QueueAgeingWeight ?? new AssignmentPlannerOptions().QueueAgeingWeight,
         };
         _log = new CountingLogger(_clock);
         _coordinator = new FleetCoordinator(options, _store, bus, _clock, _log);

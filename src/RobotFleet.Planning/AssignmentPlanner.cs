@@ -25,12 +25,15 @@ namespace RobotFleet.Planning;
 /// <para>
 /// Solved exactly by <see cref="LinearAssignment"/> (Jonker-Volgenant 1987 shortest augmenting path, LAPJV). Rectangular
 /// cases: with more robots than missions some robots stay idle; with more missions than robots the matrix gets one
-/// "stays queued" column per missing robot costing <c>w[priority] x Q</c>, with Q larger than any pair cost divided by the
-/// smallest step between priority weights. Hence an optimal plan never leaves a mission queued while a robot that could do
-/// it stays idle, and never gives a robot a lower-priority mission while a higher-priority one it could do stays queued:
-/// leftover missions are the lowest-priority ones. Infeasible pairs get a finite cost above queuing (so they are never
-/// chosen over it) and are read back as "queued". Ties are broken deterministically (missions by priority, submission,
-/// id; robots by id), whatever the input order.
+/// "stays queued" column per missing robot costing <c>w[priority] x (Q + a x waited)</c> (ageing: a =
+/// <see cref="AssignmentPlannerOptions.QueueAgeingWeight"/> seconds per second since submission), with Q larger than any
+/// pair cost plus the largest ageing, divided by the smallest step between priority weights. Hence an optimal plan never
+/// leaves a mission queued while a robot that could do it stays idle, and never gives a robot a lower-priority mission
+/// while a higher-priority one it could do stays queued: leftover missions are the lowest-priority ones, and among one
+/// priority an older mission goes first once a x its extra wait exceeds the extra its robot costs (no mission waits for
+/// ever while robots serve its priority). Infeasible pairs get a finite cost above queuing (so they are never chosen over
+/// it) and are read back as "queued". Ties are broken deterministically (missions by priority, submission, id; robots by
+/// id), whatever the input order.
 /// </para>
 /// <para>
 /// Re-optimisation: pass the not-yet-dispatched assignments of the previous round as provisional; moving such a mission to
@@ -78,6 +81,10 @@ public sealed class AssignmentPlanner
         if (!(_options.LatenessWeight >= 0) || !(_options.SwitchingPenalty >= 0) || !double.IsFinite(_options.LatenessWeight) || !double.IsFinite(_options.SwitchingPenalty))
         {
             throw new ArgumentException("LatenessWeight and SwitchingPenalty must be finite and >= 0.", nameof(options));
+        }
+        if (!(_options.QueueAgeingWeight >= 0) || !double.IsFinite(_options.QueueAgeingWeight))
+        {
+            throw new ArgumentException($"QueueAgeingWeight must be finite and >= 0, not {_options.QueueAgeingWeight}.", nameof(options));
         }
         _smallestWeightStep = Math.Min(_weights[0], _weights.Zip(_weights.Skip(1)).Min(p => p.Second - p.First));
         _chargers = [.. table.Map.LocationsOfKind(LocationKind.Charger).OrderBy(l => l.Name, StringComparer.Ordinal)];
@@ -353,7 +360,11 @@ public sealed class AssignmentPlanner
             }
         }
 
-        return new MissionCostMatrix(rows, columns, costs, trees, speedCount, speedOf, robotWaypoint, startIndex, provisionalRobot, missionMetres, infeasible) { LaneCostFactor = factor };
+        return new MissionCostMatrix(rows, columns, costs, trees, speedCount, speedOf, robotWaypoint, startIndex, provisionalRobot, missionMetres, infeasible)
+        {
+            LaneCostFactor = factor,
+            QueuedSeconds = [.. rows.Select(m => Math.Max(0, (now - m.SubmittedAt).TotalSeconds))],
+        };
     }
 
     /// <summary>
@@ -449,14 +460,20 @@ public sealed class AssignmentPlanner
             return result;
         }
 
-        // Q: queuing a mission of the lowest priority still costs more than any pair (with the switching penalty).
-        var queueUnit = (maxCost + _options.SwitchingPenalty + 1) / _smallestWeightStep;
+        // Ageing: a mission's queue cost grows by QueueAgeingWeight a second it has waited (times its priority weight).
+        // Q: queuing a mission of the lowest priority still costs more than any pair (with the switching penalty), and a
+        // priority step in Q outweighs any pair plus the largest ageing, so ageing never lifts a mission above a higher priority.
+        var ageing = new double[n];
+        for (var m = 0; m < n; m++)
+            ageing[m] = _options.QueueAgeingWeight * (matrix.QueuedSeconds is { } queued ? queued[m] : 0);
+        var maxAgeing = activeRows.Length == 0 ? 0 : activeRows.Max(m => ageing[m]);
+        var queueUnit = (maxCost + _options.SwitchingPenalty + 1 + (_weights[^1] * maxAgeing)) / _smallestWeightStep;
         var width = Math.Max(real, rows);
         var extended = new double[rows * width];
         for (var i = 0; i < rows; i++)
         {
             var m = activeRows[i];
-            var queueCost = _weights[ClampedPriority(matrix.Missions[m])] * queueUnit;
+            var queueCost = _weights[ClampedPriority(matrix.Missions[m])] * (queueUnit + ageing[m]);
             var line = extended.AsSpan(i * width, width);
             for (var j = 0; j < real; j++)
             {
@@ -802,6 +819,9 @@ public sealed class MissionCostMatrix
 
     /// <summary>The lane cost factor its routes were chosen by (see <see cref="AssignmentPlanner.Plan"/>).</summary>
     internal double LaneCostFactor { get; init; } = 1;
+
+    /// <summary>Seconds each mission (row) has waited since it was submitted, at the round's time (see <see cref="AssignmentPlannerOptions.QueueAgeingWeight"/>); null: none counted.</summary>
+    internal double[]? QueuedSeconds { get; init; }
 
     /// <summary>True when some pair is +infinity (breaks a hard constraint).</summary>
     internal bool HasInfeasible { get; }

@@ -85,7 +85,7 @@ public static class RobotFleetServer
         services.AddHostedService(sp => sp.GetRequiredService<Leadership>());
         services.AddSingleton<RobotEventCounter>();
         services.AddConsumeObserver(sp => sp.GetRequiredService<RobotEventCounter>());
-        var controlPlane = new ControlPlaneOptions { Map = drawn, OneWayLoops = options.OneWayLoops, LoopFlowWeight = options.LoopFlowWeight, DataDirectory = options.DataDirectory, MissionsDatabase = options.MissionsDatabase, TrafficControl = options.TrafficControl };
+        var controlPlane = new ControlPlaneOptions { Map = drawn, OneWayLoops = options.OneWayLoops, LoopFlowWeight = options.LoopFlowWeight, QueueAgeingWeight = options.QueueAgeingWeight, DataDirectory = options.DataDirectory, MissionsDatabase = options.MissionsDatabase, TrafficControl = options.TrafficControl };
         services.AddMissions(controlPlane);
         if (sharedStore is not null)
             services.AddSingleton<ControlPlane.Schedules.IMissionCheck>(sp => new LeaderMissionCheck(sp.GetRequiredService<Leadership>(), sp.GetRequiredService<FleetCoordinator>()));

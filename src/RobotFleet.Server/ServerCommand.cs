@@ -110,6 +110,8 @@ public static class ServerCommand
         var oneWayLoops = new Option<bool>("--one-way-loops") { Description = "Drive every loop of two-way single lanes of the map one way round (bridges into dead-end wings stay two-way): no head-on meetings on loops; routes round a loop may get longer; a lane closed on a loop opens its loops both ways until it opens again" };
         var loopFlowWeight = new Option<string?>("--loop-flow-weight") { Description = "With --traffic pibt and without --one-way-loops: how many times its seconds a lane against its loop's flow (the way --one-way-loops would drive the loop) costs in the PIBT controller's routing, 1 to 100, or auto (by the fleet's density: robots per 100 m of loop lanes; a robot alone 1), the default; 1: every lane at its seconds" };
         loopFlowWeight.Validators.Add(r => { if (TryValue(r, out string? v) && v is not null && !TryLoopFlowWeight(v, out _)) r.AddError($"--loop-flow-weight must be auto or a factor from 1 to {RobotFleet.Planning.Traffic.PibtTrafficController.MaxLoopFlowWeight}, not '{v}'"); });
+        var queueAgeing = new Option<double>("--queue-ageing") { Description = "Ageing of the mission queue: seconds of assignment cost per second a mission has waited for a robot, so that with more missions than robots a far mission is not passed over for ever by newer, nearer ones of its priority (10 minutes of waiting outweigh 60 s more driving at 0.1); 0: cheapest first", DefaultValueFactory = _ => new RobotFleet.Planning.AssignmentPlannerOptions().QueueAgeingWeight };
+        queueAgeing.Validators.Add(r => { if (TryValue(r, out double v) && (!double.IsFinite(v) || v < 0)) r.AddError($"--queue-ageing must be a number >= 0, not {v}"); });
         var perceptionHz = new Option<double>("--perception-hz") { Description = "Camera frames a second each simulated robot runs its active model on (0: off)", DefaultValueFactory = _ => 0 };
         perceptionHz.Validators.Add(r => { if (TryValue(r, out double v) && (!double.IsFinite(v) || v < 0)) r.AddError($"--perception-hz must be 0 or more, not {v}"); });
 
@@ -117,7 +119,7 @@ public static class ServerCommand
         {
             demo, robots, map, timeScale, httpPort, mqttPort, noSim, bind, dataDir, broker, missionsDb, modelLimit, requireModelSignature, trustedModelKeys, modelSigningKey,
             publicUrl, perceptionHz, bus, busPrefix, instanceId,
-            mqttCa, mqttUsername, mqttPassword, mqttProtocol, schedulesDb, traffic, oneWayLoops, loopFlowWeight,
+            mqttCa, mqttUsername, mqttPassword, mqttProtocol, schedulesDb, traffic, oneWayLoops, loopFlowWeight, queueAgeing,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -180,6 +182,7 @@ public static class ServerCommand
                 TrafficControl = trafficName == "pibt" ? RobotFleet.ControlPlane.TrafficControl.Pibt : RobotFleet.ControlPlane.TrafficControl.Reservation,
                 OneWayLoops = parse.GetValue(oneWayLoops),
                 LoopFlowWeight = parse.GetValue(loopFlowWeight) is { } flow && TryLoopFlowWeight(flow, out var weight) ? weight : null,
+                QueueAgeingWeight = parse.GetValue(queueAgeing),
                 Broker = brokerUrl is { Length: > 0 } external ? new Uri(external.Trim()) : null,
                 ModelUploadLimit = parse.GetValue(modelLimit) * 1024L * 1024,
                 RequireModelSignature = parse.GetValue(requireModelSignature),

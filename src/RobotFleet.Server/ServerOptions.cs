@@ -100,6 +100,12 @@ public sealed record ServerOptions
     /// </summary>
     public double? LoopFlowWeight { get; init; }
 
+    /// <summary>
+    /// Ageing of the mission queue (<c>--queue-ageing</c>): seconds of assignment cost per second a mission has waited; see
+    /// <see cref="RobotFleet.ControlPlane.ControlPlaneOptions.QueueAgeingWeight"/> (default 0.1; 0: cheapest first).
+    /// </summary>
+    public double QueueAgeingWeight { get; init; } = new RobotFleet.Planning.AssignmentPlannerOptions().QueueAgeingWeight;
+
     /// <summary>The web console's static files; null finds <c>wwwroot</c> next to the program, else <c>src/RobotFleet.Server/wwwroot</c> upwards from it.</summary>
     public string? WebRoot { get; init; }
 

@@ -349,6 +349,20 @@ public sealed class When_a_lost_robot_comes_back
     }
 }
 
+public sealed class When_a_queue_ageing_is_configured
+{
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public async Task Should_refuse_one_that_is_not_a_finite_number_at_least_0_naming_the_setting(double weight)
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
+            Fleet.StartAsync(TestMaps.Yard(), configure: o => new ControlPlaneOptions { Map = o.Map, QueueAgeingWeight = weight }));
+        Assert.Contains("ControlPlaneOptions.QueueAgeingWeight", error.Message, StringComparison.Ordinal);
+    }
+}
+
 public sealed class When_a_loop_flow_weight_is_configured
 {
     [Theory]

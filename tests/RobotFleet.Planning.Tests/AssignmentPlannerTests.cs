@@ -53,15 +53,17 @@ public sealed class AssignmentPlannerTests
                 .Select(i => new RobotSnapshot($"r{i}", ids[random.Next(ids.Length)], RobotActivity.Idle, new[] { 0.8, 1.2, 5 }[random.Next(3)],
                     SupportedActions: random.Next(3) == 0 ? new HashSet<string>() : new HashSet<string> { "lift" }))
                 .ToArray();
+            // Planned at minute 5: the missions have waited 0 to 5 minutes (queue ageing).
+            var now = T0.AddMinutes(5);
             var missions = Enumerable.Range(0, random.Next(minSize, maxSize + 1))
-                .Select(i => Mission($"m{i}", ids[random.Next(ids.Length)], random.Next(4), minute: random.Next(5), duration: random.Next(0, 60),
-                    deadline: random.Next(2) == 0 ? T0.AddSeconds(random.Next(10, 90)) : null,
+                .Select(i => Mission($"m{i}", ids[random.Next(ids.Length)], random.Next(4), minute: random.Next(6), duration: random.Next(0, 60),
+                    deadline: random.Next(2) == 0 ? now.AddSeconds(random.Next(10, 90)) : null,
                     actions: random.Next(4) == 0 ? ["lift"] : null))
                 .ToArray();
             var options = new AssignmentPlannerOptions();
             var planner = new AssignmentPlanner(map, options);
 
-            var plan = planner.Plan(T0, robots, missions);
+            var plan = planner.Plan(now, robots, missions);
 
             // Independent pair costs: A* travel time and the documented formula; -inf marks a forbidden pair.
             var graph = new RouteGraph(map);
@@ -73,7 +75,7 @@ public sealed class AssignmentPlannerTests
                     return double.PositiveInfinity;
                 }
                 var completion = route.TravelTime + m.DurationSeconds;
-                var late = m.Deadline is { } d ? Math.Max(0, completion - (d - T0).TotalSeconds) : 0;
+                var late = m.Deadline is { } d ? Math.Max(0, completion - (d - now).TotalSeconds) : 0;
                 return options.PriorityWeights[m.Priority] * (completion + (options.LatenessWeight * late));
             }
             var costs = missions.Select(m => robots.Select(r => PairCost(m, r)).ToArray()).ToArray();
@@ -83,12 +85,16 @@ public sealed class AssignmentPlannerTests
                 Assert.Equal(costs[m][r], a.Cost, 6);
             }
 
-            // Queuing a mission costs w[priority] x Q, Q = (largest pair cost + switching penalty + 1) / smallest weight step (1 here).
+            // Queuing a mission costs w[priority] x (Q + waited seconds x QueueAgeingWeight), Q = (largest pair cost + switching
+            // penalty + 1 + w[3] x the largest ageing) / smallest weight step (1 here); ageing over the missions some robot could do.
             var finite = costs.SelectMany(c => c).Where(double.IsFinite).DefaultIfEmpty(0).Max();
-            var queueUnit = finite + options.SwitchingPenalty + 1;
+            double Ageing(PendingMission m) => options.QueueAgeingWeight * Math.Max(0, (now - m.SubmittedAt).TotalSeconds);
+            var maxAgeing = missions.Where((m, i) => costs[i].Any(double.IsFinite)).Select(Ageing).DefaultIfEmpty(0).Max();
+            var queueUnit = finite + options.SwitchingPenalty + 1 + (options.PriorityWeights[3] * maxAgeing);
+            double QueueCost(PendingMission m) => options.PriorityWeights[m.Priority] * (queueUnit + Ageing(m));
             double Objective(AssignmentPlan p) => p.TotalCost + missions.Where(m => !p.Assignments.Any(a => a.MissionId == m.MissionId) && costs[Array.IndexOf(missions, m)].Any(double.IsFinite))
-                .Sum(m => options.PriorityWeights[m.Priority] * queueUnit);
-            var best = BruteForce(costs, missions.Select(m => options.PriorityWeights[m.Priority] * queueUnit).ToArray());
+                .Sum(QueueCost);
+            var best = BruteForce(costs, missions.Select(QueueCost).ToArray());
 
             Assert.Equal(best, Objective(plan), 6);
             Assert.Equal(missions.Length, plan.Assignments.Count + plan.Problems.Count(p => p.MissionId is not null));
@@ -105,6 +111,43 @@ public sealed class AssignmentPlannerTests
         Assert.Equal(["m-mid-old", "m-mid", "m-low"], plan.Problems.Select(p => p.MissionId));
         Assert.All(plan.Problems, p => Assert.Equal(AssignmentProblemKind.NoRobotAvailable, p.Kind));
         Assert.All(plan.Problems, p => Assert.Contains(p.MissionId!, p.Message));
+    }
+
+    [Theory]
+    [InlineData(0.1, 10, "m-old")] // the default: 10 minutes longer x 0.1 = 60 s, more than its robot's 30 s longer drive
+    [InlineData(0.1, 4, "m-new")] // 4 minutes longer x 0.1 = 24 s: the nearer mission first
+    [InlineData(1, 0.25, "m-new")] // at weight 1, waited 15 s longer only: the nearer mission first
+    [InlineData(1, 1, "m-old")] // at weight 1, 60 s longer
+    [InlineData(0, 60, "m-new")] // ageing off: cheapest first, however long the other waits (it starved in the demo)
+    public void An_older_mission_goes_first_when_it_has_waited_longer_than_its_extra_drive(double ageing, double minutesOlder, string served)
+    {
+        // One robot at a; m-new starts at a (0 s away), m-old at d (30 s away), same priority.
+        var now = T0.AddMinutes(90);
+        var plan = new AssignmentPlanner(Line, new AssignmentPlannerOptions { QueueAgeingWeight = ageing }).Plan(now, [Robot("r1", "a")],
+            [new PendingMission("m-old", "d", 1, now.AddMinutes(-1 - minutesOlder)), new PendingMission("m-new", "a", 1, now.AddMinutes(-1))]);
+
+        Assert.Equal(served, plan.Assignments.Single().MissionId);
+    }
+
+    [Fact]
+    public void Ageing_never_lifts_a_mission_above_a_higher_priority()
+    {
+        // m-old (priority 0) has waited an hour; m-high (priority 1) was submitted now and lies farther: the higher priority goes first.
+        var now = T0.AddHours(2);
+        var plan = new AssignmentPlanner(Line).Plan(now, [Robot("r1", "a")],
+            [new PendingMission("m-old", "a", 0, now.AddHours(-1)), new PendingMission("m-high", "e", 1, now)]);
+
+        Assert.Equal("m-high", plan.Assignments.Single().MissionId);
+    }
+
+    [Fact]
+    public void A_queue_ageing_weight_that_is_not_a_finite_number_at_least_0_is_refused_naming_it()
+    {
+        foreach (var bad in new[] { -1, double.NaN, double.PositiveInfinity })
+        {
+            var e = Assert.Throws<ArgumentException>(() => new AssignmentPlanner(Line, new AssignmentPlannerOptions { QueueAgeingWeight = bad }));
+            Assert.Contains("QueueAgeingWeight", e.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -48,8 +48,12 @@ public sealed class GreedyVersusOptimalTests
                 var late = m.Deadline is { } d ? Math.Max(0, completion - (d - T0).TotalSeconds) : 0;
                 return options.PriorityWeights[m.Priority] * (completion + (options.LatenessWeight * late));
             }).ToArray()).ToArray();
-            var queueUnit = costs.SelectMany(c => c).Where(double.IsFinite).DefaultIfEmpty(0).Max() + options.SwitchingPenalty + 1;
-            var queueCost = missions.Select(m => options.PriorityWeights[m.Priority] * queueUnit).ToArray();
+            // Queuing: w[priority] x (Q + ageing), ageing = QueueAgeingWeight x seconds waited (up to 600 s here), Q over the
+            // largest pair and the largest ageing of the missions some robot could do (AssignmentPlanner's documented formula).
+            double Ageing(PendingMission m) => options.QueueAgeingWeight * Math.Max(0, (T0 - m.SubmittedAt).TotalSeconds);
+            var maxAgeing = missions.Where((m, i) => costs[i].Any(double.IsFinite)).Select(Ageing).DefaultIfEmpty(0).Max();
+            var queueUnit = costs.SelectMany(c => c).Where(double.IsFinite).DefaultIfEmpty(0).Max() + options.SwitchingPenalty + 1 + (options.PriorityWeights[3] * maxAgeing);
+            var queueCost = missions.Select(m => options.PriorityWeights[m.Priority] * (queueUnit + Ageing(m))).ToArray();
             double Objective(IEnumerable<(string MissionId, string RobotId)> pairs)
             {
                 var chosen = pairs.ToDictionary(p => p.MissionId, p => p.RobotId);

@@ -28,6 +28,9 @@ public sealed class When_a_command_line_is_wrong
     [InlineData("--loop-flow-weight", "101")]
     [InlineData("--loop-flow-weight", "NaN")]
     [InlineData("--loop-flow-weight", "heavy")]
+    [InlineData("--queue-ageing", "-0.1")]
+    [InlineData("--queue-ageing", "NaN")]
+    [InlineData("--queue-ageing", "fair")]
     public async Task The_server_prints_a_usage_error_naming_the_option_and_exits_1(string option, string value)
     {
         var (code, output, error) = await RunServerCommandWithOutputAsync(option, value);

@@ -58,6 +58,40 @@ public class TrafficSimulationTests
         Assert.Contains("Closest approach of two robots: - (1 robot).", result.ToMarkdown("test"), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// With three missions a robot open, the assignment served missions of one priority cheapest first: a mission far from
+    /// where the robots worked was never assigned in the whole half-hour (its wait was the run's 1,800 s; 1,019 s the
+    /// longest wait of a completed one). The queue's ageing (<see cref="ControlPlane.ControlPlaneOptions.QueueAgeingWeight"/>)
+    /// bounds the wait at little cost in deliveries.
+    /// </summary>
+    [Fact]
+    public async Task With_more_missions_than_robots_no_mission_waits_the_whole_run_for_a_robot()
+    {
+        async Task<SimResult> Clinic(double? ageing)
+        {
+            await using var simulation = await TrafficSimulation.StartAsync(Sites.Load("clinic", 1), new SimSettings
+            {
+                Robots = 5,
+                Duration = TimeSpan.FromMinutes(30),
+                Seed = 1,
+                Traffic = ControlPlane.TrafficControl.Pibt,
+                MissionsPerRobot = 3,
+                QueueAgeingWeight = ageing,
+            });
+            return await simulation.RunAsync();
+        }
+
+        var cheapestFirst = await Clinic(0);
+        var aged = await Clinic(null);
+
+        Assert.True(cheapestFirst.LongestWaitOpenAtEnd >= 1500, $"without ageing the longest wait of an open mission was {cheapestFirst.LongestWaitOpenAtEnd:F0} s"); // the run shows the fault it guards against
+        Assert.True(aged.LongestWaitOpenAtEnd < 1000, $"the longest wait of a mission open at the end was {aged.LongestWaitOpenAtEnd:F0} s");
+        Assert.True(aged.QueueWait.Max < 1000, $"a completed mission waited {aged.QueueWait.Max:F0} s for a robot");
+        Assert.True(aged.Completed >= 0.95 * cheapestFirst.Completed, $"{aged.Completed} missions completed with ageing, {cheapestFirst.Completed} without");
+        Assert.Equal(0, aged.Collisions);
+        Assert.Contains("queue ageing 0.1 s of assignment cost per second waited", aged.ToMarkdown("test"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_same_seed_gives_the_same_run_and_another_seed_another()
     {
