@@ -66,6 +66,13 @@ public sealed record ServerOptions
     /// <summary>A robot running a mission that makes no progress for this long (stands still, or goes back and forth between the same waypoints; driving along a lane is progress) raises a "robot stuck" alert.</summary>
     public TimeSpan StuckAfter { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// A mission queued this long since it was last queued (submitted, or put back in the queue) raises a "mission waiting"
+    /// alert, once per wait (default 10 minutes; null: never). With more missions than robots, the queue's ageing
+    /// (<see cref="QueueAgeingWeight"/>) bounds how long a far mission waits, but under sustained overload it may be many minutes.
+    /// </summary>
+    public TimeSpan? MissionWaitingAfter { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How often the live stream (<c>GET /api/stream</c>) sends robot changes: 100 ms = at most 10 Hz per robot.</summary>
     public TimeSpan StreamInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 

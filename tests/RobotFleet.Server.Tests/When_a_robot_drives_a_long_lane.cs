@@ -11,7 +11,7 @@ namespace RobotFleet.Server.Tests;
 public sealed class When_a_robot_drives_a_long_lane : IDisposable
 {
     // One level: a dock at (0, 0) and a shelf at (30, 0), joined by one two-way 30 m lane; the robot starts at the dock.
-    private const string Corridor = """
+    internal const string Corridor = """
         {"type": "FeatureCollection", "robotfleet": {"version": 1, "id": "corridor", "name": "corridor", "levels": [{"id": "L1", "elevation": 0}]},
          "features": [
           {"type": "Feature", "id": "dock", "geometry": {"type": "Point", "coordinates": [0, 0]}, "properties": {"type": "waypoint", "level": "L1", "name": "dock"}},

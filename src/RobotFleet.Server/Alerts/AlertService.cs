@@ -23,6 +23,9 @@ public enum AlertKind
 
     /// <summary>A lane was closed (an obstacle detected on it, or an operator).</summary>
     LaneClosed,
+
+    /// <summary>A mission has waited for a robot (queued) for <see cref="ServerOptions.MissionWaitingAfter"/>: more missions than robots, or none that can do it.</summary>
+    MissionWaiting,
 }
 
 /// <summary>An alert for operators. Immutable snapshot; acknowledging swaps in a new one.</summary>
@@ -41,10 +44,11 @@ public sealed record Alert(
 
 /// <summary>
 /// Raises operator alerts: robot stuck (on a mission, no progress for <see cref="ServerOptions.StuckAfter"/>, see <see cref="ProgressWatch"/>),
-/// error raised (WARNING/FATAL), robot lost (CONNECTIONBROKEN) and mission failed; keeps the latest
-/// <see cref="Capacity"/> in memory, and lets operators acknowledge them. Thread-safe.
+/// error raised (WARNING/FATAL), robot lost (CONNECTIONBROKEN), mission failed, and mission waiting (queued for
+/// <see cref="ServerOptions.MissionWaitingAfter"/>); keeps the latest <see cref="Capacity"/> in memory, and lets operators
+/// acknowledge them. Thread-safe.
 /// </summary>
-public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRegistry twins, FleetCoordinator coordinator, TimeProvider time, ILogger<AlertService> logger) : BackgroundService
+public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRegistry twins, FleetCoordinator coordinator, MissionStore missions, TimeProvider time, ILogger<AlertService> logger) : BackgroundService
 {
     /// <summary>How many alerts are kept (oldest dropped first).</summary>
     public const int Capacity = 500;
@@ -52,6 +56,8 @@ public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRe
     private readonly Lock _lock = new();
     private readonly LinkedList<Alert> _alerts = [];
     private readonly ProgressWatch _progress = new();
+    /// <summary>Queued missions already alerted as waiting, with the time they were queued then: one alert per wait (timer thread only).</summary>
+    private readonly Dictionary<string, DateTimeOffset> _waitingAlerted = new(StringComparer.Ordinal);
     private long _counter;
 
     /// <summary>Raised (on the raising thread) when an alert is added or acknowledged.</summary>
@@ -133,6 +139,36 @@ public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRe
         }
     }
 
+    /// <summary>
+    /// Raises a "mission waiting" alert, once per wait, for each mission queued for <see cref="ServerOptions.MissionWaitingAfter"/>
+    /// or longer since it was last queued (submitted, or put back in the queue); called every second by the service's own
+    /// timer (not concurrently). The message says how many missions are queued and robots online, which tells an operator
+    /// whether the fleet is short of robots or this mission is one no robot takes.
+    /// </summary>
+    internal void CheckWaiting()
+    {
+        if (options.MissionWaitingAfter is not { } after)
+            return;
+        var now = time.GetUtcNow();
+        var queued = missions.Queued;
+        var waiting = queued.Select(m => (Mission: m, Since: m.History.LastOrDefault(t => t.Status == MissionStatus.Queued)?.Timestamp ?? m.CreatedAt))
+            .Where(w => now - w.Since >= after).ToList();
+        var still = queued.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in _waitingAlerted.Keys.Where(id => !still.Contains(id)).ToList())
+            _waitingAlerted.Remove(id);
+        foreach (var (mission, since) in waiting)
+        {
+            if (_waitingAlerted.TryGetValue(mission.Id, out var alerted) && alerted == since)
+                continue;
+            _waitingAlerted[mission.Id] = since;
+            var online = twins.All.Count(t => t.Connection == RobotConnectionState.Online);
+            Raise(AlertKind.MissionWaiting, "warning", null, mission.Id,
+                $"mission {mission.Id} (priority {mission.Priority}) has waited {Minutes(now - since)} for a robot: {queued.Count} mission{(queued.Count == 1 ? "" : "s")} queued, {online} robot{(online == 1 ? "" : "s")} online");
+        }
+    }
+
+    private static string Minutes(TimeSpan wait) => wait.TotalMinutes >= 1 ? $"{wait.TotalMinutes:F0} min" : $"{wait.TotalSeconds:F0} s";
+
     /// <summary>Straight-line metres from the robot's reported position to the next waypoint of its route (lanes are straight); null when either is unknown or they are on different levels.</summary>
     private double? MetresToNext(RobotTwin twin, IReadOnlyList<string> route) =>
         twin.Position is { } at && route.Count >= 2 && map.Waypoints.TryGetValue(route[1], out var next) && next.LevelId == at.MapId
@@ -146,7 +182,10 @@ public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRe
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
                 CheckStuck();
+                CheckWaiting();
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

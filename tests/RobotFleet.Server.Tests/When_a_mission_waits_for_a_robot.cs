@@ -1,0 +1,53 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace RobotFleet.Server.Tests;
+
+/// <summary>
+/// The "mission waiting" alert end to end: with one robot busy on a 30 m lane, a second mission waits in the queue; after
+/// <see cref="ServerOptions.MissionWaitingAfter"/> an alert names it, once, with the queue and the robots online.
+/// </summary>
+public sealed class When_a_mission_waits_for_a_robot : IDisposable
+{
+    private readonly string _mapDirectory = Directory.CreateTempSubdirectory("robotfleet-corridor-").FullName;
+
+    public When_a_mission_waits_for_a_robot() => File.WriteAllText(Path.Combine(_mapDirectory, "site.geojson"), When_a_robot_drives_a_long_lane.Corridor);
+
+    public void Dispose() => Directory.Delete(_mapDirectory, recursive: true);
+
+    [Fact]
+    public async Task Should_raise_one_alert_naming_the_mission_that_waits_and_none_for_the_one_running()
+    {
+        await using var server = await ServerHost.StartAsync(new ServerOptions { Robots = 1, MapDirectory = _mapDirectory, MissionWaitingAfter = TimeSpan.FromSeconds(3) });
+        Assert.True(await ServerHost.WaitUntilAsync(async () =>
+            (await server.GetJsonAsync("/api/robots")).EnumerateArray().Count(r => r.GetProperty("connection").GetString() == "ONLINE") == 1, TimeSpan.FromSeconds(30)), "robot online");
+
+        async Task<string> Submit(string pickup, string dropoff)
+        {
+            using var submitted = await server.Http.PostAsJsonAsync("/api/missions", new { kind = "delivery", pickup, dropoff });
+            Assert.True(submitted.StatusCode == HttpStatusCode.Created, await submitted.Content.ReadAsStringAsync());
+            return (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        }
+
+        var running = await Submit("shelf", "dock"); // 30 m out and 30 m back: a minute or more at 1 m/s
+        Assert.True(await ServerHost.WaitUntilAsync(async () =>
+            (await server.GetJsonAsync($"/api/missions/{running}")).GetProperty("status").GetString() != "Queued", TimeSpan.FromSeconds(10)), "first mission assigned");
+        var waiting = await Submit("shelf", "dock");
+
+        async Task<List<JsonElement>> WaitingAlerts() => [.. (await server.GetJsonAsync("/api/alerts")).EnumerateArray().Where(a => a.GetProperty("kind").GetString() == "MissionWaiting")];
+        Assert.True(await ServerHost.WaitUntilAsync(async () => (await WaitingAlerts()).Count > 0, TimeSpan.FromSeconds(20)), "a mission waiting alert");
+        Assert.Equal("Queued", (await server.GetJsonAsync($"/api/missions/{waiting}")).GetProperty("status").GetString());
+
+        var alert = Assert.Single(await WaitingAlerts());
+        Assert.Equal(waiting, alert.GetProperty("missionId").GetString());
+        Assert.Equal("warning", alert.GetProperty("severity").GetString());
+        Assert.Matches($"^mission {waiting} \\(priority \\d\\) has waited \\d+ s for a robot: 1 mission queued, 1 robot online$", alert.GetProperty("message").GetString());
+
+        // Acknowledged, it is not raised again for the same wait (the check runs every second).
+        using var ack = await server.Http.PostAsync($"/api/alerts/{alert.GetProperty("id").GetString()}/ack", null);
+        Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.Single(await WaitingAlerts());
+    }
+}
