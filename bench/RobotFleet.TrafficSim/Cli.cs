@@ -125,7 +125,8 @@ internal static class Cli
                         QueueAgeingWeight = result.GetValue(queueAgeing) is { } qa
                             ? result.GetValue(controller) == "pibt"
                                 ? throw new SimConfigurationException("--queue-ageing", Fmt(qa), "applies to --controller coordinator only (the controller alone assigns nothing)")
-                                : NonNegative("--queue-ageing", qa)
+                                : qa is >= 0 and <= RobotFleet.Planning.AssignmentPlannerOptions.MaxQueueAgeingWeight ? qa
+                                : throw new SimConfigurationException("--queue-ageing", Fmt(qa), $"must be from 0 to {Fmt(RobotFleet.Planning.AssignmentPlannerOptions.MaxQueueAgeingWeight)}")
                             : null,
                         TimeScale = result.GetValue(timeScale) is { } ts
                             ? result.GetValue(controller) == "pibt"

@@ -108,7 +108,7 @@ internal sealed record SimResult(
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Site `{MapId}`: {Waypoints} waypoints, {Lanes} directed lanes{s.OneWayLoopsText}{LoopFlowText}. Seed {s.Seed}, tick {s.Tick.TotalMilliseconds:F0} ms, speed {s.Speed} m/s{(s.TimeScale != 1 ? $" (robots at time scale x{s.TimeScale}: {s.Speed * s.TimeScale:0.###} m/s, and actions, door openings and lift rides take 1/{s.TimeScale} of their time, on the coordinator's clock)" : "")}, " +
             $"footprint radius {s.Radius} m, actions {s.ActionSeconds} s each, heartbeat {s.Heartbeat.TotalSeconds} s, stall threshold T = {s.StallAfter.TotalSeconds} s, " +
-            $"{s.MissionsPerRobot} open mission{(s.MissionsPerRobot == 1 ? "" : "s")} per robot; missions: {EndpointRule}; queue ageing {s.QueueAgeingWeight ?? new RobotFleet.Planning.AssignmentPlannerOptions().QueueAgeingWeight:0.###} s of assignment cost per second waited; traffic control: {TrafficControlText(s.Traffic)}.");
+            $"{s.MissionsPerRobot} open mission{(s.MissionsPerRobot == 1 ? "" : "s")} per robot; missions: {EndpointRule}; queue ageing {s.QueueAgeingWeight ?? RobotFleet.Planning.AssignmentPlannerOptions.DefaultQueueAgeingWeight:0.###} s of assignment cost per second waited; traffic control: {TrafficControlText(s.Traffic)}.");
         text.AppendLine();
         text.AppendLine(ControllerSimulation.StallDefinition);
         text.AppendLine();

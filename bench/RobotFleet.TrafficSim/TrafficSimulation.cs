@@ -236,7 +236,7 @@ internal sealed class TrafficSimulation : IAsyncDisposable
             TrafficControl = settings.Traffic,
             FootprintRadius = settings.Radius,
             LoopFlowWeight = settings.LoopFlowWeight,
-            QueueAgeingWeight = settings.QueueAgeingWeight ?? new AssignmentPlannerOptions().QueueAgeingWeight,
+            QueueAgeingWeight = settings.QueueAgeingWeight ?? AssignmentPlannerOptions.DefaultQueueAgeingWeight,
         };
         _log = new CountingLogger(_clock);
         _coordinator = new FleetCoordinator(options, _store, bus, _clock, _log);
@@ -798,5 +798,5 @@ internal sealed class Latencies
     }
 }
 
-/// <summary>Count, p50, p99, max, mean and total of a series of wall-clock durations, milliseconds.</summary>
+/// <summary>Count, p50, p99, max, mean and total of a series of durations: wall-clock milliseconds for the coordinator's calls, simulated seconds for mission waits (<see cref="SimResult.QueueWait"/>).</summary>
 internal sealed record LatencySummary(int Count, double P50, double P99, double Max, double Mean, double Total);

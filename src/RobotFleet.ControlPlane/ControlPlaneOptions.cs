@@ -109,10 +109,11 @@ public sealed class ControlPlaneOptions
     /// Ageing of the mission queue: seconds of assignment cost per second a mission has waited for a robot, so that, with
     /// more missions than robots, a mission far from where the robots work is not passed over for ever by newer, nearer
     /// ones of its priority (<see cref="Planning.AssignmentPlannerOptions.QueueAgeingWeight"/>; default 0.1: 10 minutes of
-    /// waiting outweigh 60 s more driving; 0: cheapest first, no ageing). Finite and >= 0, else the coordinator refuses it
+    /// waiting outweigh 60 s more driving; 0: cheapest first, no ageing). From 0 to
+    /// <see cref="Planning.AssignmentPlannerOptions.MaxQueueAgeingWeight"/>, else the coordinator refuses it
     /// (<see cref="ArgumentOutOfRangeException"/> naming it).
     /// </summary>
-    public double QueueAgeingWeight { get; init; } = new Planning.AssignmentPlannerOptions().QueueAgeingWeight;
+    public double QueueAgeingWeight { get; init; } = Planning.AssignmentPlannerOptions.DefaultQueueAgeingWeight;
 
     /// <summary>How long a mission may wait behind a lost robot's hold before it fails.</summary>
     public TimeSpan LostBlockerTimeout { get; init; } = TimeSpan.FromSeconds(60);

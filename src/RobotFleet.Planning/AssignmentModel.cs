@@ -152,17 +152,20 @@ public sealed record AssignmentPlannerOptions
 
     /// <summary>
     /// Ageing of the queue: seconds of cost, before the priority weight, that leaving a mission queued adds per second it has
-    /// waited since it was submitted (default 0.1; finite and >= 0; 0 turns ageing off). Without it, when there are more
-    /// missions than robots, missions of one priority are served cheapest first, and one whose start lies far from where
-    /// the robots work may wait for ever (seen in the server's demo: a mission queued over 5 minutes while ten newer ones
-    /// were done; in the traffic simulation with three missions a robot open, missions still unassigned after the whole
-    /// half-hour). With weight a, an older mission goes first once a x its extra wait exceeds its robot's extra drive
-    /// (seconds): at 0.1, 10 minutes of waiting outweigh 60 s more driving. Never lifts a mission above a higher priority.
-    /// The classic remedy for starvation under priority scheduling (ageing; Silberschatz, Galvin and Gagne, "Operating
-    /// System Concepts", chapter on CPU scheduling). Measured in bench/results/assignment.md (at 0.1 the longest waits
-    /// about halve for at most 3 % fewer deliveries; at 0.2 and 1, up to 9 % and 17 % fewer).
+    /// waited since it was submitted (default <see cref="DefaultQueueAgeingWeight"/>; 0 to <see cref="MaxQueueAgeingWeight"/>,
+    /// else the planner's constructor throws <see cref="ArgumentException"/> naming it; 0: cheapest first). Without it, with
+    /// more missions than robots, a mission of one priority whose start lies far from where the robots work may wait for
+    /// ever behind newer, nearer ones. With weight a, an older mission goes first once a x its extra wait exceeds its
+    /// robot's extra drive (seconds): at 0.1, 10 minutes outweigh 60 s more driving. Never lifts a mission above a higher
+    /// priority. Ageing is the textbook remedy for starvation under priority scheduling; figures in bench/results/assignment.md.
     /// </summary>
-    public double QueueAgeingWeight { get; init; } = 0.1;
+    public double QueueAgeingWeight { get; init; } = DefaultQueueAgeingWeight;
+
+    /// <summary>The default <see cref="QueueAgeingWeight"/>, seconds of cost per second waited.</summary>
+    public const double DefaultQueueAgeingWeight = 0.1;
+
+    /// <summary>The largest <see cref="QueueAgeingWeight"/> accepted, seconds of cost per second waited (above it a queue of long-waiting missions outgrows the solver's finite costs).</summary>
+    public const double MaxQueueAgeingWeight = 100;
 
     /// <summary>Priority at and above which a charging robot below its target may be used (default 3, urgent).</summary>
     public int UrgentPriority { get; init; } = 3;

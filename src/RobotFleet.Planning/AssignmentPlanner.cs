@@ -25,9 +25,11 @@ namespace RobotFleet.Planning;
 /// <para>
 /// Solved exactly by <see cref="LinearAssignment"/> (Jonker-Volgenant 1987 shortest augmenting path, LAPJV). Rectangular
 /// cases: with more robots than missions some robots stay idle; with more missions than robots the matrix gets one
-/// "stays queued" column per missing robot costing <c>w[priority] x (Q + a x waited)</c> (ageing: a =
-/// <see cref="AssignmentPlannerOptions.QueueAgeingWeight"/> seconds per second since submission), with Q larger than any
-/// pair cost plus the largest ageing, divided by the smallest step between priority weights. Hence an optimal plan never
+/// "stays queued" column per missing robot costing <c>w[priority] x (Q + a x waited + LatenessWeight x unavoidable
+/// lateness)</c> (ageing: a = <see cref="AssignmentPlannerOptions.QueueAgeingWeight"/> seconds per second since submission;
+/// the unavoidable lateness is that of the mission's cheapest robot now, which waiting cannot escape, so an overdue mission
+/// does not become cheaper to leave queued the later it gets), with Q larger than any pair cost plus the largest of those
+/// ageing terms times the largest priority weight, divided by the smallest step between priority weights. Hence an optimal plan never
 /// leaves a mission queued while a robot that could do it stays idle, and never gives a robot a lower-priority mission
 /// while a higher-priority one it could do stays queued: leftover missions are the lowest-priority ones, and among one
 /// priority an older mission goes first once a x its extra wait exceeds the extra its robot costs (no mission waits for
@@ -82,9 +84,9 @@ public sealed class AssignmentPlanner
         {
             throw new ArgumentException("LatenessWeight and SwitchingPenalty must be finite and >= 0.", nameof(options));
         }
-        if (!(_options.QueueAgeingWeight >= 0) || !double.IsFinite(_options.QueueAgeingWeight))
+        if (!(_options.QueueAgeingWeight >= 0 && _options.QueueAgeingWeight <= AssignmentPlannerOptions.MaxQueueAgeingWeight))
         {
-            throw new ArgumentException($"QueueAgeingWeight must be finite and >= 0, not {_options.QueueAgeingWeight}.", nameof(options));
+            throw new ArgumentException($"QueueAgeingWeight must be from 0 to {AssignmentPlannerOptions.MaxQueueAgeingWeight}, not {_options.QueueAgeingWeight}.", nameof(options));
         }
         _smallestWeightStep = Math.Min(_weights[0], _weights.Zip(_weights.Skip(1)).Min(p => p.Second - p.First));
         _chargers = [.. table.Map.LocationsOfKind(LocationKind.Charger).OrderBy(l => l.Name, StringComparer.Ordinal)];
@@ -360,10 +362,30 @@ public sealed class AssignmentPlanner
             }
         }
 
+        // Lateness a mission cannot escape by waiting: that of its cheapest robot now (the pair cost is monotonic in the
+        // completion time, so the cheapest pair is the earliest completion). It is charged to staying queued too, so an
+        // overdue mission does not look cheaper to leave queued with every second it gets later.
+        var unavoidableLate = new double[n];
+        for (var m = 0; m < n; m++)
+        {
+            if (!double.IsFinite(lateAfter[m]) || _options.LatenessWeight == 0)
+                continue;
+            var cheapest = double.PositiveInfinity;
+            foreach (var c in costs.AsSpan(m * k, k))
+                cheapest = Math.Min(cheapest, c);
+            if (!double.IsFinite(cheapest))
+                continue;
+            // c / w = completion + L x max(0, completion - lateAfter), solved for the completion.
+            var perWeight = cheapest / weight[m];
+            var completion = perWeight <= lateAfter[m] ? perWeight : (perWeight + (_options.LatenessWeight * lateAfter[m])) / (1 + _options.LatenessWeight);
+            unavoidableLate[m] = Math.Max(0, completion - lateAfter[m]);
+        }
+
         return new MissionCostMatrix(rows, columns, costs, trees, speedCount, speedOf, robotWaypoint, startIndex, provisionalRobot, missionMetres, infeasible)
         {
             LaneCostFactor = factor,
             QueuedSeconds = [.. rows.Select(m => Math.Max(0, (now - m.SubmittedAt).TotalSeconds))],
+            UnavoidableLateSeconds = unavoidableLate,
         };
     }
 
@@ -460,13 +482,14 @@ public sealed class AssignmentPlanner
             return result;
         }
 
-        // Ageing: a mission's queue cost grows by QueueAgeingWeight a second it has waited (times its priority weight).
-        // Q: queuing a mission of the lowest priority still costs more than any pair (with the switching penalty), and a
-        // priority step in Q outweighs any pair plus the largest ageing, so ageing never lifts a mission above a higher priority.
+        // Ageing: a mission's queue cost grows by QueueAgeingWeight a second it has waited, plus the lateness it can no longer
+        // escape (LatenessWeight x seconds; both times its priority weight). Q: queuing a mission of the lowest priority still
+        // costs more than any pair (with the switching penalty), and a priority step in Q outweighs any pair plus the largest
+        // ageing times the largest weight, so ageing never lifts a mission above a higher priority.
         var ageing = new double[n];
         for (var m = 0; m < n; m++)
-            ageing[m] = _options.QueueAgeingWeight * (matrix.QueuedSeconds is { } queued ? queued[m] : 0);
-        var maxAgeing = activeRows.Length == 0 ? 0 : activeRows.Max(m => ageing[m]);
+            ageing[m] = (_options.QueueAgeingWeight * matrix.QueuedSeconds[m]) + (_options.LatenessWeight * matrix.UnavoidableLateSeconds[m]);
+        var maxAgeing = activeRows.Max(m => ageing[m]);
         var queueUnit = (maxCost + _options.SwitchingPenalty + 1 + (_weights[^1] * maxAgeing)) / _smallestWeightStep;
         var width = Math.Max(real, rows);
         var extended = new double[rows * width];
@@ -820,8 +843,11 @@ public sealed class MissionCostMatrix
     /// <summary>The lane cost factor its routes were chosen by (see <see cref="AssignmentPlanner.Plan"/>).</summary>
     internal double LaneCostFactor { get; init; } = 1;
 
-    /// <summary>Seconds each mission (row) has waited since it was submitted, at the round's time (see <see cref="AssignmentPlannerOptions.QueueAgeingWeight"/>); null: none counted.</summary>
-    internal double[]? QueuedSeconds { get; init; }
+    /// <summary>Seconds each mission (row) has waited since it was submitted, at the round's time (see <see cref="AssignmentPlannerOptions.QueueAgeingWeight"/>).</summary>
+    internal double[] QueuedSeconds { get; init; } = [];
+
+    /// <summary>Seconds each mission (row) would be late even with its cheapest robot now (0 without a deadline); charged to staying queued as well as to every pair.</summary>
+    internal double[] UnavoidableLateSeconds { get; init; } = [];
 
     /// <summary>True when some pair is +infinity (breaks a hard constraint).</summary>
     internal bool HasInfeasible { get; }

@@ -68,7 +68,7 @@ public sealed record ServerOptions
 
     /// <summary>
     /// A mission queued this long since it was last queued (submitted, or put back in the queue) raises a "mission waiting"
-    /// alert, once per wait (default 10 minutes; null: never). With more missions than robots, the queue's ageing
+    /// alert, once per wait (default 10 minutes; null, zero or negative: never). With more missions than robots, the queue's ageing
     /// (<see cref="QueueAgeingWeight"/>) bounds how long a far mission waits, but under sustained overload it may be many minutes.
     /// </summary>
     public TimeSpan? MissionWaitingAfter { get; init; } = TimeSpan.FromMinutes(10);
@@ -111,7 +111,7 @@ public sealed record ServerOptions
     /// Ageing of the mission queue (<c>--queue-ageing</c>): seconds of assignment cost per second a mission has waited; see
     /// <see cref="RobotFleet.ControlPlane.ControlPlaneOptions.QueueAgeingWeight"/> (default 0.1; 0: cheapest first).
     /// </summary>
-    public double QueueAgeingWeight { get; init; } = new RobotFleet.Planning.AssignmentPlannerOptions().QueueAgeingWeight;
+    public double QueueAgeingWeight { get; init; } = RobotFleet.Planning.AssignmentPlannerOptions.DefaultQueueAgeingWeight;
 
     /// <summary>The web console's static files; null finds <c>wwwroot</c> next to the program, else <c>src/RobotFleet.Server/wwwroot</c> upwards from it.</summary>
     public string? WebRoot { get; init; }

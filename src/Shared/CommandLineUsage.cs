@@ -34,8 +34,39 @@ internal static class CommandLineUsage
         var error = configuration.Error ?? Console.Error;
         for (var i = 0; i < messages.Count; i++)
             await error.WriteLineAsync($"{program}: {messages[i]}{(i == messages.Count - 1 ? " (see --help)" : "")}").ConfigureAwait(false);
-        foreach (var suggestion in said.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !messages.Contains(l)))
+        foreach (var suggestion in Suggestions(said.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !messages.Contains(l))))
             await error.WriteLineAsync($"  {suggestion}").ConfigureAwait(false);
         return 1;
+    }
+
+    /// <summary>
+    /// System.CommandLine's typo suggestions, less those that offer an option for a number: after <c>--robot 3</c> it
+    /// suggested <c>-h</c> for the unmatched <c>3</c>, noise under the useful <c>--robots</c> for <c>--robot</c>.
+    /// </summary>
+    private static IEnumerable<string> Suggestions(IEnumerable<string> lines)
+    {
+        const string Header = " was not matched. Did you mean one of the following?";
+        List<string> block = [];
+        var unmatched = "-"; // lines before the first header are kept
+        foreach (var line in lines.Append($"'-'{Header}"))
+        {
+            if (!line.EndsWith(Header, StringComparison.Ordinal))
+            {
+                block.Add(line);
+                continue;
+            }
+
+            // A block is "'token' was not matched ..." and its suggestions; dropped when the token is a number (the value
+            // of a mistyped option) and every suggestion an option. A word is kept: 'demo' may well mean --demo.
+            if (!double.TryParse(unmatched, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)
+                || block.Skip(1).Any(l => !l.StartsWith('-')))
+            {
+                foreach (var kept in block)
+                    yield return kept;
+            }
+
+            block = [line];
+            unmatched = line.Length > 2 && line[0] == '\'' ? line[1..Math.Max(1, line.IndexOf('\'', 1))] : "-";
+        }
     }
 }

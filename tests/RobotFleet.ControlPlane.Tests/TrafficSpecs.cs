@@ -355,7 +355,8 @@ public sealed class When_a_queue_ageing_is_configured
     [InlineData(-0.1)]
     [InlineData(double.NaN)]
     [InlineData(double.PositiveInfinity)]
-    public async Task Should_refuse_one_that_is_not_a_finite_number_at_least_0_naming_the_setting(double weight)
+    [InlineData(101)]
+    public async Task Should_refuse_one_outside_0_to_100_naming_the_setting(double weight)
     {
         var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
             Fleet.StartAsync(TestMaps.Yard(), configure: o => new ControlPlaneOptions { Map = o.Map, QueueAgeingWeight = weight }));

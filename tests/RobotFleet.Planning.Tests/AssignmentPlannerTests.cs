@@ -75,20 +75,24 @@ public sealed class AssignmentPlannerTests
                     return double.PositiveInfinity;
                 }
                 var completion = route.TravelTime + m.DurationSeconds;
-                var late = m.Deadline is { } d ? Math.Max(0, completion - (d - now).TotalSeconds) : 0;
-                return options.PriorityWeights[m.Priority] * (completion + (options.LatenessWeight * late));
+                return options.PriorityWeights[m.Priority] * (completion + (options.LatenessWeight * Late(m, completion)));
             }
+            double Late(PendingMission m, double completion) => m.Deadline is { } d ? Math.Max(0, completion - (d - now).TotalSeconds) : 0;
             var costs = missions.Select(m => robots.Select(r => PairCost(m, r)).ToArray()).ToArray();
+            // The lateness a mission cannot escape: that of its earliest completion over the robots that may do it.
+            double Unavoidable(PendingMission m) => robots.Where(r => double.IsFinite(PairCost(m, r)))
+                .Select(r => Late(m, graph.FindRoute(r.WaypointId!, m.StartWaypointId, r.MaxSpeed)!.TravelTime + m.DurationSeconds)).DefaultIfEmpty(0).Min();
             foreach (var a in plan.Assignments)
             {
                 var (m, r) = (Array.FindIndex(missions, x => x.MissionId == a.MissionId), Array.FindIndex(robots, x => x.RobotId == a.RobotId));
                 Assert.Equal(costs[m][r], a.Cost, 6);
             }
 
-            // Queuing a mission costs w[priority] x (Q + waited seconds x QueueAgeingWeight), Q = (largest pair cost + switching
-            // penalty + 1 + w[3] x the largest ageing) / smallest weight step (1 here); ageing over the missions some robot could do.
+            // Queuing a mission costs w[priority] x (Q + ageing), ageing = waited seconds x QueueAgeingWeight + LatenessWeight x
+            // unavoidable lateness, Q = (largest pair cost + switching penalty + 1 + w[3] x the largest ageing) / smallest weight
+            // step (1 here); ageing over the missions some robot could do.
             var finite = costs.SelectMany(c => c).Where(double.IsFinite).DefaultIfEmpty(0).Max();
-            double Ageing(PendingMission m) => options.QueueAgeingWeight * Math.Max(0, (now - m.SubmittedAt).TotalSeconds);
+            double Ageing(PendingMission m) => (options.QueueAgeingWeight * Math.Max(0, (now - m.SubmittedAt).TotalSeconds)) + (options.LatenessWeight * Unavoidable(m));
             var maxAgeing = missions.Where((m, i) => costs[i].Any(double.IsFinite)).Select(Ageing).DefaultIfEmpty(0).Max();
             var queueUnit = finite + options.SwitchingPenalty + 1 + (options.PriorityWeights[3] * maxAgeing);
             double QueueCost(PendingMission m) => options.PriorityWeights[m.Priority] * (queueUnit + Ageing(m));
@@ -129,6 +133,22 @@ public sealed class AssignmentPlannerTests
         Assert.Equal(served, plan.Assignments.Single().MissionId);
     }
 
+    /// <summary>
+    /// An overdue mission was charged its lateness when served but not when left queued, so it grew cheaper to leave queued
+    /// with every second it got later, and a stream of fresh missions of its priority kept it waiting for ever (found in review).
+    /// </summary>
+    [Fact]
+    public void An_overdue_mission_is_not_passed_over_for_ever_by_fresh_ones_of_its_priority()
+    {
+        // One robot at a; m-due starts at d (30 s away) and was due a minute ago; m-fresh starts at a, submitted 5 s ago.
+        var now = T0.AddHours(1);
+        AssignmentPlan Plan(double waitedMinutes) => new AssignmentPlanner(Line).Plan(now, [Robot("r1", "a")],
+            [new PendingMission("m-due", "d", 1, now.AddMinutes(-waitedMinutes), Deadline: now.AddMinutes(-1)), new PendingMission("m-fresh", "a", 1, now.AddSeconds(-5))]);
+
+        Assert.Equal("m-fresh", Plan(2).Assignments.Single().MissionId); // 30 s more drive, 2 minutes' wait: the fresh one first
+        Assert.Equal("m-due", Plan(10).Assignments.Single().MissionId); // 10 minutes x 0.1 = 60 s outweigh the 30 s (before: never)
+    }
+
     [Fact]
     public void Ageing_never_lifts_a_mission_above_a_higher_priority()
     {
@@ -141,9 +161,9 @@ public sealed class AssignmentPlannerTests
     }
 
     [Fact]
-    public void A_queue_ageing_weight_that_is_not_a_finite_number_at_least_0_is_refused_naming_it()
+    public void A_queue_ageing_weight_that_is_not_from_0_to_100_is_refused_naming_it()
     {
-        foreach (var bad in new[] { -1, double.NaN, double.PositiveInfinity })
+        foreach (var bad in new[] { -1, double.NaN, double.PositiveInfinity, 101, 1e306 })
         {
             var e = Assert.Throws<ArgumentException>(() => new AssignmentPlanner(Line, new AssignmentPlannerOptions { QueueAgeingWeight = bad }));
             Assert.Contains("QueueAgeingWeight", e.Message, StringComparison.Ordinal);

@@ -45,12 +45,15 @@ public sealed class GreedyVersusOptimalTests
                     return double.PositiveInfinity;
                 }
                 var completion = route.TravelTime + m.DurationSeconds;
-                var late = m.Deadline is { } d ? Math.Max(0, completion - (d - T0).TotalSeconds) : 0;
-                return options.PriorityWeights[m.Priority] * (completion + (options.LatenessWeight * late));
+                return options.PriorityWeights[m.Priority] * (completion + (options.LatenessWeight * Late(m, completion)));
             }).ToArray()).ToArray();
-            // Queuing: w[priority] x (Q + ageing), ageing = QueueAgeingWeight x seconds waited (up to 600 s here), Q over the
-            // largest pair and the largest ageing of the missions some robot could do (AssignmentPlanner's documented formula).
-            double Ageing(PendingMission m) => options.QueueAgeingWeight * Math.Max(0, (T0 - m.SubmittedAt).TotalSeconds);
+            double Late(PendingMission m, double completion) => m.Deadline is { } d ? Math.Max(0, completion - (d - T0).TotalSeconds) : 0;
+            // Queuing: w[priority] x (Q + ageing), ageing = QueueAgeingWeight x seconds waited (up to 600 s here) + LatenessWeight x
+            // the lateness of the mission's earliest completion, Q over the largest pair and the largest ageing of the missions
+            // some robot could do (AssignmentPlanner's documented formula).
+            double Unavoidable(PendingMission m) => robots.Select(r => graph.FindRoute(r.WaypointId!, m.StartWaypointId, r.MaxSpeed)).OfType<Route>()
+                .Select(route => Late(m, route.TravelTime + m.DurationSeconds)).DefaultIfEmpty(0).Min();
+            double Ageing(PendingMission m) => (options.QueueAgeingWeight * Math.Max(0, (T0 - m.SubmittedAt).TotalSeconds)) + (options.LatenessWeight * Unavoidable(m));
             var maxAgeing = missions.Where((m, i) => costs[i].Any(double.IsFinite)).Select(Ageing).DefaultIfEmpty(0).Max();
             var queueUnit = costs.SelectMany(c => c).Where(double.IsFinite).DefaultIfEmpty(0).Max() + options.SwitchingPenalty + 1 + (options.PriorityWeights[3] * maxAgeing);
             var queueCost = missions.Select(m => options.PriorityWeights[m.Priority] * (queueUnit + Ageing(m))).ToArray();

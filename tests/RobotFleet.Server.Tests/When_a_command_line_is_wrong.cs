@@ -30,6 +30,7 @@ public sealed class When_a_command_line_is_wrong
     [InlineData("--loop-flow-weight", "heavy")]
     [InlineData("--queue-ageing", "-0.1")]
     [InlineData("--queue-ageing", "NaN")]
+    [InlineData("--queue-ageing", "101")]
     [InlineData("--queue-ageing", "fair")]
     public async Task The_server_prints_a_usage_error_naming_the_option_and_exits_1(string option, string value)
     {
@@ -63,6 +64,8 @@ public sealed class When_a_command_line_is_wrong
         Assert.Equal(1, code);
         Assert.Contains("robotfleet: Unrecognized command or argument '--robot'.", error, StringComparison.Ordinal);
         Assert.Contains("\n  --robots", error, StringComparison.Ordinal); // System.CommandLine's typo suggestion, kept
+        Assert.DoesNotContain("'3' was not matched", error, StringComparison.Ordinal); // it suggested -h for the number: noise
+        Assert.DoesNotContain("\n  -h", error, StringComparison.Ordinal);
         UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 

@@ -6,7 +6,7 @@ namespace RobotFleet.Server.Tests;
 
 /// <summary>
 /// The "mission waiting" alert end to end: with one robot busy on a 30 m lane, a second mission waits in the queue; after
-/// <see cref="ServerOptions.MissionWaitingAfter"/> an alert names it, once, with the queue and the robots online.
+/// <see cref="ServerOptions.MissionWaitingAfter"/> an alert names it, once per wait, with the queue and the robots online.
 /// </summary>
 public sealed class When_a_mission_waits_for_a_robot : IDisposable
 {
@@ -44,10 +44,14 @@ public sealed class When_a_mission_waits_for_a_robot : IDisposable
         Assert.Equal("warning", alert.GetProperty("severity").GetString());
         Assert.Matches($"^mission {waiting} \\(priority \\d\\) has waited \\d+ s for a robot: 1 mission queued, 1 robot online$", alert.GetProperty("message").GetString());
 
-        // Acknowledged, it is not raised again for the same wait (the check runs every second).
+        // Acknowledged, it is not raised again for the same wait (the check runs every second), nor when an operator raises
+        // the mission's priority in reply (that is no new wait: it restarted the clock, and a second alert came 3 s later).
         using var ack = await server.Http.PostAsync($"/api/alerts/{alert.GetProperty("id").GetString()}/ack", null);
         Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        using var priority = await server.Http.PostAsJsonAsync($"/api/missions/{waiting}/priority", new { priority = 2 });
+        Assert.Equal(HttpStatusCode.OK, priority.StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(4.5));
+        Assert.Equal("Queued", (await server.GetJsonAsync($"/api/missions/{waiting}")).GetProperty("status").GetString());
         Assert.Single(await WaitingAlerts());
     }
 }

@@ -59,8 +59,9 @@ public class CommandLineTests
     [InlineData("trafficsim: --time-scale 1E+308: must be a number above 0 and at most 1000", "--time-scale", "1e308")]
     [InlineData("trafficsim: --tick-ms 250: at --time-scale 20 a robot drives 5 m a tick, more than its footprint radius (0.5 m), so collisions could go unseen; give --tick-ms 25 or less", "--time-scale", "20")]
     [InlineData("trafficsim: --queue-ageing 0.2: applies to --controller coordinator only", "--controller", "pibt", "--queue-ageing", "0.2")]
-    [InlineData("trafficsim: --queue-ageing -1: must be a finite number >= 0", "--queue-ageing", "-1")]
-    [InlineData("trafficsim: --queue-ageing NaN: must be a finite number >= 0", "--queue-ageing", "NaN")]
+    [InlineData("trafficsim: --queue-ageing -1: must be from 0 to 100", "--queue-ageing", "-1")]
+    [InlineData("trafficsim: --queue-ageing NaN: must be from 0 to 100", "--queue-ageing", "NaN")]
+    [InlineData("trafficsim: --queue-ageing 1E+306: must be from 0 to 100", "--queue-ageing", "1e306")]
     [InlineData("trafficsim: --speed 1,5: not a number", "--speed", "1,5")]
     [InlineData("trafficsim: --minutes abc: not a number", "--minutes", "abc")]
     public async Task A_wrong_option_prints_one_line_naming_it_and_exits_with_2(string expected, params string[] args)

@@ -62,8 +62,8 @@ public sealed partial class FleetCoordinator(
         options.RobotMaxSpeed, weightedLaneIds: AgainstFlowLanes(options)), new AssignmentPlannerOptions
     {
         DefaultSpeed = options.RobotMaxSpeed,
-        QueueAgeingWeight = double.IsFinite(options.QueueAgeingWeight) && options.QueueAgeingWeight >= 0 ? options.QueueAgeingWeight
-            : throw new ArgumentOutOfRangeException(nameof(options), options.QueueAgeingWeight, "ControlPlaneOptions.QueueAgeingWeight must be a finite number >= 0 (seconds of cost per second waited; 0: no ageing)."),
+        QueueAgeingWeight = options.QueueAgeingWeight is >= 0 and <= AssignmentPlannerOptions.MaxQueueAgeingWeight ? options.QueueAgeingWeight
+            : throw new ArgumentOutOfRangeException(nameof(options), options.QueueAgeingWeight, $"ControlPlaneOptions.QueueAgeingWeight must be from 0 to {AssignmentPlannerOptions.MaxQueueAgeingWeight} (seconds of cost per second waited; 0: no ageing)."),
         Battery = new BatteryPolicy(options.RechargeBelowPercent, options.ChargeTargetPercent, options.BatteryReservePercent),
     });
     private long _evadeCounter;

@@ -13,8 +13,8 @@ public sealed class MissionStore
     /// <summary>All missions, newest first.</summary>
     public IReadOnlyList<MissionView> All => _missions.Values.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id, StringComparer.Ordinal).ToList();
 
-    /// <summary>The missions waiting for a robot (<see cref="Contracts.MissionStatus.Queued"/>), in no particular order.</summary>
-    public IReadOnlyList<MissionView> Queued => _missions.Values.Where(m => m.Status == Contracts.MissionStatus.Queued).ToList();
+    /// <summary>The missions waiting for a robot (<see cref="Contracts.MissionStatus.Queued"/>), in no particular order; reads every mission kept (O(n)) without locking the store.</summary>
+    public IReadOnlyList<MissionView> Queued => _missions.Select(p => p.Value).Where(m => m.Status == Contracts.MissionStatus.Queued).ToList();
 
     /// <summary>A mission by id, or null.</summary>
     public MissionView? Find(string id) => _missions.GetValueOrDefault(id);

@@ -56,7 +56,7 @@ public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRe
     private readonly Lock _lock = new();
     private readonly LinkedList<Alert> _alerts = [];
     private readonly ProgressWatch _progress = new();
-    /// <summary>Queued missions already alerted as waiting, with the time they were queued then: one alert per wait (timer thread only).</summary>
+    /// <summary>Queued missions already alerted as waiting (alone or counted), with the time they were queued then: one alert per wait (the timer loop only).</summary>
     private readonly Dictionary<string, DateTimeOffset> _waitingAlerted = new(StringComparer.Ordinal);
     private long _counter;
 
@@ -141,33 +141,63 @@ public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRe
 
     /// <summary>
     /// Raises a "mission waiting" alert, once per wait, for each mission queued for <see cref="ServerOptions.MissionWaitingAfter"/>
-    /// or longer since it was last queued (submitted, or put back in the queue); called every second by the service's own
-    /// timer (not concurrently). The message says how many missions are queued and robots online, which tells an operator
-    /// whether the fleet is short of robots or this mission is one no robot takes.
+    /// or longer since it was last queued (submitted, or put back in the queue; a priority or pin change while queued does not
+    /// restart the wait); called every second by the service's own timer loop (ticks run one at a time). The message says how
+    /// many missions are queued and robots online: whether the fleet is short of robots or no robot takes this mission. At
+    /// most <see cref="MaxWaitingAlertsOpen"/> such alerts are open at once; beyond that one alert counts the rest, so a
+    /// queue piling up overnight does not push the alerts that explain it (robots lost) out of the kept list.
     /// </summary>
     internal void CheckWaiting()
     {
-        if (options.MissionWaitingAfter is not { } after)
+        if (options.MissionWaitingAfter is not { } after || after <= TimeSpan.Zero)
             return;
         var now = time.GetUtcNow();
         var queued = missions.Queued;
-        var waiting = queued.Select(m => (Mission: m, Since: m.History.LastOrDefault(t => t.Status == MissionStatus.Queued)?.Timestamp ?? m.CreatedAt))
-            .Where(w => now - w.Since >= after).ToList();
         var still = queued.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var id in _waitingAlerted.Keys.Where(id => !still.Contains(id)).ToList())
             _waitingAlerted.Remove(id);
-        foreach (var (mission, since) in waiting)
-        {
-            if (_waitingAlerted.TryGetValue(mission.Id, out var alerted) && alerted == since)
-                continue;
-            _waitingAlerted[mission.Id] = since;
-            var online = twins.All.Count(t => t.Connection == RobotConnectionState.Online);
+        var due = queued.Select(m => (Mission: m, Since: QueuedSince(m)))
+            .Where(w => now - w.Since >= after && !(_waitingAlerted.TryGetValue(w.Mission.Id, out var alerted) && alerted == w.Since))
+            .OrderBy(w => w.Since).ToList();
+        if (due.Count == 0)
+            return;
+        var online = twins.All.Count(t => t.Connection == RobotConnectionState.Online);
+        var context = $"{queued.Count} mission{(queued.Count == 1 ? "" : "s")} queued, {online} robot{(online == 1 ? "" : "s")} online";
+        int open;
+        lock (_lock)
+            open = _alerts.Count(a => a.Kind == AlertKind.MissionWaiting && a.AcknowledgedAt is null && a.MissionId is not null);
+        var single = Math.Max(0, MaxWaitingAlertsOpen - open);
+        foreach (var (mission, since) in due.Take(single))
             Raise(AlertKind.MissionWaiting, "warning", null, mission.Id,
-                $"mission {mission.Id} (priority {mission.Priority}) has waited {Minutes(now - since)} for a robot: {queued.Count} mission{(queued.Count == 1 ? "" : "s")} queued, {online} robot{(online == 1 ? "" : "s")} online");
-        }
+                $"mission {mission.Id} (priority {mission.Priority}) has waited {WaitText(now - since)} for a robot: {context}");
+        if (due.Count > single)
+            Raise(AlertKind.MissionWaiting, "warning", null, null,
+                $"{due.Count - single} more mission{(due.Count - single == 1 ? " has" : "s have")} waited {WaitText(after)} or more for a robot (the longest {due[single].Mission.Id}, {WaitText(now - due[single].Since)}): {context}");
+        foreach (var (mission, since) in due)
+            _waitingAlerted[mission.Id] = since;
     }
 
-    private static string Minutes(TimeSpan wait) => wait.TotalMinutes >= 1 ? $"{wait.TotalMinutes:F0} min" : $"{wait.TotalSeconds:F0} s";
+    /// <summary>How many "mission waiting" alerts naming a mission may be open at once (the rest are counted in one alert).</summary>
+    internal const int MaxWaitingAlertsOpen = 20;
+
+    /// <summary>When a queued mission was last queued: submitted or put back in the queue (not a priority or pin change while queued).</summary>
+    private static DateTimeOffset QueuedSince(MissionView mission)
+    {
+        for (var i = mission.History.Count - 1; i >= 0; i--)
+        {
+            var t = mission.History[i];
+            var entered = t.Fact is { } fact
+                ? fact is MissionFactKind.Submitted or MissionFactKind.Requeued
+                : t.Status == MissionStatus.Queued && (i == 0 || mission.History[i - 1].Status != MissionStatus.Queued);
+            if (entered)
+                return t.Timestamp;
+        }
+
+        return mission.CreatedAt;
+    }
+
+    /// <summary>A wait in words: whole minutes from a minute on, else seconds.</summary>
+    private static string WaitText(TimeSpan wait) => wait.TotalMinutes >= 1 ? $"{wait.TotalMinutes:F0} min" : $"{wait.TotalSeconds:F0} s";
 
     /// <summary>Straight-line metres from the robot's reported position to the next waypoint of its route (lanes are straight); null when either is unknown or they are on different levels.</summary>
     private double? MetresToNext(RobotTwin twin, IReadOnlyList<string> route) =>
