@@ -164,7 +164,7 @@ public sealed record AssignmentPlannerOptions
     /// <summary>The default <see cref="QueueAgeingWeight"/>, seconds of cost per second waited.</summary>
     public const double DefaultQueueAgeingWeight = 0.1;
 
-    /// <summary>The largest <see cref="QueueAgeingWeight"/> accepted, seconds of cost per second waited (above it a queue of long-waiting missions outgrows the solver's finite costs).</summary>
+    /// <summary>The largest <see cref="QueueAgeingWeight"/> accepted, seconds of cost per second waited (a sanity bound: at 100 a minute of waiting outweighs 100 minutes of driving).</summary>
     public const double MaxQueueAgeingWeight = 100;
 
     /// <summary>Priority at and above which a charging robot below its target may be used (default 3, urgent).</summary>

@@ -743,7 +743,7 @@ public sealed class AssignmentPlanner
                 $"mission {id}: every capable robot that can reach waypoint '{mission.StartWaypointId}' would end below its battery reserve; it waits for a charged robot");
         }
         return new(AssignmentProblemKind.NoRobotAvailable, id, null,
-            $"mission {id}: no capable robot is free now (busy, charging, or taken by higher-priority or closer missions); it stays queued");
+            $"mission {id}: no capable robot is free now (busy, charging, or taken by higher-priority, closer or longer-waiting missions); it stays queued");
     }
 
     private static string WhyNoCapableRobot(PendingMission mission, IReadOnlyList<RobotSnapshot> fleet)

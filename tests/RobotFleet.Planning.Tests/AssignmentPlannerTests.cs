@@ -57,7 +57,7 @@ public sealed class AssignmentPlannerTests
             var now = T0.AddMinutes(5);
             var missions = Enumerable.Range(0, random.Next(minSize, maxSize + 1))
                 .Select(i => Mission($"m{i}", ids[random.Next(ids.Length)], random.Next(4), minute: random.Next(6), duration: random.Next(0, 60),
-                    deadline: random.Next(2) == 0 ? now.AddSeconds(random.Next(10, 90)) : null,
+                    deadline: random.Next(2) == 0 ? now.AddSeconds(random.Next(-90, 90)) : null,
                     actions: random.Next(4) == 0 ? ["lift"] : null))
                 .ToArray();
             var options = new AssignmentPlannerOptions();
@@ -146,7 +146,7 @@ public sealed class AssignmentPlannerTests
             [new PendingMission("m-due", "d", 1, now.AddMinutes(-waitedMinutes), Deadline: now.AddMinutes(-1)), new PendingMission("m-fresh", "a", 1, now.AddSeconds(-5))]);
 
         Assert.Equal("m-fresh", Plan(2).Assignments.Single().MissionId); // 30 s more drive, 2 minutes' wait: the fresh one first
-        Assert.Equal("m-due", Plan(10).Assignments.Single().MissionId); // 10 minutes x 0.1 = 60 s outweigh the 30 s (before: never)
+        Assert.Equal("m-due", Plan(10).Assignments.Single().MissionId); // 10 minutes x 0.1 = 60 s outweigh the 30 s (before: only after about 2.6 hours)
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class GreedyVersusOptimalTests
                     weighted ? random.Next(4) : 0,
                     T0.AddSeconds(-random.Next(600)),
                     DurationSeconds: weighted ? random.Next(0, 60) : 0,
-                    Deadline: weighted && random.Next(2) == 0 ? T0.AddSeconds(random.Next(10, 90)) : null))
+                    Deadline: weighted && random.Next(2) == 0 ? T0.AddSeconds(random.Next(-90, 90)) : null))
                 .ToArray();
 
             // Pair costs computed independently (A* travel time and the documented formula); +inf: unreachable.

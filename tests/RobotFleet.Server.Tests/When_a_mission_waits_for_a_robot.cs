@@ -45,7 +45,7 @@ public sealed class When_a_mission_waits_for_a_robot : IDisposable
         Assert.Matches($"^mission {waiting} \\(priority \\d\\) has waited \\d+ s for a robot: 1 mission queued, 1 robot online$", alert.GetProperty("message").GetString());
 
         // Acknowledged, it is not raised again for the same wait (the check runs every second), nor when an operator raises
-        // the mission's priority in reply (that is no new wait: it restarted the clock, and a second alert came 3 s later).
+        // the mission's priority in reply (that is no new wait: before, it restarted the clock, and a second alert came 3 s later).
         using var ack = await server.Http.PostAsync($"/api/alerts/{alert.GetProperty("id").GetString()}/ack", null);
         Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
         using var priority = await server.Http.PostAsJsonAsync($"/api/missions/{waiting}/priority", new { priority = 2 });
@@ -53,5 +53,34 @@ public sealed class When_a_mission_waits_for_a_robot : IDisposable
         await Task.Delay(TimeSpan.FromSeconds(4.5));
         Assert.Equal("Queued", (await server.GetJsonAsync($"/api/missions/{waiting}")).GetProperty("status").GetString());
         Assert.Single(await WaitingAlerts());
+    }
+
+    /// <summary>
+    /// A queue piling up (no robot at all here) names 20 missions, then one alert counts the rest and no more come while it
+    /// is open: one alert per mission filled the 500 kept alerts and pushed out those that say why (robots lost).
+    /// </summary>
+    [Fact]
+    public async Task Should_name_at_most_20_missions_and_count_the_rest_in_one_alert()
+    {
+        await using var server = await ServerHost.StartAsync(new ServerOptions { NoSimulation = true, Robots = 0, MissionWaitingAfter = TimeSpan.FromSeconds(2) });
+        async Task SubmitAsync(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                using var submitted = await server.Http.PostAsJsonAsync("/api/missions", new { kind = "delivery", pickup = "pantry", dropoff = "coe" });
+                Assert.True(submitted.StatusCode == HttpStatusCode.Created, await submitted.Content.ReadAsStringAsync());
+            }
+        }
+
+        async Task<List<JsonElement>> WaitingAlerts() => [.. (await server.GetJsonAsync("/api/alerts")).EnumerateArray().Where(a => a.GetProperty("kind").GetString() == "MissionWaiting")];
+        await SubmitAsync(25);
+        Assert.True(await ServerHost.WaitUntilAsync(async () => (await WaitingAlerts()).Any(a => a.GetProperty("missionId").ValueKind == JsonValueKind.Null), TimeSpan.FromSeconds(20)), "a counting alert");
+        await SubmitAsync(3); // due 2 s later: counted by the open alert, no new one
+        await Task.Delay(TimeSpan.FromSeconds(4));
+
+        var alerts = await WaitingAlerts();
+        Assert.Equal(20, alerts.Count(a => a.GetProperty("missionId").ValueKind == JsonValueKind.String));
+        var counting = Assert.Single(alerts, a => a.GetProperty("missionId").ValueKind == JsonValueKind.Null);
+        Assert.Matches("^5 more missions have waited 2 s or more for a robot \\(longest: m-[^,]+, \\d+ s\\): 25 missions queued, 0 robots online$", counting.GetProperty("message").GetString());
     }
 }

@@ -144,8 +144,9 @@ public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRe
     /// or longer since it was last queued (submitted, or put back in the queue; a priority or pin change while queued does not
     /// restart the wait); called every second by the service's own timer loop (ticks run one at a time). The message says how
     /// many missions are queued and robots online: whether the fleet is short of robots or no robot takes this mission. At
-    /// most <see cref="MaxWaitingAlertsOpen"/> such alerts are open at once; beyond that one alert counts the rest, so a
-    /// queue piling up overnight does not push the alerts that explain it (robots lost) out of the kept list.
+    /// most <see cref="MaxWaitingAlertsOpen"/> such alerts naming a mission still queued are open at once; beyond that one
+    /// open alert counts the rest (a new one only once it is acknowledged), so a queue piling up overnight does not push the
+    /// alerts that explain it (robots lost) out of the kept list.
     /// </summary>
     internal void CheckWaiting()
     {
@@ -164,15 +165,26 @@ public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRe
         var online = twins.All.Count(t => t.Connection == RobotConnectionState.Online);
         var context = $"{queued.Count} mission{(queued.Count == 1 ? "" : "s")} queued, {online} robot{(online == 1 ? "" : "s")} online";
         int open;
+        bool counting;
         lock (_lock)
-            open = _alerts.Count(a => a.Kind == AlertKind.MissionWaiting && a.AcknowledgedAt is null && a.MissionId is not null);
+        {
+            open = _alerts.Count(a => a.Kind == AlertKind.MissionWaiting && a.AcknowledgedAt is null && a.MissionId is { } id && still.Contains(id));
+            counting = _alerts.Any(a => a.Kind == AlertKind.MissionWaiting && a.AcknowledgedAt is null && a.MissionId is null);
+        }
+
         var single = Math.Max(0, MaxWaitingAlertsOpen - open);
         foreach (var (mission, since) in due.Take(single))
             Raise(AlertKind.MissionWaiting, "warning", null, mission.Id,
                 $"mission {mission.Id} (priority {mission.Priority}) has waited {WaitText(now - since)} for a robot: {context}");
-        if (due.Count > single)
+        if (due.Count > single && !counting)
+        {
+            // One open alert counts the rest; the next comes once an operator has acknowledged it.
+            var longest = queued.Select(m => (Mission: m, Since: QueuedSince(m))).MinBy(w => w.Since);
+            var beyond = queued.Count(m => now - QueuedSince(m) >= after) - Math.Min(MaxWaitingAlertsOpen, open + single);
             Raise(AlertKind.MissionWaiting, "warning", null, null,
-                $"{due.Count - single} more mission{(due.Count - single == 1 ? " has" : "s have")} waited {WaitText(after)} or more for a robot (the longest {due[single].Mission.Id}, {WaitText(now - due[single].Since)}): {context}");
+                $"{beyond} more mission{(beyond == 1 ? " has" : "s have")} waited {WaitText(after)} or more for a robot (longest: {longest.Mission.Id}, {WaitText(now - longest.Since)}): {context}");
+        }
+
         foreach (var (mission, since) in due)
             _waitingAlerted[mission.Id] = since;
     }
@@ -180,17 +192,13 @@ public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRe
     /// <summary>How many "mission waiting" alerts naming a mission may be open at once (the rest are counted in one alert).</summary>
     internal const int MaxWaitingAlertsOpen = 20;
 
-    /// <summary>When a queued mission was last queued: submitted or put back in the queue (not a priority or pin change while queued).</summary>
+    /// <summary>When a queued mission was last queued: submitted, put back in the queue, or reassigned before its order left (not a priority or pin change while queued).</summary>
     private static DateTimeOffset QueuedSince(MissionView mission)
     {
         for (var i = mission.History.Count - 1; i >= 0; i--)
         {
-            var t = mission.History[i];
-            var entered = t.Fact is { } fact
-                ? fact is MissionFactKind.Submitted or MissionFactKind.Requeued
-                : t.Status == MissionStatus.Queued && (i == 0 || mission.History[i - 1].Status != MissionStatus.Queued);
-            if (entered)
-                return t.Timestamp;
+            if (mission.History[i].Status == MissionStatus.Queued && (i == 0 || mission.History[i - 1].Status != MissionStatus.Queued))
+                return mission.History[i].Timestamp;
         }
 
         return mission.CreatedAt;
