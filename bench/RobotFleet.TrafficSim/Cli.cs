@@ -294,23 +294,11 @@ internal static class Cli
         return signal() != 0 ? signal() : 0;
     }
 
-    /// <summary>
-    /// Reads a number option the same way on every machine: an optional sign, digits, '.' for a fraction, an optional
-    /// exponent (invariant culture). No thousands separators: '1,5' is refused naming the option, where the default parser
-    /// read it as 15.
-    /// </summary>
-    private static double? NullableNumber(System.CommandLine.Parsing.ArgumentResult result)
-    {
-        var token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-        if (double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-            return value;
-        var option = result.Parent is System.CommandLine.Parsing.OptionResult o ? o.Option.Name : "option";
-        result.AddError($"{option} {token}: not a number (digits, '.' for a fraction, no thousands separators)");
-        return null;
-    }
+    /// <inheritdoc cref="CommandLineUsage.NullableNumber"/>
+    private static double? NullableNumber(System.CommandLine.Parsing.ArgumentResult result) => CommandLineUsage.NullableNumber(result);
 
-    /// <inheritdoc cref="NullableNumber"/>
-    private static double Number(System.CommandLine.Parsing.ArgumentResult result) => NullableNumber(result) ?? 0;
+    /// <inheritdoc cref="CommandLineUsage.Number"/>
+    private static double Number(System.CommandLine.Parsing.ArgumentResult result) => CommandLineUsage.Number(result);
 
     /// <summary>Largest <c>--time-scale</c> taken (the edge agent's simulated robots are run at 10 to 20).</summary>
     private const double MaxTimeScale = 1000;

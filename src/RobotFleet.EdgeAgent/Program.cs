@@ -62,8 +62,8 @@ public static class Program
         var manufacturer = new Option<string>("--manufacturer") { Description = "VDA 5050 manufacturer", DefaultValueFactory = _ => "RobotFleet" };
         var serialPrefix = new Option<string>("--serial-prefix") { Description = "Serial numbers are {prefix}-1..{prefix}-N", DefaultValueFactory = _ => "sim" };
         var interfaceName = new Option<string>("--interface-name") { Description = "VDA 5050 interface name", DefaultValueFactory = _ => "uagv" };
-        var timeScale = new Option<double>("--time-scale") { Description = "Simulated seconds per real second", DefaultValueFactory = _ => 1 };
-        var stateInterval = new Option<double>("--state-interval") { Description = "Seconds between periodic state messages", DefaultValueFactory = _ => 1 };
+        var timeScale = new Option<double>("--time-scale") { CustomParser = CommandLineUsage.Number, Description = "Simulated seconds per real second", DefaultValueFactory = _ => 1 };
+        var stateInterval = new Option<double>("--state-interval") { CustomParser = CommandLineUsage.Number, Description = "Seconds between periodic state messages", DefaultValueFactory = _ => 1 };
         var mqttVersion = new Option<string?>("--mqtt-protocol", "--mqtt-version") { Description = "MQTT protocol version: 5 or 3.1.1; default $ROBOTFLEET_MQTT_PROTOCOL or 5",  };
         mqttVersion.Validators.Add(r =>
         {
@@ -88,6 +88,7 @@ public static class Program
 
         var perceptionHz = new Option<double>("--perception-hz")
         {
+            CustomParser = CommandLineUsage.Number,
             Description = "Perception runs per second per robot (camera frame, active model, report on robotfleet/v1/.../perception); 0 turns it off. Needs --model-dir",
             DefaultValueFactory = _ => 0,
         };

@@ -40,6 +40,27 @@ internal static class CommandLineUsage
     }
 
     /// <summary>
+    /// Parses a number option's value as written in this project's docs: digits and '.' for a fraction, whatever the
+    /// machine's culture, no thousands separators (System.CommandLine's own double parser took <c>0,5</c> for 5, ten times
+    /// what was meant, and named a .NET type on anything else). Use as an option's <c>CustomParser</c>; a value that is not
+    /// such a number becomes a usage error naming the option and the value.
+    /// </summary>
+    /// <returns>The number; 0 after an error (the parse result then has the error).</returns>
+    public static double Number(System.CommandLine.Parsing.ArgumentResult result) => NullableNumber(result) ?? 0;
+
+    /// <inheritdoc cref="Number"/>
+    /// <returns>The number; null after an error (the parse result then has the error).</returns>
+    public static double? NullableNumber(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (double.TryParse(token, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            return value;
+        var option = result.Parent is System.CommandLine.Parsing.OptionResult o ? o.Option.Name : "option";
+        result.AddError($"{option} {token}: not a number (digits, '.' for a fraction, no thousands separators)");
+        return null;
+    }
+
+    /// <summary>
     /// System.CommandLine's typo suggestions, less those that offer an option for a number: after <c>--robot 3</c> it
     /// suggested <c>-h</c> for the unmatched <c>3</c>, noise under the useful <c>--robots</c> for <c>--robot</c>.
     /// </summary>

@@ -11,6 +11,7 @@ public sealed class ProgramParseErrorTests
     [InlineData("--time-scale", "abc", "--time-scale")]
     [InlineData("--state-interval", "soon", "--state-interval")]
     [InlineData("--perception-hz", "fast", "--perception-hz")]
+    [InlineData("--time-scale", "0,5", "--time-scale 0,5: not a number")] // was read as 5
     [InlineData("--simulate=maybe", "--robots=2", "'maybe'")]
     [InlineData("--mqtt-version", "4", "'4'")]
     [InlineData("--mqtt-protocol", "3", "--mqtt-protocol")]

@@ -31,6 +31,8 @@ public sealed class When_a_command_line_is_wrong
     [InlineData("--queue-ageing", "-0.1")]
     [InlineData("--queue-ageing", "NaN")]
     [InlineData("--queue-ageing", "101")]
+    [InlineData("--queue-ageing", "0,5")] // was read as 5: ten times what was meant
+    [InlineData("--time-scale", "0,5")]
     [InlineData("--queue-ageing", "fair")]
     public async Task The_server_prints_a_usage_error_naming_the_option_and_exits_1(string option, string value)
     {

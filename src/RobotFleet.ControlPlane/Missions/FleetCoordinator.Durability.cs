@@ -117,10 +117,11 @@ public sealed partial class FleetCoordinator
             Transition(mission, MissionStatus.Queued, DispatcherActor, "control plane restarted before the mission's order was sent");
 
         _settleUntil = time.GetUtcNow() + options.RestartSettle;
-        logger.LogInformation("Restored {Missions} missions ({Open} open) and {Plans} robot plans; traffic control: {Traffic}{Flow}", snapshot.Missions.Count,
+        logger.LogInformation("Restored {Missions} missions ({Open} open) and {Plans} robot plans; traffic control: {Traffic}{Flow}; queue ageing {Ageing}", snapshot.Missions.Count,
             _missions.Values.Count(m => !m.IsFinal), snapshot.Plans.Count, options.TrafficControl,
             options.TrafficControl != TrafficControl.Pibt || options.OneWayLoops ? ""
-            : _loopFlowWeight is { } weight ? $", loop flow weight {weight:0.##}" : ", loop flow weight by density");
+            : _loopFlowWeight is { } weight ? $", loop flow weight {weight:0.##}" : ", loop flow weight by density",
+            options.QueueAgeingWeight > 0 ? $"{options.QueueAgeingWeight:0.###} s of cost per second waited" : "off (cheapest first)");
         _restored = true;
     }
 
