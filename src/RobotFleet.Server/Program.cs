@@ -8,7 +8,16 @@ using var stop = new CancellationTokenSource();
 void OnSignal(PosixSignalContext context)
 {
     context.Cancel = true;
-    stop.Cancel();
+    try
+    {
+        stop.Cancel();
+    }
+    catch (Exception e) when (e is AggregateException or ObjectDisposedException)
+    {
+        // A stop callback that throws (or a signal at the very end of the process) must not crash the process from the
+        // signal thread (exit 134); the stop itself goes on.
+        Console.Error.WriteLine($"robotfleet: while stopping: {e.GetBaseException().Message}");
+    }
 }
 
 using var sigInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);

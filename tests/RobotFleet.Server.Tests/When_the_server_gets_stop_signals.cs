@@ -60,7 +60,8 @@ public sealed class When_the_server_gets_stop_signals
             }
 
             Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(30)), "exited within 30 s; output:\n" + server.Output);
-            Assert.Equal(0, server.ExitCode);
+            // With the output: exit 134 came once in CI (2026-12-03, two SIGTERMs, loaded) and could not be reproduced.
+            Assert.True(server.ExitCode == 0, $"exit code {server.ExitCode}; output:\n" + server.Output);
             Assert.DoesNotContain("Unhandled exception", server.Output, StringComparison.Ordinal);
             Assert.Contains("Application is shutting down", server.Output, StringComparison.Ordinal);
         }
