@@ -81,6 +81,10 @@ public sealed class When_a_mission_waits_for_a_robot : IDisposable
         var alerts = await WaitingAlerts();
         Assert.Equal(20, alerts.Count(a => a.GetProperty("missionId").ValueKind == JsonValueKind.String));
         var counting = Assert.Single(alerts, a => a.GetProperty("missionId").ValueKind == JsonValueKind.Null);
-        Assert.Matches("^5 more missions have waited 2 s or more for a robot \\(longest: m-[^,]+, \\d+ s\\): 25 missions queued, 0 robots online$", counting.GetProperty("message").GetString());
+        // It counts the missions due when it was raised beyond the 20 named: 5, or fewer when the 25 submissions straddled a
+        // check (those due a second later are counted by the open alert, without a new one).
+        var match = System.Text.RegularExpressions.Regex.Match(counting.GetProperty("message").GetString()!,
+            "^([1-5]) more missions? ha(?:s|ve) waited 2 s or more for a robot \\(longest: m-[^,]+, \\d+ s\\): 25 missions queued, 0 robots online$");
+        Assert.True(match.Success, counting.GetProperty("message").GetString());
     }
 }

@@ -157,7 +157,8 @@ public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRe
         var still = queued.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var id in _waitingAlerted.Keys.Where(id => !still.Contains(id)).ToList())
             _waitingAlerted.Remove(id);
-        var due = queued.Select(m => (Mission: m, Since: QueuedSince(m)))
+        var waits = queued.Select(m => (Mission: m, Since: QueuedSince(m))).ToList();
+        var due = waits
             .Where(w => now - w.Since >= after && !(_waitingAlerted.TryGetValue(w.Mission.Id, out var alerted) && alerted == w.Since))
             .OrderBy(w => w.Since).ToList();
         if (due.Count == 0)
@@ -179,8 +180,8 @@ public sealed class AlertService(ServerOptions options, SiteMap map, RobotTwinRe
         if (due.Count > single && !counting)
         {
             // One open alert counts the rest; the next comes once an operator has acknowledged it.
-            var longest = queued.Select(m => (Mission: m, Since: QueuedSince(m))).MinBy(w => w.Since);
-            var beyond = queued.Count(m => now - QueuedSince(m) >= after) - Math.Min(MaxWaitingAlertsOpen, open + single);
+            var longest = waits.MinBy(w => w.Since);
+            var beyond = waits.Count(w => now - w.Since >= after) - Math.Min(MaxWaitingAlertsOpen, open + single);
             Raise(AlertKind.MissionWaiting, "warning", null, null,
                 $"{beyond} more mission{(beyond == 1 ? " has" : "s have")} waited {WaitText(after)} or more for a robot (longest: {longest.Mission.Id}, {WaitText(now - longest.Since)}): {context}");
         }
