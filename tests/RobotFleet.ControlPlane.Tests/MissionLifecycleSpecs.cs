@@ -298,8 +298,8 @@ public sealed class When_a_robot_reports_an_error
     [Theory]
     [InlineData(-1, MissionStatus.Completed)] // an update it had taken, sent again after it (the gateway's resend on ONLINE)
     [InlineData(0, MissionStatus.Completed)] // a copy of the update it runs
-    [InlineData(1, MissionStatus.Queued)] // an update it did not take: the order is not what the control plane planned
-    public async Task Should_requeue_the_mission_on_a_refused_update_only_when_the_robot_did_not_take_that_update(int refusedAfterCurrent, MissionStatus expected)
+    [InlineData(1, MissionStatus.Completed)] // an update it did not take: the next update is stitched at the base of the one it runs
+    public async Task Should_keep_the_mission_with_the_robot_when_it_refuses_an_update(int refusedAfterCurrent, MissionStatus expected)
     {
         await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
         var robot = await fleet.AddRobotAsync("r1", "A");
@@ -313,7 +313,49 @@ public sealed class When_a_robot_reports_an_error
         await fleet.RunUntilAsync(() => fleet.Mission("m1").Status == expected);
 
         Assert.Equal(expected, fleet.Mission("m1").Status);
-        Assert.Equal(expected == MissionStatus.Queued ? [robot.Id] : [], fleet.Mission("m1").FailedRobots);
+        Assert.Empty(fleet.Mission("m1").FailedRobots);
+    }
+
+    [Fact]
+    public async Task Should_send_the_rest_of_the_order_again_when_an_update_was_lost()
+    {
+        // Regression: the last update of an order lost on the way (the robot runs the one before, standing at the end of its
+        // base) left the robot standing there for good and its mission Executing. Now a state that still shows the earlier
+        // update SilentAfter (10 s) after the last was sent has the rest sent again, stitched at the robot's base.
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        robot.LoseUpdates.Add(2); // the last, releasing D to E (update 1 releases through D)
+        await fleet.SubmitAsync("m1", "d", "e");
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal || fleet.Mission("m1").FailedRobots.Count > 0, maxRounds: 400);
+
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        Assert.Empty(fleet.Mission("m1").FailedRobots);
+        var routes = fleet.Routes(robot);
+        Assert.Equal(["m1"], routes.Select(r => r.OrderId).Distinct());
+        Assert.Equal([0L, 1, 2, 3], routes.Select(r => r.OrderUpdateId)); // update 2 lost, 3 sent again from where the robot stood
+        Assert.Equal(routes[1].Waypoints.Last(w => w.Released).WaypointId, routes[3].Waypoints[0].WaypointId);
+        Assert.Equal(routes[2].Waypoints.Select(w => w.WaypointId), routes[3].Waypoints.Select(w => w.WaypointId));
+        Assert.Equal("E", robot.LastNodeId);
+    }
+
+    [Fact]
+    public async Task Should_give_the_mission_up_on_that_robot_when_it_refuses_every_update()
+    {
+        // The refusals are the robot's own, not an update it missed: after three re-stitched updates refused in turn the
+        // mission goes back to the queue without that robot, as for a refused order.
+        await using var fleet = await Fleet.StartAsync(TestMaps.Corridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        robot.RefuseUpdates = true;
+        await fleet.SubmitAsync("m1", "b", "d");
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").FailedRobots.Count > 0 || fleet.Mission("m1").IsFinal);
+
+        Assert.Equal(4, robot.Refused.Count); // the first refusal and three re-stitched updates
+        var mission = fleet.Mission("m1");
+        Assert.Equal(MissionStatus.Queued, mission.Status);
+        Assert.Equal([robot.Id], mission.FailedRobots);
+        Assert.Equal(robot.Refused.Distinct(), robot.Refused); // each with a new update id
     }
 
     [Fact]

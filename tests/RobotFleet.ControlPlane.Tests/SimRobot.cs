@@ -25,6 +25,12 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
     /// <summary>While set, orders and updates published for it never arrive (as when the control plane dies between commit and publish).</summary>
     public bool LoseRoutes { get; set; }
 
+    /// <summary>Update ids (of any order, 0 being the order itself) whose messages published for it never arrive (lost on the way).</summary>
+    public HashSet<long> LoseUpdates { get; } = [];
+
+    /// <summary>When set, every update of the order it runs is refused with VDA <c>orderUpdateError</c> naming its update id.</summary>
+    public bool RefuseUpdates { get; set; }
+
     /// <summary>Connected and executing, but sending no state (see the coordinator's silence detection).</summary>
     public bool Silent { get; set; }
 
@@ -73,7 +79,7 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         var routes = fleet.Routes(this);
         for (; _routesSeen < routes.Count; _routesSeen++)
         {
-            if (!LoseRoutes)
+            if (!LoseRoutes && !LoseUpdates.Contains(routes[_routesSeen].OrderUpdateId))
                 Apply(routes[_routesSeen]);
         }
         var instant = fleet.InstantActions(this);
@@ -176,6 +182,14 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         Assert.Empty(OrderValidator.Validate(order));
         if (route.OrderId == OrderId)
         {
+            if (RefuseUpdates)
+            {
+                Errors.Add(new RobotErrorInfo("orderUpdateError", "WARNING", "refused by test", route.OrderId, route.OrderUpdateId));
+                Refused.Add(route.OrderUpdateId);
+                Dirty = true;
+                return;
+            }
+
             Assert.True(route.OrderUpdateId > UpdateId, $"{Id} got update {route.OrderUpdateId} of order {OrderId} after update {UpdateId}");
             var lastBase = _nodes.Last(n => n.Released);
             Assert.Empty(OrderValidator.ValidateUpdate(order, UpdateId, lastBase.WaypointId, lastBase.SequenceId));
@@ -211,6 +225,9 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         UpdateId = route.OrderUpdateId;
         Dirty = true;
     }
+
+    /// <summary>Update ids it refused (<see cref="RefuseUpdates"/>), in order.</summary>
+    public List<long> Refused { get; } = [];
 
     private void Cancel(RobotAction cancel)
     {

@@ -79,7 +79,9 @@ public sealed partial class FleetCoordinator
 
         var mission = plan.MissionId is { } id ? _missions.GetValueOrDefault(id) : null;
 
-        if (state.Errors.FirstOrDefault(e => e.OrderId == plan.OrderId && OrderRejections.Contains(e.ErrorType) && !RefusedACopy(e, state, plan)) is { } rejection)
+        // A refusal already taken up by re-stitching stays in the robot's errors until it takes an update: passed over.
+        if (state.Errors.FirstOrDefault(e => e.OrderId == plan.OrderId && OrderRejections.Contains(e.ErrorType) && !RefusedACopy(e, state, plan)
+                && !(e.OrderUpdateId is { } refused && plan.RestitchedRefusals.Contains(refused))) is { } rejection)
         {
             var reason = $"robot {robot.Id} rejected order {plan.OrderId}: {rejection.ErrorType}: {rejection.Description}";
             if (StillRunsEarlierOrder(rejection, state, plan))
@@ -94,6 +96,8 @@ public sealed partial class FleetCoordinator
                 return;
             }
 
+            if (RestitchesAfterRefusal(robot, plan, state, rejection))
+                return;
             if (mission is { IsFinal: false })
                 Requeue(robot, mission, reason, orphan: false);
             else
@@ -109,6 +113,16 @@ public sealed partial class FleetCoordinator
 
         if (state.OrderId != plan.OrderId)
             return;
+
+        if (!ResendLostUpdates(robot, plan, state))
+        {
+            var reason = $"robot {robot.Id} does not take the updates of order {plan.OrderId}: it runs update {state.OrderUpdateId}, {plan.UpdateId} was sent, after the next update was stitched at its base {plan.Restitches} times";
+            if (mission is { IsFinal: false })
+                Requeue(robot, mission, reason, orphan: false);
+            else
+                Abandon(robot, mission, reason);
+            return;
+        }
 
         if (mission is { Status: MissionStatus.Dispatched })
             Transition(mission, MissionStatus.Executing, robot.Key, $"robot accepted order {plan.OrderId}");
@@ -155,6 +169,64 @@ public sealed partial class FleetCoordinator
     private static bool RefusedACopy(RobotErrorInfo rejection, RobotStateChanged state, RobotPlan plan) =>
         rejection.OrderUpdateId is { } refused && state.OrderId == rejection.OrderId
         && state.OrderUpdateId >= refused && state.OrderUpdateId <= plan.UpdateId;
+
+    /// <summary>
+    /// Takes up a refused update of the order the robot runs (VDA <c>orderUpdateError</c>: not stitched at its last base
+    /// node, as when the update before it was lost on the way), where the robot still runs an earlier update sent here:
+    /// it keeps running that update (VDA 5050 §6.6.1), so the plan goes back to that update's base and the next update,
+    /// with a new id, is stitched there. Before, the mission was taken from the robot, which was still driving it, and
+    /// given to another, the robot counted as having failed it. True when taken up (the refusal is then passed over while
+    /// the robot still shows it, until it takes an update); false to give the mission up as before: another error type, a
+    /// refusal naming no update, a robot not on an earlier update sent here, or once the plan has gone back
+    /// <see cref="MaxUpdateRestitches"/> times (the robot refuses what it is sent, not what it missed).
+    /// </summary>
+    private bool RestitchesAfterRefusal(TrackedRobot robot, RobotPlan plan, RobotStateChanged state, RobotErrorInfo rejection)
+    {
+        if (rejection.ErrorType != "orderUpdateError" || rejection.OrderUpdateId is not { } refused || state.OrderId != plan.OrderId
+            || state.OrderUpdateId >= refused || !plan.ReleasedByUpdate.TryGetValue(state.OrderUpdateId, out var had) || had < plan.ReachedIndex)
+            return false;
+        if (plan.Restitches >= MaxUpdateRestitches)
+            return false;
+        plan.RestitchedRefusals.Add(refused);
+        Restitch(plan, had);
+        logger.LogWarning("Robot {Robot} refused update {Refused} of order {Order} ({Description}); it runs update {Has}: the next update is stitched at its base",
+            robot.Id, refused, plan.OrderId, rejection.Description, state.OrderUpdateId);
+        return true;
+    }
+
+    /// <summary>
+    /// Sends again what a robot has not taken: a state received <see cref="ControlPlaneOptions.SilentAfter"/> or more after
+    /// the last update was sent that still shows an earlier update sent here is taken to mean the later ones were lost on
+    /// the way (the robot would otherwise stand at the end of its base for good, its mission Executing); the plan goes back
+    /// to that update's base and the next update, a new id, is stitched there, as after a refusal
+    /// (<see cref="RestitchesAfterRefusal"/>). A state received sooner may simply be one that crossed the update; nothing is
+    /// done either while the next update is due anyway (<see cref="RobotPlan.Dirty"/>).
+    /// </summary>
+    /// <returns>False when the plan has gone back <see cref="MaxUpdateRestitches"/> times already and the robot still has
+    /// not taken what it was sent: the mission is then given up on it.</returns>
+    private bool ResendLostUpdates(TrackedRobot robot, RobotPlan plan, RobotStateChanged state)
+    {
+        if (plan.Dirty || state.OrderUpdateId >= plan.UpdateId || plan.SentAt is not { } sent || (state.ReceivedAt ?? state.Timestamp) - sent < options.SilentAfter
+            || !plan.ReleasedByUpdate.TryGetValue(state.OrderUpdateId, out var had) || had < plan.ReachedIndex)
+            return true;
+        if (plan.Restitches >= MaxUpdateRestitches)
+            return false;
+        logger.LogWarning("Robot {Robot} still runs update {Has} of order {Order} {Seconds:0} s after update {Sent} was sent: taken for lost; the next update is stitched at its base",
+            robot.Id, state.OrderUpdateId, plan.OrderId, (time.GetUtcNow() - sent).TotalSeconds, plan.UpdateId);
+        Restitch(plan, had);
+        return true;
+    }
+
+    /// <summary>Takes a plan back to the base the robot has, step <paramref name="had"/>: the next update is stitched there.</summary>
+    private static void Restitch(RobotPlan plan, int had)
+    {
+        plan.Restitches++;
+        plan.ReleasedThrough = had;
+        plan.Dirty = true;
+    }
+
+    /// <summary>Refused or lost updates of one order taken up (<see cref="RestitchesAfterRefusal"/>, <see cref="ResendLostUpdates"/>) before its mission is given up on the robot.</summary>
+    private const int MaxUpdateRestitches = 3;
 
     /// <summary>
     /// A rejection of a new order because the robot still runs an earlier one (VDA <c>orderError</c> while its state shows
@@ -630,6 +702,7 @@ public sealed partial class FleetCoordinator
         }
 
         plan.UpdateId++;
+        plan.SentAt = time.GetUtcNow();
         plan.ReleasedThrough = through;
         plan.ReleasedByUpdate[plan.UpdateId] = through;
         plan.Dirty = false;

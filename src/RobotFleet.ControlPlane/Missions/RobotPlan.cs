@@ -69,6 +69,18 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
     /// <summary>For each update id sent, the index of the last step it released (to re-stitch when a robot missed updates).</summary>
     public Dictionary<long, int> ReleasedByUpdate { get; } = [];
 
+    /// <summary>
+    /// Update ids the robot refused (VDA <c>orderUpdateError</c>) after which the plan went back to the base of the update
+    /// the robot runs (not persisted: after a restart a refusal still shown is taken up again, once).
+    /// </summary>
+    public HashSet<long> RestitchedRefusals { get; } = [];
+
+    /// <summary>How often the plan went back to the base of the update the robot runs (a refused or lost update).</summary>
+    public int Restitches { get; set; }
+
+    /// <summary>When the last order or update was sent (control-plane clock); null before the first, and after a restart.</summary>
+    public DateTimeOffset? SentAt { get; set; }
+
     /// <summary>Steps from the robot's start (step 0, sequence id 0) to the final target.</summary>
     public List<PlanStep> Steps { get; } = [new PlanStep(startWaypointId, 0, null, [])];
 
