@@ -23,11 +23,11 @@ internal static class Cli
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation, bool handleSignals = false)
     {
         var site = new Option<string>("--site") { Description = "warehouse:WxH (generated grid, e.g. warehouse:100x100), airport (maps/airport_terminal), office, hotel or clinic (maps/hotel, maps/clinic: the Open-RMF buildings read with their lifts and doors), a map directory holding site.geojson (else its one *.building.yaml), or an Open-RMF *.building.yaml file.", DefaultValueFactory = _ => "warehouse:100x100" };
-        var robots = new Option<int>("--robots") { Description = "Simulated robots.", DefaultValueFactory = _ => 50 };
+        var robots = new Option<int>("--robots") { CustomParser = CommandLineUsage.WholeNumber, Description = "Simulated robots.", DefaultValueFactory = _ => 50 };
         var hours = new Option<double?>("--hours") { CustomParser = CommandLineUsage.NullableNumber, Description = "Simulated hours to run (default 0.1)." };
         var minutes = new Option<double?>("--minutes") { CustomParser = CommandLineUsage.NullableNumber, Description = "Simulated minutes to run (instead of --hours)." };
-        var seed = new Option<int>("--seed") { Description = "Seed of the robots' start places and the missions (and of the generated grid).", DefaultValueFactory = _ => 1 };
-        var tickMs = new Option<int>("--tick-ms") { Description = "Simulated milliseconds per tick.", DefaultValueFactory = _ => 250 };
+        var seed = new Option<int>("--seed") { CustomParser = CommandLineUsage.WholeNumber, Description = "Seed of the robots' start places and the missions (and of the generated grid).", DefaultValueFactory = _ => 1 };
+        var tickMs = new Option<int>("--tick-ms") { CustomParser = CommandLineUsage.WholeNumber, Description = "Simulated milliseconds per tick.", DefaultValueFactory = _ => 250 };
         var speed = new Option<double>("--speed") { CustomParser = CommandLineUsage.Number, Description = "Robot speed, m/s.", DefaultValueFactory = _ => 1.0 };
         var radius = new Option<double>("--radius") { CustomParser = CommandLineUsage.Number, Description = "Robot footprint radius, m (closer than twice this is a collision).", DefaultValueFactory = _ => 0.5 };
         var actionSeconds = new Option<double>("--action-s") { CustomParser = CommandLineUsage.Number, Description = "Seconds each pick or drop takes.", DefaultValueFactory = _ => 5 };

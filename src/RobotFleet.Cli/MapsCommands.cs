@@ -13,6 +13,7 @@ internal static class MapsCommands
         var id = new Option<string?>("--id") { Description = "Map id (default: file name without .building.yaml)." };
         var graph = new Option<int?>("--graph")
         {
+            CustomParser = CommandLineUsage.NullableWholeNumber,
             Description = "Import only this nav graph (lane graph_idx; a lane without one is graph 0), e.g. one fleet's graph (default: all graphs merged).",
         };
         var maxLaneLength = new Option<double?>("--max-lane-length")

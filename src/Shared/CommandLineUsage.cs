@@ -61,6 +61,29 @@ internal static class CommandLineUsage
     }
 
     /// <summary>
+    /// Parses a whole-number option's value (a count, a port, a seed): digits with an optional sign, whatever the machine's
+    /// culture, no thousands separators (System.CommandLine's own parser refused <c>--robots abc</c> naming the .NET type,
+    /// <c>System.Int32</c>). Use as an option's <c>CustomParser</c>; a value that is not such a number, or one beyond an
+    /// <see cref="int"/>, becomes a usage error naming the option and the value.
+    /// </summary>
+    /// <returns>The number; 0 after an error (the parse result then has the error).</returns>
+    public static int WholeNumber(System.CommandLine.Parsing.ArgumentResult result) => NullableWholeNumber(result) ?? 0;
+
+    /// <inheritdoc cref="WholeNumber"/>
+    /// <returns>The number; null after an error (the parse result then has the error).</returns>
+    public static int? NullableWholeNumber(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (int.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            return value;
+        var option = result.Parent is System.CommandLine.Parsing.OptionResult o ? o.Option.Name : "option";
+        result.AddError(System.Numerics.BigInteger.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _)
+            ? FormattableString.Invariant($"{option} {token}: out of range (a whole number from {int.MinValue} to {int.MaxValue})")
+            : $"{option} {token}: not a whole number (digits only, no thousands separators)");
+        return null;
+    }
+
+    /// <summary>
     /// System.CommandLine's typo suggestions, less those that offer an option for a number: after <c>--robot 3</c> it
     /// suggested <c>-h</c> for the unmatched <c>3</c>, noise under the useful <c>--robots</c> for <c>--robot</c>.
     /// </summary>

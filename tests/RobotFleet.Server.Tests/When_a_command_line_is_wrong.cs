@@ -45,6 +45,24 @@ public sealed class When_a_command_line_is_wrong
         UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 
+    /// <summary>A whole number that does not parse is refused in the project's words, not System.CommandLine's naming a .NET type (found by a new user).</summary>
+    [Theory]
+    [InlineData("--robots", "abc", "not a whole number")]
+    [InlineData("--robots", "2.5", "not a whole number")]
+    [InlineData("--http-port", "5,080", "not a whole number")] // no thousands separators, whatever the culture
+    [InlineData("--mqtt-port", "x", "not a whole number")]
+    [InlineData("--model-upload-limit-mb", "lots", "not a whole number")]
+    [InlineData("--robots", "99999999999", "out of range")]
+    public async Task The_server_refuses_a_whole_number_that_does_not_parse_naming_the_option_not_a_type(string option, string value, string problem)
+    {
+        var (code, output, error) = await RunServerCommandWithOutputAsync(option, value);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith($"robotfleet: {option} {value}: {problem}", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.Int32", error, StringComparison.Ordinal);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
+    }
+
     [Fact]
     public async Task Help_wins_over_an_error_and_version_with_other_options_is_refused_in_one_line()
     {
@@ -179,7 +197,6 @@ public sealed class When_a_command_line_is_wrong
     }
 
     [Theory]
-    [InlineData("--graph", "two")]
     [InlineData("--max-lane-length", "long")]
     public async Task The_cli_refuses_a_value_that_does_not_parse_in_one_line(string option, string value)
     {
@@ -187,6 +204,19 @@ public sealed class When_a_command_line_is_wrong
 
         Assert.Equal(1, code);
         Assert.Contains($"robotfleet: Cannot parse argument '{value}' for option '{option}'", error, StringComparison.Ordinal);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
+    }
+
+    [Theory]
+    [InlineData("two")]
+    [InlineData("1.0")]
+    public async Task The_cli_refuses_a_graph_that_is_not_a_whole_number_naming_the_option_not_a_type(string value)
+    {
+        var (code, output, error) = await RunCliCommandAsync("maps", "import-rmf", "x.building.yaml", "--out", "out", "--graph", value);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"robotfleet: --graph {value}: not a whole number", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.Int32", error, StringComparison.Ordinal);
         UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 

@@ -32,7 +32,9 @@ public class CommandLineTests
     [InlineData("trafficsim: --missions-per-robot 0: must be", "--missions-per-robot", "0")]
     [InlineData("trafficsim: --max-wall-s 0: must be", "--max-wall-s", "0")]
     [InlineData("trafficsim: --minutes 1E+300: too large", "--minutes", "1e300")]
-    [InlineData("trafficsim: Cannot parse argument 'abc' for option '--robots'", "--robots", "abc")]
+    [InlineData("trafficsim: --robots abc: not a whole number", "--robots", "abc")] // was System.CommandLine's words, naming System.Int32
+    [InlineData("trafficsim: --seed 1.5: not a whole number", "--seed", "1.5")]
+    [InlineData("trafficsim: --tick-ms 1,000: not a whole number", "--tick-ms", "1,000")]
     [InlineData("trafficsim: --traffic reservation: applies to --controller coordinator", "--controller", "pibt", "--traffic", "reservation")]
     [InlineData("trafficsim: --traffic must be reservation or pibt, not 'foo'", "--traffic", "foo")]
     [InlineData("trafficsim: --controller must be coordinator or pibt, not 'foo'", "--controller", "foo")]
