@@ -238,8 +238,43 @@ public sealed class When_a_command_line_is_wrong
         var (code, output, error) = await RunCliCommandAsync("maps", "import-rfm", "x.building.yaml", "--out", "out");
 
         Assert.Equal(1, code);
-        Assert.Contains("robotfleet: Unrecognized command or argument 'import-rfm'.", error, StringComparison.Ordinal);
+        Assert.StartsWith("robotfleet: 'import-rfm' is not a maps command (see --help)\n", error.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Contains("\n  import-rmf", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("x.building.yaml", error, StringComparison.Ordinal); // a line for every word after it, before
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
+    }
+
+    /// <summary>
+    /// A mistyped command is one line naming it, not "Required command was not provided." and a line for every word after
+    /// it (found by a new user); System.CommandLine's suggestions for it stay below.
+    /// </summary>
+    [Theory]
+    [InlineData("missoins", null, "missoins", "list")]
+    [InlineData("mpas", "maps", "mpas", "import-rmf", "x.building.yaml")]
+    [InlineData("help", "--help", "help")]
+    public async Task The_cli_refuses_an_unknown_command_in_one_line_naming_it(string unknown, string? suggested, params string[] args)
+    {
+        var (code, output, error) = await RunCliCommandAsync(args);
+
+        Assert.Equal(1, code);
+        var lines = error.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"robotfleet: '{unknown}' is not a command (see --help)", lines[0]);
+        Assert.All(lines.Skip(1), l => Assert.StartsWith("  ", l, StringComparison.Ordinal)); // only suggestions below
+        if (suggested is not null)
+            Assert.Contains($"  {suggested}", lines.Skip(1));
+        Assert.DoesNotContain(args.Length > 1 ? $"'{args[1]}'" : "Required command", error, StringComparison.Ordinal);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
+    }
+
+    [Fact]
+    public async Task The_server_still_refuses_a_stray_word_as_before()
+    {
+        // The server has no commands: a word is an unmatched argument, not a mistyped command.
+        var (code, output, error) = await RunServerCommandWithOutputAsync("--robots", "3", "demo");
+
+        Assert.Equal(1, code);
+        Assert.DoesNotContain("is not a command", error, StringComparison.Ordinal);
+        Assert.Contains("'demo'", error, StringComparison.Ordinal);
         UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 
