@@ -33,7 +33,7 @@ internal static class Cli
         var actionSeconds = new Option<double>("--action-s") { CustomParser = CommandLineUsage.Number, Description = "Seconds each pick or drop takes.", DefaultValueFactory = _ => 5 };
         var stallSeconds = new Option<double>("--stall-s") { CustomParser = CommandLineUsage.Number, Description = "A robot with an order that comes no nearer its next stop for this many simulated seconds counts as stalled (standing, or pushed back and forth); the reports count robots that did not move at all for it apart ('stood still').", DefaultValueFactory = _ => 120 };
         var heartbeat = new Option<double>("--heartbeat-s") { CustomParser = CommandLineUsage.Number, Description = "Robots report unchanged state at least this often, simulated seconds.", DefaultValueFactory = _ => 2 };
-        var load = new Option<double>("--missions-per-robot") { CustomParser = CommandLineUsage.Number, Description = "Unfinished missions kept open per robot.", DefaultValueFactory = _ => 1.0 };
+        var load = new Option<double>("--missions-per-robot") { CustomParser = CommandLineUsage.Number, Description = "With the coordinator: unfinished missions kept open per robot (the controller alone draws each robot's next mission itself).", DefaultValueFactory = _ => 1.0 };
         var maxWall = new Option<double?>("--max-wall-s") { CustomParser = CommandLineUsage.NullableNumber, Description = "Stop early after this many wall-clock seconds (the report says so)." };
         var output = new Option<FileInfo?>("--out") { Description = "Also write the report (Markdown) to this file." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines." };
@@ -116,7 +116,10 @@ internal static class Cli
                         ActionSeconds = NonNegative("--action-s", result.GetValue(actionSeconds)),
                         StallAfter = Duration("--stall-s", result.GetValue(stallSeconds), TimeSpan.FromSeconds),
                         Heartbeat = Duration("--heartbeat-s", result.GetValue(heartbeat), TimeSpan.FromSeconds),
-                        MissionsPerRobot = Positive("--missions-per-robot", result.GetValue(load)),
+                        // The controller alone draws each robot's next mission itself: a load given with it would be ignored.
+                        MissionsPerRobot = result.GetValue(controller) == "pibt" && result.GetResult(load) is { Implicit: false }
+                            ? throw new SimConfigurationException("--missions-per-robot", Fmt(result.GetValue(load)), "applies to --controller coordinator only (the controller alone draws each robot's missions itself)")
+                            : Positive("--missions-per-robot", result.GetValue(load)),
                         MaxWall = result.GetValue(maxWall) is { } w ? Duration("--max-wall-s", w, TimeSpan.FromSeconds) : null,
                         Progress = result.GetValue(quiet) ? null : stderr,
                         Traffic = result.GetValue(traffic) == "pibt" ? TrafficControl.Pibt : TrafficControl.Reservation,

@@ -61,6 +61,8 @@ public class CommandLineTests
     [InlineData("trafficsim: --time-scale 1E+308: must be a number above 0 and at most 1000", "--time-scale", "1e308")]
     [InlineData("trafficsim: --tick-ms 250: at --time-scale 20 a robot drives 5 m a tick, more than its footprint radius (0.5 m), so collisions could go unseen; give --tick-ms 25 or less", "--time-scale", "20")]
     [InlineData("trafficsim: --queue-ageing 0.2: applies to --controller coordinator only", "--controller", "pibt", "--queue-ageing", "0.2")]
+    [InlineData("trafficsim: --missions-per-robot 3: applies to --controller coordinator only", "--controller", "pibt", "--missions-per-robot", "3")] // was ignored
+    [InlineData("trafficsim: --missions-per-robot 1: applies to --controller coordinator only", "--controller", "pibt", "--missions-per-robot", "1")] // given, though the default
     [InlineData("trafficsim: --queue-ageing -1: must be from 0 to 100", "--queue-ageing", "-1")]
     [InlineData("trafficsim: --queue-ageing NaN: must be from 0 to 100", "--queue-ageing", "NaN")]
     [InlineData("trafficsim: --queue-ageing 1E+306: must be from 0 to 100", "--queue-ageing", "1e306")]
@@ -75,6 +77,16 @@ public class CommandLineTests
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
         Assert.Equal("", stdout);
+    }
+
+    [Fact]
+    public async Task The_controller_alone_runs_with_the_default_missions_per_robot()
+    {
+        // Only a --missions-per-robot given on the command line is refused with --controller pibt, not its default.
+        var (code, stdout, stderr) = await RunAsync(["--controller", "pibt", "--site", "warehouse:20x20", "--robots", "3", "--minutes", "1", "--quiet"]);
+
+        Assert.True(code == 0, stderr);
+        Assert.NotEmpty(stdout);
     }
 
     [Fact]
