@@ -10,7 +10,8 @@ namespace RobotFleet.TrafficSim;
 
 /// <summary>
 /// The command line. A wrong option or site prints one line <c>trafficsim: OPTION VALUE: problem</c> and exits with
-/// <see cref="UsageError"/> (2); SIGINT/SIGTERM stop the run after the current tick, print the partial report and exit 130/143.
+/// <see cref="UsageError"/> (2); so does a command line that does not parse, one line per error, typo suggestions for an
+/// unknown option indented below (<see cref="CommandLineUsage"/>); SIGINT/SIGTERM stop the run after the current tick, print the partial report and exit 130/143.
 /// </summary>
 internal static class Cli
 {
@@ -232,15 +233,9 @@ internal static class Cli
                 return signal != 0 ? signal : 0;
             });
 
-            var parsed = root.Parse(args);
-            if (parsed.Errors.Count > 0)
-            {
-                await stderr.WriteLineAsync($"trafficsim: {parsed.Errors[0].Message} (see --help)");
-                return UsageError;
-            }
-
+            // Parse errors as the other programs refuse them (one line each, typo suggestions below), with this tool's exit code.
             var config = new InvocationConfiguration { ProcessTerminationTimeout = null, Output = stdout, Error = stderr };
-            return await parsed.InvokeAsync(config, stop.Token);
+            return await CommandLineUsage.InvokeAsync(root.Parse(args), "trafficsim", config, stop.Token, UsageError);
         }
         finally
         {

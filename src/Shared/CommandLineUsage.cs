@@ -6,8 +6,9 @@ namespace RobotFleet;
 /// <summary>
 /// Runs a parsed command line the way the RobotFleet programs refuse usage errors: each error (a value that does not parse
 /// or fails a check, an unknown or missing option) on a line of its own starting "<c>program: </c>", the last followed by
-/// "(see --help)", then System.CommandLine's typo suggestions for unknown options, indented; exit code 1. A mistyped
-/// command is one line naming it (<c>robotfleet: 'missoins' is not a command (see --help)</c>), its suggestions below. Not the whole
+/// "(see --help)", then System.CommandLine's typo suggestions for unknown options, indented. A mistyped
+/// command is one line naming it (<c>robotfleet: 'missoins' is not a command (see --help)</c>), its suggestions below.
+/// Exit code 1 (the trafficsim's documented 2). Not the whole
 /// help text after them, System.CommandLine's default (the error scrolled out of sight above 60 lines of options).
 /// Stateless; thread-safe.
 /// </summary>
@@ -18,8 +19,9 @@ internal static class CommandLineUsage
     /// <param name="program">The name the errors start with (<c>robotfleet</c>, <c>edge-agent</c>).</param>
     /// <param name="configuration">How to invoke it; its <see cref="InvocationConfiguration.Error"/> (standard error when null) receives the errors.</param>
     /// <param name="cancellationToken">Passed to the command's action.</param>
-    /// <returns>1 for a usage error, else the action's exit code.</returns>
-    public static async Task<int> InvokeAsync(ParseResult parsed, string program, InvocationConfiguration configuration, CancellationToken cancellationToken = default)
+    /// <param name="usageError">The exit code of a usage error: 1, the trafficsim's 2.</param>
+    /// <returns><paramref name="usageError"/> for a usage error, else the action's exit code.</returns>
+    public static async Task<int> InvokeAsync(ParseResult parsed, string program, InvocationConfiguration configuration, CancellationToken cancellationToken = default, int usageError = 1)
     {
         if (parsed.Errors.Count == 0)
             return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
@@ -41,7 +43,7 @@ internal static class CommandLineUsage
             await error.WriteLineAsync($"{program}: {lines[i]}{(i == lines.Count - 1 ? " (see --help)" : "")}").ConfigureAwait(false);
         foreach (var suggestion in Suggestions(said.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !messages.Contains(l)), unknownCommand))
             await error.WriteLineAsync($"  {suggestion}").ConfigureAwait(false);
-        return 1;
+        return usageError;
     }
 
     /// <summary>

@@ -80,6 +80,20 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task An_unknown_option_is_refused_with_its_typo_suggestion_and_exit_code_2()
+    {
+        var (code, stdout, stderr) = await RunAsync(["--quite", "--minutes", "1"]);
+
+        Assert.Equal(Cli.UsageError, code);
+        var lines = stderr.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("trafficsim: Unrecognized command or argument '--quite'. (see --help)", lines[0]);
+        Assert.Contains("  --quiet", lines); // System.CommandLine's suggestion (none was printed before)
+        Assert.All(lines.Skip(1), l => Assert.StartsWith("  ", l, StringComparison.Ordinal));
+        Assert.DoesNotContain("Usage:", stderr, StringComparison.Ordinal);
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
     public async Task The_controller_alone_runs_with_the_default_missions_per_robot()
     {
         // Only a --missions-per-robot given on the command line is refused with --controller pibt, not its default.
