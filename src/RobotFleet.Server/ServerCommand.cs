@@ -203,7 +203,9 @@ public static class ServerCommand
             WebApplication app;
             try
             {
-                app = RobotFleetServer.Build(options);
+                // The host logs "Hosting failed to start" with the stack trace of a failure reported in one line below: left out.
+                app = RobotFleetServer.Build(options, builder => Hosting.StartupFaultLogFilter.WrapConsole(builder.Services,
+                    e => IsPortError(e) || IsHttpPortInUse(e) || (cancellationToken.IsCancellationRequested && IsCancellation(e))));
             }
             catch (Exception e) when (e is FileNotFoundException or SiteMapValidationException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
             {
@@ -217,12 +219,12 @@ public static class ServerCommand
                 await app.RunAsync(cancellationToken);
                 return Environment.ExitCode; // 0, or the code a stop asked for (75: this instance lost the leader lease)
             }
-            catch (InvalidOperationException e) when (e.InnerException is System.Net.Sockets.SocketException)
+            catch (InvalidOperationException e) when (IsPortError(e))
             {
                 await Console.Error.WriteLineAsync($"robotfleet: {e.Message}");
                 return 1;
             }
-            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            catch (IOException e) when (IsHttpPortInUse(e))
             {
                 await Console.Error.WriteLineAsync($"robotfleet: HTTP port {options.HttpPort} is in use ({e.Message}); use --http-port to pick another");
                 return 1;
@@ -237,6 +239,12 @@ public static class ServerCommand
         });
         return command;
     }
+
+    /// <summary>A socket that could not be opened, e.g. the embedded broker's port in use (its message says which).</summary>
+    private static bool IsPortError(Exception e) => e is InvalidOperationException { InnerException: System.Net.Sockets.SocketException };
+
+    /// <summary>The HTTP port in use (Kestrel's bind failure).</summary>
+    private static bool IsHttpPortInUse(Exception e) => e is IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException };
 
     /// <summary>True when the exception is, or was caused by, a cancellation (Quartz wraps one in its JobPersistenceException).</summary>
     private static bool IsCancellation(Exception e)
