@@ -18,6 +18,7 @@ internal static class MapsCommands
         };
         var maxLaneLength = new Option<double?>("--max-lane-length")
         {
+            CustomParser = CommandLineUsage.NullableNumber,
             Description = $"Split lanes longer than this many metres into equal pieces with waypoints between (at least {RmfImportOptions.MinMaxLaneLength} m; lanes through doors and lift rides are not split; default: no splitting).",
         };
         var importRmf = new Command("import-rmf", "Convert an Open-RMF building map into a RobotFleet site map (site.geojson).") { building, output, id, graph, maxLaneLength };
