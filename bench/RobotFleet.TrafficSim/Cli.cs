@@ -10,7 +10,8 @@ namespace RobotFleet.TrafficSim;
 
 /// <summary>
 /// The command line. A wrong option or site prints one line <c>trafficsim: OPTION VALUE: problem</c> and exits with
-/// <see cref="UsageError"/> (2); SIGINT/SIGTERM stop the run after the current tick, print the partial report and exit 130/143.
+/// <see cref="UsageError"/> (2); so does a command line that does not parse, one line per error, typo suggestions for an
+/// unknown option indented below (<see cref="CommandLineUsage"/>); SIGINT/SIGTERM stop the run after the current tick, print the partial report and exit 130/143.
 /// </summary>
 internal static class Cli
 {
@@ -23,17 +24,17 @@ internal static class Cli
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation, bool handleSignals = false)
     {
         var site = new Option<string>("--site") { Description = "warehouse:WxH (generated grid, e.g. warehouse:100x100), airport (maps/airport_terminal), office, hotel or clinic (maps/hotel, maps/clinic: the Open-RMF buildings read with their lifts and doors), a map directory holding site.geojson (else its one *.building.yaml), or an Open-RMF *.building.yaml file.", DefaultValueFactory = _ => "warehouse:100x100" };
-        var robots = new Option<int>("--robots") { Description = "Simulated robots.", DefaultValueFactory = _ => 50 };
+        var robots = new Option<int>("--robots") { CustomParser = CommandLineUsage.WholeNumber, Description = "Simulated robots.", DefaultValueFactory = _ => 50 };
         var hours = new Option<double?>("--hours") { CustomParser = CommandLineUsage.NullableNumber, Description = "Simulated hours to run (default 0.1)." };
         var minutes = new Option<double?>("--minutes") { CustomParser = CommandLineUsage.NullableNumber, Description = "Simulated minutes to run (instead of --hours)." };
-        var seed = new Option<int>("--seed") { Description = "Seed of the robots' start places and the missions (and of the generated grid).", DefaultValueFactory = _ => 1 };
-        var tickMs = new Option<int>("--tick-ms") { Description = "Simulated milliseconds per tick.", DefaultValueFactory = _ => 250 };
+        var seed = new Option<int>("--seed") { CustomParser = CommandLineUsage.WholeNumber, Description = "Seed of the robots' start places and the missions (and of the generated grid).", DefaultValueFactory = _ => 1 };
+        var tickMs = new Option<int>("--tick-ms") { CustomParser = CommandLineUsage.WholeNumber, Description = "Simulated milliseconds per tick.", DefaultValueFactory = _ => 250 };
         var speed = new Option<double>("--speed") { CustomParser = CommandLineUsage.Number, Description = "Robot speed, m/s.", DefaultValueFactory = _ => 1.0 };
         var radius = new Option<double>("--radius") { CustomParser = CommandLineUsage.Number, Description = "Robot footprint radius, m (closer than twice this is a collision).", DefaultValueFactory = _ => 0.5 };
         var actionSeconds = new Option<double>("--action-s") { CustomParser = CommandLineUsage.Number, Description = "Seconds each pick or drop takes.", DefaultValueFactory = _ => 5 };
         var stallSeconds = new Option<double>("--stall-s") { CustomParser = CommandLineUsage.Number, Description = "A robot with an order that comes no nearer its next stop for this many simulated seconds counts as stalled (standing, or pushed back and forth); the reports count robots that did not move at all for it apart ('stood still').", DefaultValueFactory = _ => 120 };
         var heartbeat = new Option<double>("--heartbeat-s") { CustomParser = CommandLineUsage.Number, Description = "Robots report unchanged state at least this often, simulated seconds.", DefaultValueFactory = _ => 2 };
-        var load = new Option<double>("--missions-per-robot") { CustomParser = CommandLineUsage.Number, Description = "Unfinished missions kept open per robot.", DefaultValueFactory = _ => 1.0 };
+        var load = new Option<double>("--missions-per-robot") { CustomParser = CommandLineUsage.Number, Description = "With the coordinator: unfinished missions kept open per robot (the controller alone draws each robot's next mission itself).", DefaultValueFactory = _ => 1.0 };
         var maxWall = new Option<double?>("--max-wall-s") { CustomParser = CommandLineUsage.NullableNumber, Description = "Stop early after this many wall-clock seconds (the report says so)." };
         var output = new Option<FileInfo?>("--out") { Description = "Also write the report (Markdown) to this file." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines." };
@@ -116,7 +117,10 @@ internal static class Cli
                         ActionSeconds = NonNegative("--action-s", result.GetValue(actionSeconds)),
                         StallAfter = Duration("--stall-s", result.GetValue(stallSeconds), TimeSpan.FromSeconds),
                         Heartbeat = Duration("--heartbeat-s", result.GetValue(heartbeat), TimeSpan.FromSeconds),
-                        MissionsPerRobot = Positive("--missions-per-robot", result.GetValue(load)),
+                        // The controller alone draws each robot's next mission itself: a load given with it would be ignored.
+                        MissionsPerRobot = result.GetValue(controller) == "pibt" && result.GetResult(load) is { Implicit: false }
+                            ? throw new SimConfigurationException("--missions-per-robot", Fmt(result.GetValue(load)), "applies to --controller coordinator only (the controller alone draws each robot's missions itself)")
+                            : Positive("--missions-per-robot", result.GetValue(load)),
                         MaxWall = result.GetValue(maxWall) is { } w ? Duration("--max-wall-s", w, TimeSpan.FromSeconds) : null,
                         Progress = result.GetValue(quiet) ? null : stderr,
                         Traffic = result.GetValue(traffic) == "pibt" ? TrafficControl.Pibt : TrafficControl.Reservation,
@@ -229,15 +233,9 @@ internal static class Cli
                 return signal != 0 ? signal : 0;
             });
 
-            var parsed = root.Parse(args);
-            if (parsed.Errors.Count > 0)
-            {
-                await stderr.WriteLineAsync($"trafficsim: {parsed.Errors[0].Message} (see --help)");
-                return UsageError;
-            }
-
+            // Parse errors as the other programs refuse them (one line each, typo suggestions below), with this tool's exit code.
             var config = new InvocationConfiguration { ProcessTerminationTimeout = null, Output = stdout, Error = stderr };
-            return await parsed.InvokeAsync(config, stop.Token);
+            return await CommandLineUsage.InvokeAsync(root.Parse(args), "trafficsim", config, stop.Token, UsageError);
         }
         finally
         {

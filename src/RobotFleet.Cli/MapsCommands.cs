@@ -13,10 +13,12 @@ internal static class MapsCommands
         var id = new Option<string?>("--id") { Description = "Map id (default: file name without .building.yaml)." };
         var graph = new Option<int?>("--graph")
         {
+            CustomParser = CommandLineUsage.NullableWholeNumber,
             Description = "Import only this nav graph (lane graph_idx; a lane without one is graph 0), e.g. one fleet's graph (default: all graphs merged).",
         };
         var maxLaneLength = new Option<double?>("--max-lane-length")
         {
+            CustomParser = CommandLineUsage.NullableNumber,
             Description = $"Split lanes longer than this many metres into equal pieces with waypoints between (at least {RmfImportOptions.MinMaxLaneLength} m; lanes through doors and lift rides are not split; default: no splitting).",
         };
         var importRmf = new Command("import-rmf", "Convert an Open-RMF building map into a RobotFleet site map (site.geojson).") { building, output, id, graph, maxLaneLength };

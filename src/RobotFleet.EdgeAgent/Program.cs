@@ -58,7 +58,7 @@ public static class Program
         var mqttPassword = new Option<string?>("--mqtt-password") { Description = "MQTT password (wins over the URL's); default $ROBOTFLEET_MQTT_PASSWORD (prefer the variable: a command line is visible to other users)" };
         var map = new Option<string>("--map") { Description = "Site map directory (holding site.geojson) or file", Required = true };
         var simulate = new Option<bool>("--simulate") { Description = "Drive simulated robots (the only firmware in this build)" };
-        var robots = new Option<int>("--robots") { Description = "Number of simulated robots", DefaultValueFactory = _ => 1 };
+        var robots = new Option<int>("--robots") { CustomParser = CommandLineUsage.WholeNumber, Description = "Number of simulated robots", DefaultValueFactory = _ => 1 };
         var manufacturer = new Option<string>("--manufacturer") { Description = "VDA 5050 manufacturer", DefaultValueFactory = _ => "RobotFleet" };
         var serialPrefix = new Option<string>("--serial-prefix") { Description = "Serial numbers are {prefix}-1..{prefix}-N", DefaultValueFactory = _ => "sim" };
         var interfaceName = new Option<string>("--interface-name") { Description = "VDA 5050 interface name", DefaultValueFactory = _ => "uagv" };

@@ -35,11 +35,11 @@ public static class ServerCommand
     public static RootCommand Build()
     {
         var demo = new Option<bool>("--demo") { Description = "Submit a delivery between random locations every few seconds" };
-        var robots = new Option<int>("--robots") { Description = "Number of simulated robots", DefaultValueFactory = _ => 3 };
+        var robots = new Option<int>("--robots") { CustomParser = CommandLineUsage.WholeNumber, Description = "Number of simulated robots", DefaultValueFactory = _ => 3 };
         var map = new Option<string>("--map") { Description = "Site map directory (holding site.geojson)", DefaultValueFactory = _ => "maps/office" };
         var timeScale = new Option<double>("--time-scale") { CustomParser = CommandLineUsage.Number, Description = "Simulated seconds per real second", DefaultValueFactory = _ => 1 };
-        var httpPort = new Option<int>("--http-port") { Description = "HTTP port on 127.0.0.1", DefaultValueFactory = _ => 5080 };
-        var mqttPort = new Option<int>("--mqtt-port") { Description = "Embedded MQTT broker port on 127.0.0.1", DefaultValueFactory = _ => 1883 };
+        var httpPort = new Option<int>("--http-port") { CustomParser = CommandLineUsage.WholeNumber, Description = "HTTP port on 127.0.0.1", DefaultValueFactory = _ => 5080 };
+        var mqttPort = new Option<int>("--mqtt-port") { CustomParser = CommandLineUsage.WholeNumber, Description = "Embedded MQTT broker port on 127.0.0.1", DefaultValueFactory = _ => 1883 };
         var noSim = new Option<bool>("--no-sim") { Description = "Control plane and broker only, for external robots and agents" };
         var bind = new Option<string>("--bind-address") { Description = "IPv4 address to listen on (HTTP and MQTT); 0.0.0.0 in containers", DefaultValueFactory = _ => "127.0.0.1" };
 
@@ -92,7 +92,7 @@ public static class ServerCommand
         var instanceId = new Option<string?>("--instance-id") { Description = "This instance's name among several of one fleet (shared PostgreSQL missions database); default $ROBOTFLEET_INSTANCE_ID or host-pid", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_INSTANCE_ID") is { Length: > 0 } env ? env : null };
         var missionsDb = new Option<string?>("--missions-db") { Description = "Missions database instead of missions.db in the data directory: a PostgreSQL connection string (Host=...;Database=...;Username=...) or a SQLite file; default $ROBOTFLEET_MISSIONS_DB" };
 
-        var modelLimit = new Option<int>("--model-upload-limit-mb") { Description = "Largest .onnx file POST /api/models accepts, MiB", DefaultValueFactory = _ => 512 };
+        var modelLimit = new Option<int>("--model-upload-limit-mb") { CustomParser = CommandLineUsage.WholeNumber, Description = "Largest .onnx file POST /api/models accepts, MiB", DefaultValueFactory = _ => 512 };
         modelLimit.Validators.Add(r => { if (TryValue(r, out int v) && v <= 0) r.AddError($"--model-upload-limit-mb must be positive, not {v}"); });
         var requireModelSignature = new Option<bool>("--require-model-signature") { Description = "Reject model uploads without a technician's signature" };
         var trustedModelKeys = new Option<string[]>("--trusted-model-key") { Description = "PEM public key of a technician whose model upload signatures are accepted (repeatable)", AllowMultipleArgumentsPerToken = false };
@@ -203,7 +203,9 @@ public static class ServerCommand
             WebApplication app;
             try
             {
-                app = RobotFleetServer.Build(options);
+                // The host logs "Hosting failed to start" with the stack trace of a failure reported in one line below: left out.
+                app = RobotFleetServer.Build(options, builder => Hosting.StartupFaultLogFilter.WrapConsole(builder.Services,
+                    e => IsPortError(e) || IsHttpPortInUse(e) || (cancellationToken.IsCancellationRequested && IsCancellation(e))));
             }
             catch (Exception e) when (e is FileNotFoundException or SiteMapValidationException or ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
             {
@@ -217,12 +219,12 @@ public static class ServerCommand
                 await app.RunAsync(cancellationToken);
                 return Environment.ExitCode; // 0, or the code a stop asked for (75: this instance lost the leader lease)
             }
-            catch (InvalidOperationException e) when (e.InnerException is System.Net.Sockets.SocketException)
+            catch (InvalidOperationException e) when (IsPortError(e))
             {
                 await Console.Error.WriteLineAsync($"robotfleet: {e.Message}");
                 return 1;
             }
-            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            catch (IOException e) when (IsHttpPortInUse(e))
             {
                 await Console.Error.WriteLineAsync($"robotfleet: HTTP port {options.HttpPort} is in use ({e.Message}); use --http-port to pick another");
                 return 1;
@@ -237,6 +239,12 @@ public static class ServerCommand
         });
         return command;
     }
+
+    /// <summary>A socket that could not be opened, e.g. the embedded broker's port in use (its message says which).</summary>
+    private static bool IsPortError(Exception e) => e is InvalidOperationException { InnerException: System.Net.Sockets.SocketException };
+
+    /// <summary>The HTTP port in use (Kestrel's bind failure).</summary>
+    private static bool IsHttpPortInUse(Exception e) => e is IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException };
 
     /// <summary>True when the exception is, or was caused by, a cancellation (Quartz wraps one in its JobPersistenceException).</summary>
     private static bool IsCancellation(Exception e)

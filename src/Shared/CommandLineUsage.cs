@@ -6,7 +6,9 @@ namespace RobotFleet;
 /// <summary>
 /// Runs a parsed command line the way the RobotFleet programs refuse usage errors: each error (a value that does not parse
 /// or fails a check, an unknown or missing option) on a line of its own starting "<c>program: </c>", the last followed by
-/// "(see --help)", then System.CommandLine's typo suggestions for unknown options, indented; exit code 1. Not the whole
+/// "(see --help)", then System.CommandLine's typo suggestions for unknown options, indented. A mistyped
+/// command is one line naming it (<c>robotfleet: 'missoins' is not a command (see --help)</c>), its suggestions below.
+/// Exit code 1 (the trafficsim's documented 2). Not the whole
 /// help text after them, System.CommandLine's default (the error scrolled out of sight above 60 lines of options).
 /// Stateless; thread-safe.
 /// </summary>
@@ -17,8 +19,9 @@ internal static class CommandLineUsage
     /// <param name="program">The name the errors start with (<c>robotfleet</c>, <c>edge-agent</c>).</param>
     /// <param name="configuration">How to invoke it; its <see cref="InvocationConfiguration.Error"/> (standard error when null) receives the errors.</param>
     /// <param name="cancellationToken">Passed to the command's action.</param>
-    /// <returns>1 for a usage error, else the action's exit code.</returns>
-    public static async Task<int> InvokeAsync(ParseResult parsed, string program, InvocationConfiguration configuration, CancellationToken cancellationToken = default)
+    /// <param name="usageError">The exit code of a usage error: 1, the trafficsim's 2.</param>
+    /// <returns><paramref name="usageError"/> for a usage error, else the action's exit code.</returns>
+    public static async Task<int> InvokeAsync(ParseResult parsed, string program, InvocationConfiguration configuration, CancellationToken cancellationToken = default, int usageError = 1)
     {
         if (parsed.Errors.Count == 0)
             return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
@@ -31,12 +34,38 @@ internal static class CommandLineUsage
         }
 
         var messages = parsed.Errors.Select(e => e.Message).ToList();
+        var unknownCommand = UnknownCommand(parsed);
+        // A mistyped command: one line naming it, not "Required command was not provided." and a line for every word after it.
+        List<string> lines = unknownCommand is null ? messages
+            : [parsed.CommandResult.Command is RootCommand ? $"'{unknownCommand}' is not a command" : $"'{unknownCommand}' is not a {parsed.CommandResult.Command.Name} command"];
         var error = configuration.Error ?? Console.Error;
-        for (var i = 0; i < messages.Count; i++)
-            await error.WriteLineAsync($"{program}: {messages[i]}{(i == messages.Count - 1 ? " (see --help)" : "")}").ConfigureAwait(false);
-        foreach (var suggestion in Suggestions(said.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !messages.Contains(l))))
+        for (var i = 0; i < lines.Count; i++)
+            await error.WriteLineAsync($"{program}: {lines[i]}{(i == lines.Count - 1 ? " (see --help)" : "")}").ConfigureAwait(false);
+        foreach (var suggestion in Suggestions(said.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !messages.Contains(l)), unknownCommand))
             await error.WriteLineAsync($"  {suggestion}").ConfigureAwait(false);
-        return 1;
+        return usageError;
+    }
+
+    /// <summary>
+    /// The word given where a command should be that is none: the first word after the last command matched, when that
+    /// command has commands of its own and the word matched nothing (<c>robotfleet missoins list</c>: <c>missoins</c>);
+    /// else null. Found from the tokens, not System.CommandLine's messages (they are translated).
+    /// </summary>
+    private static string? UnknownCommand(ParseResult parsed)
+    {
+        var command = parsed.CommandResult;
+        if (command.Command.Subcommands.Count == 0 || parsed.UnmatchedTokens.Count == 0)
+            return null;
+        var tokens = parsed.Tokens;
+        var next = 0; // the root command has no token of its own
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            if (ReferenceEquals(tokens[i], command.IdentifierToken))
+                next = i + 1;
+        }
+
+        return next < tokens.Count && tokens[next] is { Type: System.CommandLine.Parsing.TokenType.Argument } token
+            && token.Value == parsed.UnmatchedTokens[0] && !token.Value.StartsWith('-') ? token.Value : null;
     }
 
     /// <summary>
@@ -61,10 +90,35 @@ internal static class CommandLineUsage
     }
 
     /// <summary>
+    /// Parses a whole-number option's value (a count, a port, a seed): digits with an optional sign, whatever the machine's
+    /// culture, no thousands separators (System.CommandLine's own parser refused <c>--robots abc</c> naming the .NET type,
+    /// <c>System.Int32</c>). Use as an option's <c>CustomParser</c>; a value that is not such a number, or one beyond an
+    /// <see cref="int"/>, becomes a usage error naming the option and the value.
+    /// </summary>
+    /// <returns>The number; 0 after an error (the parse result then has the error).</returns>
+    public static int WholeNumber(System.CommandLine.Parsing.ArgumentResult result) => NullableWholeNumber(result) ?? 0;
+
+    /// <inheritdoc cref="WholeNumber"/>
+    /// <returns>The number; null after an error (the parse result then has the error).</returns>
+    public static int? NullableWholeNumber(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (int.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            return value;
+        var option = result.Parent is System.CommandLine.Parsing.OptionResult o ? o.Option.Name : "option";
+        result.AddError(System.Numerics.BigInteger.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _)
+            ? FormattableString.Invariant($"{option} {token}: out of range (a whole number from {int.MinValue} to {int.MaxValue})")
+            : $"{option} {token}: not a whole number (digits only, no thousands separators)");
+        return null;
+    }
+
+    /// <summary>
     /// System.CommandLine's typo suggestions, less those that offer an option for a number: after <c>--robot 3</c> it
     /// suggested <c>-h</c> for the unmatched <c>3</c>, noise under the useful <c>--robots</c> for <c>--robot</c>.
     /// </summary>
-    private static IEnumerable<string> Suggestions(IEnumerable<string> lines)
+    /// <param name="lines">What System.CommandLine's error action wrote, less the errors.</param>
+    /// <param name="only">The word whose suggestions alone are kept (a mistyped command: the words after it are no typos); null for all.</param>
+    private static IEnumerable<string> Suggestions(IEnumerable<string> lines, string? only)
     {
         const string Header = " was not matched. Did you mean one of the following?";
         List<string> block = [];
@@ -79,8 +133,9 @@ internal static class CommandLineUsage
 
             // A block is "'token' was not matched ..." and its suggestions; dropped when the token is a number (the value
             // of a mistyped option) and every suggestion an option. A word is kept: 'demo' may well mean --demo.
-            if (!double.TryParse(unmatched, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)
-                || block.Skip(1).Any(l => !l.StartsWith('-')))
+            if (only is null
+                ? !double.TryParse(unmatched, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _) || block.Skip(1).Any(l => !l.StartsWith('-'))
+                : unmatched == only)
             {
                 foreach (var kept in block)
                     yield return kept;

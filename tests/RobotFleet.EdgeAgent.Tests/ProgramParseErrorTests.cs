@@ -12,6 +12,9 @@ public sealed class ProgramParseErrorTests
     [InlineData("--state-interval", "soon", "--state-interval")]
     [InlineData("--perception-hz", "fast", "--perception-hz")]
     [InlineData("--time-scale", "0,5", "--time-scale 0,5: not a number")] // was read as 5
+    [InlineData("--robots", "abc", "edge-agent: --robots abc: not a whole number")] // was System.CommandLine's words, naming System.Int32
+    [InlineData("--robots", "1,000", "edge-agent: --robots 1,000: not a whole number")]
+    [InlineData("--robots", "3.0", "edge-agent: --robots 3.0: not a whole number")]
     [InlineData("--simulate=maybe", "--robots=2", "'maybe'")]
     [InlineData("--mqtt-version", "4", "'4'")]
     [InlineData("--mqtt-protocol", "3", "--mqtt-protocol")]
@@ -25,6 +28,7 @@ public sealed class ProgramParseErrorTests
         Assert.Equal(1, code);
         Assert.Contains(named, error.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("System.Int32", error.ToString(), StringComparison.Ordinal);
         UsageRefusal.AssertOneLinePerError("edge-agent", error.ToString(), output.ToString());
     }
 

@@ -45,6 +45,24 @@ public sealed class When_a_command_line_is_wrong
         UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 
+    /// <summary>A whole number that does not parse is refused in the project's words, not System.CommandLine's naming a .NET type (found by a new user).</summary>
+    [Theory]
+    [InlineData("--robots", "abc", "not a whole number")]
+    [InlineData("--robots", "2.5", "not a whole number")]
+    [InlineData("--http-port", "5,080", "not a whole number")] // no thousands separators, whatever the culture
+    [InlineData("--mqtt-port", "x", "not a whole number")]
+    [InlineData("--model-upload-limit-mb", "lots", "not a whole number")]
+    [InlineData("--robots", "99999999999", "out of range")]
+    public async Task The_server_refuses_a_whole_number_that_does_not_parse_naming_the_option_not_a_type(string option, string value, string problem)
+    {
+        var (code, output, error) = await RunServerCommandWithOutputAsync(option, value);
+
+        Assert.Equal(1, code);
+        Assert.StartsWith($"robotfleet: {option} {value}: {problem}", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.Int32", error, StringComparison.Ordinal);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
+    }
+
     [Fact]
     public async Task Help_wins_over_an_error_and_version_with_other_options_is_refused_in_one_line()
     {
@@ -179,14 +197,28 @@ public sealed class When_a_command_line_is_wrong
     }
 
     [Theory]
-    [InlineData("--graph", "two")]
-    [InlineData("--max-lane-length", "long")]
-    public async Task The_cli_refuses_a_value_that_does_not_parse_in_one_line(string option, string value)
+    [InlineData("long")]
+    [InlineData("2,5")] // was read as 25 (the comma taken for a thousands separator)
+    public async Task The_cli_refuses_a_lane_length_that_is_not_a_number_naming_the_option_not_a_type(string value)
     {
-        var (code, output, error) = await RunCliCommandAsync("maps", "import-rmf", "x.building.yaml", "--out", "out", option, value);
+        var (code, output, error) = await RunCliCommandAsync("maps", "import-rmf", "x.building.yaml", "--out", "out", "--max-lane-length", value);
 
         Assert.Equal(1, code);
-        Assert.Contains($"robotfleet: Cannot parse argument '{value}' for option '{option}'", error, StringComparison.Ordinal);
+        Assert.Contains($"robotfleet: --max-lane-length {value}: not a number", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.Double", error, StringComparison.Ordinal);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
+    }
+
+    [Theory]
+    [InlineData("two")]
+    [InlineData("1.0")]
+    public async Task The_cli_refuses_a_graph_that_is_not_a_whole_number_naming_the_option_not_a_type(string value)
+    {
+        var (code, output, error) = await RunCliCommandAsync("maps", "import-rmf", "x.building.yaml", "--out", "out", "--graph", value);
+
+        Assert.Equal(1, code);
+        Assert.Contains($"robotfleet: --graph {value}: not a whole number", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.Int32", error, StringComparison.Ordinal);
         UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 
@@ -208,8 +240,43 @@ public sealed class When_a_command_line_is_wrong
         var (code, output, error) = await RunCliCommandAsync("maps", "import-rfm", "x.building.yaml", "--out", "out");
 
         Assert.Equal(1, code);
-        Assert.Contains("robotfleet: Unrecognized command or argument 'import-rfm'.", error, StringComparison.Ordinal);
+        Assert.StartsWith("robotfleet: 'import-rfm' is not a maps command (see --help)\n", error.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Contains("\n  import-rmf", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("x.building.yaml", error, StringComparison.Ordinal); // a line for every word after it, before
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
+    }
+
+    /// <summary>
+    /// A mistyped command is one line naming it, not "Required command was not provided." and a line for every word after
+    /// it (found by a new user); System.CommandLine's suggestions for it stay below.
+    /// </summary>
+    [Theory]
+    [InlineData("missoins", null, "missoins", "list")]
+    [InlineData("mpas", "maps", "mpas", "import-rmf", "x.building.yaml")]
+    [InlineData("help", "--help", "help")]
+    public async Task The_cli_refuses_an_unknown_command_in_one_line_naming_it(string unknown, string? suggested, params string[] args)
+    {
+        var (code, output, error) = await RunCliCommandAsync(args);
+
+        Assert.Equal(1, code);
+        var lines = error.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"robotfleet: '{unknown}' is not a command (see --help)", lines[0]);
+        Assert.All(lines.Skip(1), l => Assert.StartsWith("  ", l, StringComparison.Ordinal)); // only suggestions below
+        if (suggested is not null)
+            Assert.Contains($"  {suggested}", lines.Skip(1));
+        Assert.DoesNotContain(args.Length > 1 ? $"'{args[1]}'" : "Required command", error, StringComparison.Ordinal);
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
+    }
+
+    [Fact]
+    public async Task The_server_still_refuses_a_stray_word_as_before()
+    {
+        // The server has no commands: a word is an unmatched argument, not a mistyped command.
+        var (code, output, error) = await RunServerCommandWithOutputAsync("--robots", "3", "demo");
+
+        Assert.Equal(1, code);
+        Assert.DoesNotContain("is not a command", error, StringComparison.Ordinal);
+        Assert.Contains("'demo'", error, StringComparison.Ordinal);
         UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 

@@ -32,7 +32,9 @@ public class CommandLineTests
     [InlineData("trafficsim: --missions-per-robot 0: must be", "--missions-per-robot", "0")]
     [InlineData("trafficsim: --max-wall-s 0: must be", "--max-wall-s", "0")]
     [InlineData("trafficsim: --minutes 1E+300: too large", "--minutes", "1e300")]
-    [InlineData("trafficsim: Cannot parse argument 'abc' for option '--robots'", "--robots", "abc")]
+    [InlineData("trafficsim: --robots abc: not a whole number", "--robots", "abc")] // was System.CommandLine's words, naming System.Int32
+    [InlineData("trafficsim: --seed 1.5: not a whole number", "--seed", "1.5")]
+    [InlineData("trafficsim: --tick-ms 1,000: not a whole number", "--tick-ms", "1,000")]
     [InlineData("trafficsim: --traffic reservation: applies to --controller coordinator", "--controller", "pibt", "--traffic", "reservation")]
     [InlineData("trafficsim: --traffic must be reservation or pibt, not 'foo'", "--traffic", "foo")]
     [InlineData("trafficsim: --controller must be coordinator or pibt, not 'foo'", "--controller", "foo")]
@@ -59,6 +61,8 @@ public class CommandLineTests
     [InlineData("trafficsim: --time-scale 1E+308: must be a number above 0 and at most 1000", "--time-scale", "1e308")]
     [InlineData("trafficsim: --tick-ms 250: at --time-scale 20 a robot drives 5 m a tick, more than its footprint radius (0.5 m), so collisions could go unseen; give --tick-ms 25 or less", "--time-scale", "20")]
     [InlineData("trafficsim: --queue-ageing 0.2: applies to --controller coordinator only", "--controller", "pibt", "--queue-ageing", "0.2")]
+    [InlineData("trafficsim: --missions-per-robot 3: applies to --controller coordinator only", "--controller", "pibt", "--missions-per-robot", "3")] // was ignored
+    [InlineData("trafficsim: --missions-per-robot 1: applies to --controller coordinator only", "--controller", "pibt", "--missions-per-robot", "1")] // given, though the default
     [InlineData("trafficsim: --queue-ageing -1: must be from 0 to 100", "--queue-ageing", "-1")]
     [InlineData("trafficsim: --queue-ageing NaN: must be from 0 to 100", "--queue-ageing", "NaN")]
     [InlineData("trafficsim: --queue-ageing 1E+306: must be from 0 to 100", "--queue-ageing", "1e306")]
@@ -73,6 +77,30 @@ public class CommandLineTests
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
         Assert.Equal("", stdout);
+    }
+
+    [Fact]
+    public async Task An_unknown_option_is_refused_with_its_typo_suggestion_and_exit_code_2()
+    {
+        var (code, stdout, stderr) = await RunAsync(["--quite", "--minutes", "1"]);
+
+        Assert.Equal(Cli.UsageError, code);
+        var lines = stderr.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("trafficsim: Unrecognized command or argument '--quite'. (see --help)", lines[0]);
+        Assert.Contains("  --quiet", lines); // System.CommandLine's suggestion (none was printed before)
+        Assert.All(lines.Skip(1), l => Assert.StartsWith("  ", l, StringComparison.Ordinal));
+        Assert.DoesNotContain("Usage:", stderr, StringComparison.Ordinal);
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
+    public async Task The_controller_alone_runs_with_the_default_missions_per_robot()
+    {
+        // Only a --missions-per-robot given on the command line is refused with --controller pibt, not its default.
+        var (code, stdout, stderr) = await RunAsync(["--controller", "pibt", "--site", "warehouse:20x20", "--robots", "3", "--minutes", "1", "--quiet"]);
+
+        Assert.True(code == 0, stderr);
+        Assert.NotEmpty(stdout);
     }
 
     [Fact]
