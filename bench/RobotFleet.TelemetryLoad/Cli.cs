@@ -22,14 +22,14 @@ internal static class Cli
             Description = $"External MQTT broker, mqtt://host:port (default: ROBOTFLEET_TEST_MQTT, else {DefaultBroker}).",
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ROBOTFLEET_TEST_MQTT") is { Length: > 0 } env ? env : DefaultBroker,
         };
-        var robots = new Option<int>("--robots") { Description = "Simulated robots.", DefaultValueFactory = _ => 1000 };
-        var hz = new Option<int>("--hz") { Description = "State messages a second per robot.", DefaultValueFactory = _ => 10 };
-        var seconds = new Option<double>("--seconds") { Description = "Length of each measured phase, seconds.", DefaultValueFactory = _ => 30 };
-        var connections = new Option<int?>("--connections") { Description = "MQTT connections the robots share (robot i on connection i mod N); default one per robot." };
-        var rounds = new Option<int>("--rounds") { Description = "Rounds of baseline and control plane (their order alternates round by round).", DefaultValueFactory = _ => 1 };
-        var warmup = new Option<double>("--warmup-s") { Description = "Seconds of each subscriber before the first round, not counted (0: none).", DefaultValueFactory = _ => 3 };
-        var nodeSeconds = new Option<double>("--node-s") { Description = "Seconds between two waypoints reached per robot (a significant state change).", DefaultValueFactory = _ => 5 };
-        var leadIn = new Option<double>("--lead-in-s") { Description = "Seconds each phase publishes before it counts (the control plane's start-up burst; 0: none).", DefaultValueFactory = _ => 2 };
+        var robots = new Option<int>("--robots") { CustomParser = CommandLineUsage.WholeNumber, Description = "Simulated robots.", DefaultValueFactory = _ => 1000 };
+        var hz = new Option<int>("--hz") { CustomParser = CommandLineUsage.WholeNumber, Description = "State messages a second per robot.", DefaultValueFactory = _ => 10 };
+        var seconds = new Option<double>("--seconds") { CustomParser = CommandLineUsage.Number, Description = "Length of each measured phase, seconds.", DefaultValueFactory = _ => 30 };
+        var connections = new Option<int?>("--connections") { CustomParser = CommandLineUsage.NullableWholeNumber, Description = "MQTT connections the robots share (robot i on connection i mod N); default one per robot." };
+        var rounds = new Option<int>("--rounds") { CustomParser = CommandLineUsage.WholeNumber, Description = "Rounds of baseline and control plane (their order alternates round by round).", DefaultValueFactory = _ => 1 };
+        var warmup = new Option<double>("--warmup-s") { CustomParser = CommandLineUsage.Number, Description = "Seconds of each subscriber before the first round, not counted (0: none).", DefaultValueFactory = _ => 3 };
+        var nodeSeconds = new Option<double>("--node-s") { CustomParser = CommandLineUsage.Number, Description = "Seconds between two waypoints reached per robot (a significant state change).", DefaultValueFactory = _ => 5 };
+        var leadIn = new Option<double>("--lead-in-s") { CustomParser = CommandLineUsage.Number, Description = "Seconds each phase publishes before it counts (the control plane's start-up burst; 0: none).", DefaultValueFactory = _ => 2 };
         var profile = new Option<bool>("--profile") { Description = "Print each phase's latency per second and its GC collections and pauses." };
         var output = new Option<FileInfo?>("--out") { Description = "Also write the report (Markdown) to this file." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress lines." };
@@ -86,14 +86,7 @@ internal static class Cli
             return 0;
         });
 
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            await stderr.WriteLineAsync($"telemetryload: {parsed.Errors[0].Message} (see --help)");
-            return UsageError;
-        }
-
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellation);
+        return await CommandLineUsage.InvokeAsync(root.Parse(args), "telemetryload", new InvocationConfiguration { Output = stdout, Error = stderr }, cancellation, UsageError);
     }
 
     private static Uri Broker(string value)

@@ -68,7 +68,9 @@ public sealed class TelemetryLoadTests
     [InlineData("telemetryload: --lead-in-s -1: must be a finite number >= 0", "--lead-in-s", "-1")]
     [InlineData("telemetryload: --node-s 0: must be a finite number > 0", "--node-s", "0")]
     [InlineData("telemetryload: --broker http://x:1: is not an MQTT address", "--broker", "http://x:1")]
-    [InlineData("telemetryload: Cannot parse argument 'many' for option '--robots'", "--robots", "many")]
+    [InlineData("telemetryload: --robots many: not a whole number", "--robots", "many")]
+    [InlineData("telemetryload: --robots 1,000: not a whole number", "--robots", "1,000")]
+    [InlineData("telemetryload: --seconds 0,5: not a number", "--seconds", "0,5")]
     public async Task A_wrong_option_prints_one_line_naming_it_and_exits_with_2(string expected, params string[] args)
     {
         var (code, stdout, stderr) = await RunAsync(args);
