@@ -339,6 +339,58 @@ public sealed class When_a_robot_reports_an_error
         Assert.Equal("E", robot.LastNodeId);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Should_take_a_late_update_that_comes_after_it_was_sent_again(bool lateBeforeResend)
+    {
+        // The update was late, not lost: it arrives after the coordinator sent the rest again (stitched where the robot
+        // stood). Taking the late one first, the robot refuses the resend as not stitched at its base: the coordinator
+        // stitches the next at the base the robot now has. Taking the resend first, it refuses the late one as not newer,
+        // a copy. Either way the mission completes on this robot. (Found in review: the first version of the resend gave
+        // back what the late update released, so another robot could have been sent where this one then drove.)
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        robot.RefuseUnfitUpdates = true;
+        robot.DelayUpdates.Add(2);
+        if (lateBeforeResend)
+            robot.DelayUpdates.Add(3);
+        await fleet.SubmitAsync("m1", "d", "e");
+        await fleet.RunUntilAsync(() => fleet.Routes(robot).Count >= 4, maxRounds: 400); // update 3: the rest sent again
+        robot.DeliverDelayed();
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal || fleet.Mission("m1").FailedRobots.Count > 0, maxRounds: 400);
+
+        Assert.Equal([lateBeforeResend ? 3L : 2L], robot.Refused);
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        Assert.Empty(fleet.Mission("m1").FailedRobots);
+        Assert.Equal("E", robot.LastNodeId);
+        var routes = fleet.Routes(robot);
+        Assert.Equal("D", routes[3].Waypoints[0].WaypointId); // the resend: stitched where the robot stood (update 1's base)
+        if (lateBeforeResend)
+            Assert.Equal("E", routes[4].Waypoints[0].WaypointId); // then at the base the late update gave it
+    }
+
+    [Fact]
+    public async Task Should_send_the_order_again_when_it_was_lost()
+    {
+        // Regression: an order lost on the way left its mission Dispatched for good, the robot idle. Now a state that shows no
+        // order SilentAfter (10 s) after it was sent has it sent again, the same order from its start.
+        await using var fleet = await Fleet.StartAsync(TestMaps.LongCorridor());
+        var robot = await fleet.AddRobotAsync("r1", "A");
+        robot.LoseUpdates.Add(0);
+        await fleet.SubmitAsync("m1", "d", "e");
+
+        await fleet.RunUntilAsync(() => fleet.Mission("m1").IsFinal || fleet.Mission("m1").FailedRobots.Count > 0, maxRounds: 400);
+
+        Assert.Equal(MissionStatus.Completed, fleet.Mission("m1").Status);
+        Assert.Empty(fleet.Mission("m1").FailedRobots);
+        var orders = fleet.Routes(robot).Where(r => r.OrderUpdateId == 0).ToList();
+        Assert.Equal(2, orders.Count);
+        Assert.Equal(orders[0].OrderId, orders[1].OrderId);
+        Assert.Equal("E", robot.LastNodeId);
+    }
+
     [Fact]
     public async Task Should_give_the_mission_up_on_that_robot_when_it_refuses_every_update()
     {

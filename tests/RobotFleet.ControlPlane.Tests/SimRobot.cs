@@ -25,8 +25,20 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
     /// <summary>While set, orders and updates published for it never arrive (as when the control plane dies between commit and publish).</summary>
     public bool LoseRoutes { get; set; }
 
-    /// <summary>Update ids (of any order, 0 being the order itself) whose messages published for it never arrive (lost on the way).</summary>
+    /// <summary>Update ids (0: an order itself) whose next message published for it never arrives (lost on the way), once each.</summary>
     public HashSet<long> LoseUpdates { get; } = [];
+
+    /// <summary>Update ids whose next message published for it arrives only at <see cref="DeliverDelayed"/> (late), once each.</summary>
+    public HashSet<long> DelayUpdates { get; } = [];
+
+    private readonly List<DispatchRoute> _delayed = [];
+
+    /// <summary>
+    /// When set, an update that is not newer than the one it runs, or not stitched at its last base node, is refused with
+    /// VDA <c>orderUpdateError</c> naming its update id, as the edge agent does, instead of failing the test; taking an order
+    /// or update clears its errors, as the edge agent's do.
+    /// </summary>
+    public bool RefuseUnfitUpdates { get; set; }
 
     /// <summary>When set, every update of the order it runs is refused with VDA <c>orderUpdateError</c> naming its update id.</summary>
     public bool RefuseUpdates { get; set; }
@@ -79,8 +91,13 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
         var routes = fleet.Routes(this);
         for (; _routesSeen < routes.Count; _routesSeen++)
         {
-            if (!LoseRoutes && !LoseUpdates.Contains(routes[_routesSeen].OrderUpdateId))
-                Apply(routes[_routesSeen]);
+            var route = routes[_routesSeen];
+            if (LoseRoutes || LoseUpdates.Remove(route.OrderUpdateId))
+                continue;
+            if (DelayUpdates.Remove(route.OrderUpdateId))
+                _delayed.Add(route);
+            else
+                Apply(route);
         }
         var instant = fleet.InstantActions(this);
         for (; _instantSeen < instant.Count; _instantSeen++)
@@ -133,6 +150,14 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
 
     /// <summary>Ids of the actions it executed (finished), in order; an action executed twice shows twice.</summary>
     public List<string> Executed { get; } = [];
+
+    /// <summary>Takes in the messages held back by <see cref="DelayUpdates"/>, in the order they were published.</summary>
+    public void DeliverDelayed()
+    {
+        foreach (var route in _delayed)
+            Apply(route);
+        _delayed.Clear();
+    }
 
     /// <summary>Takes an order that did not come from the coordinator (another master control, a service tool).</summary>
     public void AcceptForeign(DispatchRoute route) => Apply(route);
@@ -190,9 +215,18 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
                 return;
             }
 
-            Assert.True(route.OrderUpdateId > UpdateId, $"{Id} got update {route.OrderUpdateId} of order {OrderId} after update {UpdateId}");
             var lastBase = _nodes.Last(n => n.Released);
-            Assert.Empty(OrderValidator.ValidateUpdate(order, UpdateId, lastBase.WaypointId, lastBase.SequenceId));
+            var unfit = OrderValidator.ValidateUpdate(order, UpdateId, lastBase.WaypointId, lastBase.SequenceId);
+            if (RefuseUnfitUpdates && unfit.Count > 0)
+            {
+                Errors.Add(new RobotErrorInfo("orderUpdateError", "WARNING", unfit[0].Message, route.OrderId, route.OrderUpdateId));
+                Refused.Add(route.OrderUpdateId);
+                Dirty = true;
+                return;
+            }
+
+            Assert.True(route.OrderUpdateId > UpdateId, $"{Id} got update {route.OrderUpdateId} of order {OrderId} after update {UpdateId}");
+            Assert.Empty(unfit);
             _nodes.RemoveAll(n => n.SequenceId >= route.Waypoints[0].SequenceId);
             foreach (var replaced in _laneActions.Keys.Where(k => k > route.Waypoints[0].SequenceId).ToList())
                 _laneActions.Remove(replaced);
@@ -223,10 +257,12 @@ internal sealed class SimRobot(Fleet fleet, RobotId id, string waypoint)
             _actions.TryAdd(action.ActionId, new RobotActionProgress(action.ActionId, action.ActionType, RobotActionStatus.Waiting, null));
         OrderId = route.OrderId;
         UpdateId = route.OrderUpdateId;
+        if (RefuseUnfitUpdates)
+            Errors.Clear();
         Dirty = true;
     }
 
-    /// <summary>Update ids it refused (<see cref="RefuseUpdates"/>), in order.</summary>
+    /// <summary>Update ids it refused (<see cref="RefuseUpdates"/>, <see cref="RefuseUnfitUpdates"/>), in order.</summary>
     public List<long> Refused { get; } = [];
 
     private void Cancel(RobotAction cancel)

@@ -79,6 +79,9 @@ public sealed partial class FleetCoordinator
 
         var mission = plan.MissionId is { } id ? _missions.GetValueOrDefault(id) : null;
 
+        // Resends after refused or lost updates count again from none once the robot shows a later update.
+        if (state.OrderId == plan.OrderId && state.OrderUpdateId > plan.TakenUpdate)
+            (plan.TakenUpdate, plan.Restitches) = (state.OrderUpdateId, 0);
         // A refusal already taken up by re-stitching stays in the robot's errors until it takes an update: passed over.
         if (state.Errors.FirstOrDefault(e => e.OrderId == plan.OrderId && OrderRejections.Contains(e.ErrorType) && !RefusedACopy(e, state, plan)
                 && !(e.OrderUpdateId is { } refused && plan.RestitchedRefusals.Contains(refused))) is { } rejection)
@@ -111,18 +114,21 @@ public sealed partial class FleetCoordinator
             return;
         }
 
-        if (state.OrderId != plan.OrderId)
-            return;
-
         if (!ResendLostUpdates(robot, plan, state))
         {
-            var reason = $"robot {robot.Id} does not take the updates of order {plan.OrderId}: it runs update {state.OrderUpdateId}, {plan.UpdateId} was sent, after the next update was stitched at its base {plan.Restitches} times";
+            var reason = state.OrderId != plan.OrderId
+                ? $"robot {robot.Id} does not take order {plan.OrderId}: sent {plan.Restitches + 1} times, its states show none"
+                : $"robot {robot.Id} does not take the updates of order {plan.OrderId}: it runs update {state.OrderUpdateId}, {plan.UpdateId} was sent, after the next update was stitched at its base {plan.Restitches} times";
+            // Held against the robot, as a refusal: not blamed, it would get the mission again and go round this for good.
             if (mission is { IsFinal: false })
                 Requeue(robot, mission, reason, orphan: false);
             else
                 Abandon(robot, mission, reason);
             return;
         }
+
+        if (state.OrderId != plan.OrderId)
+            return;
 
         if (mission is { Status: MissionStatus.Dispatched })
             Transition(mission, MissionStatus.Executing, robot.Key, $"robot accepted order {plan.OrderId}");
@@ -173,12 +179,13 @@ public sealed partial class FleetCoordinator
     /// <summary>
     /// Takes up a refused update of the order the robot runs (VDA <c>orderUpdateError</c>: not stitched at its last base
     /// node, as when the update before it was lost on the way), where the robot still runs an earlier update sent here:
-    /// it keeps running that update (VDA 5050 §6.6.1), so the plan goes back to that update's base and the next update,
-    /// with a new id, is stitched there. Before, the mission was taken from the robot, which was still driving it, and
-    /// given to another, the robot counted as having failed it. True when taken up (the refusal is then passed over while
-    /// the robot still shows it, until it takes an update); false to give the mission up as before: another error type, a
-    /// refusal naming no update, a robot not on an earlier update sent here, or once the plan has gone back
-    /// <see cref="MaxUpdateRestitches"/> times (the robot refuses what it is sent, not what it missed).
+    /// it keeps running that update (VDA 5050 §6.6.1), so the next update, with a new id, is stitched at that update's
+    /// last base node (<see cref="RobotPlan.StitchAt"/>) and releases again what was released since; all of it stays held
+    /// for the robot meanwhile. Before, the mission was taken from the robot, which was still driving it, and given to
+    /// another, the robot counted as having failed it. True when taken up (the refusal is then passed over while the robot
+    /// still shows it, until it takes an update); false to give the mission up as before: another error type, a refusal
+    /// naming no update, a robot not on an earlier update sent here, or after <see cref="MaxUpdateRestitches"/> resends in
+    /// a row without the robot taking a later update (it refuses what it is sent, not what it missed).
     /// </summary>
     private bool RestitchesAfterRefusal(TrackedRobot robot, RobotPlan plan, RobotStateChanged state, RobotErrorInfo rejection)
     {
@@ -197,17 +204,36 @@ public sealed partial class FleetCoordinator
     /// <summary>
     /// Sends again what a robot has not taken: a state received <see cref="ControlPlaneOptions.SilentAfter"/> or more after
     /// the last update was sent that still shows an earlier update sent here is taken to mean the later ones were lost on
-    /// the way (the robot would otherwise stand at the end of its base for good, its mission Executing); the plan goes back
-    /// to that update's base and the next update, a new id, is stitched there, as after a refusal
-    /// (<see cref="RestitchesAfterRefusal"/>). A state received sooner may simply be one that crossed the update; nothing is
-    /// done either while the next update is due anyway (<see cref="RobotPlan.Dirty"/>).
+    /// the way (the robot would otherwise stand at the end of its base for good, its mission Executing); the next update, a
+    /// new id, is stitched at the base the robot has, as after a refusal (<see cref="RestitchesAfterRefusal"/>). Likewise a
+    /// robot that shows no order running 10 s after this plan's order was sent (it never arrived: the mission stayed
+    /// Dispatched for good) gets the order again, the same id and update 0 (a late copy of the first is ignored as a
+    /// repeat, VDA 5050 §6.6.1). A state received sooner may simply be one that crossed the update; nothing is done either
+    /// while the next update is due anyway (<see cref="RobotPlan.Dirty"/>). The count of such resends starts again once the
+    /// robot shows a later update (a late update, not a lost one, costs one more resend, not the mission).
     /// </summary>
-    /// <returns>False when the plan has gone back <see cref="MaxUpdateRestitches"/> times already and the robot still has
-    /// not taken what it was sent: the mission is then given up on it.</returns>
+    /// <returns>False when <see cref="MaxUpdateRestitches"/> resends in a row have gone unanswered: the mission is then given
+    /// up on the robot.</returns>
     private bool ResendLostUpdates(TrackedRobot robot, RobotPlan plan, RobotStateChanged state)
     {
-        if (plan.Dirty || state.OrderUpdateId >= plan.UpdateId || plan.SentAt is not { } sent || (state.ReceivedAt ?? state.Timestamp) - sent < options.SilentAfter
-            || !plan.ReleasedByUpdate.TryGetValue(state.OrderUpdateId, out var had) || had < plan.ReachedIndex)
+        if (plan.Dirty || plan.SentAt is not { } sent || (state.ReceivedAt ?? state.Timestamp) - sent < options.SilentAfter)
+            return true;
+        if (state.OrderId != plan.OrderId)
+        {
+            // The order never arrived: the robot runs nothing (an earlier order it still runs is EndEarlierOrder's case).
+            if (plan.TakenUpdate >= 0 || state.PendingWaypointIds.Count > 0 || state.Driving || plan.ReachedIndex > 0)
+                return true;
+            if (plan.Restitches >= MaxUpdateRestitches)
+                return false;
+            logger.LogWarning("Robot {Robot} shows no order {Seconds:0} s after order {Order} was sent: taken for lost; sent again",
+                robot.Id, (time.GetUtcNow() - sent).TotalSeconds, plan.OrderId);
+            plan.Restitches++;
+            plan.UpdateId = -1; // the order again from its start, update 0
+            plan.Dirty = true;
+            return true;
+        }
+
+        if (state.OrderUpdateId >= plan.UpdateId || !plan.ReleasedByUpdate.TryGetValue(state.OrderUpdateId, out var had) || had < plan.ReachedIndex)
             return true;
         if (plan.Restitches >= MaxUpdateRestitches)
             return false;
@@ -217,15 +243,18 @@ public sealed partial class FleetCoordinator
         return true;
     }
 
-    /// <summary>Takes a plan back to the base the robot has, step <paramref name="had"/>: the next update is stitched there.</summary>
+    /// <summary>
+    /// The next update starts at step <paramref name="had"/>, the robot's last base node; what was released to the robot
+    /// stays held for it and is released again in that update.
+    /// </summary>
     private static void Restitch(RobotPlan plan, int had)
     {
         plan.Restitches++;
-        plan.ReleasedThrough = had;
+        plan.StitchAt = had;
         plan.Dirty = true;
     }
 
-    /// <summary>Refused or lost updates of one order taken up (<see cref="RestitchesAfterRefusal"/>, <see cref="ResendLostUpdates"/>) before its mission is given up on the robot.</summary>
+    /// <summary>Refused or lost updates (or orders) of one plan taken up in a row (<see cref="RestitchesAfterRefusal"/>, <see cref="ResendLostUpdates"/>) before its mission is given up on the robot.</summary>
     private const int MaxUpdateRestitches = 3;
 
     /// <summary>
@@ -689,7 +718,7 @@ public sealed partial class FleetCoordinator
     /// <summary>Sends the plan from its last base node (or from the start for a new order), released through <paramref name="through"/>.</summary>
     private void Send(TrackedRobot robot, RobotPlan plan, int through)
     {
-        var start = plan.UpdateId < 0 ? 0 : plan.ReleasedThrough;
+        var start = plan.UpdateId < 0 ? 0 : plan.StitchAt ?? plan.ReleasedThrough;
         var waypoints = new List<RouteWaypoint>();
         var lanes = new List<RouteLane>();
         for (var i = start; i < plan.Steps.Count; i++)
@@ -703,6 +732,7 @@ public sealed partial class FleetCoordinator
 
         plan.UpdateId++;
         plan.SentAt = time.GetUtcNow();
+        plan.StitchAt = null;
         plan.ReleasedThrough = through;
         plan.ReleasedByUpdate[plan.UpdateId] = through;
         plan.Dirty = false;

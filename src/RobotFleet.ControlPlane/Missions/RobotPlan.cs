@@ -70,13 +70,26 @@ internal sealed class RobotPlan(string orderId, string? missionId, string startW
     public Dictionary<long, int> ReleasedByUpdate { get; } = [];
 
     /// <summary>
-    /// Update ids the robot refused (VDA <c>orderUpdateError</c>) after which the plan went back to the base of the update
-    /// the robot runs (not persisted: after a restart a refusal still shown is taken up again, once).
+    /// Update ids the robot refused (VDA <c>orderUpdateError</c>) after which the next update was stitched at the base the
+    /// robot has (not persisted: after a restart a refusal still shown is taken up again, once).
     /// </summary>
     public HashSet<long> RestitchedRefusals { get; } = [];
 
-    /// <summary>How often the plan went back to the base of the update the robot runs (a refused or lost update).</summary>
+    /// <summary>
+    /// How often the next update was stitched at the base the robot has after a refused or lost update (or the order sent
+    /// again), since the robot's states last showed a later update.
+    /// </summary>
     public int Restitches { get; set; }
+
+    /// <summary>
+    /// Step index of the last base node the robot has, where the next update starts after a refused or lost update (instead
+    /// of at <see cref="ReleasedThrough"/>, which is kept: the robot may still get the late update and drive its base, so
+    /// every waypoint released to it stays held for it); null when the next update starts at <see cref="ReleasedThrough"/>.
+    /// </summary>
+    public int? StitchAt { get; set; }
+
+    /// <summary>The highest update id of this order the robot's states have shown (-1: none yet).</summary>
+    public long TakenUpdate { get; set; } = -1;
 
     /// <summary>When the last order or update was sent (control-plane clock); null before the first, and after a restart.</summary>
     public DateTimeOffset? SentAt { get; set; }
