@@ -90,7 +90,8 @@ internal static class CommandLineUsage
     }
 
     /// <summary>
-    /// Parses a whole-number option's value (a count, a port, a seed): digits with an optional sign, whatever the machine's
+    /// Parses a whole-number option's value (a count, a port, a seed): digits with an optional sign (white space round them
+    /// allowed, as a script with Windows line endings leaves), whatever the machine's
     /// culture, no thousands separators (System.CommandLine's own parser refused <c>--robots abc</c> naming the .NET type,
     /// <c>System.Int32</c>). Use as an option's <c>CustomParser</c>; a value that is not such a number, or one beyond an
     /// <see cref="int"/>, becomes a usage error naming the option and the value.
@@ -103,10 +104,10 @@ internal static class CommandLineUsage
     public static int? NullableWholeNumber(System.CommandLine.Parsing.ArgumentResult result)
     {
         var token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-        if (int.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        if (int.TryParse(token, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value))
             return value;
         var option = result.Parent is System.CommandLine.Parsing.OptionResult o ? o.Option.Name : "option";
-        result.AddError(System.Numerics.BigInteger.TryParse(token, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _)
+        result.AddError(System.Numerics.BigInteger.TryParse(token, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _)
             ? FormattableString.Invariant($"{option} {token}: out of range (a whole number from {int.MinValue} to {int.MaxValue})")
             : $"{option} {token}: not a whole number (digits only, no thousands separators)");
         return null;

@@ -268,6 +268,20 @@ public sealed class When_a_command_line_is_wrong
         UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
     }
 
+    [Theory]
+    [InlineData("3\r")] // a script with Windows line endings
+    [InlineData(" 3 ")]
+    [InlineData("+3")]
+    public void The_server_takes_a_whole_number_with_a_sign_or_spaces_round_it_as_before(string value)
+    {
+        // Regression (review): the shared whole-number parser first took digits and a sign only, where System.CommandLine's
+        // own parser, before it, also took the white space round them.
+        var parsed = ServerCommand.Build().Parse(["--robots", value]);
+
+        Assert.Empty(parsed.Errors);
+        Assert.Equal(3, parsed.GetValue<int>("--robots"));
+    }
+
     [Fact]
     public async Task The_server_still_refuses_a_stray_word_as_before()
     {
