@@ -200,6 +200,17 @@ public static class ServerCommand
             };
             if (parse.GetValue(instanceId) is { } id)
                 options = options with { InstanceId = id };
+
+            // One server per data directory: a second one on it restored the first one's missions and took them over, and the
+            // first then crashed. Refused here, before anything there is read or written; held until the process ends.
+            string? lockError = null;
+            using var dataLock = options.DataDirectory is { Length: > 0 } dataDirectory ? TryLockDataDirectory(dataDirectory, out lockError) : null;
+            if (lockError is not null)
+            {
+                await Console.Error.WriteLineAsync($"robotfleet: {lockError}");
+                return 1;
+            }
+
             WebApplication app;
             try
             {
@@ -238,6 +249,21 @@ public static class ServerCommand
             }
         });
         return command;
+    }
+
+    /// <summary>Takes the data directory's lock (<see cref="Hosting.DataDirectoryLock"/>); null and why not when it cannot (another server holds it).</summary>
+    private static Hosting.DataDirectoryLock? TryLockDataDirectory(string directory, out string? error)
+    {
+        try
+        {
+            error = null;
+            return Hosting.DataDirectoryLock.Acquire(directory);
+        }
+        catch (IOException e)
+        {
+            error = e.Message;
+            return null;
+        }
     }
 
     /// <summary>A socket that could not be opened, e.g. the embedded broker's port in use (its message says which).</summary>
