@@ -178,6 +178,14 @@ public static class Program
                 return 2;
             }
 
+            // Each robot starts on a waypoint of its own (RobotPlacement.FromMap): refused in one line, not an unhandled
+            // exception with its stack trace and exit 1 (found by a new user).
+            if (count > site.Waypoints.Count)
+            {
+                await Console.Error.WriteLineAsync(FormattableString.Invariant($"edge-agent: --robots {count}: the map '{site.Id}' has {site.Waypoints.Count} waypoints, one robot each at most")).ConfigureAwait(false);
+                return 2;
+            }
+
             var options = new SimulatedFleetOptions
             {
                 Broker = brokerUri,

@@ -30,7 +30,8 @@ public static class RobotFleetServer
     /// <exception cref="SiteMapValidationException">The map is invalid (the message names each feature and rule).</exception>
     /// <exception cref="ArgumentException">The bind address is not an IPv4 address, the broker is not an <c>mqtt(s)://</c> address (or
     /// its CA file, credentials or protocol version are not usable), the
-    /// bus is neither <c>memory</c> nor a <c>rabbitmq://</c> address, or a trusted model key is not a P-256 PEM public key.</exception>
+    /// bus is neither <c>memory</c> nor a <c>rabbitmq://</c> address, a trusted model key is not a P-256 PEM public key, or there are
+    /// more simulated robots than the map has waypoints (one each).</exception>
     /// <exception cref="InvalidOperationException">The model signing key is not a P-256 private key.</exception>
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
@@ -38,6 +39,10 @@ public static class RobotFleetServer
         // With --one-way-loops the API and the live map show the loops one way round; the coordinator gets the map as drawn
         // and keeps the lanes against the loops closed itself, so a lane closed on a loop opens the way round (ControlPlaneOptions.OneWayLoops).
         var map = options.OneWayLoops ? Planning.OneWayLoops.Orient(drawn) : drawn;
+        // Each simulated robot starts on a waypoint of its own (RobotPlacement.FromMap): refused here, naming the option, not
+        // when the robots start (an unhandled exception with its stack trace; found by a new user).
+        if (!options.NoSimulation && options.Robots > map.Waypoints.Count)
+            throw new ArgumentException(FormattableString.Invariant($"--robots {options.Robots}: the map '{map.Id}' has {map.Waypoints.Count} waypoints, one robot each at most"));
         if (!IPAddress.TryParse(options.BindAddress, out var bindAddress) || bindAddress.AddressFamily != AddressFamily.InterNetwork)
             throw new ArgumentException($"--bind-address '{options.BindAddress}' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)");
         var brokerPort = options.MqttPort == 0 ? EmbeddedBroker.FreePort() : options.MqttPort;

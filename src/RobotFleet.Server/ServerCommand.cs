@@ -24,7 +24,7 @@ public static class ServerCommand
     /// <param name="args">The command line.</param>
     /// <param name="configuration">How to invoke it (the program passes <see cref="Invocation"/>); errors go to its <see cref="InvocationConfiguration.Error"/>.</param>
     /// <param name="cancellationToken">Stops the server gracefully.</param>
-    /// <returns>The exit code: 0 after a stop, 1 for a usage error or a refusal, 75 when this instance lost the leader lease.</returns>
+    /// <returns>The exit code: 0 after a stop, 1 for a usage error, a refusal or a background service that failed, 75 when this instance lost the leader lease.</returns>
     public static Task<int> RunAsync(string[] args, InvocationConfiguration configuration, CancellationToken cancellationToken = default) =>
         CommandLineUsage.InvokeAsync(Build().Parse(args), "robotfleet", configuration, cancellationToken);
 
@@ -200,6 +200,17 @@ public static class ServerCommand
             };
             if (parse.GetValue(instanceId) is { } id)
                 options = options with { InstanceId = id };
+
+            // One server per data directory: a second one on it restored the first one's missions and took them over, and the
+            // first then crashed. Refused here, before anything there is read or written; held until the process ends.
+            string? lockError = null;
+            using var dataLock = options.DataDirectory is { Length: > 0 } dataDirectory ? TryLockDataDirectory(dataDirectory, out lockError) : null;
+            if (lockError is not null)
+            {
+                await Console.Error.WriteLineAsync($"robotfleet: {lockError}");
+                return 1;
+            }
+
             WebApplication app;
             try
             {
@@ -213,31 +224,75 @@ public static class ServerCommand
                 return 1;
             }
 
-            var started = app.Lifetime.ApplicationStarted; // taken now: RunAsync disposes the host, and its services with it
-            try
-            {
-                await app.RunAsync(cancellationToken);
-                return Environment.ExitCode; // 0, or the code a stop asked for (75: this instance lost the leader lease)
-            }
-            catch (InvalidOperationException e) when (IsPortError(e))
-            {
-                await Console.Error.WriteLineAsync($"robotfleet: {e.Message}");
-                return 1;
-            }
-            catch (IOException e) when (IsHttpPortInUse(e))
-            {
-                await Console.Error.WriteLineAsync($"robotfleet: HTTP port {options.HttpPort} is in use ({e.Message}); use --http-port to pick another");
-                return 1;
-            }
-            catch (Exception e) when (cancellationToken.IsCancellationRequested && !started.IsCancellationRequested && IsCancellation(e))
-            {
-                // A stop signal while the host starts cancels whatever is starting (the broker, the bus, the schedules
-                // database): the stop asked for, not a failure; one line and exit 0, as for a stop once running.
-                await Console.Error.WriteLineAsync($"robotfleet: stopped while starting (a stop signal came before the server was up: {e.GetType().Name}: {e.Message})");
-                return 0;
-            }
+            return await RunServerAsync(app, options, Console.Error, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Runs a built server (<see cref="RobotFleetServer.Build"/>) until <paramref name="cancellationToken"/> stops it, reporting a
+    /// failure in one line on <paramref name="error"/>: a port in use (exit code 1), a background service that failed and so
+    /// stopped the host (1), a stop signal while it was still starting (0).
+    /// </summary>
+    /// <returns>The exit code: 0 after a stop, 1 for a failure, 75 when this instance lost the leader lease.</returns>
+    internal static async Task<int> RunServerAsync(WebApplication app, ServerOptions options, TextWriter error, CancellationToken cancellationToken)
+    {
+        var started = app.Lifetime.ApplicationStarted; // taken now: RunAsync disposes the host, and its services with it
+        // Taken now as well: singletons, the very instances the host runs.
+        var background = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
+        try
+        {
+            await app.RunAsync(cancellationToken);
+        }
+        catch (InvalidOperationException e) when (IsPortError(e))
+        {
+            await error.WriteLineAsync($"robotfleet: {e.Message}");
+            return 1;
+        }
+        catch (IOException e) when (IsHttpPortInUse(e))
+        {
+            await error.WriteLineAsync($"robotfleet: HTTP port {options.HttpPort} is in use ({e.Message}); use --http-port to pick another");
+            return 1;
+        }
+        catch (Exception e) when (cancellationToken.IsCancellationRequested && !started.IsCancellationRequested && IsCancellation(e))
+        {
+            // A stop signal while the host starts cancels whatever is starting (the broker, the bus, the schedules
+            // database): the stop asked for, not a failure; one line and exit 0, as for a stop once running.
+            await error.WriteLineAsync($"robotfleet: stopped while starting (a stop signal came before the server was up: {e.GetType().Name}: {e.Message})");
+            return 0;
+        }
+
+        // A background service that failed stopped the host (BackgroundServiceExceptionBehavior.StopHost, the default):
+        // RunAsync returns as after a stop (.NET 10), and the exit code was 0, so a service manager restarting on failure
+        // did not. Its error was logged by the host; one line naming it, and a failure's exit code. Only a faulted task
+        // counts: a service cancelled by the stop ends cancelled (the host's own rule for what it logs as a failure).
+        var failed = background.Where(s => s.ExecuteTask is { IsFaulted: true }).ToList();
+        if (failed.Count > 0)
+        {
+            await error.WriteLineAsync("robotfleet: stopped because a background service failed: " + string.Join("; ", failed.Select(s =>
+            {
+                var e = s.ExecuteTask!.Exception!.InnerException ?? s.ExecuteTask.Exception; // what ExecuteAsync threw
+                return $"{s.GetType().Name} ({e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")})";
+            })));
+            return Environment.ExitCode is 0 ? 1 : Environment.ExitCode;
+        }
+
+        return Environment.ExitCode; // 0, or the code a stop asked for (75: this instance lost the leader lease)
+    }
+
+    /// <summary>Takes the data directory's lock (<see cref="Hosting.DataDirectoryLock"/>); null and why not when it cannot (another server holds it).</summary>
+    private static Hosting.DataDirectoryLock? TryLockDataDirectory(string directory, out string? error)
+    {
+        try
+        {
+            error = null;
+            return Hosting.DataDirectoryLock.Acquire(directory);
+        }
+        catch (IOException e)
+        {
+            error = e.Message;
+            return null;
+        }
     }
 
     /// <summary>A socket that could not be opened, e.g. the embedded broker's port in use (its message says which).</summary>

@@ -53,6 +53,37 @@ public sealed class ProgramParseErrorTests
         Assert.Equal(2, code); // the agent's own refusal (its line, naming the option and the value, goes to standard error)
     }
 
+    /// <summary>
+    /// More robots than the map has waypoints (one each) is the agent's own refusal, one line naming the option, exit 2 as its
+    /// other checks: it was an unhandled exception with its stack trace, exit 1 (found by a new user). Run as a process, to see
+    /// its standard error.
+    /// </summary>
+    [Fact]
+    public async Task More_robots_than_waypoints_is_refused_in_one_line_with_exit_code_2()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "RobotFleet.EdgeAgent.dll"));
+        foreach (var arg in new[] { "--simulate", "--robots", "30", "--broker", "mqtt://127.0.0.1:9", "--map", Path.Combine(SimulatedFleetTests.RepoRoot(), "maps", "office") })
+            info.ArgumentList.Add(arg);
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("the agent still ran after 60 s: " + await output + await error);
+        }
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Equal("edge-agent: --robots 30: the map 'office' has 29 waypoints, one robot each at most\n", (await error).ReplaceLineEndings("\n"));
+        Assert.Empty(await output);
+    }
+
     [Fact]
     public void The_signals_are_left_to_the_program()
     {

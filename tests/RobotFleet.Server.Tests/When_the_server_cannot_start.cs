@@ -49,6 +49,44 @@ public sealed class When_the_server_cannot_start
         }
     }
 
+    /// <summary>More simulated robots than the map has waypoints: one line naming the option, not an unhandled exception with its stack trace (found by a new user).</summary>
+    [Fact]
+    public async Task More_robots_than_waypoints_is_one_line_naming_the_option()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), $"robotfleet-too-many-{Guid.NewGuid():N}");
+        using var server = ChildProcess.Start("too-many-robots", "RobotFleet.Server.dll",
+        [
+            "--robots", "30", "--data-dir", dataDir, "--map", Path.Combine(When_the_control_plane_restarts.FindRepoRoot(), "maps", "office"),
+            "--http-port", EmbeddedBroker.FreePort().ToString(CultureInfo.InvariantCulture), "--mqtt-port", "0",
+        ]);
+        try
+        {
+            Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "exited within 60 s; output:\n" + server.Output);
+            Assert.True(server.ExitCode == 1, $"exit code {server.ExitCode}; output:\n" + server.Output);
+            var lines = server.Output.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("$ ", StringComparison.Ordinal));
+            Assert.Equal(["robotfleet: --robots 30: the map 'office' has 29 waypoints, one robot each at most"], lines);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(29, false)] // one on each waypoint
+    [InlineData(30, true)] // no simulated robots: the count is not used
+    public async Task As_many_robots_as_waypoints_or_no_simulation_is_accepted(int robots, bool noSim)
+    {
+        var app = RobotFleetServer.Build(new ServerOptions { Robots = robots, NoSimulation = noSim, HttpPort = 0, MqttPort = 0 });
+        await app.DisposeAsync();
+    }
+
     [Fact]
     public void The_filter_drops_only_the_hosts_start_up_failure_the_server_reports_itself()
     {

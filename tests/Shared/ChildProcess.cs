@@ -33,6 +33,9 @@ internal sealed class ChildProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>The exit code once the process has exited, else null.</summary>
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
