@@ -48,6 +48,7 @@ internal static class Cli
         var precedenceShare = new Option<double?>("--precedence-share") { CustomParser = CommandLineUsage.NullableNumber, Description = "With --controller pibt: the share of the fleet (0 to 1, at least one robot) that may hold precedence at once (default 0.05)." };
         var jamSparesAfter = new Option<double?>("--jam-spares-after-s") { CustomParser = CommandLineUsage.NullableNumber, Description = "With --controller pibt: seconds a robot goes without progress after which another robot's jam plan leaves it where it stands until that robot has gone 60 s without progress, or at once where the few robots standing round it (at most 5) are all held up and every lane there is two-way (default 10; 0 spares no robot, for comparison)." };
         var jamLastResortAfter = new Option<double?>("--jam-last-resort-after-s") { CustomParser = CommandLineUsage.NullableNumber, Description = "With --controller pibt: seconds a robot the jam fallback finds no plan for must have gone without progress before it searches once more with lift rides to make way open to the other robots, and (with --one-way-loops) stood still before it searches with the lanes against the loops open to them (PibtTrafficOptions.JamLastResortAfterSeconds; default 60; 0 turns both off, for comparison)." };
+        var farMoveWait = new Option<double?>("--far-move-wait-s") { CustomParser = CommandLineUsage.NullableNumber, Description = "With --controller pibt: seconds a robot one move took 60 s or more further from its goal (pushed one lane past its goal's spur on a loop, say) waits, off the way, for jam plans that bring it back before it goes round (PibtTrafficOptions.FarMoveWaitSeconds; default 60; 0 turns it off, for comparison)." };
         var jamSparesTwoWay = new Option<bool>("--jam-spares-two-way") { Description = "With --controller pibt: spare robots held up themselves the full 60 s on two-way lanes too (PibtTrafficOptions.JamSparesNotOnTwoWayLanes off, the rule before 2026-12-01's eleventh session; for comparison)." };
         var loopFlowWeight = new Option<string?>("--loop-flow-weight") { Description = "With PIBT (--controller pibt or --traffic pibt), on sites as drawn: how many times its seconds a lane against its loop's flow (the way --one-way-loops would drive the loop) costs in routing, 1 to 100, or auto: by the fleet's density (PibtTrafficController.LoopFlowWeightFor). Default: auto, alone and through the coordinator (as the control plane); 1: every lane at its seconds." };
         var queueAgeing = new Option<double?>("--queue-ageing") { CustomParser = CommandLineUsage.NullableNumber, Description = "With the coordinator: seconds of assignment cost per second a mission has waited for a robot (ControlPlaneOptions.QueueAgeingWeight; default 0.1; 0: cheapest first, no ageing, for comparison)." };
@@ -55,7 +56,7 @@ internal static class Cli
         var timeScale = new Option<double?>("--time-scale") { CustomParser = CommandLineUsage.NullableNumber, Description = "With the coordinator: robots drive and act this many times faster than the coordinator's clock, like the server's and the edge agent's --time-scale (the integration tests run robots at 20); all other times (--minutes, --stall-s, --heartbeat-s, --tick-ms) are the coordinator's: give --stall-s 120/X to count stalls in the robots' time, and a --tick-ms short enough that a robot drives at most its footprint radius a tick (12 at 20). At most 1000; default 1." };
         var root = new RootCommand("Headless traffic simulation: N simulated robots doing random deliveries, driving the real FleetCoordinator on a MassTransit in-memory bus with a simulated clock.")
         {
-            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, jamLastResortAfter, jamSparesTwoWay, oneWayLoops, loopFlowWeight, timeScale, queueAgeing,
+            site, robots, hours, minutes, seed, tickMs, speed, radius, actionSeconds, stallSeconds, heartbeat, load, maxWall, output, quiet, controller, traffic, jamAfter, precedenceAfter, precedenceShare, jamSparesAfter, jamLastResortAfter, farMoveWait, jamSparesTwoWay, oneWayLoops, loopFlowWeight, timeScale, queueAgeing,
         };
 
         // Our own signal handling: System.CommandLine's ProcessTerminationHandler is switched off (ProcessTerminationTimeout
@@ -162,6 +163,11 @@ internal static class Cli
                             ? result.GetValue(controller) != "pibt"
                                 ? throw new SimConfigurationException("--jam-last-resort-after-s", Fmt(lr), "applies to --controller pibt only")
                                 : !double.IsFinite(lr) || lr < 0 ? throw new SimConfigurationException("--jam-last-resort-after-s", Fmt(lr), "must be a number of seconds >= 0") : lr
+                            : null,
+                        FarMoveWaitSeconds = result.GetValue(farMoveWait) is { } fw
+                            ? result.GetValue(controller) != "pibt"
+                                ? throw new SimConfigurationException("--far-move-wait-s", Fmt(fw), "applies to --controller pibt only")
+                                : !double.IsFinite(fw) || fw < 0 || fw > 3600 ? throw new SimConfigurationException("--far-move-wait-s", Fmt(fw), "must be a number of seconds from 0 to 3600") : fw
                             : null,
                         JamSparesNotOnTwoWayLanes = result.GetValue(jamSparesTwoWay)
                             ? result.GetValue(controller) != "pibt"

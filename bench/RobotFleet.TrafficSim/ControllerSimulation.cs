@@ -57,6 +57,7 @@ internal sealed class ControllerSimulation
             JamSparesAfterSeconds = settings.JamSparesAfterSeconds ?? defaults.JamSparesAfterSeconds,
             JamSparesNotOnTwoWayLanes = settings.JamSparesNotOnTwoWayLanes ?? defaults.JamSparesNotOnTwoWayLanes,
             JamLastResortAfterSeconds = settings.JamLastResortAfterSeconds ?? defaults.JamLastResortAfterSeconds,
+            FarMoveWaitSeconds = settings.FarMoveWaitSeconds ?? defaults.FarMoveWaitSeconds,
             LoopFlowWeight = settings.LoopFlowWeight,
         };
         // One way round, the lanes against the loops are closed (or only to make way): no flow weight on top.
@@ -74,6 +75,10 @@ internal sealed class ControllerSimulation
             _jamSpares += options.JamLastResortAfterSeconds > 0
                 ? string.Create(CultureInfo.InvariantCulture, $", last resort after {options.JamLastResortAfterSeconds} s: {(lifts ? "lift rides to make way for a robot that long without progress" : "")}{(lifts && loops ? ", " : "")}{(loops ? "lanes against the loops for one standing still that long" : "")}")
                 : ", no last resort";
+        if (options.ResolveJamAfterSeconds > 0)
+            _jamSpares += options.FarMoveWaitSeconds > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"; a robot one move took {PibtTrafficController.FarMoveSeconds} s or more from its goal waits up to {options.FarMoveWaitSeconds} s for a way back")
+                : "; no wait for a way back after a far move";
         Controller = new PibtTrafficController(Space, options);
         Controller.SetPassingLanes(settings.PassingLanes);
         foreach (var lane in settings.LastResortLanes)

@@ -65,6 +65,9 @@ internal sealed record SimSettings
     /// <summary>The PIBT controller's <c>JamLastResortAfterSeconds</c> in the controller-alone simulation; null for its default.</summary>
     public double? JamLastResortAfterSeconds { get; init; }
 
+    /// <summary>The PIBT controller's <c>FarMoveWaitSeconds</c> in the controller-alone simulation; null for its default.</summary>
+    public double? FarMoveWaitSeconds { get; init; }
+
     /// <summary>The PIBT controller's <c>JamSparesNotOnTwoWayLanes</c> in the controller-alone simulation; null for its default.</summary>
     public bool? JamSparesNotOnTwoWayLanes { get; init; }
 

@@ -930,6 +930,9 @@ public sealed class PibtTrafficControllerTests
     [InlineData("PushedRetreatPace", 0.5)]
     [InlineData("PushedRetreatPace", double.NaN)]
     [InlineData("PushedRetreatPace", double.MaxValue)]
+    [InlineData("FarMoveWaitSeconds", -1.0)]
+    [InlineData("FarMoveWaitSeconds", 3601.0)]
+    [InlineData("FarMoveWaitSeconds", double.NaN)]
     public void Settings_out_of_range_are_refused_naming_the_setting(string name, double value)
     {
         var options = name switch
@@ -943,14 +946,15 @@ public sealed class PibtTrafficControllerTests
             "JamLastResortAfterSeconds" => new PibtTrafficOptions { JamLastResortAfterSeconds = value },
             "PushDetourLimitSeconds" => new PibtTrafficOptions { PushDetourLimitSeconds = value },
             "PushedRetreatPace" => new PibtTrafficOptions { PushedRetreatPace = value },
+            "FarMoveWaitSeconds" => new PibtTrafficOptions { FarMoveWaitSeconds = value },
             _ => new PibtTrafficOptions { ClaimTimeoutSeconds = value },
         };
 
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), options));
         Assert.Contains($"PibtTrafficOptions.{name} must be", error.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { JamRobots = 9 }));
-        _ = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { PrecedenceAfterSeconds = 0, ResolveJamAfterSeconds = 0, PrecedenceShare = 1, PushDetourLimitSeconds = 0, PushedRetreatPace = 1, JamLastResortAfterSeconds = 0 }); // the edges are allowed
-        _ = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { PushedRetreatPace = 100 });
+        _ = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { PrecedenceAfterSeconds = 0, ResolveJamAfterSeconds = 0, PrecedenceShare = 1, PushDetourLimitSeconds = 0, PushedRetreatPace = 1, JamLastResortAfterSeconds = 0, FarMoveWaitSeconds = 0 }); // the edges are allowed
+        _ = new PibtTrafficController(new TrafficSpace(Corridor(), 0.5), new PibtTrafficOptions { PushedRetreatPace = 100, FarMoveWaitSeconds = 3600 });
     }
 
     [Fact]

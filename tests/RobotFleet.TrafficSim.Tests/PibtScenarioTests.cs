@@ -321,6 +321,24 @@ public sealed class PibtScenarioTests
     }
 
     [Theory]
+    [InlineData(20)]
+    [InlineData(94)]
+    public void On_the_airport_terminal_a_robot_moved_one_lane_past_its_goals_spur_waits_for_a_way_back_rather_than_go_round(int seed)
+    {
+        // Traced on seed 20: r0048, done at the mouth of the spur its next goal is in (s15_1), had to leave it for a robot
+        // coming out; the lane back against the loop's flow was held, so it went one lane on with the flow, where the lane
+        // back costs 100 times its seconds, and the robot that came out followed it: it drove round the whole terminal
+        // (some 200 s), 2 minutes without progress. Now it steps into a side lane off that robot's way, waits, and a jam plan
+        // brings it back once the way is clear (PibtTrafficOptions.FarMoveWaitSeconds). Seed 94: a robot bound for s20 the
+        // same way at the corridor's mouth.
+        var with = Airport(new PibtTrafficOptions { Seed = seed }, oneWayLoops: false, 3600);
+        var without = Airport(new PibtTrafficOptions { Seed = seed, FarMoveWaitSeconds = 0 }, oneWayLoops: false, 3600);
+        Assert.Equal(0, with.Collisions);
+        Assert.True(with.Stalls == 0, string.Join(Environment.NewLine, with.StallNotes));
+        Assert.True(without.Stalls > 0, "no robot went 2 minutes without progress without the wait either: the comparison shows nothing");
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]

@@ -49,10 +49,12 @@ internal static class JointSearch
     /// <param name="closedToHelper">True for a robot's slot and a lane number that robot may not drive though
     /// <paramref name="closed"/> leaves it open (never asked for the stuck robot); null: none.</param>
     /// <param name="flowWeight">The loop flow weight <paramref name="times"/> were computed with (1: plain travel times).</param>
+    /// <param name="goalTime">When given, the stuck robot must end on a waypoint with a time to its goal of at most this
+    /// (instead of lower than where it starts).</param>
     /// <exception cref="ArgumentException">Too many robots, or a start waypoint outside the region.</exception>
     public static List<Move>? Solve(TrafficSpace space, IReadOnlyList<int> region, int[] start, int stuck, float[] times,
         HashSet<int> blocked, Func<int, bool> closed, int budget, int clearAhead, IReadOnlySet<int>? occupiedSpurs = null,
-        Func<int, bool>? closedToStuck = null, Func<int, int, bool>? closedToHelper = null, double flowWeight = 1)
+        Func<int, bool>? closedToStuck = null, Func<int, int, bool>? closedToHelper = null, double flowWeight = 1, float? goalTime = null)
     {
         var k = start.Length;
         var stuckClosed = closedToStuck ?? closed;
@@ -92,6 +94,8 @@ internal static class JointSearch
         var startTime = times[start[stuck]];
         if (!float.IsFinite(startTime))
             return null;
+        // The goal: a time below this (the start's, or the given one and at most that).
+        double bound = goalTime is { } limit ? limit + 2e-3 : startTime - 1e-3;
 
         // The stuck robot's fastest way ahead from where it starts, and for every region waypoint the hops to get off it.
         var routeIndex = new int[region.Count];
@@ -145,7 +149,7 @@ internal static class JointSearch
         double Heuristic(ReadOnlySpan<int> pos)
         {
             var own = region[pos[stuck]];
-            var h = Math.Max(0, times[own] - startTime + 1e-3);
+            var h = Math.Max(0, times[own] - bound);
             var at = routeIndex[pos[stuck]];
             for (var j = 0; j < k; j++)
             {
@@ -187,7 +191,7 @@ internal static class JointSearch
         bool IsGoal(ReadOnlySpan<int> pos)
         {
             var w = region[pos[stuck]];
-            if (!(times[w] < startTime - 1e-3))
+            if (!(times[w] < bound))
                 return false;
             for (var n = 0; n < clearAhead && times[w] > 0; n++)
             {
