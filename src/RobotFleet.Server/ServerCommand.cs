@@ -240,6 +240,10 @@ public static class ServerCommand
         var started = app.Lifetime.ApplicationStarted; // taken now: RunAsync disposes the host, and its services with it
         // Taken now as well: singletons, the very instances the host runs.
         var background = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().ToList();
+        // Which had failed when the host began to stop: a service that faults while the host stops (the gateway's broker link
+        // or the leader lease's database gone at that moment) did not stop it, and a stop asked for stays exit 0 (review).
+        List<BackgroundService> failedBeforeStop = [];
+        using var stopping = app.Lifetime.ApplicationStopping.Register(() => failedBeforeStop = background.Where(s => s.ExecuteTask is { IsFaulted: true }).ToList());
         try
         {
             await app.RunAsync(cancellationToken);
@@ -266,7 +270,7 @@ public static class ServerCommand
         // RunAsync returns as after a stop (.NET 10), and the exit code was 0, so a service manager restarting on failure
         // did not. Its error was logged by the host; one line naming it, and a failure's exit code. Only a faulted task
         // counts: a service cancelled by the stop ends cancelled (the host's own rule for what it logs as a failure).
-        var failed = background.Where(s => s.ExecuteTask is { IsFaulted: true }).ToList();
+        var failed = failedBeforeStop;
         if (failed.Count > 0)
         {
             await error.WriteLineAsync("robotfleet: stopped because a background service failed: " + string.Join("; ", failed.Select(s =>

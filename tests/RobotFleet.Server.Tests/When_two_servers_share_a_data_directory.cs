@@ -74,6 +74,8 @@ public sealed class When_two_servers_share_a_data_directory
                 Assert.Equal(Environment.ProcessId, refused.Pid);
             }
 
+            // Let go, the pid file goes first: a server refused before the next one writes its own names no stale pid.
+            Assert.False(File.Exists(Path.Combine(dataDir, "robotfleet.pid")));
             using var again = DataDirectoryLock.Acquire(dataDir);
         }
         finally

@@ -158,10 +158,12 @@ public sealed record PibtTrafficOptions
     /// robot that had to leave the mouth of the spur its goal is in, for a robot coming out, and was pushed or stepped one
     /// lane on along the loop (the lane back costs K times its seconds, the way round some 200 s on the airport terminal).
     /// For this long it does not drive on of its own accord nor get its way released ahead; pushed, it steps off the
-    /// pusher's way where it can (into a side lane) rather than along it; and every second the jam fallback searches moves
+    /// pusher's way where it can (into a side lane), and along that way only for a robot holding precedence (so it may hold
+    /// a lane up for the rest of the wait: measured, no site got a stall from it); and every second the jam fallback searches moves
     /// of the robots standing round it that bring it back to a waypoint as near its goal as the one it left
     /// (<see cref="JointSearch"/>, released move by move, so no robot meets another head-on on the way back). Found nothing
-    /// by then, it goes round. Only with the jam fallback on (<see cref="ResolveJamAfterSeconds"/>). Measured on the airport terminal as drawn, 50 robots, 1 h, seeds 1 to 100
+    /// by then, it goes round. Only with the jam fallback on (<see cref="ResolveJamAfterSeconds"/>) and a loop flow weight
+    /// above 1 in force (any move counts: its own, a push, a jam plan's). Measured on the airport terminal as drawn, 50 robots, 1 h, seeds 1 to 100
     /// (<c>bench/RobotFleet.TrafficSim</c>, 2026-12-03): robots 2 minutes without progress 9 → 3. From 0 to 3,600 (a
     /// construction error names it otherwise).
     /// </summary>
@@ -768,7 +770,7 @@ public sealed class PibtTrafficController
             own += $"; held up heading out of a dead-end corridor, goes first out to {_space.WaypointId(agent.LeavingChain)}";
         if (agent.Plan is { } plan)
             own += $"; in a jam plan for {plan.Stuck.Id}, {plan.Next} of {plan.Moves.Count} moves released";
-        if (WaitsToReturn(agent))
+        if (agent.FarFrom >= 0 && _now - agent.FarSince <= _options.FarMoveWaitSeconds)
             own += $"; waits {_options.FarMoveWaitSeconds - (_now - agent.FarSince):0} s more for a way back to {_space.WaypointId(agent.FarFrom)}";
         return $"{agent.Id} at {_space.WaypointId(u)} ({own}{(agent.Busy ? ", busy" : "")}{(agent.ClaimWaypoint >= 0 ? $", claims {_space.WaypointId(agent.ClaimWaypoint)}" : "")}): " +
                (parts.Count == 0 ? "no lane out" : string.Join("; ", parts));
@@ -2177,7 +2179,9 @@ public sealed class PibtTrafficController
     private void Take(Agent agent, int waypoint, int segment)
     {
         // Any move (of its own, a push, a jam plan's) that takes a standing robot far from its goal: it waits to return.
-        if (_options.FarMoveWaitSeconds > 0 && _options.ResolveJamAfterSeconds > 0 && agent.Target >= 0 && agent.Path.Count == 1 && agent.FarFrom < 0
+        // Only under a loop flow weight, where the far move is one lane against the flow away from undone: one way round
+        // (lanes against the loops closed) there is no way back to wait for (review).
+        if (_options.FarMoveWaitSeconds > 0 && _options.ResolveJamAfterSeconds > 0 && _flowWeight > 1 && agent.Target >= 0 && agent.Path.Count == 1 && agent.FarFrom < 0
             && Times(agent) is var times && times[waypoint] - times[agent.Path[0]] >= FarMoveSeconds)
             (agent.FarFrom, agent.FarSince) = (agent.Path[0], _now);
         _owner[waypoint] = agent.Index;

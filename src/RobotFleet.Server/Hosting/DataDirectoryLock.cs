@@ -64,8 +64,23 @@ public sealed class DataDirectoryLock : IDisposable
         return new DataDirectoryLock(stream, full);
     }
 
-    /// <summary>Lets go of the lock (the pid file stays: it is only read while the lock is held).</summary>
-    public void Dispose() => _lock.Dispose();
+    /// <summary>
+    /// Lets go of the lock and deletes the pid file first: a server that takes the lock next writes its own, and one refused
+    /// in between must not name this process's pid, which may by then be another program's (found in review).
+    /// </summary>
+    public void Dispose()
+    {
+        try
+        {
+            File.Delete(Path.Combine(Directory, PidFileName));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Only a refusal reads it: at worst it names an old pid.
+        }
+
+        _lock.Dispose();
+    }
 
     /// <summary>
     /// The open failed because another process holds the file: a sharing violation (Windows: ERROR_SHARING_VIOLATION or
