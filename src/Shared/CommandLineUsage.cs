@@ -81,10 +81,9 @@ internal static class CommandLineUsage
     /// <returns>The number; null after an error (the parse result then has the error).</returns>
     public static double? NullableNumber(System.CommandLine.Parsing.ArgumentResult result)
     {
-        var token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        var (token, option) = ValueOf(result);
         if (double.TryParse(token, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value))
             return value;
-        var option = result.Parent is System.CommandLine.Parsing.OptionResult o ? o.Option.Name : "option";
         result.AddError($"{option} {token}: not a number (digits, '.' for a fraction, no thousands separators)");
         return null;
     }
@@ -103,15 +102,18 @@ internal static class CommandLineUsage
     /// <returns>The number; null after an error (the parse result then has the error).</returns>
     public static int? NullableWholeNumber(System.CommandLine.Parsing.ArgumentResult result)
     {
-        var token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        var (token, option) = ValueOf(result);
         if (int.TryParse(token, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value))
             return value;
-        var option = result.Parent is System.CommandLine.Parsing.OptionResult o ? o.Option.Name : "option";
         result.AddError(System.Numerics.BigInteger.TryParse(token, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _)
             ? FormattableString.Invariant($"{option} {token}: out of range (a whole number from {int.MinValue} to {int.MaxValue})")
             : $"{option} {token}: not a whole number (digits only, no thousands separators)");
         return null;
     }
+
+    /// <summary>The value an option's parser reads (its last token; "" without one) and the option's name for errors.</summary>
+    private static (string Token, string Option) ValueOf(System.CommandLine.Parsing.ArgumentResult result) =>
+        (result.Tokens.Count > 0 ? result.Tokens[^1].Value : "", result.Parent is System.CommandLine.Parsing.OptionResult o ? o.Option.Name : "option");
 
     /// <summary>
     /// System.CommandLine's typo suggestions, less those that offer an option for a number: after <c>--robot 3</c> it

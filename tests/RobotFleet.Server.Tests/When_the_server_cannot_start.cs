@@ -23,59 +23,35 @@ public sealed class When_the_server_cannot_start
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
-        var dataDir = Path.Combine(Path.GetTempPath(), $"robotfleet-port-taken-{Guid.NewGuid():N}");
+        using var scratch = new ScratchDirectory("port-taken");
+        var dataDir = scratch.Path;
         var args = new List<string> { "--data-dir", dataDir, "--map", Path.Combine(When_the_control_plane_restarts.FindRepoRoot(), "maps", "office"), "--robots", "0" };
         args.AddRange(option == "--http-port"
             ? ["--http-port", port.ToString(CultureInfo.InvariantCulture), "--mqtt-port", "0"]
             : ["--mqtt-port", port.ToString(CultureInfo.InvariantCulture), "--http-port", EmbeddedBroker.FreePort().ToString(CultureInfo.InvariantCulture)]);
         using var server = ChildProcess.Start($"port-taken{option}", "RobotFleet.Server.dll", args);
-        try
-        {
-            Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "exited within 60 s; output:\n" + server.Output);
-            Assert.True(server.ExitCode == 1, $"exit code {server.ExitCode}; output:\n" + server.Output);
-            Assert.Contains(string.Format(CultureInfo.InvariantCulture, expected, port), server.Output, StringComparison.Ordinal);
-            Assert.DoesNotContain("Hosting failed to start", server.Output, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "exited within 60 s; output:\n" + server.Output);
+        Assert.True(server.ExitCode == 1, $"exit code {server.ExitCode}; output:\n" + server.Output);
+        Assert.Contains(string.Format(CultureInfo.InvariantCulture, expected, port), server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hosting failed to start", server.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal);
     }
 
     /// <summary>More simulated robots than the map has waypoints: one line naming the option, not an unhandled exception with its stack trace (found by a new user).</summary>
     [Fact]
     public async Task More_robots_than_waypoints_is_one_line_naming_the_option()
     {
-        var dataDir = Path.Combine(Path.GetTempPath(), $"robotfleet-too-many-{Guid.NewGuid():N}");
+        using var scratch = new ScratchDirectory("too-many");
+        var dataDir = scratch.Path;
         using var server = ChildProcess.Start("too-many-robots", "RobotFleet.Server.dll",
         [
             "--robots", "30", "--data-dir", dataDir, "--map", Path.Combine(When_the_control_plane_restarts.FindRepoRoot(), "maps", "office"),
             "--http-port", EmbeddedBroker.FreePort().ToString(CultureInfo.InvariantCulture), "--mqtt-port", "0",
         ]);
-        try
-        {
-            Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "exited within 60 s; output:\n" + server.Output);
-            Assert.True(server.ExitCode == 1, $"exit code {server.ExitCode}; output:\n" + server.Output);
-            var lines = server.Output.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("$ ", StringComparison.Ordinal));
-            Assert.Equal(["robotfleet: --robots 30: the map 'office' has 29 waypoints, one robot each at most"], lines);
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        Assert.True(await server.WaitForExitAsync(TimeSpan.FromSeconds(60)), "exited within 60 s; output:\n" + server.Output);
+        Assert.True(server.ExitCode == 1, $"exit code {server.ExitCode}; output:\n" + server.Output);
+        var lines = server.Output.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("$ ", StringComparison.Ordinal));
+        Assert.Equal(["robotfleet: --robots 30: the map 'office' has 29 waypoints, one robot each at most"], lines);
     }
 
     [Theory]

@@ -1470,6 +1470,8 @@ public sealed class PibtTrafficController
         var chaseAt = chase?.IndexOf(u) ?? -1;
         var chaseNext = chaseAt >= 0 && chaseAt + 1 < chase!.Count ? chase[chaseAt + 1] : -1;
         var candidates = new List<(int Waypoint, int Lane, double Key, int Busy, ulong Tie)>();
+        // Waiting to return, it is pushed off the pusher's way where it can (into a side lane), not along it.
+        var offPushersWay = times is not null && parent is { Target: >= 0 } && WaitsToReturn(agent) ? Times(parent) : null;
         if (parent is null)
             candidates.Add((u, -1, times?[u] ?? 0, 0, 0));
         for (var k = _space.OutStart[u]; k < _space.OutStart[u + 1]; k++)
@@ -1491,9 +1493,8 @@ public sealed class PibtTrafficController
             // along that way costs the retreat to where it can best step aside (see ChaseKey), not one waypoint.
             var key = times is not null ? v == chaseNext && !(times[v] < times[u]) ? ChaseKey(agent, times, chase!, chaseAt + 1) : times[v]
                 : parentTimes is not null && parentTimes[v] < parentTimes[parent!.Path[0]] ? 2 : 1;
-            // Waiting to return, it is pushed off the pusher's way where it can (into a side lane), not along it.
-            if (times is not null && parent is { Target: >= 0 } && WaitsToReturn(agent))
-                key = (Times(parent)[v] < Times(parent)[parent.Path[0]] ? OnPushersWaySeconds : 0) + times[v];
+            if (offPushersWay is not null)
+                key = (offPushersWay[v] < offPushersWay[parent!.Path[0]] ? OnPushersWaySeconds : 0) + times![v];
             candidates.Add((v, lane, refuge ? key + SpurRefugeCostSeconds : key, _owner[v] == -1 ? 0 : 1, Mix((ulong)_step, (ulong)agent.Index, (ulong)v)));
         }
 
