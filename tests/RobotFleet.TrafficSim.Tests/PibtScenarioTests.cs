@@ -338,6 +338,19 @@ public sealed class PibtScenarioTests
         Assert.True(without.Stalls > 0, "no robot went 2 minutes without progress without the wait either: the comparison shows nothing");
     }
 
+    [Fact]
+    public void On_the_airport_terminal_a_robot_bound_into_the_charger_wing_waits_off_its_mouth_while_a_robot_comes_out()
+    {
+        // Traced on seed 69 (seed 64 the same): robots leaving the chargers of the wing behind s20 came out through its mouth
+        // L1_v691 while robots bound for s20 queued onto it. A robot standing on the mouth had to make way for the one coming
+        // out, and the only way off it was on along the loop's flow: it went round the terminal, 2 minutes without progress
+        // at t = 155 s. Now a robot bound into a wing (a dead-end tree, no spur) does not take the wing's mouth while the wing's
+        // first waypoint holds a robot on its way out (without that rule this run stalls).
+        var sim = Airport(new PibtTrafficOptions { Seed = 69 }, oneWayLoops: false, 300);
+        Assert.Equal(0, sim.Collisions);
+        Assert.True(sim.Stalls == 0, string.Join(Environment.NewLine, sim.StallNotes));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

@@ -1873,6 +1873,14 @@ public sealed class PibtTrafficController
             var spur = _space.BranchOf[next];
             if (spur >= 0 && _space.BranchOf[waypoint] != spur && _space.SpurArray[spur])
                 return SomeoneElseIn(spur, agent) && (hop == 1 || InTheWayOut(waypoint, spur));
+            // The mouth of a dead-end wing (no spur: robots pass one another in it) whose first waypoint on the way in holds a
+            // robot on its way out, when the robot could not back off the mouth the way it came (a loop's flow, or one way):
+            // the two would have to swap on the mouth, and the one on it could only make way on along the loop (regression:
+            // the airport terminal, seeds 64 and 69, robots bound for s20 sent round the terminal by robots leaving the
+            // chargers behind it). Where it can back off (the hotel's corridors) it is left to PIBT's swap.
+            if (hop == 1 && spur >= 0 && _space.BranchMouth[spur] == waypoint && _owner[next] is var inside and >= 0 && inside != agent.Index
+                && _agents[inside] is { Target: >= 0 } leaving && _space.BranchOf[leaving.Target] != spur && !CanBackOff(agent.Path[^1], waypoint))
+                return true;
             // Passing the mouth of a spur a robot wants to come out of: not from a waypoint in its way out (regression: the office
             // with its loops one way round, a robot bound for patrol_A1 waited at L1_v60, too close to patrol_A1 for the robot
             // in the charger spur behind it to come out, and the only lane on from L1_v60 leads to patrol_A1: both stood for good).
@@ -1891,6 +1899,10 @@ public sealed class PibtTrafficController
 
         return false;
     }
+
+    /// <summary>True when a robot that came from <paramref name="from"/> onto <paramref name="to"/> could go back by an open lane not against a loop's flow.</summary>
+    private bool CanBackOff(int from, int to) =>
+        from != to && _space.LaneBetween(to, from) is var back and >= 0 && !_closed.Contains(back) && !(_flowWeight > 1 && _space.AgainstFlowArray[back]);
 
     /// <summary>
     /// True when a robot other than <paramref name="agent"/> holds a waypoint of the spur; with <paramref name="wantingOut"/>,
