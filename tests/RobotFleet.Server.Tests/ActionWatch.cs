@@ -40,14 +40,46 @@ internal sealed class ActionWatch : IAsyncDisposable
             }
             return Task.CompletedTask;
         };
-        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId(clientId).Build());
-        foreach (var topic in stateTopics ?? [Vda5050Topics.AllRobots("uagv", Vda5050Topic.State)])
+        // A long keep-alive (a test machine under load can miss a 15 s ping, and the broker drops the client), and a reconnect
+        // if it is dropped all the same: states are QoS 0, so any that pass meanwhile are lost; Disconnects says so.
+        var options = new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId(clientId).WithKeepAlivePeriod(TimeSpan.FromMinutes(5)).Build();
+        var topics = stateTopics ?? [Vda5050Topics.AllRobots("uagv", Vda5050Topic.State)];
+        client.DisconnectedAsync += async e =>
+        {
+            if (watch._disposing || e.ClientWasConnected is false)
+                return;
+            Interlocked.Increment(ref watch._disconnects);
+            for (var attempt = 0; attempt < 50 && !watch._disposing; attempt++)
+            {
+                try
+                {
+                    await Task.Delay(200);
+                    await client.ConnectAsync(options);
+                    foreach (var topic in topics)
+                        await client.SubscribeAsync(topic);
+                    return;
+                }
+                catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException or OperationCanceledException)
+                {
+                    // the broker is not back yet: try again
+                }
+            }
+        };
+        await client.ConnectAsync(options);
+        foreach (var topic in topics)
             await client.SubscribeAsync(topic);
         return watch;
     }
 
+    private volatile bool _disposing;
+    private int _disconnects;
+
+    /// <summary>How many times the broker dropped the watch while it ran (states published meanwhile were not seen).</summary>
+    public int Disconnects => Volatile.Read(ref _disconnects);
+
     public async ValueTask DisposeAsync()
     {
+        _disposing = true;
         await _client.DisconnectAsync();
         _client.Dispose();
     }
