@@ -1860,6 +1860,8 @@ public sealed class PibtTrafficController
     /// would pass a spur's mouth, from a waypoint in the way out, while a robot in that spur has a target outside it (on a
     /// one-way loop the two could stand for good, each too close to the mouth for the other to enter it), or while a robot in
     /// that spur stands too close to the mouth for anyone to pass it (an idle one is then asked out, <see cref="KeepsMouthShut"/>).
+    /// And true on the mouth of a dead-end wing (no spur) whose first waypoint holds a robot on its way out, when the robot
+    /// could not back off the mouth the way it came (<see cref="CanBackOff"/>).
     /// </summary>
     private bool WaitsAtMouth(Agent agent, int waypoint, float[] times)
     {
