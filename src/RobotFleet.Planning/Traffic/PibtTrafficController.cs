@@ -1860,8 +1860,8 @@ public sealed class PibtTrafficController
     /// would pass a spur's mouth, from a waypoint in the way out, while a robot in that spur has a target outside it (on a
     /// one-way loop the two could stand for good, each too close to the mouth for the other to enter it), or while a robot in
     /// that spur stands too close to the mouth for anyone to pass it (an idle one is then asked out, <see cref="KeepsMouthShut"/>).
-    /// And true on the mouth of a dead-end wing (no spur) whose first waypoint holds a robot on its way out, when the robot
-    /// could not back off the mouth the way it came (<see cref="CanBackOff"/>).
+    /// And true on the mouth of a dead-end wing (no spur) that the robot's way enters next, whose first waypoint holds a robot
+    /// on its way out, when the robot could not back off the mouth the way it came (<see cref="CanBackOff"/>).
     /// </summary>
     private bool WaitsAtMouth(Agent agent, int waypoint, float[] times)
     {
@@ -1875,11 +1875,14 @@ public sealed class PibtTrafficController
             var spur = _space.BranchOf[next];
             if (spur >= 0 && _space.BranchOf[waypoint] != spur && _space.SpurArray[spur])
                 return SomeoneElseIn(spur, agent) && (hop == 1 || InTheWayOut(waypoint, spur));
-            // The mouth of a dead-end wing (no spur: robots pass one another in it) whose first waypoint on the way in holds a
-            // robot on its way out, when the robot could not back off the mouth the way it came (a loop's flow, or one way):
-            // the two would have to swap on the mouth, and the one on it could only make way on along the loop (regression:
-            // the airport terminal, seeds 64 and 69, robots bound for s20 sent round the terminal by robots leaving the
-            // chargers behind it). Where it can back off (the hotel's corridors) it is left to PIBT's swap.
+            // The mouth of a dead-end wing (no spur: robots pass one another in it) that the agent's way enters next, whose first
+            // waypoint holds a robot on its way out, when the agent could not back off the mouth the way it came (a loop's flow,
+            // or one way): the two would have to swap on the mouth, and the agent could only make way on along the loop
+            // (regression: the airport terminal, seed 69, a robot bound for s20 sent round the terminal by a robot leaving the
+            // chargers behind it). Where it can back off (the hotel's two-way corridors) it is left to PIBT's swap. A robot
+            // deciding of its own accord is also kept off by ChainOccupant while a robot with a mission is anywhere in a
+            // dead-end chain there; this adds claims being granted, robots pushed along two-way lanes, and wings that do not
+            // begin with such a chain.
             if (hop == 1 && spur >= 0 && _space.BranchMouth[spur] == waypoint && _owner[next] is var inside and >= 0 && inside != agent.Index
                 && _agents[inside] is { Target: >= 0 } leaving && _space.BranchOf[leaving.Target] != spur && !CanBackOff(agent.Path[^1], waypoint))
                 return true;
@@ -1902,7 +1905,11 @@ public sealed class PibtTrafficController
         return false;
     }
 
-    /// <summary>True when a robot that came from <paramref name="from"/> onto <paramref name="to"/> could go back by an open lane not against a loop's flow.</summary>
+    /// <summary>
+    /// True when a robot that came from <paramref name="from"/> onto <paramref name="to"/> could go back: the lane back exists,
+    /// is not closed (a passing lane counts as open) and does not run against a loop's flow under a flow weight above 1;
+    /// false when the two are the same waypoint.
+    /// </summary>
     private bool CanBackOff(int from, int to) =>
         from != to && _space.LaneBetween(to, from) is var back and >= 0 && !_closed.Contains(back) && !(_flowWeight > 1 && _space.AgainstFlowArray[back]);
 
