@@ -41,47 +41,98 @@ internal sealed class ActionWatch : IAsyncDisposable
             return Task.CompletedTask;
         };
         // A long keep-alive (a test machine under load can miss a 15 s ping, and the broker drops the client), and a reconnect
-        // if it is dropped all the same: states are QoS 0, so any that pass meanwhile are lost; Disconnects says so.
-        var options = new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId(clientId).WithKeepAlivePeriod(TimeSpan.FromMinutes(5)).Build();
-        var topics = stateTopics ?? [Vda5050Topics.AllRobots("uagv", Vda5050Topic.State)];
-        client.DisconnectedAsync += async e =>
+        // if the connection drops all the same: states are QoS 0, so any that pass meanwhile are lost; Disconnects says so.
+        watch._options = new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId(clientId).WithKeepAlivePeriod(TimeSpan.FromMinutes(5)).Build();
+        watch._topics = stateTopics ?? [Vda5050Topics.AllRobots("uagv", Vda5050Topic.State)];
+        client.DisconnectedAsync += e =>
         {
-            if (watch._disposing || e.ClientWasConnected is false)
-                return;
-            Interlocked.Increment(ref watch._disconnects);
-            for (var attempt = 0; attempt < 50 && !watch._disposing; attempt++)
+            if (!watch._stop.IsCancellationRequested && e.ClientWasConnected)
             {
-                try
-                {
-                    await Task.Delay(200);
-                    await client.ConnectAsync(options);
-                    foreach (var topic in topics)
-                        await client.SubscribeAsync(topic);
-                    return;
-                }
-                catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException or OperationCanceledException)
-                {
-                    // the broker is not back yet: try again
-                }
+                Interlocked.Increment(ref watch._disconnects);
+                watch._reconnect = watch.ReconnectAsync(watch._stop.Token);
             }
+
+            return Task.CompletedTask;
         };
-        await client.ConnectAsync(options);
-        foreach (var topic in topics)
-            await client.SubscribeAsync(topic);
+        await watch.ConnectAndSubscribeAsync(CancellationToken.None);
         return watch;
     }
 
-    private volatile bool _disposing;
+    private readonly CancellationTokenSource _stop = new();
+    private MqttClientOptions _options = null!;
+    private IReadOnlyList<string> _topics = [];
+    private Task _reconnect = Task.CompletedTask;
     private int _disconnects;
+    private volatile bool _gaveUp;
 
-    /// <summary>How many times the broker dropped the watch while it ran (states published meanwhile were not seen).</summary>
-    public int Disconnects => Volatile.Read(ref _disconnects);
+    /// <summary>How many times the watch's connection dropped while it ran (states published meanwhile were not seen); "gave up" when it could not reconnect and subscribe again.</summary>
+    public string Disconnects => $"{Volatile.Read(ref _disconnects)}{(_gaveUp ? ", gave up reconnecting" : "")}";
+
+    private async Task ConnectAndSubscribeAsync(CancellationToken cancellationToken)
+    {
+        if (!_client.IsConnected)
+            await _client.ConnectAsync(_options, cancellationToken);
+        var subscribe = new MqttClientSubscribeOptionsBuilder();
+        foreach (var topic in _topics)
+            subscribe.WithTopicFilter(topic);
+        var result = await _client.SubscribeAsync(subscribe.Build(), cancellationToken);
+        if (result.Items.FirstOrDefault(i => i.ResultCode > MqttClientSubscribeResultCode.GrantedQoS2) is { } refused)
+            throw new InvalidOperationException($"the broker refused the watch's subscription to {refused.TopicFilter.Topic}: {refused.ResultCode}");
+    }
+
+    private async Task ReconnectAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            try
+            {
+                await Task.Delay(200, cancellationToken);
+                await ConnectAndSubscribeAsync(cancellationToken);
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return; // disposed
+            }
+            catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException)
+            {
+                // the broker is not back yet: try again
+            }
+            catch (InvalidOperationException)
+            {
+                break; // the subscription was refused
+            }
+        }
+
+        _gaveUp = true;
+    }
 
     public async ValueTask DisposeAsync()
     {
-        _disposing = true;
-        await _client.DisconnectAsync();
+        await _stop.CancelAsync();
+        try
+        {
+            await _reconnect;
+        }
+        catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException or ObjectDisposedException)
+        {
+            // a reconnect that failed is reported by Disconnects
+        }
+
+        if (_client.IsConnected)
+        {
+            try
+            {
+                await _client.DisconnectAsync();
+            }
+            catch (MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                // dropped meanwhile
+            }
+        }
+
         _client.Dispose();
+        _stop.Dispose();
     }
 
     /// <summary>Per mission id: how many picks and drops finished (action ids <c>{order}-pick</c>, order ids <c>{mission}</c> or <c>{mission}-rN</c>).</summary>

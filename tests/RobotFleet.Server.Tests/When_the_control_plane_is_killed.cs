@@ -85,7 +85,7 @@ public sealed class When_the_control_plane_is_killed
         foreach (var id in ids)
         {
             var (picks, drops, all) = actions.Count(id);
-            Assert.True(picks == 1 && drops == 1, $"{id}: {picks} picks, {drops} drops: {all}; the watch was dropped by the broker {actions.Disconnects} time(s)");
+            Assert.True(picks == 1 && drops == 1, $"{id}: {picks} picks, {drops} drops: {all}; watch connection drops: {actions.Disconnects}");
         }
 
         var agentLog = agents.Output;
