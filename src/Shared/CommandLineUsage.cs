@@ -35,8 +35,11 @@ internal static class CommandLineUsage
 
         var messages = parsed.Errors.Select(e => e.Message).ToList();
         var unknownCommand = UnknownCommand(parsed);
+        // The value after an unknown option is no error of its own: not "Unrecognized command or argument '3'" after '--robot'.
+        var values = ValuesOfUnknownOptions(parsed);
+        var shown = messages.Where(m => !values.Any(v => m.Contains($"'{v}'", StringComparison.Ordinal))).ToList();
         // A mistyped command: one line naming it, not "Required command was not provided." and a line for every word after it.
-        List<string> lines = unknownCommand is null ? messages
+        List<string> lines = unknownCommand is null ? shown
             : [parsed.CommandResult.Command is RootCommand ? $"'{unknownCommand}' is not a command" : $"'{unknownCommand}' is not a {parsed.CommandResult.Command.Name} command"];
         var error = configuration.Error ?? Console.Error;
         for (var i = 0; i < lines.Count; i++)
@@ -44,6 +47,26 @@ internal static class CommandLineUsage
         foreach (var suggestion in Suggestions(said.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !messages.Contains(l)), unknownCommand))
             await error.WriteLineAsync($"  {suggestion}").ConfigureAwait(false);
         return usageError;
+    }
+
+    /// <summary>
+    /// The words that follow an unknown option on the command line and matched nothing themselves (<c>--robot 3</c>:
+    /// <c>3</c>): the unknown option's value, as the user meant it. Found from the tokens, not the (translated) messages.
+    /// </summary>
+    private static HashSet<string> ValuesOfUnknownOptions(ParseResult parsed)
+    {
+        var values = new HashSet<string>(StringComparer.Ordinal);
+        var unmatched = parsed.UnmatchedTokens.ToHashSet(StringComparer.Ordinal);
+        var tokens = parsed.Tokens;
+        for (var i = 0; i + 1 < tokens.Count; i++)
+        {
+            if (tokens[i].Value.StartsWith('-') && unmatched.Contains(tokens[i].Value) && !tokens[i + 1].Value.StartsWith('-')
+                && unmatched.Contains(tokens[i + 1].Value))
+                values.Add(tokens[i + 1].Value);
+        }
+
+        values.ExceptWith(unmatched.Where(u => u.StartsWith('-'))); // never hide an unknown option itself
+        return values;
     }
 
     /// <summary>
