@@ -180,9 +180,9 @@ public static class Program
 
             // Each robot starts on a waypoint of its own (RobotPlacement.FromMap): refused in one line, not an unhandled
             // exception with its stack trace and exit 1 (found by a new user).
-            if (count > site.Waypoints.Count)
+            if (RobotPlacement.TooMany(site, count) is { } tooMany)
             {
-                await Console.Error.WriteLineAsync(FormattableString.Invariant($"edge-agent: --robots {count}: the map '{site.Id}' has {site.Waypoints.Count} waypoints, one robot each at most")).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(FormattableString.Invariant($"edge-agent: --robots {count}: {tooMany}")).ConfigureAwait(false);
                 return 2;
             }
 

@@ -17,10 +17,12 @@ public sealed record RobotPlacement(string WaypointId, double X, double Y, strin
     /// Picks <paramref name="count"/> distinct start waypoints on a map: parking and charger locations
     /// first, then other named locations, then the remaining waypoints, each group in id order.
     /// </summary>
-    /// <exception cref="ArgumentException">The map has fewer than <paramref name="count"/> waypoints.</exception>
+    /// <exception cref="ArgumentException">The map has fewer than <paramref name="count"/> waypoints (<see cref="TooMany"/>).</exception>
     public static IReadOnlyList<RobotPlacement> FromMap(SiteMap map, int count)
     {
         ArgumentNullException.ThrowIfNull(map);
+        if (TooMany(map, count) is { } tooMany)
+            throw new ArgumentException(tooMany, nameof(count));
         var byName = map.Locations.Values.OrderBy(l => l.Name, StringComparer.Ordinal).ToList();
         var preferred = byName.Where(l => l.Kinds.Contains(LocationKind.Parking) || l.Kinds.Contains(LocationKind.Charger)).Select(l => l.WaypointId);
         var named = byName.Select(l => l.WaypointId);
@@ -29,12 +31,19 @@ public sealed record RobotPlacement(string WaypointId, double X, double Y, strin
             .Select(id => map.Waypoints[id])
             .Select(w => new RobotPlacement(w.Id, w.X, w.Y, w.LevelId))
             .ToList();
-        if (chosen.Count < count)
-        {
-            throw new ArgumentException($"The map '{map.Id}' has {chosen.Count} waypoints; cannot place {count} robots on distinct ones.", nameof(count));
-        }
-
         return chosen;
+    }
+
+    /// <summary>
+    /// Why <paramref name="count"/> robots cannot start on the map, one waypoint each (<see cref="FromMap"/>), for a refusal
+    /// naming the option: <c>the map 'office' has 29 waypoints, one robot each at most</c>; null when they can.
+    /// </summary>
+    public static string? TooMany(SiteMap map, int count)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        return count > map.Waypoints.Count
+            ? FormattableString.Invariant($"the map '{map.Id}' has {map.Waypoints.Count} waypoints, one robot each at most")
+            : null;
     }
 }
 

@@ -41,8 +41,8 @@ public static class RobotFleetServer
         var map = options.OneWayLoops ? Planning.OneWayLoops.Orient(drawn) : drawn;
         // Each simulated robot starts on a waypoint of its own (RobotPlacement.FromMap): refused here, naming the option, not
         // when the robots start (an unhandled exception with its stack trace; found by a new user).
-        if (!options.NoSimulation && options.Robots > map.Waypoints.Count)
-            throw new ArgumentException(FormattableString.Invariant($"--robots {options.Robots}: the map '{map.Id}' has {map.Waypoints.Count} waypoints, one robot each at most"));
+        if (!options.NoSimulation && EdgeAgent.RobotPlacement.TooMany(map, options.Robots) is { } tooMany)
+            throw new ArgumentException(FormattableString.Invariant($"--robots {options.Robots}: {tooMany}"));
         if (!IPAddress.TryParse(options.BindAddress, out var bindAddress) || bindAddress.AddressFamily != AddressFamily.InterNetwork)
             throw new ArgumentException($"--bind-address '{options.BindAddress}' is not an IPv4 address (e.g. 127.0.0.1 or 0.0.0.0)");
         var brokerPort = options.MqttPort == 0 ? EmbeddedBroker.FreePort() : options.MqttPort;

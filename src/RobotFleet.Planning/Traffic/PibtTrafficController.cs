@@ -2268,7 +2268,7 @@ public sealed class PibtTrafficController
         if (agent.FarFrom < 0)
             return false;
         if (agent.Removed || agent.Target < 0 || _now - agent.FarSince > _options.FarMoveWaitSeconds || agent.Path.Count == 0
-            || Times(agent)[agent.Path[^1]] <= Times(agent)[agent.FarFrom] + 1e-3)
+            || Times(agent) is var times && times[agent.Path[^1]] <= times[agent.FarFrom] + 1e-3)
         {
             agent.FarFrom = -1;
             return false;
