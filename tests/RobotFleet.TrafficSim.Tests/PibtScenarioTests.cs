@@ -354,6 +354,20 @@ public sealed class PibtScenarioTests
         Assert.True(sim.Stalls == 0, string.Join(Environment.NewLine, sim.StallNotes));
     }
 
+    [Fact]
+    public void On_the_airport_terminal_a_jam_plan_parks_no_robot_in_the_spur_ahead_of_the_robot_bound_into_it()
+    {
+        // Traced on seed 27: r0048, bound for s15_0 at the end of the dead-end spur behind s15_1, was pushed off the mouth
+        // s15_1 by a robot coming out and waited to return (FarMoveWaitSeconds). The jam plan that brought it back parked the
+        // robot in its way, r0029, in that spur ahead of it; r0029 had to come out again through the mouth, and the plan that
+        // let it out sent r0048 round the terminal: 2 minutes without progress from t = 1015 s (first seen at 1134.8 s). Now
+        // no other robot of a plan drives into the spur the stuck robot's goal lies in. With that rule taken out this run
+        // stalls (checked by hand: there is no switch for it).
+        var sim = Airport(new PibtTrafficOptions { Seed = 27 }, oneWayLoops: false, 1200);
+        Assert.Equal(0, sim.Collisions);
+        Assert.True(sim.Stalls == 0, string.Join(Environment.NewLine, sim.StallNotes));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
