@@ -271,7 +271,10 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// rule; 2 once robots no longer got onto an occupied spur's mouth by a push, a granted claim or a jam plan, nor stood
 /// where the robot on a mouth would back up to). As drawn, with the loop flow weight by density (the default, 100 at 50
 /// robots there), 9 times in those 100 hours and none left stalled at the end of a run (four in the two-way corridor to
-/// <c>s20</c>, which is no loop, three at the spur to <c>s15_0</c>, two elsewhere). A robot whose goal is one lane back
+/// <c>s20</c>, which is no loop, three at the spur to <c>s15_0</c>, two elsewhere); 3 times with the wait for a way back
+/// (<see cref="PibtTrafficOptions.FarMoveWaitSeconds"/>) and the wing-mouth rule (<see cref="WaitsAtMouth"/>); not once
+/// since jam plans keep to those dead ends too (no robot of a plan parked ahead of the stuck one in the spur its goal is
+/// in, no plan's move onto a wing's mouth a robot is coming out of; thirty-third session). A robot whose goal is one lane back
 /// against the flow steps onto it directly whatever the weight (PIBT ranks moves by the time from where they lead, 0 at
 /// the goal; charging the weight on that step cost more stalls on the airport: 9 to 16). On the 100 x 100 warehouse
 /// grid it happened in none of 100 simulated hours at 200 robots (3 times before <see cref="PibtTrafficOptions.PushedRetreatPace"/>) and
