@@ -28,7 +28,7 @@ internal static class Cli
         var hours = new Option<double?>("--hours") { CustomParser = CommandLineUsage.NullableNumber, Description = "Simulated hours to run (default 0.1)." };
         var minutes = new Option<double?>("--minutes") { CustomParser = CommandLineUsage.NullableNumber, Description = "Simulated minutes to run (instead of --hours)." };
         var seed = new Option<int>("--seed") { CustomParser = CommandLineUsage.WholeNumber, Description = "Seed of the robots' start places and the missions (and of the generated grid).", DefaultValueFactory = _ => 1 };
-        var tickMs = new Option<int>("--tick-ms") { CustomParser = CommandLineUsage.WholeNumber, Description = "Simulated milliseconds per tick.", DefaultValueFactory = _ => 250 };
+        var tickMs = new Option<int>("--tick-ms") { CustomParser = CommandLineUsage.WholeNumber, Description = "Simulated milliseconds per tick; refused where a robot would drive farther than its footprint radius (--radius) in one, since collisions are measured at the end of each tick.", DefaultValueFactory = _ => 250 };
         var speed = new Option<double>("--speed") { CustomParser = CommandLineUsage.Number, Description = "Robot speed, m/s.", DefaultValueFactory = _ => 1.0 };
         var radius = new Option<double>("--radius") { CustomParser = CommandLineUsage.Number, Description = "Robot footprint radius, m (closer than twice this is a collision).", DefaultValueFactory = _ => 0.5 };
         var actionSeconds = new Option<double>("--action-s") { CustomParser = CommandLineUsage.Number, Description = "Seconds each pick or drop takes.", DefaultValueFactory = _ => 5 };
@@ -176,10 +176,15 @@ internal static class Cli
                             : null,
                     };
                     // Collisions are measured at the end of each tick: a robot driving farther than its footprint radius in one
-                    // could pass through another unseen. Checked with --time-scale only (the defaults drive 0.25 m a tick).
-                    if (settings.TimeScale != 1 && settings.Speed * settings.TimeScale * settings.Tick.TotalSeconds > settings.Radius)
+                    // could pass through another unseen (the defaults drive 0.25 m a tick). Checked at any time scale (regression:
+                    // the new-user check ran --tick-ms 100000 at --time-scale 1 and got a row of results, 0 collisions).
+                    var metresPerTick = settings.Speed * settings.TimeScale * settings.Tick.TotalSeconds;
+                    if (metresPerTick > settings.Radius)
                         throw new SimConfigurationException("--tick-ms", Fmt(settings.Tick.TotalMilliseconds),
-                            $"at --time-scale {Fmt(settings.TimeScale)} a robot drives {Fmt(settings.Speed * settings.TimeScale * settings.Tick.TotalSeconds)} m a tick, more than its footprint radius ({Fmt(settings.Radius)} m), so collisions could go unseen; give --tick-ms {Fmt(Math.Floor(1000 * settings.Radius / (settings.Speed * settings.TimeScale)))} or less");
+                            $"{(settings.TimeScale != 1 ? $"at --time-scale {Fmt(settings.TimeScale)} " : "")}a robot drives {Fmt(metresPerTick)} m a tick{(settings.TimeScale == 1 ? $" at {Fmt(settings.Speed)} m/s" : "")}, more than its footprint radius ({Fmt(settings.Radius)} m), so collisions could go unseen; give --tick-ms {Fmt(Math.Floor(1000 * settings.Radius / (settings.Speed * settings.TimeScale)))} or less");
+                    if (settings.Duration < settings.Tick)
+                        throw new SimConfigurationException(result.GetValue(minutes) is null ? "--hours" : "--minutes", Fmt(result.GetValue(minutes) ?? result.GetValue(hours) ?? 0.1),
+                            $"shorter than one tick ({Fmt(settings.Tick.TotalMilliseconds)} ms): nothing would be simulated");
                     if (settings.Duration / settings.Tick > int.MaxValue)
                         throw new SimConfigurationException(result.GetValue(minutes) is null ? "--hours" : "--minutes", Fmt(settings.Duration.TotalMinutes) + " min",
                             $"too many ticks of {settings.Tick.TotalMilliseconds:F0} ms (more than {int.MaxValue})");

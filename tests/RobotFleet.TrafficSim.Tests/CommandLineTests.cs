@@ -63,6 +63,9 @@ public class CommandLineTests
     [InlineData("trafficsim: --time-scale 0: must be a number above 0 and at most 1000", "--time-scale", "0")]
     [InlineData("trafficsim: --time-scale 1E+308: must be a number above 0 and at most 1000", "--time-scale", "1e308")]
     [InlineData("trafficsim: --tick-ms 250: at --time-scale 20 a robot drives 5 m a tick, more than its footprint radius (0.5 m), so collisions could go unseen; give --tick-ms 25 or less", "--time-scale", "20")]
+    [InlineData("trafficsim: --tick-ms 1000: a robot drives 1 m a tick at 1 m/s, more than its footprint radius (0.5 m), so collisions could go unseen; give --tick-ms 500 or less", "--controller", "pibt", "--tick-ms", "1000")] // was run, at --time-scale 1 (new-user check)
+    [InlineData("trafficsim: --tick-ms 250: a robot drives 0.75 m a tick at 3 m/s, more than its footprint radius (0.5 m), so collisions could go unseen; give --tick-ms 166 or less", "--speed", "3")]
+    [InlineData("trafficsim: --minutes 0.001: shorter than one tick (250 ms): nothing would be simulated", "--controller", "pibt", "--minutes", "0.001")] // was an all-zero row
     [InlineData("trafficsim: --queue-ageing 0.2: applies to --controller coordinator only", "--controller", "pibt", "--queue-ageing", "0.2")]
     [InlineData("trafficsim: --missions-per-robot 3: applies to --controller coordinator only", "--controller", "pibt", "--missions-per-robot", "3")] // was ignored
     [InlineData("trafficsim: --missions-per-robot 1: applies to --controller coordinator only", "--controller", "pibt", "--missions-per-robot", "1")] // given, though the default

@@ -265,11 +265,12 @@ public sealed record TrafficRelease(string RobotId, IReadOnlyList<string> Waypoi
 /// Open-RMF airport terminal with 20 or 50 robots) robots are pushed back and forth head-on without a loop flow weight
 /// (<see cref="PibtTrafficOptions.LoopFlowWeight"/> 1): every hour a robot goes two minutes or more without getting
 /// nearer its goal 64 to 103 times with 20 robots and 199 to 282 times with 50, dozens stalled for good; with the
-/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 100 one-hour runs with 50 robots, twice in all
+/// loops driven one way round (<see cref="OneWayLoops"/>) 0 and, over 100 one-hour runs with 50 robots, once in all
 /// (18 in the tenth session; 14 with the passing lanes, <see cref="SetPassingLanes"/>, which let a robot on a spur's mouth
 /// back up for the robot coming out; 12 with the cheaper of two robots making way in a swap; 13 with the dead-end chain
 /// rule; 2 once robots no longer got onto an occupied spur's mouth by a push, a granted claim or a jam plan, nor stood
-/// where the robot on a mouth would back up to). As drawn, with the loop flow weight by density (the default, 100 at 50
+/// where the robot on a mouth would back up to; 1 since the twenty-third session: a robot placed at the start where it
+/// can only go round). As drawn, with the loop flow weight by density (the default, 100 at 50
 /// robots there), 9 times in those 100 hours and none left stalled at the end of a run (four in the two-way corridor to
 /// <c>s20</c>, which is no loop, three at the spur to <c>s15_0</c>, two elsewhere); 3 times with the wait for a way back
 /// (<see cref="PibtTrafficOptions.FarMoveWaitSeconds"/>) and the wing-mouth rule (<see cref="WaitsAtMouth"/>); not once
@@ -1323,8 +1324,10 @@ public sealed class PibtTrafficController
             // the airport terminal one way round, seed 89, a robot bound for s15_0 planned onto the mouth s15_1 and sent round
             // the terminal from there). One standing still in the spur may need the plan (the office one way round locked up
             // in 7 of 30 half-hours when every such wait was spared).
+            // Likewise one waiting short of the mouth of a wing a robot is coming out of (WaitsAtWingMouth): its plan would end
+            // at its move onto the mouth (RunPlans), every time it was searched for, the moves before it made for nothing.
             if (agent.Target >= 0 && Times(agent) is var times && _space.FastestLaneOut(agent.Path[0], times, _isClosed, _flowWeight) is var next and >= 0
-                && SpurInUse(_space.LaneTo[next], agent, times) && WaitsAtMouth(agent, _space.LaneTo[next], times))
+                && (SpurInUse(_space.LaneTo[next], agent, times) && WaitsAtMouth(agent, _space.LaneTo[next], times) || WaitsAtWingMouth(agent, _space.LaneTo[next], times)))
                 continue;
             if (stuck is null || agent.ProgressSince < stuck.ProgressSince)
                 stuck = agent;
@@ -1374,6 +1377,16 @@ public sealed class PibtTrafficController
         List<Agent> robots = [];
         List<JointSearch.Move>? moves = null;
         var lastResort = false;
+        // No other robot of the plan drives ahead of the stuck robot into the dead-end spur its goal lies in (in from outside,
+        // or on in it away from the spur's mouth): parked there it would have to come out again through the mouth, pushing
+        // the stuck robot off it (regression: the airport terminal as drawn, seed 27, r0048 bound for s15_0 was brought back
+        // to the mouth s15_1 by a plan that parked the robot in its way in that spur; that robot came out again, and the
+        // plan that let it out sent r0048 round the terminal).
+        var stuckTimes = Times(stuck);
+        var goalSpur = stuck.Target >= 0 && _space.BranchOf[stuck.Target] is var gs and >= 0 && _space.SpurArray[gs] && _space.BranchOf[stuck.Path[0]] != gs ? gs : -1;
+        var toMouth = goalSpur < 0 ? null : TimesTo(_space.BranchMouth[goalSpur]);
+        bool AheadIntoGoalSpur(int lane) => _space.BranchOf[_space.LaneTo[lane]] == goalSpur
+            && (_space.BranchOf[_space.LaneFrom[lane]] != goalSpur || toMouth![_space.LaneTo[lane]] > toMouth[_space.LaneFrom[lane]]);
         foreach (var helpers in passes)
         {
             robots = [stuck, .. helpers];
@@ -1413,15 +1426,6 @@ public sealed class PibtTrafficController
                 rideRefused |= refused;
                 return refused;
             }
-
-            // No other robot of the plan drives ahead of the stuck robot into the dead-end spur its goal lies in (in from
-            // outside, or deeper towards that goal): it would have to come out again through the spur's mouth, pushing the
-            // stuck robot off it (regression: the airport terminal as drawn, seed 27, r0048 bound for s15_0 returned to the
-            // mouth s15_1 by plans that parked the robots in its way in that spur, and was pushed off it by each coming out).
-            var stuckTimes = Times(stuck);
-            var goalSpur = stuck.Target >= 0 && _space.BranchOf[stuck.Target] is var gs and >= 0 && _space.SpurArray[gs] && _space.BranchOf[stuck.Path[0]] != gs ? gs : -1;
-            bool AheadIntoGoalSpur(int lane) => goalSpur >= 0 && _space.BranchOf[_space.LaneTo[lane]] == goalSpur
-                && (_space.BranchOf[_space.LaneFrom[lane]] != goalSpur || stuckTimes[_space.LaneTo[lane]] < stuckTimes[_space.LaneFrom[lane]]);
 
             List<JointSearch.Move>? Search(Func<int, bool> closed, Func<int, int, bool>? closedToHelper) =>
                 JointSearch.Solve(_space, region, robots.Select(a => a.Path[0]).ToArray(), 0, stuckTimes, blocked, closed, _options.JamSearchBudget,
@@ -2303,7 +2307,10 @@ public sealed class PibtTrafficController
 
     private int SegmentBetween(int from, int to) => _space.LaneBetween(from, to) is var lane and >= 0 ? _space.LaneResource[lane] : -1;
 
-    private float[] Times(Agent agent) => _space.TimesTo(agent.Target, _closures, _isClosed, _flowWeight, _strandedAt.Count > 0 ? _isStrandedAt : null);
+    private float[] Times(Agent agent) => TimesTo(agent.Target);
+
+    /// <summary>Travel times to a waypoint as the controller decides by (closures, loop flow weight, stranded robots).</summary>
+    private float[] TimesTo(int waypoint) => _space.TimesTo(waypoint, _closures, _isClosed, _flowWeight, _strandedAt.Count > 0 ? _isStrandedAt : null);
 
     /// <summary>
     /// True while a robot waits to return to where a far move took it from (<see cref="PibtTrafficOptions.FarMoveWaitSeconds"/>):
