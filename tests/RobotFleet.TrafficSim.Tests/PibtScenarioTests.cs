@@ -362,8 +362,8 @@ public sealed class PibtScenarioTests
         // the search sees only the robots standing round the stuck one, not r0002 driving out. The two met face to face on
         // the mouth, with robots queued behind r0036 on the corridor to L1_v690; the jam that followed stalled r0028 and r0018
         // (2 minutes without progress, first seen at t = 169 s and 173 s). Now a plan's move along a robot's own way onto a
-        // mouth it must wait off ends the plan. With that check taken out this run stalls (checked by hand: there is no
-        // switch for it).
+        // mouth it must wait off ends the plan, and a robot waiting off such a mouth is not picked for a plan. With both
+        // taken out this run stalls; either alone clears it (checked by hand: there is no switch for them).
         var sim = Airport(new PibtTrafficOptions { Seed = 64 }, oneWayLoops: false, 300);
         Assert.Equal(0, sim.Collisions);
         Assert.True(sim.Stalls == 0, string.Join(Environment.NewLine, sim.StallNotes));
@@ -376,8 +376,8 @@ public sealed class PibtScenarioTests
         // s15_1 by a robot coming out and waited to return (FarMoveWaitSeconds). The jam plan that brought it back parked the
         // robot in its way, r0029, in that spur ahead of it; r0029 had to come out again through the mouth, and the plan that
         // let it out sent r0048 round the terminal: 2 minutes without progress from t = 1015 s (first seen at 1134.8 s). Now
-        // no other robot of a plan drives into the spur the stuck robot's goal lies in. With that rule taken out this run
-        // stalls (checked by hand: there is no switch for it).
+        // no other robot of a plan drives into the spur the stuck robot's goal lies in. With that rule taken out (and the
+        // rest as it is) this run stalls (checked by hand: there is no switch for it).
         var sim = Airport(new PibtTrafficOptions { Seed = 27 }, oneWayLoops: false, 1200);
         Assert.Equal(0, sim.Collisions);
         Assert.True(sim.Stalls == 0, string.Join(Environment.NewLine, sim.StallNotes));
