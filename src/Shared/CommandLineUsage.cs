@@ -60,7 +60,10 @@ internal static class CommandLineUsage
         var tokens = parsed.Tokens;
         for (var i = 0; i + 1 < tokens.Count; i++)
         {
-            if (tokens[i].Value.StartsWith('-') && unmatched.Contains(tokens[i].Value) && !tokens[i + 1].Value.StartsWith('-')
+            // An unknown option, or an option taken as the value of the one before it (--robots --minutes 1: '--minutes'
+            // is refused as --robots' value, NeedsValue, and '1' was meant for it).
+            var optionLike = tokens[i].Value.StartsWith("--", StringComparison.Ordinal) && (unmatched.Contains(tokens[i].Value) || tokens[i].Type == System.CommandLine.Parsing.TokenType.Argument);
+            if ((optionLike || tokens[i].Value.StartsWith('-') && unmatched.Contains(tokens[i].Value)) && !tokens[i + 1].Value.StartsWith('-')
                 && unmatched.Contains(tokens[i + 1].Value))
                 values.Add(tokens[i + 1].Value);
         }
@@ -107,7 +110,7 @@ internal static class CommandLineUsage
         var (token, option) = ValueOf(result);
         if (double.TryParse(token, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value))
             return value;
-        result.AddError($"{option} {token}: not a number (digits, '.' for a fraction, no thousands separators)");
+        result.AddError(NeedsValue(token, option) ?? $"{option} {token}: not a number (digits, '.' for a fraction, no thousands separators)");
         return null;
     }
 
@@ -128,11 +131,18 @@ internal static class CommandLineUsage
         var (token, option) = ValueOf(result);
         if (int.TryParse(token, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value))
             return value;
-        result.AddError(System.Numerics.BigInteger.TryParse(token, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _)
+        result.AddError(NeedsValue(token, option) ?? (System.Numerics.BigInteger.TryParse(token, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _)
             ? FormattableString.Invariant($"{option} {token}: out of range (a whole number from {int.MinValue} to {int.MaxValue})")
-            : $"{option} {token}: not a whole number (digits only, no thousands separators)");
+            : $"{option} {token}: not a whole number (digits only, no thousands separators)"));
         return null;
     }
+
+    /// <summary>
+    /// The error for a number option followed by another option instead of its value (<c>--robots --minutes 1</c> reads
+    /// <c>--minutes</c> as the value of <c>--robots</c>): that the option needs a value; null when the token is no option.
+    /// </summary>
+    private static string? NeedsValue(string token, string option) =>
+        token.StartsWith("--", StringComparison.Ordinal) ? $"{option} needs a value before {token}" : null;
 
     /// <summary>The value an option's parser reads (its last token; "" without one) and the option's name for errors.</summary>
     private static (string Token, string Option) ValueOf(System.CommandLine.Parsing.ArgumentResult result) =>

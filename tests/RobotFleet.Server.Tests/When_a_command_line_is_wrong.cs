@@ -77,6 +77,20 @@ public sealed class When_a_command_line_is_wrong
     }
 
     [Fact]
+    public async Task A_number_option_followed_by_another_option_is_refused_in_one_line_saying_it_needs_a_value()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"rf-needs-value-{Guid.NewGuid():N}");
+        var (code, output, error) = await RunServerCommandWithOutputAsync("--robots", "--data-dir", dir);
+
+        Assert.Equal(1, code);
+        // Was "--robots --data-dir: not a whole number" and a second line for the directory (found by a new user).
+        Assert.StartsWith("robotfleet: --robots needs a value before --data-dir", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(dir, error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir), "a refused command line created the data directory");
+        UsageRefusal.AssertOneLinePerError("robotfleet", error, output);
+    }
+
+    [Fact]
     public async Task An_unknown_option_is_refused_in_one_line()
     {
         var (code, output, error) = await RunServerCommandWithOutputAsync("--robot", "3");

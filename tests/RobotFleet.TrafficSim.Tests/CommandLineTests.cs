@@ -74,6 +74,8 @@ public class CommandLineTests
     [InlineData("trafficsim: --queue-ageing 1E+306: must be from 0 to 100", "--queue-ageing", "1e306")]
     [InlineData("trafficsim: --speed 1,5: not a number", "--speed", "1,5")]
     [InlineData("trafficsim: --minutes abc: not a number", "--minutes", "abc")]
+    [InlineData("trafficsim: --robots needs a value before --minutes", "--controller", "pibt", "--robots", "--minutes", "1")] // was two lines: '1' unrecognised, and '--robots --minutes: not a whole number' (new-user check)
+    [InlineData("trafficsim: --minutes needs a value before --seed", "--controller", "pibt", "--minutes", "--seed", "3")]
     public async Task A_wrong_option_prints_one_line_naming_it_and_exits_with_2(string expected, params string[] args)
     {
         var (code, stdout, stderr) = await RunAsync(args);
