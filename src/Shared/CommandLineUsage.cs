@@ -60,11 +60,13 @@ internal static class CommandLineUsage
         var tokens = parsed.Tokens;
         for (var i = 0; i + 1 < tokens.Count; i++)
         {
-            // An unknown option, or an option taken as the value of the one before it (--robots --minutes 1: '--minutes'
-            // is refused as --robots' value, NeedsValue, and '1' was meant for it).
-            var optionLike = tokens[i].Value.StartsWith("--", StringComparison.Ordinal) && (unmatched.Contains(tokens[i].Value) || tokens[i].Type == System.CommandLine.Parsing.TokenType.Argument);
-            if ((optionLike || tokens[i].Value.StartsWith('-') && unmatched.Contains(tokens[i].Value)) && !tokens[i + 1].Value.StartsWith('-')
-                && unmatched.Contains(tokens[i + 1].Value))
+            // An unknown option, or an option refused as the value of the number option before it (--robots --minutes 1:
+            // NeedsValue, and '1' was meant for --minutes). Not one a string option took as its value: nothing else would
+            // say what is wrong (--site --robots 3).
+            var unknown = tokens[i].Value.StartsWith('-') && unmatched.Contains(tokens[i].Value);
+            var refusedAsValue = tokens[i].Type == System.CommandLine.Parsing.TokenType.Argument
+                && parsed.Errors.Any(e => e.Message.EndsWith(NeedsValueSuffix(tokens[i].Value), StringComparison.Ordinal));
+            if ((unknown || refusedAsValue) && !tokens[i + 1].Value.StartsWith('-') && unmatched.Contains(tokens[i + 1].Value))
                 values.Add(tokens[i + 1].Value);
         }
 
@@ -142,7 +144,9 @@ internal static class CommandLineUsage
     /// <c>--minutes</c> as the value of <c>--robots</c>): that the option needs a value; null when the token is no option.
     /// </summary>
     private static string? NeedsValue(string token, string option) =>
-        token.StartsWith("--", StringComparison.Ordinal) ? $"{option} needs a value before {token}" : null;
+        token.StartsWith("--", StringComparison.Ordinal) ? option + NeedsValueSuffix(token) : null;
+
+    private static string NeedsValueSuffix(string token) => $" needs a value before {token}";
 
     /// <summary>The value an option's parser reads (its last token; "" without one) and the option's name for errors.</summary>
     private static (string Token, string Option) ValueOf(System.CommandLine.Parsing.ArgumentResult result) =>
