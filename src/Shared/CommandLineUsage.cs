@@ -51,7 +51,8 @@ internal static class CommandLineUsage
 
     /// <summary>
     /// The words that follow an unknown option on the command line and matched nothing themselves (<c>--robot 3</c>:
-    /// <c>3</c>): the unknown option's value, as the user meant it. Found from the tokens, not the (translated) messages.
+    /// <c>3</c>): the unknown option's value, as the user meant it; likewise after an option refused as a number option's
+    /// value (<see cref="NeedsValue"/>). Found from the tokens, not the (translated) messages.
     /// </summary>
     private static HashSet<string> ValuesOfUnknownOptions(ParseResult parsed)
     {
